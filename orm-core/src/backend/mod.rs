@@ -1,0 +1,3 @@
+//! Database drivers behind the ORM's own connection, binding and error types.
+
+pub(crate) mod postgres;

@@ -1,0 +1,354 @@
+//! PostgreSQL through the `postgres` crate: the pooled connection with its prepared
+//! statement cache, value binding, and SQLSTATE-to-[`ErrorKind`] mapping.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use postgres::types::{IsNull, Kind, ToSql, Type};
+use postgres::{Client, NoTls, Statement};
+use r2d2::ManageConnection;
+use r2d2_postgres::PostgresConnectionManager;
+
+use crate::error::{Error, ErrorKind};
+use crate::value::Value;
+
+/// Our r2d2 manager over `r2d2_postgres`: its connections carry a statement cache and
+/// the transaction state, so that a connection returned mid-transaction is discarded.
+pub(crate) struct PgManager {
+    inner: PostgresConnectionManager<NoTls>,
+    /// Skip the checkout ping for connections used more recently than this.
+    ping_after_idle: Option<Duration>,
+}
+
+impl PgManager {
+    pub(crate) fn new(config: postgres::Config, ping_after_idle: Option<Duration>) -> PgManager {
+        PgManager {
+            inner: PostgresConnectionManager::new(config, NoTls),
+            ping_after_idle,
+        }
+    }
+}
+
+impl fmt::Debug for PgManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgManager").finish_non_exhaustive()
+    }
+}
+
+impl ManageConnection for PgManager {
+    type Connection = PgConn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PgConn, postgres::Error> {
+        let client = self.inner.connect()?;
+        Ok(PgConn {
+            client,
+            statements: HashMap::new(),
+            in_transaction: false,
+            broken: false,
+            last_used: Instant::now(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
+        let fresh = self
+            .ping_after_idle
+            .is_some_and(|idle| conn.last_used.elapsed() < idle);
+        if !fresh {
+            conn.client.simple_query("")?;
+            conn.last_used = Instant::now();
+        }
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.broken || conn.in_transaction || conn.client.is_closed()
+    }
+}
+
+/// One PostgreSQL connection as the pool keeps it.
+pub(crate) struct PgConn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+    pub(crate) in_transaction: bool,
+    pub(crate) broken: bool,
+    last_used: Instant,
+}
+
+/// How a statement was prepared, for echo: `None` = taken from the cache.
+pub(crate) type PrepareTime = Option<Duration>;
+
+const STATEMENT_CACHE_SIZE: usize = 256;
+
+impl PgConn {
+    fn prepare_cached(&mut self, sql: &str) -> Result<(Statement, PrepareTime), postgres::Error> {
+        if let Some(stmt) = self.statements.get(sql) {
+            return Ok((stmt.clone(), None));
+        }
+        let started = Instant::now();
+        let stmt = self.client.prepare(sql)?;
+        if self.statements.len() >= STATEMENT_CACHE_SIZE {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), stmt.clone());
+        Ok((stmt, Some(started.elapsed())))
+    }
+
+    /// Forgets prepared statements (after DDL changed what they refer to).
+    pub(crate) fn clear_statements(&mut self) {
+        self.statements.clear();
+    }
+
+    pub(crate) fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        hide: bool,
+    ) -> Result<(Vec<postgres::Row>, PrepareTime), postgres::Error> {
+        let (stmt, prepared) = self.prepare_cached(sql)?;
+        let binds: Vec<Bind<'_>> = params.iter().map(|value| Bind { value, hide }).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
+        let rows = self.client.query(&stmt, &refs);
+        self.last_used = Instant::now();
+        Ok((rows?, prepared))
+    }
+
+    pub(crate) fn execute(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        hide: bool,
+    ) -> Result<(u64, PrepareTime), postgres::Error> {
+        let (stmt, prepared) = self.prepare_cached(sql)?;
+        let binds: Vec<Bind<'_>> = params.iter().map(|value| Bind { value, hide }).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
+        let n = self.client.execute(&stmt, &refs);
+        self.last_used = Instant::now();
+        Ok((n?, prepared))
+    }
+
+    /// Runs statements without parameters through the simple-query protocol.
+    pub(crate) fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        let r = self.client.batch_execute(sql);
+        self.last_used = Instant::now();
+        r
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    pub(crate) fn cancel_token(&self) -> postgres::CancelToken {
+        self.client.cancel_token()
+    }
+}
+
+/// A value on its way to the driver. With hidden parameters its `Debug` shows nothing,
+/// so that not even the driver's own debug log reveals the value.
+struct Bind<'a> {
+    value: &'a Value,
+    hide: bool,
+}
+
+impl fmt::Debug for Bind<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.hide {
+            f.write_str("<hidden>")
+        } else {
+            fmt::Debug::fmt(self.value, f)
+        }
+    }
+}
+
+impl ToSql for Bind<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        self.value.to_sql(ty, out)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+type ToSqlResult = Result<IsNull, Box<dyn StdError + Sync + Send>>;
+
+impl ToSql for Value {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> ToSqlResult {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Bool(v) => v.to_sql_checked(ty, out),
+            Value::I16(v) => int_to_sql(i64::from(*v), ty, out),
+            Value::I32(v) => int_to_sql(i64::from(*v), ty, out),
+            Value::I64(v) => int_to_sql(*v, ty, out),
+            Value::F32(v) if *ty == Type::FLOAT8 => f64::from(*v).to_sql(ty, out),
+            Value::F32(v) => v.to_sql_checked(ty, out),
+            #[allow(clippy::cast_possible_truncation)]
+            Value::F64(v) if *ty == Type::FLOAT4 => (*v as f32).to_sql(ty, out),
+            Value::F64(v) => v.to_sql_checked(ty, out),
+            Value::Text(s) => {
+                if s.contains('\0') {
+                    return Err(NUL_IN_TEXT.into());
+                }
+                s.to_sql_checked(ty, out)
+            }
+            Value::Bytes(b) => b.to_sql_checked(ty, out),
+            #[cfg(feature = "chrono")]
+            Value::Date(v) => v.to_sql_checked(ty, out),
+            #[cfg(feature = "chrono")]
+            Value::Time(v) => v.to_sql_checked(ty, out),
+            #[cfg(feature = "chrono")]
+            Value::Timestamp(v) => v.to_sql_checked(ty, out),
+            #[cfg(feature = "chrono")]
+            Value::TimestampTz(v) => v.to_sql_checked(ty, out),
+            #[cfg(feature = "uuid")]
+            Value::Uuid(v) => v.to_sql_checked(ty, out),
+            #[cfg(feature = "json")]
+            Value::Json(v) => v.to_sql_checked(ty, out),
+            #[cfg(feature = "decimal")]
+            Value::Decimal(v) => v.to_sql_checked(ty, out),
+            Value::Array(items) => {
+                if !matches!(ty.kind(), Kind::Array(_)) {
+                    return Err(
+                        format!("an array cannot be bound to a parameter of type {ty}").into(),
+                    );
+                }
+                items.to_sql(ty, out)
+            }
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+const NUL_IN_TEXT: &str = "the text contains a NUL byte (\\0), which PostgreSQL cannot store; \
+                           remove it, or store the data as Vec<u8>";
+
+/// Integers bind to any integer column they fit in (raw SQL often mixes widths).
+fn int_to_sql(v: i64, ty: &Type, out: &mut BytesMut) -> ToSqlResult {
+    let out_of_range = || format!("{v} is out of range for a parameter of type {ty}");
+    match *ty {
+        Type::INT2 => i16::try_from(v)
+            .map_err(|_| out_of_range())?
+            .to_sql(ty, out),
+        Type::INT4 => i32::try_from(v)
+            .map_err(|_| out_of_range())?
+            .to_sql(ty, out),
+        Type::INT8 => v.to_sql(ty, out),
+        #[allow(clippy::cast_precision_loss)]
+        Type::FLOAT8 => (v as f64).to_sql(ty, out),
+        Type::OID => u32::try_from(v)
+            .map_err(|_| out_of_range())?
+            .to_sql(ty, out),
+        _ => Err(format!("an integer cannot be bound to a parameter of type {ty}").into()),
+    }
+}
+
+/// Turns a driver error into our typed error, reading the SQLSTATE and the names the
+/// server reported.
+pub(crate) fn map_error(e: postgres::Error) -> Error {
+    let Some(db) = e.as_db_error() else {
+        return map_client_error(e);
+    };
+    let code = db.code().code();
+    let table = db.table().unwrap_or("?");
+    let constraint = db.constraint().unwrap_or("?");
+    let detail = db.detail().map(|d| format!(" ({d})")).unwrap_or_default();
+    let (kind, message) = match code {
+        "23505" => (
+            ErrorKind::UniqueViolation,
+            format!(
+                "unique constraint `{constraint}` on table `{table}` violated{detail}; \
+                 use another value or update the existing row"
+            ),
+        ),
+        "23503" => (
+            ErrorKind::ForeignKeyViolation,
+            format!(
+                "foreign key `{constraint}` on table `{table}` violated{detail}; \
+                 make sure the referenced row exists (and is not still referenced when deleting)"
+            ),
+        ),
+        "23502" => (
+            ErrorKind::NotNullViolation,
+            format!(
+                "column `{table}.{}` cannot be NULL{detail}; give it a value or make the field an Option",
+                db.column().unwrap_or("?")
+            ),
+        ),
+        "23514" => (
+            ErrorKind::CheckViolation,
+            format!("check constraint `{constraint}` on table `{table}` violated{detail}; fix the value"),
+        ),
+        "40001" | "40P01" => (
+            ErrorKind::SerializationFailure,
+            format!(
+                "the transaction could not be completed: {}; roll back and run it again",
+                db.message()
+            ),
+        ),
+        "57014" => (
+            ErrorKind::QueryCanceled,
+            format!(
+                "the statement was canceled: {}; the transaction is rolled back \
+                 (raise the statement timeout or make the query cheaper)",
+                db.message()
+            ),
+        ),
+        "25P02" => (
+            ErrorKind::RollbackRequired,
+            "the transaction was aborted by an earlier error; call rollback() before using it again"
+                .to_owned(),
+        ),
+        c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03") => (
+            ErrorKind::ConnectionLost,
+            format!(
+                "the database connection was lost: {}; its transaction was rolled back by the server, \
+                 so run the work again",
+                db.message()
+            ),
+        ),
+        _ => {
+            let hint = db.hint().map(|h| format!(" (hint: {h})")).unwrap_or_default();
+            (ErrorKind::Database, format!("{}: {}{detail}{hint}", db.severity(), db.message()))
+        }
+    };
+    let mut err = Error::new(kind, message);
+    err.set_location(db.constraint(), db.table(), db.column());
+    err.set_sqlstate(code);
+    err.with_cause(e)
+}
+
+fn map_client_error(e: postgres::Error) -> Error {
+    let text = e.to_string();
+    if text.starts_with("error serializing parameter") {
+        let why = e.source().map(|s| s.to_string()).unwrap_or_default();
+        return Error::encode(format!("cannot send a parameter: {why}")).with_cause(e);
+    }
+    let is_io = e.source().is_some_and(|s| s.is::<std::io::Error>());
+    if e.is_closed() || is_io || text.contains("connection closed") {
+        return Error::new(
+            ErrorKind::ConnectionLost,
+            format!(
+                "the database connection was lost ({text}); any open transaction was rolled back, \
+                 so run the work again"
+            ),
+        )
+        .with_cause(e);
+    }
+    Error::new(ErrorKind::Database, text).with_cause(e)
+}

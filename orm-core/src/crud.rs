@@ -1,0 +1,181 @@
+//! Direct CRUD without a session: what the generated `insert`, `get`, `update` and
+//! `delete` methods call.
+
+use crate::engine::Executor;
+use crate::error::{Error, Result};
+use crate::metadata::TableDef;
+use crate::model::Model;
+use crate::sql::SqlWriter;
+use crate::types::PrimaryKey;
+use crate::value::Value;
+
+/// `INSERT INTO t (..) VALUES (..) RETURNING <generated columns>` for one row.
+pub(crate) fn insert_sql(
+    w: &mut SqlWriter,
+    table: &TableDef,
+    value_of: &mut dyn FnMut(usize) -> Value,
+) -> Vec<usize> {
+    w.push("INSERT INTO ").ident(table.name);
+    let given: Vec<usize> = (0..table.columns.len())
+        .filter(|&i| !table.columns[i].generated_on_insert())
+        .collect();
+    if given.is_empty() {
+        w.push(" DEFAULT VALUES");
+    } else {
+        w.push(" (");
+        for (n, &i) in given.iter().enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.ident(table.columns[i].name);
+        }
+        w.push(") VALUES (");
+        for (n, &i) in given.iter().enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.param(value_of(i));
+        }
+        w.push(")");
+    }
+    let generated: Vec<usize> = (0..table.columns.len())
+        .filter(|&i| table.columns[i].generated_on_insert())
+        .collect();
+    returning(w, table, &generated);
+    generated
+}
+
+/// ` RETURNING t.a, t.b` (nothing when there is nothing to read back).
+pub(crate) fn returning(w: &mut SqlWriter, table: &TableDef, columns: &[usize]) {
+    for (n, &i) in columns.iter().enumerate() {
+        w.push(if n == 0 { " RETURNING " } else { ", " });
+        w.ident(table.name).push(".").ident(table.columns[i].name);
+    }
+}
+
+/// Inserts `obj`, fills in the columns the database generated, and returns its key.
+pub fn insert<M: Model>(db: impl Executor, obj: &mut M) -> Result<M::PrimaryKey> {
+    let table = M::TABLE;
+    db.with_connection(|conn| {
+        let mut w = SqlWriter::new(conn.dialect());
+        let generated = insert_sql(&mut w, table, &mut |i| obj.column_value(i));
+        let (sql, params) = w.finish();
+        if generated.is_empty() {
+            conn.execute(&sql, &params)?;
+        } else {
+            let rows = conn.query_raw(&sql, &params, |row| {
+                generated
+                    .iter()
+                    .enumerate()
+                    .map(|(n, &i)| read_back(row, n, table, i))
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            let values = rows.into_iter().next().ok_or_else(|| {
+                Error::not_found(format!("the row inserted into `{}`", table.name))
+            })?;
+            for (&i, v) in generated.iter().zip(values) {
+                obj.set_column_value(i, v)?;
+            }
+        }
+        Ok(obj.primary_key())
+    })
+}
+
+/// Reads a generated column back as a [`Value`] of the column's type.
+pub(crate) fn read_back(
+    row: &crate::row::Row<'_>,
+    idx: usize,
+    table: &TableDef,
+    column: usize,
+) -> Result<Value> {
+    crate::row::read_value(row, idx, table, column)
+}
+
+/// The object with primary key `key`, if there is one.
+pub fn get<M: Model>(db: impl Executor, key: M::PrimaryKey) -> Result<Option<M>> {
+    let table = M::TABLE;
+    db.with_connection(|conn| {
+        let mut w = SqlWriter::new(conn.dialect());
+        w.push("SELECT ")
+            .select_list(table)
+            .push(" FROM ")
+            .ident(table.name);
+        w.where_key(table, key.to_values());
+        let (sql, params) = w.finish();
+        Ok(conn
+            .query_raw(&sql, &params, |row| M::from_row(row, 0))?
+            .into_iter()
+            .next())
+    })
+}
+
+/// Writes every column of `obj` to its row; [`NotFound`](crate::ErrorKind::NotFound)
+/// when no row has its key.
+pub fn update<M: Model>(db: impl Executor, obj: &M) -> Result<()> {
+    let table = M::TABLE;
+    let columns: Vec<usize> = (0..table.columns.len())
+        .filter(|&i| !table.columns[i].primary_key)
+        .collect();
+    if columns.is_empty() {
+        return Ok(());
+    }
+    db.with_connection(|conn| {
+        let mut w = SqlWriter::new(conn.dialect());
+        w.push("UPDATE ").ident(table.name).push(" SET ");
+        for (n, &i) in columns.iter().enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.ident(table.columns[i].name)
+                .push(" = ")
+                .param(obj.column_value(i));
+        }
+        w.where_key(table, obj.primary_key().to_values());
+        let (sql, params) = w.finish();
+        match conn.execute(&sql, &params)? {
+            0 => Err(Error::not_found(describe_key(
+                table,
+                &obj.primary_key().to_values(),
+            ))),
+            _ => Ok(()),
+        }
+    })
+}
+
+/// Deletes the row of `obj`; [`NotFound`](crate::ErrorKind::NotFound) when there is none.
+pub fn delete<M: Model>(db: impl Executor, obj: &M) -> Result<()> {
+    delete_by_key::<M>(db, obj.primary_key())
+}
+
+/// Deletes the row with primary key `key`; [`NotFound`](crate::ErrorKind::NotFound) when
+/// there is none.
+pub fn delete_by_key<M: Model>(db: impl Executor, key: M::PrimaryKey) -> Result<()> {
+    let table = M::TABLE;
+    db.with_connection(|conn| {
+        let mut w = SqlWriter::new(conn.dialect());
+        w.push("DELETE FROM ").ident(table.name);
+        let values = key.to_values();
+        w.where_key(table, values.clone());
+        let (sql, params) = w.finish();
+        match conn.execute(&sql, &params)? {
+            0 => Err(Error::not_found(describe_key(table, &values))),
+            _ => Ok(()),
+        }
+    })
+}
+
+/// `programs.id = 3` or `t.(a, b) = (1, 'x')`, for messages.
+pub(crate) fn describe_key(table: &TableDef, key: &[Value]) -> String {
+    let names: Vec<&str> = table.primary_key_columns().map(|c| c.name).collect();
+    if names.len() == 1 && key.len() == 1 {
+        format!("{}.{} = {:?}", table.name, names[0], key[0])
+    } else {
+        let values: Vec<String> = key.iter().map(|v| format!("{v:?}")).collect();
+        format!(
+            "{}.({}) = ({})",
+            table.name,
+            names.join(", "),
+            values.join(", ")
+        )
+    }
+}

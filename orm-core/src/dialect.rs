@@ -1,0 +1,351 @@
+//! SQL dialects: how each backend spells identifiers, placeholders and types.
+//!
+//! Everything that renders SQL (DDL, queries, the unit of work) goes through a
+//! [`Dialect`], so that models and queries are written once for every backend.
+
+use crate::metadata::ColumnDef;
+use crate::types::SqlType;
+
+/// How one database backend spells SQL.
+///
+/// ```
+/// use orm_core::dialect::{Dialect, POSTGRES};
+/// let mut sql = String::new();
+/// POSTGRES.write_ident(&mut sql, "user");
+/// sql.push('.');
+/// POSTGRES.write_ident(&mut sql, "name");
+/// assert_eq!(sql, r#""user".name"#);
+/// ```
+pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
+    /// The backend's name: `"postgresql"`, `"sqlite"`.
+    fn name(&self) -> &'static str;
+
+    /// Appends an identifier, quoted when it needs to be (keywords, capitals, symbols).
+    fn write_ident(&self, out: &mut String, ident: &str) {
+        if needs_quotes(ident) {
+            out.push('"');
+            for c in ident.chars() {
+                if c == '"' {
+                    out.push('"');
+                }
+                out.push(c);
+            }
+            out.push('"');
+        } else {
+            out.push_str(ident);
+        }
+    }
+
+    /// Appends the placeholder of the `index`-th bound parameter (counted from 1).
+    fn write_placeholder(&self, out: &mut String, index: usize);
+
+    /// The column's type in CREATE TABLE, including auto-increment (`SERIAL`).
+    fn column_type(&self, column: &ColumnDef) -> String;
+
+    /// The most bound parameters one statement may carry.
+    fn max_bind_params(&self) -> usize;
+
+    /// Whether arrays can be bound as one parameter (`= ANY($1)`, `UNNEST($1::int[])`).
+    fn array_params(&self) -> bool;
+
+    /// Whether `ILIKE` exists; otherwise it is rendered with `lower()`.
+    fn has_ilike(&self) -> bool;
+}
+
+/// PostgreSQL.
+#[derive(Debug, Clone, Copy)]
+pub struct Postgres;
+
+/// The PostgreSQL dialect.
+pub static POSTGRES: Postgres = Postgres;
+
+impl Dialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgresql"
+    }
+
+    fn write_placeholder(&self, out: &mut String, index: usize) {
+        use std::fmt::Write;
+        let _ = write!(out, "${index}");
+    }
+
+    fn column_type(&self, column: &ColumnDef) -> String {
+        if column.autoincrement {
+            match column.sql_type {
+                SqlType::SmallInt => return "SMALLSERIAL".into(),
+                SqlType::Integer => return "SERIAL".into(),
+                SqlType::BigInt => return "BIGSERIAL".into(),
+                _ => {}
+            }
+        }
+        match (column.sql_type, column.length) {
+            (SqlType::Text, Some(n)) => format!("VARCHAR({n})"),
+            (ty, _) => pg_type_name(ty).into(),
+        }
+    }
+
+    fn max_bind_params(&self) -> usize {
+        // The wire protocol counts parameters in an i16.
+        32_767
+    }
+
+    fn array_params(&self) -> bool {
+        true
+    }
+
+    fn has_ilike(&self) -> bool {
+        true
+    }
+}
+
+/// The PostgreSQL name of a logical type, also used for `$1::type[]` casts.
+pub(crate) fn pg_type_name(ty: SqlType) -> &'static str {
+    match ty {
+        SqlType::SmallInt => "SMALLINT",
+        SqlType::Integer => "INTEGER",
+        SqlType::BigInt => "BIGINT",
+        SqlType::Real => "REAL",
+        SqlType::Double => "DOUBLE PRECISION",
+        SqlType::Boolean => "BOOLEAN",
+        SqlType::Text => "VARCHAR",
+        SqlType::Bytes => "BYTEA",
+        SqlType::Date => "DATE",
+        SqlType::Time => "TIME WITHOUT TIME ZONE",
+        SqlType::Timestamp => "TIMESTAMP WITHOUT TIME ZONE",
+        SqlType::TimestampTz => "TIMESTAMP WITH TIME ZONE",
+        SqlType::Uuid => "UUID",
+        SqlType::Json => "JSONB",
+        SqlType::Decimal => "NUMERIC",
+    }
+}
+
+/// Whether an identifier must be double-quoted to keep its exact spelling: anything but
+/// a lowercase ASCII word that is not a keyword.
+pub fn needs_quotes(ident: &str) -> bool {
+    let mut chars = ident.chars();
+    let Some(first) = chars.next() else {
+        return true;
+    };
+    if !(first.is_ascii_lowercase() || first == '_') {
+        return true;
+    }
+    if !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        return true;
+    }
+    RESERVED.binary_search(&ident).is_ok()
+}
+
+/// Words that cannot be used bare as identifiers in PostgreSQL or SQLite (sorted).
+const RESERVED: &[&str] = &[
+    "abort",
+    "action",
+    "add",
+    "after",
+    "all",
+    "alter",
+    "always",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "attach",
+    "authorization",
+    "autoincrement",
+    "before",
+    "begin",
+    "between",
+    "binary",
+    "both",
+    "by",
+    "cascade",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "commit",
+    "concurrently",
+    "conflict",
+    "constraint",
+    "create",
+    "cross",
+    "current",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "database",
+    "default",
+    "deferrable",
+    "deferred",
+    "delete",
+    "desc",
+    "detach",
+    "distinct",
+    "do",
+    "drop",
+    "each",
+    "else",
+    "end",
+    "escape",
+    "except",
+    "exclude",
+    "exclusive",
+    "exists",
+    "explain",
+    "fail",
+    "false",
+    "fetch",
+    "filter",
+    "first",
+    "following",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "generated",
+    "glob",
+    "grant",
+    "group",
+    "groups",
+    "having",
+    "if",
+    "ignore",
+    "ilike",
+    "immediate",
+    "in",
+    "index",
+    "indexed",
+    "initially",
+    "inner",
+    "insert",
+    "instead",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "key",
+    "last",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "match",
+    "materialized",
+    "natural",
+    "no",
+    "not",
+    "nothing",
+    "notnull",
+    "null",
+    "nulls",
+    "of",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "others",
+    "outer",
+    "over",
+    "overlaps",
+    "partition",
+    "placing",
+    "plan",
+    "pragma",
+    "preceding",
+    "primary",
+    "query",
+    "raise",
+    "range",
+    "recursive",
+    "references",
+    "regexp",
+    "reindex",
+    "release",
+    "rename",
+    "replace",
+    "restrict",
+    "returning",
+    "right",
+    "rollback",
+    "row",
+    "rows",
+    "savepoint",
+    "select",
+    "session_user",
+    "set",
+    "similar",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "temp",
+    "temporary",
+    "then",
+    "ties",
+    "to",
+    "trailing",
+    "transaction",
+    "trigger",
+    "true",
+    "unbounded",
+    "union",
+    "unique",
+    "update",
+    "user",
+    "using",
+    "vacuum",
+    "values",
+    "variadic",
+    "verbose",
+    "view",
+    "virtual",
+    "when",
+    "where",
+    "window",
+    "with",
+    "without",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_words_are_sorted() {
+        assert!(RESERVED.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn quotes_only_where_needed() {
+        let q = |s: &str| {
+            let mut out = String::new();
+            POSTGRES.write_ident(&mut out, s);
+            out
+        };
+        assert_eq!(q("programs"), "programs");
+        assert_eq!(q("years_of_study"), "years_of_study");
+        assert_eq!(q("user"), "\"user\"");
+        assert_eq!(q("order"), "\"order\"");
+        assert_eq!(q("MixedCase"), "\"MixedCase\"");
+        assert_eq!(q("café"), "\"café\"");
+        assert_eq!(q("a\"b"), "\"a\"\"b\"");
+        assert_eq!(q("1abc"), "\"1abc\"");
+        assert_eq!(q(""), "\"\"");
+    }
+}

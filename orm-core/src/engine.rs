@@ -1,0 +1,390 @@
+//! The engine: a database URL, a connection pool and the statement reporting settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::backend::postgres::PgManager;
+use crate::connection::Connection;
+use crate::ddl;
+use crate::dialect::{Dialect, POSTGRES};
+use crate::echo::Echo;
+use crate::error::{Error, ErrorKind, Result};
+use crate::metadata::TableDef;
+use crate::row::Row;
+use crate::url::{DatabaseUrl, redact};
+use crate::value::Value;
+
+/// The entry point: a pool of connections to one database.
+///
+/// `Engine` is cheap to clone, and `Send + Sync`: share one per database across threads.
+///
+/// ```no_run
+/// use orm_core::Engine;
+/// use std::time::Duration;
+///
+/// # fn main() -> orm_core::Result<()> {
+/// let engine = Engine::builder("postgres://postgres@127.0.0.1:5432/test")
+///     .max_size(8)
+///     .checkout_timeout(Duration::from_secs(5))
+///     .echo(true)
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pool: Pool,
+    pub(crate) dialect: &'static dyn Dialect,
+    pub(crate) echo: Echo,
+    url: String,
+    checkout_timeout: Duration,
+}
+
+enum Pool {
+    Postgres(r2d2::Pool<PgManager>),
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Engine({})", self.shared.url)
+    }
+}
+
+impl Engine {
+    /// Starts configuring an engine for `url`.
+    pub fn builder(url: &str) -> EngineBuilder {
+        EngineBuilder::new(url)
+    }
+
+    /// An engine for `url` with the default settings.
+    pub fn connect(url: &str) -> Result<Engine> {
+        EngineBuilder::new(url).build()
+    }
+
+    /// The SQL dialect of the engine's database.
+    pub fn dialect(&self) -> &'static dyn Dialect {
+        self.shared.dialect
+    }
+
+    /// The URL, with any password replaced by `***`.
+    pub fn url(&self) -> &str {
+        &self.shared.url
+    }
+
+    /// Checks a connection out of the pool, waiting at most the checkout timeout.
+    pub fn connection(&self) -> Result<Connection> {
+        match &self.shared.pool {
+            Pool::Postgres(pool) => pool
+                .get()
+                .map(|c| Connection::postgres(c, self.shared.clone()))
+                .map_err(|e| pool_timeout(e, self.shared.checkout_timeout, &self.shared.url)),
+        }
+    }
+
+    /// Creates the tables that do not exist yet, in foreign-key order, in one transaction.
+    ///
+    /// ```no_run
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model)] struct Program { #[orm(primary_key)] id: i32 }
+    /// # fn main() -> orm_core::Result<()> {
+    /// # let engine = Engine::connect("postgres://postgres@127.0.0.1/test")?;
+    /// engine.create_all(&[Program::table()])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn create_all(&self, tables: &[&'static TableDef]) -> Result<()> {
+        ddl::create_all(&mut self.connection()?, tables)
+    }
+
+    /// Drops the given tables that exist, dependents first, in one transaction.
+    pub fn drop_all(&self, tables: &[&'static TableDef]) -> Result<()> {
+        ddl::drop_all(&mut self.connection()?, tables)
+    }
+
+    /// Runs one statement on a pooled connection; see [`Connection::execute`].
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.connection()?.execute(sql, params)
+    }
+
+    /// Runs one query on a pooled connection; see [`Connection::query_raw`].
+    pub fn query_raw<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        f: impl FnMut(&Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.connection()?.query_raw(sql, params, f)
+    }
+
+    /// The number of connections the pool holds, busy or idle.
+    pub fn pool_size(&self) -> u32 {
+        match &self.shared.pool {
+            Pool::Postgres(p) => p.state().connections,
+        }
+    }
+
+    /// The number of idle connections in the pool.
+    pub fn idle_connections(&self) -> u32 {
+        match &self.shared.pool {
+            Pool::Postgres(p) => p.state().idle_connections,
+        }
+    }
+}
+
+fn pool_timeout(e: r2d2::Error, timeout: Duration, url: &str) -> Error {
+    let last = e.to_string();
+    Error::new(
+        ErrorKind::PoolTimeout,
+        format!(
+            "no database connection became available within {:.1}s ({url}): {last}; \
+             check that the server is up, or return connections sooner / raise max_size",
+            timeout.as_secs_f64()
+        ),
+    )
+    .with_cause(e)
+}
+
+/// Configures an [`Engine`]; made by [`Engine::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct EngineBuilder {
+    url: String,
+    max_size: u32,
+    min_idle: Option<u32>,
+    checkout_timeout: Duration,
+    connect_timeout: Duration,
+    health_check: bool,
+    health_check_after_idle: Duration,
+    idle_timeout: Option<Duration>,
+    max_lifetime: Option<Duration>,
+    statement_timeout: Option<Duration>,
+    tcp_user_timeout: Duration,
+    keepalive_idle: Duration,
+    search_path: Option<String>,
+    application_name: String,
+    echo: Echo,
+}
+
+impl EngineBuilder {
+    fn new(url: &str) -> EngineBuilder {
+        EngineBuilder {
+            url: url.to_owned(),
+            max_size: 10,
+            min_idle: Some(0),
+            checkout_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            health_check: true,
+            health_check_after_idle: Duration::from_secs(1),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+            statement_timeout: None,
+            tcp_user_timeout: Duration::from_secs(30),
+            keepalive_idle: Duration::from_secs(60),
+            search_path: None,
+            application_name: "orm".to_owned(),
+            echo: Echo::default(),
+        }
+    }
+
+    /// The most connections the pool opens (default 10).
+    pub fn max_size(mut self, n: u32) -> Self {
+        self.max_size = n.max(1);
+        self
+    }
+
+    /// Idle connections the pool keeps open (default 0: connections open on demand).
+    pub fn min_idle(mut self, n: u32) -> Self {
+        self.min_idle = Some(n);
+        self
+    }
+
+    /// How long a checkout waits for a free connection before a
+    /// [`PoolTimeout`](ErrorKind::PoolTimeout) error (default 30 s).
+    pub fn checkout_timeout(mut self, t: Duration) -> Self {
+        self.checkout_timeout = t;
+        self
+    }
+
+    /// How long opening a connection may take (default 10 s); `build()` fails after it
+    /// when the server cannot be reached.
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Ping connections on checkout when they have been idle for a while (default on).
+    pub fn health_check(mut self, on: bool) -> Self {
+        self.health_check = on;
+        self
+    }
+
+    /// Connections idle for less than this are not pinged on checkout (default 1 s);
+    /// `Duration::ZERO` pings every time.
+    pub fn health_check_after_idle(mut self, t: Duration) -> Self {
+        self.health_check_after_idle = t;
+        self
+    }
+
+    /// Close connections idle for longer than this (default 10 min).
+    pub fn idle_timeout(mut self, t: Option<Duration>) -> Self {
+        self.idle_timeout = t;
+        self
+    }
+
+    /// Replace connections older than this (default 30 min).
+    pub fn max_lifetime(mut self, t: Option<Duration>) -> Self {
+        self.max_lifetime = t;
+        self
+    }
+
+    /// Cancel statements that run longer than this (PostgreSQL's `statement_timeout`).
+    pub fn statement_timeout(mut self, t: Duration) -> Self {
+        self.statement_timeout = Some(t);
+        self
+    }
+
+    /// How long sent data may stay unacknowledged before the connection counts as lost
+    /// (TCP_USER_TIMEOUT, default 30 s); bounds hangs on a dead network.
+    pub fn tcp_user_timeout(mut self, t: Duration) -> Self {
+        self.tcp_user_timeout = t;
+        self
+    }
+
+    /// Schemas searched for unqualified table names (PostgreSQL's `search_path`).
+    pub fn search_path(mut self, schemas: &str) -> Self {
+        self.search_path = Some(schemas.to_owned());
+        self
+    }
+
+    /// Print every statement and its parameters to standard output, as SQLAlchemy's
+    /// `echo=True` does.
+    pub fn echo(mut self, on: bool) -> Self {
+        self.echo.stdout = on;
+        self
+    }
+
+    /// Never show parameter values, neither in echo nor in log records.
+    pub fn hide_parameters(mut self, on: bool) -> Self {
+        self.echo.hide_parameters = on;
+        self
+    }
+
+    /// Calls `f` with every statement the engine sends, and its parameters (also when
+    /// they are hidden from echo and logs): for metrics, tracing or tests.
+    ///
+    /// ```no_run
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// # fn main() -> orm_core::Result<()> {
+    /// let count = Arc::new(AtomicUsize::new(0));
+    /// let seen = count.clone();
+    /// let engine = orm_core::Engine::builder("postgres://postgres@127.0.0.1/test")
+    ///     .on_statement(move |_sql, _params| { seen.fetch_add(1, Ordering::Relaxed); })
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn on_statement(mut self, f: impl Fn(&str, &[Value]) + Send + Sync + 'static) -> Self {
+        self.echo.listener = Some(std::sync::Arc::new(f));
+        self
+    }
+
+    /// Opens the pool and checks that the database answers within the connect timeout.
+    pub fn build(self) -> Result<Engine> {
+        let shown = redact(&self.url);
+        match DatabaseUrl::parse(&self.url)? {
+            DatabaseUrl::Postgres(mut config) => {
+                let mut options = config.get_options().unwrap_or("").to_owned();
+                if let Some(t) = self.statement_timeout {
+                    options.push_str(&format!(" -c statement_timeout={}", t.as_millis()));
+                }
+                if let Some(path) = &self.search_path {
+                    options.push_str(&format!(" -c search_path={}", path.replace(' ', "\\ ")));
+                }
+                config
+                    .options(options.trim())
+                    .connect_timeout(self.connect_timeout)
+                    .keepalives(true)
+                    .keepalives_idle(self.keepalive_idle)
+                    .tcp_user_timeout(self.tcp_user_timeout);
+                if config.get_application_name().is_none() {
+                    config.application_name(&self.application_name);
+                }
+                let ping_after = (!self.health_check_after_idle.is_zero())
+                    .then_some(self.health_check_after_idle);
+                let pool = r2d2::Pool::builder()
+                    .max_size(self.max_size)
+                    .min_idle(self.min_idle)
+                    .connection_timeout(self.checkout_timeout)
+                    .test_on_check_out(self.health_check)
+                    .idle_timeout(self.idle_timeout)
+                    .max_lifetime(self.max_lifetime)
+                    .error_handler(Box::new(LogPoolErrors))
+                    .build_unchecked(PgManager::new(config, ping_after));
+                // Fail now, within the connect timeout, rather than at the first query.
+                let probe = pool.get_timeout(self.connect_timeout).map_err(|e| {
+                    Error::new(
+                        ErrorKind::ConnectionLost,
+                        format!(
+                            "cannot connect to {shown} within {:.1}s: {e}; check that the server \
+                             is running and the URL is right",
+                            self.connect_timeout.as_secs_f64()
+                        ),
+                    )
+                    .with_cause(e)
+                })?;
+                drop(probe);
+                Ok(Engine {
+                    shared: Arc::new(Shared {
+                        pool: Pool::Postgres(pool),
+                        dialect: &POSTGRES,
+                        echo: self.echo.clone(),
+                        url: shown,
+                        checkout_timeout: self.checkout_timeout,
+                    }),
+                })
+            }
+        }
+    }
+}
+
+/// Connection failures inside the pool go to the log, not to standard error.
+#[derive(Debug)]
+struct LogPoolErrors;
+
+impl<E: std::fmt::Display> r2d2::HandleError<E> for LogPoolErrors {
+    fn handle_error(&self, error: E) {
+        log::warn!(target: "orm::pool", "cannot open a database connection: {error}");
+    }
+}
+
+/// Runs generated CRUD methods and detached queries on an engine or a connection.
+///
+/// ```no_run
+/// # use orm_core::prelude::*;
+/// # #[derive(Model)] struct Program { #[orm(primary_key)] id: i32, name: String }
+/// # fn main() -> orm_core::Result<()> {
+/// # let engine = Engine::connect("postgres://postgres@127.0.0.1/test")?;
+/// let mut p = Program::new("Bachelors in CS");
+/// p.insert(&engine)?;                       // a pooled connection per call
+/// let mut conn = engine.connection()?;
+/// let again = Program::get(&mut conn, p.id)?; // or one connection you hold
+/// # Ok(()) }
+/// ```
+pub trait Executor {
+    /// Runs `f` with a connection.
+    fn with_connection<R>(self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R>;
+}
+
+impl Executor for &Engine {
+    fn with_connection<R>(self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
+        f(&mut self.connection()?)
+    }
+}
+
+impl Executor for &mut Connection {
+    fn with_connection<R>(self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
+        f(self)
+    }
+}

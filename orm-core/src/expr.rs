@@ -1,0 +1,363 @@
+//! Typed column handles and the filter expressions built from them.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{BitAnd, BitOr, Not};
+
+use crate::types::{ColumnType, SqlArg};
+use crate::value::Value;
+
+/// A typed handle on a model's column, generated per field: `Program::NAME` is a
+/// `Column<Program, String>`. Comparing it with a value of another type does not compile.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "programs")]
+/// # struct Program { #[orm(primary_key)] id: i32, name: String, years_of_study: i32 }
+/// let cs = Program::NAME.eq("Bachelors in CS");
+/// let long = Program::YEARS_OF_STUDY.ge(4);
+/// let filter = cs.or(long).and(Program::ID.in_([1, 2, 3]));
+/// # let _ = filter;
+/// ```
+pub struct Column<M, T> {
+    table: &'static str,
+    name: &'static str,
+    index: usize,
+    _marker: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> Clone for Column<M, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M, T> Copy for Column<M, T> {}
+
+impl<M, T> fmt::Debug for Column<M, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.table, self.name)
+    }
+}
+
+impl<M, T> Column<M, T> {
+    /// Used by generated code.
+    #[doc(hidden)]
+    pub const fn new(table: &'static str, name: &'static str, index: usize) -> Self {
+        Column {
+            table,
+            name,
+            index,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The column's name in the database.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &'static str {
+        self.table
+    }
+
+    /// The column's position in the model's table.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    pub(crate) fn reference(&self) -> ColumnRef {
+        ColumnRef {
+            table: self.table,
+            name: self.name,
+        }
+    }
+
+    /// Ascending order: `ORDER BY column ASC`.
+    pub fn asc(self) -> OrderBy {
+        OrderBy {
+            column: self.reference(),
+            descending: false,
+        }
+    }
+
+    /// Descending order: `ORDER BY column DESC`.
+    pub fn desc(self) -> OrderBy {
+        OrderBy {
+            column: self.reference(),
+            descending: true,
+        }
+    }
+
+    /// `column IS NULL`.
+    pub fn is_null(self) -> Expr {
+        Expr::IsNull {
+            column: self.reference(),
+            negated: false,
+        }
+    }
+
+    /// `column IS NOT NULL`.
+    pub fn is_not_null(self) -> Expr {
+        Expr::IsNull {
+            column: self.reference(),
+            negated: true,
+        }
+    }
+}
+
+macro_rules! comparisons {
+    ($($(#[$doc:meta])* $name:ident => $op:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        pub fn $name(self, value: impl SqlArg<T::Inner>) -> Expr {
+            Expr::Compare { column: self.reference(), op: CmpOp::$op, value: value.into_value() }
+        }
+    )*};
+}
+
+impl<M, T: ColumnType> Column<M, T> {
+    comparisons! {
+        /// `column = value`.
+        eq => Eq,
+        /// `column <> value`.
+        ne => Ne,
+        /// `column < value`.
+        lt => Lt,
+        /// `column <= value`.
+        le => Le,
+        /// `column > value`.
+        gt => Gt,
+        /// `column >= value`.
+        ge => Ge,
+    }
+
+    /// `column IN (values)`; on PostgreSQL `column = ANY($1)`, one statement for any count.
+    pub fn in_<V: SqlArg<T::Inner>>(self, values: impl IntoIterator<Item = V>) -> Expr {
+        Expr::In {
+            column: self.reference(),
+            values: values.into_iter().map(SqlArg::into_value).collect(),
+            negated: false,
+        }
+    }
+
+    /// `column NOT IN (values)`.
+    pub fn not_in<V: SqlArg<T::Inner>>(self, values: impl IntoIterator<Item = V>) -> Expr {
+        Expr::In {
+            column: self.reference(),
+            values: values.into_iter().map(SqlArg::into_value).collect(),
+            negated: true,
+        }
+    }
+}
+
+impl<M, T: ColumnType<Inner = String>> Column<M, T> {
+    /// `column LIKE pattern` (`%` any text, `_` one character; case-sensitive).
+    pub fn like(self, pattern: impl SqlArg<String>) -> Expr {
+        Expr::Like {
+            column: self.reference(),
+            pattern: pattern.into_value(),
+            case_insensitive: false,
+        }
+    }
+
+    /// `column ILIKE pattern`: like [`like`](Self::like), ignoring case.
+    pub fn ilike(self, pattern: impl SqlArg<String>) -> Expr {
+        Expr::Like {
+            column: self.reference(),
+            pattern: pattern.into_value(),
+            case_insensitive: true,
+        }
+    }
+}
+
+/// A column named by table and column name, in rendered SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnRef {
+    pub(crate) table: &'static str,
+    pub(crate) name: &'static str,
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CmpOp {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            CmpOp::Eq => " = ",
+            CmpOp::Ne => " <> ",
+            CmpOp::Lt => " < ",
+            CmpOp::Le => " <= ",
+            CmpOp::Gt => " > ",
+            CmpOp::Ge => " >= ",
+        }
+    }
+}
+
+/// A boolean SQL expression over columns and bound values, for `filter`.
+///
+/// Combine with `and`, `or`, `not` (or `&`, `|`, `!`).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "programs")]
+/// # struct Program { #[orm(primary_key)] id: i32, name: String, years_of_study: i32 }
+/// let e = !(Program::NAME.like("Bachelors%") | Program::YEARS_OF_STUDY.lt(3));
+/// # let _ = e;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Expr {
+    /// `column <op> value`.
+    Compare {
+        /// The column.
+        column: ColumnRef,
+        /// The operator.
+        op: CmpOp,
+        /// The bound value.
+        value: Value,
+    },
+    /// `column [I]LIKE pattern`.
+    Like {
+        /// The column.
+        column: ColumnRef,
+        /// The bound pattern.
+        pattern: Value,
+        /// ILIKE instead of LIKE.
+        case_insensitive: bool,
+    },
+    /// `column [NOT] IN (values)`.
+    In {
+        /// The column.
+        column: ColumnRef,
+        /// The bound values.
+        values: Vec<Value>,
+        /// NOT IN.
+        negated: bool,
+    },
+    /// `column IS [NOT] NULL`.
+    IsNull {
+        /// The column.
+        column: ColumnRef,
+        /// IS NOT NULL.
+        negated: bool,
+    },
+    /// All of the expressions.
+    And(Vec<Expr>),
+    /// Any of the expressions.
+    Or(Vec<Expr>),
+    /// The negation.
+    Not(Box<Expr>),
+}
+
+impl Expr {
+    /// Both this and `other`.
+    #[must_use]
+    pub fn and(self, other: Expr) -> Expr {
+        match self {
+            Expr::And(mut all) => {
+                all.push(other);
+                Expr::And(all)
+            }
+            e => Expr::And(vec![e, other]),
+        }
+    }
+
+    /// This or `other`.
+    #[must_use]
+    pub fn or(self, other: Expr) -> Expr {
+        match self {
+            Expr::Or(mut any) => {
+                any.push(other);
+                Expr::Or(any)
+            }
+            e => Expr::Or(vec![e, other]),
+        }
+    }
+
+    /// The negation of this expression.
+    #[must_use]
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Expr {
+        Expr::Not(Box::new(self))
+    }
+
+    /// The tables the expression refers to.
+    pub(crate) fn tables(&self, out: &mut Vec<&'static str>) {
+        match self {
+            Expr::Compare { column, .. }
+            | Expr::Like { column, .. }
+            | Expr::In { column, .. }
+            | Expr::IsNull { column, .. } => {
+                if !out.contains(&column.table) {
+                    out.push(column.table);
+                }
+            }
+            Expr::And(es) | Expr::Or(es) => es.iter().for_each(|e| e.tables(out)),
+            Expr::Not(e) => e.tables(out),
+        }
+    }
+}
+
+/// All of the expressions (`TRUE` when empty).
+pub fn and(exprs: impl IntoIterator<Item = Expr>) -> Expr {
+    Expr::And(exprs.into_iter().collect())
+}
+
+/// Any of the expressions (`FALSE` when empty).
+pub fn or(exprs: impl IntoIterator<Item = Expr>) -> Expr {
+    Expr::Or(exprs.into_iter().collect())
+}
+
+/// The negation of an expression.
+pub fn not(expr: Expr) -> Expr {
+    Expr::Not(Box::new(expr))
+}
+
+impl BitAnd for Expr {
+    type Output = Expr;
+    fn bitand(self, rhs: Expr) -> Expr {
+        self.and(rhs)
+    }
+}
+
+impl BitOr for Expr {
+    type Output = Expr;
+    fn bitor(self, rhs: Expr) -> Expr {
+        self.or(rhs)
+    }
+}
+
+impl Not for Expr {
+    type Output = Expr;
+    fn not(self) -> Expr {
+        Expr::Not(Box::new(self))
+    }
+}
+
+/// One `ORDER BY` term; a bare column orders ascending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderBy {
+    pub(crate) column: ColumnRef,
+    pub(crate) descending: bool,
+}
+
+impl<M, T> From<Column<M, T>> for OrderBy {
+    fn from(c: Column<M, T>) -> OrderBy {
+        c.asc()
+    }
+}

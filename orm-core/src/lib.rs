@@ -1,0 +1,178 @@
+//! A unit-of-work ORM for Rust: SQLAlchemy's ORM, done the Rust way.
+//!
+//! `#[derive(Model)]` on a plain struct generates its table metadata, typed column
+//! handles (`Program::NAME`), a constructor and CRUD methods. An [`Engine`] holds a
+//! connection pool, creates tables in foreign-key order and runs typed queries whose
+//! values are always bound parameters.
+//!
+//! ```no_run
+//! use orm_core::prelude::*;
+//!
+//! #[derive(Model, Debug)]
+//! #[orm(table = "programs")]
+//! pub struct Program {
+//!     #[orm(primary_key)]
+//!     pub id: i32,
+//!     pub name: String,
+//!     pub years_of_study: i32,
+//! }
+//!
+//! fn main() -> orm_core::Result<()> {
+//!     let engine = Engine::builder("postgres://postgres@127.0.0.1:5432/test").echo(true).build()?;
+//!     engine.create_all(&[Program::table()])?;
+//!
+//!     let mut cs = Program::new("Bachelors in CS", 3);
+//!     let id = cs.insert(&engine)?;
+//!     let found = Program::query().filter(Program::NAME.eq("Bachelors in CS")).one(&engine)?;
+//!     assert_eq!(found.id, id);
+//!     Ok(())
+//! }
+//! ```
+#![warn(missing_docs)]
+
+extern crate self as orm_core;
+
+mod backend;
+mod connection;
+pub mod crud;
+pub mod ddl;
+pub mod dialect;
+mod echo;
+mod engine;
+mod error;
+mod expr;
+pub mod metadata;
+mod model;
+pub mod query;
+mod row;
+mod sql;
+mod types;
+mod url;
+mod value;
+
+pub use connection::{CancelToken, Connection};
+pub use dialect::Dialect;
+pub use echo::{LOG_TARGET, StatementListener};
+pub use engine::{Engine, EngineBuilder, Executor};
+pub use error::{Error, ErrorKind, Result};
+pub use expr::{CmpOp, Column, ColumnRef, Expr, OrderBy, and, not, or};
+pub use metadata::{ColumnDef, TableDef};
+pub use model::Model;
+pub use query::Query;
+pub use row::Row;
+pub use types::{ColumnType, PrimaryKey, SqlArg, SqlType};
+pub use value::Value;
+
+/// `#[derive(Model)]`: maps a struct to a table.
+///
+/// Struct attributes (`#[orm(...)]`):
+/// - `table = "name"`: the table's name (default: the struct's name in snake_case);
+/// - `primary_key(a, b)`: a composite primary key over the named fields;
+/// - `unique(a, b)`: a UNIQUE constraint over several fields (repeatable);
+/// - `index(a, b)`: an index over several fields (repeatable).
+///
+/// Field attributes:
+/// - `primary_key`: the primary key; an integer key is SERIAL (assigned by the
+///   database) unless `autoincrement = false`;
+/// - `column = "name"`: the column's name (default: the field's name);
+/// - `unique`, `index`: a single-column UNIQUE constraint or index;
+/// - `length = N`: VARCHAR(N) for a `String`;
+/// - `default = <expr>`: the value `new()` gives the field (it is then no argument of `new`);
+/// - `server_default = "SQL"`: the column's DEFAULT; the column is left out of INSERTs
+///   and read back;
+/// - `foreign_key = "table.column"` with `on_delete = "cascade"` / `on_update = ..`
+///   (`cascade`, `set null`, `set default`, `restrict`, `no action`);
+/// - `skip`: not a column (the field must implement `Default`);
+/// - `has_many(Target, foreign_key = "col", backref = "name", passive_deletes, ...)`:
+///   a one-to-many relationship (the field is a `HasMany<Target>`).
+///
+/// ```
+/// use orm_core::prelude::*;
+///
+/// #[derive(Model, Debug)]
+/// #[orm(table = "courses", unique(code, program_id))]
+/// pub struct Course {
+///     #[orm(primary_key)]
+///     pub id: i32,
+///     #[orm(length = 200, index)]
+///     pub title: String,
+///     pub code: String,
+///     #[orm(foreign_key = "programs.id", on_delete = "cascade")]
+///     pub program_id: i32,
+///     #[orm(default = 3)]
+///     pub credits: i16,
+/// }
+///
+/// let c = Course::new("Data SCIENCE", "CS 103", 1);
+/// assert_eq!(c.credits, 3);
+/// assert_eq!(Course::TITLE.name(), "title");
+/// ```
+pub use orm_derive::Model;
+
+/// The names most programs need: `use orm_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::engine::{Engine, Executor};
+    pub use crate::expr::{Column, Expr};
+    pub use crate::metadata::TableDef;
+    pub use crate::model::Model;
+    pub use crate::query::Query;
+    pub use orm_derive::Model;
+}
+
+/// Items used by the code `#[derive(Model)]` generates. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::error::{Error, Result};
+    pub use crate::expr::Column;
+    pub use crate::metadata::{
+        Cascade, ColumnDef, ForeignKeyDef, IndexDef, Loading, ReferentialAction, RelationKind,
+        RelationshipDef, TableDef,
+    };
+    pub use crate::model::Model;
+    pub use crate::row::Row;
+    pub use crate::types::{ColumnType, PrimaryKey, SqlType};
+    pub use crate::value::Value;
+    pub use std::option::Option::{self, None, Some};
+    pub use std::result::Result::{Err, Ok};
+    pub use std::vec::Vec;
+
+    /// Decodes a model's column from a row.
+    pub fn decode<T: ColumnType>(
+        row: &Row<'_>,
+        idx: usize,
+        table: &TableDef,
+        column: usize,
+    ) -> Result<T> {
+        row.get_column(idx, table, column)
+    }
+
+    /// Assigns a value to a model's field, checking its type.
+    pub fn assign<T: ColumnType>(
+        field: &mut T,
+        value: Value,
+        table: &TableDef,
+        column: usize,
+    ) -> Result<()> {
+        match T::from_value(value) {
+            Ok(v) => {
+                *field = v;
+                Ok(())
+            }
+            Err(v) => Err(Error::invalid_state(format!(
+                "cannot assign a {} to `{}.{}`, which is `{}`",
+                v.type_name(),
+                table.name,
+                table.columns[column].name,
+                T::RUST_NAME
+            ))),
+        }
+    }
+
+    /// The error for a column index the model does not have.
+    pub fn no_such_column(table: &TableDef, column: usize) -> Error {
+        Error::invalid_state(format!(
+            "table `{}` has no column number {column}",
+            table.name
+        ))
+    }
+}

@@ -1,0 +1,45 @@
+//! The [`Model`] trait that `#[derive(Model)]` implements.
+
+use crate::error::Result;
+use crate::metadata::TableDef;
+use crate::row::Row;
+use crate::types::PrimaryKey;
+use crate::value::Value;
+
+/// A struct mapped to a table. Implement it with `#[derive(Model)]`, not by hand.
+///
+/// ```
+/// use orm_core::prelude::*;
+///
+/// #[derive(Model, Debug)]
+/// #[orm(table = "programs")]
+/// struct Program {
+///     #[orm(primary_key)]
+///     id: i32,
+///     name: String,
+///     years_of_study: i32,
+/// }
+///
+/// let p = Program::new("Bachelors in CS", 3);
+/// assert_eq!(p.id, 0); // assigned by the database on insert
+/// assert_eq!(p.column_value(1), orm_core::Value::from("Bachelors in CS"));
+/// ```
+pub trait Model: Sized + 'static {
+    /// The primary key's type: a column type, or a tuple for composite keys.
+    type PrimaryKey: PrimaryKey;
+
+    /// The table's metadata.
+    const TABLE: &'static TableDef;
+
+    /// The primary key of this object.
+    fn primary_key(&self) -> Self::PrimaryKey;
+
+    /// Builds an object from the columns `offset..offset + TABLE.columns.len()` of a row.
+    fn from_row(row: &Row<'_>, offset: usize) -> Result<Self>;
+
+    /// The value of the `column`-th column (in `TABLE.columns` order).
+    fn column_value(&self, column: usize) -> Value;
+
+    /// Sets the `column`-th column from a value of the column's type.
+    fn set_column_value(&mut self, column: usize, value: Value) -> Result<()>;
+}

@@ -1,0 +1,294 @@
+//! Typed SELECT queries: `Program::query().filter(..).order_by(..).all(&engine)`.
+
+use std::marker::PhantomData;
+
+use crate::dialect::Dialect;
+use crate::engine::Executor;
+use crate::error::{Error, Result};
+use crate::expr::{Expr, OrderBy};
+use crate::metadata::TableDef;
+use crate::model::Model;
+use crate::row::Row;
+use crate::sql::SqlWriter;
+use crate::value::Value;
+
+/// The parts of a SELECT over one model's table, independent of where it runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Select {
+    pub(crate) table: &'static TableDef,
+    pub(crate) filters: Vec<Expr>,
+    pub(crate) order: Vec<OrderBy>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+}
+
+impl Select {
+    pub(crate) fn new(table: &'static TableDef) -> Select {
+        Select {
+            table,
+            filters: Vec::new(),
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+        }
+    }
+
+    fn check_tables(&self) -> Result<()> {
+        let mut tables = Vec::new();
+        for f in &self.filters {
+            f.tables(&mut tables);
+        }
+        tables.extend(self.order.iter().map(|o| o.column.table));
+        match tables.iter().find(|t| **t != self.table.name) {
+            Some(other) => Err(Error::invalid_state(format!(
+                "the query selects from `{}` but a filter or ordering uses a column of `{other}`; \
+                 use that model's query or filter on this model's columns",
+                self.table.name
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn where_clause(&self, w: &mut SqlWriter) {
+        for (i, f) in self.filters.iter().enumerate() {
+            w.push(if i == 0 { " WHERE " } else { " AND " });
+            match f {
+                Expr::Or(es) if es.len() > 1 && self.filters.len() > 1 => {
+                    w.push("(").expr(f).push(")");
+                }
+                _ => {
+                    w.expr(f);
+                }
+            }
+        }
+    }
+
+    fn limit_offset(&self, w: &mut SqlWriter, limit: Option<u64>) {
+        if let Some(n) = limit {
+            w.push(" LIMIT ")
+                .param(Value::I64(i64::try_from(n).unwrap_or(i64::MAX)));
+        }
+        if let Some(n) = self.offset {
+            w.push(" OFFSET ")
+                .param(Value::I64(i64::try_from(n).unwrap_or(i64::MAX)));
+        }
+    }
+
+    /// `SELECT <all columns> FROM t WHERE .. ORDER BY .. LIMIT ..`, with `limit`
+    /// overriding the query's own (for `first`).
+    pub(crate) fn render(
+        &self,
+        dialect: &'static dyn Dialect,
+        limit: Option<u64>,
+    ) -> Result<(String, Vec<Value>)> {
+        self.check_tables()?;
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ")
+            .select_list(self.table)
+            .push(" FROM ")
+            .ident(self.table.name);
+        self.where_clause(&mut w);
+        w.order_by(&self.order);
+        let limit = match (limit, self.limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.limit_offset(&mut w, limit);
+        Ok(w.finish())
+    }
+
+    /// `SELECT count(*) ...` of the rows the query would return.
+    pub(crate) fn render_count(
+        &self,
+        dialect: &'static dyn Dialect,
+    ) -> Result<(String, Vec<Value>)> {
+        self.check_tables()?;
+        let mut w = SqlWriter::new(dialect);
+        if self.limit.is_none() && self.offset.is_none() {
+            w.push("SELECT count(*) AS count_1 FROM ")
+                .ident(self.table.name);
+            self.where_clause(&mut w);
+        } else {
+            w.push("SELECT count(*) AS count_1 FROM (SELECT 1 AS one FROM ")
+                .ident(self.table.name);
+            self.where_clause(&mut w);
+            w.order_by(&self.order);
+            self.limit_offset(&mut w, self.limit);
+            w.push(") AS anon_1");
+        }
+        Ok(w.finish())
+    }
+
+    /// `DELETE FROM t WHERE ..` for the query's filters.
+    pub(crate) fn render_delete(
+        &self,
+        dialect: &'static dyn Dialect,
+    ) -> Result<(String, Vec<Value>)> {
+        self.check_tables()?;
+        if self.limit.is_some() || self.offset.is_some() || !self.order.is_empty() {
+            return Err(Error::unsupported(
+                "a bulk delete cannot have limit, offset or order_by; filter the rows instead",
+            ));
+        }
+        let mut w = SqlWriter::new(dialect);
+        w.push("DELETE FROM ").ident(self.table.name);
+        self.where_clause(&mut w);
+        Ok(w.finish())
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        format!("a query on `{}`", self.table.name)
+    }
+}
+
+/// A SELECT of one model, built without a database and run on an [`Executor`]
+/// (an `&Engine` or a `&mut Connection`). Inside a session use `session.query::<M>()`.
+///
+/// ```no_run
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "programs")]
+/// # struct Program { #[orm(primary_key)] id: i32, name: String, years_of_study: i32 }
+/// # fn main() -> orm_core::Result<()> {
+/// # let engine = Engine::connect("postgres://postgres@127.0.0.1/test")?;
+/// let three_years: Vec<Program> = Program::query()
+///     .filter(Program::YEARS_OF_STUDY.eq(3))
+///     .order_by(Program::NAME.desc())
+///     .limit(10)
+///     .all(&engine)?;
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct Query<M> {
+    pub(crate) select: Select,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Query<M> {
+    fn clone(&self) -> Self {
+        Query {
+            select: self.select.clone(),
+            _model: PhantomData,
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for Query<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.select.fmt(f)
+    }
+}
+
+impl<M: Model> Default for Query<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: Model> Query<M> {
+    /// A query for every row of `M`'s table.
+    pub fn new() -> Self {
+        Query {
+            select: Select::new(M::TABLE),
+            _model: PhantomData,
+        }
+    }
+
+    /// Keeps the rows where `expr` holds (several filters are ANDed).
+    pub fn filter(mut self, expr: Expr) -> Self {
+        self.select.filters.push(expr);
+        self
+    }
+
+    /// Orders the rows; a bare column orders ascending.
+    pub fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
+        self.select.order.push(order.into());
+        self
+    }
+
+    /// Returns at most `n` rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.select.limit = Some(n);
+        self
+    }
+
+    /// Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.select.offset = Some(n);
+        self
+    }
+
+    /// The SQL text and parameters this query sends, for inspection.
+    pub fn to_sql(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
+        self.select.render(dialect, None)
+    }
+
+    fn fetch(&self, db: impl Executor, limit: Option<u64>) -> Result<Vec<M>> {
+        db.with_connection(|conn| {
+            let (sql, params) = self.select.render(conn.dialect(), limit)?;
+            conn.query_raw(&sql, &params, |row: &Row<'_>| M::from_row(row, 0))
+        })
+    }
+
+    /// Every matching row.
+    pub fn all(self, db: impl Executor) -> Result<Vec<M>> {
+        self.fetch(db, None)
+    }
+
+    /// The first matching row (`LIMIT 1`), if any.
+    pub fn first(self, db: impl Executor) -> Result<Option<M>> {
+        Ok(self.fetch(db, Some(1))?.into_iter().next())
+    }
+
+    /// Exactly one row: [`NotFound`](crate::ErrorKind::NotFound) when there is none,
+    /// [`MultipleRows`](crate::ErrorKind::MultipleRows) when there are more.
+    pub fn one(self, db: impl Executor) -> Result<M> {
+        let what = self.select.describe();
+        self.one_or_none(db)?.ok_or_else(|| Error::not_found(what))
+    }
+
+    /// One row or none: [`MultipleRows`](crate::ErrorKind::MultipleRows) when there are more.
+    pub fn one_or_none(self, db: impl Executor) -> Result<Option<M>> {
+        let mut rows = self.fetch(db, None)?;
+        match rows.len() {
+            0 | 1 => Ok(rows.pop()),
+            _ => Err(Error::multiple_rows(self.select.describe())),
+        }
+    }
+
+    /// The number of matching rows.
+    pub fn count(self, db: impl Executor) -> Result<i64> {
+        db.with_connection(|conn| {
+            let (sql, params) = self.select.render_count(conn.dialect())?;
+            let counts = conn.query_raw(&sql, &params, |row| row.get::<i64>(0))?;
+            Ok(counts.into_iter().next().unwrap_or(0))
+        })
+    }
+
+    /// Deletes the matching rows in one statement; returns how many.
+    pub fn delete(self, db: impl Executor) -> Result<u64> {
+        db.with_connection(|conn| {
+            let (sql, params) = self.select.render_delete(conn.dialect())?;
+            conn.execute(&sql, &params)
+        })
+    }
+}
+
+/// Raw SQL that returns rows of a model: the escape hatch for queries the builder cannot
+/// express. The SELECT list must be the model's columns in field order.
+///
+/// ```no_run
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "programs")]
+/// # struct Program { #[orm(primary_key)] id: i32, name: String }
+/// # fn main() -> orm_core::Result<()> {
+/// # let engine = Engine::connect("postgres://postgres@127.0.0.1/test")?;
+/// let rows: Vec<Program> = orm_core::query::from_sql(
+///     &engine,
+///     "SELECT id, name FROM programs WHERE name ~ $1",
+///     orm_core::params!["^Bach"],
+/// )?;
+/// # Ok(()) }
+/// ```
+pub fn from_sql<M: Model>(db: impl Executor, sql: &str, params: &[Value]) -> Result<Vec<M>> {
+    db.with_connection(|conn| conn.query_raw(sql, params, |row| M::from_row(row, 0)))
+}

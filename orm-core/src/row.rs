@@ -1,0 +1,180 @@
+//! A borrowed result row, whatever the backend.
+
+use crate::error::{Error, Result};
+use crate::metadata::TableDef;
+use crate::types::ColumnType;
+
+/// One row of a result, passed to the closures of raw queries and to generated decoders.
+///
+/// ```no_run
+/// # fn main() -> orm_core::Result<()> {
+/// # let engine = orm_core::Engine::connect("postgres://postgres@127.0.0.1/test")?;
+/// let mut conn = engine.connection()?;
+/// let names: Vec<(i32, String)> = conn.query_raw(
+///     "SELECT id, name FROM programs WHERE years_of_study = $1",
+///     orm_core::params![3],
+///     |row| Ok((row.get(0)?, row.get(1)?)),
+/// )?;
+/// # Ok(()) }
+/// ```
+pub struct Row<'a> {
+    inner: RowInner<'a>,
+}
+
+pub(crate) enum RowInner<'a> {
+    Pg(&'a postgres::Row),
+}
+
+impl<'a> Row<'a> {
+    pub(crate) fn pg(row: &'a postgres::Row) -> Row<'a> {
+        Row {
+            inner: RowInner::Pg(row),
+        }
+    }
+
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        match &self.inner {
+            RowInner::Pg(r) => r.len(),
+        }
+    }
+
+    /// Whether the row has no columns.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The name of column `idx`, if there is one.
+    pub fn column_name(&self, idx: usize) -> Option<&str> {
+        match &self.inner {
+            RowInner::Pg(r) => r.columns().get(idx).map(|c| c.name()),
+        }
+    }
+
+    /// The value of column `idx` (counted from 0) as a `T`.
+    pub fn get<T: ColumnType>(&self, idx: usize) -> Result<T> {
+        if idx >= self.len() {
+            return Err(Error::invalid_state(format!(
+                "the row has {} columns; there is no column {idx}",
+                self.len()
+            )));
+        }
+        T::decode(self, idx).map_err(|e| {
+            let name = self.column_name(idx).unwrap_or("?");
+            e.into_error("query", name, T::RUST_NAME)
+        })
+    }
+
+    /// The value of the column called `name` as a `T`.
+    pub fn get_by_name<T: ColumnType>(&self, name: &str) -> Result<T> {
+        let idx = (0..self.len())
+            .find(|&i| self.column_name(i) == Some(name))
+            .ok_or_else(|| Error::invalid_state(format!("the row has no column named `{name}`")))?;
+        self.get(idx)
+    }
+
+    /// Decodes the column of a model's table: decode errors name `table.column`.
+    pub(crate) fn get_column<T: ColumnType>(
+        &self,
+        idx: usize,
+        table: &TableDef,
+        column: usize,
+    ) -> Result<T> {
+        T::decode(self, idx)
+            .map_err(|e| e.into_error(table.name, table.columns[column].name, T::RUST_NAME))
+    }
+
+    pub(crate) fn decode_raw<T>(&self, idx: usize) -> Result<Option<T>, DecodeError>
+    where
+        T: for<'b> postgres::types::FromSql<'b>,
+    {
+        match &self.inner {
+            RowInner::Pg(r) => r.try_get::<usize, Option<T>>(idx).map_err(|e| DecodeError {
+                sql_type: r
+                    .columns()
+                    .get(idx)
+                    .map_or_else(|| "?".to_owned(), |c| c.type_().name().to_owned()),
+                message: std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+            }),
+        }
+    }
+}
+
+/// Why a column value could not become the field's type; turned into an [`Error`] that
+/// names the column by the caller, which knows it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct DecodeError {
+    sql_type: String,
+    message: String,
+}
+
+impl DecodeError {
+    pub(crate) fn unexpected_null() -> DecodeError {
+        DecodeError {
+            sql_type: "NULL".to_owned(),
+            message: "the column is NULL; make the field an Option".to_owned(),
+        }
+    }
+
+    fn into_error(self, table: &str, column: &str, rust_type: &str) -> Error {
+        let why = if self.message.contains("cannot convert between") {
+            ""
+        } else {
+            &self.message
+        };
+        Error::decode(table, column, &self.sql_type, rust_type, why)
+    }
+}
+
+/// Reads column `idx` of a row as a [`Value`] of the model column's SQL type (keys and
+/// defaults read back after INSERT).
+pub(crate) fn read_value(
+    row: &Row<'_>,
+    idx: usize,
+    table: &TableDef,
+    column: usize,
+) -> Result<crate::Value> {
+    use crate::types::SqlType;
+    fn read<T: crate::types::BaseType + Into<crate::Value>>(
+        row: &Row<'_>,
+        idx: usize,
+        table: &TableDef,
+        column: usize,
+    ) -> Result<crate::Value> {
+        Ok(row
+            .get_column::<Option<T>>(idx, table, column)?
+            .map_or(crate::Value::Null, Into::into))
+    }
+    match table.columns[column].sql_type {
+        SqlType::SmallInt => read::<i16>(row, idx, table, column),
+        SqlType::Integer => read::<i32>(row, idx, table, column),
+        SqlType::BigInt => read::<i64>(row, idx, table, column),
+        SqlType::Real => read::<f32>(row, idx, table, column),
+        SqlType::Double => read::<f64>(row, idx, table, column),
+        SqlType::Boolean => read::<bool>(row, idx, table, column),
+        SqlType::Text => read::<String>(row, idx, table, column),
+        SqlType::Bytes => read::<Vec<u8>>(row, idx, table, column),
+        #[cfg(feature = "chrono")]
+        SqlType::Date => read::<chrono::NaiveDate>(row, idx, table, column),
+        #[cfg(feature = "chrono")]
+        SqlType::Time => read::<chrono::NaiveTime>(row, idx, table, column),
+        #[cfg(feature = "chrono")]
+        SqlType::Timestamp => read::<chrono::NaiveDateTime>(row, idx, table, column),
+        #[cfg(feature = "chrono")]
+        SqlType::TimestampTz => read::<chrono::DateTime<chrono::Utc>>(row, idx, table, column),
+        #[cfg(feature = "uuid")]
+        SqlType::Uuid => read::<uuid::Uuid>(row, idx, table, column),
+        #[cfg(feature = "json")]
+        SqlType::Json => read::<serde_json::Value>(row, idx, table, column),
+        #[cfg(feature = "decimal")]
+        SqlType::Decimal => read::<rust_decimal::Decimal>(row, idx, table, column),
+        #[allow(unreachable_patterns)]
+        other => Err(Error::unsupported(format!(
+            "column `{}.{}` has type {other:?}, whose cargo feature is not enabled",
+            table.name, table.columns[column].name
+        ))),
+    }
+}

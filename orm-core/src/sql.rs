@@ -1,0 +1,242 @@
+//! SQL text with its bound parameters, rendered through a [`Dialect`].
+
+use crate::dialect::Dialect;
+use crate::expr::{ColumnRef, Expr, OrderBy};
+use crate::metadata::TableDef;
+use crate::value::Value;
+
+/// A statement under construction: text plus the values its placeholders stand for.
+pub(crate) struct SqlWriter {
+    pub(crate) sql: String,
+    pub(crate) params: Vec<Value>,
+    pub(crate) dialect: &'static dyn Dialect,
+}
+
+impl SqlWriter {
+    pub(crate) fn new(dialect: &'static dyn Dialect) -> SqlWriter {
+        SqlWriter {
+            sql: String::with_capacity(128),
+            params: Vec::new(),
+            dialect,
+        }
+    }
+
+    pub(crate) fn push(&mut self, s: &str) -> &mut Self {
+        self.sql.push_str(s);
+        self
+    }
+
+    pub(crate) fn ident(&mut self, name: &str) -> &mut Self {
+        self.dialect.write_ident(&mut self.sql, name);
+        self
+    }
+
+    pub(crate) fn column(&mut self, c: ColumnRef) -> &mut Self {
+        self.ident(c.table).push(".").ident(c.name)
+    }
+
+    pub(crate) fn param(&mut self, value: Value) -> &mut Self {
+        self.params.push(value);
+        self.dialect
+            .write_placeholder(&mut self.sql, self.params.len());
+        self
+    }
+
+    /// `t.a, t.b, t.c`: every column of a table, qualified.
+    pub(crate) fn select_list(&mut self, table: &TableDef) -> &mut Self {
+        for (i, c) in table.columns.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.ident(table.name).push(".").ident(c.name);
+        }
+        self
+    }
+
+    /// `WHERE pk1 = $n AND pk2 = $m` for a key's values.
+    pub(crate) fn where_key(&mut self, table: &TableDef, key: Vec<Value>) -> &mut Self {
+        self.push(" WHERE ");
+        for (i, (c, v)) in table.primary_key_columns().zip(key).enumerate() {
+            if i > 0 {
+                self.push(" AND ");
+            }
+            self.ident(table.name)
+                .push(".")
+                .ident(c.name)
+                .push(" = ")
+                .param(v);
+        }
+        self
+    }
+
+    pub(crate) fn expr(&mut self, e: &Expr) -> &mut Self {
+        match e {
+            Expr::Compare { column, op, value } => {
+                self.column(*column).push(op.sql()).param(value.clone());
+            }
+            Expr::Like {
+                column,
+                pattern,
+                case_insensitive,
+            } => {
+                if !case_insensitive {
+                    self.column(*column).push(" LIKE ").param(pattern.clone());
+                } else if self.dialect.has_ilike() {
+                    self.column(*column).push(" ILIKE ").param(pattern.clone());
+                } else {
+                    self.push("lower(").column(*column).push(") LIKE lower(");
+                    self.param(pattern.clone()).push(")");
+                }
+            }
+            Expr::In {
+                column,
+                values,
+                negated,
+            } => {
+                if self.dialect.array_params() {
+                    if *negated {
+                        self.push("NOT (");
+                    }
+                    self.column(*column)
+                        .push(" = ANY(")
+                        .param(Value::Array(values.clone()))
+                        .push(")");
+                    if *negated {
+                        self.push(")");
+                    }
+                } else if values.is_empty() {
+                    self.push(if *negated { "1 = 1" } else { "1 = 0" });
+                } else {
+                    self.column(*column)
+                        .push(if *negated { " NOT IN (" } else { " IN (" });
+                    for (i, v) in values.iter().enumerate() {
+                        if i > 0 {
+                            self.push(", ");
+                        }
+                        self.param(v.clone());
+                    }
+                    self.push(")");
+                }
+            }
+            Expr::IsNull { column, negated } => {
+                self.column(*column)
+                    .push(if *negated { " IS NOT NULL" } else { " IS NULL" });
+            }
+            Expr::And(es) | Expr::Or(es) if es.is_empty() => {
+                self.push(if matches!(e, Expr::And(_)) {
+                    "1 = 1"
+                } else {
+                    "1 = 0"
+                });
+            }
+            Expr::And(es) | Expr::Or(es) => {
+                let joiner = if matches!(e, Expr::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
+                for (i, inner) in es.iter().enumerate() {
+                    if i > 0 {
+                        self.push(joiner);
+                    }
+                    self.nested(inner);
+                }
+            }
+            Expr::Not(inner) => {
+                self.push("NOT ");
+                self.nested_always(inner);
+            }
+        }
+        self
+    }
+
+    /// An operand of AND/OR: parenthesised when it is itself a compound.
+    fn nested(&mut self, e: &Expr) {
+        match e {
+            Expr::And(es) | Expr::Or(es) if es.len() > 1 => self.nested_always(e),
+            _ => {
+                self.expr(e);
+            }
+        }
+    }
+
+    fn nested_always(&mut self, e: &Expr) {
+        self.push("(").expr(e).push(")");
+    }
+
+    pub(crate) fn order_by(&mut self, order: &[OrderBy]) -> &mut Self {
+        for (i, o) in order.iter().enumerate() {
+            self.push(if i == 0 { " ORDER BY " } else { ", " });
+            self.column(o.column)
+                .push(if o.descending { " DESC" } else { " ASC" });
+        }
+        self
+    }
+
+    pub(crate) fn finish(self) -> (String, Vec<Value>) {
+        (self.sql, self.params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::POSTGRES;
+    use crate::expr::{CmpOp, ColumnRef};
+
+    fn col(name: &'static str) -> ColumnRef {
+        ColumnRef { table: "t", name }
+    }
+
+    fn cmp(name: &'static str, v: i32) -> Expr {
+        Expr::Compare {
+            column: col(name),
+            op: CmpOp::Eq,
+            value: Value::I32(v),
+        }
+    }
+
+    fn render(e: &Expr) -> (String, Vec<Value>) {
+        let mut w = SqlWriter::new(&POSTGRES);
+        w.expr(e);
+        w.finish()
+    }
+
+    #[test]
+    fn compounds_are_parenthesised() {
+        let e = cmp("a", 1).or(cmp("b", 2)).and(cmp("c", 3).not());
+        let (sql, params) = render(&e);
+        assert_eq!(sql, "(t.a = $1 OR t.b = $2) AND NOT (t.c = $3)");
+        assert_eq!(params, [Value::I32(1), Value::I32(2), Value::I32(3)]);
+    }
+
+    #[test]
+    fn in_uses_one_array_parameter() {
+        let e = Expr::In {
+            column: col("a"),
+            values: vec![Value::I32(1), Value::I32(2)],
+            negated: true,
+        };
+        let (sql, params) = render(&e);
+        assert_eq!(sql, "NOT (t.a = ANY($1))");
+        assert_eq!(params.len(), 1);
+    }
+
+    #[test]
+    fn keywords_are_quoted() {
+        let e = Expr::IsNull {
+            column: ColumnRef {
+                table: "user",
+                name: "order",
+            },
+            negated: false,
+        };
+        assert_eq!(render(&e).0, r#""user"."order" IS NULL"#);
+    }
+
+    #[test]
+    fn empty_compounds_are_constants() {
+        assert_eq!(render(&Expr::And(vec![])).0, "1 = 1");
+        assert_eq!(render(&Expr::Or(vec![])).0, "1 = 0");
+    }
+}

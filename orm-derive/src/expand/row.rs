@@ -1,0 +1,86 @@
+//! `impl Model`: keys, row decoding, and column access by position.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::model::{Model, Role};
+
+pub fn expand(model: &Model<'_>) -> TokenStream {
+    let ident = model.ident;
+    let pk_fields: Vec<_> = model
+        .primary_key
+        .iter()
+        .map(|&i| &model.fields[i])
+        .collect();
+    let pk_type = match pk_fields.as_slice() {
+        [one] => {
+            let ty = one.ty;
+            quote!(#ty)
+        }
+        many => {
+            let tys = many.iter().map(|f| f.ty);
+            quote!((#(#tys,)*))
+        }
+    };
+    let pk_value = match pk_fields.as_slice() {
+        [one] => {
+            let f = one.ident;
+            quote!(::core::clone::Clone::clone(&self.#f))
+        }
+        many => {
+            let fs = many.iter().map(|f| f.ident);
+            quote!((#(::core::clone::Clone::clone(&self.#fs),)*))
+        }
+    };
+    let inits = model.fields.iter().map(|field| {
+        let f = field.ident;
+        match &field.role {
+            Role::Column(c) => {
+                let idx = c.index;
+                let ty = field.ty;
+                let decode = quote_spanned!(ty.span()=> __orm::decode::<#ty>);
+                quote!(#f: #decode(__row, __offset + #idx, &__TABLE, #idx)?)
+            }
+            _ => quote!(#f: ::core::default::Default::default()),
+        }
+    });
+    let value_arms = model.columns().map(|(field, c)| {
+        let (f, idx) = (field.ident, c.index);
+        quote!(#idx => __orm::ColumnType::to_value(&self.#f))
+    });
+    let assign_arms = model.columns().map(|(field, c)| {
+        let (f, idx) = (field.ident, c.index);
+        quote!(#idx => __orm::assign(&mut self.#f, __value, &__TABLE, #idx))
+    });
+    quote! {
+        #[automatically_derived]
+        impl __orm::Model for #ident {
+            type PrimaryKey = #pk_type;
+
+            const TABLE: &'static __orm::TableDef = &__TABLE;
+
+            fn primary_key(&self) -> Self::PrimaryKey {
+                #pk_value
+            }
+
+            fn from_row(__row: &__orm::Row<'_>, __offset: usize) -> __orm::Result<Self> {
+                __orm::Ok(#ident { #(#inits),* })
+            }
+
+            fn column_value(&self, __column: usize) -> __orm::Value {
+                match __column {
+                    #(#value_arms,)*
+                    _ => __orm::Value::Null,
+                }
+            }
+
+            fn set_column_value(&mut self, __column: usize, __value: __orm::Value) -> __orm::Result<()> {
+                match __column {
+                    #(#assign_arms,)*
+                    _ => __orm::Err(__orm::no_such_column(&__TABLE, __column)),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! `#[derive(Model)]` for `orm-core`. Use it through `orm_core::prelude::*`; its
+//! attributes are documented on `orm_core::Model`.
+//!
+//! The derive parses the struct into a validated model (`attr` -> `model` -> `check`),
+//! collecting every error with the span of the token at fault, and only then generates
+//! code from that model (`expand`).
+
+mod attr;
+mod check;
+mod ctxt;
+mod expand;
+mod model;
+mod symbol;
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, parse_macro_input};
+
+/// Maps a struct to a database table; see `orm_core::Model` for the attributes.
+#[proc_macro_derive(Model, attributes(orm))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive(&input).into()
+}

@@ -1,0 +1,572 @@
+//! The validated model: what the struct and its attributes mean. Code generation reads
+//! only this, never `syn::Attribute`.
+
+use quote::ToTokens;
+use syn::{Data, DeriveInput, Fields, Ident, Type, Visibility};
+
+use crate::attr;
+use crate::ctxt::Ctxt;
+
+/// PostgreSQL's limit on identifier length (NAMEDATALEN - 1).
+pub const MAX_NAME_BYTES: usize = 63;
+
+/// A struct deriving `Model`.
+pub struct Model<'a> {
+    pub ident: &'a Ident,
+    pub vis: &'a Visibility,
+    pub table: String,
+    pub fields: Vec<Field<'a>>,
+    /// Indexes into `fields` of the primary key, in key order.
+    pub primary_key: Vec<usize>,
+    /// Multi-column UNIQUE constraints, as column names.
+    pub uniques: Vec<Vec<String>>,
+    /// Indexes: (name, column names).
+    pub indexes: Vec<(String, Vec<String>)>,
+}
+
+/// One named field of the struct.
+pub struct Field<'a> {
+    pub ident: &'a Ident,
+    pub ty: &'a Type,
+    pub role: Role,
+}
+
+/// What a field is to the table.
+pub enum Role {
+    Column(Column),
+    Relation(Relation),
+    Skip,
+}
+
+/// A field stored in a column.
+pub struct Column {
+    pub name: String,
+    /// Position among the table's columns.
+    pub index: usize,
+    pub primary_key: bool,
+    pub autoincrement: bool,
+    pub unique: bool,
+    pub indexed: bool,
+    pub length: Option<u32>,
+    pub default: Option<syn::Expr>,
+    pub server_default: Option<String>,
+    pub foreign_key: Option<ForeignKey>,
+    pub nullable_syntax: bool,
+}
+
+pub struct ForeignKey {
+    pub table: String,
+    pub column: String,
+    pub on_delete: Action,
+    pub on_update: Action,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+/// A relationship field.
+pub struct Relation {
+    pub kind: attr::RelationKind,
+    pub target: syn::Path,
+    pub foreign_key: String,
+    pub backref: Option<String>,
+    pub back_populates: Option<String>,
+    pub save_update: bool,
+    pub delete: bool,
+    pub delete_orphan: bool,
+    pub passive_deletes: bool,
+    pub loading: Loading,
+}
+
+#[derive(Clone, Copy)]
+pub enum Loading {
+    Lazy,
+    SelectIn,
+    Joined,
+    Raise,
+}
+
+impl<'a> Model<'a> {
+    /// Builds the model from the derive input, reporting every problem to `cx`.
+    /// Returns `None` when the input is not a struct with named fields.
+    pub fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Option<Model<'a>> {
+        let named = match &input.data {
+            Data::Struct(s) => match &s.fields {
+                Fields::Named(named) => named,
+                _ => {
+                    cx.error_spanned_by(
+                        &input.ident,
+                        "#[derive(Model)] needs a struct with named fields, one per column",
+                    );
+                    return None;
+                }
+            },
+            _ => {
+                cx.error_spanned_by(
+                    &input.ident,
+                    "#[derive(Model)] works on structs only; a model is one table with named columns",
+                );
+                return None;
+            }
+        };
+        if !input.generics.params.is_empty() {
+            cx.error_spanned_by(
+                &input.generics,
+                "a model cannot be generic: its table and columns are fixed at compile time",
+            );
+        }
+        let container = attr::Container::from_ast(cx, input);
+        let table = match &container.table {
+            Some(lit) => {
+                let name = lit.value();
+                check_name(cx, lit, "table", &name);
+                name
+            }
+            None => snake_case(&input.ident.to_string()),
+        };
+        if container.table.is_none() && table.len() > MAX_NAME_BYTES {
+            cx.error_spanned_by(
+                &input.ident,
+                format!(
+                    "the table name `{table}` is longer than {MAX_NAME_BYTES} bytes; \
+                     give a shorter one with #[orm(table = \"...\")]"
+                ),
+            );
+        }
+
+        let mut fields = Vec::new();
+        let mut column_count = 0;
+        for original in &named.named {
+            let ident = original.ident.as_ref().expect("named field");
+            let attrs = attr::Field::from_ast(cx, original);
+            let role = field_role(cx, original, ident, attrs, &mut column_count);
+            fields.push(Field {
+                ident,
+                ty: &original.ty,
+                role,
+            });
+        }
+
+        let mut model = Model {
+            ident: &input.ident,
+            vis: &input.vis,
+            table,
+            fields,
+            primary_key: Vec::new(),
+            uniques: Vec::new(),
+            indexes: Vec::new(),
+        };
+        crate::check::resolve_keys(cx, &mut model, &container, input);
+        crate::check::check(cx, &model);
+        Some(model)
+    }
+
+    /// The column fields, in column order.
+    pub fn columns(&self) -> impl Iterator<Item = (&Field<'a>, &Column)> {
+        self.fields.iter().filter_map(|f| match &f.role {
+            Role::Column(c) => Some((f, c)),
+            _ => None,
+        })
+    }
+
+    /// The relationship fields.
+    pub fn relations(&self) -> impl Iterator<Item = (&Field<'a>, &Relation)> {
+        self.fields.iter().filter_map(|f| match &f.role {
+            Role::Relation(r) => Some((f, r)),
+            _ => None,
+        })
+    }
+}
+
+fn field_role(
+    cx: &Ctxt,
+    original: &syn::Field,
+    ident: &Ident,
+    attrs: attr::Field,
+    column_count: &mut usize,
+) -> Role {
+    let column_only: [(&str, Option<proc_macro2::TokenStream>); 11] = [
+        (
+            "primary_key",
+            attrs.primary_key.as_ref().map(ToTokens::to_token_stream),
+        ),
+        (
+            "autoincrement",
+            attrs.autoincrement.as_ref().map(ToTokens::to_token_stream),
+        ),
+        (
+            "column",
+            attrs.column.as_ref().map(ToTokens::to_token_stream),
+        ),
+        (
+            "unique",
+            attrs.unique.as_ref().map(ToTokens::to_token_stream),
+        ),
+        ("index", attrs.index.as_ref().map(ToTokens::to_token_stream)),
+        (
+            "length",
+            attrs.length.as_ref().map(ToTokens::to_token_stream),
+        ),
+        (
+            "default",
+            attrs.default.as_ref().map(ToTokens::to_token_stream),
+        ),
+        (
+            "server_default",
+            attrs.server_default.as_ref().map(ToTokens::to_token_stream),
+        ),
+        (
+            "foreign_key",
+            attrs.foreign_key.as_ref().map(ToTokens::to_token_stream),
+        ),
+        (
+            "on_delete",
+            attrs.on_delete.as_ref().map(ToTokens::to_token_stream),
+        ),
+        (
+            "on_update",
+            attrs.on_update.as_ref().map(ToTokens::to_token_stream),
+        ),
+    ];
+    if let Some(skip) = &attrs.skip {
+        for (name, tokens) in &column_only {
+            if let Some(tokens) = tokens {
+                cx.error_spanned_by(
+                    tokens,
+                    format!("`{name}` has no effect on a field marked `skip`"),
+                );
+            }
+        }
+        if attrs.relation.is_some() {
+            cx.error_spanned_by(skip, "a relationship field cannot also be `skip`");
+        }
+        return Role::Skip;
+    }
+    if let Some(relation) = attrs.relation {
+        for (name, tokens) in &column_only {
+            if let Some(tokens) = tokens {
+                cx.error_spanned_by(
+                    tokens,
+                    format!("`{name}` applies to columns; a relationship field is not a column"),
+                );
+            }
+        }
+        return Role::Relation(relation_ir(cx, ident, relation));
+    }
+
+    let name = match &attrs.column {
+        Some(lit) => {
+            let name = lit.value();
+            check_name(cx, lit, "column", &name);
+            name
+        }
+        None => {
+            let name = ident.to_string();
+            let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+            if name.len() > MAX_NAME_BYTES {
+                cx.error_spanned_by(
+                    ident,
+                    format!(
+                        "the column name `{name}` is longer than {MAX_NAME_BYTES} bytes; \
+                         give a shorter one with #[orm(column = \"...\")]"
+                    ),
+                );
+            }
+            name
+        }
+    };
+    let option_inner = option_inner(&original.ty);
+    let nullable_syntax = option_inner.is_some();
+    let base = option_inner.unwrap_or(&original.ty);
+
+    if let (Some(pk), true) = (&attrs.primary_key, nullable_syntax) {
+        cx.error_spanned_by(
+            pk,
+            format!("the primary key `{ident}` cannot be an Option: primary keys are never NULL"),
+        );
+    }
+    let length = attrs.length.as_ref().and_then(|lit| {
+        if !is_path_named(base, "String") {
+            cx.error_spanned_by(lit, "`length` applies to String fields (VARCHAR(n))");
+        }
+        match lit.base10_parse::<u32>() {
+            Ok(0) | Err(_) => {
+                cx.error_spanned_by(
+                    lit,
+                    "`length` must be a positive integer, e.g. length = 100",
+                );
+                None
+            }
+            Ok(n) => Some(n),
+        }
+    });
+    let autoincrement = match &attrs.autoincrement {
+        Some(lit) => {
+            if attrs.primary_key.is_none() {
+                cx.error_spanned_by(lit, "`autoincrement` applies to a primary key field");
+            }
+            lit.value
+        }
+        None => {
+            attrs.primary_key.is_some()
+                && ["i16", "i32", "i64"].iter().any(|t| is_path_named(base, t))
+        }
+    };
+    if let (Some(default), Some(server)) = (&attrs.default, &attrs.server_default) {
+        cx.error_spanned_by(default, "give either `default` (set by new()) or `server_default` (set by the database), not both");
+        let _ = server;
+    }
+    let foreign_key = attrs
+        .foreign_key
+        .as_ref()
+        .and_then(|lit| foreign_key_ir(cx, lit, &attrs, nullable_syntax));
+    if attrs.foreign_key.is_none() {
+        for lit in [&attrs.on_delete, &attrs.on_update].into_iter().flatten() {
+            cx.error_spanned_by(lit, "`on_delete` / `on_update` need a `foreign_key = \"table.column\"` on the same field");
+        }
+    }
+    let index = *column_count;
+    *column_count += 1;
+    Role::Column(Column {
+        name,
+        index,
+        primary_key: attrs.primary_key.is_some(),
+        autoincrement,
+        unique: attrs.unique.is_some(),
+        indexed: attrs.index.is_some(),
+        length,
+        default: attrs.default,
+        server_default: attrs.server_default.map(|l| l.value()),
+        foreign_key,
+        nullable_syntax,
+    })
+}
+
+fn foreign_key_ir(
+    cx: &Ctxt,
+    lit: &syn::LitStr,
+    attrs: &attr::Field,
+    nullable: bool,
+) -> Option<ForeignKey> {
+    let text = lit.value();
+    let parts = text.rsplit_once('.').filter(|(t, c)| {
+        !t.is_empty()
+            && !c.is_empty()
+            && !t.contains(char::is_whitespace)
+            && !c.contains(char::is_whitespace)
+    });
+    let Some((table, column)) = parts else {
+        cx.error_spanned_by(
+            lit,
+            format!("malformed foreign_key `{text}`: expected \"table.column\", e.g. foreign_key = \"programs.id\""),
+        );
+        return None;
+    };
+    for name in [table, column] {
+        if name.len() > MAX_NAME_BYTES {
+            cx.error_spanned_by(
+                lit,
+                format!("`{name}` is longer than {MAX_NAME_BYTES} bytes"),
+            );
+        }
+    }
+    let action = |lit: &Option<syn::LitStr>| -> Action {
+        let Some(lit) = lit else {
+            return Action::NoAction;
+        };
+        let action = match lit.value().to_ascii_lowercase().as_str() {
+            "cascade" => Action::Cascade,
+            "set null" => Action::SetNull,
+            "set default" => Action::SetDefault,
+            "restrict" => Action::Restrict,
+            "no action" => Action::NoAction,
+            other => {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "unknown referential action `{other}`; expected one of: \
+                         cascade, set null, set default, restrict, no action"
+                    ),
+                );
+                Action::NoAction
+            }
+        };
+        if action == Action::SetNull && !nullable {
+            cx.error_spanned_by(
+                lit,
+                "`set null` needs a NULL-able column: make the field an Option",
+            );
+        }
+        action
+    };
+    Some(ForeignKey {
+        table: table.to_owned(),
+        column: column.to_owned(),
+        on_delete: action(&attrs.on_delete),
+        on_update: action(&attrs.on_update),
+    })
+}
+
+fn relation_ir(cx: &Ctxt, ident: &Ident, r: attr::Relation) -> Relation {
+    let target = r.target.unwrap_or_else(|| {
+        cx.error_spanned_by(
+            &r.keyword,
+            "name the related model first, e.g. has_many(Course, foreign_key = \"program_id\")",
+        );
+        syn::parse_quote!(Self)
+    });
+    let foreign_key = match &r.foreign_key {
+        Some(lit) => {
+            let name = lit.value();
+            check_name(cx, lit, "foreign key column", &name);
+            name
+        }
+        None => {
+            cx.error_spanned_by(
+                &r.keyword,
+                format!("the relationship `{ident}` needs `foreign_key = \"column\"`: the column that links the rows"),
+            );
+            String::new()
+        }
+    };
+    if let (Some(b), Some(_)) = (&r.backref, &r.back_populates) {
+        cx.error_spanned_by(b, "give either `backref` (creates the other side) or `back_populates` (names it), not both");
+    }
+    for lit in [&r.backref, &r.back_populates].into_iter().flatten() {
+        if syn::parse_str::<Ident>(&lit.value()).is_err() {
+            cx.error_spanned_by(
+                lit,
+                "expected the name of a method, e.g. backref = \"program\"",
+            );
+        }
+    }
+    let (mut save_update, mut delete, mut delete_orphan) = (true, false, false);
+    if let Some(lit) = &r.cascade {
+        save_update = false;
+        for word in lit
+            .value()
+            .split(',')
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+        {
+            match word {
+                "all" => {
+                    save_update = true;
+                    delete = true;
+                }
+                "save-update" => save_update = true,
+                "delete" => delete = true,
+                "delete-orphan" => delete_orphan = true,
+                "merge" | "refresh-expire" | "expunge" => {}
+                other => cx.error_spanned_by(
+                    lit,
+                    format!("unknown cascade `{other}`; expected: all, save-update, delete, delete-orphan"),
+                ),
+            }
+        }
+    }
+    let loading = match r.lazy.as_ref().map(|l| (l, l.value())) {
+        None => Loading::Lazy,
+        Some((_, v)) if v == "select" || v == "lazy" => Loading::Lazy,
+        Some((_, v)) if v == "selectin" => Loading::SelectIn,
+        Some((_, v)) if v == "joined" => Loading::Joined,
+        Some((_, v)) if v == "raise" => Loading::Raise,
+        Some((lit, v)) => {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "unknown loading strategy `{v}`; expected: select, selectin, joined, raise"
+                ),
+            );
+            Loading::Lazy
+        }
+    };
+    if r.kind == attr::RelationKind::BelongsTo
+        && (r.passive_deletes.is_some() || r.cascade.is_some())
+    {
+        cx.error_spanned_by(
+            &r.keyword,
+            "`cascade` and `passive_deletes` belong on the has_many side",
+        );
+    }
+    Relation {
+        kind: r.kind,
+        target,
+        foreign_key,
+        backref: r.backref.map(|l| l.value()),
+        back_populates: r.back_populates.map(|l| l.value()),
+        save_update,
+        delete,
+        delete_orphan,
+        passive_deletes: r.passive_deletes.is_some(),
+        loading,
+    }
+}
+
+/// Reports an empty or over-long SQL name.
+pub fn check_name(cx: &Ctxt, lit: &syn::LitStr, what: &str, name: &str) {
+    if name.is_empty() {
+        cx.error_spanned_by(lit, format!("the {what} name cannot be empty"));
+    } else if name.len() > MAX_NAME_BYTES {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "the {what} name `{name}` is {} bytes long; PostgreSQL allows at most {MAX_NAME_BYTES}",
+                name.len()
+            ),
+        );
+    }
+}
+
+/// `Option<T>` -> `T`, by syntax.
+pub fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(inner) => Some(inner),
+        _ => None,
+    }
+}
+
+fn is_path_named(ty: &Type, name: &str) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == name))
+}
+
+/// `CourseEnrollment` -> `course_enrollment`.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.char_indices() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_cases_struct_names() {
+        assert_eq!(snake_case("Program"), "program");
+        assert_eq!(snake_case("CourseEnrollment"), "course_enrollment");
+    }
+}
