@@ -30,6 +30,16 @@ pub struct Connection {
     aborted: bool,
 }
 
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("dialect", &self.shared.dialect.name())
+            .field("in_transaction", &self.in_transaction())
+            .field("aborted", &self.aborted)
+            .finish()
+    }
+}
+
 enum Inner {
     Postgres(r2d2::PooledConnection<PgManager>),
 }
@@ -130,14 +140,14 @@ impl Connection {
     /// Runs one or more statements without parameters (DDL scripts).
     pub fn batch_execute(&mut self, sql: &str) -> Result<()> {
         self.check_usable()?;
-        self.shared.echo.plain(sql);
+        self.shared.echo.plain(sql, sql);
         let pg = self.pg();
         pg.clear_statements();
         pg.batch_execute(sql).map_err(|e| self.failed(e))
     }
 
     fn control(&mut self, sql: &str, shown: &str) -> Result<()> {
-        self.shared.echo.plain(shown);
+        self.shared.echo.plain(sql, shown);
         self.pg().batch_execute(sql).map_err(|e| self.failed(e))
     }
 

@@ -39,15 +39,16 @@ impl std::fmt::Debug for Echo {
 pub(crate) type Prepared = Option<Duration>;
 
 impl Echo {
-    /// Reports a statement without parameters (BEGIN, COMMIT, DDL).
-    pub(crate) fn plain(&self, sql: &str) {
+    /// Reports a statement without parameters (BEGIN, COMMIT, DDL); echo and logs show
+    /// it as `shown` (`BEGIN (implicit)`), listeners get the SQL itself.
+    pub(crate) fn plain(&self, sql: &str, shown: &str) {
         if let Some(listener) = &self.listener {
             listener(sql, &[]);
         }
         if self.stdout {
-            print_line(sql);
+            print_line(shown);
         }
-        log::info!(target: LOG_TARGET, "{sql}");
+        log::info!(target: LOG_TARGET, "{shown}");
     }
 
     /// Reports a statement with its bound parameters.

@@ -56,6 +56,8 @@ pub enum ErrorKind {
     InvalidState,
     /// The backend cannot do what was asked.
     Unsupported,
+    /// A flush expected to change rows that another transaction changed or deleted.
+    StaleData,
     /// Any other error reported by the database.
     Database,
 }

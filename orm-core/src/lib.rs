@@ -33,6 +33,7 @@
 extern crate self as orm_core;
 
 mod backend;
+mod batch;
 mod connection;
 pub mod crud;
 pub mod ddl;
@@ -44,7 +45,9 @@ mod expr;
 pub mod metadata;
 mod model;
 pub mod query;
+mod relationship;
 mod row;
+mod session;
 mod sql;
 mod types;
 mod url;
@@ -59,7 +62,11 @@ pub use expr::{CmpOp, Column, ColumnRef, Expr, OrderBy, and, not, or};
 pub use metadata::{ColumnDef, TableDef};
 pub use model::Model;
 pub use query::Query;
+pub use relationship::{
+    HasMany, LoadOption, Relationship, joinedload, lazyload, raiseload, selectinload,
+};
 pub use row::Row;
+pub use session::{Children, Obj, ObjectState, Session, SessionQuery};
 pub use types::{ColumnType, PrimaryKey, SqlArg, SqlType};
 pub use value::Value;
 
@@ -77,7 +84,8 @@ pub use value::Value;
 /// - `column = "name"`: the column's name (default: the field's name);
 /// - `unique`, `index`: a single-column UNIQUE constraint or index;
 /// - `length = N`: VARCHAR(N) for a `String`;
-/// - `default = <expr>`: the value `new()` gives the field (it is then no argument of `new`);
+/// - `default = <expr>`: the value `new()` gives the field (it is then no argument of `new`;
+///   neither are foreign keys, which relationships fill in);
 /// - `server_default = "SQL"`: the column's DEFAULT; the column is left out of INSERTs
 ///   and read back;
 /// - `foreign_key = "table.column"` with `on_delete = "cascade"` / `on_update = ..`
@@ -103,7 +111,8 @@ pub use value::Value;
 ///     pub credits: i16,
 /// }
 ///
-/// let c = Course::new("Data SCIENCE", "CS 103", 1);
+/// // Foreign keys are no arguments of new(): relationships set them, or assign them.
+/// let c = Course { program_id: 1, ..Course::new("Data SCIENCE", "CS 103") };
 /// assert_eq!(c.credits, 3);
 /// assert_eq!(Course::TITLE.name(), "title");
 /// ```
@@ -116,6 +125,10 @@ pub mod prelude {
     pub use crate::metadata::TableDef;
     pub use crate::model::Model;
     pub use crate::query::Query;
+    pub use crate::relationship::{
+        HasMany, Relationship, joinedload, lazyload, raiseload, selectinload,
+    };
+    pub use crate::session::{Obj, ObjectState, Session};
     pub use orm_derive::Model;
 }
 
@@ -129,7 +142,12 @@ pub mod __private {
         RelationshipDef, TableDef,
     };
     pub use crate::model::Model;
+    pub use crate::relationship::{
+        ColumnNamed, ForeignKeyField, ForeignKeyOf, HasMany, PendingChildren, Relationship,
+        name_hash,
+    };
     pub use crate::row::Row;
+    pub use crate::session::{Children, Obj, Session, load_row};
     pub use crate::types::{ColumnType, PrimaryKey, SqlType};
     pub use crate::value::Value;
     pub use std::option::Option::{self, None, Some};

@@ -163,7 +163,6 @@ pub struct IndexDef {
 }
 
 /// A relationship declared on a model field.
-#[derive(Debug)]
 pub struct RelationshipDef {
     /// The field's name, which is also the accessor's name.
     pub name: &'static str,
@@ -183,6 +182,25 @@ pub struct RelationshipDef {
     pub passive_deletes: bool,
     /// How the related objects are loaded by default.
     pub loading: Loading,
+    /// Decodes and registers a row of the target model (generated).
+    #[doc(hidden)]
+    pub loader: crate::session::RowLoader,
+}
+
+impl std::fmt::Debug for RelationshipDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelationshipDef")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("target", &(self.target)().name)
+            .field("foreign_key", &self.foreign_key)
+            .field("backref", &self.backref)
+            .field("back_populates", &self.back_populates)
+            .field("cascade", &self.cascade)
+            .field("passive_deletes", &self.passive_deletes)
+            .field("loading", &self.loading)
+            .finish()
+    }
 }
 
 /// The shape of a relationship.

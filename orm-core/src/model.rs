@@ -42,4 +42,10 @@ pub trait Model: Sized + 'static {
 
     /// Sets the `column`-th column from a value of the column's type.
     fn set_column_value(&mut self, column: usize, value: Value) -> Result<()>;
+
+    /// Takes the children pushed into the struct's `HasMany` fields (generated).
+    #[doc(hidden)]
+    fn take_pending_children(&mut self) -> Vec<crate::relationship::PendingChildren> {
+        Vec::new()
+    }
 }

@@ -30,8 +30,10 @@ impl<'c, T> Attr<'c, T> {
     fn set<A: ToTokens>(&mut self, obj: A, value: T) {
         let tokens = obj.into_token_stream();
         if self.value.is_some() {
-            self.cx
-                .error_spanned_by(tokens, format!("duplicate orm attribute `{}`", self.name));
+            self.cx.error_spanned_by(
+                tokens,
+                format!("duplicate orm attribute `{}`; give it only once", self.name),
+            );
         } else {
             self.tokens = tokens;
             self.value = Some(value);
@@ -49,10 +51,31 @@ impl<'c, T> Attr<'c, T> {
     }
 }
 
-const CONTAINER_KEYS: &str = "table, primary_key, unique, index";
-const FIELD_KEYS: &str = "primary_key, autoincrement, column, unique, index, length, default, \
-                          server_default, foreign_key, on_delete, on_update, skip, has_many, belongs_to";
-const RELATION_KEYS: &str = "foreign_key, backref, back_populates, passive_deletes, cascade, lazy";
+const CONTAINER_KEYS: &[&str] = &["table", "primary_key", "unique", "index"];
+const FIELD_KEYS: &[&str] = &[
+    "primary_key",
+    "autoincrement",
+    "column",
+    "unique",
+    "index",
+    "length",
+    "default",
+    "server_default",
+    "foreign_key",
+    "on_delete",
+    "on_update",
+    "skip",
+    "has_many",
+    "belongs_to",
+];
+const RELATION_KEYS: &[&str] = &[
+    "foreign_key",
+    "backref",
+    "back_populates",
+    "passive_deletes",
+    "cascade",
+    "lazy",
+];
 
 /// A list of field names: `primary_key(a, b)`.
 pub struct FieldList {
@@ -66,6 +89,8 @@ pub struct Container {
     pub primary_key: Option<FieldList>,
     pub uniques: Vec<FieldList>,
     pub indexes: Vec<FieldList>,
+    /// An `#[orm(...)]` on the struct did not parse; what follows its error is lost.
+    pub malformed: bool,
 }
 
 impl Container {
@@ -74,11 +99,12 @@ impl Container {
         let mut primary_key = Attr::none(cx, PRIMARY_KEY);
         let mut uniques = Vec::new();
         let mut indexes = Vec::new();
+        let mut malformed = false;
         for attr in input.attrs.iter().filter(|a| a.path() == ORM) {
             let r = attr.parse_nested_meta(|meta| {
                 if meta.path == TABLE {
                     // #[orm(table = "programs")]
-                    table.set(&meta.path, meta.value()?.parse::<LitStr>()?);
+                    table.set(&meta.path, lit_str(&meta, TABLE, "table = \"programs\"")?);
                 } else if meta.path == PRIMARY_KEY {
                     // #[orm(primary_key(a, b))]
                     let list = field_list(&meta)?;
@@ -90,14 +116,12 @@ impl Container {
                     // #[orm(index(a, b))]
                     indexes.push(field_list(&meta)?);
                 } else {
-                    return Err(meta.error(format_args!(
-                        "unknown orm struct attribute `{}`; expected one of: {CONTAINER_KEYS}",
-                        meta.path.to_token_stream()
-                    )));
+                    return Err(unknown_key(&meta, "orm struct attribute", CONTAINER_KEYS));
                 }
                 Ok(())
             });
             if let Err(e) = r {
+                malformed = true;
                 cx.syn_error(e);
             }
         }
@@ -106,28 +130,38 @@ impl Container {
             primary_key: primary_key.get(),
             uniques,
             indexes,
+            malformed,
         }
     }
 }
 
+/// `primary_key(a, b)`: a parenthesized, possibly empty, list of field names.
 fn field_list(meta: &ParseNestedMeta<'_>) -> syn::Result<FieldList> {
     let keyword = meta.path.to_token_stream();
+    let example = format!(
+        "`{}(first_field, second_field)`",
+        meta.path.to_token_stream()
+    );
     if !meta.input.peek(syn::token::Paren) {
+        let key = meta.path.to_token_stream();
         return Err(meta.error(format_args!(
-            "expected a list of fields, e.g. `{}(first_field, second_field)`",
-            meta.path.to_token_stream()
+            "on the struct, `{key}` takes a list of fields, e.g. {example}; \
+             for a single column, put #[orm({key})] on its field"
         )));
     }
+    let content;
+    syn::parenthesized!(content in meta.input);
     let mut fields = Vec::new();
-    meta.parse_nested_meta(|inner| {
-        match inner.path.get_ident() {
-            Some(ident) if inner.input.is_empty() || inner.input.peek(Token![,]) => {
-                fields.push(ident.clone())
-            }
-            _ => return Err(inner.error("expected a field name")),
+    while !content.is_empty() {
+        if !content.peek(Ident) || content.peek2(Token![::]) {
+            return Err(content.error(format_args!("expected a field name, e.g. {example}")));
         }
-        Ok(())
-    })?;
+        fields.push(content.parse::<Ident>()?);
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
     Ok(FieldList { keyword, fields })
 }
 
@@ -166,6 +200,8 @@ pub struct Field {
     pub on_update: Option<LitStr>,
     pub skip: Option<TokenStream>,
     pub relation: Option<Relation>,
+    /// An `#[orm(...)]` on the field did not parse; what follows its error is lost.
+    pub malformed: bool,
 }
 
 impl Field {
@@ -183,43 +219,63 @@ impl Field {
         let mut on_update = Attr::none(cx, ON_UPDATE);
         let mut skip = Attr::none(cx, SKIP);
         let mut relation = Attr::none(cx, Symbol("relationship"));
+        let mut malformed = false;
         for attr in field.attrs.iter().filter(|a| a.path() == ORM) {
             let r = attr.parse_nested_meta(|meta| {
                 if meta.path == PRIMARY_KEY {
                     // #[orm(primary_key)]
+                    flag(&meta, PRIMARY_KEY, true)?;
                     primary_key.set(&meta.path, ());
                 } else if meta.path == AUTOINCREMENT {
                     // #[orm(autoincrement = false)]
-                    autoincrement.set(&meta.path, meta.value()?.parse::<LitBool>()?);
+                    autoincrement.set(&meta.path, lit_bool(&meta, AUTOINCREMENT)?);
                 } else if meta.path == COLUMN {
                     // #[orm(column = "name")]
-                    column.set(&meta.path, meta.value()?.parse::<LitStr>()?);
+                    column.set(&meta.path, lit_str(&meta, COLUMN, "column = \"name\"")?);
                 } else if meta.path == UNIQUE {
                     // #[orm(unique)]
+                    flag(&meta, UNIQUE, true)?;
                     unique.set(&meta.path, ());
                 } else if meta.path == INDEX {
                     // #[orm(index)]
+                    flag(&meta, INDEX, true)?;
                     index.set(&meta.path, ());
                 } else if meta.path == LENGTH {
                     // #[orm(length = 50)]
-                    length.set(&meta.path, meta.value()?.parse::<LitInt>()?);
+                    length.set(&meta.path, lit_int(&meta, LENGTH, "length = 100")?);
                 } else if meta.path == DEFAULT {
                     // #[orm(default = 3)]
-                    default.set(&meta.path, meta.value()?.parse::<syn::Expr>()?);
+                    default.set(
+                        &meta.path,
+                        key_value(&meta, DEFAULT, "default = 3")?.parse::<syn::Expr>()?,
+                    );
                 } else if meta.path == SERVER_DEFAULT {
                     // #[orm(server_default = "now()")]
-                    server_default.set(&meta.path, meta.value()?.parse::<LitStr>()?);
+                    server_default.set(
+                        &meta.path,
+                        lit_str(&meta, SERVER_DEFAULT, "server_default = \"now()\"")?,
+                    );
                 } else if meta.path == FOREIGN_KEY {
                     // #[orm(foreign_key = "programs.id")]
-                    foreign_key.set(&meta.path, meta.value()?.parse::<LitStr>()?);
+                    foreign_key.set(
+                        &meta.path,
+                        lit_str(&meta, FOREIGN_KEY, "foreign_key = \"programs.id\"")?,
+                    );
                 } else if meta.path == ON_DELETE {
                     // #[orm(on_delete = "cascade")]
-                    on_delete.set(&meta.path, meta.value()?.parse::<LitStr>()?);
+                    on_delete.set(
+                        &meta.path,
+                        lit_str(&meta, ON_DELETE, "on_delete = \"cascade\"")?,
+                    );
                 } else if meta.path == ON_UPDATE {
                     // #[orm(on_update = "cascade")]
-                    on_update.set(&meta.path, meta.value()?.parse::<LitStr>()?);
+                    on_update.set(
+                        &meta.path,
+                        lit_str(&meta, ON_UPDATE, "on_update = \"cascade\"")?,
+                    );
                 } else if meta.path == SKIP {
                     // #[orm(skip)]
+                    flag(&meta, SKIP, false)?;
                     skip.set(&meta.path, ());
                 } else if meta.path == HAS_MANY {
                     // #[orm(has_many(Course, foreign_key = "program_id", backref = "program"))]
@@ -231,14 +287,12 @@ impl Field {
                         relation_attr(cx, &meta, RelationKind::BelongsTo)?,
                     );
                 } else {
-                    return Err(meta.error(format_args!(
-                        "unknown orm field attribute `{}`; expected one of: {FIELD_KEYS}",
-                        meta.path.to_token_stream()
-                    )));
+                    return Err(unknown_key(&meta, "orm field attribute", FIELD_KEYS));
                 }
                 Ok(())
             });
             if let Err(e) = r {
+                malformed = true;
                 cx.syn_error(e);
             }
         }
@@ -256,6 +310,7 @@ impl Field {
             on_update: on_update.get(),
             skip: skip.get_flag(),
             relation: relation.get(),
+            malformed,
         }
     }
 }
@@ -281,24 +336,35 @@ fn relation_attr(
     }
     meta.parse_nested_meta(|inner| {
         if inner.path == FOREIGN_KEY {
-            foreign_key.set(&inner.path, inner.value()?.parse::<LitStr>()?);
+            foreign_key.set(
+                &inner.path,
+                lit_str(&inner, FOREIGN_KEY, "foreign_key = \"program_id\"")?,
+            );
         } else if inner.path == BACKREF {
-            backref.set(&inner.path, inner.value()?.parse::<LitStr>()?);
+            backref.set(&inner.path, lit_str(&inner, BACKREF, "backref = \"program\"")?);
         } else if inner.path == BACK_POPULATES {
-            back_populates.set(&inner.path, inner.value()?.parse::<LitStr>()?);
+            back_populates.set(
+                &inner.path,
+                lit_str(&inner, BACK_POPULATES, "back_populates = \"program\"")?,
+            );
         } else if inner.path == PASSIVE_DELETES {
+            flag(&inner, PASSIVE_DELETES, false)?;
             passive_deletes.set(&inner.path, ());
         } else if inner.path == CASCADE {
-            cascade.set(&inner.path, inner.value()?.parse::<LitStr>()?);
+            cascade.set(&inner.path, lit_str(&inner, CASCADE, "cascade = \"all, delete-orphan\"")?);
         } else if inner.path == LAZY {
-            lazy.set(&inner.path, inner.value()?.parse::<LitStr>()?);
+            lazy.set(&inner.path, lit_str(&inner, LAZY, "lazy = \"selectin\"")?);
         } else if target.is_none() && (inner.input.is_empty() || inner.input.peek(Token![,])) {
             target = Some(inner.path.clone());
         } else {
-            return Err(inner.error(format_args!(
-                "unknown relationship option `{}`; expected the related model first, then: {RELATION_KEYS}",
-                inner.path.to_token_stream()
-            )));
+            let mut e = unknown_key(&inner, "relationship option", RELATION_KEYS);
+            if target.is_none() {
+                e = inner.error(format_args!(
+                    "{e}; the related model comes first, e.g. `{}(Course, foreign_key = \"program_id\")`",
+                    meta.path.to_token_stream()
+                ));
+            }
+            return Err(e);
         }
         Ok(())
     })?;
@@ -313,4 +379,111 @@ fn relation_attr(
         cascade: cascade.get(),
         lazy: lazy.get(),
     })
+}
+
+/// A flag takes no value: `#[orm(unique)]`, not `#[orm(unique = true)]`. `struct_list`: the
+/// struct takes the same key with a list of fields.
+fn flag(meta: &ParseNestedMeta<'_>, key: Symbol, struct_list: bool) -> syn::Result<()> {
+    if meta.input.peek(syn::token::Paren) && struct_list {
+        Err(meta.error(format_args!(
+            "on a field, `{key}` takes no list; write `{key}` alone, or put \
+             `{key}(first_field, second_field)` on the struct to span several fields"
+        )))
+    } else if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
+        Err(meta.error(format_args!(
+            "`{key}` is a flag and takes no value; write `{key}` alone"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// The value after `key =`.
+fn key_value<'a>(
+    meta: &ParseNestedMeta<'a>,
+    key: Symbol,
+    example: &str,
+) -> syn::Result<syn::parse::ParseStream<'a>> {
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(format_args!("`{key}` needs a value, e.g. {example}")));
+    }
+    meta.value()
+}
+
+fn lit_str(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Result<LitStr> {
+    let value = key_value(meta, key, example)?;
+    if !value.peek(LitStr) {
+        return Err(value.error(format_args!(
+            "`{key}` expects a string literal, e.g. {example}"
+        )));
+    }
+    value.parse()
+}
+
+fn lit_int(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Result<LitInt> {
+    let value = key_value(meta, key, example)?;
+    if value.peek(LitStr) {
+        return Err(value.error(format_args!(
+            "`{key}` expects an integer, not a string; write it without quotes, e.g. {example}"
+        )));
+    }
+    if !value.peek(LitInt) {
+        return Err(value.error(format_args!(
+            "`{key}` expects a positive integer, e.g. {example}"
+        )));
+    }
+    value.parse()
+}
+
+fn lit_bool(meta: &ParseNestedMeta<'_>, key: Symbol) -> syn::Result<LitBool> {
+    let example = format!("{key} = false");
+    let value = key_value(meta, key, &example)?;
+    if !value.peek(LitBool) {
+        return Err(value.error(format_args!(
+            "`{key}` expects `true` or `false`, e.g. {example}"
+        )));
+    }
+    value.parse()
+}
+
+/// An unknown key, with the closest known one or the list of all.
+fn unknown_key(meta: &ParseNestedMeta<'_>, what: &str, known: &[&str]) -> syn::Error {
+    let key = meta.path.to_token_stream().to_string().replace(' ', "");
+    match closest(&key, known) {
+        Some(suggestion) => meta.error(format_args!(
+            "unknown {what} `{key}`; did you mean `{suggestion}`?"
+        )),
+        None => meta.error(format_args!(
+            "unknown {what} `{key}`; expected one of: {}",
+            known.join(", ")
+        )),
+    }
+}
+
+/// The candidate closest to `word`, if it is close enough to be a likely typo.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|&(d, c)| {
+            d <= word.len().max(c.len()) / 3 || c.starts_with(word) && word.len() >= 3
+        })
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }

@@ -4,13 +4,20 @@ use std::collections::HashMap;
 
 use syn::DeriveInput;
 
-use crate::attr::{Container, FieldList};
+use crate::attr::{Container, FieldList, closest};
 use crate::ctxt::Ctxt;
 use crate::model::{MAX_NAME_BYTES, Model, Role};
 
 /// Turns the struct-level `primary_key(..)`, `unique(..)` and `index(..)` lists and the
-/// field-level flags into column lists.
-pub fn resolve_keys(cx: &Ctxt, model: &mut Model<'_>, container: &Container, input: &DeriveInput) {
+/// field-level flags into column lists. `malformed`: some `#[orm(...)]` did not parse, so a
+/// key it declared may be missing; the missing key is then not reported again.
+pub fn resolve_keys(
+    cx: &Ctxt,
+    model: &mut Model<'_>,
+    container: &Container,
+    input: &DeriveInput,
+    malformed: bool,
+) {
     let field_level: Vec<usize> = model
         .fields
         .iter()
@@ -20,23 +27,29 @@ pub fn resolve_keys(cx: &Ctxt, model: &mut Model<'_>, container: &Container, inp
         .collect();
     match &container.primary_key {
         Some(list) => {
-            if !field_level.is_empty() {
+            if let Some(&first) = field_level.first() {
                 cx.error_spanned_by(
                     &list.keyword,
-                    "the primary key is given twice: on the struct and on a field; keep one",
+                    format!(
+                        "the primary key is given twice: here and by #[orm(primary_key)] on \
+                         `{}`; keep one of the two",
+                        model.fields[first].ident
+                    ),
                 );
             }
             let columns = columns_of(cx, model, list, "primary key");
-            if columns.is_empty() {
-                cx.error_spanned_by(&list.keyword, "the primary key needs at least one field");
-            }
             for &i in &columns {
+                let ident = model.fields[i].ident;
+                let ident = list.fields.iter().find(|f| *f == ident).unwrap_or(ident);
                 if let Role::Column(c) = &mut model.fields[i].role {
                     c.primary_key = true;
                     if c.nullable_syntax {
                         cx.error_spanned_by(
-                            model.fields[i].ident,
-                            "a primary key field cannot be an Option: primary keys are never NULL",
+                            ident,
+                            format!(
+                                "the primary key field `{ident}` cannot be an Option: primary \
+                                 keys are never NULL; remove the Option"
+                            ),
                         );
                     }
                 }
@@ -45,7 +58,9 @@ pub fn resolve_keys(cx: &Ctxt, model: &mut Model<'_>, container: &Container, inp
         }
         None => model.primary_key = field_level,
     }
-    if model.primary_key.is_empty() {
+    // An empty or unresolved `primary_key(..)` list and unparsed attributes are reported
+    // where they are.
+    if model.primary_key.is_empty() && container.primary_key.is_none() && !malformed {
         cx.error_spanned_by(
             &input.ident,
             format!(
@@ -100,22 +115,50 @@ fn column_name(model: &Model<'_>, field: usize) -> String {
 /// The field indexes named by a struct-level list; unknown names are errors.
 fn columns_of(cx: &Ctxt, model: &Model<'_>, list: &FieldList, what: &str) -> Vec<usize> {
     let mut out = Vec::new();
+    if list.fields.is_empty() {
+        let keyword = list.keyword.to_string();
+        cx.error_spanned_by(
+            &list.keyword,
+            format!(
+                "`{keyword}()` lists no fields; name the fields of the {what}, \
+                 e.g. {keyword}(first_field, second_field)"
+            ),
+        );
+    }
     for ident in &list.fields {
         match model.fields.iter().position(|f| f.ident == ident) {
             Some(i) if matches!(model.fields[i].role, Role::Column(_)) => {
                 if out.contains(&i) {
-                    cx.error_spanned_by(ident, format!("`{ident}` is listed twice in the {what}"));
+                    cx.error_spanned_by(
+                        ident,
+                        format!("`{ident}` is listed twice in the {what}; remove one"),
+                    );
                 }
                 out.push(i);
             }
             Some(_) => cx.error_spanned_by(
                 ident,
-                format!("`{ident}` is not a column, so it cannot be in the {what}"),
+                format!(
+                    "`{ident}` is not a column (it is `skip` or a relationship), so it cannot \
+                     be in the {what}"
+                ),
             ),
-            None => cx.error_spanned_by(
-                ident,
-                format!("the {what} names `{ident}`, which is not a field of this struct"),
-            ),
+            None => {
+                let columns: Vec<String> =
+                    model.columns().map(|(f, _)| f.ident.to_string()).collect();
+                let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+                let hint = match closest(&ident.to_string(), &names) {
+                    Some(name) => format!("did you mean `{name}`?"),
+                    None => format!("expected one of: {}", names.join(", ")),
+                };
+                cx.error_spanned_by(
+                    ident,
+                    format!(
+                        "the {what} names `{ident}`, which is not a field of `{}`; {hint}",
+                        model.ident
+                    ),
+                );
+            }
         }
     }
     out
@@ -133,6 +176,28 @@ pub fn check(cx: &Ctxt, model: &Model<'_>) {
                     field.ident, column.name
                 ),
             );
+        }
+    }
+}
+
+/// A `belongs_to` names a foreign-key column of its own model.
+pub fn check_belongs_to(cx: &Ctxt, model: &Model<'_>) {
+    for (field, r) in model.relations() {
+        if r.kind != crate::attr::RelationKind::BelongsTo || r.foreign_key.is_empty() {
+            continue;
+        }
+        if !model.columns().any(|(_, c)| c.name == r.foreign_key) {
+            let columns: Vec<&str> = model.columns().map(|(_, c)| c.name.as_str()).collect();
+            cx.syn_error(syn::Error::new(
+                r.foreign_key_span,
+                format!(
+                    "`{}` belongs_to names the foreign key `{}`, but this struct has no such column; \
+                     expected one of: {}",
+                    field.ident,
+                    r.foreign_key,
+                    columns.join(", ")
+                ),
+            ));
         }
     }
 }

@@ -57,12 +57,12 @@ pub struct Column {
 pub struct ForeignKey {
     pub table: String,
     pub column: String,
-    pub on_delete: Action,
-    pub on_update: Action,
+    pub on_delete: FkAction,
+    pub on_update: FkAction,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub enum FkAction {
     NoAction,
     Restrict,
     Cascade,
@@ -75,6 +75,8 @@ pub struct Relation {
     pub kind: attr::RelationKind,
     pub target: syn::Path,
     pub foreign_key: String,
+    /// Where errors about the foreign key point.
+    pub foreign_key_span: proc_macro2::Span,
     pub backref: Option<String>,
     pub back_populates: Option<String>,
     pub save_update: bool,
@@ -99,18 +101,36 @@ impl<'a> Model<'a> {
         let named = match &input.data {
             Data::Struct(s) => match &s.fields {
                 Fields::Named(named) => named,
-                _ => {
+                Fields::Unnamed(fields) => {
+                    cx.error_spanned_by(
+                        fields,
+                        "#[derive(Model)] needs named fields, one per column; \
+                         write `struct Name { field: Type, .. }`",
+                    );
+                    return None;
+                }
+                Fields::Unit => {
                     cx.error_spanned_by(
                         &input.ident,
-                        "#[derive(Model)] needs a struct with named fields, one per column",
+                        "#[derive(Model)] needs named fields, one per column; \
+                         write `struct Name { field: Type, .. }`",
                     );
                     return None;
                 }
             },
-            _ => {
+            Data::Enum(e) => {
                 cx.error_spanned_by(
-                    &input.ident,
-                    "#[derive(Model)] works on structs only; a model is one table with named columns",
+                    e.enum_token,
+                    "#[derive(Model)] works on structs only: a model is a struct whose named \
+                     fields are the table's columns",
+                );
+                return None;
+            }
+            Data::Union(u) => {
+                cx.error_spanned_by(
+                    u.union_token,
+                    "#[derive(Model)] works on structs only: a model is a struct whose named \
+                     fields are the table's columns",
                 );
                 return None;
             }
@@ -125,7 +145,14 @@ impl<'a> Model<'a> {
         let table = match &container.table {
             Some(lit) => {
                 let name = lit.value();
-                check_name(cx, lit, "table", &name);
+                let default = snake_case(&input.ident.to_string());
+                check_name(
+                    cx,
+                    lit,
+                    "table",
+                    &name,
+                    &format!("remove `table` to use the default `{default}`"),
+                );
                 name
             }
             None => snake_case(&input.ident.to_string()),
@@ -134,17 +161,20 @@ impl<'a> Model<'a> {
             cx.error_spanned_by(
                 &input.ident,
                 format!(
-                    "the table name `{table}` is longer than {MAX_NAME_BYTES} bytes; \
-                     give a shorter one with #[orm(table = \"...\")]"
+                    "the table name `{table}` is {} bytes long, but PostgreSQL allows at most \
+                     {MAX_NAME_BYTES}; give a shorter one with #[orm(table = \"...\")]",
+                    table.len()
                 ),
             );
         }
 
         let mut fields = Vec::new();
         let mut column_count = 0;
+        let mut malformed = container.malformed;
         for original in &named.named {
             let ident = original.ident.as_ref().expect("named field");
             let attrs = attr::Field::from_ast(cx, original);
+            malformed |= attrs.malformed;
             let role = field_role(cx, original, ident, attrs, &mut column_count);
             fields.push(Field {
                 ident,
@@ -162,8 +192,9 @@ impl<'a> Model<'a> {
             uniques: Vec::new(),
             indexes: Vec::new(),
         };
-        crate::check::resolve_keys(cx, &mut model, &container, input);
+        crate::check::resolve_keys(cx, &mut model, &container, input, malformed);
         crate::check::check(cx, &model);
+        crate::check::check_belongs_to(cx, &model);
         Some(model)
     }
 
@@ -239,12 +270,18 @@ fn field_role(
             if let Some(tokens) = tokens {
                 cx.error_spanned_by(
                     tokens,
-                    format!("`{name}` has no effect on a field marked `skip`"),
+                    format!(
+                        "`{name}` has no effect on a field marked `skip`, which is not a column; \
+                         remove one of the two"
+                    ),
                 );
             }
         }
         if attrs.relation.is_some() {
-            cx.error_spanned_by(skip, "a relationship field cannot also be `skip`");
+            cx.error_spanned_by(
+                skip,
+                "a relationship field cannot also be `skip`; remove one of the two",
+            );
         }
         return Role::Skip;
     }
@@ -253,7 +290,10 @@ fn field_role(
             if let Some(tokens) = tokens {
                 cx.error_spanned_by(
                     tokens,
-                    format!("`{name}` applies to columns; a relationship field is not a column"),
+                    format!(
+                        "`{name}` applies to columns, and a relationship field is not a column; \
+                         put it on the foreign key field instead"
+                    ),
                 );
             }
         }
@@ -263,7 +303,13 @@ fn field_role(
     let name = match &attrs.column {
         Some(lit) => {
             let name = lit.value();
-            check_name(cx, lit, "column", &name);
+            check_name(
+                cx,
+                lit,
+                "column",
+                &name,
+                &format!("remove `column` to use the field's name `{ident}`"),
+            );
             name
         }
         None => {
@@ -273,8 +319,9 @@ fn field_role(
                 cx.error_spanned_by(
                     ident,
                     format!(
-                        "the column name `{name}` is longer than {MAX_NAME_BYTES} bytes; \
-                         give a shorter one with #[orm(column = \"...\")]"
+                        "the column name `{name}` is {} bytes long, but PostgreSQL allows at \
+                         most {MAX_NAME_BYTES}; give a shorter one with #[orm(column = \"...\")]",
+                        name.len()
                     ),
                 );
             }
@@ -288,12 +335,22 @@ fn field_role(
     if let (Some(pk), true) = (&attrs.primary_key, nullable_syntax) {
         cx.error_spanned_by(
             pk,
-            format!("the primary key `{ident}` cannot be an Option: primary keys are never NULL"),
+            format!(
+                "the primary key `{ident}` cannot be an Option: primary keys are never NULL; \
+                 remove the Option"
+            ),
         );
     }
     let length = attrs.length.as_ref().and_then(|lit| {
         if !is_path_named(base, "String") {
-            cx.error_spanned_by(lit, "`length` applies to String fields (VARCHAR(n))");
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`length` applies only to String fields, which it makes VARCHAR(n); \
+                     remove it from `{ident}`"
+                ),
+            );
+            return None;
         }
         match lit.base10_parse::<u32>() {
             Ok(0) | Err(_) => {
@@ -309,7 +366,11 @@ fn field_role(
     let autoincrement = match &attrs.autoincrement {
         Some(lit) => {
             if attrs.primary_key.is_none() {
-                cx.error_spanned_by(lit, "`autoincrement` applies to a primary key field");
+                cx.error_spanned_by(
+                    lit,
+                    "`autoincrement` applies only to the primary key; remove it, \
+                     or mark the field #[orm(primary_key)]",
+                );
             }
             lit.value
         }
@@ -325,10 +386,21 @@ fn field_role(
     let foreign_key = attrs
         .foreign_key
         .as_ref()
-        .and_then(|lit| foreign_key_ir(cx, lit, &attrs, nullable_syntax));
+        .and_then(|lit| foreign_key_ir(cx, lit, &attrs, ident, nullable_syntax));
     if attrs.foreign_key.is_none() {
-        for lit in [&attrs.on_delete, &attrs.on_update].into_iter().flatten() {
-            cx.error_spanned_by(lit, "`on_delete` / `on_update` need a `foreign_key = \"table.column\"` on the same field");
+        for (key, lit) in [
+            ("on_delete", &attrs.on_delete),
+            ("on_update", &attrs.on_update),
+        ] {
+            if let Some(lit) = lit {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "`{key}` applies to a foreign key; add `foreign_key = \"table.column\"` \
+                         to this field, or remove `{key}`"
+                    ),
+                );
+            }
         }
     }
     let index = *column_count;
@@ -352,6 +424,7 @@ fn foreign_key_ir(
     cx: &Ctxt,
     lit: &syn::LitStr,
     attrs: &attr::Field,
+    ident: &Ident,
     nullable: bool,
 ) -> Option<ForeignKey> {
     let text = lit.value();
@@ -368,24 +441,28 @@ fn foreign_key_ir(
         );
         return None;
     };
-    for name in [table, column] {
+    for (what, name) in [("table", table), ("column", column)] {
         if name.len() > MAX_NAME_BYTES {
             cx.error_spanned_by(
                 lit,
-                format!("`{name}` is longer than {MAX_NAME_BYTES} bytes"),
+                format!(
+                    "the {what} name `{name}` is {} bytes long, but PostgreSQL allows at most \
+                     {MAX_NAME_BYTES}; the foreign key cannot refer to it",
+                    name.len()
+                ),
             );
         }
     }
-    let action = |lit: &Option<syn::LitStr>| -> Action {
+    let action = |lit: &Option<syn::LitStr>| -> FkAction {
         let Some(lit) = lit else {
-            return Action::NoAction;
+            return FkAction::NoAction;
         };
         let action = match lit.value().to_ascii_lowercase().as_str() {
-            "cascade" => Action::Cascade,
-            "set null" => Action::SetNull,
-            "set default" => Action::SetDefault,
-            "restrict" => Action::Restrict,
-            "no action" => Action::NoAction,
+            "cascade" => FkAction::Cascade,
+            "set null" => FkAction::SetNull,
+            "set default" => FkAction::SetDefault,
+            "restrict" => FkAction::Restrict,
+            "no action" => FkAction::NoAction,
             other => {
                 cx.error_spanned_by(
                     lit,
@@ -394,13 +471,16 @@ fn foreign_key_ir(
                          cascade, set null, set default, restrict, no action"
                     ),
                 );
-                Action::NoAction
+                FkAction::NoAction
             }
         };
-        if action == Action::SetNull && !nullable {
+        if action == FkAction::SetNull && !nullable {
             cx.error_spanned_by(
                 lit,
-                "`set null` needs a NULL-able column: make the field an Option",
+                format!(
+                    "`set null` needs a NULL-able column: make `{ident}` an Option, \
+                     or choose another action"
+                ),
             );
         }
         action
@@ -424,13 +504,22 @@ fn relation_ir(cx: &Ctxt, ident: &Ident, r: attr::Relation) -> Relation {
     let foreign_key = match &r.foreign_key {
         Some(lit) => {
             let name = lit.value();
-            check_name(cx, lit, "foreign key column", &name);
+            check_name(
+                cx,
+                lit,
+                "foreign key column",
+                &name,
+                "name the column that links the rows",
+            );
             name
         }
         None => {
             cx.error_spanned_by(
                 &r.keyword,
-                format!("the relationship `{ident}` needs `foreign_key = \"column\"`: the column that links the rows"),
+                format!(
+                    "the relationship `{ident}` needs `foreign_key = \"column\"`, the column \
+                     that links the rows, e.g. has_many(Course, foreign_key = \"program_id\")"
+                ),
             );
             String::new()
         }
@@ -487,6 +576,17 @@ fn relation_ir(cx: &Ctxt, ident: &Ident, r: attr::Relation) -> Relation {
             Loading::Lazy
         }
     };
+    if let (attr::RelationKind::BelongsTo, Some(b)) = (r.kind, &r.backref) {
+        cx.error_spanned_by(
+            b,
+            "`backref` on belongs_to is not supported; declare has_many on the parent model \
+             with back_populates instead",
+        );
+    }
+    let foreign_key_span = r.foreign_key.as_ref().map_or_else(
+        || syn::spanned::Spanned::span(&r.keyword),
+        syn::LitStr::span,
+    );
     if r.kind == attr::RelationKind::BelongsTo
         && (r.passive_deletes.is_some() || r.cascade.is_some())
     {
@@ -499,6 +599,7 @@ fn relation_ir(cx: &Ctxt, ident: &Ident, r: attr::Relation) -> Relation {
         kind: r.kind,
         target,
         foreign_key,
+        foreign_key_span,
         backref: r.backref.map(|l| l.value()),
         back_populates: r.back_populates.map(|l| l.value()),
         save_update,
@@ -509,15 +610,16 @@ fn relation_ir(cx: &Ctxt, ident: &Ident, r: attr::Relation) -> Relation {
     }
 }
 
-/// Reports an empty or over-long SQL name.
-pub fn check_name(cx: &Ctxt, lit: &syn::LitStr, what: &str, name: &str) {
+/// Reports an empty or over-long SQL name; `if_empty` says what to do about an empty one.
+pub fn check_name(cx: &Ctxt, lit: &syn::LitStr, what: &str, name: &str, if_empty: &str) {
     if name.is_empty() {
-        cx.error_spanned_by(lit, format!("the {what} name cannot be empty"));
+        cx.error_spanned_by(lit, format!("the {what} name cannot be empty; {if_empty}"));
     } else if name.len() > MAX_NAME_BYTES {
         cx.error_spanned_by(
             lit,
             format!(
-                "the {what} name `{name}` is {} bytes long; PostgreSQL allows at most {MAX_NAME_BYTES}",
+                "the {what} name `{name}` is {} bytes long, but PostgreSQL allows at most \
+                 {MAX_NAME_BYTES}; use a shorter name",
                 name.len()
             ),
         );

@@ -1,7 +1,12 @@
-use orm_core::dialect::POSTGRES;
-use orm_tests::pg;
+//! DDL text, create_all/drop_all ordering, and the seed schema against the reference.
 
-use crate::models::{Course, Program};
+use std::process::Command;
+
+use orm_core::dialect::POSTGRES;
+use orm_core::{ErrorKind, params};
+use orm_tests::{PgSchema, database_url, pg};
+
+use crate::models::{Account, Course, Everything, Membership, Program, User};
 
 #[test]
 fn seed_ddl_text() {
@@ -17,17 +22,276 @@ fn seed_ddl_text() {
             "CREATE TABLE courses (\n\tid SERIAL NOT NULL,\n\ttitle VARCHAR NOT NULL,\n\tcode VARCHAR NOT NULL,\n\tprogram_id INTEGER NOT NULL,\n\tPRIMARY KEY (id),\n\tFOREIGN KEY(program_id) REFERENCES programs (id) ON DELETE CASCADE\n)"
         ]
     );
+    assert_eq!(Course::table().drop_sql(&POSTGRES), "DROP TABLE courses");
 }
 
 #[test]
-fn create_all_creates_in_fk_order() {
-    let db = pg!("create_all_order");
-    db.engine
-        .create_all(&[Course::table(), Program::table()])
-        .unwrap();
-    let tables = db.column(
-        "SELECT tablename::text FROM pg_tables WHERE schemaname = $1 ORDER BY 1",
-        orm_core::params![db.name.as_str()],
+fn constraints_indexes_and_defaults_in_ddl_text() {
+    let sql = Account::table().create_sql(&POSTGRES);
+    assert_eq!(
+        sql,
+        [
+            "CREATE TABLE accounts (\n\tid BIGSERIAL NOT NULL,\n\temail VARCHAR(80) NOT NULL,\n\towner VARCHAR NOT NULL,\n\tlabel VARCHAR NOT NULL,\n\tbalance BIGINT NOT NULL,\n\tcreated_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,\n\tPRIMARY KEY (id),\n\tUNIQUE (email),\n\tUNIQUE (owner, label)\n)",
+            "CREATE INDEX ix_accounts_owner ON accounts (owner)",
+            "CREATE INDEX ix_accounts_owner_created_at ON accounts (owner, created_at)",
+        ]
     );
-    assert_eq!(tables, ["courses", "programs"]);
+    assert_eq!(
+        Membership::table().create_sql(&POSTGRES),
+        [
+            "CREATE TABLE memberships (\n\tgroup_id INTEGER NOT NULL,\n\tmember VARCHAR NOT NULL,\n\trole VARCHAR,\n\tPRIMARY KEY (group_id, member)\n)"
+        ]
+    );
+    assert_eq!(
+        User::table().create_sql(&POSTGRES),
+        [
+            "CREATE TABLE \"user\" (\n\tid SERIAL NOT NULL,\n\t\"order\" INTEGER NOT NULL,\n\t\"select\" VARCHAR NOT NULL,\n\ttype VARCHAR NOT NULL,\n\t\"MixedCase\" VARCHAR,\n\t\"naïve café\" VARCHAR,\n\t\"quote\"\"d\" VARCHAR,\n\tPRIMARY KEY (id)\n)"
+        ]
+    );
+}
+
+/// `pg_dump --schema-only --no-owner` of one schema, normalised as the reference was:
+/// comments, settings and psql meta-commands removed, the schema renamed `public`.
+fn dump_schema(db: &PgSchema) -> Option<String> {
+    let url = database_url();
+    let out = match Command::new("pg_dump")
+        .args(["--schema-only", "--no-owner", "-n", &db.name, &url])
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) if !orm_tests::postgres_required() => {
+            eprintln!("SKIPPED pg_dump comparison: pg_dump not found ({e})");
+            return None;
+        }
+        Err(e) => panic!("pg_dump is required: {e}"),
+    };
+    assert!(
+        out.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let prefix = format!("{}.", db.name);
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|l| {
+            !(l.is_empty()
+                || l.starts_with("--")
+                || l.starts_with("SET ")
+                || l.starts_with("SELECT pg_catalog.")
+                || l.starts_with('\\')
+                || l.starts_with("CREATE SCHEMA"))
+        })
+        .map(|l| l.replace(&prefix, "public."))
+        .collect();
+    Some(lines.join("\n") + "\n")
+}
+
+#[test]
+fn seed_schema_matches_the_sqlalchemy_reference_after_pg_dump() {
+    let db = pg!("ddl_reference");
+    db.engine
+        .create_all(&[Program::table(), Course::table()])
+        .unwrap();
+    let Some(dump) = dump_schema(&db) else { return };
+    let reference = include_str!("../fixtures/reference-schema.sql");
+    assert_eq!(dump, reference);
+}
+
+#[test]
+fn create_all_orders_by_foreign_keys_and_skips_existing_tables() {
+    let db = pg!("ddl_create_all");
+    let (r, first) = db
+        .statements
+        .during(|| db.engine.create_all(&[Course::table(), Program::table()]));
+    r.unwrap();
+    let creates: Vec<&String> = first.iter().filter(|s| s.starts_with("CREATE")).collect();
+    assert!(creates[0].starts_with("CREATE TABLE programs"), "{first:?}");
+    assert!(creates[1].starts_with("CREATE TABLE courses"), "{first:?}");
+    assert_eq!(first.first().map(String::as_str), Some("BEGIN"));
+    assert_eq!(first.last().map(String::as_str), Some("COMMIT"));
+
+    let (r, second) = db
+        .statements
+        .during(|| db.engine.create_all(&[Program::table(), Course::table()]));
+    r.unwrap();
+    assert!(
+        second.iter().all(|s| !s.starts_with("CREATE")),
+        "{second:?}"
+    );
+}
+
+#[test]
+fn create_all_is_one_transaction() {
+    let db = pg!("ddl_atomic");
+    // `everything` exists with another shape; `courses` cannot be created without `programs`.
+    let err = db
+        .engine
+        .create_all(&[Everything::table(), Course::table()])
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Database, "{err}");
+    let tables = db.column(
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = $1",
+        params![db.name.as_str()],
+    );
+    assert!(tables.is_empty(), "nothing half-created: {tables:?}");
+}
+
+#[test]
+fn drop_all_drops_dependents_first_and_skips_missing() {
+    let db = pg!("ddl_drop_all");
+    db.engine
+        .create_all(&[Program::table(), Course::table()])
+        .unwrap();
+    let (r, sql) = db.statements.during(|| {
+        db.engine
+            .drop_all(&[Program::table(), Course::table(), Account::table()])
+    });
+    r.unwrap();
+    let drops: Vec<&String> = sql.iter().filter(|s| s.starts_with("DROP")).collect();
+    assert_eq!(drops, ["DROP TABLE courses", "DROP TABLE programs"]);
+    let tables = db.column(
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = $1",
+        params![db.name.as_str()],
+    );
+    assert!(tables.is_empty());
+}
+
+mod cycle {
+    use orm_core::prelude::*;
+
+    #[derive(Model)]
+    #[orm(table = "eggs")]
+    pub struct Egg {
+        #[orm(primary_key)]
+        pub id: i32,
+        #[orm(foreign_key = "chickens.id")]
+        pub chicken_id: i32,
+    }
+
+    #[derive(Model)]
+    #[orm(table = "chickens")]
+    pub struct Chicken {
+        #[orm(primary_key)]
+        pub id: i32,
+        #[orm(foreign_key = "eggs.id")]
+        pub egg_id: i32,
+    }
+
+    #[derive(Model)]
+    #[orm(table = "nodes")]
+    pub struct Node {
+        #[orm(primary_key)]
+        pub id: i32,
+        #[orm(foreign_key = "nodes.id", on_delete = "set null")]
+        pub parent_id: Option<i32>,
+    }
+}
+
+#[test]
+fn foreign_key_cycles_are_a_clear_error_and_self_references_are_fine() {
+    use cycle::{Chicken, Egg, Node};
+    let err = orm_core::ddl::sort_tables(&[Egg::table(), Chicken::table(), Program::table()])
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Schema);
+    assert!(
+        err.to_string().contains("eggs -> chickens -> eggs"),
+        "{err}"
+    );
+    let order =
+        orm_core::ddl::sort_tables(&[Node::table(), Course::table(), Program::table()]).unwrap();
+    assert_eq!(
+        order.iter().map(|t| t.name).collect::<Vec<_>>(),
+        ["nodes", "programs", "courses"]
+    );
+    assert!(
+        Node::table().create_sql(&POSTGRES)[0].contains("REFERENCES nodes (id) ON DELETE SET NULL")
+    );
+}
+
+#[test]
+fn hostile_identifiers_through_ddl_crud_and_queries() {
+    let db = pg!("ddl_hostile_names");
+    db.engine.create_all(&[User::table()]).unwrap();
+    let columns = db.column(
+        "SELECT a.attname::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = $1 AND c.relname = 'user' AND a.attnum > 0 ORDER BY a.attnum",
+        params![db.name.as_str()],
+    );
+    assert_eq!(
+        columns,
+        [
+            "id",
+            "order",
+            "select",
+            "type",
+            "MixedCase",
+            "naïve café",
+            "quote\"d"
+        ]
+    );
+    let mut u = User {
+        id: 0,
+        order: 1,
+        select: "'; DROP TABLE \"user\"; --".into(),
+        r#type: "admin".into(),
+        mixed_case: Some("Mixed".into()),
+        unicode: Some("ünï".into()),
+        quoted: Some("\"".into()),
+    };
+    u.insert(&db.engine).unwrap();
+    u.order = 2;
+    u.update(&db.engine).unwrap();
+    let found = User::query()
+        .filter(
+            User::ORDER
+                .eq(2)
+                .and(User::TYPE.eq("admin"))
+                .and(User::QUOTED.eq("\"")),
+        )
+        .order_by(User::MIXED_CASE.desc())
+        .one(&db.engine)
+        .unwrap();
+    assert_eq!(found, u);
+    assert_eq!(
+        User::query()
+            .filter(User::UNICODE.like("ü%"))
+            .count(&db.engine)
+            .unwrap(),
+        1
+    );
+    u.delete(&db.engine).unwrap();
+    db.engine.drop_all(&[User::table()]).unwrap();
+    assert_eq!(
+        db.column(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = $1",
+            params![db.name.as_str()]
+        )
+        .len(),
+        0
+    );
+}
+
+#[test]
+fn unique_constraints_and_indexes_exist_in_the_database() {
+    let db = pg!("ddl_indexes");
+    db.engine
+        .create_all(&[Account::table(), Membership::table()])
+        .unwrap();
+    let indexes = db.column(
+        "SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 ORDER BY 1",
+        params![db.name.as_str()],
+    );
+    assert_eq!(
+        indexes,
+        [
+            "accounts_email_key",
+            "accounts_owner_label_key",
+            "accounts_pkey",
+            "ix_accounts_owner",
+            "ix_accounts_owner_created_at",
+            "memberships_pkey",
+        ]
+    );
 }

@@ -1,4 +1,10 @@
 //! Integration tests against real databases; one binary, one module per area.
 
+mod crud;
 mod ddl;
+mod engine;
+mod errors;
 mod models;
+mod query;
+mod types;
+mod ui;

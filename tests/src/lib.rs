@@ -33,9 +33,12 @@ pub struct PgSchema {
     pub statements: Recorder,
 }
 
+/// A statement and its parameters.
+pub type Statement = (String, Vec<Value>);
+
 /// Records the statements an engine sends.
 #[derive(Clone, Default)]
-pub struct Recorder(Arc<Mutex<Vec<(String, Vec<Value>)>>>);
+pub struct Recorder(Arc<Mutex<Vec<Statement>>>);
 
 impl Recorder {
     /// The statements recorded so far.
@@ -49,7 +52,7 @@ impl Recorder {
     }
 
     /// The statements and parameters recorded so far.
-    pub fn all(&self) -> Vec<(String, Vec<Value>)> {
+    pub fn all(&self) -> Vec<Statement> {
         self.0.lock().unwrap().clone()
     }
 

@@ -26,11 +26,24 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
         let f = field.ident;
         let ty = field.ty;
         match &field.role {
-            Role::Column(c) if c.autoincrement || c.server_default.is_some() => {
+            Role::Column(c)
+                if c.autoincrement
+                    || c.server_default.is_some()
+                    || (c.foreign_key.is_some() && c.default.is_none()) =>
+            {
                 quote!(#f: ::core::default::Default::default())
             }
             Role::Column(c) => match &c.default {
-                Some(expr) => quote!(#f: ::core::convert::Into::into(#expr)),
+                // A string literal converts (into a String); anything else has the field's type.
+                Some(
+                    expr @ syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(_),
+                        ..
+                    }),
+                ) => {
+                    quote!(#f: ::core::convert::Into::into(#expr))
+                }
+                Some(expr) => quote!(#f: #expr),
                 None => {
                     args.push(quote!(#f: impl ::core::convert::Into<#ty>));
                     quote!(#f: ::core::convert::Into::into(#f))

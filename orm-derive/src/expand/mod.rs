@@ -1,6 +1,7 @@
 //! Code generation from the validated model.
 
 mod crud;
+mod relations;
 mod row;
 mod table;
 
@@ -20,17 +21,24 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
     let Some(model) = model else {
         return TokenStream::new();
     };
+    let column_types = table::column_types(&model);
     let table = table::expand(&model);
     let model_impl = row::expand(&model);
     let inherent = crud::expand(&model);
+    let public = relations::expand_public(&model);
+    let relations = relations::expand_private(&model);
     quote! {
+        #public
+
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
         const _: () = {
             use ::orm_core::__private as __orm;
+            #column_types
             #table
             #model_impl
             #inherent
+            #relations
         };
     }
 }

@@ -1,8 +1,7 @@
 //! `impl Model`: keys, row decoding, and column access by position.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::quote;
 
 use crate::model::{Model, Role};
 
@@ -33,26 +32,27 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             quote!((#(::core::clone::Clone::clone(&self.#fs),)*))
         }
     };
+    // Column types are used through the helpers of `table::column_types`, so that a type
+    // that is no `ColumnType` is reported once, there.
     let inits = model.fields.iter().map(|field| {
         let f = field.ident;
         match &field.role {
             Role::Column(c) => {
                 let idx = c.index;
-                let ty = field.ty;
-                let decode = quote_spanned!(ty.span()=> __orm::decode::<#ty>);
-                quote!(#f: #decode(__row, __offset + #idx, &__TABLE, #idx)?)
+                quote!(#f: __orm_decode::<Self, #idx>(__row, __offset + #idx, &__TABLE)?)
             }
             _ => quote!(#f: ::core::default::Default::default()),
         }
     });
     let value_arms = model.columns().map(|(field, c)| {
         let (f, idx) = (field.ident, c.index);
-        quote!(#idx => __orm::ColumnType::to_value(&self.#f))
+        quote!(#idx => __orm_to_value::<Self, #idx>(&self.#f))
     });
     let assign_arms = model.columns().map(|(field, c)| {
         let (f, idx) = (field.ident, c.index);
-        quote!(#idx => __orm::assign(&mut self.#f, __value, &__TABLE, #idx))
+        quote!(#idx => __orm_assign::<Self, #idx>(&mut self.#f, __value, &__TABLE))
     });
+    let take_pending = super::relations::take_pending_method(model);
     quote! {
         #[automatically_derived]
         impl __orm::Model for #ident {
@@ -74,6 +74,8 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                     _ => __orm::Value::Null,
                 }
             }
+
+            #take_pending
 
             fn set_column_value(&mut self, __column: usize, __value: __orm::Value) -> __orm::Result<()> {
                 match __column {

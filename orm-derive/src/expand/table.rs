@@ -1,17 +1,76 @@
-//! The static `TableDef` of a model.
+//! The static `TableDef` of a model, and the column types it is built from.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::attr::RelationKind;
-use crate::model::{Action, Loading, Model};
+use crate::model::{FkAction, Loading, Model};
+
+/// Each column's Rust type, checked once, and generic helpers that use it.
+///
+/// `impl __OrmColumn<N> for Model { type Ty = <field type>; }` is the only place where a
+/// column's type must implement `ColumnType`: when it does not, rustc reports it once, at the
+/// field's type, with `ColumnType`'s own message. Everything else (`TableDef`, decoding,
+/// reading and assigning values) goes through `<Model as __OrmColumn<N>>::Ty` inside the
+/// generic helpers below, where the bound is assumed rather than proven again, so a bad
+/// type causes no further errors.
+pub fn column_types(model: &Model<'_>) -> TokenStream {
+    let ident = model.ident;
+    let impls = model.columns().map(|(field, c)| {
+        let (ty, idx) = (field.ty, c.index);
+        quote! {
+            impl __OrmColumn<#idx> for #ident {
+                type Ty = #ty;
+            }
+        }
+    });
+    quote! {
+        trait __OrmColumn<const I: usize> {
+            type Ty: __orm::ColumnType;
+        }
+        #(#impls)*
+
+        const fn __orm_sql_type<M: __OrmColumn<I>, const I: usize>() -> __orm::SqlType {
+            <M::Ty as __orm::ColumnType>::SQL_TYPE
+        }
+
+        const fn __orm_rust_type<M: __OrmColumn<I>, const I: usize>() -> &'static str {
+            <M::Ty as __orm::ColumnType>::RUST_NAME
+        }
+
+        const fn __orm_nullable<M: __OrmColumn<I>, const I: usize>() -> bool {
+            <M::Ty as __orm::ColumnType>::NULLABLE
+        }
+
+        fn __orm_decode<M: __OrmColumn<I>, const I: usize>(
+            row: &__orm::Row<'_>,
+            idx: usize,
+            table: &__orm::TableDef,
+        ) -> __orm::Result<M::Ty> {
+            __orm::decode::<M::Ty>(row, idx, table, I)
+        }
+
+        fn __orm_to_value<M: __OrmColumn<I>, const I: usize>(value: &M::Ty) -> __orm::Value {
+            __orm::ColumnType::to_value(value)
+        }
+
+        fn __orm_assign<M: __OrmColumn<I>, const I: usize>(
+            field: &mut M::Ty,
+            value: __orm::Value,
+            table: &__orm::TableDef,
+        ) -> __orm::Result<()> {
+            __orm::assign(field, value, table, I)
+        }
+    }
+}
 
 pub fn expand(model: &Model<'_>) -> TokenStream {
+    let ident = model.ident;
     let table = &model.table;
     let struct_name = model.ident.to_string();
     let columns = model.columns().map(|(field, c)| {
-        let ty = field.ty;
+        let idx = c.index;
         let name = &c.name;
         let field_name = field.ident.to_string();
         let field_name = field_name.strip_prefix("r#").unwrap_or(&field_name);
@@ -25,14 +84,13 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                 __orm::ForeignKeyDef { table: #t, column: #col, on_delete: #on_delete, on_update: #on_update }
             }
         }));
-        let sql_type = quote_spanned!(ty.span()=> <#ty as __orm::ColumnType>::SQL_TYPE);
         quote! {
             __orm::ColumnDef {
                 name: #name,
                 field: #field_name,
-                sql_type: #sql_type,
-                rust_type: <#ty as __orm::ColumnType>::RUST_NAME,
-                nullable: <#ty as __orm::ColumnType>::NULLABLE,
+                sql_type: __orm_sql_type::<#ident, #idx>(),
+                rust_type: __orm_rust_type::<#ident, #idx>(),
+                nullable: __orm_nullable::<#ident, #idx>(),
                 primary_key: #pk,
                 autoincrement: #auto,
                 unique: #unique,
@@ -94,18 +152,20 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                     cascade: __orm::Cascade { save_update: #save_update, delete: #delete, delete_orphan: #delete_orphan },
                     passive_deletes: #passive,
                     loading: #loading,
+                    loader: __orm::load_row::<#target>,
                 }
             }
         })
         .collect();
-    let autoincrement_checks = model.columns().filter(|(_, c)| c.autoincrement).map(|(field, _)| {
-        let ty = field.ty;
+    let autoincrement_checks = model.columns().filter(|(_, c)| c.autoincrement).map(|(field, c)| {
+        let idx = c.index;
         let message = format!(
-            "`{}` is marked autoincrement but is not an integer; use i16, i32 or i64, or autoincrement = false",
+            "`{}` is an auto-increment primary key, but only integer columns auto-increment; \
+             make it i16, i32 or i64, or set autoincrement = false",
             field.ident
         );
-        quote_spanned! {ty.span()=>
-            const _: () = ::core::assert!(<#ty as __orm::ColumnType>::SQL_TYPE.is_integer(), #message);
+        quote_spanned! {field.ty.span()=>
+            const _: () = ::core::assert!(__orm_sql_type::<#ident, #idx>().is_integer(), #message);
         }
     });
     quote! {
@@ -130,12 +190,12 @@ fn option(tokens: Option<TokenStream>) -> TokenStream {
     }
 }
 
-fn action(a: Action) -> TokenStream {
+fn action(a: FkAction) -> TokenStream {
     match a {
-        Action::NoAction => quote!(__orm::ReferentialAction::NoAction),
-        Action::Restrict => quote!(__orm::ReferentialAction::Restrict),
-        Action::Cascade => quote!(__orm::ReferentialAction::Cascade),
-        Action::SetNull => quote!(__orm::ReferentialAction::SetNull),
-        Action::SetDefault => quote!(__orm::ReferentialAction::SetDefault),
+        FkAction::NoAction => quote!(__orm::ReferentialAction::NoAction),
+        FkAction::Restrict => quote!(__orm::ReferentialAction::Restrict),
+        FkAction::Cascade => quote!(__orm::ReferentialAction::Cascade),
+        FkAction::SetNull => quote!(__orm::ReferentialAction::SetNull),
+        FkAction::SetDefault => quote!(__orm::ReferentialAction::SetDefault),
     }
 }

@@ -1,0 +1,375 @@
+//! Many rows of one table in few statements: the INSERT, UPDATE and DELETE statements of
+//! a flush. On PostgreSQL a batch binds one array per column (`UNNEST($1::int[], ...)`),
+//! so a statement's text is the same for any number of rows and is prepared once.
+
+use std::collections::HashMap;
+
+use crate::connection::Connection;
+use crate::crud;
+use crate::dialect::{Dialect, pg_type_name};
+use crate::error::{Error, ErrorKind, Result};
+use crate::metadata::TableDef;
+use crate::row::read_value;
+use crate::session::IdentityKey;
+use crate::sql::SqlWriter;
+use crate::value::Value;
+
+/// Rows per statement: bounded by the bind-parameter limit where each value is a
+/// parameter, by memory where a column is one array.
+pub(crate) fn max_rows(dialect: &dyn Dialect, params_per_row: usize) -> usize {
+    if dialect.array_params() {
+        100_000
+    } else {
+        (dialect.max_bind_params() / params_per_row.max(1)).max(1)
+    }
+}
+
+/// `$1::INTEGER[]`: a whole column as one array parameter.
+fn array_param(w: &mut SqlWriter, table: &TableDef, column: usize, values: Vec<Value>) {
+    w.param(Value::Array(values));
+    w.push("::")
+        .push(pg_type_name(table.columns[column].sql_type))
+        .push("[]");
+}
+
+/// Splits row-major values into one array per column.
+fn columns_of(rows: Vec<Vec<Value>>, width: usize) -> Vec<Vec<Value>> {
+    let mut columns: Vec<Vec<Value>> = (0..width).map(|_| Vec::with_capacity(rows.len())).collect();
+    for row in rows {
+        for (column, value) in columns.iter_mut().zip(row) {
+            column.push(value);
+        }
+    }
+    columns
+}
+
+/// Inserts `rows` (values of the `given` columns) and returns, for each row in order,
+/// the values of the `generated` columns the database chose.
+pub(crate) fn insert(
+    conn: &mut Connection,
+    dialect: &'static dyn Dialect,
+    table: &'static TableDef,
+    given: &[usize],
+    generated: &[usize],
+    rows: Vec<Vec<Value>>,
+) -> Result<Vec<Vec<Value>>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    if rows.len() == 1 || given.is_empty() {
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut w = SqlWriter::new(dialect);
+            let mut values = row.into_iter();
+            let generated_columns =
+                crud::insert_sql(&mut w, table, &mut |_| values.next().unwrap_or(Value::Null));
+            let (sql, params) = w.finish();
+            if generated_columns.is_empty() {
+                conn.execute(&sql, &params)?;
+                out.push(Vec::new());
+            } else {
+                let mut returned = conn.query_raw(&sql, &params, |r| {
+                    generated
+                        .iter()
+                        .enumerate()
+                        .map(|(n, &c)| read_value(r, n, table, c))
+                        .collect::<Result<Vec<_>>>()
+                })?;
+                out.push(returned.pop().ok_or_else(|| {
+                    Error::not_found(format!("the row inserted into `{}`", table.name))
+                })?);
+            }
+        }
+        return Ok(out);
+    }
+
+    // Returned rows are matched to input rows by the generated key (ascending in insert
+    // order) or, without one, by the primary key the rows were given.
+    let autoincrement = table
+        .autoincrement_column()
+        .filter(|c| generated.contains(c));
+    let match_by_key = !generated.is_empty() && autoincrement.is_none();
+    let mut returning: Vec<usize> = generated.to_vec();
+    if match_by_key {
+        returning.extend(table.primary_key.iter().copied());
+    }
+    let expected = rows.len();
+    let keys: Vec<IdentityKey> = if match_by_key {
+        rows.iter()
+            .map(|r| {
+                let key: Vec<Value> = table
+                    .primary_key
+                    .iter()
+                    .map(|k| r[given.iter().position(|g| g == k).unwrap_or(0)].clone())
+                    .collect();
+                IdentityKey::new(table, &key)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    let chunk = max_rows(dialect, given.len());
+    let mut returned: Vec<Vec<Value>> = Vec::with_capacity(expected);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let part: Vec<Vec<Value>> = rows.by_ref().take(chunk).collect();
+        let mut w = SqlWriter::new(dialect);
+        w.push("INSERT INTO ").ident(table.name).push(" (");
+        for (n, &c) in given.iter().enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.ident(table.columns[c].name);
+        }
+        w.push(")");
+        if dialect.array_params() {
+            w.push(" SELECT ");
+            for n in 0..given.len() {
+                w.push(if n == 0 { "" } else { ", " })
+                    .push(&format!("p{n}"));
+            }
+            w.push(" FROM unnest(");
+            for (n, (&c, column)) in given.iter().zip(columns_of(part, given.len())).enumerate() {
+                if n > 0 {
+                    w.push(", ");
+                }
+                array_param(&mut w, table, c, column);
+            }
+            w.push(") WITH ORDINALITY AS imp(");
+            for n in 0..given.len() {
+                w.push(&format!("p{n}, "));
+            }
+            w.push("ord) ORDER BY ord");
+        } else {
+            w.push(" VALUES ");
+            for (r, row) in part.into_iter().enumerate() {
+                w.push(if r == 0 { "(" } else { ", (" });
+                for (n, v) in row.into_iter().enumerate() {
+                    if n > 0 {
+                        w.push(", ");
+                    }
+                    w.param(v);
+                }
+                w.push(")");
+            }
+        }
+        crud::returning(&mut w, table, &returning);
+        let (sql, params) = w.finish();
+        if returning.is_empty() {
+            conn.execute(&sql, &params)?;
+        } else {
+            let mut got = conn.query_raw(&sql, &params, |r| {
+                returning
+                    .iter()
+                    .enumerate()
+                    .map(|(n, &c)| read_value(r, n, table, c))
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            if let Some(auto) = autoincrement {
+                let at = generated.iter().position(|&g| g == auto).unwrap_or(0);
+                got.sort_by_key(|r| r[at].as_i64().unwrap_or(i64::MAX));
+            }
+            returned.extend(got);
+        }
+    }
+    if returning.is_empty() {
+        return Ok(vec![Vec::new(); expected]);
+    }
+    if returned.len() != expected {
+        return Err(Error::new(
+            ErrorKind::StaleData,
+            format!(
+                "inserting {expected} rows into `{}` returned {} rows",
+                table.name,
+                returned.len()
+            ),
+        ));
+    }
+    if !match_by_key {
+        return Ok(returned);
+    }
+    let n = generated.len();
+    let mut by_key: HashMap<IdentityKey, Vec<Value>> = returned
+        .into_iter()
+        .map(|mut r| {
+            let key = r.split_off(n);
+            (IdentityKey::new(table, &key), r)
+        })
+        .collect();
+    keys.iter()
+        .map(|k| {
+            by_key.remove(k).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::StaleData,
+                    format!("a row inserted into `{}` was not returned", table.name),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Sets `columns` of the rows with primary keys `keys` to `values`.
+pub(crate) fn update(
+    conn: &mut Connection,
+    dialect: &'static dyn Dialect,
+    table: &'static TableDef,
+    columns: &[usize],
+    keys: Vec<Vec<Value>>,
+    values: Vec<Vec<Value>>,
+) -> Result<()> {
+    let expected = keys.len();
+    if expected > 1 && dialect.array_params() {
+        let mut w = SqlWriter::new(dialect);
+        w.push("UPDATE ").ident(table.name).push(" SET ");
+        for (n, &c) in columns.iter().enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.ident(table.columns[c].name).push(&format!(" = v.c{n}"));
+        }
+        w.push(" FROM unnest(");
+        for (n, (&c, column)) in columns
+            .iter()
+            .zip(columns_of(values, columns.len()))
+            .enumerate()
+        {
+            if n > 0 {
+                w.push(", ");
+            }
+            array_param(&mut w, table, c, column);
+        }
+        for (&k, column) in table
+            .primary_key
+            .iter()
+            .zip(columns_of(keys, table.primary_key.len()))
+        {
+            w.push(", ");
+            array_param(&mut w, table, k, column);
+        }
+        w.push(") AS v(");
+        for n in 0..columns.len() {
+            w.push(&format!("c{n}, "));
+        }
+        for n in 0..table.primary_key.len() {
+            w.push(if n == 0 { "" } else { ", " })
+                .push(&format!("k{n}"));
+        }
+        w.push(") WHERE ");
+        for (n, &k) in table.primary_key.iter().enumerate() {
+            if n > 0 {
+                w.push(" AND ");
+            }
+            w.ident(table.name)
+                .push(".")
+                .ident(table.columns[k].name)
+                .push(&format!(" = v.k{n}"));
+        }
+        let (sql, params) = w.finish();
+        let matched = conn.execute(&sql, &params)?;
+        return check_count("update", table, expected, matched);
+    }
+    for (key, row) in keys.into_iter().zip(values) {
+        let mut w = SqlWriter::new(dialect);
+        w.push("UPDATE ").ident(table.name).push(" SET ");
+        for (n, (&c, v)) in columns.iter().zip(row).enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.ident(table.columns[c].name).push(" = ").param(v);
+        }
+        w.where_key(table, key);
+        let (sql, params) = w.finish();
+        let matched = conn.execute(&sql, &params)?;
+        check_count("update", table, 1, matched)?;
+    }
+    Ok(())
+}
+
+/// Deletes the rows with primary keys `keys`.
+pub(crate) fn delete(
+    conn: &mut Connection,
+    dialect: &'static dyn Dialect,
+    table: &'static TableDef,
+    keys: Vec<Vec<Value>>,
+) -> Result<()> {
+    let expected = keys.len();
+    let mut w = SqlWriter::new(dialect);
+    w.push("DELETE FROM ").ident(table.name);
+    if expected == 1 {
+        let key = keys.into_iter().next().unwrap_or_default();
+        w.where_key(table, key);
+    } else if dialect.array_params() && table.primary_key.len() == 1 {
+        let pk = table.primary_key[0];
+        w.push(" WHERE ")
+            .ident(table.name)
+            .push(".")
+            .ident(table.columns[pk].name)
+            .push(" = ANY(");
+        w.param(Value::Array(keys.into_iter().flatten().collect()));
+        w.push(")");
+    } else if dialect.array_params() {
+        w.push(" USING unnest(");
+        for (n, (&k, column)) in table
+            .primary_key
+            .iter()
+            .zip(columns_of(keys, table.primary_key.len()))
+            .enumerate()
+        {
+            if n > 0 {
+                w.push(", ");
+            }
+            array_param(&mut w, table, k, column);
+        }
+        w.push(") AS v(");
+        for n in 0..table.primary_key.len() {
+            w.push(if n == 0 { "" } else { ", " })
+                .push(&format!("k{n}"));
+        }
+        w.push(") WHERE ");
+        for (n, &k) in table.primary_key.iter().enumerate() {
+            if n > 0 {
+                w.push(" AND ");
+            }
+            w.ident(table.name)
+                .push(".")
+                .ident(table.columns[k].name)
+                .push(&format!(" = v.k{n}"));
+        }
+    } else {
+        let mut matched = 0;
+        for key in keys {
+            let mut w = SqlWriter::new(dialect);
+            w.push("DELETE FROM ").ident(table.name);
+            w.where_key(table, key);
+            let (sql, params) = w.finish();
+            matched += conn.execute(&sql, &params)?;
+        }
+        return check_count("delete", table, expected, matched);
+    }
+    let (sql, params) = w.finish();
+    let matched = conn.execute(&sql, &params)?;
+    check_count("delete", table, expected, matched)
+}
+
+fn check_count(what: &str, table: &TableDef, expected: usize, matched: u64) -> Result<()> {
+    if matched as usize == expected {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::StaleData,
+        format!(
+            "expected to {what} {expected} row(s) of `{}` but {matched} matched: another transaction \
+             changed or deleted them; roll back and reload",
+            table.name
+        ),
+    )
+    .context_table(table.name))
+}
+
+impl Error {
+    fn context_table(mut self, table: &str) -> Error {
+        self.set_location(None, Some(table), None);
+        self
+    }
+}

@@ -1,0 +1,380 @@
+//! Relationship fields and handles: `HasMany<T>` in structs, `Relationship<P, C>`
+//! constants for loading options, and the links the session keeps between objects.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::error::{Error, Result};
+use crate::metadata::{Loading, RelationKind, RelationshipDef, TableDef};
+use crate::model::Model;
+use crate::session::Session;
+
+/// A one-to-many relationship field: `pub courses: HasMany<Course>`.
+///
+/// In a session, reach the children through the generated accessor
+/// (`program.courses(&mut db)?`). Before an object joins a session, children pushed here
+/// are added with it (save-update cascade).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "courses")]
+/// # struct Course { #[orm(primary_key)] id: i32, title: String, #[orm(foreign_key = "programs.id")] program_id: i32 }
+/// # #[derive(Model)] #[orm(table = "programs")]
+/// # struct Program { #[orm(primary_key)] id: i32, name: String,
+/// #   #[orm(has_many(Course, foreign_key = "program_id"))] courses: HasMany<Course> }
+/// let mut p = Program::new("Bachelors in CS");
+/// p.courses.push(Course::new("Data SCIENCE")); // program_id is set at flush
+/// assert_eq!(p.courses.len(), 1);
+/// ```
+pub struct HasMany<T> {
+    pending: Vec<T>,
+}
+
+impl<T> HasMany<T> {
+    /// Adds a child that joins the session with its parent.
+    pub fn push(&mut self, child: T) {
+        self.pending.push(child);
+    }
+
+    /// The number of children waiting to join a session with the parent.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether no child is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// The waiting children.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.pending.iter()
+    }
+
+    #[doc(hidden)]
+    pub fn take(&mut self) -> Vec<T> {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+impl<T> Default for HasMany<T> {
+    fn default() -> Self {
+        HasMany {
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl<T: Clone> Clone for HasMany<T> {
+    fn clone(&self) -> Self {
+        HasMany {
+            pending: self.pending.clone(),
+        }
+    }
+}
+
+impl<T> PartialEq for HasMany<T> {
+    /// Relationship fields never make two objects differ.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> fmt::Debug for HasMany<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.pending.is_empty() {
+            f.write_str("HasMany")
+        } else {
+            write!(f, "HasMany({} waiting)", self.pending.len())
+        }
+    }
+}
+
+/// Children pushed into a `HasMany` field before the parent joined a session.
+#[doc(hidden)]
+pub struct PendingChildren {
+    attach: Box<Attach>,
+}
+
+/// Adds children to a session under the parent entry.
+type Attach = dyn FnOnce(&mut Session, usize) -> Result<()>;
+
+impl PendingChildren {
+    /// Used by generated code: the children of relationship `def` of a parent.
+    pub fn new<C: Model>(
+        def: &'static RelationshipDef,
+        parent: &'static TableDef,
+        children: Vec<C>,
+    ) -> Self {
+        PendingChildren {
+            attach: Box::new(move |session, parent_entry| {
+                let link = Link::has_many(parent, def)?;
+                for child in children {
+                    let child = session.add(child);
+                    let child_entry = child.cell.meta.get().entry;
+                    session.link(link, child_entry, Some(parent_entry));
+                }
+                Ok(())
+            }),
+        }
+    }
+
+    pub(crate) fn attach(self, session: &mut Session, parent_entry: usize) -> Result<()> {
+        (self.attach)(session, parent_entry)
+    }
+}
+
+/// A typed handle on a relationship, generated per relationship field
+/// (`Program::COURSES`), for loading options.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "courses")]
+/// # struct Course { #[orm(primary_key)] id: i32, #[orm(foreign_key = "programs.id")] program_id: i32 }
+/// # #[derive(Model)] #[orm(table = "programs")]
+/// # struct Program { #[orm(primary_key)] id: i32,
+/// #   #[orm(has_many(Course, foreign_key = "program_id"))] courses: HasMany<Course> }
+/// let eager = selectinload(Program::COURSES);
+/// # let _ = eager;
+/// ```
+pub struct Relationship<P, C> {
+    def: &'static RelationshipDef,
+    parent: &'static TableDef,
+    _marker: PhantomData<fn() -> (P, C)>,
+}
+
+impl<P, C> Clone for Relationship<P, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P, C> Copy for Relationship<P, C> {}
+
+impl<P, C> fmt::Debug for Relationship<P, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.parent.model, self.def.name)
+    }
+}
+
+impl<P: Model, C: Model> Relationship<P, C> {
+    /// Used by generated code.
+    #[doc(hidden)]
+    pub const fn new(def: &'static RelationshipDef, parent: &'static TableDef) -> Self {
+        Relationship {
+            def,
+            parent,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The relationship's metadata.
+    pub fn def(&self) -> &'static RelationshipDef {
+        self.def
+    }
+
+    pub(crate) fn link(&self) -> Result<Link> {
+        Link::has_many(self.parent, self.def)
+    }
+}
+
+/// How to load a relationship with a query: see [`selectinload`], [`joinedload`],
+/// [`lazyload`], [`raiseload`].
+#[derive(Debug, Clone)]
+pub struct LoadOption {
+    pub(crate) link: Result<Link, String>,
+    pub(crate) strategy: Loading,
+    pub(crate) then: Vec<LoadOption>,
+}
+
+impl LoadOption {
+    fn new<P: Model, C: Model>(rel: Relationship<P, C>, strategy: Loading) -> LoadOption {
+        LoadOption {
+            link: rel.link().map_err(|e| e.to_string()),
+            strategy,
+            then: Vec::new(),
+        }
+    }
+
+    /// Also applies `option` to the related objects (programs -> courses -> enrollments).
+    #[must_use]
+    pub fn then(mut self, option: LoadOption) -> LoadOption {
+        self.then.push(option);
+        self
+    }
+}
+
+/// Load the relationship for all parents with one extra SELECT (`fk = ANY($1)`).
+pub fn selectinload<P: Model, C: Model>(rel: Relationship<P, C>) -> LoadOption {
+    LoadOption::new(rel, Loading::SelectIn)
+}
+
+/// Load the relationship in the parents' own SELECT, through a LEFT OUTER JOIN.
+pub fn joinedload<P: Model, C: Model>(rel: Relationship<P, C>) -> LoadOption {
+    LoadOption::new(rel, Loading::Joined)
+}
+
+/// Load the relationship on first access, one SELECT per parent.
+pub fn lazyload<P: Model, C: Model>(rel: Relationship<P, C>) -> LoadOption {
+    LoadOption::new(rel, Loading::Lazy)
+}
+
+/// Make first access of the relationship an error instead of a SELECT.
+pub fn raiseload<P: Model, C: Model>(rel: Relationship<P, C>) -> LoadOption {
+    LoadOption::new(rel, Loading::Raise)
+}
+
+/// One foreign key seen as a relationship: parent rows referenced by child rows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Link {
+    pub(crate) parent: &'static TableDef,
+    pub(crate) child: &'static TableDef,
+    /// The foreign-key column in the child table.
+    pub(crate) fk_column: usize,
+    /// The referenced column in the parent table.
+    pub(crate) parent_column: usize,
+    /// The `has_many` declaration, when there is one (cascades, loading).
+    pub(crate) def: Option<&'static RelationshipDef>,
+}
+
+/// Identifies a link whichever side it is reached from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct LinkKey {
+    child_table: &'static str,
+    fk_column: usize,
+}
+
+impl Link {
+    pub(crate) fn key(&self) -> LinkKey {
+        LinkKey {
+            child_table: self.child.name,
+            fk_column: self.fk_column,
+        }
+    }
+
+    /// The link of a `has_many` relationship declared on `parent`.
+    pub(crate) fn has_many(
+        parent: &'static TableDef,
+        def: &'static RelationshipDef,
+    ) -> Result<Link> {
+        let child = (def.target)();
+        match def.kind {
+            RelationKind::HasMany => Link::between(parent, child, def.foreign_key, Some(def)),
+            RelationKind::BelongsTo => Link::between(child, parent, def.foreign_key, None),
+        }
+    }
+
+    fn between(
+        parent: &'static TableDef,
+        child: &'static TableDef,
+        fk: &str,
+        def: Option<&'static RelationshipDef>,
+    ) -> Result<Link> {
+        let fk_column = child.column_index(fk).ok_or_else(|| {
+            Error::schema(format!(
+                "the relationship between `{}` and `{}` names the foreign key `{fk}`, \
+                 but `{}` has no such column",
+                parent.name, child.name, child.name
+            ))
+        })?;
+        let referenced = child.columns[fk_column]
+            .foreign_key
+            .as_ref()
+            .filter(|f| f.table == parent.name)
+            .map(|f| f.column);
+        let parent_column = match referenced {
+            Some(name) => parent.column_index(name),
+            None if parent.primary_key.len() == 1 => Some(parent.primary_key[0]),
+            None => None,
+        }
+        .ok_or_else(|| {
+            Error::schema(format!(
+                "`{}.{fk}` does not reference a column of `{}`; declare it with \
+                 #[orm(foreign_key = \"{}.<column>\")]",
+                child.name, parent.name, parent.name
+            ))
+        })?;
+        Ok(Link {
+            parent,
+            child,
+            fk_column,
+            parent_column,
+            def,
+        })
+    }
+
+    /// The strategy used when nothing else is asked for.
+    pub(crate) fn default_loading(&self) -> Loading {
+        self.def.map_or(Loading::Lazy, |d| d.loading)
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        match self.def {
+            Some(def) => format!("{}.{}", self.parent.model, def.name),
+            None => format!(
+                "{}.{}",
+                self.child.name, self.child.columns[self.fk_column].name
+            ),
+        }
+    }
+}
+
+/// What a backref accessor returns: the parent for a NOT NULL foreign key, an
+/// `Option` of it for a NULL-able one.
+#[doc(hidden)]
+pub trait ForeignKeyField {
+    type Parent<P>;
+    fn wrap<P>(parent: Option<P>, describe: impl FnOnce() -> String) -> Result<Self::Parent<P>>;
+}
+
+impl<T: crate::types::BaseType> ForeignKeyField for T {
+    type Parent<P> = P;
+    fn wrap<P>(parent: Option<P>, describe: impl FnOnce() -> String) -> Result<P> {
+        parent.ok_or_else(|| Error::not_found(describe()))
+    }
+}
+
+impl<T: crate::types::BaseType> ForeignKeyField for Option<T> {
+    type Parent<P> = Option<P>;
+    fn wrap<P>(parent: Option<P>, _: impl FnOnce() -> String) -> Result<Option<P>> {
+        Ok(parent)
+    }
+}
+
+/// The type of a model's column, looked up by the hash of the column's name: lets the
+/// derive of one model check the foreign key it names on another.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no column with the name given in this relationship's `foreign_key`",
+    label = "no such foreign-key column on `{Self}`",
+    note = "`foreign_key = \"...\"` must name a column of the child model"
+)]
+pub trait ColumnNamed<const NAME_HASH: u64> {
+    type Type;
+}
+
+/// A foreign-key column type that can hold the parent's key type `K`.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "the foreign key has type `{Self}`, which cannot hold the parent's primary key `{K}`",
+    label = "foreign key type does not match the parent's key",
+    note = "give the foreign-key field the parent key's type, or an Option of it"
+)]
+pub trait ForeignKeyOf<K> {}
+
+impl<K: crate::types::BaseType> ForeignKeyOf<K> for K {}
+impl<K: crate::types::BaseType> ForeignKeyOf<K> for Option<K> {}
+
+/// FNV-1a of a column name, shared by the derive and [`ColumnNamed`].
+#[doc(hidden)]
+pub const fn name_hash(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}

@@ -1,0 +1,363 @@
+//! Object handles: `Obj<T>`, the one shared reference to a row's object in a session.
+
+use std::any::Any;
+use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+use crate::error::{Error, Result};
+use crate::metadata::TableDef;
+use crate::model::Model;
+use crate::row::Row;
+use crate::value::Value;
+
+/// Where an object stands, as in SQLAlchemy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectState {
+    /// Not in a session and never saved.
+    Transient,
+    /// Added to a session; INSERTed at the next flush.
+    Pending,
+    /// In a session and in the database.
+    Persistent,
+    /// DELETEd by a flush; gone from the session when the transaction commits.
+    Deleted,
+    /// Was in a session that closed, or was expunged from it.
+    Detached,
+}
+
+/// A handle on an object: cheap to clone, compared by identity. Within a session there
+/// is one handle per row, however the row was loaded.
+///
+/// Read with [`get`](Obj::get), change with [`get_mut`](Obj::get_mut); the session
+/// notices the change and UPDATEs the changed columns at the next flush.
+///
+/// Handles are `!Send`: a session and its objects belong to one thread.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "programs")]
+/// # struct Program { #[orm(primary_key)] id: i32, name: String }
+/// let p = Obj::new(Program::new("Bachelors in CS"));
+/// assert_eq!(p.state(), ObjectState::Transient);
+/// p.get_mut().name.push_str(" (hons)");
+/// assert_eq!(p.get().name, "Bachelors in CS (hons)");
+/// assert!(p.clone() == p); // handles compare by identity
+/// ```
+pub struct Obj<T> {
+    pub(crate) cell: Rc<ObjCell<T>>,
+}
+
+/// The shared allocation behind a handle: the object, its session bookkeeping, and the
+/// snapshot of its database values taken before the first change.
+pub(crate) struct ObjCell<T> {
+    pub(crate) value: RefCell<T>,
+    pub(crate) meta: Cell<Meta>,
+    /// The column values as the database has them, taken on the first `get_mut` after
+    /// a load or flush; `None` = unchanged since.
+    pub(crate) snapshot: RefCell<Option<Vec<Value>>>,
+}
+
+/// Bookkeeping shared between the handle and its session.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Meta {
+    pub(crate) session: u64,
+    pub(crate) entry: usize,
+    pub(crate) state: ObjectState,
+}
+
+impl Meta {
+    pub(crate) const TRANSIENT: Meta = Meta {
+        session: 0,
+        entry: 0,
+        state: ObjectState::Transient,
+    };
+}
+
+impl<T: Model> Obj<T> {
+    /// A transient handle: not in any session yet (see [`Session::add_obj`](crate::Session::add_obj)).
+    pub fn new(value: T) -> Obj<T> {
+        Obj {
+            cell: Rc::new(ObjCell {
+                value: RefCell::new(value),
+                meta: Cell::new(Meta::TRANSIENT),
+                snapshot: RefCell::new(None),
+            }),
+        }
+    }
+
+    /// Reads the object.
+    ///
+    /// # Panics
+    /// When a [`get_mut`](Obj::get_mut) guard of the same object is alive, as
+    /// `RefCell::borrow` does; [`try_get`](Obj::try_get) returns an error instead.
+    pub fn get(&self) -> Ref<'_, T> {
+        self.cell.value.borrow()
+    }
+
+    /// Reads the object, or an error when a `get_mut` guard of it is alive.
+    pub fn try_get(&self) -> Result<Ref<'_, T>> {
+        self.cell
+            .value
+            .try_borrow()
+            .map_err(|_| self.cell.borrowed_error())
+    }
+
+    /// Changes the object; the session UPDATEs the changed columns at the next flush.
+    ///
+    /// # Panics
+    /// When another guard of the same object is alive, as `RefCell::borrow_mut` does;
+    /// [`try_get_mut`](Obj::try_get_mut) returns an error instead.
+    pub fn get_mut(&self) -> RefMut<'_, T> {
+        self.cell.snapshot_before_change();
+        self.cell.value.borrow_mut()
+    }
+
+    /// Changes the object, or an error when another guard of it is alive.
+    pub fn try_get_mut(&self) -> Result<RefMut<'_, T>> {
+        let guard = self
+            .cell
+            .value
+            .try_borrow_mut()
+            .map_err(|_| self.cell.borrowed_error())?;
+        drop(guard);
+        Ok(self.get_mut())
+    }
+
+    /// The object's state.
+    pub fn state(&self) -> ObjectState {
+        self.cell.meta.get().state
+    }
+
+    /// Whether the object has changes the database does not have yet.
+    pub fn is_modified(&self) -> bool {
+        match self.state() {
+            ObjectState::Pending | ObjectState::Transient => true,
+            _ => self.cell.changed_columns().is_ok_and(|c| !c.is_empty()),
+        }
+    }
+
+    /// The primary key (assigned by the database for pending objects at flush).
+    pub fn primary_key(&self) -> T::PrimaryKey {
+        self.get().primary_key()
+    }
+
+    /// A clone of the object itself.
+    pub fn to_owned(&self) -> T
+    where
+        T: Clone,
+    {
+        self.get().clone()
+    }
+
+    pub(crate) fn erased(&self) -> Rc<dyn AnyObject> {
+        self.cell.clone()
+    }
+
+    pub(crate) fn from_erased(obj: Rc<dyn AnyObject>) -> Option<Obj<T>> {
+        obj.into_any()
+            .downcast::<ObjCell<T>>()
+            .ok()
+            .map(|cell| Obj { cell })
+    }
+}
+
+impl<T> Clone for Obj<T> {
+    fn clone(&self) -> Self {
+        Obj {
+            cell: self.cell.clone(),
+        }
+    }
+}
+
+impl<T> PartialEq for Obj<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.cell, &other.cell)
+    }
+}
+
+impl<T> Eq for Obj<T> {}
+
+impl<T> Hash for Obj<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::ptr::hash(Rc::as_ptr(&self.cell), state);
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Obj<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.cell.value.try_borrow() {
+            Ok(v) => write!(f, "Obj({:?}, {:?})", self.cell.meta.get().state, &*v),
+            Err(_) => write!(f, "Obj({:?}, <borrowed>)", self.cell.meta.get().state),
+        }
+    }
+}
+
+impl<T: Model> ObjCell<T> {
+    /// Takes the snapshot a change will be compared with, once per load/flush.
+    pub(crate) fn snapshot_before_change(&self) {
+        if self.meta.get().state != ObjectState::Persistent {
+            return;
+        }
+        let mut snapshot = self.snapshot.borrow_mut();
+        if snapshot.is_none()
+            && let Ok(value) = self.value.try_borrow()
+        {
+            *snapshot = Some(all_values(&*value));
+        }
+    }
+
+    fn borrowed_error(&self) -> Error {
+        Error::invalid_state(format!(
+            "the {} object is borrowed: a get_mut() guard of it is still alive; drop the guard first",
+            T::TABLE.model
+        ))
+    }
+}
+
+pub(crate) fn all_values<T: Model>(value: &T) -> Vec<Value> {
+    (0..T::TABLE.columns.len())
+        .map(|i| value.column_value(i))
+        .collect()
+}
+
+/// The session's view of an object of any model.
+pub(crate) trait AnyObject {
+    fn table(&self) -> &'static TableDef;
+    fn meta(&self) -> Meta;
+    fn set_meta(&self, meta: Meta);
+    /// All column values; an error when the object is mutably borrowed.
+    fn values(&self) -> Result<Vec<Value>>;
+    fn column_value(&self, column: usize) -> Result<Value>;
+    /// Sets a column as the session does (key assignment, foreign-key sync).
+    fn set_column(&self, column: usize, value: Value) -> Result<()>;
+    /// Overwrites every column; `as_clean` forgets the snapshot (the values are the database's).
+    fn set_all(&self, values: Vec<Value>, as_clean: bool) -> Result<()>;
+    /// The changed columns since the snapshot (empty when there is none).
+    fn changed_columns(&self) -> Result<Vec<usize>>;
+    fn snapshot(&self) -> Option<Vec<Value>>;
+    fn restore_snapshot(&self, snapshot: Vec<Value>);
+    fn clear_snapshot(&self);
+    /// Replaces the object's values with the row's, unless it has unflushed changes.
+    fn refresh_from_row(&self, row: &Row<'_>, offset: usize, force: bool) -> Result<()>;
+    /// Children added to the struct's `HasMany` fields before it joined the session.
+    fn take_pending_children(&self) -> Vec<crate::relationship::PendingChildren>;
+    fn describe(&self) -> String;
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
+}
+
+impl<T: Model> AnyObject for ObjCell<T> {
+    fn table(&self) -> &'static TableDef {
+        T::TABLE
+    }
+
+    fn meta(&self) -> Meta {
+        self.meta.get()
+    }
+
+    fn set_meta(&self, meta: Meta) {
+        self.meta.set(meta);
+    }
+
+    fn values(&self) -> Result<Vec<Value>> {
+        let value = self.value.try_borrow().map_err(|_| self.borrowed_error())?;
+        Ok(all_values(&*value))
+    }
+
+    fn column_value(&self, column: usize) -> Result<Value> {
+        let value = self.value.try_borrow().map_err(|_| self.borrowed_error())?;
+        Ok(value.column_value(column))
+    }
+
+    fn set_column(&self, column: usize, v: Value) -> Result<()> {
+        self.snapshot_before_change();
+        let mut value = self
+            .value
+            .try_borrow_mut()
+            .map_err(|_| self.borrowed_error())?;
+        value.set_column_value(column, v)
+    }
+
+    fn set_all(&self, values: Vec<Value>, as_clean: bool) -> Result<()> {
+        let mut value = self
+            .value
+            .try_borrow_mut()
+            .map_err(|_| self.borrowed_error())?;
+        for (i, v) in values.into_iter().enumerate() {
+            value.set_column_value(i, v)?;
+        }
+        if as_clean {
+            *self.snapshot.borrow_mut() = None;
+        }
+        Ok(())
+    }
+
+    fn changed_columns(&self) -> Result<Vec<usize>> {
+        let snapshot = self.snapshot.borrow();
+        let Some(before) = snapshot.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let value = self.value.try_borrow().map_err(|_| self.borrowed_error())?;
+        Ok((0..before.len())
+            .filter(|&i| value.column_value(i) != before[i])
+            .collect())
+    }
+
+    fn snapshot(&self) -> Option<Vec<Value>> {
+        self.snapshot.borrow().clone()
+    }
+
+    fn restore_snapshot(&self, snapshot: Vec<Value>) {
+        *self.snapshot.borrow_mut() = Some(snapshot);
+    }
+
+    fn clear_snapshot(&self) {
+        *self.snapshot.borrow_mut() = None;
+    }
+
+    fn refresh_from_row(&self, row: &Row<'_>, offset: usize, force: bool) -> Result<()> {
+        if !force && self.snapshot.borrow().is_some() {
+            return Ok(()); // unflushed changes win over what the query saw
+        }
+        let fresh = T::from_row(row, offset)?;
+        let Ok(mut value) = self.value.try_borrow_mut() else {
+            // A guard is alive: keep the object as the user sees it.
+            return Ok(());
+        };
+        for i in 0..T::TABLE.columns.len() {
+            value.set_column_value(i, fresh.column_value(i))?;
+        }
+        *self.snapshot.borrow_mut() = None;
+        Ok(())
+    }
+
+    fn take_pending_children(&self) -> Vec<crate::relationship::PendingChildren> {
+        match self.value.try_borrow_mut() {
+            Ok(mut value) => value.take_pending_children(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let table = T::TABLE;
+        match self.value.try_borrow() {
+            Ok(value)
+                if self.meta.get().state != ObjectState::Pending
+                    || table.autoincrement_column().is_none() =>
+            {
+                let key: Vec<String> = table
+                    .primary_key
+                    .iter()
+                    .map(|&i| format!("{:?}", value.column_value(i)))
+                    .collect();
+                format!("{}({})", table.model, key.join(", "))
+            }
+            _ => format!("a new {}", table.model),
+        }
+    }
+
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+}

@@ -1,0 +1,108 @@
+//! Identity keys: which row an object stands for, hashable.
+
+use crate::metadata::TableDef;
+use crate::value::Value;
+
+/// A table and the primary-key values of one of its rows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct IdentityKey {
+    table: &'static str,
+    key: KeyParts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyParts {
+    One(KeyPart),
+    Many(Box<[KeyPart]>),
+}
+
+/// A key value, normalised so that equal keys hash alike (an `i32` 3 and an `i64` 3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyPart {
+    Null,
+    Int(i64),
+    Text(Box<str>),
+    Bytes(Box<[u8]>),
+    Bool(bool),
+    Other(Box<str>),
+}
+
+impl KeyPart {
+    fn of(v: &Value) -> KeyPart {
+        match v {
+            Value::Null => KeyPart::Null,
+            Value::I16(i) => KeyPart::Int(i64::from(*i)),
+            Value::I32(i) => KeyPart::Int(i64::from(*i)),
+            Value::I64(i) => KeyPart::Int(*i),
+            Value::Text(s) => KeyPart::Text(s.as_str().into()),
+            Value::Bytes(b) => KeyPart::Bytes(b.as_slice().into()),
+            Value::Bool(b) => KeyPart::Bool(*b),
+            other => KeyPart::Other(format!("{other:?}").into()),
+        }
+    }
+}
+
+impl IdentityKey {
+    /// The key of the row whose primary-key columns hold `key` (in key order).
+    pub(crate) fn new(table: &'static TableDef, key: &[Value]) -> IdentityKey {
+        let key = match key {
+            [one] => KeyParts::One(KeyPart::of(one)),
+            many => KeyParts::Many(many.iter().map(KeyPart::of).collect()),
+        };
+        IdentityKey {
+            table: table.name,
+            key,
+        }
+    }
+
+    /// The key of a row given all its column values.
+    pub(crate) fn from_columns(table: &'static TableDef, values: &[Value]) -> IdentityKey {
+        match table.primary_key {
+            [one] => IdentityKey {
+                table: table.name,
+                key: KeyParts::One(KeyPart::of(&values[*one])),
+            },
+            many => IdentityKey {
+                table: table.name,
+                key: KeyParts::Many(many.iter().map(|&i| KeyPart::of(&values[i])).collect()),
+            },
+        }
+    }
+
+    /// Whether some key column is NULL (a row that cannot be identified).
+    pub(crate) fn has_null(&self) -> bool {
+        match &self.key {
+            KeyParts::One(p) => *p == KeyPart::Null,
+            KeyParts::Many(ps) => ps.contains(&KeyPart::Null),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metadata::TableDef;
+
+    static T: TableDef = TableDef {
+        name: "t",
+        model: "T",
+        columns: &[],
+        primary_key: &[0],
+        uniques: &[],
+        indexes: &[],
+        relationships: &[],
+    };
+
+    #[test]
+    fn integer_widths_do_not_matter() {
+        assert_eq!(
+            IdentityKey::new(&T, &[Value::I32(3)]),
+            IdentityKey::new(&T, &[Value::I64(3)])
+        );
+        assert_ne!(
+            IdentityKey::new(&T, &[Value::I32(3)]),
+            IdentityKey::new(&T, &[Value::from("3")])
+        );
+        assert!(IdentityKey::new(&T, &[Value::Null]).has_null());
+    }
+}

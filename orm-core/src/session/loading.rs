@@ -1,0 +1,694 @@
+//! Loading related objects: lazy collection and parent access, `selectin` (one extra
+//! statement for all parents) and `joined` (in the parents' statement), and the
+//! `Children` guard that keeps a collection and its children's parents in step.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use super::{IdentityKey, ObjectState, Session};
+use crate::error::{Error, Result};
+use crate::expr::{CmpOp, ColumnRef, Expr};
+use crate::metadata::{Loading, RelationshipDef};
+use crate::model::Model;
+use crate::query::Select;
+use crate::relationship::{Link, LoadOption};
+use crate::row::{Row, read_value};
+use crate::session::Obj;
+use crate::sql::SqlWriter;
+use crate::value::Value;
+
+/// Decodes a row of a known model and registers it in the session: what generated code
+/// hands the session so that it can load related objects of any model.
+#[doc(hidden)]
+pub type RowLoader = fn(&mut Session, &Row<'_>, usize) -> Result<usize>;
+
+/// The loader of model `T`.
+#[doc(hidden)]
+pub fn load_row<T: Model>(session: &mut Session, row: &Row<'_>, offset: usize) -> Result<usize> {
+    let value = T::from_row(row, offset)?;
+    Ok(session.register_loaded(value)?.0)
+}
+
+/// The children of one parent over one relationship, from [`Session::children`] (or the
+/// generated accessor, `program.courses(&mut db)?`).
+///
+/// ```no_run
+/// # use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "courses")]
+/// # struct Course { #[orm(primary_key)] id: i32, title: String, #[orm(foreign_key = "programs.id")] program_id: i32 }
+/// # #[derive(Model)] #[orm(table = "programs")]
+/// # struct Program { #[orm(primary_key)] id: i32, name: String,
+/// #   #[orm(has_many(Course, foreign_key = "program_id", backref = "program"))] courses: HasMany<Course> }
+/// # fn main() -> orm_core::Result<()> {
+/// # let engine = Engine::connect("postgres://postgres@127.0.0.1/test")?;
+/// let mut db = engine.session();
+/// let cs = db.add(Program::new("Bachelors in CS"));
+/// cs.courses(&mut db)?.push(Course::new("Data SCIENCE"));
+/// for course in cs.courses(&mut db)?.to_vec() {
+///     println!("{}", course.get().title);
+/// }
+/// db.commit()?; // the program first, then its course with program_id filled in
+/// # Ok(()) }
+/// ```
+pub struct Children<'s, C> {
+    session: &'s mut Session,
+    parent: usize,
+    link: Link,
+    _model: PhantomData<fn() -> C>,
+}
+
+impl<C: Model> Children<'_, C> {
+    fn entries(&self) -> &[usize] {
+        self.session
+            .collections
+            .get(&(self.parent, self.link.key()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The number of children.
+    pub fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    /// Whether there are no children.
+    pub fn is_empty(&self) -> bool {
+        self.entries().is_empty()
+    }
+
+    /// The child at `index`.
+    pub fn get(&self, index: usize) -> Option<Obj<C>> {
+        self.entries()
+            .get(index)
+            .and_then(|&e| self.session.handle(e))
+    }
+
+    /// The children, in order.
+    pub fn to_vec(&self) -> Vec<Obj<C>> {
+        self.entries()
+            .iter()
+            .filter_map(|&e| self.session.handle(e))
+            .collect()
+    }
+
+    /// The children, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Obj<C>> + '_ {
+        self.entries()
+            .iter()
+            .filter_map(|&e| self.session.handle(e))
+    }
+
+    /// Whether `child` is one of the children.
+    pub fn contains(&self, child: &Obj<C>) -> bool {
+        self.session
+            .entry_of(child)
+            .is_ok_and(|e| self.entries().contains(&e))
+    }
+
+    /// Adds a new child: it joins the session (save-update cascade), and its foreign key
+    /// gets the parent's key at flush.
+    pub fn push(&mut self, child: C) -> Obj<C> {
+        let obj = self.session.add(child);
+        let entry = obj.cell.meta.get().entry;
+        self.session.link(self.link, entry, Some(self.parent));
+        obj
+    }
+
+    /// Moves an object of the session (or a transient one) into this collection, out of
+    /// the collection it was in.
+    pub fn push_obj(&mut self, child: &Obj<C>) -> Result<()> {
+        if child.state() == ObjectState::Transient {
+            self.session.add_obj(child)?;
+        }
+        let entry = self.session.entry_of(child)?;
+        self.session.link(self.link, entry, Some(self.parent));
+        Ok(())
+    }
+
+    /// Takes a child out of the collection: its foreign key becomes NULL at flush, or
+    /// the child is deleted when the relationship cascades `delete-orphan`. Returns
+    /// whether it was a child.
+    pub fn remove(&mut self, child: &Obj<C>) -> Result<bool> {
+        let entry = self.session.entry_of(child)?;
+        if !self.entries().contains(&entry) {
+            return Ok(false);
+        }
+        self.session.link(self.link, entry, None);
+        if self.link.def.is_some_and(|d| d.cascade.delete_orphan) {
+            self.session.delete(child)?;
+        }
+        Ok(true)
+    }
+
+    /// Removes every child (see [`remove`](Self::remove)).
+    pub fn clear(&mut self) -> Result<()> {
+        for child in self.to_vec() {
+            self.remove(&child)?;
+        }
+        Ok(())
+    }
+}
+
+impl Session {
+    /// The children of `parent` over the `has_many` relationship `def`, loaded on first
+    /// access. Generated accessors (`program.courses(&mut db)`) call this.
+    pub fn children<P: Model, C: Model>(
+        &mut self,
+        parent: &Obj<P>,
+        def: &'static RelationshipDef,
+    ) -> Result<Children<'_, C>> {
+        self.check_usable()?;
+        let entry = self.entry_of(parent)?;
+        let link = Link::has_many(P::TABLE, def)?;
+        self.load_collection(entry, link, "access")?;
+        Ok(Children {
+            session: self,
+            parent: entry,
+            link,
+            _model: PhantomData,
+        })
+    }
+
+    /// The parent of `child` over the relationship `def` (declared on either side):
+    /// from memory when known, else loaded by the child's foreign key. Generated
+    /// backref accessors (`course.program(&mut db)`) call this.
+    pub fn parent<C: Model, P: Model>(
+        &mut self,
+        child: &Obj<C>,
+        def: &'static RelationshipDef,
+        declared_on: &'static crate::metadata::TableDef,
+    ) -> Result<Option<Obj<P>>> {
+        self.check_usable()?;
+        let entry = self.entry_of(child)?;
+        let link = Link::has_many(declared_on, def)?;
+        if let Some(parent) = self.current_parent(link, entry) {
+            return Ok(self.handle(parent));
+        }
+        if self
+            .parents
+            .get(&(entry, link.key()))
+            .is_some_and(|p| p.parent.is_none())
+        {
+            return Ok(None);
+        }
+        let fk = child.erased().column_value(link.fk_column)?;
+        if fk.is_null() {
+            return Ok(None);
+        }
+        let mut select = Select::new(P::TABLE);
+        select.filters.push(Expr::Compare {
+            column: ColumnRef {
+                table: P::TABLE.name,
+                name: P::TABLE.columns[link.parent_column].name,
+            },
+            op: CmpOp::Eq,
+            value: fk,
+        });
+        Ok(self
+            .load_select::<P>(&select, None, &[])?
+            .into_iter()
+            .next())
+    }
+
+    /// Sets the parent of `child` over the relationship `def` in memory (`None` unlinks);
+    /// the foreign key follows at flush. Generated `set_<backref>` methods call this.
+    pub fn set_parent<C: Model, P: Model>(
+        &mut self,
+        child: &Obj<C>,
+        parent: Option<&Obj<P>>,
+        def: &'static RelationshipDef,
+        declared_on: &'static crate::metadata::TableDef,
+    ) -> Result<()> {
+        self.check_usable()?;
+        let entry = self.entry_of(child)?;
+        let link = Link::has_many(declared_on, def)?;
+        let parent_entry = match parent {
+            Some(p) => {
+                if p.state() == ObjectState::Transient {
+                    self.add_obj(p)?;
+                }
+                Some(self.entry_of(p)?)
+            }
+            None => {
+                if !link.child.columns[link.fk_column].nullable {
+                    return Err(Error::invalid_state(format!(
+                        "`{}.{}` cannot be NULL, so a {} always has a parent; delete it instead",
+                        link.child.name, link.child.columns[link.fk_column].name, link.child.model
+                    )));
+                }
+                None
+            }
+        };
+        self.link(link, entry, parent_entry);
+        Ok(())
+    }
+
+    /// The children of a parent that the session holds, without loading anything.
+    pub(crate) fn children_in_memory(&self, parent: usize, link: Link) -> Vec<usize> {
+        if let Some(children) = self.collections.get(&(parent, link.key())) {
+            return children.clone();
+        }
+        self.live_entries()
+            .filter(|(_, e)| e.obj.table().name == link.child.name)
+            .map(|(i, _)| i)
+            .filter(|&i| self.current_parent(link, i) == Some(parent))
+            .collect()
+    }
+
+    /// Makes sure a parent's collection is loaded (lazy load), and returns it.
+    pub(crate) fn load_collection(
+        &mut self,
+        parent: usize,
+        link: Link,
+        why: &str,
+    ) -> Result<Vec<usize>> {
+        let key = (parent, link.key());
+        if let Some(children) = self.collections.get(&key) {
+            return Ok(children.clone());
+        }
+        let pending = self
+            .entry(parent)
+            .is_some_and(|e| e.obj.meta().state == ObjectState::Pending);
+        if pending {
+            // A new parent has no rows referencing it yet: only the children set in memory.
+            let children = self.linked_children(parent, link);
+            self.collections.insert(key, children.clone());
+            return Ok(children);
+        }
+        let raise = link.default_loading() == Loading::Raise || self.raise_on_load.contains(&key);
+        if raise && why == "access" {
+            return Err(Error::invalid_state(format!(
+                "{} is not loaded and is declared lazy = \"raise\"; load it with the query \
+                 (.options(selectinload(..)) or joinedload(..))",
+                link.describe()
+            )));
+        }
+        // No autoflush: children pushed in memory are merged in below, so that new
+        // children of several parents still go out together at the next flush.
+        self.note_lazy_load(link)?;
+        let Some(loader) = link.def.map(|d| d.loader) else {
+            return Err(Error::schema(format!(
+                "{} cannot be loaded: it has no has_many declaration",
+                link.describe()
+            )));
+        };
+        let parent_value = self
+            .entry(parent)
+            .map(|e| e.obj.column_value(link.parent_column))
+            .transpose()?
+            .unwrap_or(Value::Null);
+        let mut select = Select::new(link.child);
+        select.filters.push(Expr::Compare {
+            column: ColumnRef {
+                table: link.child.name,
+                name: link.child.columns[link.fk_column].name,
+            },
+            op: CmpOp::Eq,
+            value: parent_value,
+        });
+        let loaded = self.run_select(&select, None, loader)?;
+        let mut children: Vec<usize> = loaded
+            .into_iter()
+            .filter(|&c| self.current_parent(link, c) == Some(parent))
+            .collect();
+        for c in self.linked_children(parent, link) {
+            if !children.contains(&c) {
+                children.push(c);
+            }
+        }
+        self.collections.insert(key, children.clone());
+        Ok(children)
+    }
+
+    /// Children linked to `parent` in memory (pushed, or moved from another parent).
+    fn linked_children(&self, parent: usize, link: Link) -> Vec<usize> {
+        let mut children: Vec<usize> = self
+            .parents
+            .iter()
+            .filter(|((_, k), p)| *k == link.key() && p.parent == Some(parent))
+            .map(|((c, _), _)| *c)
+            .collect();
+        children.sort_unstable();
+        children
+    }
+
+    /// Counts lazy loads of a relationship; warns (or fails, in strict mode) when the
+    /// same relationship is lazily loaded again: the N+1 pattern.
+    fn note_lazy_load(&mut self, link: Link) -> Result<()> {
+        let count = self.lazy_loads.entry(link.key()).or_insert(0);
+        *count += 1;
+        if *count == 2 {
+            log::warn!(
+                target: "orm::n_plus_one",
+                "{} was lazily loaded for a second parent in this session: an N+1 query pattern; \
+                 load it with selectinload() or joinedload()",
+                link.describe()
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs a query on the session's connection, handing each row to `f` together with
+    /// the session (to register the objects it holds).
+    pub(crate) fn with_rows(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(&mut Session, &Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let mut conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => self.engine.connection()?,
+        };
+        let result = conn.query_raw(sql, params, |row| f(self, row));
+        self.conn = Some(conn);
+        result.map(drop)
+    }
+
+    /// Runs a SELECT of `select.table`, registering each row with `loader`.
+    pub(crate) fn run_select(
+        &mut self,
+        select: &Select,
+        limit: Option<u64>,
+        loader: RowLoader,
+    ) -> Result<Vec<usize>> {
+        let (sql, params) = select.render(self.engine.dialect(), limit)?;
+        let mut entries = Vec::new();
+        self.with_rows(&sql, &params, |s, row| {
+            entries.push(loader(s, row, 0)?);
+            Ok(())
+        })?;
+        Ok(entries)
+    }
+
+    /// Runs a SELECT of `T` with eager loading options, returning handles in row order.
+    pub(crate) fn load_select<T: Model>(
+        &mut self,
+        select: &Select,
+        limit: Option<u64>,
+        options: &[LoadOption],
+    ) -> Result<Vec<Obj<T>>> {
+        let entries = self.select_entries(select, limit, load_row::<T>, options)?;
+        Ok(entries.into_iter().filter_map(|e| self.handle(e)).collect())
+    }
+
+    fn select_entries(
+        &mut self,
+        select: &Select,
+        limit: Option<u64>,
+        loader: RowLoader,
+        options: &[LoadOption],
+    ) -> Result<Vec<usize>> {
+        let options = effective_options(select.table, options)?;
+        let joined: Vec<&LoadOption> = options
+            .iter()
+            .filter(|o| o.strategy == Loading::Joined)
+            .collect();
+        let entries = if joined.is_empty() {
+            self.run_select(select, limit, loader)?
+        } else {
+            self.run_joined(select, limit, loader, &joined)?
+        };
+        self.apply_options(&entries, &options)?;
+        Ok(entries)
+    }
+
+    /// Loads, for the objects `parents` (all of one table), what `options` ask for.
+    fn apply_options(&mut self, parents: &[usize], options: &[LoadOption]) -> Result<()> {
+        for option in options {
+            let link = option_link(option)?;
+            match option.strategy {
+                Loading::SelectIn => {
+                    let children = self.select_in(parents, link)?;
+                    let nested = effective_options(link.child, &option.then)?;
+                    if !children.is_empty() {
+                        self.apply_options(&children, &nested)?;
+                    }
+                }
+                Loading::Joined => {
+                    // The rows came with the parents' statement; go on below them.
+                    let children: Vec<usize> = parents
+                        .iter()
+                        .filter_map(|&p| self.collections.get(&(p, link.key())))
+                        .flatten()
+                        .copied()
+                        .collect();
+                    let nested: Vec<LoadOption> = effective_options(link.child, &option.then)?
+                        .into_iter()
+                        .filter(|o| {
+                            o.strategy != Loading::Joined
+                                || !option.then.iter().any(|t| same_option(t, o))
+                        })
+                        .collect();
+                    if !children.is_empty() {
+                        self.apply_options(&children, &nested)?;
+                    }
+                }
+                Loading::Raise => {
+                    for &p in parents {
+                        self.raise_on_load.insert((p, link.key()));
+                    }
+                }
+                Loading::Lazy => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// `SELECT child.* FROM child WHERE child.fk = ANY($1)`: the collections of all
+    /// `parents` in one statement (chunked where bind parameters are limited).
+    fn select_in(&mut self, parents: &[usize], link: Link) -> Result<Vec<usize>> {
+        let loader = link_loader(link)?;
+        let mut keys: Vec<Value> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut by_key: HashMap<IdentityKey, Vec<usize>> = HashMap::new();
+        for &p in parents {
+            let Some(e) = self.entry(p) else { continue };
+            let v = e.obj.column_value(link.parent_column)?;
+            if v.is_null() {
+                continue;
+            }
+            let k = IdentityKey::new(link.parent, std::slice::from_ref(&v));
+            by_key.entry(k.clone()).or_default().push(p);
+            if seen.insert(k) {
+                keys.push(v);
+            }
+        }
+        let mut all_children = Vec::new();
+        let mut grouped: HashMap<IdentityKey, Vec<usize>> = HashMap::new();
+        let chunk = if self.engine.dialect().array_params() {
+            usize::MAX
+        } else {
+            self.engine.dialect().max_bind_params() - 1
+        };
+        for part in keys.chunks(chunk.max(1)) {
+            if part.is_empty() {
+                continue;
+            }
+            let mut select = Select::new(link.child);
+            select.filters.push(Expr::In {
+                column: ColumnRef {
+                    table: link.child.name,
+                    name: link.child.columns[link.fk_column].name,
+                },
+                values: part.to_vec(),
+                negated: false,
+            });
+            let children = self.run_select(&select, None, loader)?;
+            for c in children {
+                let Some(e) = self.entry(c) else { continue };
+                let fk = e.obj.column_value(link.fk_column)?;
+                grouped
+                    .entry(IdentityKey::new(link.parent, std::slice::from_ref(&fk)))
+                    .or_default()
+                    .push(c);
+                all_children.push(c);
+            }
+        }
+        for (key, owners) in by_key {
+            let children = grouped.get(&key).cloned().unwrap_or_default();
+            for p in owners {
+                self.collections.insert((p, link.key()), children.clone());
+            }
+        }
+        Ok(all_children)
+    }
+
+    /// The parents' SELECT with LEFT OUTER JOINs for `joined` relationships (and the
+    /// joined relationships below them), filling their collections from the same rows.
+    fn run_joined(
+        &mut self,
+        select: &Select,
+        limit: Option<u64>,
+        loader: RowLoader,
+        joined: &[&LoadOption],
+    ) -> Result<Vec<usize>> {
+        // Slots: the root table, then each joined table with its parent slot.
+        struct Slot {
+            link: Link,
+            parent: usize,
+            alias: String,
+            offset: usize,
+            loader: RowLoader,
+        }
+        let root = select.table;
+        let mut slots: Vec<Slot> = Vec::new();
+        let mut offset = root.columns.len();
+        fn add_slots(
+            slots: &mut Vec<Slot>,
+            offset: &mut usize,
+            parent: usize,
+            option: &LoadOption,
+        ) -> Result<()> {
+            let link = option_link(option)?;
+            let slot = Slot {
+                link,
+                parent,
+                alias: format!("{}_{}", link.child.name, slots.len() + 1),
+                offset: *offset,
+                loader: link_loader(link)?,
+            };
+            *offset += link.child.columns.len();
+            slots.push(slot);
+            let me = slots.len(); // slot index + 1 (0 is the root)
+            for then in option.then.iter().filter(|t| t.strategy == Loading::Joined) {
+                add_slots(slots, offset, me, then)?;
+            }
+            Ok(())
+        }
+        for option in joined {
+            add_slots(&mut slots, &mut offset, 0, option)?;
+        }
+
+        let dialect = self.engine.dialect();
+        let inner = if select.limit.is_some() || select.offset.is_some() || limit.is_some() {
+            Some(select.render(dialect, limit)?)
+        } else {
+            None
+        };
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ").select_list(root);
+        for slot in &slots {
+            for c in slot.link.child.columns {
+                w.push(", ").ident(&slot.alias).push(".").ident(c.name);
+            }
+        }
+        w.push(" FROM ");
+        let filtered_inside = inner.is_some();
+        match inner {
+            Some((sql, inner_params)) => {
+                w.push("(").push(&sql).push(") AS ").ident(root.name);
+                w.params = inner_params;
+            }
+            None => {
+                w.ident(root.name);
+            }
+        }
+        for slot in &slots {
+            let parent_alias = if slot.parent == 0 {
+                root.name.to_owned()
+            } else {
+                slots[slot.parent - 1].alias.clone()
+            };
+            w.push(" LEFT OUTER JOIN ")
+                .ident(slot.link.child.name)
+                .push(" AS ")
+                .ident(&slot.alias)
+                .push(" ON ");
+            w.ident(&slot.alias)
+                .push(".")
+                .ident(slot.link.child.columns[slot.link.fk_column].name);
+            w.push(" = ")
+                .ident(&parent_alias)
+                .push(".")
+                .ident(slot.link.parent.columns[slot.link.parent_column].name);
+        }
+        if !filtered_inside {
+            for (i, f) in select.filters.iter().enumerate() {
+                w.push(if i == 0 { " WHERE " } else { " AND " });
+                w.push("(").expr(f).push(")");
+            }
+        }
+        w.order_by(&select.order);
+        let (sql, params) = w.finish();
+
+        let mut roots: Vec<usize> = Vec::new();
+        let mut seen_roots = std::collections::HashSet::new();
+        self.with_rows(&sql, &params, |s, row| {
+            let mut slot_entries: Vec<Option<usize>> = Vec::with_capacity(slots.len() + 1);
+            let root_entry = loader(s, row, 0)?;
+            if seen_roots.insert(root_entry) {
+                roots.push(root_entry);
+            }
+            slot_entries.push(Some(root_entry));
+            for slot in &slots {
+                let parent = slot_entries[slot.parent];
+                let child_table = slot.link.child;
+                let pk = child_table.primary_key[0];
+                let present = !read_value(row, slot.offset + pk, child_table, pk)?.is_null();
+                let child = if present {
+                    Some((slot.loader)(s, row, slot.offset)?)
+                } else {
+                    None
+                };
+                if let Some(p) = parent {
+                    let collection = s.collections.entry((p, slot.link.key())).or_default();
+                    if let Some(c) = child
+                        && !collection.contains(&c)
+                    {
+                        collection.push(c);
+                    }
+                }
+                slot_entries.push(child);
+            }
+            Ok(())
+        })?;
+        Ok(roots)
+    }
+}
+
+/// The options of a query on `table`: the explicit ones, plus the relationships declared
+/// `lazy = "selectin"` / `"joined"` that no explicit option mentions.
+fn effective_options(
+    table: &'static crate::metadata::TableDef,
+    explicit: &[LoadOption],
+) -> Result<Vec<LoadOption>> {
+    let mut options: Vec<LoadOption> = explicit.to_vec();
+    for def in table
+        .relationships
+        .iter()
+        .filter(|d| d.kind == crate::metadata::RelationKind::HasMany)
+    {
+        if !matches!(def.loading, Loading::SelectIn | Loading::Joined) {
+            continue;
+        }
+        let link = Link::has_many(table, def)?;
+        let mentioned = explicit
+            .iter()
+            .any(|o| o.link.as_ref().is_ok_and(|l| l.key() == link.key()));
+        if !mentioned {
+            options.push(LoadOption {
+                link: Ok(link),
+                strategy: def.loading,
+                then: Vec::new(),
+            });
+        }
+    }
+    Ok(options)
+}
+
+fn same_option(a: &LoadOption, b: &LoadOption) -> bool {
+    matches!((&a.link, &b.link), (Ok(x), Ok(y)) if x.key() == y.key()) && a.strategy == b.strategy
+}
+
+fn option_link(option: &LoadOption) -> Result<Link> {
+    option.link.clone().map_err(Error::schema)
+}
+
+fn link_loader(link: Link) -> Result<RowLoader> {
+    link.def.map(|d| d.loader).ok_or_else(|| {
+        Error::schema(format!(
+            "{} has no has_many declaration to load it with",
+            link.describe()
+        ))
+    })
+}

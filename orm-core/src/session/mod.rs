@@ -1,0 +1,842 @@
+//! The session: identity map, object states, transactions, and the unit of work that
+//! turns `add` / `get_mut` / `delete` into ordered, batched SQL at `flush` and `commit`.
+
+mod handle;
+mod identity;
+mod loading;
+mod query;
+mod unit_of_work;
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use handle::{Obj, ObjectState};
+pub use loading::{Children, RowLoader, load_row};
+pub use query::SessionQuery;
+
+pub(crate) use handle::{AnyObject, Meta};
+pub(crate) use identity::IdentityKey;
+
+use crate::connection::Connection;
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::Model;
+use crate::relationship::{Link, LinkKey};
+use crate::types::PrimaryKey;
+use crate::value::Value;
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// A unit of work: the objects you add, load, change and delete, written to the
+/// database in one ordered, batched flush at [`commit`](Session::commit).
+///
+/// Made by [`Engine::session`]. A session holds one pooled connection while it works
+/// (from its first statement to commit or rollback); dropped without `commit`, it leaves
+/// nothing in the database. A session and its [`Obj`] handles belong to one thread.
+///
+/// ```no_run
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "programs")]
+/// # struct Program { #[orm(primary_key)] id: i32, name: String, years_of_study: i32 }
+/// # fn main() -> orm_core::Result<()> {
+/// # let engine = Engine::connect("postgres://postgres@127.0.0.1/test")?;
+/// let mut db = engine.session();
+/// let cs = db.add(Program::new("Bachelors in CS", 3));
+/// db.commit()?;                                  // INSERT ... RETURNING id
+/// cs.get_mut().years_of_study = 4;
+/// db.commit()?;                                  // UPDATE programs SET years_of_study = $1 WHERE ...
+/// let same = db.get::<Program>(cs.get().id)?.unwrap();
+/// assert!(same == cs);                           // one handle per row
+/// # Ok(()) }
+/// ```
+pub struct Session {
+    engine: Engine,
+    conn: Option<Connection>,
+    id: u64,
+    entries: Vec<Option<Entry>>,
+    identity: HashMap<IdentityKey, usize>,
+    /// Pending entries, in the order they were added.
+    new: Vec<usize>,
+    /// Persistent entries marked for deletion, in order.
+    deleted: Vec<usize>,
+    /// Loaded one-to-many collections: (parent entry, link) -> child entries.
+    collections: HashMap<(usize, LinkKey), Vec<usize>>,
+    /// Many-to-one links set in memory: (child entry, link) -> parent entry (None = removed).
+    parents: HashMap<(usize, LinkKey), ParentLink>,
+    autoflush: bool,
+    /// Set by a failed flush: everything but `rollback` is refused.
+    poisoned: Option<String>,
+    /// What flushes of the open transaction changed, to undo on rollback.
+    tx_log: Vec<TxRecord>,
+    /// Open savepoints, innermost last.
+    savepoints: Vec<SavedState>,
+    /// Lazy loads per relationship, for the N+1 detector.
+    pub(crate) lazy_loads: HashMap<LinkKey, usize>,
+    /// Collections a query asked to raise on (instead of lazily loading).
+    pub(crate) raise_on_load: HashSet<(usize, LinkKey)>,
+}
+
+pub(crate) struct Entry {
+    pub(crate) obj: Rc<dyn AnyObject>,
+    pub(crate) key: Option<IdentityKey>,
+}
+
+/// A child's parent as set in memory.
+#[derive(Clone, Copy)]
+pub(crate) struct ParentLink {
+    pub(crate) link: Link,
+    pub(crate) parent: Option<usize>,
+    /// Whether the child's foreign key already says so (after a flush).
+    pub(crate) synced: bool,
+}
+
+/// A change a flush made inside the open transaction, undone on rollback.
+#[derive(Clone)]
+pub(crate) enum TxRecord {
+    /// The flush set a column of an entry (a generated key, a synced foreign key).
+    Column(usize, usize, Value),
+    /// The entry was INSERTed.
+    Inserted(usize),
+    /// The entry was UPDATEd; its values as the database had them before.
+    Updated(usize, Vec<Value>),
+    /// The entry was DELETEd (by statement or by the database's cascade).
+    Deleted(usize),
+}
+
+/// One object as a savepoint saw it: handle, identity, state, values, snapshot.
+type SavedEntry = (Rc<dyn AnyObject>, Option<IdentityKey>, Meta, Vec<Value>, Option<Vec<Value>>);
+
+/// Everything needed to return to the moment a savepoint was taken.
+struct SavedState {
+    name: String,
+    entries: Vec<Option<SavedEntry>>,
+    identity: HashMap<IdentityKey, usize>,
+    new: Vec<usize>,
+    deleted: Vec<usize>,
+    collections: HashMap<(usize, LinkKey), Vec<usize>>,
+    parents: HashMap<(usize, LinkKey), ParentLink>,
+    tx_log: Vec<TxRecord>,
+}
+
+impl Engine {
+    /// A new session on this engine.
+    pub fn session(&self) -> Session {
+        Session {
+            engine: self.clone(),
+            conn: None,
+            id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
+            entries: Vec::new(),
+            identity: HashMap::new(),
+            new: Vec::new(),
+            deleted: Vec::new(),
+            collections: HashMap::new(),
+            parents: HashMap::new(),
+            autoflush: true,
+            poisoned: None,
+            tx_log: Vec::new(),
+            savepoints: Vec::new(),
+            lazy_loads: HashMap::new(),
+            raise_on_load: HashSet::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("objects", &self.entries.iter().flatten().count())
+            .field("new", &self.new.len())
+            .field("deleted", &self.deleted.len())
+            .field("in_transaction", &self.in_transaction())
+            .finish()
+    }
+}
+
+impl Session {
+    /// The engine the session works on.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    // ----- adding, deleting, detaching --------------------------------------------
+
+    /// Adds a new object; it is INSERTed at the next flush. Children pushed into its
+    /// `HasMany` fields are added with it.
+    pub fn add<T: Model>(&mut self, value: T) -> Obj<T> {
+        let obj = Obj::new(value);
+        self.attach_new(obj.erased());
+        obj
+    }
+
+    /// Adds several new objects, in order.
+    pub fn add_all<T: Model>(&mut self, values: impl IntoIterator<Item = T>) -> Vec<Obj<T>> {
+        values.into_iter().map(|v| self.add(v)).collect()
+    }
+
+    /// Adds an existing handle: a transient one becomes pending, a detached one
+    /// persistent again (unless the session already has another object for its row).
+    pub fn add_obj<T: Model>(&mut self, obj: &Obj<T>) -> Result<()> {
+        let meta = obj.cell.meta.get();
+        match meta.state {
+            ObjectState::Transient => {
+                self.attach_new(obj.erased());
+                Ok(())
+            }
+            ObjectState::Pending | ObjectState::Persistent if meta.session == self.id => Ok(()),
+            ObjectState::Detached => {
+                let values = obj.erased().values()?;
+                let key = IdentityKey::from_columns(T::TABLE, &values);
+                if self.identity.contains_key(&key) {
+                    return Err(Error::new(
+                        ErrorKind::InvalidState,
+                        format!(
+                            "the session already has another {} object for the same row; \
+                             use that one (session.get) instead of re-adding this one",
+                            T::TABLE.model
+                        ),
+                    ));
+                }
+                let entry = self.push_entry(obj.erased(), ObjectState::Persistent);
+                self.identity.insert(key.clone(), entry);
+                self.entry_mut(entry).key = Some(key);
+                Ok(())
+            }
+            _ => Err(self.foreign_object(T::TABLE.model)),
+        }
+    }
+
+    fn push_entry(&mut self, obj: Rc<dyn AnyObject>, state: ObjectState) -> usize {
+        let entry = self.entries.len();
+        obj.set_meta(Meta {
+            session: self.id,
+            entry,
+            state,
+        });
+        self.entries.push(Some(Entry { obj, key: None }));
+        entry
+    }
+
+    fn attach_new(&mut self, obj: Rc<dyn AnyObject>) -> usize {
+        let pending = obj.take_pending_children();
+        let entry = self.push_entry(obj, ObjectState::Pending);
+        self.new.push(entry);
+        for children in pending {
+            // Only fails on inconsistent metadata, which the derive rules out.
+            if let Err(e) = children.attach(self, entry) {
+                log::warn!(target: "orm::session", "cannot add children: {e}");
+            }
+        }
+        entry
+    }
+
+    /// Marks an object for deletion at the next flush. A pending object is simply
+    /// removed from the session.
+    pub fn delete<T: Model>(&mut self, obj: &Obj<T>) -> Result<()> {
+        let entry = self.entry_of(obj)?;
+        match obj.state() {
+            ObjectState::Pending => {
+                self.expunge_entry(entry, ObjectState::Transient);
+                Ok(())
+            }
+            ObjectState::Persistent => {
+                if !self.deleted.contains(&entry) {
+                    self.deleted.push(entry);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Removes an object from the session without touching the database: it becomes
+    /// detached (or transient, if it was never flushed).
+    pub fn expunge<T: Model>(&mut self, obj: &Obj<T>) -> Result<()> {
+        let entry = self.entry_of(obj)?;
+        let state = if obj.state() == ObjectState::Pending {
+            ObjectState::Transient
+        } else {
+            ObjectState::Detached
+        };
+        self.expunge_entry(entry, state);
+        Ok(())
+    }
+
+    /// Removes every object from the session (the identity map is then empty).
+    pub fn expunge_all(&mut self) {
+        for entry in self.entries.drain(..).flatten() {
+            let state = match entry.obj.meta().state {
+                ObjectState::Pending => ObjectState::Transient,
+                _ => ObjectState::Detached,
+            };
+            entry.obj.set_meta(Meta {
+                state,
+                ..Meta::TRANSIENT
+            });
+        }
+        self.identity.clear();
+        self.new.clear();
+        self.deleted.clear();
+        self.collections.clear();
+        self.parents.clear();
+        self.tx_log.retain(|_| false);
+    }
+
+    fn expunge_entry(&mut self, entry: usize, state: ObjectState) {
+        let Some(e) = self.entries.get_mut(entry).and_then(Option::take) else {
+            return;
+        };
+        e.obj.set_meta(Meta {
+            state,
+            ..Meta::TRANSIENT
+        });
+        if let Some(key) = &e.key {
+            self.identity.remove(key);
+        }
+        self.new.retain(|&i| i != entry);
+        self.deleted.retain(|&i| i != entry);
+        self.forget_links(entry);
+    }
+
+    /// Drops an entry from every collection and link.
+    fn forget_links(&mut self, entry: usize) {
+        self.collections.retain(|(parent, _), _| *parent != entry);
+        for children in self.collections.values_mut() {
+            children.retain(|&c| c != entry);
+        }
+        self.parents
+            .retain(|(child, _), p| *child != entry && p.parent != Some(entry));
+    }
+
+    /// The objects in the session (pending, persistent and marked deleted).
+    pub fn len(&self) -> usize {
+        self.entries.iter().flatten().count()
+    }
+
+    /// Whether the session holds no objects.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `obj` is in this session.
+    pub fn contains<T: Model>(&self, obj: &Obj<T>) -> bool {
+        self.entry_of(obj).is_ok()
+    }
+
+    /// Whether a flush would write anything.
+    pub fn is_dirty(&self) -> bool {
+        !self.new.is_empty()
+            || !self.deleted.is_empty()
+            || self.parents.values().any(|p| !p.synced)
+            || self
+                .entries
+                .iter()
+                .flatten()
+                .any(|e| e.obj.changed_columns().is_ok_and(|c| !c.is_empty()))
+    }
+
+    /// Turns automatic flushing before queries on or off (on by default).
+    pub fn set_autoflush(&mut self, on: bool) {
+        self.autoflush = on;
+    }
+
+    // ----- loading -----------------------------------------------------------------
+
+    /// The object with primary key `key`: from the identity map when the session has
+    /// it, otherwise from the database. `None` when there is no such row (or the
+    /// object is marked for deletion).
+    pub fn get<T: Model>(&mut self, key: T::PrimaryKey) -> Result<Option<Obj<T>>> {
+        self.check_usable()?;
+        let values = key.to_values();
+        let identity = IdentityKey::new(T::TABLE, &values);
+        if let Some(&entry) = self.identity.get(&identity) {
+            if self.deleted.contains(&entry) {
+                return Ok(None);
+            }
+            return Ok(self.handle::<T>(entry));
+        }
+        self.autoflush()?;
+        let mut q = crate::query::Select::new(T::TABLE);
+        let columns: Vec<_> = T::TABLE.primary_key_columns().collect();
+        for (c, v) in columns.into_iter().zip(values) {
+            q.filters.push(crate::expr::Expr::Compare {
+                column: crate::expr::ColumnRef {
+                    table: T::TABLE.name,
+                    name: c.name,
+                },
+                op: crate::expr::CmpOp::Eq,
+                value: v,
+            });
+        }
+        Ok(self.load_select::<T>(&q, None, &[])?.into_iter().next())
+    }
+
+    /// Reloads an object's columns from the database, discarding unflushed changes.
+    pub fn refresh<T: Model>(&mut self, obj: &Obj<T>) -> Result<()> {
+        self.check_usable()?;
+        let entry = self.entry_of(obj)?;
+        if obj.state() != ObjectState::Persistent {
+            return Err(Error::invalid_state(format!(
+                "only persistent objects can be refreshed; this {} is {:?}",
+                T::TABLE.model,
+                obj.state()
+            )));
+        }
+        let key = obj.get().primary_key().to_values();
+        let (sql, params) = {
+            let mut w = crate::sql::SqlWriter::new(self.engine.dialect());
+            w.push("SELECT ")
+                .select_list(T::TABLE)
+                .push(" FROM ")
+                .ident(T::TABLE.name);
+            w.where_key(T::TABLE, key.clone());
+            w.finish()
+        };
+        let obj_dyn = self.entries[entry].as_ref().map(|e| e.obj.clone());
+        let conn = self.read_connection()?;
+        let found = conn.query_raw(&sql, &params, |row| {
+            if let Some(o) = &obj_dyn {
+                o.refresh_from_row(row, 0, true)?;
+            }
+            Ok(())
+        })?;
+        if found.is_empty() {
+            return Err(Error::not_found(crate::crud::describe_key(T::TABLE, &key)));
+        }
+        Ok(())
+    }
+
+    /// A query whose results are objects of this session.
+    pub fn query<T: Model>(&mut self) -> SessionQuery<'_, T> {
+        SessionQuery::new(self)
+    }
+
+    // ----- transactions ------------------------------------------------------------
+
+    /// Writes pending changes to the database, inside the session's transaction.
+    pub fn flush(&mut self) -> Result<()> {
+        self.check_usable()?;
+        unit_of_work::flush(self, false)
+    }
+
+    /// Flushes, then commits the transaction and returns the connection to the pool.
+    pub fn commit(&mut self) -> Result<()> {
+        self.check_usable()?;
+        if !self.savepoints.is_empty() {
+            return Err(Error::invalid_state(
+                "commit() inside begin_nested(): return from the closure to release the savepoint first",
+            ));
+        }
+        unit_of_work::flush(self, true)?;
+        if self.in_transaction() {
+            let r = self.conn.as_mut().map_or(Ok(()), Connection::commit);
+            if let Err(e) = r {
+                self.restore_after_rollback();
+                self.conn = None;
+                return Err(e.context("commit failed; the transaction was rolled back"));
+            }
+        }
+        self.finish_transaction();
+        Ok(())
+    }
+
+    /// Rolls the transaction back and returns the session to the state before it:
+    /// objects added in it leave the session, deleted ones come back, changed ones get
+    /// their database values again.
+    pub fn rollback(&mut self) -> Result<()> {
+        let result = match self.conn.as_mut() {
+            Some(conn) if conn.in_transaction() => conn.rollback(),
+            _ => Ok(()),
+        };
+        self.restore_after_rollback();
+        self.conn = None;
+        self.poisoned = None;
+        match result {
+            Err(e) if e.kind() != ErrorKind::ConnectionLost => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Opens the transaction now (otherwise it opens at the first write; reads before
+    /// it run on their own, which READ COMMITTED makes equivalent).
+    pub fn begin(&mut self) -> Result<()> {
+        self.check_usable()?;
+        self.ensure_transaction()
+    }
+
+    /// Runs `f` inside a savepoint: when it returns `Err`, its database work and its
+    /// changes to the session are undone and the error is returned; the rest of the
+    /// transaction goes on.
+    pub fn begin_nested<R>(&mut self, f: impl FnOnce(&mut Session) -> Result<R>) -> Result<R> {
+        self.check_usable()?;
+        unit_of_work::flush(self, false)?;
+        self.ensure_transaction()?;
+        let name = format!("sa_savepoint_{}", self.savepoints.len() + 1);
+        self.connection()?.savepoint(&name)?;
+        let saved = self.save_state(name.clone());
+        self.savepoints.push(saved);
+        let result = f(self).and_then(|r| unit_of_work::flush(self, false).map(|()| r));
+        let saved = self.savepoints.pop().expect("savepoint frame");
+        match result {
+            Ok(r) => {
+                self.connection()?.release_savepoint(&name)?;
+                Ok(r)
+            }
+            Err(e) => {
+                let conn = self.connection()?;
+                conn.rollback_to_savepoint(&name)?;
+                conn.release_savepoint(&name)?;
+                self.restore_state(saved);
+                self.poisoned = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether a transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.conn.as_ref().is_some_and(Connection::in_transaction)
+    }
+
+    /// Rolls back and detaches every object; the session stays usable.
+    pub fn close(&mut self) {
+        let _ = self.rollback();
+        self.expunge_all();
+    }
+
+    fn finish_transaction(&mut self) {
+        for record in std::mem::take(&mut self.tx_log) {
+            if let TxRecord::Deleted(entry) = record
+                && let Some(e) = self.entries.get_mut(entry).and_then(Option::take)
+            {
+                e.obj.set_meta(Meta {
+                    state: ObjectState::Detached,
+                    ..Meta::TRANSIENT
+                });
+            }
+        }
+        self.conn = None;
+    }
+
+    fn restore_after_rollback(&mut self) {
+        // Unflushed changes are discarded.
+        for e in self.entries.iter().flatten() {
+            if let Some(before) = e.obj.snapshot() {
+                let _ = e.obj.set_all(before, true);
+            }
+        }
+        // Undo what flushes of the transaction did, newest first.
+        for record in std::mem::take(&mut self.tx_log).into_iter().rev() {
+            match record {
+                TxRecord::Column(entry, column, before) => {
+                    if let Some(e) = self.entries.get(entry).and_then(Option::as_ref) {
+                        let _ = e.obj.set_column(column, before);
+                        e.obj.clear_snapshot();
+                    }
+                }
+                TxRecord::Inserted(entry) => {
+                    if let Some(e) = self.entries.get(entry).and_then(Option::as_ref)
+                        && let Some(key) = e.key.clone()
+                    {
+                        self.identity.remove(&key);
+                    }
+                    self.expunge_entry(entry, ObjectState::Transient);
+                }
+                TxRecord::Updated(entry, before) => {
+                    if let Some(e) = self.entries.get(entry).and_then(Option::as_ref) {
+                        let _ = e.obj.set_all(before, true);
+                    }
+                }
+                TxRecord::Deleted(entry) => {
+                    if let Some(e) = self.entries.get_mut(entry).and_then(Option::as_mut) {
+                        let meta = e.obj.meta();
+                        e.obj.set_meta(Meta {
+                            state: ObjectState::Persistent,
+                            ..meta
+                        });
+                        if let Some(key) = e.key.clone() {
+                            self.identity.insert(key, entry);
+                        }
+                    }
+                }
+            }
+        }
+        // Objects never flushed leave the session.
+        for entry in std::mem::take(&mut self.new) {
+            self.expunge_entry(entry, ObjectState::Transient);
+        }
+        self.deleted.clear();
+        self.collections.clear();
+        self.parents.clear();
+        self.savepoints.clear();
+    }
+
+    fn save_state(&self, name: String) -> SavedState {
+        SavedState {
+            name,
+            entries: self
+                .entries
+                .iter()
+                .map(|e| {
+                    e.as_ref().map(|e| {
+                        (
+                            e.obj.clone(),
+                            e.key.clone(),
+                            e.obj.meta(),
+                            e.obj.values().unwrap_or_default(),
+                            e.obj.snapshot(),
+                        )
+                    })
+                })
+                .collect(),
+            identity: self.identity.clone(),
+            new: self.new.clone(),
+            deleted: self.deleted.clone(),
+            collections: self.collections.clone(),
+            parents: self.parents.clone(),
+            tx_log: self.tx_log.clone(),
+        }
+    }
+
+    fn restore_state(&mut self, saved: SavedState) {
+        let _ = &saved.name;
+        // Objects that joined after the savepoint leave the session.
+        for (i, e) in self.entries.iter().enumerate() {
+            if let Some(e) = e
+                && saved.entries.get(i).is_none_or(Option::is_none)
+            {
+                let state = if e.key.is_some() {
+                    ObjectState::Detached
+                } else {
+                    ObjectState::Transient
+                };
+                e.obj.set_meta(Meta {
+                    state,
+                    ..Meta::TRANSIENT
+                });
+            }
+        }
+        self.entries = saved
+            .entries
+            .into_iter()
+            .map(|e| {
+                e.map(|(obj, key, meta, values, snapshot)| {
+                    obj.set_meta(meta);
+                    let _ = obj.set_all(values, true);
+                    if let Some(s) = snapshot {
+                        obj.restore_snapshot(s);
+                    }
+                    Entry { obj, key }
+                })
+            })
+            .collect();
+        self.identity = saved.identity;
+        self.new = saved.new;
+        self.deleted = saved.deleted;
+        self.collections = saved.collections;
+        self.parents = saved.parents;
+        self.tx_log = saved.tx_log;
+    }
+
+    // ----- internals shared with loading and the unit of work ----------------------
+
+    pub(crate) fn check_usable(&self) -> Result<()> {
+        match &self.poisoned {
+            Some(why) => Err(Error::new(
+                ErrorKind::RollbackRequired,
+                format!(
+                    "the session's transaction was rolled back by a failed flush ({why}); \
+                     call rollback() before using the session again"
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn autoflush(&mut self) -> Result<()> {
+        if self.autoflush && self.has_pending_work() {
+            unit_of_work::flush(self, false)?;
+        }
+        Ok(())
+    }
+
+    fn has_pending_work(&self) -> bool {
+        self.is_dirty()
+    }
+
+    /// The session's connection, checked out on first use.
+    pub(crate) fn connection(&mut self) -> Result<&mut Connection> {
+        if self.conn.is_none() {
+            self.conn = Some(self.engine.connection()?);
+        }
+        Ok(self.conn.as_mut().expect("connection"))
+    }
+
+    pub(crate) fn read_connection(&mut self) -> Result<&mut Connection> {
+        self.connection()
+    }
+
+    pub(crate) fn ensure_transaction(&mut self) -> Result<()> {
+        let conn = self.connection()?;
+        if !conn.in_transaction() {
+            conn.begin()?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn poison(&mut self, why: String) {
+        self.poisoned = Some(why);
+    }
+
+
+    pub(crate) fn innermost_savepoint(&self) -> Option<&str> {
+        self.savepoints.last().map(|s| s.name.as_str())
+    }
+
+    pub(crate) fn entry(&self, entry: usize) -> Option<&Entry> {
+        self.entries.get(entry).and_then(Option::as_ref)
+    }
+
+    pub(crate) fn entry_mut(&mut self, entry: usize) -> &mut Entry {
+        self.entries[entry].as_mut().expect("live entry")
+    }
+
+    pub(crate) fn handle<T: Model>(&self, entry: usize) -> Option<Obj<T>> {
+        self.entry(entry)
+            .and_then(|e| Obj::from_erased(e.obj.clone()))
+    }
+
+    /// The entry of a handle of this session.
+    pub(crate) fn entry_of<T: Model>(&self, obj: &Obj<T>) -> Result<usize> {
+        let meta = obj.cell.meta.get();
+        match meta.state {
+            ObjectState::Pending | ObjectState::Persistent | ObjectState::Deleted
+                if meta.session == self.id =>
+            {
+                Ok(meta.entry)
+            }
+            ObjectState::Transient => Err(Error::invalid_state(format!(
+                "this {} is not in the session; add it first (session.add / add_obj)",
+                T::TABLE.model
+            ))),
+            ObjectState::Detached => Err(Error::invalid_state(format!(
+                "this {} is detached (its session closed or expunged it); add_obj() it to this session first",
+                T::TABLE.model
+            ))),
+            _ => Err(self.foreign_object(T::TABLE.model)),
+        }
+    }
+
+    fn foreign_object(&self, model: &str) -> Error {
+        Error::invalid_state(format!(
+            "this {model} belongs to another session; objects cannot move between open sessions"
+        ))
+    }
+
+    /// Registers a row loaded from the database: the existing handle (refreshed when it
+    /// has no unflushed changes) or a new persistent one.
+    pub(crate) fn register_loaded<T: Model>(&mut self, value: T) -> Result<(usize, Obj<T>)> {
+        let key_values = value.primary_key().to_values();
+        let key = IdentityKey::new(T::TABLE, &key_values);
+        if let Some(&entry) = self.identity.get(&key)
+            && let Some(existing) = self.handle::<T>(entry)
+        {
+            if existing.cell.snapshot.borrow().is_none()
+                && let Ok(mut current) = existing.cell.value.try_borrow_mut()
+            {
+                for i in 0..T::TABLE.columns.len() {
+                    current.set_column_value(i, value.column_value(i))?;
+                }
+            }
+            return Ok((entry, existing));
+        }
+        let obj = Obj::new(value);
+        let entry = self.push_entry(obj.erased(), ObjectState::Persistent);
+        self.entry_mut(entry).key = Some(key.clone());
+        self.identity.insert(key, entry);
+        Ok((entry, obj))
+    }
+
+    /// Sets (or clears) the parent of a child in memory, keeping the parent's loaded
+    /// collection in step; the foreign key follows at flush.
+    pub(crate) fn link(&mut self, link: Link, child: usize, parent: Option<usize>) {
+        let key = link.key();
+        let old = self.current_parent(link, child);
+        if old == parent && self.parents.contains_key(&(child, key)) {
+            return;
+        }
+        if let Some(old) = old
+            && let Some(children) = self.collections.get_mut(&(old, key))
+        {
+            children.retain(|&c| c != child);
+        }
+        if let Some(new) = parent
+            && let Some(children) = self.collections.get_mut(&(new, key))
+            && !children.contains(&child)
+        {
+            children.push(child);
+        }
+        self.parents.insert(
+            (child, key),
+            ParentLink {
+                link,
+                parent,
+                synced: false,
+            },
+        );
+    }
+
+    /// The parent entry of a child over a link, from memory: the link set by the
+    /// session, or else the identity map entry its foreign key points at.
+    pub(crate) fn current_parent(&self, link: Link, child: usize) -> Option<usize> {
+        if let Some(p) = self.parents.get(&(child, link.key())) {
+            return p.parent;
+        }
+        let fk = self.entry(child)?.obj.column_value(link.fk_column).ok()?;
+        self.parent_by_key(link, &fk)
+    }
+
+    /// The entry of the parent whose referenced column holds `fk`, if loaded.
+    pub(crate) fn parent_by_key(&self, link: Link, fk: &Value) -> Option<usize> {
+        if fk.is_null() {
+            return None;
+        }
+        if link.parent.primary_key == [link.parent_column] {
+            return self
+                .identity
+                .get(&IdentityKey::new(link.parent, std::slice::from_ref(fk)))
+                .copied();
+        }
+        self.entries.iter().enumerate().find_map(|(i, e)| {
+            let e = e.as_ref()?;
+            (e.obj.table().name == link.parent.name
+                && e.obj.column_value(link.parent_column).ok().as_ref() == Some(fk))
+            .then_some(i)
+        })
+    }
+
+
+    pub(crate) fn live_entries(&self) -> impl Iterator<Item = (usize, &Entry)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().map(|e| (i, e)))
+    }
+
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // The connection rolls back on drop; the objects outlive the session, detached.
+        for entry in self.entries.drain(..).flatten() {
+            let state = match entry.obj.meta().state {
+                ObjectState::Pending => ObjectState::Transient,
+                _ => ObjectState::Detached,
+            };
+            entry.obj.set_meta(Meta {
+                state,
+                ..Meta::TRANSIENT
+            });
+        }
+    }
+}

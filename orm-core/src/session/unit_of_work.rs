@@ -1,0 +1,721 @@
+//! The unit of work: what a flush writes, in which order, in how few statements.
+//!
+//! 1. *Prepare*: expand delete cascades (loading children when needed), resolve the
+//!    parents set in memory, and collect the pending, changed and deleted objects.
+//! 2. *Order*: tables sorted by their foreign keys; parents are inserted and updated
+//!    before children, children deleted before parents. Rows of one table that point at
+//!    each other are inserted in waves, parents first.
+//! 3. *Execute*, in one transaction: one multi-row INSERT ... RETURNING per table (and
+//!    wave), one UPDATE per table and set of changed columns, one DELETE per table.
+//!    Parent keys are copied into children's foreign keys just before their rows go out.
+//! 4. *Finish*: on success the objects change state; on failure every column the flush
+//!    set is restored, the transaction is rolled back and the session must be rolled
+//!    back before further use.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{IdentityKey, Meta, ObjectState, Session, TxRecord};
+use crate::batch;
+use crate::error::{Error, Result};
+use crate::metadata::{ReferentialAction, TableDef};
+use crate::relationship::Link;
+use crate::value::Value;
+
+/// What one flush does.
+struct Plan {
+    /// Tables in foreign-key order (parents first).
+    order: Vec<&'static TableDef>,
+    inserts: HashMap<&'static str, Vec<usize>>,
+    updates: HashMap<&'static str, Vec<usize>>,
+    /// Rows to DELETE, per table.
+    deletes: HashMap<&'static str, Vec<usize>>,
+    /// Rows the database deletes itself (ON DELETE CASCADE under passive_deletes).
+    deleted_by_database: Vec<usize>,
+}
+
+impl Plan {
+    fn is_empty(&self) -> bool {
+        self.inserts.is_empty()
+            && self.updates.is_empty()
+            && self.deletes.is_empty()
+            && self.deleted_by_database.is_empty()
+    }
+}
+
+/// Undo information of one flush: columns it set (newest last), and the pending rows
+/// it has inserted so far.
+#[derive(Default)]
+struct Undo {
+    columns: Vec<(usize, usize, Value)>,
+    inserted: HashSet<usize>,
+}
+
+pub(crate) fn flush(s: &mut Session, committing: bool) -> Result<()> {
+    if !s.is_dirty() {
+        return Ok(());
+    }
+    let deleted_before = s.deleted.clone();
+    let plan = match prepare(s) {
+        Ok(plan) => plan,
+        Err(e) => {
+            s.deleted = deleted_before;
+            return Err(e);
+        }
+    };
+    if plan.is_empty() {
+        mark_links_synced(s);
+        return Ok(());
+    }
+    let single = committing && !s.in_transaction() && single_statement(s, &plan);
+    let mut undo = Undo::default();
+    let result = (|| {
+        if !single {
+            s.ensure_transaction()?;
+        }
+        execute(s, &plan, &mut undo)
+    })();
+    match result {
+        Ok(updated) => {
+            finish(s, plan, undo, updated);
+            Ok(())
+        }
+        Err(e) => {
+            fail(s, undo, deleted_before);
+            Err(e)
+        }
+    }
+}
+
+// ----- prepare ---------------------------------------------------------------------------
+
+fn prepare(s: &mut Session) -> Result<Plan> {
+    let mut by_database = Vec::new();
+    resolve_deletes(s, &mut by_database)?;
+    let deleted: HashSet<usize> = s.deleted.iter().chain(&by_database).copied().collect();
+
+    let mut inserts: HashMap<&'static str, Vec<usize>> = HashMap::new();
+    let mut tables: Vec<&'static TableDef> = Vec::new();
+    let touch = |t: &'static TableDef, tables: &mut Vec<&'static TableDef>| {
+        if !tables.iter().any(|x| x.name == t.name) {
+            tables.push(t);
+        }
+    };
+    for &entry in &s.new {
+        let Some(e) = s.entry(entry) else { continue };
+        let t = e.obj.table();
+        touch(t, &mut tables);
+        inserts.entry(t.name).or_default().push(entry);
+    }
+
+    // Children whose parent set in memory is not what their foreign key says yet.
+    let mut relinked: HashSet<usize> = HashSet::new();
+    for (&(child, _), p) in &s.parents {
+        if p.synced || deleted.contains(&child) || s.entry(child).is_none() {
+            continue;
+        }
+        if p.parent.is_none() && !p.link.child.columns[p.link.fk_column].nullable {
+            let e = s.entry(child).expect("live child");
+            if e.obj
+                .column_value(p.link.fk_column)
+                .is_ok_and(|v| !v.is_null())
+            {
+                return Err(Error::invalid_state(format!(
+                    "{} was removed from {} but `{}.{}` cannot be NULL; delete it instead \
+                     (session.delete), or declare the relationship with cascade = \"all, delete-orphan\"",
+                    e.obj.describe(),
+                    p.link.describe(),
+                    p.link.child.name,
+                    p.link.child.columns[p.link.fk_column].name
+                )));
+            }
+        }
+        relinked.insert(child);
+    }
+
+    let mut updates: HashMap<&'static str, Vec<usize>> = HashMap::new();
+    for (entry, e) in s.live_entries() {
+        if e.obj.meta().state != ObjectState::Persistent || deleted.contains(&entry) {
+            continue;
+        }
+        if relinked.contains(&entry) || !e.obj.changed_columns()?.is_empty() {
+            let t = e.obj.table();
+            touch(t, &mut tables);
+            updates.entry(t.name).or_default().push(entry);
+        }
+    }
+
+    let mut deletes: HashMap<&'static str, Vec<usize>> = HashMap::new();
+    for &entry in &s.deleted {
+        let Some(e) = s.entry(entry) else { continue };
+        let t = e.obj.table();
+        touch(t, &mut tables);
+        deletes.entry(t.name).or_default().push(entry);
+    }
+    let order = crate::ddl::sort_tables(&tables)?;
+    Ok(Plan {
+        order,
+        inserts,
+        updates,
+        deletes,
+        deleted_by_database: by_database,
+    })
+}
+
+/// Expands the deletions marked so far along `has_many` relationships: cascade delete,
+/// passive deletes (leave it to ON DELETE), or NULLing the children's foreign keys.
+fn resolve_deletes(s: &mut Session, by_database: &mut Vec<usize>) -> Result<()> {
+    let mut i = 0;
+    while i < s.deleted.len() {
+        let parent = s.deleted[i];
+        i += 1;
+        let Some(e) = s.entry(parent) else { continue };
+        let table = e.obj.table();
+        let describe = e.obj.describe();
+        for def in table
+            .relationships
+            .iter()
+            .filter(|r| r.kind == crate::metadata::RelationKind::HasMany)
+        {
+            let link = Link::has_many(table, def)?;
+            let on_delete = link.child.columns[link.fk_column]
+                .foreign_key
+                .as_ref()
+                .map(|f| f.on_delete);
+            if def.passive_deletes {
+                // Children the database removes (or un-links) itself: only those the
+                // session holds are touched, and without statements.
+                for child in s.children_in_memory(parent, link) {
+                    match on_delete {
+                        Some(ReferentialAction::Cascade)
+                            if !by_database.contains(&child) && !s.deleted.contains(&child) =>
+                        {
+                            by_database.push(child);
+                            cascade_by_database(s, child, by_database)?;
+                        }
+                        Some(ReferentialAction::Cascade) => {}
+                        Some(ReferentialAction::SetNull) => {
+                            if let Some(c) = s.entry(child) {
+                                c.obj.set_column(link.fk_column, Value::Null)?;
+                                c.obj.clear_snapshot();
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                continue;
+            }
+            let children = s.load_collection(parent, link, "a delete cascade")?;
+            for child in children {
+                if s.deleted.contains(&child) {
+                    continue;
+                }
+                if def.cascade.delete {
+                    s.deleted.push(child);
+                } else if link.child.columns[link.fk_column].nullable {
+                    s.link(link, child, None);
+                } else {
+                    let c = s.entry(child).map(|c| c.obj.describe()).unwrap_or_default();
+                    return Err(Error::invalid_state(format!(
+                        "cannot delete {describe}: {c} refers to it and `{}.{}` cannot be NULL; \
+                         declare {} with cascade = \"all\" to delete the children too, or with \
+                         passive_deletes to leave it to ON DELETE CASCADE",
+                        link.child.name,
+                        link.child.columns[link.fk_column].name,
+                        link.describe()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A row removed by ON DELETE CASCADE takes its own loaded children with it when their
+/// foreign keys cascade too.
+fn cascade_by_database(s: &mut Session, entry: usize, by_database: &mut Vec<usize>) -> Result<()> {
+    let Some(e) = s.entry(entry) else {
+        return Ok(());
+    };
+    let table = e.obj.table();
+    for def in table
+        .relationships
+        .iter()
+        .filter(|r| r.kind == crate::metadata::RelationKind::HasMany)
+    {
+        let link = Link::has_many(table, def)?;
+        let cascades = link.child.columns[link.fk_column]
+            .foreign_key
+            .as_ref()
+            .is_some_and(|f| f.on_delete == ReferentialAction::Cascade);
+        if cascades {
+            for child in s.children_in_memory(entry, link) {
+                if !by_database.contains(&child) {
+                    by_database.push(child);
+                    cascade_by_database(s, child, by_database)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether the whole flush is one statement, so that committing needs no BEGIN.
+fn single_statement(s: &Session, plan: &Plan) -> bool {
+    if !plan.deleted_by_database.is_empty() && plan.deletes.is_empty() {
+        return false;
+    }
+    let statements = plan.inserts.values().map(|rows| insert_statements(s, rows)).sum::<usize>()
+        + plan.updates.len() * 2 // a table's updates may need more than one statement
+        + plan.deletes.len();
+    statements == 1
+}
+
+fn insert_statements(s: &Session, rows: &[usize]) -> usize {
+    let Some(first) = rows.first().and_then(|&r| s.entry(r)) else {
+        return 0;
+    };
+    let table = first.obj.table();
+    let waves = insert_waves(s, table, rows).len();
+    let per_row = table
+        .columns
+        .iter()
+        .filter(|c| !c.generated_on_insert())
+        .count()
+        .max(1);
+    let chunk = batch::max_rows(s.engine.dialect(), per_row);
+    waves.max(1) * rows.len().div_ceil(chunk).max(1)
+}
+
+// ----- execute ---------------------------------------------------------------------------
+
+/// Runs the plan; returns the updated entries with the database values they replaced.
+fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<(usize, Vec<Value>)>> {
+    let mut updated = Vec::new();
+    for &table in &plan.order {
+        if let Some(rows) = plan.inserts.get(table.name) {
+            for wave in insert_waves(s, table, rows) {
+                insert_wave(s, table, &wave, undo)?;
+            }
+        }
+        if let Some(rows) = plan.updates.get(table.name) {
+            update_rows(s, table, rows, undo, &mut updated)?;
+        }
+    }
+    for &table in plan.order.iter().rev() {
+        if let Some(rows) = plan.deletes.get(table.name) {
+            delete_rows(s, table, rows)?;
+        }
+    }
+    Ok(updated)
+}
+
+/// Splits a table's pending rows so that a row whose parent (in the same table) is also
+/// pending comes in a later wave than the parent. Rows keep their order within a wave.
+fn insert_waves(s: &Session, table: &'static TableDef, rows: &[usize]) -> Vec<Vec<usize>> {
+    let self_links: Vec<Link> = s
+        .parents
+        .values()
+        .map(|p| p.link)
+        .filter(|l| l.parent.name == table.name && l.child.name == table.name)
+        .fold(Vec::new(), |mut acc, l| {
+            if !acc.iter().any(|a: &Link| a.key() == l.key()) {
+                acc.push(l);
+            }
+            acc
+        });
+    if self_links.is_empty() {
+        return vec![rows.to_vec()];
+    }
+    let pending: HashSet<usize> = rows.iter().copied().collect();
+    let mut depth: HashMap<usize, usize> = HashMap::new();
+    fn depth_of(
+        s: &Session,
+        row: usize,
+        links: &[Link],
+        pending: &HashSet<usize>,
+        depth: &mut HashMap<usize, usize>,
+        seen: &mut Vec<usize>,
+    ) -> usize {
+        if let Some(&d) = depth.get(&row) {
+            return d;
+        }
+        if seen.contains(&row) {
+            return 0; // a cycle among new rows: the database will refuse it
+        }
+        seen.push(row);
+        let mut d = 0;
+        for &link in links {
+            if let Some(p) = s.parents.get(&(row, link.key())).and_then(|p| p.parent)
+                && pending.contains(&p)
+            {
+                d = d.max(1 + depth_of(s, p, links, pending, depth, seen));
+            }
+        }
+        seen.pop();
+        depth.insert(row, d);
+        d
+    }
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    for &row in rows {
+        let d = depth_of(s, row, &self_links, &pending, &mut depth, &mut Vec::new());
+        if waves.len() <= d {
+            waves.resize_with(d + 1, Vec::new);
+        }
+        waves[d].push(row);
+    }
+    waves
+}
+
+/// Copies the key of the parent set in memory into the child's foreign key.
+fn sync_foreign_keys(s: &mut Session, entry: usize, undo: &mut Undo) -> Result<()> {
+    let links: Vec<(Link, Option<usize>)> = s
+        .parents
+        .iter()
+        .filter(|((child, _), p)| *child == entry && !p.synced)
+        .map(|(_, p)| (p.link, p.parent))
+        .collect();
+    for (link, parent) in links {
+        let value = match parent {
+            Some(p) => {
+                let Some(pe) = s.entry(p) else { continue };
+                let v = pe.obj.column_value(link.parent_column)?;
+                let unsaved =
+                    pe.obj.meta().state == ObjectState::Pending && !undo.inserted.contains(&p);
+                if v.is_null() || unsaved {
+                    return Err(Error::invalid_state(format!(
+                        "cannot save {}: its parent {} has no key yet (is it in the session?)",
+                        s.entry(entry).map(|e| e.obj.describe()).unwrap_or_default(),
+                        pe.obj.describe()
+                    )));
+                }
+                v
+            }
+            None => Value::Null,
+        };
+        set_column(s, entry, link.fk_column, value, undo)?;
+    }
+    Ok(())
+}
+
+fn set_column(
+    s: &mut Session,
+    entry: usize,
+    column: usize,
+    value: Value,
+    undo: &mut Undo,
+) -> Result<()> {
+    let e = s.entry(entry).expect("live entry");
+    let old = e.obj.column_value(column)?;
+    if old != value {
+        e.obj.set_column(column, value)?;
+        undo.columns.push((entry, column, old));
+    }
+    Ok(())
+}
+
+fn insert_wave(
+    s: &mut Session,
+    table: &'static TableDef,
+    rows: &[usize],
+    undo: &mut Undo,
+) -> Result<()> {
+    for &row in rows {
+        sync_foreign_keys(s, row, undo)?;
+    }
+    let given: Vec<usize> = (0..table.columns.len())
+        .filter(|&i| !table.columns[i].generated_on_insert())
+        .collect();
+    let generated: Vec<usize> = (0..table.columns.len())
+        .filter(|&i| table.columns[i].generated_on_insert())
+        .collect();
+    let mut values = Vec::with_capacity(rows.len());
+    for &row in rows {
+        let e = s.entry(row).expect("live entry");
+        values.push(
+            given
+                .iter()
+                .map(|&c| e.obj.column_value(c))
+                .collect::<Result<Vec<_>>>()?,
+        );
+    }
+    let dialect = s.engine.dialect();
+    let conn = s.connection()?;
+    let returned = batch::insert(conn, dialect, table, &given, &generated, values)
+        .map_err(|e| blame(e, s, table, rows, "inserting"))?;
+    for (&row, generated_values) in rows.iter().zip(returned) {
+        for (&column, value) in generated.iter().zip(generated_values) {
+            set_column(s, row, column, value, undo)?;
+        }
+        undo.inserted.insert(row);
+    }
+    Ok(())
+}
+
+fn update_rows(
+    s: &mut Session,
+    table: &'static TableDef,
+    rows: &[usize],
+    undo: &mut Undo,
+    updated: &mut Vec<(usize, Vec<Value>)>,
+) -> Result<()> {
+    // Group rows by the set of columns they change: one statement per group.
+    let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    for &row in rows {
+        sync_foreign_keys(s, row, undo)?;
+        let e = s.entry(row).expect("live entry");
+        let changed: Vec<usize> = e
+            .obj
+            .changed_columns()?
+            .into_iter()
+            .filter(|c| !table.columns[*c].primary_key)
+            .collect();
+        if changed.is_empty() {
+            continue;
+        }
+        updated.push((row, e.obj.snapshot().unwrap_or_default()));
+        match groups.iter_mut().find(|(cols, _)| *cols == changed) {
+            Some((_, members)) => members.push(row),
+            None => groups.push((changed, vec![row])),
+        }
+    }
+    for (columns, members) in groups {
+        let mut keys = Vec::with_capacity(members.len());
+        let mut values = Vec::with_capacity(members.len());
+        for &row in &members {
+            let e = s.entry(row).expect("live entry");
+            let snapshot = e.obj.snapshot().unwrap_or_default();
+            // The key as the database has it (the snapshot), in case the key changed.
+            keys.push(
+                table
+                    .primary_key
+                    .iter()
+                    .map(|&k| snapshot.get(k).cloned().unwrap_or(Value::Null))
+                    .collect::<Vec<_>>(),
+            );
+            values.push(
+                columns
+                    .iter()
+                    .map(|&c| e.obj.column_value(c))
+                    .collect::<Result<Vec<_>>>()?,
+            );
+        }
+        let dialect = s.engine.dialect();
+        let conn = s.connection()?;
+        batch::update(conn, dialect, table, &columns, keys, values)
+            .map_err(|e| blame(e, s, table, &members, "updating"))?;
+    }
+    Ok(())
+}
+
+fn delete_rows(s: &mut Session, table: &'static TableDef, rows: &[usize]) -> Result<()> {
+    let mut keys = Vec::with_capacity(rows.len());
+    for &row in rows {
+        let e = s.entry(row).expect("live entry");
+        let values = match e.obj.snapshot() {
+            Some(snapshot) => snapshot,
+            None => e.obj.values()?,
+        };
+        keys.push(
+            table
+                .primary_key
+                .iter()
+                .map(|&k| values[k].clone())
+                .collect::<Vec<_>>(),
+        );
+    }
+    let dialect = s.engine.dialect();
+    let conn = s.connection()?;
+    batch::delete(conn, dialect, table, keys).map_err(|e| blame(e, s, table, rows, "deleting"))
+}
+
+/// Adds to a failed statement's error which object and what the flush was doing.
+fn blame(e: Error, s: &Session, table: &TableDef, rows: &[usize], doing: &str) -> Error {
+    let culprit = culprit(&e, s, table, rows);
+    let what = match (rows.len(), culprit) {
+        (_, Some(d)) => format!("flush failed {doing} {d}"),
+        (1, None) => format!(
+            "flush failed {doing} {}",
+            s.entry(rows[0])
+                .map(|e| e.obj.describe())
+                .unwrap_or_default()
+        ),
+        (n, None) => format!("flush failed {doing} {n} {} objects", table.model),
+    };
+    e.context(format!("{what}; nothing of the flush was written"))
+}
+
+/// The row named by the database's `Key (a, b)=(1, x)` detail, if it is one of `rows`.
+fn culprit(e: &Error, s: &Session, table: &TableDef, rows: &[usize]) -> Option<String> {
+    let message = e.message();
+    let start = message.find("Key (")? + 5;
+    let rest = &message[start..];
+    let close = rest.find(")=(")?;
+    let columns: Vec<&str> = rest[..close].split(", ").collect();
+    let after = &rest[close + 3..];
+    let end = after.find(')')?;
+    let texts: Vec<&str> = after[..end].split(", ").collect();
+    if columns.len() != texts.len() {
+        return None;
+    }
+    let indexes: Vec<usize> = columns
+        .iter()
+        .map(|c| table.column_index(c))
+        .collect::<Option<_>>()?;
+    rows.iter().enumerate().find_map(|(n, &row)| {
+        let e = s.entry(row)?;
+        let matches = indexes
+            .iter()
+            .zip(&texts)
+            .all(|(&i, t)| e.obj.column_value(i).is_ok_and(|v| plain_text(&v) == *t));
+        matches.then(|| {
+            format!(
+                "{} (the {} of {} {} objects)",
+                e.obj.describe(),
+                ordinal(n + 1),
+                rows.len(),
+                table.model
+            )
+        })
+    })
+}
+
+fn plain_text(v: &Value) -> String {
+    match v {
+        Value::Text(s) => s.clone(),
+        Value::Null => "null".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+// ----- finish ----------------------------------------------------------------------------
+
+fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Value>)>) {
+    let logged_updates: HashSet<usize> = s
+        .tx_log
+        .iter()
+        .filter_map(|r| match r {
+            TxRecord::Updated(e, _) | TxRecord::Inserted(e) => Some(*e),
+            _ => None,
+        })
+        .collect();
+    let in_transaction = s.in_transaction();
+    if in_transaction {
+        s.tx_log.extend(
+            undo.columns
+                .into_iter()
+                .map(|(e, c, v)| TxRecord::Column(e, c, v)),
+        );
+    }
+    for entry in std::mem::take(&mut s.new) {
+        let Some(e) = s.entry(entry) else { continue };
+        let values = e.obj.values().unwrap_or_default();
+        let key = IdentityKey::from_columns(e.obj.table(), &values);
+        let meta = e.obj.meta();
+        e.obj.set_meta(Meta {
+            state: ObjectState::Persistent,
+            ..meta
+        });
+        e.obj.clear_snapshot();
+        if !key.has_null() {
+            s.identity.insert(key.clone(), entry);
+            s.entry_mut(entry).key = Some(key);
+        }
+        if in_transaction {
+            s.tx_log.push(TxRecord::Inserted(entry));
+        }
+    }
+    for (entry, before) in updated {
+        if let Some(e) = s.entry(entry) {
+            e.obj.clear_snapshot();
+        }
+        if in_transaction && !logged_updates.contains(&entry) {
+            s.tx_log.push(TxRecord::Updated(entry, before));
+        }
+    }
+    // Relinked children whose columns did not change still count as synced.
+    for rows in plan.updates.values() {
+        for &row in rows {
+            if let Some(e) = s.entry(row) {
+                e.obj.clear_snapshot();
+            }
+        }
+    }
+    let gone: Vec<usize> = plan
+        .deletes
+        .values()
+        .flatten()
+        .copied()
+        .chain(plan.deleted_by_database)
+        .collect();
+    for entry in gone {
+        if let Some(e) = s.entry(entry) {
+            let meta = e.obj.meta();
+            e.obj.set_meta(Meta {
+                state: ObjectState::Deleted,
+                ..meta
+            });
+            if let Some(key) = e.key.clone() {
+                s.identity.remove(&key);
+            }
+        }
+        s.forget_links(entry);
+        if in_transaction {
+            s.tx_log.push(TxRecord::Deleted(entry));
+        } else if let Some(e) = s.entries.get_mut(entry).and_then(Option::take) {
+            e.obj.set_meta(Meta {
+                state: ObjectState::Detached,
+                ..Meta::TRANSIENT
+            });
+        }
+    }
+    s.deleted.clear();
+    mark_links_synced(s);
+}
+
+fn mark_links_synced(s: &mut Session) {
+    s.parents
+        .retain(|(child, _), _| s.entries.get(*child).is_some_and(Option::is_some));
+    for p in s.parents.values_mut() {
+        p.synced = true;
+    }
+}
+
+fn fail(s: &mut Session, undo: Undo, deleted_before: Vec<usize>) {
+    for (entry, column, old) in undo.columns.into_iter().rev() {
+        if let Some(e) = s.entry(entry) {
+            let _ = e.obj.set_column(column, old);
+            if e.obj.meta().state == ObjectState::Pending {
+                e.obj.clear_snapshot();
+            }
+        }
+    }
+    s.deleted = deleted_before;
+    let savepoint = s.innermost_savepoint().map(str::to_owned);
+    match (savepoint, s.conn.as_mut()) {
+        (Some(name), Some(conn)) => {
+            // Inside begin_nested: only the savepoint's work is lost.
+            if conn.rollback_to_savepoint(&name).is_err() {
+                s.poison("the savepoint could not be rolled back".to_owned());
+            }
+        }
+        (_, conn) => {
+            if let Some(conn) = conn
+                && conn.in_transaction()
+            {
+                let _ = conn.rollback();
+            }
+            s.poison("a flush failed".to_owned());
+        }
+    }
+}

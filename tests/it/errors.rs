@@ -1,0 +1,270 @@
+//! Every error kind, produced for real against PostgreSQL.
+
+use std::time::{Duration, Instant};
+
+use orm_core::{Engine, ErrorKind, params};
+use orm_tests::{database_url, pg};
+
+use crate::models::{Account, Course, Program};
+
+#[test]
+fn unique_violation_names_the_constraint() {
+    let db = pg!("err_unique");
+    db.engine.create_all(&[Account::table()]).unwrap();
+    Account::new("ann@example.com", "ann", "main")
+        .insert(&db.engine)
+        .unwrap();
+    let err = Account::new("ann@example.com", "bob", "main")
+        .insert(&db.engine)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UniqueViolation);
+    assert_eq!(err.constraint(), Some("accounts_email_key"));
+    assert_eq!(err.table(), Some("accounts"));
+    assert_eq!(err.sqlstate(), Some("23505"));
+    assert!(err.is_constraint_violation());
+    let msg = err.to_string();
+    assert!(
+        msg.contains("accounts_email_key") && msg.contains("(email)=(ann@example.com)"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn foreign_key_violation_names_the_constraint() {
+    let db = pg!("err_fk");
+    db.engine
+        .create_all(&[Program::table(), Course::table()])
+        .unwrap();
+    let err = Course {
+        program_id: 42,
+        ..Course::new("orphan", "XX 1")
+    }
+    .insert(&db.engine)
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ForeignKeyViolation);
+    assert_eq!(err.constraint(), Some("courses_program_id_fkey"));
+    assert!(
+        err.to_string()
+            .contains("is not present in table \"programs\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn not_null_violation_names_the_column() {
+    let db = pg!("err_not_null");
+    db.engine.create_all(&[Program::table()]).unwrap();
+    let err = db
+        .engine
+        .execute(
+            "INSERT INTO programs (name, years_of_study) VALUES ($1, $2)",
+            params![None::<String>, 3],
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotNullViolation);
+    assert_eq!(err.column(), Some("name"));
+    assert!(
+        err.to_string().contains("`programs.name` cannot be NULL"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_violation_names_the_constraint() {
+    let db = pg!("err_check");
+    db.engine.create_all(&[Program::table()]).unwrap();
+    db.engine
+        .execute(
+            "ALTER TABLE programs ADD CONSTRAINT years_positive CHECK (years_of_study > 0)",
+            &[],
+        )
+        .unwrap();
+    let err = Program::new("Nothing", 0).insert(&db.engine).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CheckViolation);
+    assert_eq!(err.constraint(), Some("years_positive"));
+}
+
+#[test]
+fn serialization_failure_is_typed_and_retryable() {
+    let db = pg!("err_serialization");
+    db.engine.create_all(&[Program::table()]).unwrap();
+    Program::new("a", 1).insert(&db.engine).unwrap();
+    let mut one = db.engine.connection().unwrap();
+    let mut two = db.engine.connection().unwrap();
+    for conn in [&mut one, &mut two] {
+        conn.begin().unwrap();
+        conn.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", &[])
+            .unwrap();
+        conn.query_raw("SELECT sum(years_of_study) FROM programs", &[], |r| {
+            r.get::<i64>(0)
+        })
+        .unwrap();
+    }
+    one.execute(
+        "INSERT INTO programs (name, years_of_study) VALUES ('b', 2)",
+        &[],
+    )
+    .unwrap();
+    two.execute(
+        "INSERT INTO programs (name, years_of_study) VALUES ('c', 3)",
+        &[],
+    )
+    .unwrap();
+    one.commit().unwrap();
+    let err = two.commit().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::SerializationFailure, "{err}");
+    assert!(err.is_retryable());
+    assert!(!two.in_transaction());
+    two.execute("SELECT 1", &[]).unwrap();
+}
+
+#[test]
+fn statement_timeout_cancels_with_a_typed_error() {
+    let db = pg!("err_timeout", |b| b
+        .statement_timeout(Duration::from_millis(200)));
+    let mut conn = db.engine.connection().unwrap();
+    let started = Instant::now();
+    let err = conn.execute("SELECT pg_sleep(10)", &[]).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.kind(), ErrorKind::QueryCanceled);
+    assert!(err.to_string().contains("statement timeout"), "{err}");
+    conn.execute("SELECT 1", &[]).unwrap();
+}
+
+#[test]
+fn cancel_token_cancels_a_running_statement() {
+    let db = pg!("err_cancel");
+    let mut conn = db.engine.connection().unwrap();
+    let token = conn.cancel_token();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        token.cancel().unwrap();
+    });
+    let err = conn.execute("SELECT pg_sleep(10)", &[]).unwrap_err();
+    canceller.join().unwrap();
+    assert_eq!(err.kind(), ErrorKind::QueryCanceled);
+}
+
+#[test]
+fn killed_backend_is_connection_lost_and_the_pool_recovers() {
+    let db = pg!("err_killed", |b| b
+        .max_size(1)
+        .health_check_after_idle(Duration::ZERO));
+    let mut conn = db.engine.connection().unwrap();
+    let pid: i32 = conn
+        .query_raw("SELECT pg_backend_pid()", &[], |r| r.get(0))
+        .unwrap()[0];
+    let killer = db.engine_with(|b| b);
+    let killed: bool = killer
+        .query_raw("SELECT pg_terminate_backend($1)", params![pid], |r| {
+            r.get(0)
+        })
+        .unwrap()[0];
+    assert!(killed);
+    std::thread::sleep(Duration::from_millis(100));
+    let err = conn.execute("SELECT 1", &[]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err}");
+    assert!(err.is_retryable());
+    drop(conn);
+    // The broken connection is discarded; the next checkout gets a new one.
+    let mut again = db.engine.connection().unwrap();
+    let new_pid: i32 = again
+        .query_raw("SELECT pg_backend_pid()", &[], |r| r.get(0))
+        .unwrap()[0];
+    assert_ne!(new_pid, pid);
+}
+
+#[test]
+fn pool_timeout_after_the_checkout_timeout() {
+    let db = pg!("err_pool", |b| b
+        .max_size(1)
+        .checkout_timeout(Duration::from_millis(300)));
+    let _held = db.engine.connection().unwrap();
+    let started = Instant::now();
+    let err = db.engine.connection().unwrap_err();
+    let waited = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::PoolTimeout);
+    assert!(
+        waited >= Duration::from_millis(270) && waited < Duration::from_millis(1500),
+        "{waited:?}"
+    );
+    assert!(err.to_string().contains("max_size"), "{err}");
+}
+
+#[test]
+fn bad_urls_are_bad_url_errors() {
+    for url in [
+        "mysql://root@localhost/test",
+        "postgres://u@host:notaport/db",
+        "not a url",
+        "",
+    ] {
+        let err = Engine::connect(url).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadUrl, "{url}: {err}");
+    }
+}
+
+#[test]
+fn unreachable_server_fails_within_the_connect_timeout() {
+    let started = Instant::now();
+    let err = Engine::builder("postgres://postgres@127.0.0.1:1/test")
+        .connect_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConnectionLost);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.to_string().contains("cannot connect"), "{err}");
+    let _ = database_url();
+}
+
+#[test]
+fn failed_statement_in_a_transaction_requires_rollback() {
+    let db = pg!("err_rollback_required");
+    db.engine.create_all(&[Program::table()]).unwrap();
+    let mut conn = db.engine.connection().unwrap();
+    conn.begin().unwrap();
+    Program::new("kept?", 1).insert(&mut conn).unwrap();
+    assert!(
+        conn.execute("SELECT no_such_column FROM programs", &[])
+            .is_err()
+    );
+    let err = conn.execute("SELECT 1", &[]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RollbackRequired);
+    assert!(err.to_string().contains("rollback()"), "{err}");
+    assert_eq!(
+        conn.commit().unwrap_err().kind(),
+        ErrorKind::RollbackRequired
+    );
+    conn.rollback().unwrap();
+    conn.execute("SELECT 1", &[]).unwrap();
+    assert_eq!(db.count("programs"), 0);
+}
+
+#[test]
+fn connection_dropped_mid_transaction_rolls_back() {
+    let db = pg!("err_drop_rollback", |b| b.max_size(1));
+    db.engine.create_all(&[Program::table()]).unwrap();
+    {
+        let mut conn = db.engine.connection().unwrap();
+        conn.begin().unwrap();
+        Program::new("never", 1).insert(&mut conn).unwrap();
+    }
+    let mut conn = db.engine.connection().unwrap();
+    assert!(!conn.in_transaction());
+    let xact: Option<String> = conn
+        .query_raw("SELECT pg_current_xact_id_if_assigned()::text", &[], |r| {
+            r.get::<Option<String>>(0)
+        })
+        .unwrap()[0]
+        .clone();
+    assert_eq!(xact, None);
+    assert_eq!(db.count("programs"), 0);
+}

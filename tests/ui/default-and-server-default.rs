@@ -1,0 +1,11 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+struct Program {
+    #[orm(primary_key)]
+    id: i32,
+    #[orm(default = 3, server_default = "3")]
+    years_of_study: i32,
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+struct Course {
+    #[orm(primary_key)]
+    id: i32,
+    #[orm(length = "50")]
+    title: String,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+#[orm(primary_key(student_id, course_id))]
+struct Enrollment {
+    student_id: i32,
+    course_id: Option<i32>,
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+struct Course {
+    #[orm(primary_key)]
+    id: i32,
+    #[orm(foreign_key = "programs.id", on_delete = "delete")]
+    program_id: i32,
+}
+
+fn main() {}
