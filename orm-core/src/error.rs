@@ -60,6 +60,8 @@ pub enum ErrorKind {
     StaleData,
     /// Any other error reported by the database.
     Database,
+    /// An error made by the application with [`Error::custom`].
+    Custom,
 }
 
 /// The error type of every fallible operation in this crate.
@@ -155,6 +157,17 @@ impl Error {
         e.0.table = Some(table.to_owned());
         e.0.column = Some(column.to_owned());
         e
+    }
+
+    /// An error of the application's own, e.g. to abandon a transaction closure.
+    ///
+    /// ```
+    /// let e = orm_core::Error::custom("out of stock");
+    /// assert_eq!(e.kind(), orm_core::ErrorKind::Custom);
+    /// assert_eq!(e.to_string(), "out of stock");
+    /// ```
+    pub fn custom(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Custom, message)
     }
 
     /// What went wrong.

@@ -63,7 +63,7 @@ pub use metadata::{ColumnDef, TableDef};
 pub use model::Model;
 pub use query::Query;
 pub use relationship::{
-    HasMany, LoadOption, Relationship, joinedload, lazyload, raiseload, selectinload,
+    BelongsTo, HasMany, LoadOption, Relationship, joinedload, lazyload, raiseload, selectinload,
 };
 pub use row::Row;
 pub use session::{Children, Obj, ObjectState, Session, SessionQuery};
@@ -126,7 +126,7 @@ pub mod prelude {
     pub use crate::model::Model;
     pub use crate::query::Query;
     pub use crate::relationship::{
-        HasMany, Relationship, joinedload, lazyload, raiseload, selectinload,
+        BelongsTo, HasMany, Relationship, joinedload, lazyload, raiseload, selectinload,
     };
     pub use crate::session::{Obj, ObjectState, Session};
     pub use orm_derive::Model;

@@ -90,6 +90,41 @@ impl<T> fmt::Debug for HasMany<T> {
     }
 }
 
+/// A many-to-one relationship field declared on the child:
+/// `#[orm(belongs_to(Department, foreign_key = "department_id"))] department: BelongsTo<Department>`.
+///
+/// It holds nothing: reach the parent through the generated accessor
+/// (`employee.department(&mut db)?`) and set it with `set_department`.
+pub struct BelongsTo<T> {
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Default for BelongsTo<T> {
+    fn default() -> Self {
+        BelongsTo {
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T> Clone for BelongsTo<T> {
+    fn clone(&self) -> Self {
+        BelongsTo::default()
+    }
+}
+
+impl<T> PartialEq for BelongsTo<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> fmt::Debug for BelongsTo<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BelongsTo")
+    }
+}
+
 /// Children pushed into a `HasMany` field before the parent joined a session.
 #[doc(hidden)]
 pub struct PendingChildren {

@@ -1,10 +1,8 @@
 //! DDL text, create_all/drop_all ordering, and the seed schema against the reference.
 
-use std::process::Command;
-
 use orm_core::dialect::POSTGRES;
 use orm_core::{ErrorKind, params};
-use orm_tests::{PgSchema, database_url, pg};
+use orm_tests::pg;
 
 use crate::models::{Account, Course, Everything, Membership, Program, User};
 
@@ -50,50 +48,13 @@ fn constraints_indexes_and_defaults_in_ddl_text() {
     );
 }
 
-/// `pg_dump --schema-only --no-owner` of one schema, normalised as the reference was:
-/// comments, settings and psql meta-commands removed, the schema renamed `public`.
-fn dump_schema(db: &PgSchema) -> Option<String> {
-    let url = database_url();
-    let out = match Command::new("pg_dump")
-        .args(["--schema-only", "--no-owner", "-n", &db.name, &url])
-        .output()
-    {
-        Ok(out) => out,
-        Err(e) if !orm_tests::postgres_required() => {
-            eprintln!("SKIPPED pg_dump comparison: pg_dump not found ({e})");
-            return None;
-        }
-        Err(e) => panic!("pg_dump is required: {e}"),
-    };
-    assert!(
-        out.status.success(),
-        "pg_dump failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let prefix = format!("{}.", db.name);
-    let lines: Vec<String> = text
-        .lines()
-        .filter(|l| {
-            !(l.is_empty()
-                || l.starts_with("--")
-                || l.starts_with("SET ")
-                || l.starts_with("SELECT pg_catalog.")
-                || l.starts_with('\\')
-                || l.starts_with("CREATE SCHEMA"))
-        })
-        .map(|l| l.replace(&prefix, "public."))
-        .collect();
-    Some(lines.join("\n") + "\n")
-}
-
 #[test]
 fn seed_schema_matches_the_sqlalchemy_reference_after_pg_dump() {
     let db = pg!("ddl_reference");
     db.engine
         .create_all(&[Program::table(), Course::table()])
         .unwrap();
-    let Some(dump) = dump_schema(&db) else { return };
+    let Some(dump) = db.dump_schema() else { return };
     let reference = include_str!("../fixtures/reference-schema.sql");
     assert_eq!(dump, reference);
 }

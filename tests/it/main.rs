@@ -6,5 +6,7 @@ mod engine;
 mod errors;
 mod models;
 mod query;
+mod relationships;
+mod session;
 mod types;
 mod ui;

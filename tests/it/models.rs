@@ -29,6 +29,13 @@ pub struct Course {
     pub code: String,
     #[orm(foreign_key = "programs.id", on_delete = "cascade")]
     pub program_id: i32,
+    #[orm(has_many(
+        Enrollment,
+        foreign_key = "course_id",
+        backref = "course",
+        passive_deletes
+    ))]
+    pub enrollments: HasMany<Enrollment>,
 }
 
 /// Every supported column type, plain and NULL-able.
@@ -123,4 +130,131 @@ pub struct Setting {
     #[orm(primary_key)]
     pub key: String,
     pub value: String,
+}
+
+/// Third level under programs -> courses.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "enrollments")]
+pub struct Enrollment {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub student: String,
+    #[orm(foreign_key = "courses.id", on_delete = "cascade")]
+    pub course_id: i32,
+}
+
+/// Children with a NULL-able foreign key and no delete cascade: deleting a department
+/// leaves its employees, unassigned.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "departments")]
+pub struct Department {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub name: String,
+    #[orm(has_many(Employee, foreign_key = "department_id", back_populates = "department"))]
+    pub employees: HasMany<Employee>,
+}
+
+/// The many side, declared with `belongs_to`.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "employees")]
+pub struct Employee {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub name: String,
+    #[orm(foreign_key = "departments.id", on_delete = "set null")]
+    pub department_id: Option<i32>,
+    #[orm(belongs_to(
+        Department,
+        foreign_key = "department_id",
+        back_populates = "employees"
+    ))]
+    pub department: orm_core::BelongsTo<Department>,
+}
+
+/// Children owned by their parent: `cascade = "all, delete-orphan"`, and no ON DELETE
+/// in the database, so the ORM deletes them.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "orders")]
+pub struct Order {
+    #[orm(primary_key)]
+    pub id: i64,
+    pub customer: String,
+    #[orm(has_many(
+        OrderLine,
+        foreign_key = "order_id",
+        cascade = "all, delete-orphan",
+        backref = "order"
+    ))]
+    pub lines: HasMany<OrderLine>,
+}
+
+/// A line of an order.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "order_lines")]
+pub struct OrderLine {
+    #[orm(primary_key)]
+    pub id: i64,
+    pub product: String,
+    pub quantity: i32,
+    #[orm(foreign_key = "orders.id")]
+    pub order_id: i64,
+}
+
+/// A relationship loaded with its parents by default (`lazy = "selectin"`).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "blogs")]
+pub struct Blog {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub title: String,
+    #[orm(has_many(Post, foreign_key = "blog_id", lazy = "selectin", cascade = "all"))]
+    pub posts: HasMany<Post>,
+    #[orm(has_many(Tag, foreign_key = "blog_id", lazy = "raise", cascade = "all"))]
+    pub tags: HasMany<Tag>,
+}
+
+/// A post of a blog.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "posts")]
+pub struct Post {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub body: String,
+    #[orm(foreign_key = "blogs.id")]
+    pub blog_id: i32,
+}
+
+/// A relationship that must never load lazily (`lazy = "raise"`).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "tags")]
+pub struct Tag {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub label: String,
+    #[orm(foreign_key = "blogs.id")]
+    pub blog_id: i32,
+}
+
+/// Children with a NOT NULL foreign key and no cascade at all: deleting a shelf that
+/// still holds books is refused before anything is sent.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "shelves")]
+pub struct Shelf {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub label: String,
+    #[orm(has_many(Book, foreign_key = "shelf_id"))]
+    pub books: HasMany<Book>,
+}
+
+/// A book on a shelf.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "books")]
+pub struct Book {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub title: String,
+    #[orm(foreign_key = "shelves.id")]
+    pub shelf_id: i32,
 }

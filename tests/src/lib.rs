@@ -149,6 +149,75 @@ impl PgSchema {
             .expect(sql)
     }
 
+    /// A URL that puts a program of its own on this schema (for examples run as processes).
+    pub fn url(&self) -> String {
+        let url = database_url();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}options=-c%20search_path%3D{}", self.name)
+    }
+
+    /// `pg_dump --schema-only --no-owner` of the schema, normalised as the seed's
+    /// reference was: comments, settings and psql meta-commands removed, the schema
+    /// named `public`. `None` (after a notice) without pg_dump, unless required.
+    pub fn dump_schema(&self) -> Option<String> {
+        let out = match std::process::Command::new("pg_dump")
+            .args([
+                "--schema-only",
+                "--no-owner",
+                "-n",
+                &self.name,
+                &database_url(),
+            ])
+            .output()
+        {
+            Ok(out) => out,
+            Err(e) if !postgres_required() => {
+                eprintln!("SKIPPED pg_dump comparison: pg_dump not found ({e})");
+                return None;
+            }
+            Err(e) => panic!("pg_dump is required: {e}"),
+        };
+        assert!(
+            out.status.success(),
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).expect("utf-8 dump");
+        let prefix = format!("{}.", self.name);
+        let lines: Vec<String> = text
+            .lines()
+            .filter(|l| {
+                !(l.is_empty()
+                    || l.starts_with("--")
+                    || l.starts_with("SET ")
+                    || l.starts_with("SELECT pg_catalog.")
+                    || l.starts_with('\\')
+                    || l.starts_with("CREATE SCHEMA"))
+            })
+            .map(|l| l.replace(&prefix, "public."))
+            .collect();
+        Some(lines.join("\n") + "\n")
+    }
+
+    /// The rows of a table as `a|b|c` lines ordered by the first column, as psql -At prints them.
+    pub fn rows(&self, table: &str) -> Vec<String> {
+        let sql = format!(
+            "SELECT t::text FROM \"{}\".\"{table}\" t ORDER BY 1",
+            self.name
+        );
+        let rows = self.column(&sql, &[]);
+        let mut rows: Vec<(i64, String)> = rows
+            .into_iter()
+            .map(|r| {
+                let inner = r.trim_start_matches('(').trim_end_matches(')').to_owned();
+                let fields: Vec<String> = split_record(&inner);
+                (fields[0].parse().unwrap_or(0), fields.join("|"))
+            })
+            .collect();
+        rows.sort();
+        rows.into_iter().map(|(_, r)| r).collect()
+    }
+
     /// Counts the rows of a table in the test schema, from a connection of its own.
     pub fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT count(*) FROM \"{}\".\"{table}\"", self.name);
@@ -182,4 +251,25 @@ macro_rules! pg {
             None => return,
         }
     };
+}
+
+/// Splits a PostgreSQL record literal's inside (`1,"a b",3`) into its fields.
+fn split_record(inner: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
 }

@@ -57,6 +57,17 @@ pub struct Children<'s, C> {
     _model: PhantomData<fn() -> C>,
 }
 
+impl<C: Model> std::fmt::Debug for Children<'_, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Children({}, {} loaded)",
+            self.link.describe(),
+            self.entries().len()
+        )
+    }
+}
+
 impl<C: Model> Children<'_, C> {
     fn entries(&self) -> &[usize] {
         self.session

@@ -105,7 +105,13 @@ pub(crate) enum TxRecord {
 }
 
 /// One object as a savepoint saw it: handle, identity, state, values, snapshot.
-type SavedEntry = (Rc<dyn AnyObject>, Option<IdentityKey>, Meta, Vec<Value>, Option<Vec<Value>>);
+type SavedEntry = (
+    Rc<dyn AnyObject>,
+    Option<IdentityKey>,
+    Meta,
+    Vec<Value>,
+    Option<Vec<Value>>,
+);
 
 /// Everything needed to return to the moment a savepoint was taken.
 struct SavedState {
@@ -328,11 +334,8 @@ impl Session {
         !self.new.is_empty()
             || !self.deleted.is_empty()
             || self.parents.values().any(|p| !p.synced)
-            || self
-                .entries
-                .iter()
-                .flatten()
-                .any(|e| e.obj.changed_columns().is_ok_and(|c| !c.is_empty()))
+            // A borrowed object counts as dirty, so that the flush reports the borrow.
+            || self.entries.iter().flatten().any(|e| e.obj.changed_columns().map_or(true, |c| !c.is_empty()))
     }
 
     /// Turns automatic flushing before queries on or off (on by default).
@@ -605,13 +608,9 @@ impl Session {
             if let Some(e) = e
                 && saved.entries.get(i).is_none_or(Option::is_none)
             {
-                let state = if e.key.is_some() {
-                    ObjectState::Detached
-                } else {
-                    ObjectState::Transient
-                };
+                // Its INSERT, if any, is undone with the savepoint.
                 e.obj.set_meta(Meta {
-                    state,
+                    state: ObjectState::Transient,
                     ..Meta::TRANSIENT
                 });
             }
@@ -687,7 +686,6 @@ impl Session {
     pub(crate) fn poison(&mut self, why: String) {
         self.poisoned = Some(why);
     }
-
 
     pub(crate) fn innermost_savepoint(&self) -> Option<&str> {
         self.savepoints.last().map(|s| s.name.as_str())
@@ -815,14 +813,12 @@ impl Session {
         })
     }
 
-
     pub(crate) fn live_entries(&self) -> impl Iterator<Item = (usize, &Entry)> {
         self.entries
             .iter()
             .enumerate()
             .filter_map(|(i, e)| e.as_ref().map(|e| (i, e)))
     }
-
 }
 
 impl Drop for Session {

@@ -264,10 +264,38 @@ fn single_statement(s: &Session, plan: &Plan) -> bool {
     if !plan.deleted_by_database.is_empty() && plan.deletes.is_empty() {
         return false;
     }
-    let statements = plan.inserts.values().map(|rows| insert_statements(s, rows)).sum::<usize>()
-        + plan.updates.len() * 2 // a table's updates may need more than one statement
+    let statements = plan
+        .inserts
+        .values()
+        .map(|rows| insert_statements(s, rows))
+        .sum::<usize>()
+        + plan
+            .updates
+            .values()
+            .map(|rows| update_statements(s, rows))
+            .sum::<usize>()
         + plan.deletes.len();
     statements == 1
+}
+
+/// How many UPDATE statements a table's changed rows need: one per set of changed
+/// columns (a foreign key that follows a new parent counts as changed).
+fn update_statements(s: &Session, rows: &[usize]) -> usize {
+    let mut sets: Vec<Vec<usize>> = Vec::new();
+    for &row in rows {
+        let Some(e) = s.entry(row) else { continue };
+        let mut changed = e.obj.changed_columns().unwrap_or_default();
+        for ((child, _), p) in &s.parents {
+            if *child == row && !p.synced && !changed.contains(&p.link.fk_column) {
+                changed.push(p.link.fk_column);
+            }
+        }
+        changed.sort_unstable();
+        if !sets.contains(&changed) {
+            sets.push(changed);
+        }
+    }
+    sets.len()
 }
 
 fn insert_statements(s: &Session, rows: &[usize]) -> usize {
@@ -610,13 +638,6 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Valu
         })
         .collect();
     let in_transaction = s.in_transaction();
-    if in_transaction {
-        s.tx_log.extend(
-            undo.columns
-                .into_iter()
-                .map(|(e, c, v)| TxRecord::Column(e, c, v)),
-        );
-    }
     for entry in std::mem::take(&mut s.new) {
         let Some(e) = s.entry(entry) else { continue };
         let values = e.obj.values().unwrap_or_default();
@@ -634,6 +655,15 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Valu
         if in_transaction {
             s.tx_log.push(TxRecord::Inserted(entry));
         }
+    }
+    // After the inserts: rollback replays the log backwards, restoring columns before
+    // it lets go of the objects.
+    if in_transaction {
+        s.tx_log.extend(
+            undo.columns
+                .into_iter()
+                .map(|(e, c, v)| TxRecord::Column(e, c, v)),
+        );
     }
     for (entry, before) in updated {
         if let Some(e) = s.entry(entry) {
