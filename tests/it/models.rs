@@ -258,3 +258,14 @@ pub struct Book {
     #[orm(foreign_key = "shelves.id")]
     pub shelf_id: i32,
 }
+
+/// A key chosen by the user and a column the database fills in.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "events")]
+pub struct Event {
+    #[orm(primary_key)]
+    pub code: String,
+    #[orm(server_default = "'new'")]
+    pub status: String,
+    pub weight: i32,
+}

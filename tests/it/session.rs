@@ -657,3 +657,160 @@ fn several_flushes_commit_together() {
     assert_eq!(db.count("programs"), 2);
     let _ = params![1];
 }
+
+#[test]
+fn add_all_contains_len_and_is_dirty() {
+    let Some(db) = seed_tables("session_bookkeeping") else {
+        return;
+    };
+    let mut s = db.engine.session();
+    assert!(s.is_empty() && !s.is_dirty());
+    let ps = s.add_all([Program::new("a", 1), Program::new("b", 2)]);
+    assert_eq!(s.len(), 2);
+    assert!(s.contains(&ps[0]) && s.is_dirty());
+    s.commit().unwrap();
+    assert!(!s.is_dirty());
+    ps[1].get_mut().name = "B".into();
+    assert!(s.is_dirty() && ps[1].is_modified() && !ps[0].is_modified());
+    let other = db.engine.session();
+    assert!(!other.contains(&ps[0]));
+}
+
+#[test]
+fn explicit_begin_opens_the_transaction_before_reads() {
+    let Some(db) = with_programs("session_begin") else {
+        return;
+    };
+    let mut s = db.engine.session();
+    assert!(!s.in_transaction());
+    let (r, sql) = db.statements.during(|| {
+        s.begin()?;
+        s.get::<Program>(1)
+    });
+    r.unwrap();
+    assert_eq!(sql[0], "BEGIN");
+    assert!(s.in_transaction());
+    s.commit().unwrap();
+    assert!(!s.in_transaction());
+}
+
+#[test]
+fn changing_a_primary_key_updates_the_row_by_its_old_key() {
+    let Some(db) = PgSchema::new("session_pk_change") else {
+        return;
+    };
+    use crate::models::Setting;
+    db.engine.create_all(&[Setting::table()]).unwrap();
+    let mut s = db.engine.session();
+    let theme = s.add(Setting {
+        key: "theme".into(),
+        value: "dark".into(),
+    });
+    s.commit().unwrap();
+    theme.get_mut().key = "colour-scheme".into();
+    let (r, sql) = db.statements.during(|| s.commit());
+    r.unwrap();
+    assert_eq!(
+        sql,
+        [r#"UPDATE settings SET "key" = $1 WHERE settings."key" = $2"#]
+    );
+    assert!(s.get::<Setting>("colour-scheme".into()).unwrap().unwrap() == theme);
+    assert!(s.get::<Setting>("theme".into()).unwrap().is_none());
+}
+
+#[test]
+fn a_row_deleted_behind_the_sessions_back_is_stale_data() {
+    let Some(db) = with_programs("session_stale") else {
+        return;
+    };
+    let mut s = db.engine.session();
+    let p = s.get::<Program>(1).unwrap().unwrap();
+    db.engine
+        .execute("DELETE FROM programs WHERE id = 1", &[])
+        .unwrap();
+    p.get_mut().years_of_study = 5;
+    let err = s.commit().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::StaleData);
+    assert!(
+        err.to_string()
+            .contains("expected to update 1 row(s) of `programs` but 0 matched"),
+        "{err}"
+    );
+    s.rollback().unwrap();
+}
+
+#[test]
+fn user_keys_and_server_defaults_come_back_to_their_objects() {
+    let Some(db) = PgSchema::new("session_server_defaults") else {
+        return;
+    };
+    use crate::models::Event;
+    db.engine.create_all(&[Event::table()]).unwrap();
+    db.engine
+        .execute("CREATE SEQUENCE status_seq", &[])
+        .unwrap();
+    db.engine
+        .execute(
+            "ALTER TABLE events ALTER COLUMN status SET DEFAULT 'new-' || nextval('status_seq')",
+            &[],
+        )
+        .unwrap();
+    let mut s = db.engine.session();
+    let events = s.add_all(["c", "a", "b"].map(|code| Event {
+        code: code.into(),
+        status: String::new(),
+        weight: 1,
+    }));
+    s.commit().unwrap();
+    let rows: Vec<(String, String)> = db
+        .engine
+        .query_raw("SELECT code, status FROM events", &[], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    for e in &events {
+        let e = e.get();
+        let row = rows.iter().find(|(code, _)| *code == e.code).unwrap();
+        assert_eq!(e.status, row.1, "{} got its own default", e.code);
+    }
+}
+
+#[test]
+fn composite_keys_delete_many_rows_in_one_statement() {
+    let Some(db) = PgSchema::new("session_composite_delete") else {
+        return;
+    };
+    use crate::models::Membership;
+    db.engine.create_all(&[Membership::table()]).unwrap();
+    let mut s = db.engine.session();
+    let members = s.add_all((0..4).map(|i| Membership {
+        group_id: i % 2,
+        member: format!("m{i}"),
+        role: None,
+    }));
+    s.commit().unwrap();
+    for m in &members[..3] {
+        s.delete(m).unwrap();
+    }
+    let (r, sql) = db.statements.during(|| s.commit());
+    r.unwrap();
+    assert_eq!(
+        sql,
+        [
+            "DELETE FROM memberships USING unnest($1::INTEGER[], $2::VARCHAR[]) AS v(k0, k1) \
+          WHERE memberships.group_id = v.k0 AND memberships.member = v.k1"
+        ]
+    );
+    assert_eq!(db.count("memberships"), 1);
+}
+
+#[test]
+fn refreshing_a_pending_object_is_an_error() {
+    let Some(db) = seed_tables("session_refresh_pending") else {
+        return;
+    };
+    let mut s = db.engine.session();
+    let p = s.add(Program::new("new", 1));
+    let err = s.refresh(&p).unwrap_err();
+    assert!(err.to_string().contains("only persistent objects"), "{err}");
+}

@@ -491,12 +491,7 @@ fn update_rows(
     for &row in rows {
         sync_foreign_keys(s, row, undo)?;
         let e = s.entry(row).expect("live entry");
-        let changed: Vec<usize> = e
-            .obj
-            .changed_columns()?
-            .into_iter()
-            .filter(|c| !table.columns[*c].primary_key)
-            .collect();
+        let changed = e.obj.changed_columns()?;
         if changed.is_empty() {
             continue;
         }
@@ -668,6 +663,15 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Valu
     for (entry, before) in updated {
         if let Some(e) = s.entry(entry) {
             e.obj.clear_snapshot();
+            // A changed primary key moves the object in the identity map.
+            let key = IdentityKey::from_columns(e.obj.table(), &e.obj.values().unwrap_or_default());
+            if e.key.as_ref() != Some(&key) {
+                if let Some(old) = e.key.clone() {
+                    s.identity.remove(&old);
+                }
+                s.identity.insert(key.clone(), entry);
+                s.entry_mut(entry).key = Some(key);
+            }
         }
         if in_transaction && !logged_updates.contains(&entry) {
             s.tx_log.push(TxRecord::Updated(entry, before));

@@ -1,0 +1,20 @@
+use orm_core::prelude::*;
+
+#[derive(Model)]
+#[orm(table = "courses")]
+pub struct Course {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub title: String,
+}
+
+#[derive(Model)]
+#[orm(table = "programs")]
+pub struct Program {
+    #[orm(primary_key)]
+    pub id: i32,
+    #[orm(has_many(Course, foreign_key = "program_id"))]
+    pub courses: HasMany<Course>,
+}
+
+fn main() {}
