@@ -17,19 +17,13 @@ use crate::value::Value;
 /// Rows per statement: bounded by the bind-parameter limit where each value is a
 /// parameter, by memory where a column is one array.
 pub(crate) fn max_rows(dialect: &dyn Dialect, params_per_row: usize) -> usize {
-    if dialect.array_params() {
-        100_000
-    } else {
-        (dialect.max_bind_params() / params_per_row.max(1)).max(1)
-    }
+    if dialect.array_params() { 100_000 } else { (dialect.max_bind_params() / params_per_row.max(1)).max(1) }
 }
 
 /// `$1::INTEGER[]`: a whole column as one array parameter.
 fn array_param(w: &mut SqlWriter, table: &TableDef, column: usize, values: Vec<Value>) {
     w.param(Value::Array(values));
-    w.push("::")
-        .push(pg_type_name(table.columns[column].sql_type))
-        .push("[]");
+    w.push("::").push(pg_type_name(table.columns[column].sql_type)).push("[]");
 }
 
 /// Splits row-major values into one array per column.
@@ -61,23 +55,20 @@ pub(crate) fn insert(
         for row in rows {
             let mut w = SqlWriter::new(dialect);
             let mut values = row.into_iter();
-            let generated_columns =
-                crud::insert_sql(&mut w, table, &mut |_| values.next().unwrap_or(Value::Null));
+            let generated_columns = crud::insert_sql(&mut w, table, &mut |_| values.next().unwrap_or(Value::Null));
             let (sql, params) = w.finish();
             if generated_columns.is_empty() {
                 conn.execute(&sql, &params)?;
                 out.push(Vec::new());
             } else {
                 let mut returned = conn.query_raw(&sql, &params, |r| {
-                    generated
-                        .iter()
-                        .enumerate()
-                        .map(|(n, &c)| read_value(r, n, table, c))
-                        .collect::<Result<Vec<_>>>()
+                    generated.iter().enumerate().map(|(n, &c)| read_value(r, n, table, c)).collect::<Result<Vec<_>>>()
                 })?;
-                out.push(returned.pop().ok_or_else(|| {
-                    Error::not_found(format!("the row inserted into `{}`", table.name))
-                })?);
+                out.push(
+                    returned
+                        .pop()
+                        .ok_or_else(|| Error::not_found(format!("the row inserted into `{}`", table.name)))?,
+                );
             }
         }
         return Ok(out);
@@ -85,9 +76,7 @@ pub(crate) fn insert(
 
     // Returned rows are matched to input rows by the generated key (ascending in insert
     // order) or, without one, by the primary key the rows were given.
-    let autoincrement = table
-        .autoincrement_column()
-        .filter(|c| generated.contains(c));
+    let autoincrement = table.autoincrement_column().filter(|c| generated.contains(c));
     let match_by_key = !generated.is_empty() && autoincrement.is_none();
     let mut returning: Vec<usize> = generated.to_vec();
     if match_by_key {
@@ -126,8 +115,7 @@ pub(crate) fn insert(
         if dialect.array_params() {
             w.push(" SELECT ");
             for n in 0..given.len() {
-                w.push(if n == 0 { "" } else { ", " })
-                    .push(&format!("p{n}"));
+                w.push(if n == 0 { "" } else { ", " }).push(&format!("p{n}"));
             }
             w.push(" FROM unnest(");
             for (n, (&c, column)) in given.iter().zip(columns_of(part, given.len())).enumerate() {
@@ -160,11 +148,7 @@ pub(crate) fn insert(
             conn.execute(&sql, &params)?;
         } else {
             let mut got = conn.query_raw(&sql, &params, |r| {
-                returning
-                    .iter()
-                    .enumerate()
-                    .map(|(n, &c)| read_value(r, n, table, c))
-                    .collect::<Result<Vec<_>>>()
+                returning.iter().enumerate().map(|(n, &c)| read_value(r, n, table, c)).collect::<Result<Vec<_>>>()
             })?;
             if let Some(auto) = autoincrement {
                 let at = generated.iter().position(|&g| g == auto).unwrap_or(0);
@@ -179,11 +163,7 @@ pub(crate) fn insert(
     if returned.len() != expected {
         return Err(Error::new(
             ErrorKind::StaleData,
-            format!(
-                "inserting {expected} rows into `{}` returned {} rows",
-                table.name,
-                returned.len()
-            ),
+            format!("inserting {expected} rows into `{}` returned {} rows", table.name, returned.len()),
         ));
     }
     if !match_by_key {
@@ -200,10 +180,7 @@ pub(crate) fn insert(
     keys.iter()
         .map(|k| {
             by_key.remove(k).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::StaleData,
-                    format!("a row inserted into `{}` was not returned", table.name),
-                )
+                Error::new(ErrorKind::StaleData, format!("a row inserted into `{}` was not returned", table.name))
             })
         })
         .collect()
@@ -229,21 +206,13 @@ pub(crate) fn update(
             w.ident(table.columns[c].name).push(&format!(" = v.c{n}"));
         }
         w.push(" FROM unnest(");
-        for (n, (&c, column)) in columns
-            .iter()
-            .zip(columns_of(values, columns.len()))
-            .enumerate()
-        {
+        for (n, (&c, column)) in columns.iter().zip(columns_of(values, columns.len())).enumerate() {
             if n > 0 {
                 w.push(", ");
             }
             array_param(&mut w, table, c, column);
         }
-        for (&k, column) in table
-            .primary_key
-            .iter()
-            .zip(columns_of(keys, table.primary_key.len()))
-        {
+        for (&k, column) in table.primary_key.iter().zip(columns_of(keys, table.primary_key.len())) {
             w.push(", ");
             array_param(&mut w, table, k, column);
         }
@@ -252,24 +221,21 @@ pub(crate) fn update(
             w.push(&format!("c{n}, "));
         }
         for n in 0..table.primary_key.len() {
-            w.push(if n == 0 { "" } else { ", " })
-                .push(&format!("k{n}"));
+            w.push(if n == 0 { "" } else { ", " }).push(&format!("k{n}"));
         }
         w.push(") WHERE ");
         for (n, &k) in table.primary_key.iter().enumerate() {
             if n > 0 {
                 w.push(" AND ");
             }
-            w.ident(table.name)
-                .push(".")
-                .ident(table.columns[k].name)
-                .push(&format!(" = v.k{n}"));
+            w.ident(table.name).push(".").ident(table.columns[k].name).push(&format!(" = v.k{n}"));
         }
         let (sql, params) = w.finish();
         let matched = conn.execute(&sql, &params)?;
         return check_count("update", table, expected, matched);
     }
-    for (key, row) in keys.into_iter().zip(values) {
+    if expected == 1 {
+        let (key, row) = keys.into_iter().zip(values).next().unwrap_or_default();
         let mut w = SqlWriter::new(dialect);
         w.push("UPDATE ").ident(table.name).push(" SET ");
         for (n, (&c, v)) in columns.iter().zip(row).enumerate() {
@@ -281,9 +247,57 @@ pub(crate) fn update(
         w.where_key(table, key);
         let (sql, params) = w.finish();
         let matched = conn.execute(&sql, &params)?;
-        check_count("update", table, 1, matched)?;
+        return check_count("update", table, 1, matched);
     }
-    Ok(())
+    // `UPDATE t SET a = v.column1 FROM (VALUES (?1, ?2), ..) AS v WHERE t.id = v.column2`,
+    // as many rows per statement as parameters allow.
+    let width = columns.len() + table.primary_key.len();
+    let rows: Vec<Vec<Value>> = values
+        .into_iter()
+        .zip(keys)
+        .map(|(mut v, k)| {
+            v.extend(k);
+            v
+        })
+        .collect();
+    let mut matched = 0;
+    for part in rows.chunks(max_rows(dialect, width)) {
+        let mut w = SqlWriter::new(dialect);
+        w.push("UPDATE ").ident(table.name).push(" SET ");
+        for (n, &c) in columns.iter().enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.ident(table.columns[c].name).push(&format!(" = v.column{}", n + 1));
+        }
+        w.push(" FROM (VALUES ");
+        values_list(&mut w, part);
+        w.push(") AS v WHERE ");
+        for (n, &k) in table.primary_key.iter().enumerate() {
+            if n > 0 {
+                w.push(" AND ");
+            }
+            w.ident(table.name).push(".").ident(table.columns[k].name);
+            w.push(&format!(" = v.column{}", columns.len() + n + 1));
+        }
+        let (sql, params) = w.finish();
+        matched += conn.execute(&sql, &params)?;
+    }
+    check_count("update", table, expected, matched)
+}
+
+/// `(?1, ?2), (?3, ?4)`.
+fn values_list(w: &mut SqlWriter, rows: &[Vec<Value>]) {
+    for (r, row) in rows.iter().enumerate() {
+        w.push(if r == 0 { "(" } else { ", (" });
+        for (n, v) in row.iter().enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.param(v.clone());
+        }
+        w.push(")");
+    }
 }
 
 /// Deletes the rows with primary keys `keys`.
@@ -301,21 +315,12 @@ pub(crate) fn delete(
         w.where_key(table, key);
     } else if dialect.array_params() && table.primary_key.len() == 1 {
         let pk = table.primary_key[0];
-        w.push(" WHERE ")
-            .ident(table.name)
-            .push(".")
-            .ident(table.columns[pk].name)
-            .push(" = ANY(");
+        w.push(" WHERE ").ident(table.name).push(".").ident(table.columns[pk].name).push(" = ANY(");
         w.param(Value::Array(keys.into_iter().flatten().collect()));
         w.push(")");
     } else if dialect.array_params() {
         w.push(" USING unnest(");
-        for (n, (&k, column)) in table
-            .primary_key
-            .iter()
-            .zip(columns_of(keys, table.primary_key.len()))
-            .enumerate()
-        {
+        for (n, (&k, column)) in table.primary_key.iter().zip(columns_of(keys, table.primary_key.len())).enumerate() {
             if n > 0 {
                 w.push(", ");
             }
@@ -323,25 +328,50 @@ pub(crate) fn delete(
         }
         w.push(") AS v(");
         for n in 0..table.primary_key.len() {
-            w.push(if n == 0 { "" } else { ", " })
-                .push(&format!("k{n}"));
+            w.push(if n == 0 { "" } else { ", " }).push(&format!("k{n}"));
         }
         w.push(") WHERE ");
         for (n, &k) in table.primary_key.iter().enumerate() {
             if n > 0 {
                 w.push(" AND ");
             }
-            w.ident(table.name)
-                .push(".")
-                .ident(table.columns[k].name)
-                .push(&format!(" = v.k{n}"));
+            w.ident(table.name).push(".").ident(table.columns[k].name).push(&format!(" = v.k{n}"));
         }
-    } else {
+    } else if table.primary_key.len() == 1 {
+        // `IN (?1, ?2, ..)`, as many keys per statement as parameters allow.
+        let pk = table.primary_key[0];
         let mut matched = 0;
-        for key in keys {
+        let all: Vec<Value> = keys.into_iter().flatten().collect();
+        for part in all.chunks(max_rows(dialect, 1)) {
             let mut w = SqlWriter::new(dialect);
-            w.push("DELETE FROM ").ident(table.name);
-            w.where_key(table, key);
+            w.push("DELETE FROM ").ident(table.name).push(" WHERE ");
+            w.ident(table.name).push(".").ident(table.columns[pk].name).push(" IN (");
+            for (n, v) in part.iter().enumerate() {
+                if n > 0 {
+                    w.push(", ");
+                }
+                w.param(v.clone());
+            }
+            w.push(")");
+            let (sql, params) = w.finish();
+            matched += conn.execute(&sql, &params)?;
+        }
+        return check_count("delete", table, expected, matched);
+    } else {
+        // `WHERE (a, b) IN (VALUES (?1, ?2), ..)`: row values.
+        let mut matched = 0;
+        for part in keys.chunks(max_rows(dialect, table.primary_key.len())) {
+            let mut w = SqlWriter::new(dialect);
+            w.push("DELETE FROM ").ident(table.name).push(" WHERE (");
+            for (n, &k) in table.primary_key.iter().enumerate() {
+                if n > 0 {
+                    w.push(", ");
+                }
+                w.ident(table.name).push(".").ident(table.columns[k].name);
+            }
+            w.push(") IN (VALUES ");
+            values_list(&mut w, part);
+            w.push(")");
             let (sql, params) = w.finish();
             matched += conn.execute(&sql, &params)?;
         }

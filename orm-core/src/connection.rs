@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::backend::postgres::{PgConn, PgManager, map_error};
+use crate::backend::postgres::PgManager;
+use crate::backend::sqlite::SqliteManager;
+use crate::backend::{BackendConnection, Failure};
 use crate::dialect::Dialect;
 use crate::engine::Shared;
 use crate::error::{Error, ErrorKind, Result};
@@ -42,23 +44,29 @@ impl std::fmt::Debug for Connection {
 
 enum Inner {
     Postgres(r2d2::PooledConnection<PgManager>),
+    Sqlite(r2d2::PooledConnection<SqliteManager>),
 }
 
 impl Connection {
-    pub(crate) fn postgres(
-        conn: r2d2::PooledConnection<PgManager>,
-        shared: Arc<Shared>,
-    ) -> Connection {
-        Connection {
-            inner: Inner::Postgres(conn),
-            shared,
-            aborted: false,
+    pub(crate) fn postgres(conn: r2d2::PooledConnection<PgManager>, shared: Arc<Shared>) -> Connection {
+        Connection { inner: Inner::Postgres(conn), shared, aborted: false }
+    }
+
+    pub(crate) fn sqlite(conn: r2d2::PooledConnection<SqliteManager>, shared: Arc<Shared>) -> Connection {
+        Connection { inner: Inner::Sqlite(conn), shared, aborted: false }
+    }
+
+    fn backend(&mut self) -> &mut dyn BackendConnection {
+        match &mut self.inner {
+            Inner::Postgres(c) => &mut **c,
+            Inner::Sqlite(c) => &mut **c,
         }
     }
 
-    fn pg(&mut self) -> &mut PgConn {
-        match &mut self.inner {
-            Inner::Postgres(c) => c,
+    fn backend_ref(&self) -> &dyn BackendConnection {
+        match &self.inner {
+            Inner::Postgres(c) => &**c,
+            Inner::Sqlite(c) => &**c,
         }
     }
 
@@ -69,9 +77,7 @@ impl Connection {
 
     /// Whether a transaction is open.
     pub fn in_transaction(&self) -> bool {
-        match &self.inner {
-            Inner::Postgres(c) => c.in_transaction,
-        }
+        self.backend_ref().in_transaction()
     }
 
     fn check_usable(&self) -> Result<()> {
@@ -85,12 +91,11 @@ impl Connection {
     }
 
     /// Records a failed statement: in a transaction, the transaction is now aborted.
-    fn failed(&mut self, e: postgres::Error) -> Error {
-        let err = map_error(e);
+    fn failed(&mut self, err: Error) -> Error {
         if err.kind() == ErrorKind::ConnectionLost {
-            let pg = self.pg();
-            pg.broken = true;
-            pg.in_transaction = false;
+            let backend = self.backend();
+            backend.mark_broken();
+            backend.set_in_transaction(false);
         } else if self.in_transaction() {
             self.aborted = true;
         }
@@ -103,7 +108,7 @@ impl Connection {
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         self.check_usable()?;
         let hide = self.shared.echo.hide_parameters;
-        match self.pg().execute(sql, params, hide) {
+        match self.backend().execute(sql, params, hide) {
             Ok((n, prepared)) => {
                 self.shared.echo.statement(sql, params, prepared);
                 Ok(n)
@@ -124,31 +129,39 @@ impl Connection {
     ) -> Result<Vec<T>> {
         self.check_usable()?;
         let hide = self.shared.echo.hide_parameters;
-        let rows = match self.pg().query(sql, params, hide) {
-            Ok((rows, prepared)) => {
+        let mut out = Vec::new();
+        let result = self.backend().query(sql, params, hide, &mut |row| {
+            out.push(f(row)?);
+            Ok(())
+        });
+        match result {
+            Ok(prepared) => {
                 self.shared.echo.statement(sql, params, prepared);
-                rows
+                Ok(out)
             }
-            Err(e) => {
+            Err(Failure::Row(e)) => {
                 self.shared.echo.statement(sql, params, None);
-                return Err(self.failed(e));
+                Err(e)
             }
-        };
-        rows.iter().map(|r| f(&Row::pg(r))).collect()
+            Err(Failure::Database(e)) => {
+                self.shared.echo.statement(sql, params, None);
+                Err(self.failed(e))
+            }
+        }
     }
 
     /// Runs one or more statements without parameters (DDL scripts).
     pub fn batch_execute(&mut self, sql: &str) -> Result<()> {
         self.check_usable()?;
         self.shared.echo.plain(sql, sql);
-        let pg = self.pg();
-        pg.clear_statements();
-        pg.batch_execute(sql).map_err(|e| self.failed(e))
+        let backend = self.backend();
+        backend.clear_statements();
+        backend.batch_execute(sql).map_err(|e| self.failed(e))
     }
 
     fn control(&mut self, sql: &str, shown: &str) -> Result<()> {
         self.shared.echo.plain(sql, shown);
-        self.pg().batch_execute(sql).map_err(|e| self.failed(e))
+        self.backend().batch_execute(sql).map_err(|e| self.failed(e))
     }
 
     /// Opens a transaction.
@@ -159,8 +172,9 @@ impl Connection {
                 "a transaction is already open on this connection; commit or roll it back first",
             ));
         }
-        self.control("BEGIN", "BEGIN (implicit)")?;
-        self.pg().in_transaction = true;
+        let begin = self.dialect().begin_sql();
+        self.control(begin, "BEGIN (implicit)")?;
+        self.backend().set_in_transaction(true);
         Ok(())
     }
 
@@ -168,13 +182,11 @@ impl Connection {
     pub fn commit(&mut self) -> Result<()> {
         self.check_usable()?;
         if !self.in_transaction() {
-            return Err(Error::invalid_state(
-                "there is no open transaction to commit",
-            ));
+            return Err(Error::invalid_state("there is no open transaction to commit"));
         }
         let r = self.control("COMMIT", "COMMIT");
         // Whether COMMIT succeeded or failed, the transaction is over.
-        self.pg().in_transaction = false;
+        self.backend().set_in_transaction(false);
         self.aborted = false;
         r
     }
@@ -186,7 +198,7 @@ impl Connection {
             return Ok(());
         }
         let r = self.control("ROLLBACK", "ROLLBACK");
-        self.pg().in_transaction = false;
+        self.backend().set_in_transaction(false);
         r
     }
 
@@ -229,12 +241,15 @@ impl Connection {
 
     /// A token that cancels the statement running on this connection from another thread.
     pub fn cancel_token(&mut self) -> CancelToken {
-        CancelToken(self.pg().cancel_token())
+        match &self.inner {
+            Inner::Postgres(c) => CancelToken(CancelInner::Postgres(c.cancel_token())),
+            Inner::Sqlite(c) => CancelToken(CancelInner::Sqlite(c.interrupt_handle())),
+        }
     }
 
     /// Whether the connection to the server is closed.
     pub fn is_closed(&mut self) -> bool {
-        self.pg().is_closed()
+        self.backend().is_closed()
     }
 }
 
@@ -242,21 +257,34 @@ impl Drop for Connection {
     fn drop(&mut self) {
         if std::thread::panicking() {
             // Never talk to the server while unwinding: let the pool discard it.
-            self.pg().broken = true;
+            self.backend().mark_broken();
             return;
         }
         if self.in_transaction() && self.rollback().is_err() {
-            self.pg().broken = true;
+            self.backend().mark_broken();
         }
     }
 }
 
 /// Cancels the statement running on a connection, from any thread.
-pub struct CancelToken(postgres::CancelToken);
+pub struct CancelToken(CancelInner);
+
+enum CancelInner {
+    Postgres(postgres::CancelToken),
+    Sqlite(rusqlite::InterruptHandle),
+}
 
 impl CancelToken {
-    /// Asks the server to cancel the running statement.
+    /// Asks the database to cancel the running statement.
     pub fn cancel(&self) -> Result<()> {
-        self.0.cancel_query(postgres::NoTls).map_err(map_error)
+        match &self.0 {
+            CancelInner::Postgres(token) => {
+                token.cancel_query(postgres::NoTls).map_err(crate::backend::postgres::map_error)
+            }
+            CancelInner::Sqlite(handle) => {
+                handle.interrupt();
+                Ok(())
+            }
+        }
     }
 }

@@ -10,15 +10,9 @@ use crate::types::PrimaryKey;
 use crate::value::Value;
 
 /// `INSERT INTO t (..) VALUES (..) RETURNING <generated columns>` for one row.
-pub(crate) fn insert_sql(
-    w: &mut SqlWriter,
-    table: &TableDef,
-    value_of: &mut dyn FnMut(usize) -> Value,
-) -> Vec<usize> {
+pub(crate) fn insert_sql(w: &mut SqlWriter, table: &TableDef, value_of: &mut dyn FnMut(usize) -> Value) -> Vec<usize> {
     w.push("INSERT INTO ").ident(table.name);
-    let given: Vec<usize> = (0..table.columns.len())
-        .filter(|&i| !table.columns[i].generated_on_insert())
-        .collect();
+    let given: Vec<usize> = (0..table.columns.len()).filter(|&i| !table.columns[i].generated_on_insert()).collect();
     if given.is_empty() {
         w.push(" DEFAULT VALUES");
     } else {
@@ -38,9 +32,7 @@ pub(crate) fn insert_sql(
         }
         w.push(")");
     }
-    let generated: Vec<usize> = (0..table.columns.len())
-        .filter(|&i| table.columns[i].generated_on_insert())
-        .collect();
+    let generated: Vec<usize> = (0..table.columns.len()).filter(|&i| table.columns[i].generated_on_insert()).collect();
     returning(w, table, &generated);
     generated
 }
@@ -56,7 +48,12 @@ pub(crate) fn returning(w: &mut SqlWriter, table: &TableDef, columns: &[usize]) 
 /// Inserts `obj`, fills in the columns the database generated, and returns its key.
 pub fn insert<M: Model>(db: impl Executor, obj: &mut M) -> Result<M::PrimaryKey> {
     let table = M::TABLE;
-    db.with_connection(|conn| {
+    db.with_connection(|conn| insert_on(conn, obj)).map_err(|e| name_foreign_key(e, table))
+}
+
+fn insert_on<M: Model>(conn: &mut crate::Connection, obj: &mut M) -> Result<M::PrimaryKey> {
+    let table = M::TABLE;
+    {
         let mut w = SqlWriter::new(conn.dialect());
         let generated = insert_sql(&mut w, table, &mut |i| obj.column_value(i));
         let (sql, params) = w.finish();
@@ -64,30 +61,22 @@ pub fn insert<M: Model>(db: impl Executor, obj: &mut M) -> Result<M::PrimaryKey>
             conn.execute(&sql, &params)?;
         } else {
             let rows = conn.query_raw(&sql, &params, |row| {
-                generated
-                    .iter()
-                    .enumerate()
-                    .map(|(n, &i)| read_back(row, n, table, i))
-                    .collect::<Result<Vec<_>>>()
+                generated.iter().enumerate().map(|(n, &i)| read_back(row, n, table, i)).collect::<Result<Vec<_>>>()
             })?;
-            let values = rows.into_iter().next().ok_or_else(|| {
-                Error::not_found(format!("the row inserted into `{}`", table.name))
-            })?;
+            let values = rows
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::not_found(format!("the row inserted into `{}`", table.name)))?;
             for (&i, v) in generated.iter().zip(values) {
                 obj.set_column_value(i, v)?;
             }
         }
         Ok(obj.primary_key())
-    })
+    }
 }
 
 /// Reads a generated column back as a [`Value`] of the column's type.
-pub(crate) fn read_back(
-    row: &crate::row::Row<'_>,
-    idx: usize,
-    table: &TableDef,
-    column: usize,
-) -> Result<Value> {
+pub(crate) fn read_back(row: &crate::row::Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<Value> {
     crate::row::read_value(row, idx, table, column)
 }
 
@@ -96,16 +85,10 @@ pub fn get<M: Model>(db: impl Executor, key: M::PrimaryKey) -> Result<Option<M>>
     let table = M::TABLE;
     db.with_connection(|conn| {
         let mut w = SqlWriter::new(conn.dialect());
-        w.push("SELECT ")
-            .select_list(table)
-            .push(" FROM ")
-            .ident(table.name);
+        w.push("SELECT ").select_list(table).push(" FROM ").ident(table.name);
         w.where_key(table, key.to_values());
         let (sql, params) = w.finish();
-        Ok(conn
-            .query_raw(&sql, &params, |row| M::from_row(row, 0))?
-            .into_iter()
-            .next())
+        Ok(conn.query_raw(&sql, &params, |row| M::from_row(row, 0))?.into_iter().next())
     })
 }
 
@@ -113,9 +96,7 @@ pub fn get<M: Model>(db: impl Executor, key: M::PrimaryKey) -> Result<Option<M>>
 /// when no row has its key.
 pub fn update<M: Model>(db: impl Executor, obj: &M) -> Result<()> {
     let table = M::TABLE;
-    let columns: Vec<usize> = (0..table.columns.len())
-        .filter(|&i| !table.columns[i].primary_key)
-        .collect();
+    let columns: Vec<usize> = (0..table.columns.len()).filter(|&i| !table.columns[i].primary_key).collect();
     if columns.is_empty() {
         return Ok(());
     }
@@ -126,17 +107,12 @@ pub fn update<M: Model>(db: impl Executor, obj: &M) -> Result<()> {
             if n > 0 {
                 w.push(", ");
             }
-            w.ident(table.columns[i].name)
-                .push(" = ")
-                .param(obj.column_value(i));
+            w.ident(table.columns[i].name).push(" = ").param(obj.column_value(i));
         }
         w.where_key(table, obj.primary_key().to_values());
         let (sql, params) = w.finish();
         match conn.execute(&sql, &params)? {
-            0 => Err(Error::not_found(describe_key(
-                table,
-                &obj.primary_key().to_values(),
-            ))),
+            0 => Err(Error::not_found(describe_key(table, &obj.primary_key().to_values()))),
             _ => Ok(()),
         }
     })
@@ -164,6 +140,19 @@ pub fn delete_by_key<M: Model>(db: impl Executor, key: M::PrimaryKey) -> Result<
     })
 }
 
+/// Fills in the name of a violated foreign key the database did not name (SQLite), when
+/// the table has only one: PostgreSQL's default `<table>_<column>_fkey`.
+pub(crate) fn name_foreign_key(mut e: Error, table: &TableDef) -> Error {
+    if e.kind() == crate::ErrorKind::ForeignKeyViolation && e.constraint().is_none() {
+        let mut fks = table.columns.iter().filter(|c| c.foreign_key.is_some());
+        if let (Some(only), None) = (fks.next(), fks.next()) {
+            let name = format!("{}_{}_fkey", table.name, only.name);
+            e.set_location(Some(&name), Some(table.name), None);
+        }
+    }
+    e
+}
+
 /// `programs.id = 3` or `t.(a, b) = (1, 'x')`, for messages.
 pub(crate) fn describe_key(table: &TableDef, key: &[Value]) -> String {
     let names: Vec<&str> = table.primary_key_columns().map(|c| c.name).collect();
@@ -171,11 +160,6 @@ pub(crate) fn describe_key(table: &TableDef, key: &[Value]) -> String {
         format!("{}.{} = {:?}", table.name, names[0], key[0])
     } else {
         let values: Vec<String> = key.iter().map(|v| format!("{v:?}")).collect();
-        format!(
-            "{}.({}) = ({})",
-            table.name,
-            names.join(", "),
-            values.join(", ")
-        )
+        format!("{}.({}) = ({})", table.name, names.join(", "), values.join(", "))
     }
 }

@@ -7,7 +7,6 @@ use crate::connection::Connection;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::metadata::TableDef;
-use crate::value::Value;
 
 impl TableDef {
     /// The statements that create this table and its indexes, without a database.
@@ -35,8 +34,7 @@ impl TableDef {
             dialect.write_ident(&mut s, name);
             s
         };
-        let list =
-            |names: &mut dyn Iterator<Item = &str>| names.map(ident).collect::<Vec<_>>().join(", ");
+        let list = |names: &mut dyn Iterator<Item = &str>| names.map(ident).collect::<Vec<_>>().join(", ");
         let mut lines = Vec::new();
         for c in self.columns {
             let mut line = format!("{} {}", ident(c.name), dialect.column_type(c));
@@ -53,11 +51,7 @@ impl TableDef {
             let cols = list(&mut self.primary_key_columns().map(|c| c.name));
             lines.push(format!("PRIMARY KEY ({cols})"));
         }
-        for c in self
-            .columns
-            .iter()
-            .filter(|c| c.unique && !(c.primary_key && self.primary_key.len() == 1))
-        {
+        for c in self.columns.iter().filter(|c| c.unique && !(c.primary_key && self.primary_key.len() == 1)) {
             lines.push(format!("UNIQUE ({})", ident(c.name)));
         }
         for unique in self.uniques {
@@ -65,12 +59,8 @@ impl TableDef {
         }
         for c in self.columns {
             if let Some(fk) = &c.foreign_key {
-                let mut line = format!(
-                    "FOREIGN KEY({}) REFERENCES {} ({})",
-                    ident(c.name),
-                    ident(fk.table),
-                    ident(fk.column)
-                );
+                let mut line =
+                    format!("FOREIGN KEY({}) REFERENCES {} ({})", ident(c.name), ident(fk.table), ident(fk.column));
                 if let Some(action) = fk.on_delete.sql() {
                     line.push_str(" ON DELETE ");
                     line.push_str(action);
@@ -82,11 +72,7 @@ impl TableDef {
                 lines.push(line);
             }
         }
-        let mut statements = vec![format!(
-            "CREATE TABLE {} (\n\t{}\n)",
-            ident(self.name),
-            lines.join(",\n\t")
-        )];
+        let mut statements = vec![format!("CREATE TABLE {} (\n\t{}\n)", ident(self.name), lines.join(",\n\t"))];
         for index in self.indexes {
             statements.push(format!(
                 "CREATE INDEX {} ON {} ({})",
@@ -122,16 +108,10 @@ pub fn sort_tables(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef
     let mut placed: HashSet<&str> = HashSet::new();
     let names: HashSet<&str> = tables.iter().map(|t| t.name).collect();
     let mut seen: HashSet<&str> = HashSet::new();
-    let unique: Vec<&'static TableDef> = tables
-        .iter()
-        .copied()
-        .filter(|t| seen.insert(t.name))
-        .collect();
+    let unique: Vec<&'static TableDef> = tables.iter().copied().filter(|t| seen.insert(t.name)).collect();
     while done.len() < unique.len() {
         let ready = unique.iter().copied().find(|t| {
-            !placed.contains(t.name)
-                && t.referenced_tables()
-                    .all(|r| placed.contains(r) || !names.contains(r))
+            !placed.contains(t.name) && t.referenced_tables().all(|r| placed.contains(r) || !names.contains(r))
         });
         match ready {
             Some(t) => {
@@ -139,11 +119,8 @@ pub fn sort_tables(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef
                 done.push(t);
             }
             None => {
-                let rest: Vec<&'static TableDef> = unique
-                    .iter()
-                    .copied()
-                    .filter(|t| !placed.contains(t.name))
-                    .collect();
+                let rest: Vec<&'static TableDef> =
+                    unique.iter().copied().filter(|t| !placed.contains(t.name)).collect();
                 return Err(Error::schema(format!(
                     "the foreign keys of these tables form a cycle: {}; \
                      make one of the foreign keys nullable and set it after both rows exist",
@@ -160,9 +137,7 @@ fn describe_cycle(rest: &[&'static TableDef], placed: &HashSet<&str>) -> String 
     let mut path = vec![rest[0].name];
     let mut current = rest[0];
     loop {
-        let next = current
-            .referenced_tables()
-            .find(|r| !placed.contains(r) && rest.iter().any(|t| t.name == *r));
+        let next = current.referenced_tables().find(|r| !placed.contains(r) && rest.iter().any(|t| t.name == *r));
         let Some(next) = next else { break };
         if let Some(pos) = path.iter().position(|p| *p == next) {
             path.drain(..pos);
@@ -206,15 +181,13 @@ pub(crate) fn drop_all(conn: &mut Connection, tables: &[&'static TableDef]) -> R
     })
 }
 
-/// Which of the tables exist and are visible on the search path.
+/// Which of the tables exist (and are visible on the search path).
 fn existing_tables(conn: &mut Connection, tables: &[&'static TableDef]) -> Result<HashSet<String>> {
-    let names = Value::Array(tables.iter().map(|t| Value::from(t.name)).collect());
-    let rows = conn.query_raw(
-        "SELECT c.relname FROM pg_catalog.pg_class c \
-         WHERE c.relname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
-         AND pg_catalog.pg_table_is_visible(c.oid)",
-        &[names],
-        |row| row.get::<String>(0),
-    )?;
+    if tables.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let names: Vec<&str> = tables.iter().map(|t| t.name).collect();
+    let (sql, params) = conn.dialect().existing_tables_query(&names);
+    let rows = conn.query_raw(&sql, &params, |row| row.get::<String>(0))?;
     Ok(rows.into_iter().collect())
 }

@@ -50,6 +50,27 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
 
     /// Whether `ILIKE` exists; otherwise it is rendered with `lower()`.
     fn has_ilike(&self) -> bool;
+
+    /// The statement that opens a transaction.
+    fn begin_sql(&self) -> &'static str {
+        "BEGIN"
+    }
+
+    /// Whether OFFSET needs a LIMIT before it (`LIMIT -1 OFFSET n`).
+    fn offset_needs_limit(&self) -> bool {
+        false
+    }
+
+    /// A query returning the names, among `names`, of the tables that exist.
+    fn existing_tables_query(&self, names: &[&str]) -> (String, Vec<crate::Value>) {
+        let names = crate::Value::Array(names.iter().map(|n| crate::Value::from(*n)).collect());
+        (
+            "SELECT c.relname::text FROM pg_catalog.pg_class c WHERE c.relname = ANY($1) \
+             AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND pg_catalog.pg_table_is_visible(c.oid)"
+                .to_owned(),
+            vec![names],
+        )
+    }
 }
 
 /// PostgreSQL.
@@ -95,6 +116,90 @@ impl Dialect for Postgres {
 
     fn has_ilike(&self) -> bool {
         true
+    }
+}
+
+/// SQLite.
+#[derive(Debug, Clone, Copy)]
+pub struct Sqlite;
+
+/// The SQLite dialect.
+pub static SQLITE: Sqlite = Sqlite;
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn write_placeholder(&self, out: &mut String, index: usize) {
+        use std::fmt::Write;
+        let _ = write!(out, "?{index}");
+    }
+
+    fn column_type(&self, column: &ColumnDef) -> String {
+        if column.autoincrement {
+            // Only a column declared exactly INTEGER becomes the rowid, numbered by SQLite.
+            return "INTEGER".into();
+        }
+        match (column.sql_type, column.length) {
+            (SqlType::Text, Some(n)) => format!("VARCHAR({n})"),
+            (ty, _) => sqlite_type_name(ty).into(),
+        }
+    }
+
+    fn max_bind_params(&self) -> usize {
+        // SQLITE_MAX_VARIABLE_NUMBER since 3.32.
+        32_766
+    }
+
+    fn array_params(&self) -> bool {
+        false
+    }
+
+    fn has_ilike(&self) -> bool {
+        false
+    }
+
+    fn begin_sql(&self) -> &'static str {
+        // Take the write lock now: upgrading later can fail at once on a busy database.
+        "BEGIN IMMEDIATE"
+    }
+
+    fn offset_needs_limit(&self) -> bool {
+        true
+    }
+
+    fn existing_tables_query(&self, names: &[&str]) -> (String, Vec<crate::Value>) {
+        let mut sql = String::from("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name IN (");
+        for i in 0..names.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            self.write_placeholder(&mut sql, i + 1);
+        }
+        sql.push(')');
+        (sql, names.iter().map(|n| crate::Value::from(*n)).collect())
+    }
+}
+
+/// SQLite's declared types. Types SQLite lacks are stored in forms that round-trip
+/// exactly: dates and times as ISO-8601 text, UUIDs as text, decimals and JSON as TEXT
+/// (TEXT affinity keeps `1.10` from becoming the REAL 1.1).
+fn sqlite_type_name(ty: SqlType) -> &'static str {
+    match ty {
+        SqlType::SmallInt => "SMALLINT",
+        SqlType::Integer => "INTEGER",
+        SqlType::BigInt => "BIGINT",
+        SqlType::Real => "REAL",
+        SqlType::Double => "DOUBLE",
+        SqlType::Boolean => "BOOLEAN",
+        SqlType::Text => "VARCHAR",
+        SqlType::Bytes => "BLOB",
+        SqlType::Date => "DATE",
+        SqlType::Time => "TIME",
+        SqlType::Timestamp | SqlType::TimestampTz => "DATETIME",
+        SqlType::Uuid => "CHAR(36)",
+        SqlType::Json | SqlType::Decimal => "TEXT",
     }
 }
 

@@ -64,11 +64,7 @@ impl Echo {
             Some(took) => format!("[prepared in {:.5}s]", took.as_secs_f64()),
             None => "[cached]".to_owned(),
         };
-        let shown = if self.hide_parameters {
-            "[parameters hidden]".to_owned()
-        } else {
-            python_tuple(params)
-        };
+        let shown = if self.hide_parameters { "[parameters hidden]".to_owned() } else { python_tuple(params) };
         if self.stdout {
             print_line(sql);
             print_line(&format!("{how} {shown}"));
@@ -137,10 +133,7 @@ mod tests {
     fn tuples_look_like_python() {
         assert_eq!(python_tuple(&[]), "()");
         assert_eq!(python_tuple(&[Value::I32(1)]), "(1,)");
-        assert_eq!(
-            python_tuple(&[Value::from("a"), Value::Null]),
-            "('a', None)"
-        );
+        assert_eq!(python_tuple(&[Value::from("a"), Value::Null]), "('a', None)");
     }
 
     #[test]

@@ -4,9 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::postgres::PgManager;
+use crate::backend::sqlite::SqliteManager;
 use crate::connection::Connection;
 use crate::ddl;
-use crate::dialect::{Dialect, POSTGRES};
+use crate::dialect::{Dialect, POSTGRES, SQLITE};
 use crate::echo::Echo;
 use crate::error::{Error, ErrorKind, Result};
 use crate::metadata::TableDef;
@@ -41,10 +42,13 @@ pub(crate) struct Shared {
     pub(crate) echo: Echo,
     url: String,
     checkout_timeout: Duration,
+    /// Keeps an in-memory SQLite database alive while the engine lives.
+    _keeper: Option<std::sync::Mutex<rusqlite::Connection>>,
 }
 
 enum Pool {
     Postgres(r2d2::Pool<PgManager>),
+    Sqlite(r2d2::Pool<SqliteManager>),
 }
 
 impl std::fmt::Debug for Engine {
@@ -76,11 +80,10 @@ impl Engine {
 
     /// Checks a connection out of the pool, waiting at most the checkout timeout.
     pub fn connection(&self) -> Result<Connection> {
+        let timeout = |e| pool_timeout(e, self.shared.checkout_timeout, &self.shared.url);
         match &self.shared.pool {
-            Pool::Postgres(pool) => pool
-                .get()
-                .map(|c| Connection::postgres(c, self.shared.clone()))
-                .map_err(|e| pool_timeout(e, self.shared.checkout_timeout, &self.shared.url)),
+            Pool::Postgres(pool) => pool.get().map(|c| Connection::postgres(c, self.shared.clone())).map_err(timeout),
+            Pool::Sqlite(pool) => pool.get().map(|c| Connection::sqlite(c, self.shared.clone())).map_err(timeout),
         }
     }
 
@@ -109,12 +112,7 @@ impl Engine {
     }
 
     /// Runs one query on a pooled connection; see [`Connection::query_raw`].
-    pub fn query_raw<T>(
-        &self,
-        sql: &str,
-        params: &[Value],
-        f: impl FnMut(&Row<'_>) -> Result<T>,
-    ) -> Result<Vec<T>> {
+    pub fn query_raw<T>(&self, sql: &str, params: &[Value], f: impl FnMut(&Row<'_>) -> Result<T>) -> Result<Vec<T>> {
         self.connection()?.query_raw(sql, params, f)
     }
 
@@ -122,6 +120,7 @@ impl Engine {
     pub fn pool_size(&self) -> u32 {
         match &self.shared.pool {
             Pool::Postgres(p) => p.state().connections,
+            Pool::Sqlite(p) => p.state().connections,
         }
     }
 
@@ -129,6 +128,7 @@ impl Engine {
     pub fn idle_connections(&self) -> u32 {
         match &self.shared.pool {
             Pool::Postgres(p) => p.state().idle_connections,
+            Pool::Sqlite(p) => p.state().idle_connections,
         }
     }
 }
@@ -164,6 +164,7 @@ pub struct EngineBuilder {
     keepalive_idle: Duration,
     search_path: Option<String>,
     application_name: String,
+    busy_timeout: Duration,
     echo: Echo,
 }
 
@@ -184,6 +185,7 @@ impl EngineBuilder {
             keepalive_idle: Duration::from_secs(60),
             search_path: None,
             application_name: "orm".to_owned(),
+            busy_timeout: Duration::from_secs(5),
             echo: Echo::default(),
         }
     }
@@ -252,6 +254,12 @@ impl EngineBuilder {
         self
     }
 
+    /// How long a SQLite statement waits for another connection's lock (default 5 s).
+    pub fn busy_timeout(mut self, t: Duration) -> Self {
+        self.busy_timeout = t;
+        self
+    }
+
     /// Schemas searched for unqualified table names (PostgreSQL's `search_path`).
     pub fn search_path(mut self, schemas: &str) -> Self {
         self.search_path = Some(schemas.to_owned());
@@ -311,8 +319,7 @@ impl EngineBuilder {
                 if config.get_application_name().is_none() {
                     config.application_name(&self.application_name);
                 }
-                let ping_after = (!self.health_check_after_idle.is_zero())
-                    .then_some(self.health_check_after_idle);
+                let ping_after = (!self.health_check_after_idle.is_zero()).then_some(self.health_check_after_idle);
                 let pool = r2d2::Pool::builder()
                     .max_size(self.max_size)
                     .min_idle(self.min_idle)
@@ -321,7 +328,7 @@ impl EngineBuilder {
                     .idle_timeout(self.idle_timeout)
                     .max_lifetime(self.max_lifetime)
                     .error_handler(Box::new(LogPoolErrors))
-                    .build_unchecked(PgManager::new(config, ping_after));
+                    .build_unchecked(PgManager::new(*config, ping_after));
                 // Fail now, within the connect timeout, rather than at the first query.
                 let probe = pool.get_timeout(self.connect_timeout).map_err(|e| {
                     Error::new(
@@ -342,6 +349,45 @@ impl EngineBuilder {
                         echo: self.echo.clone(),
                         url: shown,
                         checkout_timeout: self.checkout_timeout,
+                        _keeper: None,
+                    }),
+                })
+            }
+            DatabaseUrl::Sqlite(target) => {
+                if self.search_path.is_some() {
+                    return Err(Error::unsupported(
+                        "search_path is a PostgreSQL setting; SQLite has one schema per database file",
+                    ));
+                }
+                let manager = SqliteManager::new(target, self.busy_timeout, self.statement_timeout);
+                let keeper = manager.keeper().map_err(|e| {
+                    Error::new(ErrorKind::ConnectionLost, format!("cannot open the SQLite database {shown}: {e}"))
+                })?;
+                let pool = r2d2::Pool::builder()
+                    .max_size(self.max_size)
+                    .min_idle(self.min_idle)
+                    .connection_timeout(self.checkout_timeout)
+                    .test_on_check_out(false)
+                    .idle_timeout(self.idle_timeout)
+                    .max_lifetime(self.max_lifetime)
+                    .error_handler(Box::new(LogPoolErrors))
+                    .build_unchecked(manager);
+                let probe = pool.get_timeout(self.connect_timeout).map_err(|e| {
+                    Error::new(
+                        ErrorKind::ConnectionLost,
+                        format!("cannot open the SQLite database {shown}: {e}; check the path and its permissions"),
+                    )
+                    .with_cause(e)
+                })?;
+                drop(probe);
+                Ok(Engine {
+                    shared: Arc::new(Shared {
+                        pool: Pool::Sqlite(pool),
+                        dialect: &SQLITE,
+                        echo: self.echo.clone(),
+                        url: shown,
+                        checkout_timeout: self.checkout_timeout,
+                        _keeper: keeper.map(std::sync::Mutex::new),
                     }),
                 })
             }

@@ -135,23 +135,13 @@ impl Error {
     }
 
     /// A column value of the wrong type: names `table.column`, the SQL type and the Rust type.
-    pub(crate) fn decode(
-        table: &str,
-        column: &str,
-        sql_type: &str,
-        rust_type: &str,
-        why: &str,
-    ) -> Error {
+    pub(crate) fn decode(table: &str, column: &str, sql_type: &str, rust_type: &str, why: &str) -> Error {
         let mut e = Error::new(
             ErrorKind::Decode,
             format!(
                 "cannot decode column `{table}.{column}`: the database sent `{sql_type}` but the field is `{rust_type}`{}; \
                  change the field's type or the column's",
-                if why.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({why})")
-                }
+                if why.is_empty() { String::new() } else { format!(" ({why})") }
             ),
         );
         e.0.table = Some(table.to_owned());
@@ -198,10 +188,7 @@ impl Error {
     /// Whether running the same transaction again may succeed (serialization
     /// failures, deadlocks, lost connections).
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.0.kind,
-            ErrorKind::SerializationFailure | ErrorKind::ConnectionLost
-        )
+        matches!(self.0.kind, ErrorKind::SerializationFailure | ErrorKind::ConnectionLost)
     }
 
     /// True for unique, foreign-key, not-null and check violations.
@@ -215,12 +202,7 @@ impl Error {
         )
     }
 
-    pub(crate) fn set_location(
-        &mut self,
-        constraint: Option<&str>,
-        table: Option<&str>,
-        column: Option<&str>,
-    ) {
+    pub(crate) fn set_location(&mut self, constraint: Option<&str>, table: Option<&str>, column: Option<&str>) {
         if let Some(c) = constraint {
             self.0.constraint = Some(c.to_owned());
         }
@@ -254,8 +236,7 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("kind", &self.0.kind)
-            .field("message", &self.0.message);
+        d.field("kind", &self.0.kind).field("message", &self.0.message);
         if let Some(c) = &self.0.context {
             d.field("context", c);
         }
@@ -280,10 +261,7 @@ impl fmt::Debug for Error {
 
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.0
-            .cause
-            .as_deref()
-            .map(|e| e as &(dyn StdError + 'static))
+        self.0.cause.as_deref().map(|e| e as &(dyn StdError + 'static))
     }
 }
 
@@ -294,10 +272,7 @@ mod tests {
     #[test]
     fn display_puts_context_first() {
         let e = Error::not_found("programs.id = 3").context("while refreshing Program");
-        assert_eq!(
-            e.to_string(),
-            "while refreshing Program: no row found for programs.id = 3"
-        );
+        assert_eq!(e.to_string(), "while refreshing Program: no row found for programs.id = 3");
         assert_eq!(e.kind(), ErrorKind::NotFound);
     }
 

@@ -44,12 +44,7 @@ impl<M, T> Column<M, T> {
     /// Used by generated code.
     #[doc(hidden)]
     pub const fn new(table: &'static str, name: &'static str, index: usize) -> Self {
-        Column {
-            table,
-            name,
-            index,
-            _marker: PhantomData,
-        }
+        Column { table, name, index, _marker: PhantomData }
     }
 
     /// The column's name in the database.
@@ -68,42 +63,27 @@ impl<M, T> Column<M, T> {
     }
 
     pub(crate) fn reference(&self) -> ColumnRef {
-        ColumnRef {
-            table: self.table,
-            name: self.name,
-        }
+        ColumnRef { table: self.table, name: self.name }
     }
 
     /// Ascending order: `ORDER BY column ASC`.
     pub fn asc(self) -> OrderBy {
-        OrderBy {
-            column: self.reference(),
-            descending: false,
-        }
+        OrderBy { column: self.reference(), descending: false }
     }
 
     /// Descending order: `ORDER BY column DESC`.
     pub fn desc(self) -> OrderBy {
-        OrderBy {
-            column: self.reference(),
-            descending: true,
-        }
+        OrderBy { column: self.reference(), descending: true }
     }
 
     /// `column IS NULL`.
     pub fn is_null(self) -> Expr {
-        Expr::IsNull {
-            column: self.reference(),
-            negated: false,
-        }
+        Expr::IsNull { column: self.reference(), negated: false }
     }
 
     /// `column IS NOT NULL`.
     pub fn is_not_null(self) -> Expr {
-        Expr::IsNull {
-            column: self.reference(),
-            negated: true,
-        }
+        Expr::IsNull { column: self.reference(), negated: true }
     }
 }
 
@@ -154,20 +134,12 @@ impl<M, T: ColumnType> Column<M, T> {
 impl<M, T: ColumnType<Inner = String>> Column<M, T> {
     /// `column LIKE pattern` (`%` any text, `_` one character; case-sensitive).
     pub fn like(self, pattern: impl SqlArg<String>) -> Expr {
-        Expr::Like {
-            column: self.reference(),
-            pattern: pattern.into_value(),
-            case_insensitive: false,
-        }
+        Expr::Like { column: self.reference(), pattern: pattern.into_value(), case_insensitive: false }
     }
 
     /// `column ILIKE pattern`: like [`like`](Self::like), ignoring case.
     pub fn ilike(self, pattern: impl SqlArg<String>) -> Expr {
-        Expr::Like {
-            column: self.reference(),
-            pattern: pattern.into_value(),
-            case_insensitive: true,
-        }
+        Expr::Like { column: self.reference(), pattern: pattern.into_value(), case_insensitive: true }
     }
 }
 

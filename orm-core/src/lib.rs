@@ -62,9 +62,7 @@ pub use expr::{CmpOp, Column, ColumnRef, Expr, OrderBy, and, not, or};
 pub use metadata::{ColumnDef, TableDef};
 pub use model::Model;
 pub use query::Query;
-pub use relationship::{
-    BelongsTo, HasMany, LoadOption, Relationship, joinedload, lazyload, raiseload, selectinload,
-};
+pub use relationship::{BelongsTo, HasMany, LoadOption, Relationship, joinedload, lazyload, raiseload, selectinload};
 pub use row::Row;
 pub use session::{Children, Obj, ObjectState, Session, SessionQuery};
 pub use types::{ColumnType, PrimaryKey, SqlArg, SqlType};
@@ -125,9 +123,7 @@ pub mod prelude {
     pub use crate::metadata::TableDef;
     pub use crate::model::Model;
     pub use crate::query::Query;
-    pub use crate::relationship::{
-        BelongsTo, HasMany, Relationship, joinedload, lazyload, raiseload, selectinload,
-    };
+    pub use crate::relationship::{BelongsTo, HasMany, Relationship, joinedload, lazyload, raiseload, selectinload};
     pub use crate::session::{Obj, ObjectState, Session};
     pub use orm_derive::Model;
 }
@@ -138,13 +134,12 @@ pub mod __private {
     pub use crate::error::{Error, Result};
     pub use crate::expr::Column;
     pub use crate::metadata::{
-        Cascade, ColumnDef, ForeignKeyDef, IndexDef, Loading, ReferentialAction, RelationKind,
-        RelationshipDef, TableDef,
+        Cascade, ColumnDef, ForeignKeyDef, IndexDef, Loading, ReferentialAction, RelationKind, RelationshipDef,
+        TableDef,
     };
     pub use crate::model::Model;
     pub use crate::relationship::{
-        ColumnNamed, ForeignKeyField, ForeignKeyOf, HasMany, PendingChildren, Relationship,
-        name_hash,
+        ColumnNamed, ForeignKeyField, ForeignKeyOf, HasMany, PendingChildren, Relationship, name_hash,
     };
     pub use crate::row::Row;
     pub use crate::session::{Children, Obj, Session, load_row};
@@ -155,22 +150,12 @@ pub mod __private {
     pub use std::vec::Vec;
 
     /// Decodes a model's column from a row.
-    pub fn decode<T: ColumnType>(
-        row: &Row<'_>,
-        idx: usize,
-        table: &TableDef,
-        column: usize,
-    ) -> Result<T> {
+    pub fn decode<T: ColumnType>(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<T> {
         row.get_column(idx, table, column)
     }
 
     /// Assigns a value to a model's field, checking its type.
-    pub fn assign<T: ColumnType>(
-        field: &mut T,
-        value: Value,
-        table: &TableDef,
-        column: usize,
-    ) -> Result<()> {
+    pub fn assign<T: ColumnType>(field: &mut T, value: Value, table: &TableDef, column: usize) -> Result<()> {
         match T::from_value(value) {
             Ok(v) => {
                 *field = v;
@@ -188,9 +173,6 @@ pub mod __private {
 
     /// The error for a column index the model does not have.
     pub fn no_such_column(table: &TableDef, column: usize) -> Error {
-        Error::invalid_state(format!(
-            "table `{}` has no column number {column}",
-            table.name
-        ))
+        Error::invalid_state(format!("table `{}` has no column number {column}", table.name))
     }
 }

@@ -62,11 +62,7 @@ impl TableDef {
 
     /// The tables this one references through foreign keys (excluding itself).
     pub fn referenced_tables(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.columns
-            .iter()
-            .filter_map(|c| c.foreign_key.as_ref())
-            .map(|fk| fk.table)
-            .filter(move |t| *t != self.name)
+        self.columns.iter().filter_map(|c| c.foreign_key.as_ref()).map(|fk| fk.table).filter(move |t| *t != self.name)
     }
 
     /// The relationship declared on the field `name`.
@@ -225,11 +221,7 @@ pub struct Cascade {
 
 impl Cascade {
     /// SQLAlchemy's default: `save-update` only.
-    pub const DEFAULT: Cascade = Cascade {
-        save_update: true,
-        delete: false,
-        delete_orphan: false,
-    };
+    pub const DEFAULT: Cascade = Cascade { save_update: true, delete: false, delete_orphan: false };
 }
 
 /// Loading strategies for relationships.

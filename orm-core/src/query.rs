@@ -24,13 +24,7 @@ pub(crate) struct Select {
 
 impl Select {
     pub(crate) fn new(table: &'static TableDef) -> Select {
-        Select {
-            table,
-            filters: Vec::new(),
-            order: Vec::new(),
-            limit: None,
-            offset: None,
-        }
+        Select { table, filters: Vec::new(), order: Vec::new(), limit: None, offset: None }
     }
 
     fn check_tables(&self) -> Result<()> {
@@ -65,28 +59,21 @@ impl Select {
 
     fn limit_offset(&self, w: &mut SqlWriter, limit: Option<u64>) {
         if let Some(n) = limit {
-            w.push(" LIMIT ")
-                .param(Value::I64(i64::try_from(n).unwrap_or(i64::MAX)));
+            w.push(" LIMIT ").param(Value::I64(i64::try_from(n).unwrap_or(i64::MAX)));
+        } else if self.offset.is_some() && w.dialect.offset_needs_limit() {
+            w.push(" LIMIT -1");
         }
         if let Some(n) = self.offset {
-            w.push(" OFFSET ")
-                .param(Value::I64(i64::try_from(n).unwrap_or(i64::MAX)));
+            w.push(" OFFSET ").param(Value::I64(i64::try_from(n).unwrap_or(i64::MAX)));
         }
     }
 
     /// `SELECT <all columns> FROM t WHERE .. ORDER BY .. LIMIT ..`, with `limit`
     /// overriding the query's own (for `first`).
-    pub(crate) fn render(
-        &self,
-        dialect: &'static dyn Dialect,
-        limit: Option<u64>,
-    ) -> Result<(String, Vec<Value>)> {
+    pub(crate) fn render(&self, dialect: &'static dyn Dialect, limit: Option<u64>) -> Result<(String, Vec<Value>)> {
         self.check_tables()?;
         let mut w = SqlWriter::new(dialect);
-        w.push("SELECT ")
-            .select_list(self.table)
-            .push(" FROM ")
-            .ident(self.table.name);
+        w.push("SELECT ").select_list(self.table).push(" FROM ").ident(self.table.name);
         self.where_clause(&mut w);
         w.order_by(&self.order);
         let limit = match (limit, self.limit) {
@@ -98,19 +85,14 @@ impl Select {
     }
 
     /// `SELECT count(*) ...` of the rows the query would return.
-    pub(crate) fn render_count(
-        &self,
-        dialect: &'static dyn Dialect,
-    ) -> Result<(String, Vec<Value>)> {
+    pub(crate) fn render_count(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
         self.check_tables()?;
         let mut w = SqlWriter::new(dialect);
         if self.limit.is_none() && self.offset.is_none() {
-            w.push("SELECT count(*) AS count_1 FROM ")
-                .ident(self.table.name);
+            w.push("SELECT count(*) AS count_1 FROM ").ident(self.table.name);
             self.where_clause(&mut w);
         } else {
-            w.push("SELECT count(*) AS count_1 FROM (SELECT 1 AS one FROM ")
-                .ident(self.table.name);
+            w.push("SELECT count(*) AS count_1 FROM (SELECT 1 AS one FROM ").ident(self.table.name);
             self.where_clause(&mut w);
             w.order_by(&self.order);
             self.limit_offset(&mut w, self.limit);
@@ -120,10 +102,7 @@ impl Select {
     }
 
     /// `DELETE FROM t WHERE ..` for the query's filters.
-    pub(crate) fn render_delete(
-        &self,
-        dialect: &'static dyn Dialect,
-    ) -> Result<(String, Vec<Value>)> {
+    pub(crate) fn render_delete(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
         self.check_tables()?;
         if self.limit.is_some() || self.offset.is_some() || !self.order.is_empty() {
             return Err(Error::unsupported(
@@ -165,10 +144,7 @@ pub struct Query<M> {
 
 impl<M> Clone for Query<M> {
     fn clone(&self) -> Self {
-        Query {
-            select: self.select.clone(),
-            _model: PhantomData,
-        }
+        Query { select: self.select.clone(), _model: PhantomData }
     }
 }
 
@@ -187,10 +163,7 @@ impl<M: Model> Default for Query<M> {
 impl<M: Model> Query<M> {
     /// A query for every row of `M`'s table.
     pub fn new() -> Self {
-        Query {
-            select: Select::new(M::TABLE),
-            _model: PhantomData,
-        }
+        Query { select: Select::new(M::TABLE), _model: PhantomData }
     }
 
     /// Keeps the rows where `expr` holds (several filters are ANDed).

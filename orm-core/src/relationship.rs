@@ -59,17 +59,13 @@ impl<T> HasMany<T> {
 
 impl<T> Default for HasMany<T> {
     fn default() -> Self {
-        HasMany {
-            pending: Vec::new(),
-        }
+        HasMany { pending: Vec::new() }
     }
 }
 
 impl<T: Clone> Clone for HasMany<T> {
     fn clone(&self) -> Self {
-        HasMany {
-            pending: self.pending.clone(),
-        }
+        HasMany { pending: self.pending.clone() }
     }
 }
 
@@ -101,9 +97,7 @@ pub struct BelongsTo<T> {
 
 impl<T> Default for BelongsTo<T> {
     fn default() -> Self {
-        BelongsTo {
-            _marker: PhantomData,
-        }
+        BelongsTo { _marker: PhantomData }
     }
 }
 
@@ -136,11 +130,7 @@ type Attach = dyn FnOnce(&mut Session, usize) -> Result<()>;
 
 impl PendingChildren {
     /// Used by generated code: the children of relationship `def` of a parent.
-    pub fn new<C: Model>(
-        def: &'static RelationshipDef,
-        parent: &'static TableDef,
-        children: Vec<C>,
-    ) -> Self {
+    pub fn new<C: Model>(def: &'static RelationshipDef, parent: &'static TableDef, children: Vec<C>) -> Self {
         PendingChildren {
             attach: Box::new(move |session, parent_entry| {
                 let link = Link::has_many(parent, def)?;
@@ -196,11 +186,7 @@ impl<P: Model, C: Model> Relationship<P, C> {
     /// Used by generated code.
     #[doc(hidden)]
     pub const fn new(def: &'static RelationshipDef, parent: &'static TableDef) -> Self {
-        Relationship {
-            def,
-            parent,
-            _marker: PhantomData,
-        }
+        Relationship { def, parent, _marker: PhantomData }
     }
 
     /// The relationship's metadata.
@@ -224,11 +210,7 @@ pub struct LoadOption {
 
 impl LoadOption {
     fn new<P: Model, C: Model>(rel: Relationship<P, C>, strategy: Loading) -> LoadOption {
-        LoadOption {
-            link: rel.link().map_err(|e| e.to_string()),
-            strategy,
-            then: Vec::new(),
-        }
+        LoadOption { link: rel.link().map_err(|e| e.to_string()), strategy, then: Vec::new() }
     }
 
     /// Also applies `option` to the related objects (programs -> courses -> enrollments).
@@ -281,17 +263,11 @@ pub(crate) struct LinkKey {
 
 impl Link {
     pub(crate) fn key(&self) -> LinkKey {
-        LinkKey {
-            child_table: self.child.name,
-            fk_column: self.fk_column,
-        }
+        LinkKey { child_table: self.child.name, fk_column: self.fk_column }
     }
 
     /// The link of a `has_many` relationship declared on `parent`.
-    pub(crate) fn has_many(
-        parent: &'static TableDef,
-        def: &'static RelationshipDef,
-    ) -> Result<Link> {
+    pub(crate) fn has_many(parent: &'static TableDef, def: &'static RelationshipDef) -> Result<Link> {
         let child = (def.target)();
         match def.kind {
             RelationKind::HasMany => Link::between(parent, child, def.foreign_key, Some(def)),
@@ -312,11 +288,8 @@ impl Link {
                 parent.name, child.name, child.name
             ))
         })?;
-        let referenced = child.columns[fk_column]
-            .foreign_key
-            .as_ref()
-            .filter(|f| f.table == parent.name)
-            .map(|f| f.column);
+        let referenced =
+            child.columns[fk_column].foreign_key.as_ref().filter(|f| f.table == parent.name).map(|f| f.column);
         let parent_column = match referenced {
             Some(name) => parent.column_index(name),
             None if parent.primary_key.len() == 1 => Some(parent.primary_key[0]),
@@ -329,13 +302,7 @@ impl Link {
                 child.name, parent.name, parent.name
             ))
         })?;
-        Ok(Link {
-            parent,
-            child,
-            fk_column,
-            parent_column,
-            def,
-        })
+        Ok(Link { parent, child, fk_column, parent_column, def })
     }
 
     /// The strategy used when nothing else is asked for.
@@ -346,10 +313,7 @@ impl Link {
     pub(crate) fn describe(&self) -> String {
         match self.def {
             Some(def) => format!("{}.{}", self.parent.model, def.name),
-            None => format!(
-                "{}.{}",
-                self.child.name, self.child.columns[self.fk_column].name
-            ),
+            None => format!("{}.{}", self.child.name, self.child.columns[self.fk_column].name),
         }
     }
 }

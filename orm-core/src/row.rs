@@ -23,19 +23,23 @@ pub struct Row<'a> {
 
 pub(crate) enum RowInner<'a> {
     Pg(&'a postgres::Row),
+    Sqlite(&'a rusqlite::Row<'a>),
 }
 
 impl<'a> Row<'a> {
     pub(crate) fn pg(row: &'a postgres::Row) -> Row<'a> {
-        Row {
-            inner: RowInner::Pg(row),
-        }
+        Row { inner: RowInner::Pg(row) }
+    }
+
+    pub(crate) fn sqlite(row: &'a rusqlite::Row<'a>) -> Row<'a> {
+        Row { inner: RowInner::Sqlite(row) }
     }
 
     /// The number of columns.
     pub fn len(&self) -> usize {
         match &self.inner {
             RowInner::Pg(r) => r.len(),
+            RowInner::Sqlite(r) => r.as_ref().column_count(),
         }
     }
 
@@ -48,16 +52,14 @@ impl<'a> Row<'a> {
     pub fn column_name(&self, idx: usize) -> Option<&str> {
         match &self.inner {
             RowInner::Pg(r) => r.columns().get(idx).map(|c| c.name()),
+            RowInner::Sqlite(r) => r.as_ref().column_name(idx).ok(),
         }
     }
 
     /// The value of column `idx` (counted from 0) as a `T`.
     pub fn get<T: ColumnType>(&self, idx: usize) -> Result<T> {
         if idx >= self.len() {
-            return Err(Error::invalid_state(format!(
-                "the row has {} columns; there is no column {idx}",
-                self.len()
-            )));
+            return Err(Error::invalid_state(format!("the row has {} columns; there is no column {idx}", self.len())));
         }
         T::decode(self, idx).map_err(|e| {
             let name = self.column_name(idx).unwrap_or("?");
@@ -74,30 +76,30 @@ impl<'a> Row<'a> {
     }
 
     /// Decodes the column of a model's table: decode errors name `table.column`.
-    pub(crate) fn get_column<T: ColumnType>(
-        &self,
-        idx: usize,
-        table: &TableDef,
-        column: usize,
-    ) -> Result<T> {
-        T::decode(self, idx)
-            .map_err(|e| e.into_error(table.name, table.columns[column].name, T::RUST_NAME))
+    pub(crate) fn get_column<T: ColumnType>(&self, idx: usize, table: &TableDef, column: usize) -> Result<T> {
+        T::decode(self, idx).map_err(|e| e.into_error(table.name, table.columns[column].name, T::RUST_NAME))
     }
 
     pub(crate) fn decode_raw<T>(&self, idx: usize) -> Result<Option<T>, DecodeError>
     where
-        T: for<'b> postgres::types::FromSql<'b>,
+        T: for<'b> postgres::types::FromSql<'b> + crate::backend::sqlite::SqliteDecode,
     {
         match &self.inner {
             RowInner::Pg(r) => r.try_get::<usize, Option<T>>(idx).map_err(|e| DecodeError {
-                sql_type: r
-                    .columns()
-                    .get(idx)
-                    .map_or_else(|| "?".to_owned(), |c| c.type_().name().to_owned()),
-                message: std::error::Error::source(&e)
-                    .map(|s| s.to_string())
-                    .unwrap_or_default(),
+                sql_type: r.columns().get(idx).map_or_else(|| "?".to_owned(), |c| c.type_().name().to_owned()),
+                message: std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default(),
             }),
+            RowInner::Sqlite(r) => {
+                use crate::backend::sqlite::storage_class;
+                let value =
+                    r.get_ref(idx).map_err(|e| DecodeError { sql_type: "?".to_owned(), message: e.to_string() })?;
+                if let rusqlite::types::ValueRef::Null = value {
+                    return Ok(None);
+                }
+                T::from_sqlite(value)
+                    .map(Some)
+                    .map_err(|message| DecodeError { sql_type: storage_class(value).to_owned(), message })
+            }
         }
     }
 }
@@ -113,30 +115,18 @@ pub struct DecodeError {
 
 impl DecodeError {
     pub(crate) fn unexpected_null() -> DecodeError {
-        DecodeError {
-            sql_type: "NULL".to_owned(),
-            message: "the column is NULL; make the field an Option".to_owned(),
-        }
+        DecodeError { sql_type: "NULL".to_owned(), message: "the column is NULL; make the field an Option".to_owned() }
     }
 
     fn into_error(self, table: &str, column: &str, rust_type: &str) -> Error {
-        let why = if self.message.contains("cannot convert between") {
-            ""
-        } else {
-            &self.message
-        };
+        let why = if self.message.contains("cannot convert between") { "" } else { &self.message };
         Error::decode(table, column, &self.sql_type, rust_type, why)
     }
 }
 
 /// Reads column `idx` of a row as a [`Value`] of the model column's SQL type (keys and
 /// defaults read back after INSERT).
-pub(crate) fn read_value(
-    row: &Row<'_>,
-    idx: usize,
-    table: &TableDef,
-    column: usize,
-) -> Result<crate::Value> {
+pub(crate) fn read_value(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<crate::Value> {
     use crate::types::SqlType;
     fn read<T: crate::types::BaseType + Into<crate::Value>>(
         row: &Row<'_>,
@@ -144,9 +134,7 @@ pub(crate) fn read_value(
         table: &TableDef,
         column: usize,
     ) -> Result<crate::Value> {
-        Ok(row
-            .get_column::<Option<T>>(idx, table, column)?
-            .map_or(crate::Value::Null, Into::into))
+        Ok(row.get_column::<Option<T>>(idx, table, column)?.map_or(crate::Value::Null, Into::into))
     }
     match table.columns[column].sql_type {
         SqlType::SmallInt => read::<i16>(row, idx, table, column),

@@ -14,11 +14,7 @@ pub(crate) struct SqlWriter {
 
 impl SqlWriter {
     pub(crate) fn new(dialect: &'static dyn Dialect) -> SqlWriter {
-        SqlWriter {
-            sql: String::with_capacity(128),
-            params: Vec::new(),
-            dialect,
-        }
+        SqlWriter { sql: String::with_capacity(128), params: Vec::new(), dialect }
     }
 
     pub(crate) fn push(&mut self, s: &str) -> &mut Self {
@@ -37,8 +33,7 @@ impl SqlWriter {
 
     pub(crate) fn param(&mut self, value: Value) -> &mut Self {
         self.params.push(value);
-        self.dialect
-            .write_placeholder(&mut self.sql, self.params.len());
+        self.dialect.write_placeholder(&mut self.sql, self.params.len());
         self
     }
 
@@ -60,11 +55,7 @@ impl SqlWriter {
             if i > 0 {
                 self.push(" AND ");
             }
-            self.ident(table.name)
-                .push(".")
-                .ident(c.name)
-                .push(" = ")
-                .param(v);
+            self.ident(table.name).push(".").ident(c.name).push(" = ").param(v);
         }
         self
     }
@@ -74,11 +65,7 @@ impl SqlWriter {
             Expr::Compare { column, op, value } => {
                 self.column(*column).push(op.sql()).param(value.clone());
             }
-            Expr::Like {
-                column,
-                pattern,
-                case_insensitive,
-            } => {
+            Expr::Like { column, pattern, case_insensitive } => {
                 if !case_insensitive {
                     self.column(*column).push(" LIKE ").param(pattern.clone());
                 } else if self.dialect.has_ilike() {
@@ -88,27 +75,19 @@ impl SqlWriter {
                     self.param(pattern.clone()).push(")");
                 }
             }
-            Expr::In {
-                column,
-                values,
-                negated,
-            } => {
+            Expr::In { column, values, negated } => {
                 if self.dialect.array_params() {
                     if *negated {
                         self.push("NOT (");
                     }
-                    self.column(*column)
-                        .push(" = ANY(")
-                        .param(Value::Array(values.clone()))
-                        .push(")");
+                    self.column(*column).push(" = ANY(").param(Value::Array(values.clone())).push(")");
                     if *negated {
                         self.push(")");
                     }
                 } else if values.is_empty() {
                     self.push(if *negated { "1 = 1" } else { "1 = 0" });
                 } else {
-                    self.column(*column)
-                        .push(if *negated { " NOT IN (" } else { " IN (" });
+                    self.column(*column).push(if *negated { " NOT IN (" } else { " IN (" });
                     for (i, v) in values.iter().enumerate() {
                         if i > 0 {
                             self.push(", ");
@@ -119,22 +98,13 @@ impl SqlWriter {
                 }
             }
             Expr::IsNull { column, negated } => {
-                self.column(*column)
-                    .push(if *negated { " IS NOT NULL" } else { " IS NULL" });
+                self.column(*column).push(if *negated { " IS NOT NULL" } else { " IS NULL" });
             }
             Expr::And(es) | Expr::Or(es) if es.is_empty() => {
-                self.push(if matches!(e, Expr::And(_)) {
-                    "1 = 1"
-                } else {
-                    "1 = 0"
-                });
+                self.push(if matches!(e, Expr::And(_)) { "1 = 1" } else { "1 = 0" });
             }
             Expr::And(es) | Expr::Or(es) => {
-                let joiner = if matches!(e, Expr::And(_)) {
-                    " AND "
-                } else {
-                    " OR "
-                };
+                let joiner = if matches!(e, Expr::And(_)) { " AND " } else { " OR " };
                 for (i, inner) in es.iter().enumerate() {
                     if i > 0 {
                         self.push(joiner);
@@ -167,8 +137,7 @@ impl SqlWriter {
     pub(crate) fn order_by(&mut self, order: &[OrderBy]) -> &mut Self {
         for (i, o) in order.iter().enumerate() {
             self.push(if i == 0 { " ORDER BY " } else { ", " });
-            self.column(o.column)
-                .push(if o.descending { " DESC" } else { " ASC" });
+            self.column(o.column).push(if o.descending { " DESC" } else { " ASC" });
         }
         self
     }
@@ -189,11 +158,7 @@ mod tests {
     }
 
     fn cmp(name: &'static str, v: i32) -> Expr {
-        Expr::Compare {
-            column: col(name),
-            op: CmpOp::Eq,
-            value: Value::I32(v),
-        }
+        Expr::Compare { column: col(name), op: CmpOp::Eq, value: Value::I32(v) }
     }
 
     fn render(e: &Expr) -> (String, Vec<Value>) {
@@ -212,11 +177,7 @@ mod tests {
 
     #[test]
     fn in_uses_one_array_parameter() {
-        let e = Expr::In {
-            column: col("a"),
-            values: vec![Value::I32(1), Value::I32(2)],
-            negated: true,
-        };
+        let e = Expr::In { column: col("a"), values: vec![Value::I32(1), Value::I32(2)], negated: true };
         let (sql, params) = render(&e);
         assert_eq!(sql, "NOT (t.a = ANY($1))");
         assert_eq!(params.len(), 1);
@@ -224,13 +185,7 @@ mod tests {
 
     #[test]
     fn keywords_are_quoted() {
-        let e = Expr::IsNull {
-            column: ColumnRef {
-                table: "user",
-                name: "order",
-            },
-            negated: false,
-        };
+        let e = Expr::IsNull { column: ColumnRef { table: "user", name: "order" }, negated: false };
         assert_eq!(render(&e).0, r#""user"."order" IS NULL"#);
     }
 

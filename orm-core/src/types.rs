@@ -188,12 +188,7 @@ base_type!(chrono::NaiveTime, Time, "NaiveTime", Time);
 #[cfg(feature = "chrono")]
 base_type!(chrono::NaiveDateTime, Timestamp, "NaiveDateTime", Timestamp);
 #[cfg(feature = "chrono")]
-base_type!(
-    chrono::DateTime<chrono::Utc>,
-    TimestampTz,
-    "DateTime<Utc>",
-    TimestampTz
-);
+base_type!(chrono::DateTime<chrono::Utc>, TimestampTz, "DateTime<Utc>", TimestampTz);
 #[cfg(feature = "uuid")]
 base_type!(uuid::Uuid, Uuid, "Uuid", Uuid);
 #[cfg(feature = "json")]
@@ -292,10 +287,7 @@ mod tests {
     fn integers_convert_within_range() {
         assert_eq!(<i32 as ColumnType>::from_value(Value::I64(7)), Ok(7));
         assert!(<i32 as ColumnType>::from_value(Value::I64(i64::MAX)).is_err());
-        assert_eq!(
-            <Option<i64> as ColumnType>::from_value(Value::Null),
-            Ok(None)
-        );
+        assert_eq!(<Option<i64> as ColumnType>::from_value(Value::Null), Ok(None));
         assert!(<String as ColumnType>::from_value(Value::I32(1)).is_err());
     }
 

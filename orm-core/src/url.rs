@@ -1,13 +1,44 @@
-//! Database URLs: `postgres://user:password@host:port/database?options`.
+//! Database URLs: `postgres://user:password@host:port/database?options`,
+//! `sqlite::memory:`, `sqlite://relative/path.db`, `sqlite:///absolute/path.db`.
 
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::backend::sqlite::SqliteTarget;
 use crate::error::{Error, Result};
 
 /// A parsed database URL.
 #[derive(Debug, Clone)]
 pub(crate) enum DatabaseUrl {
-    Postgres(postgres::Config),
+    Postgres(Box<postgres::Config>),
+    Sqlite(SqliteTarget),
+}
+
+static MEMORY_DATABASES: AtomicUsize = AtomicUsize::new(0);
+
+/// `sqlite::memory:` (or `sqlite://`, `sqlite:///:memory:`): a new in-memory database;
+/// `sqlite://a/b.db`: relative path `a/b.db`; `sqlite:///a/b.db`: absolute `/a/b.db`.
+fn parse_sqlite(url: &str) -> Result<SqliteTarget> {
+    let memory = || {
+        let n = MEMORY_DATABASES.fetch_add(1, Ordering::Relaxed);
+        SqliteTarget::Memory(format!("orm_memory_{}_{n}", std::process::id()))
+    };
+    let rest = &url["sqlite:".len()..];
+    let rest = rest.split_once('?').map_or(rest, |(path, _)| path);
+    if rest == ":memory:" || rest == "//" || rest == "///:memory:" || rest == "//:memory:" {
+        return Ok(memory());
+    }
+    let Some(path) = rest.strip_prefix("//") else {
+        return Err(Error::bad_url(format!(
+            "`{url}` is not a SQLite URL; write sqlite::memory:, sqlite://relative/path.db \
+             or sqlite:///absolute/path.db"
+        )));
+    };
+    if path.is_empty() || path.ends_with('/') {
+        return Err(Error::bad_url(format!("the SQLite URL `{url}` names no database file")));
+    }
+    Ok(SqliteTarget::File(PathBuf::from(path)))
 }
 
 impl DatabaseUrl {
@@ -32,15 +63,16 @@ impl DatabaseUrl {
                         "the PostgreSQL URL `{shown}` names no host; write postgres://user@host:port/database"
                     )));
                 }
-                Ok(DatabaseUrl::Postgres(config))
+                Ok(DatabaseUrl::Postgres(Box::new(config)))
             }
-            Some(other) if !other.is_empty() && url.contains("://") => {
-                Err(Error::bad_url(format!(
-                    "unsupported database `{other}` in `{shown}`; use postgres://user@host/database"
-                )))
-            }
+            Some("sqlite") => Ok(DatabaseUrl::Sqlite(parse_sqlite(url)?)),
+            Some(other) if !other.is_empty() && url.contains("://") => Err(Error::bad_url(format!(
+                "unsupported database `{other}` in `{shown}`; use postgres://user@host/database \
+                 or sqlite://path/to/file.db"
+            ))),
             _ => Err(Error::bad_url(format!(
-                "`{shown}` is not a database URL; write postgres://user@host:port/database"
+                "`{shown}` is not a database URL; write postgres://user@host:port/database, \
+                 sqlite::memory: or sqlite://path/to/file.db"
             ))),
         }
     }
@@ -56,12 +88,9 @@ pub(crate) fn redact(url: &str) -> String {
     let authority = &rest[..authority_end];
     match authority.rfind('@') {
         Some(at) => match authority[..at].find(':') {
-            Some(colon) => format!(
-                "{}{}:***{}",
-                &url[..scheme_end + 3],
-                &authority[..colon],
-                &url[scheme_end + 3 + at..]
-            ),
+            Some(colon) => {
+                format!("{}{}:***{}", &url[..scheme_end + 3], &authority[..colon], &url[scheme_end + 3 + at..])
+            }
             None => url.to_owned(),
         },
         None => url.to_owned(),
@@ -75,11 +104,35 @@ mod tests {
 
     #[test]
     fn parses_postgres_urls() {
-        let DatabaseUrl::Postgres(c) =
-            DatabaseUrl::parse("postgres://postgres@127.0.0.1:5432/test").unwrap();
+        let Ok(DatabaseUrl::Postgres(c)) = DatabaseUrl::parse("postgres://postgres@127.0.0.1:5432/test") else {
+            panic!("not a PostgreSQL URL")
+        };
         assert_eq!(c.get_dbname(), Some("test"));
         assert_eq!(c.get_ports(), &[5432]);
         assert!(DatabaseUrl::parse("postgresql://u:p@localhost/db").is_ok());
+    }
+
+    #[test]
+    fn parses_sqlite_urls() {
+        let target = |url| match DatabaseUrl::parse(url).unwrap() {
+            DatabaseUrl::Sqlite(t) => t,
+            other => panic!("{other:?}"),
+        };
+        assert!(matches!(target("sqlite::memory:"), SqliteTarget::Memory(_)));
+        assert!(matches!(target("sqlite://"), SqliteTarget::Memory(_)));
+        assert!(matches!(target("sqlite:///:memory:"), SqliteTarget::Memory(_)));
+        let SqliteTarget::File(p) = target("sqlite://data/app.db") else { panic!() };
+        assert_eq!(p, PathBuf::from("data/app.db"));
+        let SqliteTarget::File(p) = target("sqlite:///tmp/app.db") else { panic!() };
+        assert_eq!(p, PathBuf::from("/tmp/app.db"));
+        for bad in ["sqlite:app.db", "sqlite:///", "sqlite://dir/"] {
+            assert_eq!(DatabaseUrl::parse(bad).unwrap_err().kind(), crate::ErrorKind::BadUrl, "{bad}");
+        }
+        let (SqliteTarget::Memory(a), SqliteTarget::Memory(b)) = (target("sqlite::memory:"), target("sqlite::memory:"))
+        else {
+            panic!()
+        };
+        assert_ne!(a, b, "each engine gets its own in-memory database");
     }
 
     #[test]
@@ -101,10 +154,7 @@ mod tests {
     fn redacts_passwords() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            redact("postgres://u:p:q@h:1/db?x=@"),
-            "postgres://u:***@h:1/db?x=@"
-        );
+        assert_eq!(redact("postgres://u:p:q@h:1/db?x=@"), "postgres://u:***@h:1/db?x=@");
     }
 
     #[test]

@@ -261,21 +261,13 @@ mod tests {
 
     #[test]
     fn debug_prints_like_sqlalchemy() {
-        let v = vec![
-            Value::from("it's"),
-            Value::I32(3),
-            Value::Null,
-            Value::Bool(true),
-        ];
+        let v = vec![Value::from("it's"), Value::I32(3), Value::Null, Value::Bool(true)];
         assert_eq!(format!("{v:?}"), r"['it\'s', 3, None, True]");
     }
 
     #[test]
     fn long_arrays_are_shortened() {
         let v = Value::Array((0..25).map(Value::I32).collect());
-        assert_eq!(
-            format!("{v:?}"),
-            "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ... 15 more]"
-        );
+        assert_eq!(format!("{v:?}"), "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ... 15 more]");
     }
 }

@@ -19,21 +19,13 @@ pub struct Attr<'c, T> {
 
 impl<'c, T> Attr<'c, T> {
     fn none(cx: &'c Ctxt, name: Symbol) -> Self {
-        Attr {
-            cx,
-            name,
-            tokens: TokenStream::new(),
-            value: None,
-        }
+        Attr { cx, name, tokens: TokenStream::new(), value: None }
     }
 
     fn set<A: ToTokens>(&mut self, obj: A, value: T) {
         let tokens = obj.into_token_stream();
         if self.value.is_some() {
-            self.cx.error_spanned_by(
-                tokens,
-                format!("duplicate orm attribute `{}`; give it only once", self.name),
-            );
+            self.cx.error_spanned_by(tokens, format!("duplicate orm attribute `{}`; give it only once", self.name));
         } else {
             self.tokens = tokens;
             self.value = Some(value);
@@ -68,14 +60,7 @@ const FIELD_KEYS: &[&str] = &[
     "has_many",
     "belongs_to",
 ];
-const RELATION_KEYS: &[&str] = &[
-    "foreign_key",
-    "backref",
-    "back_populates",
-    "passive_deletes",
-    "cascade",
-    "lazy",
-];
+const RELATION_KEYS: &[&str] = &["foreign_key", "backref", "back_populates", "passive_deletes", "cascade", "lazy"];
 
 /// A list of field names: `primary_key(a, b)`.
 pub struct FieldList {
@@ -125,23 +110,14 @@ impl Container {
                 cx.syn_error(e);
             }
         }
-        Container {
-            table: table.get(),
-            primary_key: primary_key.get(),
-            uniques,
-            indexes,
-            malformed,
-        }
+        Container { table: table.get(), primary_key: primary_key.get(), uniques, indexes, malformed }
     }
 }
 
 /// `primary_key(a, b)`: a parenthesized, possibly empty, list of field names.
 fn field_list(meta: &ParseNestedMeta<'_>) -> syn::Result<FieldList> {
     let keyword = meta.path.to_token_stream();
-    let example = format!(
-        "`{}(first_field, second_field)`",
-        meta.path.to_token_stream()
-    );
+    let example = format!("`{}(first_field, second_field)`", meta.path.to_token_stream());
     if !meta.input.peek(syn::token::Paren) {
         let key = meta.path.to_token_stream();
         return Err(meta.error(format_args!(
@@ -245,34 +221,19 @@ impl Field {
                     length.set(&meta.path, lit_int(&meta, LENGTH, "length = 100")?);
                 } else if meta.path == DEFAULT {
                     // #[orm(default = 3)]
-                    default.set(
-                        &meta.path,
-                        key_value(&meta, DEFAULT, "default = 3")?.parse::<syn::Expr>()?,
-                    );
+                    default.set(&meta.path, key_value(&meta, DEFAULT, "default = 3")?.parse::<syn::Expr>()?);
                 } else if meta.path == SERVER_DEFAULT {
                     // #[orm(server_default = "now()")]
-                    server_default.set(
-                        &meta.path,
-                        lit_str(&meta, SERVER_DEFAULT, "server_default = \"now()\"")?,
-                    );
+                    server_default.set(&meta.path, lit_str(&meta, SERVER_DEFAULT, "server_default = \"now()\"")?);
                 } else if meta.path == FOREIGN_KEY {
                     // #[orm(foreign_key = "programs.id")]
-                    foreign_key.set(
-                        &meta.path,
-                        lit_str(&meta, FOREIGN_KEY, "foreign_key = \"programs.id\"")?,
-                    );
+                    foreign_key.set(&meta.path, lit_str(&meta, FOREIGN_KEY, "foreign_key = \"programs.id\"")?);
                 } else if meta.path == ON_DELETE {
                     // #[orm(on_delete = "cascade")]
-                    on_delete.set(
-                        &meta.path,
-                        lit_str(&meta, ON_DELETE, "on_delete = \"cascade\"")?,
-                    );
+                    on_delete.set(&meta.path, lit_str(&meta, ON_DELETE, "on_delete = \"cascade\"")?);
                 } else if meta.path == ON_UPDATE {
                     // #[orm(on_update = "cascade")]
-                    on_update.set(
-                        &meta.path,
-                        lit_str(&meta, ON_UPDATE, "on_update = \"cascade\"")?,
-                    );
+                    on_update.set(&meta.path, lit_str(&meta, ON_UPDATE, "on_update = \"cascade\"")?);
                 } else if meta.path == SKIP {
                     // #[orm(skip)]
                     flag(&meta, SKIP, false)?;
@@ -282,10 +243,7 @@ impl Field {
                     relation.set(&meta.path, relation_attr(cx, &meta, RelationKind::HasMany)?);
                 } else if meta.path == BELONGS_TO {
                     // #[orm(belongs_to(Program, foreign_key = "program_id"))]
-                    relation.set(
-                        &meta.path,
-                        relation_attr(cx, &meta, RelationKind::BelongsTo)?,
-                    );
+                    relation.set(&meta.path, relation_attr(cx, &meta, RelationKind::BelongsTo)?);
                 } else {
                     return Err(unknown_key(&meta, "orm field attribute", FIELD_KEYS));
                 }
@@ -315,11 +273,7 @@ impl Field {
     }
 }
 
-fn relation_attr(
-    cx: &Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    kind: RelationKind,
-) -> syn::Result<Relation> {
+fn relation_attr(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: RelationKind) -> syn::Result<Relation> {
     let keyword = meta.path.to_token_stream();
     let mut target: Option<syn::Path> = None;
     let mut foreign_key = Attr::none(cx, FOREIGN_KEY);
@@ -336,17 +290,11 @@ fn relation_attr(
     }
     meta.parse_nested_meta(|inner| {
         if inner.path == FOREIGN_KEY {
-            foreign_key.set(
-                &inner.path,
-                lit_str(&inner, FOREIGN_KEY, "foreign_key = \"program_id\"")?,
-            );
+            foreign_key.set(&inner.path, lit_str(&inner, FOREIGN_KEY, "foreign_key = \"program_id\"")?);
         } else if inner.path == BACKREF {
             backref.set(&inner.path, lit_str(&inner, BACKREF, "backref = \"program\"")?);
         } else if inner.path == BACK_POPULATES {
-            back_populates.set(
-                &inner.path,
-                lit_str(&inner, BACK_POPULATES, "back_populates = \"program\"")?,
-            );
+            back_populates.set(&inner.path, lit_str(&inner, BACK_POPULATES, "back_populates = \"program\"")?);
         } else if inner.path == PASSIVE_DELETES {
             flag(&inner, PASSIVE_DELETES, false)?;
             passive_deletes.set(&inner.path, ());
@@ -390,20 +338,14 @@ fn flag(meta: &ParseNestedMeta<'_>, key: Symbol, struct_list: bool) -> syn::Resu
              `{key}(first_field, second_field)` on the struct to span several fields"
         )))
     } else if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
-        Err(meta.error(format_args!(
-            "`{key}` is a flag and takes no value; write `{key}` alone"
-        )))
+        Err(meta.error(format_args!("`{key}` is a flag and takes no value; write `{key}` alone")))
     } else {
         Ok(())
     }
 }
 
 /// The value after `key =`.
-fn key_value<'a>(
-    meta: &ParseNestedMeta<'a>,
-    key: Symbol,
-    example: &str,
-) -> syn::Result<syn::parse::ParseStream<'a>> {
+fn key_value<'a>(meta: &ParseNestedMeta<'a>, key: Symbol, example: &str) -> syn::Result<syn::parse::ParseStream<'a>> {
     if !meta.input.peek(Token![=]) {
         return Err(meta.error(format_args!("`{key}` needs a value, e.g. {example}")));
     }
@@ -413,9 +355,7 @@ fn key_value<'a>(
 fn lit_str(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Result<LitStr> {
     let value = key_value(meta, key, example)?;
     if !value.peek(LitStr) {
-        return Err(value.error(format_args!(
-            "`{key}` expects a string literal, e.g. {example}"
-        )));
+        return Err(value.error(format_args!("`{key}` expects a string literal, e.g. {example}")));
     }
     value.parse()
 }
@@ -423,14 +363,11 @@ fn lit_str(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Resul
 fn lit_int(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Result<LitInt> {
     let value = key_value(meta, key, example)?;
     if value.peek(LitStr) {
-        return Err(value.error(format_args!(
-            "`{key}` expects an integer, not a string; write it without quotes, e.g. {example}"
-        )));
+        return Err(value
+            .error(format_args!("`{key}` expects an integer, not a string; write it without quotes, e.g. {example}")));
     }
     if !value.peek(LitInt) {
-        return Err(value.error(format_args!(
-            "`{key}` expects a positive integer, e.g. {example}"
-        )));
+        return Err(value.error(format_args!("`{key}` expects a positive integer, e.g. {example}")));
     }
     value.parse()
 }
@@ -439,9 +376,7 @@ fn lit_bool(meta: &ParseNestedMeta<'_>, key: Symbol) -> syn::Result<LitBool> {
     let example = format!("{key} = false");
     let value = key_value(meta, key, &example)?;
     if !value.peek(LitBool) {
-        return Err(value.error(format_args!(
-            "`{key}` expects `true` or `false`, e.g. {example}"
-        )));
+        return Err(value.error(format_args!("`{key}` expects `true` or `false`, e.g. {example}")));
     }
     value.parse()
 }
@@ -450,13 +385,8 @@ fn lit_bool(meta: &ParseNestedMeta<'_>, key: Symbol) -> syn::Result<LitBool> {
 fn unknown_key(meta: &ParseNestedMeta<'_>, what: &str, known: &[&str]) -> syn::Error {
     let key = meta.path.to_token_stream().to_string().replace(' ', "");
     match closest(&key, known) {
-        Some(suggestion) => meta.error(format_args!(
-            "unknown {what} `{key}`; did you mean `{suggestion}`?"
-        )),
-        None => meta.error(format_args!(
-            "unknown {what} `{key}`; expected one of: {}",
-            known.join(", ")
-        )),
+        Some(suggestion) => meta.error(format_args!("unknown {what} `{key}`; did you mean `{suggestion}`?")),
+        None => meta.error(format_args!("unknown {what} `{key}`; expected one of: {}", known.join(", "))),
     }
 }
 
@@ -465,9 +395,7 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (edit_distance(word, c), *c))
-        .filter(|&(d, c)| {
-            d <= word.len().max(c.len()) / 3 || c.starts_with(word) && word.len() >= 3
-        })
+        .filter(|&(d, c)| d <= word.len().max(c.len()) / 3 || c.starts_with(word) && word.len() >= 3)
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c)
 }

@@ -11,13 +11,7 @@ use crate::model::{MAX_NAME_BYTES, Model, Role};
 /// Turns the struct-level `primary_key(..)`, `unique(..)` and `index(..)` lists and the
 /// field-level flags into column lists. `malformed`: some `#[orm(...)]` did not parse, so a
 /// key it declared may be missing; the missing key is then not reported again.
-pub fn resolve_keys(
-    cx: &Ctxt,
-    model: &mut Model<'_>,
-    container: &Container,
-    input: &DeriveInput,
-    malformed: bool,
-) {
+pub fn resolve_keys(cx: &Ctxt, model: &mut Model<'_>, container: &Container, input: &DeriveInput, malformed: bool) {
     let field_level: Vec<usize> = model
         .fields
         .iter()
@@ -84,10 +78,7 @@ pub fn resolve_keys(
     }
     let mut indexes = Vec::new();
     for (_, c) in model.columns().filter(|(_, c)| c.indexed) {
-        indexes.push((
-            format!("ix_{}_{}", model.table, c.name),
-            vec![c.name.clone()],
-        ));
+        indexes.push((format!("ix_{}_{}", model.table, c.name), vec![c.name.clone()]));
     }
     for list in &container.indexes {
         let columns = columns_of(cx, model, list, "index");
@@ -129,10 +120,7 @@ fn columns_of(cx: &Ctxt, model: &Model<'_>, list: &FieldList, what: &str) -> Vec
         match model.fields.iter().position(|f| f.ident == ident) {
             Some(i) if matches!(model.fields[i].role, Role::Column(_)) => {
                 if out.contains(&i) {
-                    cx.error_spanned_by(
-                        ident,
-                        format!("`{ident}` is listed twice in the {what}; remove one"),
-                    );
+                    cx.error_spanned_by(ident, format!("`{ident}` is listed twice in the {what}; remove one"));
                 }
                 out.push(i);
             }
@@ -144,8 +132,7 @@ fn columns_of(cx: &Ctxt, model: &Model<'_>, list: &FieldList, what: &str) -> Vec
                 ),
             ),
             None => {
-                let columns: Vec<String> =
-                    model.columns().map(|(f, _)| f.ident.to_string()).collect();
+                let columns: Vec<String> = model.columns().map(|(f, _)| f.ident.to_string()).collect();
                 let names: Vec<&str> = columns.iter().map(String::as_str).collect();
                 let hint = match closest(&ident.to_string(), &names) {
                     Some(name) => format!("did you mean `{name}`?"),
@@ -153,10 +140,7 @@ fn columns_of(cx: &Ctxt, model: &Model<'_>, list: &FieldList, what: &str) -> Vec
                 };
                 cx.error_spanned_by(
                     ident,
-                    format!(
-                        "the {what} names `{ident}`, which is not a field of `{}`; {hint}",
-                        model.ident
-                    ),
+                    format!("the {what} names `{ident}`, which is not a field of `{}`; {hint}", model.ident),
                 );
             }
         }

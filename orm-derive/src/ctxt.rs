@@ -13,9 +13,7 @@ pub struct Ctxt {
 
 impl Ctxt {
     pub fn new() -> Self {
-        Ctxt {
-            errors: RefCell::new(Some(Vec::new())),
-        }
+        Ctxt { errors: RefCell::new(Some(Vec::new())) }
     }
 
     /// Reports `msg` at the span of `tokens`.
@@ -24,11 +22,7 @@ impl Ctxt {
     }
 
     pub fn syn_error(&self, err: syn::Error) {
-        self.errors
-            .borrow_mut()
-            .as_mut()
-            .expect("Ctxt used after check")
-            .push(err);
+        self.errors.borrow_mut().as_mut().expect("Ctxt used after check").push(err);
     }
 
     /// All errors as one, or `Ok` when there were none.

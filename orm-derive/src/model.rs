@@ -146,13 +146,7 @@ impl<'a> Model<'a> {
             Some(lit) => {
                 let name = lit.value();
                 let default = snake_case(&input.ident.to_string());
-                check_name(
-                    cx,
-                    lit,
-                    "table",
-                    &name,
-                    &format!("remove `table` to use the default `{default}`"),
-                );
+                check_name(cx, lit, "table", &name, &format!("remove `table` to use the default `{default}`"));
                 name
             }
             None => snake_case(&input.ident.to_string()),
@@ -176,11 +170,7 @@ impl<'a> Model<'a> {
             let attrs = attr::Field::from_ast(cx, original);
             malformed |= attrs.malformed;
             let role = field_role(cx, original, ident, attrs, &mut column_count);
-            fields.push(Field {
-                ident,
-                ty: &original.ty,
-                role,
-            });
+            fields.push(Field { ident, ty: &original.ty, role });
         }
 
         let mut model = Model {
@@ -215,55 +205,19 @@ impl<'a> Model<'a> {
     }
 }
 
-fn field_role(
-    cx: &Ctxt,
-    original: &syn::Field,
-    ident: &Ident,
-    attrs: attr::Field,
-    column_count: &mut usize,
-) -> Role {
+fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Field, column_count: &mut usize) -> Role {
     let column_only: [(&str, Option<proc_macro2::TokenStream>); 11] = [
-        (
-            "primary_key",
-            attrs.primary_key.as_ref().map(ToTokens::to_token_stream),
-        ),
-        (
-            "autoincrement",
-            attrs.autoincrement.as_ref().map(ToTokens::to_token_stream),
-        ),
-        (
-            "column",
-            attrs.column.as_ref().map(ToTokens::to_token_stream),
-        ),
-        (
-            "unique",
-            attrs.unique.as_ref().map(ToTokens::to_token_stream),
-        ),
+        ("primary_key", attrs.primary_key.as_ref().map(ToTokens::to_token_stream)),
+        ("autoincrement", attrs.autoincrement.as_ref().map(ToTokens::to_token_stream)),
+        ("column", attrs.column.as_ref().map(ToTokens::to_token_stream)),
+        ("unique", attrs.unique.as_ref().map(ToTokens::to_token_stream)),
         ("index", attrs.index.as_ref().map(ToTokens::to_token_stream)),
-        (
-            "length",
-            attrs.length.as_ref().map(ToTokens::to_token_stream),
-        ),
-        (
-            "default",
-            attrs.default.as_ref().map(ToTokens::to_token_stream),
-        ),
-        (
-            "server_default",
-            attrs.server_default.as_ref().map(ToTokens::to_token_stream),
-        ),
-        (
-            "foreign_key",
-            attrs.foreign_key.as_ref().map(ToTokens::to_token_stream),
-        ),
-        (
-            "on_delete",
-            attrs.on_delete.as_ref().map(ToTokens::to_token_stream),
-        ),
-        (
-            "on_update",
-            attrs.on_update.as_ref().map(ToTokens::to_token_stream),
-        ),
+        ("length", attrs.length.as_ref().map(ToTokens::to_token_stream)),
+        ("default", attrs.default.as_ref().map(ToTokens::to_token_stream)),
+        ("server_default", attrs.server_default.as_ref().map(ToTokens::to_token_stream)),
+        ("foreign_key", attrs.foreign_key.as_ref().map(ToTokens::to_token_stream)),
+        ("on_delete", attrs.on_delete.as_ref().map(ToTokens::to_token_stream)),
+        ("on_update", attrs.on_update.as_ref().map(ToTokens::to_token_stream)),
     ];
     if let Some(skip) = &attrs.skip {
         for (name, tokens) in &column_only {
@@ -278,10 +232,7 @@ fn field_role(
             }
         }
         if attrs.relation.is_some() {
-            cx.error_spanned_by(
-                skip,
-                "a relationship field cannot also be `skip`; remove one of the two",
-            );
+            cx.error_spanned_by(skip, "a relationship field cannot also be `skip`; remove one of the two");
         }
         return Role::Skip;
     }
@@ -303,13 +254,7 @@ fn field_role(
     let name = match &attrs.column {
         Some(lit) => {
             let name = lit.value();
-            check_name(
-                cx,
-                lit,
-                "column",
-                &name,
-                &format!("remove `column` to use the field's name `{ident}`"),
-            );
+            check_name(cx, lit, "column", &name, &format!("remove `column` to use the field's name `{ident}`"));
             name
         }
         None => {
@@ -354,10 +299,7 @@ fn field_role(
         }
         match lit.base10_parse::<u32>() {
             Ok(0) | Err(_) => {
-                cx.error_spanned_by(
-                    lit,
-                    "`length` must be a positive integer, e.g. length = 100",
-                );
+                cx.error_spanned_by(lit, "`length` must be a positive integer, e.g. length = 100");
                 None
             }
             Ok(n) => Some(n),
@@ -374,24 +316,19 @@ fn field_role(
             }
             lit.value
         }
-        None => {
-            attrs.primary_key.is_some()
-                && ["i16", "i32", "i64"].iter().any(|t| is_path_named(base, t))
-        }
+        None => attrs.primary_key.is_some() && ["i16", "i32", "i64"].iter().any(|t| is_path_named(base, t)),
     };
     if let (Some(default), Some(server)) = (&attrs.default, &attrs.server_default) {
-        cx.error_spanned_by(default, "give either `default` (set by new()) or `server_default` (set by the database), not both");
+        cx.error_spanned_by(
+            default,
+            "give either `default` (set by new()) or `server_default` (set by the database), not both",
+        );
         let _ = server;
     }
-    let foreign_key = attrs
-        .foreign_key
-        .as_ref()
-        .and_then(|lit| foreign_key_ir(cx, lit, &attrs, ident, nullable_syntax));
+    let foreign_key =
+        attrs.foreign_key.as_ref().and_then(|lit| foreign_key_ir(cx, lit, &attrs, ident, nullable_syntax));
     if attrs.foreign_key.is_none() {
-        for (key, lit) in [
-            ("on_delete", &attrs.on_delete),
-            ("on_update", &attrs.on_update),
-        ] {
+        for (key, lit) in [("on_delete", &attrs.on_delete), ("on_update", &attrs.on_update)] {
             if let Some(lit) = lit {
                 cx.error_spanned_by(
                     lit,
@@ -429,10 +366,7 @@ fn foreign_key_ir(
 ) -> Option<ForeignKey> {
     let text = lit.value();
     let parts = text.rsplit_once('.').filter(|(t, c)| {
-        !t.is_empty()
-            && !c.is_empty()
-            && !t.contains(char::is_whitespace)
-            && !c.contains(char::is_whitespace)
+        !t.is_empty() && !c.is_empty() && !t.contains(char::is_whitespace) && !c.contains(char::is_whitespace)
     });
     let Some((table, column)) = parts else {
         cx.error_spanned_by(
@@ -504,13 +438,7 @@ fn relation_ir(cx: &Ctxt, ident: &Ident, r: attr::Relation) -> Relation {
     let foreign_key = match &r.foreign_key {
         Some(lit) => {
             let name = lit.value();
-            check_name(
-                cx,
-                lit,
-                "foreign key column",
-                &name,
-                "name the column that links the rows",
-            );
+            check_name(cx, lit, "foreign key column", &name, "name the column that links the rows");
             name
         }
         None => {
@@ -525,25 +453,20 @@ fn relation_ir(cx: &Ctxt, ident: &Ident, r: attr::Relation) -> Relation {
         }
     };
     if let (Some(b), Some(_)) = (&r.backref, &r.back_populates) {
-        cx.error_spanned_by(b, "give either `backref` (creates the other side) or `back_populates` (names it), not both");
+        cx.error_spanned_by(
+            b,
+            "give either `backref` (creates the other side) or `back_populates` (names it), not both",
+        );
     }
     for lit in [&r.backref, &r.back_populates].into_iter().flatten() {
         if syn::parse_str::<Ident>(&lit.value()).is_err() {
-            cx.error_spanned_by(
-                lit,
-                "expected the name of a method, e.g. backref = \"program\"",
-            );
+            cx.error_spanned_by(lit, "expected the name of a method, e.g. backref = \"program\"");
         }
     }
     let (mut save_update, mut delete, mut delete_orphan) = (true, false, false);
     if let Some(lit) = &r.cascade {
         save_update = false;
-        for word in lit
-            .value()
-            .split(',')
-            .map(str::trim)
-            .filter(|w| !w.is_empty())
-        {
+        for word in lit.value().split(',').map(str::trim).filter(|w| !w.is_empty()) {
             match word {
                 "all" => {
                     save_update = true;
@@ -569,9 +492,7 @@ fn relation_ir(cx: &Ctxt, ident: &Ident, r: attr::Relation) -> Relation {
         Some((lit, v)) => {
             cx.error_spanned_by(
                 lit,
-                format!(
-                    "unknown loading strategy `{v}`; expected: select, selectin, joined, raise"
-                ),
+                format!("unknown loading strategy `{v}`; expected: select, selectin, joined, raise"),
             );
             Loading::Lazy
         }
@@ -583,17 +504,10 @@ fn relation_ir(cx: &Ctxt, ident: &Ident, r: attr::Relation) -> Relation {
              with back_populates instead",
         );
     }
-    let foreign_key_span = r.foreign_key.as_ref().map_or_else(
-        || syn::spanned::Spanned::span(&r.keyword),
-        syn::LitStr::span,
-    );
-    if r.kind == attr::RelationKind::BelongsTo
-        && (r.passive_deletes.is_some() || r.cascade.is_some())
-    {
-        cx.error_spanned_by(
-            &r.keyword,
-            "`cascade` and `passive_deletes` belong on the has_many side",
-        );
+    let foreign_key_span =
+        r.foreign_key.as_ref().map_or_else(|| syn::spanned::Spanned::span(&r.keyword), syn::LitStr::span);
+    if r.kind == attr::RelationKind::BelongsTo && (r.passive_deletes.is_some() || r.cascade.is_some()) {
+        cx.error_spanned_by(&r.keyword, "`cascade` and `passive_deletes` belong on the has_many side");
     }
     Relation {
         kind: r.kind,

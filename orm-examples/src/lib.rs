@@ -1,7 +1,7 @@
 //! Shared helpers of the example programs.
 
-/// The database URL the examples use: `DATABASE_URL`, or the local PostgreSQL server.
+/// The database URL the examples use: `DATABASE_URL`, or else an in-memory SQLite
+/// database, so that they run on a machine with no database server.
 pub fn database_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite::memory:".to_owned())
 }

@@ -1,8 +1,8 @@
 //! DDL text, create_all/drop_all ordering, and the seed schema against the reference.
 
-use orm_core::dialect::POSTGRES;
-use orm_core::{ErrorKind, params};
-use orm_tests::pg;
+use orm_core::ErrorKind;
+use orm_core::dialect::{POSTGRES, SQLITE};
+use orm_tests::{on_both, pg};
 
 use crate::models::{Account, Course, Everything, Membership, Program, User};
 
@@ -29,7 +29,7 @@ fn constraints_indexes_and_defaults_in_ddl_text() {
     assert_eq!(
         sql,
         [
-            "CREATE TABLE accounts (\n\tid BIGSERIAL NOT NULL,\n\temail VARCHAR(80) NOT NULL,\n\towner VARCHAR NOT NULL,\n\tlabel VARCHAR NOT NULL,\n\tbalance BIGINT NOT NULL,\n\tcreated_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,\n\tPRIMARY KEY (id),\n\tUNIQUE (email),\n\tUNIQUE (owner, label)\n)",
+            "CREATE TABLE accounts (\n\tid BIGSERIAL NOT NULL,\n\temail VARCHAR(80) NOT NULL,\n\towner VARCHAR NOT NULL,\n\tlabel VARCHAR NOT NULL,\n\tbalance BIGINT NOT NULL,\n\tcreated_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP NOT NULL,\n\tPRIMARY KEY (id),\n\tUNIQUE (email),\n\tUNIQUE (owner, label)\n)",
             "CREATE INDEX ix_accounts_owner ON accounts (owner)",
             "CREATE INDEX ix_accounts_owner_created_at ON accounts (owner, created_at)",
         ]
@@ -48,74 +48,88 @@ fn constraints_indexes_and_defaults_in_ddl_text() {
     );
 }
 
+/// PostgreSQL only: the reference is a pg_dump.
 #[test]
 fn seed_schema_matches_the_sqlalchemy_reference_after_pg_dump() {
     let db = pg!("ddl_reference");
-    db.engine
-        .create_all(&[Program::table(), Course::table()])
-        .unwrap();
+    db.engine.create_all(&[Program::table(), Course::table()]).unwrap();
     let Some(dump) = db.dump_schema() else { return };
     let reference = include_str!("../fixtures/reference-schema.sql");
     assert_eq!(dump, reference);
 }
 
 #[test]
-fn create_all_orders_by_foreign_keys_and_skips_existing_tables() {
-    let db = pg!("ddl_create_all");
-    let (r, first) = db
-        .statements
-        .during(|| db.engine.create_all(&[Course::table(), Program::table()]));
-    r.unwrap();
-    let creates: Vec<&String> = first.iter().filter(|s| s.starts_with("CREATE")).collect();
-    assert!(creates[0].starts_with("CREATE TABLE programs"), "{first:?}");
-    assert!(creates[1].starts_with("CREATE TABLE courses"), "{first:?}");
-    assert_eq!(first.first().map(String::as_str), Some("BEGIN"));
-    assert_eq!(first.last().map(String::as_str), Some("COMMIT"));
-
-    let (r, second) = db
-        .statements
-        .during(|| db.engine.create_all(&[Program::table(), Course::table()]));
-    r.unwrap();
-    assert!(
-        second.iter().all(|s| !s.starts_with("CREATE")),
-        "{second:?}"
+fn sqlite_ddl_text() {
+    assert_eq!(
+        Course::table().create_sql(&SQLITE),
+        [
+            "CREATE TABLE courses (\n\tid INTEGER NOT NULL,\n\ttitle VARCHAR NOT NULL,\n\tcode VARCHAR NOT NULL,\n\tprogram_id INTEGER NOT NULL,\n\tPRIMARY KEY (id),\n\tFOREIGN KEY(program_id) REFERENCES programs (id) ON DELETE CASCADE\n)"
+        ]
     );
+    let everything = &Everything::table().create_sql(&SQLITE)[0];
+    for column in [
+        "\tid INTEGER NOT NULL",
+        "\tflag BOOLEAN NOT NULL",
+        "\tbytes BLOB NOT NULL",
+        "\tstamp_tz DATETIME NOT NULL",
+        "\tuuid CHAR(36) NOT NULL",
+        "\tjson TEXT NOT NULL",
+        "\tdecimal TEXT NOT NULL",
+        "\tmaybe_double DOUBLE,",
+    ] {
+        assert!(everything.contains(column), "{column} in {everything}");
+    }
+    assert!(Account::table().create_sql(&SQLITE)[0].contains("created_at DATETIME DEFAULT CURRENT_TIMESTAMP NOT NULL"));
 }
 
-#[test]
-fn create_all_is_one_transaction() {
-    let db = pg!("ddl_atomic");
-    // `everything` exists with another shape; `courses` cannot be created without `programs`.
-    let err = db
-        .engine
-        .create_all(&[Everything::table(), Course::table()])
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Database, "{err}");
-    let tables = db.column(
-        "SELECT tablename::text FROM pg_tables WHERE schemaname = $1",
-        params![db.name.as_str()],
-    );
-    assert!(tables.is_empty(), "nothing half-created: {tables:?}");
+on_both! {
+    fn create_all_orders_by_foreign_keys_and_skips_existing_tables(db) {
+        let (r, first) = db
+            .statements
+            .during(|| db.engine.create_all(&[Course::table(), Program::table()]));
+        r.unwrap();
+        let creates: Vec<&String> = first.iter().filter(|s| s.starts_with("CREATE")).collect();
+        assert!(creates[0].starts_with("CREATE TABLE programs"), "{first:?}");
+        assert!(creates[1].starts_with("CREATE TABLE courses"), "{first:?}");
+        assert_eq!(first.first().map(String::as_str), Some("BEGIN"));
+        assert_eq!(first.last().map(String::as_str), Some("COMMIT"));
+
+        let (r, second) = db
+            .statements
+            .during(|| db.engine.create_all(&[Program::table(), Course::table()]));
+        r.unwrap();
+        assert!(
+            second.iter().all(|s| !s.starts_with("CREATE")),
+            "{second:?}"
+        );
+    }
 }
 
-#[test]
-fn drop_all_drops_dependents_first_and_skips_missing() {
-    let db = pg!("ddl_drop_all");
-    db.engine
-        .create_all(&[Program::table(), Course::table()])
-        .unwrap();
-    let (r, sql) = db.statements.during(|| {
+on_both! {
+    fn create_all_is_one_transaction(db) {
+        // The last statement (an index) fails: its name is taken.
+        db.engine.execute("CREATE TABLE other (x INTEGER)", &[]).unwrap();
+        db.engine.execute("CREATE INDEX ix_accounts_owner ON other (x)", &[]).unwrap();
+        let err = db.engine.create_all(&[Program::table(), Account::table()]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Database, "{err}");
+        assert_eq!(db.tables(), ["other"], "nothing half-created");
+    }
+}
+
+on_both! {
+    fn drop_all_drops_dependents_first_and_skips_missing(db) {
         db.engine
-            .drop_all(&[Program::table(), Course::table(), Account::table()])
-    });
-    r.unwrap();
-    let drops: Vec<&String> = sql.iter().filter(|s| s.starts_with("DROP")).collect();
-    assert_eq!(drops, ["DROP TABLE courses", "DROP TABLE programs"]);
-    let tables = db.column(
-        "SELECT tablename::text FROM pg_tables WHERE schemaname = $1",
-        params![db.name.as_str()],
-    );
-    assert!(tables.is_empty());
+            .create_all(&[Program::table(), Course::table()])
+            .unwrap();
+        let (r, sql) = db.statements.during(|| {
+            db.engine
+                .drop_all(&[Program::table(), Course::table(), Account::table()])
+        });
+        r.unwrap();
+        let drops: Vec<&String> = sql.iter().filter(|s| s.starts_with("DROP")).collect();
+        assert_eq!(drops, ["DROP TABLE courses", "DROP TABLE programs"]);
+        assert!(db.tables().is_empty());
+    }
 }
 
 mod cycle {
@@ -152,107 +166,83 @@ mod cycle {
 #[test]
 fn foreign_key_cycles_are_a_clear_error_and_self_references_are_fine() {
     use cycle::{Chicken, Egg, Node};
-    let err = orm_core::ddl::sort_tables(&[Egg::table(), Chicken::table(), Program::table()])
-        .unwrap_err();
+    let err = orm_core::ddl::sort_tables(&[Egg::table(), Chicken::table(), Program::table()]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Schema);
-    assert!(
-        err.to_string().contains("eggs -> chickens -> eggs"),
-        "{err}"
-    );
-    let order =
-        orm_core::ddl::sort_tables(&[Node::table(), Course::table(), Program::table()]).unwrap();
-    assert_eq!(
-        order.iter().map(|t| t.name).collect::<Vec<_>>(),
-        ["nodes", "programs", "courses"]
-    );
-    assert!(
-        Node::table().create_sql(&POSTGRES)[0].contains("REFERENCES nodes (id) ON DELETE SET NULL")
-    );
+    assert!(err.to_string().contains("eggs -> chickens -> eggs"), "{err}");
+    let order = orm_core::ddl::sort_tables(&[Node::table(), Course::table(), Program::table()]).unwrap();
+    assert_eq!(order.iter().map(|t| t.name).collect::<Vec<_>>(), ["nodes", "programs", "courses"]);
+    assert!(Node::table().create_sql(&POSTGRES)[0].contains("REFERENCES nodes (id) ON DELETE SET NULL"));
 }
 
-#[test]
-fn hostile_identifiers_through_ddl_crud_and_queries() {
-    let db = pg!("ddl_hostile_names");
-    db.engine.create_all(&[User::table()]).unwrap();
-    let columns = db.column(
-        "SELECT a.attname::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = $1 AND c.relname = 'user' AND a.attnum > 0 ORDER BY a.attnum",
-        params![db.name.as_str()],
-    );
-    assert_eq!(
-        columns,
-        [
-            "id",
-            "order",
-            "select",
-            "type",
-            "MixedCase",
-            "naïve café",
-            "quote\"d"
-        ]
-    );
-    let mut u = User {
-        id: 0,
-        order: 1,
-        select: "'; DROP TABLE \"user\"; --".into(),
-        r#type: "admin".into(),
-        mixed_case: Some("Mixed".into()),
-        unicode: Some("ünï".into()),
-        quoted: Some("\"".into()),
-    };
-    u.insert(&db.engine).unwrap();
-    u.order = 2;
-    u.update(&db.engine).unwrap();
-    let found = User::query()
-        .filter(
-            User::ORDER
-                .eq(2)
-                .and(User::TYPE.eq("admin"))
-                .and(User::QUOTED.eq("\"")),
-        )
-        .order_by(User::MIXED_CASE.desc())
-        .one(&db.engine)
-        .unwrap();
-    assert_eq!(found, u);
-    assert_eq!(
-        User::query()
-            .filter(User::UNICODE.like("ü%"))
-            .count(&db.engine)
-            .unwrap(),
-        1
-    );
-    u.delete(&db.engine).unwrap();
-    db.engine.drop_all(&[User::table()]).unwrap();
-    assert_eq!(
-        db.column(
-            "SELECT tablename::text FROM pg_tables WHERE schemaname = $1",
-            params![db.name.as_str()]
-        )
-        .len(),
-        0
-    );
+on_both! {
+    fn hostile_identifiers_through_ddl_crud_and_queries(db) {
+        db.engine.create_all(&[User::table()]).unwrap();
+        let columns = db.columns("user");
+        assert_eq!(
+            columns,
+            [
+                "id",
+                "order",
+                "select",
+                "type",
+                "MixedCase",
+                "naïve café",
+                "quote\"d"
+            ]
+        );
+        let mut u = User {
+            id: 0,
+            order: 1,
+            select: "'; DROP TABLE \"user\"; --".into(),
+            r#type: "admin".into(),
+            mixed_case: Some("Mixed".into()),
+            unicode: Some("ünï".into()),
+            quoted: Some("\"".into()),
+        };
+        u.insert(&db.engine).unwrap();
+        u.order = 2;
+        u.update(&db.engine).unwrap();
+        let found = User::query()
+            .filter(
+                User::ORDER
+                    .eq(2)
+                    .and(User::TYPE.eq("admin"))
+                    .and(User::QUOTED.eq("\"")),
+            )
+            .order_by(User::MIXED_CASE.desc())
+            .one(&db.engine)
+            .unwrap();
+        assert_eq!(found, u);
+        assert_eq!(
+            User::query()
+                .filter(User::UNICODE.like("ü%"))
+                .count(&db.engine)
+                .unwrap(),
+            1
+        );
+        u.delete(&db.engine).unwrap();
+        db.engine.drop_all(&[User::table()]).unwrap();
+        assert!(db.tables().is_empty());
+    }
 }
 
-#[test]
-fn unique_constraints_and_indexes_exist_in_the_database() {
-    let db = pg!("ddl_indexes");
-    db.engine
-        .create_all(&[Account::table(), Membership::table()])
-        .unwrap();
-    let indexes = db.column(
-        "SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 ORDER BY 1",
-        params![db.name.as_str()],
-    );
-    assert_eq!(
-        indexes,
-        [
-            "accounts_email_key",
-            "accounts_owner_label_key",
-            "accounts_pkey",
-            "ix_accounts_owner",
-            "ix_accounts_owner_created_at",
-            "memberships_pkey",
-        ]
-    );
+on_both! {
+    fn unique_constraints_and_indexes_exist_in_the_database(db) {
+        db.engine
+            .create_all(&[Account::table(), Membership::table()])
+            .unwrap();
+        let ours = ["ix_accounts_owner", "ix_accounts_owner_created_at"];
+        let constraints = ["accounts_email_key", "accounts_owner_label_key", "accounts_pkey", "memberships_pkey"];
+        let mut expected: Vec<&str> = ours.to_vec();
+        if db.is_postgres() {
+            expected.extend(constraints); // SQLite's own indexes behind constraints are internal
+            expected.sort_unstable();
+        }
+        assert_eq!(db.indexes(), expected);
+        // The constraints hold on both.
+        Account::new("a@x", "ann", "main").insert(&db.engine).unwrap();
+        let err = Account::new("b@x", "ann", "main").insert(&db.engine).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UniqueViolation);
+        assert_eq!(err.constraint(), Some("accounts_owner_label_key"));
+    }
 }

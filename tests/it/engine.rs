@@ -4,7 +4,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use orm_core::{Engine, LOG_TARGET, params};
-use orm_tests::pg;
+use orm_tests::{on_both, pg};
 
 use crate::models::Program;
 
@@ -16,10 +16,7 @@ impl log::Log for Capture {
         true
     }
     fn log(&self, record: &log::Record<'_>) {
-        self.0
-            .lock()
-            .unwrap()
-            .push((record.target().to_owned(), record.args().to_string()));
+        self.0.lock().unwrap().push((record.target().to_owned(), record.args().to_string()));
     }
     fn flush(&self) {}
 }
@@ -40,12 +37,12 @@ fn engine_is_send_sync_clone() {
     check::<Engine>();
 }
 
-#[test]
-fn one_log_record_per_statement_under_one_target() {
+on_both! {
+fn one_log_record_per_statement_under_one_target(db) {
     let capture = capture();
-    let db = pg!("engine_log");
     db.engine.create_all(&[Program::table()]).unwrap();
-    let marker = "marker-7d1f3a";
+    let marker = format!("marker-7d1f3a-{}", db.name);
+    let marker = marker.as_str();
     Program::new(marker, 3).insert(&db.engine).unwrap();
     Program::query()
         .filter(Program::NAME.eq(marker))
@@ -64,15 +61,15 @@ fn one_log_record_per_statement_under_one_target() {
         "{by_target:?}"
     );
     assert!(
-        by_target[1].1.contains("('marker-7d1f3a',)"),
+        by_target[1].1.contains(&format!("('{marker}',)")),
         "{by_target:?}"
     );
 }
+}
 
-#[test]
-fn hidden_parameters_appear_in_no_log_line_of_any_crate() {
+on_both! {
+fn hidden_parameters_appear_in_no_log_line_of_any_crate(db, |b| b.hide_parameters(true)) {
     let capture = capture();
-    let db = pg!("engine_hidden", |b| b.hide_parameters(true));
     db.engine.create_all(&[Program::table()]).unwrap();
     let secret = "s3cret-a8b1c2";
     Program::new(secret, 3).insert(&db.engine).unwrap();
@@ -89,58 +86,62 @@ fn hidden_parameters_appear_in_no_log_line_of_any_crate() {
             .iter()
             .any(|(t, m)| t == LOG_TARGET && m.contains("[parameters hidden]"))
     );
-    // The driver logged the statement, without the value.
-    assert!(
-        records
-            .iter()
-            .any(|(t, m)| t.starts_with("tokio_postgres") && m.contains("<hidden>"))
-    );
-}
-
-#[test]
-fn pool_never_exceeds_max_size_under_threads() {
-    let db = pg!("engine_threads", |b| b
-        .max_size(3)
-        .checkout_timeout(Duration::from_secs(20)));
-    db.engine.create_all(&[Program::table()]).unwrap();
-    let threads: Vec<_> = (0..8)
-        .map(|t| {
-            let engine = db.engine.clone();
-            std::thread::spawn(move || {
-                for i in 0..10 {
-                    Program::new(format!("t{t}-{i}"), i)
-                        .insert(&engine)
-                        .unwrap();
-                    assert!(engine.pool_size() <= 3);
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
+    // The PostgreSQL driver logged the statement, without the value.
+    if db.is_postgres() {
+        assert!(records.iter().any(|(t, m)| t.starts_with("tokio_postgres") && m.contains("<hidden>")));
     }
-    assert_eq!(db.count("programs"), 80);
-    assert!(db.engine.pool_size() <= 3);
+}
 }
 
+on_both! {
+    fn pool_never_exceeds_max_size_under_threads(db, |b| b
+            .max_size(3)
+            .checkout_timeout(Duration::from_secs(20))) {
+        db.engine.create_all(&[Program::table()]).unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let engine = db.engine.clone();
+                std::thread::spawn(move || {
+                    for i in 0..10 {
+                        Program::new(format!("t{t}-{i}"), i)
+                            .insert(&engine)
+                            .unwrap();
+                        assert!(engine.pool_size() <= 3);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(db.count("programs"), 80);
+        assert!(db.engine.pool_size() <= 3);
+    }
+}
+
+/// PostgreSQL only: `pg_prepared_statements` shows the server-side cache.
 #[test]
 fn statements_are_prepared_once_per_pooled_connection() {
     let db = pg!("engine_stmt_cache", |b| b.max_size(1));
-    db.engine.create_all(&[Program::table()]).unwrap();
-    for i in 0..5 {
-        Program::get(&db.engine, i).unwrap();
+    {
+        db.engine.create_all(&[Program::table()]).unwrap();
+        for i in 0..5 {
+            Program::get(&db.engine, i).unwrap();
+        }
+        let prepared: i64 = db
+            .engine
+            .query_raw(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT programs.id%'",
+                &[],
+                |r| r.get(0),
+            )
+            .unwrap()[0];
+        assert_eq!(prepared, 1);
     }
-    let prepared: i64 = db
-        .engine
-        .query_raw(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT programs.id%'",
-            &[],
-            |r| r.get(0),
-        )
-        .unwrap()[0];
-    assert_eq!(prepared, 1);
 }
 
+/// PostgreSQL only: search_path is a PostgreSQL setting (see
+/// `sqlite_refuses_search_path`).
 #[test]
 fn search_path_isolates_engines() {
     let a = pg!("engine_iso_a");
@@ -150,10 +151,49 @@ fn search_path_isolates_engines() {
     Program::new("only in a", 1).insert(&a.engine).unwrap();
     assert_eq!(Program::query().count(&a.engine).unwrap(), 1);
     assert_eq!(Program::query().count(&b.engine).unwrap(), 0);
-    let path: Vec<String> = a
-        .engine
-        .query_raw("SHOW search_path", &[], |r| r.get(0))
-        .unwrap();
+    let path: Vec<String> = a.engine.query_raw("SHOW search_path", &[], |r| r.get(0)).unwrap();
     assert_eq!(path, std::slice::from_ref(&a.name));
     let _ = params![1];
+}
+
+#[test]
+fn sqlite_refuses_search_path() {
+    let err = Engine::builder("sqlite::memory:").search_path("x").build().unwrap_err();
+    assert_eq!(err.kind(), orm_core::ErrorKind::Unsupported);
+    assert!(err.to_string().contains("PostgreSQL setting"), "{err}");
+}
+
+#[test]
+fn sqlite_memory_is_one_database_per_engine_shared_by_its_connections() {
+    let engine = Engine::builder("sqlite::memory:").max_size(3).build().unwrap();
+    engine.create_all(&[Program::table()]).unwrap();
+    let mut a = engine.connection().unwrap();
+    let mut b = engine.connection().unwrap();
+    Program::new("in memory", 1).insert(&mut a).unwrap();
+    assert_eq!(Program::query().count(&mut b).unwrap(), 1, "another pooled connection sees it");
+    drop((a, b));
+    let other = Engine::connect("sqlite::memory:").unwrap();
+    other.create_all(&[Program::table()]).unwrap();
+    assert_eq!(Program::query().count(&other).unwrap(), 0, "another engine has its own database");
+    let clone = engine.clone();
+    assert_eq!(Program::query().count(&clone).unwrap(), 1, "clones share it");
+}
+
+#[test]
+fn sqlite_file_urls_are_relative_or_absolute() {
+    let dir = std::env::temp_dir().join(format!("orm-url-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let absolute = format!("sqlite://{}", dir.join("abs.db").display());
+    assert!(absolute.starts_with("sqlite:///"));
+    let engine = Engine::connect(&absolute).unwrap();
+    engine.create_all(&[Program::table()]).unwrap();
+    Program::new("kept on disk", 1).insert(&engine).unwrap();
+    drop(engine);
+    let again = Engine::connect(&absolute).unwrap();
+    assert_eq!(Program::query().count(&again).unwrap(), 1);
+    let journal: Vec<String> = again.query_raw("PRAGMA journal_mode", &[], |r| r.get(0)).unwrap();
+    assert_eq!(journal, ["wal"]);
+    let fks: Vec<i64> = again.query_raw("PRAGMA foreign_keys", &[], |r| r.get(0)).unwrap();
+    assert_eq!(fks, [1]);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

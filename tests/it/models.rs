@@ -10,12 +10,7 @@ pub struct Program {
     pub id: i32,
     pub name: String,
     pub years_of_study: i32,
-    #[orm(has_many(
-        Course,
-        foreign_key = "program_id",
-        backref = "program",
-        passive_deletes
-    ))]
+    #[orm(has_many(Course, foreign_key = "program_id", backref = "program", passive_deletes))]
     pub courses: HasMany<Course>,
 }
 
@@ -29,12 +24,7 @@ pub struct Course {
     pub code: String,
     #[orm(foreign_key = "programs.id", on_delete = "cascade")]
     pub program_id: i32,
-    #[orm(has_many(
-        Enrollment,
-        foreign_key = "course_id",
-        backref = "course",
-        passive_deletes
-    ))]
+    #[orm(has_many(Enrollment, foreign_key = "course_id", backref = "course", passive_deletes))]
     pub enrollments: HasMany<Enrollment>,
 }
 
@@ -108,7 +98,7 @@ pub struct Account {
     pub label: String,
     #[orm(default = 100)]
     pub balance: i64,
-    #[orm(server_default = "now()")]
+    #[orm(server_default = "CURRENT_TIMESTAMP")]
     pub created_at: chrono::DateTime<chrono::Utc>,
     #[orm(skip)]
     pub scratch: Vec<String>,
@@ -164,11 +154,7 @@ pub struct Employee {
     pub name: String,
     #[orm(foreign_key = "departments.id", on_delete = "set null")]
     pub department_id: Option<i32>,
-    #[orm(belongs_to(
-        Department,
-        foreign_key = "department_id",
-        back_populates = "employees"
-    ))]
+    #[orm(belongs_to(Department, foreign_key = "department_id", back_populates = "employees"))]
     pub department: orm_core::BelongsTo<Department>,
 }
 
@@ -180,12 +166,7 @@ pub struct Order {
     #[orm(primary_key)]
     pub id: i64,
     pub customer: String,
-    #[orm(has_many(
-        OrderLine,
-        foreign_key = "order_id",
-        cascade = "all, delete-orphan",
-        backref = "order"
-    ))]
+    #[orm(has_many(OrderLine, foreign_key = "order_id", cascade = "all, delete-orphan", backref = "order"))]
     pub lines: HasMany<OrderLine>,
 }
 

@@ -3,814 +3,811 @@
 
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, Value, params};
-use orm_tests::PgSchema;
+use orm_tests::{TestDb, on_both};
 
 use crate::models::{Course, Program, ProgramCoursesBackref, ProgramRelations};
 
-fn seed_tables(tag: &str) -> Option<PgSchema> {
-    let db = PgSchema::new(tag)?;
-    db.engine
-        .create_all(&[Program::table(), Course::table()])
-        .unwrap();
-    Some(db)
+fn seed_tables(db: &TestDb) {
+    db.engine.create_all(&[Program::table(), Course::table()]).unwrap();
 }
 
 /// Two committed programs: "Bachelors in CS" (id 1) and "Bachelors in Business" (id 2).
-fn with_programs(tag: &str) -> Option<PgSchema> {
-    let db = seed_tables(tag)?;
+fn with_programs(db: &TestDb) {
+    seed_tables(db);
     let mut s = db.engine.session();
-    s.add_all([
-        Program::new("Bachelors in CS", 3),
-        Program::new("Bachelors in Business", 3),
-    ]);
+    s.add_all([Program::new("Bachelors in CS", 3), Program::new("Bachelors in Business", 3)]);
     s.commit().unwrap();
     db.statements.clear();
-    Some(db)
 }
 
-const SELECT_PROGRAMS: &str =
-    "SELECT programs.id, programs.name, programs.years_of_study FROM programs";
+const SELECT_PROGRAMS: &str = "SELECT programs.id, programs.name, programs.years_of_study FROM programs";
 
-#[test]
-fn objects_go_through_the_states() {
-    let Some(db) = seed_tables("session_states") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let transient = Obj::new(Program::new("t", 1));
-    assert_eq!(transient.state(), ObjectState::Transient);
-    s.add_obj(&transient).unwrap();
-    assert_eq!(transient.state(), ObjectState::Pending);
-    let p = s.add(Program::new("Bachelors in CS", 3));
-    assert_eq!(p.state(), ObjectState::Pending);
-    assert_eq!(p.get().id, 0);
-    s.commit().unwrap();
-    assert_eq!(p.state(), ObjectState::Persistent);
-    assert!(p.get().id > 0);
-    s.delete(&p).unwrap();
-    assert_eq!(
-        p.state(),
-        ObjectState::Persistent,
-        "marked, not yet flushed"
-    );
-    s.flush().unwrap();
-    assert_eq!(p.state(), ObjectState::Deleted);
-    s.commit().unwrap();
-    assert_eq!(p.state(), ObjectState::Detached);
-    drop(s);
-    assert_eq!(transient.state(), ObjectState::Detached);
-}
-
-#[test]
-fn one_commit_inserts_a_table_in_one_statement() {
-    let Some(db) = seed_tables("session_batch_insert") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let programs = s.add_all((1..=5).map(|i| Program::new(format!("p{i}"), i)));
-    let (r, sql) = db.statements.during(|| s.commit());
-    r.unwrap();
-    assert_eq!(
-        sql,
-        [
-            "INSERT INTO programs (name, years_of_study) SELECT p0, p1 FROM unnest($1::VARCHAR[], $2::INTEGER[]) \
-          WITH ORDINALITY AS imp(p0, p1, ord) ORDER BY ord RETURNING programs.id"
-        ]
-    );
-    let ids: Vec<i32> = programs.iter().map(|p| p.get().id).collect();
-    assert_eq!(
-        ids,
-        [1, 2, 3, 4, 5],
-        "keys come back in the order the objects were added"
-    );
-    for p in &programs {
-        let name = format!("p{}", p.get().years_of_study);
-        assert_eq!(p.get().name, name);
-    }
-}
-
-#[test]
-fn keys_match_their_objects_across_many_rows() {
-    let Some(db) = seed_tables("session_key_matching") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let programs = s.add_all((0..2000).map(|i| Program::new(format!("n{i}"), i)));
-    s.commit().unwrap();
-    let rows: Vec<(i32, String)> = db
-        .engine
-        .query_raw("SELECT id, name FROM programs", &[], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
-    let by_id: std::collections::HashMap<i32, String> = rows.into_iter().collect();
-    for p in &programs {
-        let p = p.get();
-        assert_eq!(by_id[&p.id], p.name);
-    }
-}
-
-#[test]
-fn identity_map_gives_one_handle_per_row() {
-    let Some(db) = with_programs("session_identity") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let by_get = s.get::<Program>(1).unwrap().unwrap();
-    let by_query = s
-        .query::<Program>()
-        .filter(Program::NAME.eq("Bachelors in CS"))
-        .one()
-        .unwrap();
-    let all = s.query::<Program>().order_by(Program::ID).all().unwrap();
-    assert!(by_get == by_query);
-    assert!(all[0] == by_get);
-    let again = s.get::<Program>(1).unwrap().unwrap();
-    assert!(again == by_get);
-    let course = by_get
-        .courses(&mut s)
-        .unwrap()
-        .push(Course::new("Data SCIENCE", "CS 103"));
-    s.commit().unwrap();
-    let mut s2 = db.engine.session();
-    let c = s2.query::<Course>().one().unwrap();
-    let parent = c.program(&mut s2).unwrap();
-    let same = s2.get::<Program>(1).unwrap().unwrap();
-    assert!(
-        parent == same,
-        "the relationship gives the identity map's handle"
-    );
-    assert_eq!(course.get().program_id, 1);
-}
-
-#[test]
-fn get_answers_from_the_identity_map_without_a_statement() {
-    let Some(db) = with_programs("session_get_cached") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let (p, first) = db
-        .statements
-        .during(|| s.get::<Program>(2).unwrap().unwrap());
-    assert_eq!(first, [format!("{SELECT_PROGRAMS} WHERE programs.id = $1")]);
-    let (again, second) = db
-        .statements
-        .during(|| s.get::<Program>(2).unwrap().unwrap());
-    assert!(second.is_empty());
-    assert!(p == again);
-    assert!(s.get::<Program>(99).unwrap().is_none());
-}
-
-#[test]
-fn commit_updates_only_changed_columns() {
-    let Some(db) = with_programs("session_dirty_columns") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let p = s.get::<Program>(1).unwrap().unwrap();
-    p.get_mut().years_of_study = 4;
-    let (r, sql) = db.statements.during(|| s.commit());
-    r.unwrap();
-    assert_eq!(
-        sql,
-        ["UPDATE programs SET years_of_study = $1 WHERE programs.id = $2"]
-    );
-    assert_eq!(db.statements.all()[0].1, [Value::I32(4), Value::I32(1)]);
-    let name: Vec<String> = db
-        .engine
-        .query_raw("SELECT name FROM programs WHERE id = 1", &[], |r| r.get(0))
-        .unwrap();
-    assert_eq!(name, ["Bachelors in CS"]);
-}
-
-#[test]
-fn unchanged_objects_cost_no_statement() {
-    let Some(db) = with_programs("session_unchanged") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let p = s.get::<Program>(1).unwrap().unwrap();
-    {
-        let mut g = p.get_mut();
-        let years = g.years_of_study;
-        g.years_of_study = years + 1;
-        g.years_of_study = years; // changed back
-        g.name = g.name.clone();
-    }
-    assert!(!p.is_modified());
-    let (r, sql) = db.statements.during(|| s.commit());
-    r.unwrap();
-    assert!(sql.is_empty(), "{sql:?}");
-    let (r, sql) = db.statements.during(|| s.commit());
-    r.unwrap();
-    assert!(sql.is_empty(), "an empty commit sends nothing: {sql:?}");
-}
-
-#[test]
-fn many_changed_rows_update_in_one_statement() {
-    let Some(db) = seed_tables("session_batch_update") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let programs = s.add_all((0..50).map(|i| Program::new(format!("p{i}"), 1)));
-    s.commit().unwrap();
-    for p in &programs {
-        p.get_mut().years_of_study = 2;
-    }
-    programs[0].get_mut().name = "renamed".into();
-    let (r, sql) = db.statements.during(|| s.commit());
-    r.unwrap();
-    assert_eq!(
-        sql,
-        [
-            "BEGIN",
-            "UPDATE programs SET name = $1, years_of_study = $2 WHERE programs.id = $3",
-            "UPDATE programs SET years_of_study = v.c0 FROM unnest($1::INTEGER[], $2::INTEGER[]) AS v(c0, k0) \
-             WHERE programs.id = v.k0",
-            "COMMIT",
-        ]
-    );
-    assert_eq!(
-        Program::query()
-            .filter(Program::YEARS_OF_STUDY.eq(2))
-            .count(&db.engine)
-            .unwrap(),
-        50
-    );
-}
-
-#[test]
-fn delete_removes_the_row_and_a_pending_object_just_leaves() {
-    let Some(db) = with_programs("session_delete") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let p = s.get::<Program>(2).unwrap().unwrap();
-    s.delete(&p).unwrap();
-    assert!(
-        s.get::<Program>(2).unwrap().is_none(),
-        "marked objects are not found"
-    );
-    let (r, sql) = db.statements.during(|| s.commit());
-    r.unwrap();
-    assert_eq!(sql, ["DELETE FROM programs WHERE programs.id = $1"]);
-    assert_eq!(db.count("programs"), 1);
-
-    let pending = s.add(Program::new("never", 1));
-    s.delete(&pending).unwrap();
-    assert_eq!(pending.state(), ObjectState::Transient);
-    let (r, sql) = db.statements.during(|| s.commit());
-    r.unwrap();
-    assert!(sql.is_empty());
-}
-
-#[test]
-fn dropping_a_session_without_commit_leaves_nothing() {
-    let Some(db) = seed_tables("session_drop") else {
-        return;
-    };
-    let p;
-    {
+on_both! {
+    fn objects_go_through_the_states(db) {
+        seed_tables(db);
         let mut s = db.engine.session();
-        p = s.add(Program::new("ghost", 1));
-        s.flush().unwrap();
+        let transient = Obj::new(Program::new("t", 1));
+        assert_eq!(transient.state(), ObjectState::Transient);
+        s.add_obj(&transient).unwrap();
+        assert_eq!(transient.state(), ObjectState::Pending);
+        let p = s.add(Program::new("Bachelors in CS", 3));
+        assert_eq!(p.state(), ObjectState::Pending);
+        assert_eq!(p.get().id, 0);
+        s.commit().unwrap();
         assert_eq!(p.state(), ObjectState::Persistent);
+        assert!(p.get().id > 0);
+        s.delete(&p).unwrap();
+        assert_eq!(
+            p.state(),
+            ObjectState::Persistent,
+            "marked, not yet flushed"
+        );
+        s.flush().unwrap();
+        assert_eq!(p.state(), ObjectState::Deleted);
+        s.commit().unwrap();
+        assert_eq!(p.state(), ObjectState::Detached);
+        drop(s);
+        assert_eq!(transient.state(), ObjectState::Detached);
+    }
+}
+
+on_both! {
+    fn one_commit_inserts_a_table_in_one_statement(db) {
+        seed_tables(db);
+        let mut s = db.engine.session();
+        let programs = s.add_all((1..=5).map(|i| Program::new(format!("p{i}"), i)));
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert_eq!(
+            sql,
+            [db.pick(
+                "INSERT INTO programs (name, years_of_study) SELECT p0, p1 FROM unnest($1::VARCHAR[], $2::INTEGER[]) \
+                 WITH ORDINALITY AS imp(p0, p1, ord) ORDER BY ord RETURNING programs.id",
+                "INSERT INTO programs (name, years_of_study) VALUES ($1, $2), ($3, $4), ($5, $6), ($7, $8), ($9, $10) \
+                 RETURNING programs.id",
+            )]
+        );
+        let ids: Vec<i32> = programs.iter().map(|p| p.get().id).collect();
+        assert_eq!(
+            ids,
+            [1, 2, 3, 4, 5],
+            "keys come back in the order the objects were added"
+        );
+        for p in &programs {
+            let name = format!("p{}", p.get().years_of_study);
+            assert_eq!(p.get().name, name);
+        }
+    }
+}
+
+on_both! {
+    fn keys_match_their_objects_across_many_rows(db) {
+        seed_tables(db);
+        let mut s = db.engine.session();
+        let programs = s.add_all((0..2000).map(|i| Program::new(format!("n{i}"), i)));
+        s.commit().unwrap();
+        let rows: Vec<(i32, String)> = db
+            .engine
+            .query_raw("SELECT id, name FROM programs", &[], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        let by_id: std::collections::HashMap<i32, String> = rows.into_iter().collect();
+        for p in &programs {
+            let p = p.get();
+            assert_eq!(by_id[&p.id], p.name);
+        }
+    }
+}
+
+on_both! {
+    fn identity_map_gives_one_handle_per_row(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        let by_get = s.get::<Program>(1).unwrap().unwrap();
+        let by_query = s
+            .query::<Program>()
+            .filter(Program::NAME.eq("Bachelors in CS"))
+            .one()
+            .unwrap();
+        let all = s.query::<Program>().order_by(Program::ID).all().unwrap();
+        assert!(by_get == by_query);
+        assert!(all[0] == by_get);
+        let again = s.get::<Program>(1).unwrap().unwrap();
+        assert!(again == by_get);
+        let course = by_get
+            .courses(&mut s)
+            .unwrap()
+            .push(Course::new("Data SCIENCE", "CS 103"));
+        s.commit().unwrap();
+        let mut s2 = db.engine.session();
+        let c = s2.query::<Course>().one().unwrap();
+        let parent = c.program(&mut s2).unwrap();
+        let same = s2.get::<Program>(1).unwrap().unwrap();
+        assert!(
+            parent == same,
+            "the relationship gives the identity map's handle"
+        );
+        assert_eq!(course.get().program_id, 1);
+    }
+}
+
+on_both! {
+    fn get_answers_from_the_identity_map_without_a_statement(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        let (p, first) = db
+            .statements
+            .during(|| s.get::<Program>(2).unwrap().unwrap());
+        assert_eq!(first, [format!("{SELECT_PROGRAMS} WHERE programs.id = $1")]);
+        let (again, second) = db
+            .statements
+            .during(|| s.get::<Program>(2).unwrap().unwrap());
+        assert!(second.is_empty());
+        assert!(p == again);
+        assert!(s.get::<Program>(99).unwrap().is_none());
+    }
+}
+
+on_both! {
+    fn commit_updates_only_changed_columns(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        let p = s.get::<Program>(1).unwrap().unwrap();
+        p.get_mut().years_of_study = 4;
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert_eq!(
+            sql,
+            ["UPDATE programs SET years_of_study = $1 WHERE programs.id = $2"]
+        );
+        assert_eq!(db.statements.all()[0].1, [Value::I32(4), Value::I32(1)]);
+        let name: Vec<String> = db
+            .engine
+            .query_raw("SELECT name FROM programs WHERE id = 1", &[], |r| r.get(0))
+            .unwrap();
+        assert_eq!(name, ["Bachelors in CS"]);
+    }
+}
+
+on_both! {
+    fn unchanged_objects_cost_no_statement(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        let p = s.get::<Program>(1).unwrap().unwrap();
+        {
+            let mut g = p.get_mut();
+            let years = g.years_of_study;
+            g.years_of_study = years + 1;
+            g.years_of_study = years; // changed back
+            g.name = g.name.clone();
+        }
+        assert!(!p.is_modified());
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert!(sql.is_empty(), "{sql:?}");
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert!(sql.is_empty(), "an empty commit sends nothing: {sql:?}");
+    }
+}
+
+on_both! {
+    fn many_changed_rows_update_in_one_statement(db) {
+        seed_tables(db);
+        let mut s = db.engine.session();
+        let programs = s.add_all((0..50).map(|i| Program::new(format!("p{i}"), 1)));
+        s.commit().unwrap();
+        for p in &programs {
+            p.get_mut().years_of_study = 2;
+        }
+        programs[0].get_mut().name = "renamed".into();
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert_eq!(
+            sql,
+            [
+                "BEGIN",
+                "UPDATE programs SET name = $1, years_of_study = $2 WHERE programs.id = $3",
+                &db.pick(
+                    "UPDATE programs SET years_of_study = v.c0 FROM unnest($1::INTEGER[], $2::INTEGER[]) AS v(c0, k0) \
+                     WHERE programs.id = v.k0"
+                        .to_owned(),
+                    format!(
+                        "UPDATE programs SET years_of_study = v.column1 FROM (VALUES {}) AS v WHERE programs.id = v.column2",
+                        (0..49).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+                "COMMIT",
+            ]
+        );
+        assert_eq!(
+            Program::query()
+                .filter(Program::YEARS_OF_STUDY.eq(2))
+                .count(&db.engine)
+                .unwrap(),
+            50
+        );
+    }
+}
+
+on_both! {
+    fn delete_removes_the_row_and_a_pending_object_just_leaves(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        let p = s.get::<Program>(2).unwrap().unwrap();
+        s.delete(&p).unwrap();
+        assert!(
+            s.get::<Program>(2).unwrap().is_none(),
+            "marked objects are not found"
+        );
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert_eq!(sql, ["DELETE FROM programs WHERE programs.id = $1"]);
+        assert_eq!(db.count("programs"), 1);
+
+        let pending = s.add(Program::new("never", 1));
+        s.delete(&pending).unwrap();
+        assert_eq!(pending.state(), ObjectState::Transient);
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert!(sql.is_empty());
+    }
+}
+
+on_both! {
+    fn dropping_a_session_without_commit_leaves_nothing(db) {
+        seed_tables(db);
+        let p;
+        {
+            let mut s = db.engine.session();
+            p = s.add(Program::new("ghost", 1));
+            s.flush().unwrap();
+            assert_eq!(p.state(), ObjectState::Persistent);
+            assert_eq!(
+                db.count("programs"),
+                0,
+                "a second connection sees nothing before commit"
+            );
+        }
+        assert_eq!(p.state(), ObjectState::Detached);
+        assert_eq!(db.count("programs"), 0);
+        // The pooled connection came back outside any transaction.
+        let mut conn = db.engine.connection().unwrap();
+        assert!(!conn.in_transaction());
+        if db.is_postgres() {
+            let xact: Vec<Option<String>> =
+                conn.query_raw("SELECT pg_current_xact_id_if_assigned()::text", &[], |r| r.get(0)).unwrap();
+            assert_eq!(xact, [None]);
+        }
+    }
+}
+
+on_both! {
+    fn rollback_restores_the_session(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        let cs = s.get::<Program>(1).unwrap().unwrap();
+        let bs = s.get::<Program>(2).unwrap().unwrap();
+        cs.get_mut().name = "changed and flushed".into();
+        s.delete(&bs).unwrap();
+        let new = s.add(Program::new("new and flushed", 9));
+        s.flush().unwrap();
+        assert!(new.get().id > 0);
+        cs.get_mut().years_of_study = 99; // changed, not flushed
+        s.rollback().unwrap();
+
+        assert_eq!(cs.get().name, "Bachelors in CS");
+        assert_eq!(cs.get().years_of_study, 3);
+        assert_eq!(cs.state(), ObjectState::Persistent);
+        assert_eq!(bs.state(), ObjectState::Persistent);
+        assert!(s.get::<Program>(2).unwrap().unwrap() == bs);
+        assert_eq!(new.state(), ObjectState::Transient);
+        assert_eq!(
+            new.get().id,
+            0,
+            "the key assigned by the rolled-back flush is gone"
+        );
+        assert_eq!(db.count("programs"), 2);
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert!(sql.is_empty(), "nothing left to write: {sql:?}");
+    }
+}
+
+on_both! {
+    fn refresh_discards_unflushed_changes(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        let p = s.get::<Program>(1).unwrap().unwrap();
+        p.get_mut().name = "local".into();
+        db.engine
+            .execute("UPDATE programs SET years_of_study = 7 WHERE id = 1", &[])
+            .unwrap();
+        s.refresh(&p).unwrap();
+        assert_eq!(p.get().name, "Bachelors in CS");
+        assert_eq!(p.get().years_of_study, 7);
+        assert!(!p.is_modified());
+        db.engine
+            .execute("DELETE FROM programs WHERE id = 1", &[])
+            .unwrap();
+        assert_eq!(s.refresh(&p).unwrap_err().kind(), ErrorKind::NotFound);
+    }
+}
+
+on_both! {
+    fn expunge_detaches_and_add_obj_reattaches(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        let p = s.get::<Program>(1).unwrap().unwrap();
+        s.expunge(&p).unwrap();
+        assert_eq!(p.state(), ObjectState::Detached);
+        let fresh = s.get::<Program>(1).unwrap().unwrap();
+        assert!(fresh != p, "after expunge the row loads into a new handle");
+        assert_eq!(
+            s.add_obj(&p).unwrap_err().kind(),
+            ErrorKind::InvalidState,
+            "the row is taken"
+        );
+        s.expunge_all();
+        assert!(s.is_empty());
+        s.add_obj(&p).unwrap();
+        assert_eq!(p.state(), ObjectState::Persistent);
+        p.get_mut().years_of_study = 5;
+        s.commit().unwrap();
+        assert_eq!(
+            Program::get(&db.engine, 1).unwrap().unwrap().years_of_study,
+            5
+        );
+    }
+}
+
+on_both! {
+    fn autoflush_makes_pending_objects_visible_to_queries(db) {
+        seed_tables(db);
+        let mut s = db.engine.session();
+        let p = s.add(Program::new("Bachelors in CS", 3));
+        let found = s
+            .query::<Program>()
+            .filter(Program::NAME.eq("Bachelors in CS"))
+            .one()
+            .unwrap();
+        assert!(found == p);
+        assert_eq!(s.query::<Program>().count().unwrap(), 1);
+        assert_eq!(db.count("programs"), 0, "flushed, not committed");
+        s.set_autoflush(false);
+        s.add(Program::new("hidden", 1));
+        assert_eq!(s.query::<Program>().count().unwrap(), 1);
+        s.commit().unwrap();
+        assert_eq!(db.count("programs"), 2);
+    }
+}
+
+on_both! {
+    fn queries_refresh_clean_objects_but_keep_unflushed_changes(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        s.set_autoflush(false);
+        let cs = s.get::<Program>(1).unwrap().unwrap();
+        let bs = s.get::<Program>(2).unwrap().unwrap();
+        bs.get_mut().name = "mine".into();
+        db.engine
+            .execute("UPDATE programs SET years_of_study = 8", &[])
+            .unwrap();
+        let all = s.query::<Program>().order_by(Program::ID).all().unwrap();
+        assert!(all[0] == cs && all[1] == bs);
+        assert_eq!(cs.get().years_of_study, 8, "a clean object is refreshed");
+        assert_eq!(bs.get().name, "mine", "an unflushed change is kept");
+        assert_eq!(bs.get().years_of_study, 3);
+    }
+}
+
+on_both! {
+    fn terminal_methods_in_a_session(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        assert!(
+            s.query::<Program>()
+                .filter(Program::ID.eq(9))
+                .first()
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.query::<Program>()
+                .filter(Program::ID.eq(9))
+                .one_or_none()
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            s.query::<Program>()
+                .filter(Program::ID.eq(9))
+                .one()
+                .unwrap_err()
+                .kind(),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            s.query::<Program>().one().unwrap_err().kind(),
+            ErrorKind::MultipleRows
+        );
+        assert_eq!(s.query::<Program>().count().unwrap(), 2);
+        let page = s
+            .query::<Program>()
+            .order_by(Program::ID.desc())
+            .limit(1)
+            .offset(1)
+            .all()
+            .unwrap();
+        assert_eq!(page[0].get().id, 1);
+    }
+}
+
+on_both! {
+    fn handles_of_another_session_or_detached_ones_are_refused(db) {
+        with_programs(db);
+        let mut a = db.engine.session();
+        let mut b = db.engine.session();
+        let p = a.get::<Program>(1).unwrap().unwrap();
+        let err = b.delete(&p).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidState);
+        assert!(err.to_string().contains("another session"), "{err}");
+        let t = Obj::new(Program::new("t", 1));
+        assert!(
+            b.delete(&t)
+                .unwrap_err()
+                .to_string()
+                .contains("not in the session")
+        );
+        drop(a);
+        assert!(b.refresh(&p).unwrap_err().to_string().contains("detached"));
+    }
+}
+
+on_both! {
+    fn a_guard_held_across_a_flush_is_an_error_not_a_panic(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        let p = s.get::<Program>(1).unwrap().unwrap();
+        let guard = p.get_mut();
+        let err = s.commit().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidState);
+        assert!(err.to_string().contains("get_mut() guard"), "{err}");
+        assert!(p.try_get().is_err());
+        drop(guard);
+        s.rollback().unwrap();
+        s.commit().unwrap();
+    }
+}
+
+on_both! {
+    fn savepoint_rollback_undoes_only_the_nested_work(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        let cs = s.get::<Program>(1).unwrap().unwrap();
+        cs.get_mut().years_of_study = 4;
+        let kept = s.add(Program::new("kept", 1));
+        let mut inner = None;
+        let result: orm_core::Result<()> = s.begin_nested(|s| {
+            cs.get_mut().years_of_study = 5;
+            inner = Some(s.add(Program::new("undone", 1)));
+            s.flush()?;
+            Err(orm_core::Error::custom("changed my mind"))
+        });
+        assert_eq!(result.unwrap_err().to_string(), "changed my mind");
+        let inner = inner.unwrap();
+        assert_eq!(inner.state(), ObjectState::Transient);
+        assert_eq!(cs.get().years_of_study, 4);
+        let ok = s.begin_nested(|s| {
+            s.add(Program::new("nested and kept", 1));
+            Ok(7)
+        });
+        assert_eq!(ok.unwrap(), 7);
+        s.commit().unwrap();
+        assert_eq!(kept.state(), ObjectState::Persistent);
+        let names: Vec<String> = db
+            .engine
+            .query_raw("SELECT name FROM programs ORDER BY id", &[], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            names,
+            [
+                "Bachelors in CS",
+                "Bachelors in Business",
+                "kept",
+                "nested and kept"
+            ]
+        );
+        let years: Vec<i32> = db
+            .engine
+            .query_raw(
+                "SELECT years_of_study FROM programs WHERE id = 1",
+                &[],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(years, [4]);
+    }
+}
+
+on_both! {
+    fn failed_flush_inside_a_savepoint_keeps_the_outer_transaction(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        s.add(Program::new("outer", 1));
+        let err = s
+            .begin_nested(|s| {
+                let orphan = s.add(Course::new("orphan", "X 1"));
+                orphan.get_mut().program_id = 999;
+                s.flush()
+            })
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ForeignKeyViolation);
+        s.commit().unwrap();
+        assert_eq!(db.count("programs"), 3);
+        assert_eq!(db.count("courses"), 0);
+    }
+}
+
+on_both! {
+    fn failed_flush_is_atomic_and_requires_rollback(db) {
+        seed_tables(db);
+        let mut s = db.engine.session();
+        let a = s.add(Program::new("a", 1));
+        let b = s.add(Program::new("b", 2));
+        let bad = s.add(Course::new("bad", "X 1"));
+        bad.get_mut().program_id = 4242; // no such program
+        let err = s.commit().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ForeignKeyViolation);
+        assert_eq!(err.constraint(), Some("courses_program_id_fkey"));
+        assert!(err.to_string().contains("flush failed inserting"), "{err}");
         assert_eq!(
             db.count("programs"),
             0,
-            "a second connection sees nothing before commit"
+            "nothing of the flush is in the database"
         );
+        assert_eq!(db.count("courses"), 0);
+        for p in [&a, &b] {
+            assert_eq!(p.state(), ObjectState::Pending);
+            assert_eq!(p.get().id, 0, "no key stays assigned");
+        }
+        let refused = s.query::<Program>().count().unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::RollbackRequired);
+        assert!(refused.to_string().contains("rollback()"), "{refused}");
+        s.rollback().unwrap();
+        s.add(Program::new("valid", 1));
+        s.commit().unwrap();
+        assert_eq!(db.count("programs"), 1);
     }
-    assert_eq!(p.state(), ObjectState::Detached);
-    assert_eq!(db.count("programs"), 0);
-    // The pooled connection came back outside any transaction.
-    let mut conn = db.engine.connection().unwrap();
-    assert!(!conn.in_transaction());
-    let xact: Vec<Option<String>> = conn
-        .query_raw("SELECT pg_current_xact_id_if_assigned()::text", &[], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(xact, [None]);
 }
 
-#[test]
-fn rollback_restores_the_session() {
-    let Some(db) = with_programs("session_rollback") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let cs = s.get::<Program>(1).unwrap().unwrap();
-    let bs = s.get::<Program>(2).unwrap().unwrap();
-    cs.get_mut().name = "changed and flushed".into();
-    s.delete(&bs).unwrap();
-    let new = s.add(Program::new("new and flushed", 9));
-    s.flush().unwrap();
-    assert!(new.get().id > 0);
-    cs.get_mut().years_of_study = 99; // changed, not flushed
-    s.rollback().unwrap();
-
-    assert_eq!(cs.get().name, "Bachelors in CS");
-    assert_eq!(cs.get().years_of_study, 3);
-    assert_eq!(cs.state(), ObjectState::Persistent);
-    assert_eq!(bs.state(), ObjectState::Persistent);
-    assert!(s.get::<Program>(2).unwrap().unwrap() == bs);
-    assert_eq!(new.state(), ObjectState::Transient);
-    assert_eq!(
-        new.get().id,
-        0,
-        "the key assigned by the rolled-back flush is gone"
-    );
-    assert_eq!(db.count("programs"), 2);
-    let (r, sql) = db.statements.during(|| s.commit());
-    r.unwrap();
-    assert!(sql.is_empty(), "nothing left to write: {sql:?}");
-}
-
-#[test]
-fn refresh_discards_unflushed_changes() {
-    let Some(db) = with_programs("session_refresh") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let p = s.get::<Program>(1).unwrap().unwrap();
-    p.get_mut().name = "local".into();
-    db.engine
-        .execute("UPDATE programs SET years_of_study = 7 WHERE id = 1", &[])
-        .unwrap();
-    s.refresh(&p).unwrap();
-    assert_eq!(p.get().name, "Bachelors in CS");
-    assert_eq!(p.get().years_of_study, 7);
-    assert!(!p.is_modified());
-    db.engine
-        .execute("DELETE FROM programs WHERE id = 1", &[])
-        .unwrap();
-    assert_eq!(s.refresh(&p).unwrap_err().kind(), ErrorKind::NotFound);
-}
-
-#[test]
-fn expunge_detaches_and_add_obj_reattaches() {
-    let Some(db) = with_programs("session_expunge") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let p = s.get::<Program>(1).unwrap().unwrap();
-    s.expunge(&p).unwrap();
-    assert_eq!(p.state(), ObjectState::Detached);
-    let fresh = s.get::<Program>(1).unwrap().unwrap();
-    assert!(fresh != p, "after expunge the row loads into a new handle");
-    assert_eq!(
-        s.add_obj(&p).unwrap_err().kind(),
-        ErrorKind::InvalidState,
-        "the row is taken"
-    );
-    s.expunge_all();
-    assert!(s.is_empty());
-    s.add_obj(&p).unwrap();
-    assert_eq!(p.state(), ObjectState::Persistent);
-    p.get_mut().years_of_study = 5;
-    s.commit().unwrap();
-    assert_eq!(
-        Program::get(&db.engine, 1).unwrap().unwrap().years_of_study,
-        5
-    );
-}
-
-#[test]
-fn autoflush_makes_pending_objects_visible_to_queries() {
-    let Some(db) = seed_tables("session_autoflush") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let p = s.add(Program::new("Bachelors in CS", 3));
-    let found = s
-        .query::<Program>()
-        .filter(Program::NAME.eq("Bachelors in CS"))
-        .one()
-        .unwrap();
-    assert!(found == p);
-    assert_eq!(s.query::<Program>().count().unwrap(), 1);
-    assert_eq!(db.count("programs"), 0, "flushed, not committed");
-    s.set_autoflush(false);
-    s.add(Program::new("hidden", 1));
-    assert_eq!(s.query::<Program>().count().unwrap(), 1);
-    s.commit().unwrap();
-    assert_eq!(db.count("programs"), 2);
-}
-
-#[test]
-fn queries_refresh_clean_objects_but_keep_unflushed_changes() {
-    let Some(db) = with_programs("session_query_refresh") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    s.set_autoflush(false);
-    let cs = s.get::<Program>(1).unwrap().unwrap();
-    let bs = s.get::<Program>(2).unwrap().unwrap();
-    bs.get_mut().name = "mine".into();
-    db.engine
-        .execute("UPDATE programs SET years_of_study = 8", &[])
-        .unwrap();
-    let all = s.query::<Program>().order_by(Program::ID).all().unwrap();
-    assert!(all[0] == cs && all[1] == bs);
-    assert_eq!(cs.get().years_of_study, 8, "a clean object is refreshed");
-    assert_eq!(bs.get().name, "mine", "an unflushed change is kept");
-    assert_eq!(bs.get().years_of_study, 3);
-}
-
-#[test]
-fn terminal_methods_in_a_session() {
-    let Some(db) = with_programs("session_terminals") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    assert!(
-        s.query::<Program>()
-            .filter(Program::ID.eq(9))
-            .first()
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.query::<Program>()
-            .filter(Program::ID.eq(9))
-            .one_or_none()
-            .unwrap()
-            .is_none()
-    );
-    assert_eq!(
-        s.query::<Program>()
-            .filter(Program::ID.eq(9))
-            .one()
-            .unwrap_err()
-            .kind(),
-        ErrorKind::NotFound
-    );
-    assert_eq!(
-        s.query::<Program>().one().unwrap_err().kind(),
-        ErrorKind::MultipleRows
-    );
-    assert_eq!(s.query::<Program>().count().unwrap(), 2);
-    let page = s
-        .query::<Program>()
-        .order_by(Program::ID.desc())
-        .limit(1)
-        .offset(1)
-        .all()
-        .unwrap();
-    assert_eq!(page[0].get().id, 1);
-}
-
-#[test]
-fn handles_of_another_session_or_detached_ones_are_refused() {
-    let Some(db) = with_programs("session_foreign_handles") else {
-        return;
-    };
-    let mut a = db.engine.session();
-    let mut b = db.engine.session();
-    let p = a.get::<Program>(1).unwrap().unwrap();
-    let err = b.delete(&p).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
-    assert!(err.to_string().contains("another session"), "{err}");
-    let t = Obj::new(Program::new("t", 1));
-    assert!(
-        b.delete(&t)
-            .unwrap_err()
-            .to_string()
-            .contains("not in the session")
-    );
-    drop(a);
-    assert!(b.refresh(&p).unwrap_err().to_string().contains("detached"));
-}
-
-#[test]
-fn a_guard_held_across_a_flush_is_an_error_not_a_panic() {
-    let Some(db) = with_programs("session_borrow") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let p = s.get::<Program>(1).unwrap().unwrap();
-    let guard = p.get_mut();
-    let err = s.commit().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
-    assert!(err.to_string().contains("get_mut() guard"), "{err}");
-    assert!(p.try_get().is_err());
-    drop(guard);
-    s.rollback().unwrap();
-    s.commit().unwrap();
-}
-
-#[test]
-fn savepoint_rollback_undoes_only_the_nested_work() {
-    let Some(db) = with_programs("session_savepoint") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let cs = s.get::<Program>(1).unwrap().unwrap();
-    cs.get_mut().years_of_study = 4;
-    let kept = s.add(Program::new("kept", 1));
-    let mut inner = None;
-    let result: orm_core::Result<()> = s.begin_nested(|s| {
-        cs.get_mut().years_of_study = 5;
-        inner = Some(s.add(Program::new("undone", 1)));
-        s.flush()?;
-        Err(orm_core::Error::custom("changed my mind"))
-    });
-    assert_eq!(result.unwrap_err().to_string(), "changed my mind");
-    let inner = inner.unwrap();
-    assert_eq!(inner.state(), ObjectState::Transient);
-    assert_eq!(cs.get().years_of_study, 4);
-    let ok = s.begin_nested(|s| {
-        s.add(Program::new("nested and kept", 1));
-        Ok(7)
-    });
-    assert_eq!(ok.unwrap(), 7);
-    s.commit().unwrap();
-    assert_eq!(kept.state(), ObjectState::Persistent);
-    let names: Vec<String> = db
-        .engine
-        .query_raw("SELECT name FROM programs ORDER BY id", &[], |r| r.get(0))
-        .unwrap();
-    assert_eq!(
-        names,
-        [
-            "Bachelors in CS",
-            "Bachelors in Business",
-            "kept",
-            "nested and kept"
-        ]
-    );
-    let years: Vec<i32> = db
-        .engine
-        .query_raw(
-            "SELECT years_of_study FROM programs WHERE id = 1",
-            &[],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(years, [4]);
-}
-
-#[test]
-fn failed_flush_inside_a_savepoint_keeps_the_outer_transaction() {
-    let Some(db) = with_programs("session_savepoint_failure") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    s.add(Program::new("outer", 1));
-    let err = s
-        .begin_nested(|s| {
-            let orphan = s.add(Course::new("orphan", "X 1"));
-            orphan.get_mut().program_id = 999;
-            s.flush()
-        })
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ForeignKeyViolation);
-    s.commit().unwrap();
-    assert_eq!(db.count("programs"), 3);
-    assert_eq!(db.count("courses"), 0);
-}
-
-#[test]
-fn failed_flush_is_atomic_and_requires_rollback() {
-    let Some(db) = seed_tables("session_failed_flush") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let a = s.add(Program::new("a", 1));
-    let b = s.add(Program::new("b", 2));
-    let bad = s.add(Course::new("bad", "X 1"));
-    bad.get_mut().program_id = 4242; // no such program
-    let err = s.commit().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ForeignKeyViolation);
-    assert_eq!(err.constraint(), Some("courses_program_id_fkey"));
-    assert!(err.to_string().contains("flush failed inserting"), "{err}");
-    assert_eq!(
-        db.count("programs"),
-        0,
-        "nothing of the flush is in the database"
-    );
-    assert_eq!(db.count("courses"), 0);
-    for p in [&a, &b] {
-        assert_eq!(p.state(), ObjectState::Pending);
-        assert_eq!(p.get().id, 0, "no key stays assigned");
-    }
-    let refused = s.query::<Program>().count().unwrap_err();
-    assert_eq!(refused.kind(), ErrorKind::RollbackRequired);
-    assert!(refused.to_string().contains("rollback()"), "{refused}");
-    s.rollback().unwrap();
-    s.add(Program::new("valid", 1));
-    s.commit().unwrap();
-    assert_eq!(db.count("programs"), 1);
-}
-
-#[test]
-fn unique_violation_at_flush_names_the_object() {
-    let Some(db) = PgSchema::new("session_unique_blame") else {
-        return;
-    };
-    db.engine
-        .create_all(&[crate::models::Setting::table()])
-        .unwrap();
-    use crate::models::Setting;
-    let mut s = db.engine.session();
-    s.add(Setting {
-        key: "a".into(),
-        value: "1".into(),
-    });
-    s.commit().unwrap();
-    s.add_all([
-        Setting {
-            key: "b".into(),
-            value: "2".into(),
-        },
-        Setting {
+on_both! {
+    fn unique_violation_at_flush_names_the_object(db) {
+        db.engine
+            .create_all(&[crate::models::Setting::table()])
+            .unwrap();
+        use crate::models::Setting;
+        let mut s = db.engine.session();
+        s.add(Setting {
             key: "a".into(),
-            value: "3".into(),
-        },
-        Setting {
-            key: "c".into(),
-            value: "4".into(),
-        },
-    ]);
-    let err = s.commit().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::UniqueViolation);
-    let msg = err.to_string();
-    assert!(msg.contains("the 2nd of 3 Setting objects"), "{msg}");
-    assert!(msg.contains("settings_pkey"), "{msg}");
-}
-
-#[test]
-fn several_flushes_commit_together() {
-    let Some(db) = seed_tables("session_multi_flush") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    s.add(Program::new("one", 1));
-    s.flush().unwrap();
-    s.add(Program::new("two", 2));
-    s.flush().unwrap();
-    assert!(s.in_transaction());
-    assert_eq!(db.count("programs"), 0);
-    s.commit().unwrap();
-    assert!(!s.in_transaction());
-    assert_eq!(db.count("programs"), 2);
-    let _ = params![1];
-}
-
-#[test]
-fn add_all_contains_len_and_is_dirty() {
-    let Some(db) = seed_tables("session_bookkeeping") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    assert!(s.is_empty() && !s.is_dirty());
-    let ps = s.add_all([Program::new("a", 1), Program::new("b", 2)]);
-    assert_eq!(s.len(), 2);
-    assert!(s.contains(&ps[0]) && s.is_dirty());
-    s.commit().unwrap();
-    assert!(!s.is_dirty());
-    ps[1].get_mut().name = "B".into();
-    assert!(s.is_dirty() && ps[1].is_modified() && !ps[0].is_modified());
-    let other = db.engine.session();
-    assert!(!other.contains(&ps[0]));
-}
-
-#[test]
-fn explicit_begin_opens_the_transaction_before_reads() {
-    let Some(db) = with_programs("session_begin") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    assert!(!s.in_transaction());
-    let (r, sql) = db.statements.during(|| {
-        s.begin()?;
-        s.get::<Program>(1)
-    });
-    r.unwrap();
-    assert_eq!(sql[0], "BEGIN");
-    assert!(s.in_transaction());
-    s.commit().unwrap();
-    assert!(!s.in_transaction());
-}
-
-#[test]
-fn changing_a_primary_key_updates_the_row_by_its_old_key() {
-    let Some(db) = PgSchema::new("session_pk_change") else {
-        return;
-    };
-    use crate::models::Setting;
-    db.engine.create_all(&[Setting::table()]).unwrap();
-    let mut s = db.engine.session();
-    let theme = s.add(Setting {
-        key: "theme".into(),
-        value: "dark".into(),
-    });
-    s.commit().unwrap();
-    theme.get_mut().key = "colour-scheme".into();
-    let (r, sql) = db.statements.during(|| s.commit());
-    r.unwrap();
-    assert_eq!(
-        sql,
-        [r#"UPDATE settings SET "key" = $1 WHERE settings."key" = $2"#]
-    );
-    assert!(s.get::<Setting>("colour-scheme".into()).unwrap().unwrap() == theme);
-    assert!(s.get::<Setting>("theme".into()).unwrap().is_none());
-}
-
-#[test]
-fn a_row_deleted_behind_the_sessions_back_is_stale_data() {
-    let Some(db) = with_programs("session_stale") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let p = s.get::<Program>(1).unwrap().unwrap();
-    db.engine
-        .execute("DELETE FROM programs WHERE id = 1", &[])
-        .unwrap();
-    p.get_mut().years_of_study = 5;
-    let err = s.commit().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::StaleData);
-    assert!(
-        err.to_string()
-            .contains("expected to update 1 row(s) of `programs` but 0 matched"),
-        "{err}"
-    );
-    s.rollback().unwrap();
-}
-
-#[test]
-fn user_keys_and_server_defaults_come_back_to_their_objects() {
-    let Some(db) = PgSchema::new("session_server_defaults") else {
-        return;
-    };
-    use crate::models::Event;
-    db.engine.create_all(&[Event::table()]).unwrap();
-    db.engine
-        .execute("CREATE SEQUENCE status_seq", &[])
-        .unwrap();
-    db.engine
-        .execute(
-            "ALTER TABLE events ALTER COLUMN status SET DEFAULT 'new-' || nextval('status_seq')",
-            &[],
-        )
-        .unwrap();
-    let mut s = db.engine.session();
-    let events = s.add_all(["c", "a", "b"].map(|code| Event {
-        code: code.into(),
-        status: String::new(),
-        weight: 1,
-    }));
-    s.commit().unwrap();
-    let rows: Vec<(String, String)> = db
-        .engine
-        .query_raw("SELECT code, status FROM events", &[], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
-    for e in &events {
-        let e = e.get();
-        let row = rows.iter().find(|(code, _)| *code == e.code).unwrap();
-        assert_eq!(e.status, row.1, "{} got its own default", e.code);
+            value: "1".into(),
+        });
+        s.commit().unwrap();
+        s.add_all([
+            Setting {
+                key: "b".into(),
+                value: "2".into(),
+            },
+            Setting {
+                key: "a".into(),
+                value: "3".into(),
+            },
+            Setting {
+                key: "c".into(),
+                value: "4".into(),
+            },
+        ]);
+        let err = s.commit().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UniqueViolation);
+        let msg = err.to_string();
+        // PostgreSQL names the duplicate key; SQLite does not, so only the batch is named.
+        assert!(msg.contains(db.pick("the 2nd of 3 Setting objects", "3 Setting objects")), "{msg}");
+        assert!(msg.contains("settings_pkey"), "{msg}");
     }
 }
 
-#[test]
-fn composite_keys_delete_many_rows_in_one_statement() {
-    let Some(db) = PgSchema::new("session_composite_delete") else {
-        return;
-    };
-    use crate::models::Membership;
-    db.engine.create_all(&[Membership::table()]).unwrap();
-    let mut s = db.engine.session();
-    let members = s.add_all((0..4).map(|i| Membership {
-        group_id: i % 2,
-        member: format!("m{i}"),
-        role: None,
-    }));
-    s.commit().unwrap();
-    for m in &members[..3] {
-        s.delete(m).unwrap();
+on_both! {
+    fn several_flushes_commit_together(db) {
+        seed_tables(db);
+        let mut s = db.engine.session();
+        s.add(Program::new("one", 1));
+        s.flush().unwrap();
+        s.add(Program::new("two", 2));
+        s.flush().unwrap();
+        assert!(s.in_transaction());
+        assert_eq!(db.count("programs"), 0);
+        s.commit().unwrap();
+        assert!(!s.in_transaction());
+        assert_eq!(db.count("programs"), 2);
+        let _ = params![1];
     }
-    let (r, sql) = db.statements.during(|| s.commit());
-    r.unwrap();
-    assert_eq!(
-        sql,
-        [
-            "DELETE FROM memberships USING unnest($1::INTEGER[], $2::VARCHAR[]) AS v(k0, k1) \
-          WHERE memberships.group_id = v.k0 AND memberships.member = v.k1"
-        ]
-    );
-    assert_eq!(db.count("memberships"), 1);
 }
 
-#[test]
-fn refreshing_a_pending_object_is_an_error() {
-    let Some(db) = seed_tables("session_refresh_pending") else {
-        return;
-    };
-    let mut s = db.engine.session();
-    let p = s.add(Program::new("new", 1));
-    let err = s.refresh(&p).unwrap_err();
-    assert!(err.to_string().contains("only persistent objects"), "{err}");
+on_both! {
+    fn add_all_contains_len_and_is_dirty(db) {
+        seed_tables(db);
+        let mut s = db.engine.session();
+        assert!(s.is_empty() && !s.is_dirty());
+        let ps = s.add_all([Program::new("a", 1), Program::new("b", 2)]);
+        assert_eq!(s.len(), 2);
+        assert!(s.contains(&ps[0]) && s.is_dirty());
+        s.commit().unwrap();
+        assert!(!s.is_dirty());
+        ps[1].get_mut().name = "B".into();
+        assert!(s.is_dirty() && ps[1].is_modified() && !ps[0].is_modified());
+        let other = db.engine.session();
+        assert!(!other.contains(&ps[0]));
+    }
+}
+
+on_both! {
+    fn explicit_begin_opens_the_transaction_before_reads(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        assert!(!s.in_transaction());
+        let (r, sql) = db.statements.during(|| {
+            s.begin()?;
+            s.get::<Program>(1)
+        });
+        r.unwrap();
+        assert_eq!(sql[0], "BEGIN");
+        assert!(s.in_transaction());
+        s.commit().unwrap();
+        assert!(!s.in_transaction());
+    }
+}
+
+on_both! {
+    fn changing_a_primary_key_updates_the_row_by_its_old_key(db) {
+        use crate::models::Setting;
+        db.engine.create_all(&[Setting::table()]).unwrap();
+        let mut s = db.engine.session();
+        let theme = s.add(Setting {
+            key: "theme".into(),
+            value: "dark".into(),
+        });
+        s.commit().unwrap();
+        theme.get_mut().key = "colour-scheme".into();
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert_eq!(
+            sql,
+            [r#"UPDATE settings SET "key" = $1 WHERE settings."key" = $2"#]
+        );
+        assert!(s.get::<Setting>("colour-scheme".into()).unwrap().unwrap() == theme);
+        assert!(s.get::<Setting>("theme".into()).unwrap().is_none());
+    }
+}
+
+on_both! {
+    fn a_row_deleted_behind_the_sessions_back_is_stale_data(db) {
+        with_programs(db);
+        let mut s = db.engine.session();
+        let p = s.get::<Program>(1).unwrap().unwrap();
+        db.engine
+            .execute("DELETE FROM programs WHERE id = 1", &[])
+            .unwrap();
+        p.get_mut().years_of_study = 5;
+        let err = s.commit().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::StaleData);
+        assert!(
+            err.to_string()
+                .contains("expected to update 1 row(s) of `programs` but 0 matched"),
+            "{err}"
+        );
+        s.rollback().unwrap();
+    }
+}
+
+on_both! {
+    fn user_keys_and_server_defaults_come_back_to_their_objects(db) {
+        use crate::models::Event;
+        // A default that differs per row, so that a mix-up would show.
+        if db.is_postgres() {
+            db.engine.create_all(&[Event::table()]).unwrap();
+            db.engine.execute("CREATE SEQUENCE status_seq", &[]).unwrap();
+            db.engine
+                .execute("ALTER TABLE events ALTER COLUMN status SET DEFAULT 'new-' || nextval('status_seq')", &[])
+                .unwrap();
+        } else {
+            db.engine
+                .execute(
+                    "CREATE TABLE events (code VARCHAR NOT NULL PRIMARY KEY, \
+                     status VARCHAR DEFAULT ('new-' || lower(hex(randomblob(6)))) NOT NULL, weight INTEGER NOT NULL)",
+                    &[],
+                )
+                .unwrap();
+        }
+        let mut s = db.engine.session();
+        let events = s.add_all(["c", "a", "b"].map(|code| Event {
+            code: code.into(),
+            status: String::new(),
+            weight: 1,
+        }));
+        s.commit().unwrap();
+        let rows: Vec<(String, String)> = db
+            .engine
+            .query_raw("SELECT code, status FROM events", &[], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        for e in &events {
+            let e = e.get();
+            let row = rows.iter().find(|(code, _)| *code == e.code).unwrap();
+            assert_eq!(e.status, row.1, "{} got its own default", e.code);
+        }
+    }
+}
+
+on_both! {
+    fn composite_keys_delete_many_rows_in_one_statement(db) {
+        use crate::models::Membership;
+        db.engine.create_all(&[Membership::table()]).unwrap();
+        let mut s = db.engine.session();
+        let members = s.add_all((0..4).map(|i| Membership {
+            group_id: i % 2,
+            member: format!("m{i}"),
+            role: None,
+        }));
+        s.commit().unwrap();
+        for m in &members[..3] {
+            s.delete(m).unwrap();
+        }
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert_eq!(
+            sql,
+            [db.pick(
+                "DELETE FROM memberships USING unnest($1::INTEGER[], $2::VARCHAR[]) AS v(k0, k1) \
+                 WHERE memberships.group_id = v.k0 AND memberships.member = v.k1",
+                "DELETE FROM memberships WHERE (memberships.group_id, memberships.member) IN (VALUES ($1, $2), ($3, $4), ($5, $6))",
+            )]
+        );
+        assert_eq!(db.count("memberships"), 1);
+    }
+}
+
+on_both! {
+    fn refreshing_a_pending_object_is_an_error(db) {
+        seed_tables(db);
+        let mut s = db.engine.session();
+        let p = s.add(Program::new("new", 1));
+        let err = s.refresh(&p).unwrap_err();
+        assert!(err.to_string().contains("only persistent objects"), "{err}");
+    }
+}
+
+on_both! {
+    fn large_batches_are_chunked_under_the_parameter_limit(db) {
+        seed_tables(db);
+        let mut s = db.engine.session();
+        let programs = s.add_all((0..20_000).map(|i| Program::new(format!("n{i}"), i)));
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        let inserts = sql.iter().filter(|q| q.starts_with("INSERT")).count();
+        // PostgreSQL binds one array per column; SQLite two values per row, at most 32,766.
+        assert_eq!(inserts, db.pick(1, 2));
+        assert_eq!(db.count("programs"), 20_000);
+        let names: std::collections::HashMap<i32, String> = db
+            .engine
+            .query_raw("SELECT id, name FROM programs", &[], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .into_iter()
+            .collect();
+        for p in programs.iter().step_by(997) {
+            let p = p.get();
+            assert_eq!(names[&p.id], p.name);
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use orm_core::{ErrorKind, params};
-use orm_tests::pg;
+use orm_tests::{on_both, pg};
 use rust_decimal::Decimal;
 
 use crate::models::{Everything, Setting};
@@ -67,32 +67,32 @@ fn nulls() -> Everything {
     }
 }
 
-#[test]
-fn every_type_round_trips() {
-    let db = pg!("types_round_trip");
-    db.engine.create_all(&[Everything::table()]).unwrap();
-    let mut row = full("plain");
-    let id = row.insert(&db.engine).unwrap();
-    assert_eq!(id, row.id);
-    assert!(id > 0);
-    assert_eq!(Everything::get(&db.engine, id).unwrap(), Some(row));
+on_both! {
+    fn every_type_round_trips(db) {
+        db.engine.create_all(&[Everything::table()]).unwrap();
+        let mut row = full("plain");
+        let id = row.insert(&db.engine).unwrap();
+        assert_eq!(id, row.id);
+        assert!(id > 0);
+        assert_eq!(Everything::get(&db.engine, id).unwrap(), Some(row));
+    }
 }
 
-#[test]
-fn nulls_round_trip() {
-    let db = pg!("types_nulls");
-    db.engine.create_all(&[Everything::table()]).unwrap();
-    let mut row = nulls();
-    let id = row.insert(&db.engine).unwrap();
-    let back = Everything::get(&db.engine, id).unwrap().unwrap();
-    assert_eq!(back, row);
-    assert_eq!(
-        Everything::query()
-            .filter(Everything::MAYBE_TEXT.is_null())
-            .count(&db.engine)
-            .unwrap(),
-        1
-    );
+on_both! {
+    fn nulls_round_trip(db) {
+        db.engine.create_all(&[Everything::table()]).unwrap();
+        let mut row = nulls();
+        let id = row.insert(&db.engine).unwrap();
+        let back = Everything::get(&db.engine, id).unwrap().unwrap();
+        assert_eq!(back, row);
+        assert_eq!(
+            Everything::query()
+                .filter(Everything::MAYBE_TEXT.is_null())
+                .count(&db.engine)
+                .unwrap(),
+            1
+        );
+    }
 }
 
 /// The strings a careless ORM would splice into SQL.
@@ -121,73 +121,74 @@ pub const HOSTILE: &[&str] = &[
     "E'\\x00'",
 ];
 
-#[test]
-fn hostile_strings_round_trip_byte_for_byte() {
-    let db = pg!("types_hostile");
-    db.engine
-        .create_all(&[Setting::table(), Everything::table()])
-        .unwrap();
-    for (i, s) in HOSTILE.iter().enumerate() {
-        let mut setting = Setting {
-            key: format!("{i}{s}"),
-            value: (*s).to_owned(),
-        };
-        setting.insert(&db.engine).unwrap();
-        let back = Setting::get(&db.engine, format!("{i}{s}"))
-            .unwrap()
-            .expect(s);
-        assert_eq!(back.value.as_bytes(), s.as_bytes());
-        let by_value = Setting::query()
-            .filter(Setting::VALUE.eq(*s))
-            .all(&db.engine)
+on_both! {
+    fn hostile_strings_round_trip_byte_for_byte(db) {
+        db.engine
+            .create_all(&[Setting::table(), Everything::table()])
             .unwrap();
-        assert!(by_value.iter().any(|b| b.key == setting.key), "{s:?}");
+        for (i, s) in HOSTILE.iter().enumerate() {
+            let mut setting = Setting {
+                key: format!("{i}{s}"),
+                value: (*s).to_owned(),
+            };
+            setting.insert(&db.engine).unwrap();
+            let back = Setting::get(&db.engine, format!("{i}{s}"))
+                .unwrap()
+                .expect(s);
+            assert_eq!(back.value.as_bytes(), s.as_bytes());
+            let by_value = Setting::query()
+                .filter(Setting::VALUE.eq(*s))
+                .all(&db.engine)
+                .unwrap();
+            assert!(by_value.iter().any(|b| b.key == setting.key), "{s:?}");
+        }
+        assert_eq!(
+            Setting::query().count(&db.engine).unwrap() as usize,
+            HOSTILE.len()
+        );
+        // The tables are still there: nothing was executed as SQL.
+        assert_eq!(Everything::query().count(&db.engine).unwrap(), 0);
     }
-    assert_eq!(
-        Setting::query().count(&db.engine).unwrap() as usize,
-        HOSTILE.len()
-    );
-    // The tables are still there: nothing was executed as SQL.
-    assert_eq!(Everything::query().count(&db.engine).unwrap(), 0);
 }
 
-#[test]
-fn very_long_strings_round_trip() {
-    let db = pg!("types_long");
-    db.engine.create_all(&[Setting::table()]).unwrap();
-    let long: String = "abc'\"\\🦀".repeat(100_000);
-    Setting {
-        key: "long".into(),
-        value: long.clone(),
+on_both! {
+    fn very_long_strings_round_trip(db) {
+        db.engine.create_all(&[Setting::table()]).unwrap();
+        let long: String = "abc'\"\\🦀".repeat(100_000);
+        Setting {
+            key: "long".into(),
+            value: long.clone(),
+        }
+        .insert(&db.engine)
+        .unwrap();
+        assert_eq!(
+            Setting::get(&db.engine, "long".into())
+                .unwrap()
+                .unwrap()
+                .value,
+            long
+        );
     }
-    .insert(&db.engine)
-    .unwrap();
-    assert_eq!(
-        Setting::get(&db.engine, "long".into())
-            .unwrap()
-            .unwrap()
-            .value,
-        long
-    );
 }
 
-#[test]
-fn nul_byte_in_text_is_a_typed_encode_error() {
-    let db = pg!("types_nul");
-    db.engine.create_all(&[Setting::table()]).unwrap();
-    let err = Setting {
-        key: "k".into(),
-        value: "a\0b".into(),
+on_both! {
+    fn nul_byte_in_text_is_a_typed_encode_error(db) {
+        db.engine.create_all(&[Setting::table()]).unwrap();
+        let err = Setting {
+            key: "k".into(),
+            value: "a\0b".into(),
+        }
+        .insert(&db.engine)
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
+        assert!(err.to_string().contains("NUL"), "{err}");
+        assert_eq!(Setting::query().count(&db.engine).unwrap(), 0);
     }
-    .insert(&db.engine)
-    .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
-    assert!(err.to_string().contains("NUL"), "{err}");
-    assert_eq!(Setting::query().count(&db.engine).unwrap(), 0);
 }
 
+/// PostgreSQL only: SQLite does not enforce VARCHAR lengths.
 #[test]
-fn varchar_length_is_enforced_by_the_database() {
+fn varchar_length_is_enforced_by_postgresql() {
     let db = pg!("types_length");
     db.engine.create_all(&[Everything::table()]).unwrap();
     let mut row = full("x");
@@ -197,74 +198,77 @@ fn varchar_length_is_enforced_by_the_database() {
     assert_eq!(err.sqlstate(), Some("22001"));
 }
 
-#[test]
-fn decode_mismatch_names_table_column_and_both_types() {
-    let db = pg!("types_decode");
-    db.engine
-        .execute(
-            "CREATE TABLE settings (key VARCHAR PRIMARY KEY, value INTEGER NOT NULL)",
-            &[],
-        )
-        .unwrap();
-    db.engine
-        .execute("INSERT INTO settings VALUES ('a', 1)", &[])
-        .unwrap();
-    let err = Setting::query().all(&db.engine).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Decode);
-    let msg = err.to_string();
-    assert!(msg.contains("`settings.value`"), "{msg}");
-    assert!(msg.contains("int4"), "{msg}");
-    assert!(msg.contains("String"), "{msg}");
-    assert_eq!(err.column(), Some("value"));
+on_both! {
+    fn decode_mismatch_names_table_column_and_both_types(db) {
+        db.engine
+            .execute(
+                "CREATE TABLE settings (key VARCHAR PRIMARY KEY, value INTEGER NOT NULL)",
+                &[],
+            )
+            .unwrap();
+        db.engine
+            .execute("INSERT INTO settings VALUES ('a', 1)", &[])
+            .unwrap();
+        let err = Setting::query().all(&db.engine).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        let msg = err.to_string();
+        assert!(msg.contains("`settings.value`"), "{msg}");
+        assert!(msg.contains(db.pick("int4", "INTEGER")), "{msg}");
+        assert!(msg.contains("String"), "{msg}");
+        assert_eq!(err.column(), Some("value"));
+    }
 }
 
-#[test]
-fn null_in_a_non_option_field_is_a_decode_error() {
-    let db = pg!("types_null_decode");
-    db.engine
-        .execute(
-            "CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR)",
-            &[],
-        )
-        .unwrap();
-    db.engine
-        .execute("INSERT INTO settings VALUES ('a', NULL)", &[])
-        .unwrap();
-    let err = Setting::get(&db.engine, "a".into()).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Decode);
-    assert!(
-        err.to_string().contains("make the field an Option"),
-        "{err}"
-    );
+on_both! {
+    fn null_in_a_non_option_field_is_a_decode_error(db) {
+        db.engine
+            .execute(
+                "CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR)",
+                &[],
+            )
+            .unwrap();
+        db.engine
+            .execute("INSERT INTO settings VALUES ('a', NULL)", &[])
+            .unwrap();
+        let err = Setting::get(&db.engine, "a".into()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        assert!(
+            err.to_string().contains("make the field an Option"),
+            "{err}"
+        );
+    }
 }
 
-#[test]
-fn raw_queries_bind_and_decode_values() {
-    let db = pg!("types_raw");
-    let rows = db
-        .engine
-        .query_raw(
-            "SELECT $1::int4 + 1, $2::text || '!', $3::bytea, $4::int8 IS NULL",
-            params![41, "hi", vec![1u8, 2], None::<i64>],
-            |r| {
-                Ok((
-                    r.get::<i32>(0)?,
-                    r.get::<String>(1)?,
-                    r.get::<Vec<u8>>(2)?,
-                    r.get::<bool>(3)?,
-                ))
-            },
-        )
-        .unwrap();
-    assert_eq!(rows, [(42, "hi!".to_owned(), vec![1, 2], true)]);
-    let named = db
-        .engine
-        .query_raw("SELECT 5 AS five", &[], |r| r.get_by_name::<i32>("five"))
-        .unwrap();
-    assert_eq!(named, [5]);
-    let err = db
-        .engine
-        .query_raw("SELECT 5 AS five", &[], |r| r.get::<i32>(3))
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+on_both! {
+    fn raw_queries_bind_and_decode_values(db) {
+        let rows = db
+            .engine
+            .query_raw(
+                db.pick(
+                    "SELECT $1::int4 + 1, $2::text || '!', $3::bytea, $4::int8 IS NULL",
+                    "SELECT ?1 + 1, ?2 || '!', ?3, ?4 IS NULL",
+                ),
+                params![41, "hi", vec![1u8, 2], None::<i64>],
+                |r| {
+                    Ok((
+                        r.get::<i32>(0)?,
+                        r.get::<String>(1)?,
+                        r.get::<Vec<u8>>(2)?,
+                        r.get::<bool>(3)?,
+                    ))
+                },
+            )
+            .unwrap();
+        assert_eq!(rows, [(42, "hi!".to_owned(), vec![1, 2], true)]);
+        let named = db
+            .engine
+            .query_raw("SELECT 5 AS five", &[], |r| r.get_by_name::<i32>("five"))
+            .unwrap();
+        assert_eq!(named, [5]);
+        let err = db
+            .engine
+            .query_raw("SELECT 5 AS five", &[], |r| r.get::<i32>(3))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidState);
+    }
 }

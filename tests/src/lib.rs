@@ -1,9 +1,12 @@
-//! The test harness: each PostgreSQL test gets a schema of its own, dropped afterwards,
-//! so that tests run in parallel and never see each other's tables or leftovers.
+//! The test harness: every test gets a database of its own, on PostgreSQL (a schema,
+//! dropped afterwards) and on SQLite (a file in a temporary directory, removed
+//! afterwards), so that tests run in parallel and never see each other's tables.
 //!
-//! Without a server the tests print a skip notice and pass, unless
-//! `ORM_REQUIRE_POSTGRES=1`, which CI sets, makes a missing server a failure.
+//! [`on_both!`] turns one test body into a test per backend. Without a PostgreSQL server
+//! the PostgreSQL tests print a skip notice and pass, unless `ORM_REQUIRE_POSTGRES=1`
+//! (set by CI) makes a missing server a failure. SQLite tests always run.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -11,8 +14,7 @@ use orm_core::{Engine, EngineBuilder, Value};
 
 /// `DATABASE_URL`, or the local server.
 pub fn database_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// Whether a missing PostgreSQL server must fail the tests.
@@ -22,15 +24,13 @@ pub fn postgres_required() -> bool {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// A schema of one test's own, with an engine whose search path is that schema.
-pub struct PgSchema {
-    /// The engine on the test's schema.
-    pub engine: Engine,
-    /// The schema's name.
-    pub name: String,
-    admin: Engine,
-    /// Every statement the engine sent, with its parameters.
-    pub statements: Recorder,
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL from `DATABASE_URL`, in a schema of the test's own.
+    Postgres,
+    /// A SQLite file (WAL) in a temporary directory of the test's own.
+    Sqlite,
 }
 
 /// A statement and its parameters.
@@ -43,12 +43,7 @@ pub struct Recorder(Arc<Mutex<Vec<Statement>>>);
 impl Recorder {
     /// The statements recorded so far.
     pub fn sql(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(s, _)| s.clone())
-            .collect()
+        self.0.lock().unwrap().iter().map(|(s, _)| s.clone()).collect()
     }
 
     /// The statements and parameters recorded so far.
@@ -69,105 +64,206 @@ impl Recorder {
     }
 }
 
-impl PgSchema {
-    /// A fresh schema named after `tag`, or `None` (after a skip notice) when no server
-    /// answers and none is required.
-    pub fn new(tag: &str) -> Option<PgSchema> {
-        PgSchema::with(tag, |b| b)
+/// A database of one test's own, with an engine on it that records its statements.
+pub struct TestDb {
+    /// The engine on the test's database.
+    pub engine: Engine,
+    /// Every statement the engine sent, with its parameters.
+    pub statements: Recorder,
+    /// The backend.
+    pub backend: Backend,
+    /// The PostgreSQL schema or the SQLite file.
+    pub name: String,
+    url: String,
+    admin: Option<Engine>,
+    dir: Option<PathBuf>,
+}
+
+impl TestDb {
+    /// A fresh PostgreSQL schema named after `tag`, or `None` (after a skip notice) when
+    /// no server answers and none is required.
+    pub fn postgres(tag: &str) -> Option<TestDb> {
+        TestDb::new(Backend::Postgres, tag, |b| b)
     }
 
-    /// Like [`new`](Self::new), with extra engine settings.
-    pub fn with(
-        tag: &str,
-        configure: impl FnOnce(EngineBuilder) -> EngineBuilder,
-    ) -> Option<PgSchema> {
-        let url = database_url();
-        let admin = match Engine::builder(&url)
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .max_size(2)
-            .build()
-        {
-            Ok(engine) => engine,
-            Err(e) if !postgres_required() => {
-                eprintln!(
-                    "SKIPPED {tag}: PostgreSQL is not reachable at {url} ({e}); set DATABASE_URL, or ORM_REQUIRE_POSTGRES=1 to fail instead"
-                );
-                return None;
-            }
-            Err(e) => panic!(
-                "PostgreSQL is required (ORM_REQUIRE_POSTGRES=1) but not reachable at {url}: {e}"
-            ),
-        };
+    /// A fresh SQLite database file.
+    pub fn sqlite(tag: &str) -> TestDb {
+        TestDb::new(Backend::Sqlite, tag, |b| b).expect("SQLite is always available")
+    }
+
+    /// A fresh database on `backend`, with extra engine settings.
+    pub fn new(backend: Backend, tag: &str, configure: impl FnOnce(EngineBuilder) -> EngineBuilder) -> Option<TestDb> {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let mut name = format!("orm_test_{}_{n}_{}", std::process::id(), tag.to_lowercase());
         name.retain(|c| c.is_ascii_alphanumeric() || c == '_');
         name.truncate(63);
-        admin
-            .execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"), &[])
-            .expect("drop stale schema");
-        admin
-            .execute(&format!("CREATE SCHEMA \"{name}\""), &[])
-            .expect("create test schema");
         let statements = Recorder::default();
         let recorder = statements.clone();
-        let builder = Engine::builder(&url)
-            .search_path(&name)
-            .max_size(4)
-            .on_statement(move |sql, params| {
-                recorder
-                    .0
-                    .lock()
-                    .unwrap()
-                    .push((sql.to_owned(), params.to_vec()))
-            });
-        let engine = configure(builder)
-            .build()
-            .expect("engine on the test schema");
-        Some(PgSchema {
-            engine,
-            name,
-            admin,
-            statements,
-        })
+        // Statements are recorded as PostgreSQL spells them ($1, BEGIN), so that one
+        // expected list serves both backends where only placeholders differ.
+        let record = move |b: EngineBuilder| {
+            b.on_statement(move |sql, params| {
+                let sql = if backend == Backend::Sqlite { postgres_spelling(sql) } else { sql.to_owned() };
+                recorder.0.lock().unwrap().push((sql, params.to_vec()))
+            })
+        };
+        match backend {
+            Backend::Postgres => {
+                let url = database_url();
+                let admin = match Engine::builder(&url)
+                    .connect_timeout(std::time::Duration::from_secs(5))
+                    .max_size(2)
+                    .build()
+                {
+                    Ok(engine) => engine,
+                    Err(e) if !postgres_required() => {
+                        eprintln!(
+                            "SKIPPED {tag} on PostgreSQL: not reachable at {url} ({e}); set DATABASE_URL, \
+                             or ORM_REQUIRE_POSTGRES=1 to fail instead"
+                        );
+                        return None;
+                    }
+                    Err(e) => panic!("PostgreSQL is required (ORM_REQUIRE_POSTGRES=1) but not reachable at {url}: {e}"),
+                };
+                admin.execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"), &[]).expect("drop stale schema");
+                admin.execute(&format!("CREATE SCHEMA \"{name}\""), &[]).expect("create test schema");
+                let builder = record(Engine::builder(&url).search_path(&name).max_size(4));
+                let engine = configure(builder).build().expect("engine on the test schema");
+                Some(TestDb { engine, statements, backend, name, url, admin: Some(admin), dir: None })
+            }
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir).expect("temporary directory");
+                let url = format!("sqlite://{}", dir.join("test.db").display());
+                let builder = record(Engine::builder(&url).max_size(4));
+                let engine = configure(builder).build().expect("engine on the test database");
+                Some(TestDb { engine, statements, backend, name, url, admin: None, dir: Some(dir) })
+            }
+        }
     }
 
-    /// An engine on the same schema with other settings (and no recorder).
-    pub fn engine_with(&self, configure: impl FnOnce(EngineBuilder) -> EngineBuilder) -> Engine {
-        configure(
-            Engine::builder(&database_url())
-                .search_path(&self.name)
-                .max_size(4),
-        )
-        .build()
-        .expect("second engine on the test schema")
+    /// Whether this is the PostgreSQL run.
+    pub fn is_postgres(&self) -> bool {
+        self.backend == Backend::Postgres
     }
 
-    /// Runs a query on the admin connection and returns the first column as strings.
-    pub fn column(&self, sql: &str, params: &[Value]) -> Vec<String> {
-        self.admin
-            .query_raw(sql, params, |row| row.get::<String>(0))
-            .expect(sql)
+    /// A statement as this backend spells it, from its PostgreSQL spelling: `$1` becomes
+    /// `?1` on SQLite. (Recorded statements are already in PostgreSQL's spelling.)
+    pub fn sql(&self, postgres: &str) -> String {
+        match self.backend {
+            Backend::Postgres => postgres.to_owned(),
+            Backend::Sqlite => postgres.replace('$', "?"),
+        }
     }
 
-    /// A URL that puts a program of its own on this schema (for examples run as processes).
+    /// One value for PostgreSQL, another for SQLite.
+    pub fn pick<T>(&self, postgres: T, sqlite: T) -> T {
+        match self.backend {
+            Backend::Postgres => postgres,
+            Backend::Sqlite => sqlite,
+        }
+    }
+
+    /// A URL for a program of its own on this database (examples run as processes).
     pub fn url(&self) -> String {
-        let url = database_url();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        format!("{url}{sep}options=-c%20search_path%3D{}", self.name)
+        match self.backend {
+            Backend::Postgres => {
+                let sep = if self.url.contains('?') { '&' } else { '?' };
+                format!("{}{sep}options=-c%20search_path%3D{}", self.url, self.name)
+            }
+            Backend::Sqlite => self.url.clone(),
+        }
     }
 
-    /// `pg_dump --schema-only --no-owner` of the schema, normalised as the seed's
-    /// reference was: comments, settings and psql meta-commands removed, the schema
+    /// An engine on the same database with other settings (and no recorder).
+    pub fn engine_with(&self, configure: impl FnOnce(EngineBuilder) -> EngineBuilder) -> Engine {
+        let builder = match self.backend {
+            Backend::Postgres => Engine::builder(&self.url).search_path(&self.name).max_size(4),
+            Backend::Sqlite => Engine::builder(&self.url).max_size(4),
+        };
+        configure(builder).build().expect("second engine on the test database")
+    }
+
+    /// Counts the rows of a table, on a connection of its own.
+    pub fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT count(*) FROM \"{table}\"");
+        self.engine.query_raw(&sql, &[], |row| row.get::<i64>(0)).expect("count")[0]
+    }
+
+    /// The first column of a query as strings, on a connection of its own.
+    pub fn column(&self, sql: &str, params: &[Value]) -> Vec<String> {
+        self.engine.query_raw(sql, params, |row| row.get::<String>(0)).expect(sql)
+    }
+
+    /// The tables of the test's database, sorted.
+    pub fn tables(&self) -> Vec<String> {
+        match self.backend {
+            Backend::Postgres => self.column(
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = $1 ORDER BY 1",
+                &[Value::from(self.name.as_str())],
+            ),
+            Backend::Sqlite => self.column(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1",
+                &[],
+            ),
+        }
+    }
+
+    /// The columns of a table, in order, as the database spells them.
+    pub fn columns(&self, table: &str) -> Vec<String> {
+        match self.backend {
+            Backend::Postgres => self.column(
+                "SELECT a.attname::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 ORDER BY a.attnum",
+                &[Value::from(self.name.as_str()), Value::from(table)],
+            ),
+            Backend::Sqlite => {
+                self.column("SELECT name FROM pragma_table_info(?1) ORDER BY cid", &[Value::from(table)])
+            }
+        }
+    }
+
+    /// The names of the indexes the ORM created (and, on PostgreSQL, those behind
+    /// primary keys and unique constraints), sorted.
+    pub fn indexes(&self) -> Vec<String> {
+        match self.backend {
+            Backend::Postgres => self.column(
+                "SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 ORDER BY 1",
+                &[Value::from(self.name.as_str())],
+            ),
+            Backend::Sqlite => self.column(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY 1",
+                &[],
+            ),
+        }
+    }
+
+    /// The rows of a table as `a|b|c` lines, ordered by the first column.
+    pub fn rows(&self, table: &str) -> Vec<String> {
+        let sql = format!("SELECT * FROM \"{table}\" ORDER BY 1");
+        self.engine
+            .query_raw(&sql, &[], |row| {
+                let text = |i: usize| -> orm_core::Result<String> {
+                    let shown = |v: Option<String>| v.unwrap_or_default();
+                    row.get::<Option<i32>>(i)
+                        .map(|v| shown(v.map(|v| v.to_string())))
+                        .or_else(|_| row.get::<Option<i64>>(i).map(|v| shown(v.map(|v| v.to_string()))))
+                        .or_else(|_| row.get::<Option<String>>(i).map(shown))
+                };
+                let fields: Vec<String> = (0..row.len()).map(text).collect::<orm_core::Result<_>>()?;
+                Ok(fields.join("|"))
+            })
+            .expect("rows")
+    }
+
+    /// `pg_dump --schema-only --no-owner` of the PostgreSQL schema, normalised as the
+    /// seed's reference was: comments, settings and psql meta-commands removed, the schema
     /// named `public`. `None` (after a notice) without pg_dump, unless required.
     pub fn dump_schema(&self) -> Option<String> {
+        assert!(self.is_postgres(), "pg_dump works on PostgreSQL only");
         let out = match std::process::Command::new("pg_dump")
-            .args([
-                "--schema-only",
-                "--no-owner",
-                "-n",
-                &self.name,
-                &database_url(),
-            ])
+            .args(["--schema-only", "--no-owner", "-n", &self.name, &self.url])
             .output()
         {
             Ok(out) => out,
@@ -177,11 +273,7 @@ impl PgSchema {
             }
             Err(e) => panic!("pg_dump is required: {e}"),
         };
-        assert!(
-            out.status.success(),
-            "pg_dump failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8(out.stdout).expect("utf-8 dump");
         let prefix = format!("{}.", self.name);
         let lines: Vec<String> = text
@@ -198,78 +290,94 @@ impl PgSchema {
             .collect();
         Some(lines.join("\n") + "\n")
     }
-
-    /// The rows of a table as `a|b|c` lines ordered by the first column, as psql -At prints them.
-    pub fn rows(&self, table: &str) -> Vec<String> {
-        let sql = format!(
-            "SELECT t::text FROM \"{}\".\"{table}\" t ORDER BY 1",
-            self.name
-        );
-        let rows = self.column(&sql, &[]);
-        let mut rows: Vec<(i64, String)> = rows
-            .into_iter()
-            .map(|r| {
-                let inner = r.trim_start_matches('(').trim_end_matches(')').to_owned();
-                let fields: Vec<String> = split_record(&inner);
-                (fields[0].parse().unwrap_or(0), fields.join("|"))
-            })
-            .collect();
-        rows.sort();
-        rows.into_iter().map(|(_, r)| r).collect()
-    }
-
-    /// Counts the rows of a table in the test schema, from a connection of its own.
-    pub fn count(&self, table: &str) -> i64 {
-        let sql = format!("SELECT count(*) FROM \"{}\".\"{table}\"", self.name);
-        self.admin
-            .query_raw(&sql, &[], |row| row.get::<i64>(0))
-            .expect("count")[0]
-    }
 }
 
-impl Drop for PgSchema {
+impl Drop for TestDb {
     fn drop(&mut self) {
-        let _ = self.admin.execute(
-            &format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name),
-            &[],
-        );
+        if let Some(admin) = &self.admin {
+            let _ = admin.execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name), &[]);
+        }
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
-/// Gets a [`PgSchema`] or returns from the test (after a skip notice).
+/// One test body, run once per backend: `fn name(db) { .. }` becomes the tests
+/// `name::postgres` and `name::sqlite`, each with `db: &TestDb` on its own database.
+/// `fn name(db, |b| b.max_size(1)) { .. }` configures the engine.
+#[macro_export]
+macro_rules! on_both {
+    () => {};
+    ($(#[$meta:meta])* fn $name:ident($db:ident $(, $configure:expr)?) $body:block $($rest:tt)*) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn __test_body($db: &$crate::TestDb) $body
+
+            #[test]
+            fn postgres() {
+                let configure = |b: ::orm_core::EngineBuilder| -> ::orm_core::EngineBuilder {
+                    $( let b = $crate::configure(b, $configure); )?
+                    b
+                };
+                if let Some(db) = $crate::TestDb::new($crate::Backend::Postgres, stringify!($name), configure) {
+                    __test_body(&db);
+                }
+            }
+
+            #[test]
+            fn sqlite() {
+                let configure = |b: ::orm_core::EngineBuilder| -> ::orm_core::EngineBuilder {
+                    $( let b = $crate::configure(b, $configure); )?
+                    b
+                };
+                let db = $crate::TestDb::new($crate::Backend::Sqlite, stringify!($name), configure).expect("SQLite");
+                __test_body(&db);
+            }
+        }
+        $crate::on_both! { $($rest)* }
+    };
+}
+
+/// Gets a PostgreSQL [`TestDb`] or returns from the test (after a skip notice), for
+/// tests of what only PostgreSQL has.
 #[macro_export]
 macro_rules! pg {
     ($tag:expr) => {
-        match $crate::PgSchema::new($tag) {
-            Some(schema) => schema,
+        match $crate::TestDb::postgres($tag) {
+            Some(db) => db,
             None => return,
         }
     };
     ($tag:expr, $configure:expr) => {
-        match $crate::PgSchema::with($tag, $configure) {
-            Some(schema) => schema,
+        match $crate::TestDb::new($crate::Backend::Postgres, $tag, $configure) {
+            Some(db) => db,
             None => return,
         }
     };
 }
 
-/// Splits a PostgreSQL record literal's inside (`1,"a b",3`) into its fields.
-fn split_record(inner: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = inner.chars().peekable();
+/// Applies engine settings given as a closure (used by [`on_both!`]).
+pub fn configure(builder: EngineBuilder, f: impl FnOnce(EngineBuilder) -> EngineBuilder) -> EngineBuilder {
+    f(builder)
+}
+
+/// `?1` -> `$1`, `BEGIN IMMEDIATE` -> `BEGIN`: a SQLite statement in PostgreSQL's spelling.
+fn postgres_spelling(sql: &str) -> String {
+    if sql == "BEGIN IMMEDIATE" {
+        return "BEGIN".to_owned();
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => fields.push(std::mem::take(&mut field)),
-            c => field.push(c),
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
         }
     }
-    fields.push(field);
-    fields
+    out
 }

@@ -1,3 +1,49 @@
 //! Database drivers behind the ORM's own connection, binding and error types.
 
 pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::row::Row;
+use crate::value::Value;
+
+/// How a statement was prepared, for echo: `None` = taken from the cache.
+pub(crate) type Prepared = Option<Duration>;
+
+/// Why a statement failed: the database refused it (which aborts a PostgreSQL
+/// transaction), or handling a row failed on our side.
+pub(crate) enum Failure {
+    Database(Error),
+    Row(Error),
+}
+
+/// One pooled connection of any backend, as `Connection` drives it.
+pub(crate) trait BackendConnection {
+    /// Runs a query, handing each row to `f`.
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        hide: bool,
+        f: &mut dyn FnMut(&Row<'_>) -> crate::Result<()>,
+    ) -> Result<Prepared, Failure>;
+
+    /// Runs a statement; returns the rows it changed.
+    fn execute(&mut self, sql: &str, params: &[Value], hide: bool) -> Result<(u64, Prepared), Error>;
+
+    /// Runs statements without parameters.
+    fn batch_execute(&mut self, sql: &str) -> Result<(), Error>;
+
+    /// Forgets prepared statements (after DDL).
+    fn clear_statements(&mut self);
+
+    fn in_transaction(&self) -> bool;
+    fn set_in_transaction(&mut self, open: bool);
+
+    /// Makes the pool discard the connection when it comes back.
+    fn mark_broken(&mut self);
+
+    fn is_closed(&self) -> bool;
+}

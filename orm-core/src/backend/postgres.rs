@@ -12,7 +12,9 @@ use postgres::{Client, NoTls, Statement};
 use r2d2::ManageConnection;
 use r2d2_postgres::PostgresConnectionManager;
 
+use super::{BackendConnection, Failure, Prepared};
 use crate::error::{Error, ErrorKind};
+use crate::row::Row;
 use crate::value::Value;
 
 /// Our r2d2 manager over `r2d2_postgres`: its connections carry a statement cache and
@@ -25,10 +27,7 @@ pub(crate) struct PgManager {
 
 impl PgManager {
     pub(crate) fn new(config: postgres::Config, ping_after_idle: Option<Duration>) -> PgManager {
-        PgManager {
-            inner: PostgresConnectionManager::new(config, NoTls),
-            ping_after_idle,
-        }
+        PgManager { inner: PostgresConnectionManager::new(config, NoTls), ping_after_idle }
     }
 }
 
@@ -54,9 +53,7 @@ impl ManageConnection for PgManager {
     }
 
     fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
-        let fresh = self
-            .ping_after_idle
-            .is_some_and(|idle| conn.last_used.elapsed() < idle);
+        let fresh = self.ping_after_idle.is_some_and(|idle| conn.last_used.elapsed() < idle);
         if !fresh {
             conn.client.simple_query("")?;
             conn.last_used = Instant::now();
@@ -78,13 +75,10 @@ pub(crate) struct PgConn {
     last_used: Instant,
 }
 
-/// How a statement was prepared, for echo: `None` = taken from the cache.
-pub(crate) type PrepareTime = Option<Duration>;
-
 const STATEMENT_CACHE_SIZE: usize = 256;
 
 impl PgConn {
-    fn prepare_cached(&mut self, sql: &str) -> Result<(Statement, PrepareTime), postgres::Error> {
+    fn prepare_cached(&mut self, sql: &str) -> Result<(Statement, Prepared), postgres::Error> {
         if let Some(stmt) = self.statements.get(sql) {
             return Ok((stmt.clone(), None));
         }
@@ -97,54 +91,83 @@ impl PgConn {
         Ok((stmt, Some(started.elapsed())))
     }
 
-    /// Forgets prepared statements (after DDL changed what they refer to).
-    pub(crate) fn clear_statements(&mut self) {
-        self.statements.clear();
-    }
-
-    pub(crate) fn query(
+    fn query_rows(
         &mut self,
         sql: &str,
         params: &[Value],
         hide: bool,
-    ) -> Result<(Vec<postgres::Row>, PrepareTime), postgres::Error> {
+    ) -> Result<(Vec<postgres::Row>, Prepared), postgres::Error> {
         let (stmt, prepared) = self.prepare_cached(sql)?;
         let binds: Vec<Bind<'_>> = params.iter().map(|value| Bind { value, hide }).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
         let rows = self.client.query(&stmt, &refs);
         self.last_used = Instant::now();
         Ok((rows?, prepared))
     }
 
-    pub(crate) fn execute(
+    fn execute_statement(
         &mut self,
         sql: &str,
         params: &[Value],
         hide: bool,
-    ) -> Result<(u64, PrepareTime), postgres::Error> {
+    ) -> Result<(u64, Prepared), postgres::Error> {
         let (stmt, prepared) = self.prepare_cached(sql)?;
         let binds: Vec<Bind<'_>> = params.iter().map(|value| Bind { value, hide }).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
         let n = self.client.execute(&stmt, &refs);
         self.last_used = Instant::now();
         Ok((n?, prepared))
     }
 
-    /// Runs statements without parameters through the simple-query protocol.
-    pub(crate) fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
-        let r = self.client.batch_execute(sql);
-        self.last_used = Instant::now();
-        r
-    }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        self.client.is_closed()
-    }
-
     pub(crate) fn cancel_token(&self) -> postgres::CancelToken {
         self.client.cancel_token()
+    }
+}
+
+impl BackendConnection for PgConn {
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        hide: bool,
+        f: &mut dyn FnMut(&Row<'_>) -> crate::Result<()>,
+    ) -> Result<Prepared, Failure> {
+        let (rows, prepared) = self.query_rows(sql, params, hide).map_err(|e| Failure::Database(map_error(e)))?;
+        for row in &rows {
+            f(&Row::pg(row)).map_err(Failure::Row)?;
+        }
+        Ok(prepared)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value], hide: bool) -> Result<(u64, Prepared), Error> {
+        self.execute_statement(sql, params, hide).map_err(map_error)
+    }
+
+    /// Runs statements without parameters through the simple-query protocol.
+    fn batch_execute(&mut self, sql: &str) -> Result<(), Error> {
+        let r = self.client.batch_execute(sql);
+        self.last_used = Instant::now();
+        r.map_err(map_error)
+    }
+
+    fn clear_statements(&mut self) {
+        self.statements.clear();
+    }
+
+    fn in_transaction(&self) -> bool {
+        self.in_transaction
+    }
+
+    fn set_in_transaction(&mut self, open: bool) {
+        self.in_transaction = open;
+    }
+
+    fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+
+    fn is_closed(&self) -> bool {
+        self.client.is_closed()
     }
 }
 
@@ -157,20 +180,12 @@ struct Bind<'a> {
 
 impl fmt::Debug for Bind<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.hide {
-            f.write_str("<hidden>")
-        } else {
-            fmt::Debug::fmt(self.value, f)
-        }
+        if self.hide { f.write_str("<hidden>") } else { fmt::Debug::fmt(self.value, f) }
     }
 }
 
 impl ToSql for Bind<'_> {
-    fn to_sql(
-        &self,
-        ty: &Type,
-        out: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         self.value.to_sql(ty, out)
     }
 
@@ -219,9 +234,7 @@ impl ToSql for Value {
             Value::Decimal(v) => v.to_sql_checked(ty, out),
             Value::Array(items) => {
                 if !matches!(ty.kind(), Kind::Array(_)) {
-                    return Err(
-                        format!("an array cannot be bound to a parameter of type {ty}").into(),
-                    );
+                    return Err(format!("an array cannot be bound to a parameter of type {ty}").into());
                 }
                 items.to_sql(ty, out)
             }
@@ -242,18 +255,12 @@ const NUL_IN_TEXT: &str = "the text contains a NUL byte (\\0), which PostgreSQL 
 fn int_to_sql(v: i64, ty: &Type, out: &mut BytesMut) -> ToSqlResult {
     let out_of_range = || format!("{v} is out of range for a parameter of type {ty}");
     match *ty {
-        Type::INT2 => i16::try_from(v)
-            .map_err(|_| out_of_range())?
-            .to_sql(ty, out),
-        Type::INT4 => i32::try_from(v)
-            .map_err(|_| out_of_range())?
-            .to_sql(ty, out),
+        Type::INT2 => i16::try_from(v).map_err(|_| out_of_range())?.to_sql(ty, out),
+        Type::INT4 => i32::try_from(v).map_err(|_| out_of_range())?.to_sql(ty, out),
         Type::INT8 => v.to_sql(ty, out),
         #[allow(clippy::cast_precision_loss)]
         Type::FLOAT8 => (v as f64).to_sql(ty, out),
-        Type::OID => u32::try_from(v)
-            .map_err(|_| out_of_range())?
-            .to_sql(ty, out),
+        Type::OID => u32::try_from(v).map_err(|_| out_of_range())?.to_sql(ty, out),
         _ => Err(format!("an integer cannot be bound to a parameter of type {ty}").into()),
     }
 }
@@ -296,10 +303,7 @@ pub(crate) fn map_error(e: postgres::Error) -> Error {
         ),
         "40001" | "40P01" => (
             ErrorKind::SerializationFailure,
-            format!(
-                "the transaction could not be completed: {}; roll back and run it again",
-                db.message()
-            ),
+            format!("the transaction could not be completed: {}; roll back and run it again", db.message()),
         ),
         "57014" => (
             ErrorKind::QueryCanceled,
@@ -311,8 +315,7 @@ pub(crate) fn map_error(e: postgres::Error) -> Error {
         ),
         "25P02" => (
             ErrorKind::RollbackRequired,
-            "the transaction was aborted by an earlier error; call rollback() before using it again"
-                .to_owned(),
+            "the transaction was aborted by an earlier error; call rollback() before using it again".to_owned(),
         ),
         c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03") => (
             ErrorKind::ConnectionLost,

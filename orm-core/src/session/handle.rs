@@ -68,11 +68,7 @@ pub(crate) struct Meta {
 }
 
 impl Meta {
-    pub(crate) const TRANSIENT: Meta = Meta {
-        session: 0,
-        entry: 0,
-        state: ObjectState::Transient,
-    };
+    pub(crate) const TRANSIENT: Meta = Meta { session: 0, entry: 0, state: ObjectState::Transient };
 }
 
 impl<T: Model> Obj<T> {
@@ -98,10 +94,7 @@ impl<T: Model> Obj<T> {
 
     /// Reads the object, or an error when a `get_mut` guard of it is alive.
     pub fn try_get(&self) -> Result<Ref<'_, T>> {
-        self.cell
-            .value
-            .try_borrow()
-            .map_err(|_| self.cell.borrowed_error())
+        self.cell.value.try_borrow().map_err(|_| self.cell.borrowed_error())
     }
 
     /// Changes the object; the session UPDATEs the changed columns at the next flush.
@@ -116,11 +109,7 @@ impl<T: Model> Obj<T> {
 
     /// Changes the object, or an error when another guard of it is alive.
     pub fn try_get_mut(&self) -> Result<RefMut<'_, T>> {
-        let guard = self
-            .cell
-            .value
-            .try_borrow_mut()
-            .map_err(|_| self.cell.borrowed_error())?;
+        let guard = self.cell.value.try_borrow_mut().map_err(|_| self.cell.borrowed_error())?;
         drop(guard);
         Ok(self.get_mut())
     }
@@ -156,18 +145,13 @@ impl<T: Model> Obj<T> {
     }
 
     pub(crate) fn from_erased(obj: Rc<dyn AnyObject>) -> Option<Obj<T>> {
-        obj.into_any()
-            .downcast::<ObjCell<T>>()
-            .ok()
-            .map(|cell| Obj { cell })
+        obj.into_any().downcast::<ObjCell<T>>().ok().map(|cell| Obj { cell })
     }
 }
 
 impl<T> Clone for Obj<T> {
     fn clone(&self) -> Self {
-        Obj {
-            cell: self.cell.clone(),
-        }
+        Obj { cell: self.cell.clone() }
     }
 }
 
@@ -217,9 +201,7 @@ impl<T: Model> ObjCell<T> {
 }
 
 pub(crate) fn all_values<T: Model>(value: &T) -> Vec<Value> {
-    (0..T::TABLE.columns.len())
-        .map(|i| value.column_value(i))
-        .collect()
+    (0..T::TABLE.columns.len()).map(|i| value.column_value(i)).collect()
 }
 
 /// The session's view of an object of any model.
@@ -272,18 +254,12 @@ impl<T: Model> AnyObject for ObjCell<T> {
 
     fn set_column(&self, column: usize, v: Value) -> Result<()> {
         self.snapshot_before_change();
-        let mut value = self
-            .value
-            .try_borrow_mut()
-            .map_err(|_| self.borrowed_error())?;
+        let mut value = self.value.try_borrow_mut().map_err(|_| self.borrowed_error())?;
         value.set_column_value(column, v)
     }
 
     fn set_all(&self, values: Vec<Value>, as_clean: bool) -> Result<()> {
-        let mut value = self
-            .value
-            .try_borrow_mut()
-            .map_err(|_| self.borrowed_error())?;
+        let mut value = self.value.try_borrow_mut().map_err(|_| self.borrowed_error())?;
         for (i, v) in values.into_iter().enumerate() {
             value.set_column_value(i, v)?;
         }
@@ -299,9 +275,7 @@ impl<T: Model> AnyObject for ObjCell<T> {
             return Ok(Vec::new());
         };
         let value = self.value.try_borrow().map_err(|_| self.borrowed_error())?;
-        Ok((0..before.len())
-            .filter(|&i| value.column_value(i) != before[i])
-            .collect())
+        Ok((0..before.len()).filter(|&i| value.column_value(i) != before[i]).collect())
     }
 
     fn snapshot(&self) -> Option<Vec<Value>> {
@@ -342,15 +316,9 @@ impl<T: Model> AnyObject for ObjCell<T> {
     fn describe(&self) -> String {
         let table = T::TABLE;
         match self.value.try_borrow() {
-            Ok(value)
-                if self.meta.get().state != ObjectState::Pending
-                    || table.autoincrement_column().is_none() =>
-            {
-                let key: Vec<String> = table
-                    .primary_key
-                    .iter()
-                    .map(|&i| format!("{:?}", value.column_value(i)))
-                    .collect();
+            Ok(value) if self.meta.get().state != ObjectState::Pending || table.autoincrement_column().is_none() => {
+                let key: Vec<String> =
+                    table.primary_key.iter().map(|&i| format!("{:?}", value.column_value(i))).collect();
                 format!("{}({})", table.model, key.join(", "))
             }
             _ => format!("a new {}", table.model),

@@ -49,19 +49,13 @@ impl IdentityKey {
             [one] => KeyParts::One(KeyPart::of(one)),
             many => KeyParts::Many(many.iter().map(KeyPart::of).collect()),
         };
-        IdentityKey {
-            table: table.name,
-            key,
-        }
+        IdentityKey { table: table.name, key }
     }
 
     /// The key of a row given all its column values.
     pub(crate) fn from_columns(table: &'static TableDef, values: &[Value]) -> IdentityKey {
         match table.primary_key {
-            [one] => IdentityKey {
-                table: table.name,
-                key: KeyParts::One(KeyPart::of(&values[*one])),
-            },
+            [one] => IdentityKey { table: table.name, key: KeyParts::One(KeyPart::of(&values[*one])) },
             many => IdentityKey {
                 table: table.name,
                 key: KeyParts::Many(many.iter().map(|&i| KeyPart::of(&values[i])).collect()),
@@ -95,14 +89,8 @@ mod tests {
 
     #[test]
     fn integer_widths_do_not_matter() {
-        assert_eq!(
-            IdentityKey::new(&T, &[Value::I32(3)]),
-            IdentityKey::new(&T, &[Value::I64(3)])
-        );
-        assert_ne!(
-            IdentityKey::new(&T, &[Value::I32(3)]),
-            IdentityKey::new(&T, &[Value::from("3")])
-        );
+        assert_eq!(IdentityKey::new(&T, &[Value::I32(3)]), IdentityKey::new(&T, &[Value::I64(3)]));
+        assert_ne!(IdentityKey::new(&T, &[Value::I32(3)]), IdentityKey::new(&T, &[Value::from("3")]));
         assert!(IdentityKey::new(&T, &[Value::Null]).has_null());
     }
 }

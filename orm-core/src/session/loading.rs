@@ -59,21 +59,13 @@ pub struct Children<'s, C> {
 
 impl<C: Model> std::fmt::Debug for Children<'_, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Children({}, {} loaded)",
-            self.link.describe(),
-            self.entries().len()
-        )
+        write!(f, "Children({}, {} loaded)", self.link.describe(), self.entries().len())
     }
 }
 
 impl<C: Model> Children<'_, C> {
     fn entries(&self) -> &[usize] {
-        self.session
-            .collections
-            .get(&(self.parent, self.link.key()))
-            .map_or(&[], Vec::as_slice)
+        self.session.collections.get(&(self.parent, self.link.key())).map_or(&[], Vec::as_slice)
     }
 
     /// The number of children.
@@ -88,31 +80,22 @@ impl<C: Model> Children<'_, C> {
 
     /// The child at `index`.
     pub fn get(&self, index: usize) -> Option<Obj<C>> {
-        self.entries()
-            .get(index)
-            .and_then(|&e| self.session.handle(e))
+        self.entries().get(index).and_then(|&e| self.session.handle(e))
     }
 
     /// The children, in order.
     pub fn to_vec(&self) -> Vec<Obj<C>> {
-        self.entries()
-            .iter()
-            .filter_map(|&e| self.session.handle(e))
-            .collect()
+        self.entries().iter().filter_map(|&e| self.session.handle(e)).collect()
     }
 
     /// The children, in order.
     pub fn iter(&self) -> impl Iterator<Item = Obj<C>> + '_ {
-        self.entries()
-            .iter()
-            .filter_map(|&e| self.session.handle(e))
+        self.entries().iter().filter_map(|&e| self.session.handle(e))
     }
 
     /// Whether `child` is one of the children.
     pub fn contains(&self, child: &Obj<C>) -> bool {
-        self.session
-            .entry_of(child)
-            .is_ok_and(|e| self.entries().contains(&e))
+        self.session.entry_of(child).is_ok_and(|e| self.entries().contains(&e))
     }
 
     /// Adds a new child: it joins the session (save-update cascade), and its foreign key
@@ -171,12 +154,7 @@ impl Session {
         let entry = self.entry_of(parent)?;
         let link = Link::has_many(P::TABLE, def)?;
         self.load_collection(entry, link, "access")?;
-        Ok(Children {
-            session: self,
-            parent: entry,
-            link,
-            _model: PhantomData,
-        })
+        Ok(Children { session: self, parent: entry, link, _model: PhantomData })
     }
 
     /// The parent of `child` over the relationship `def` (declared on either side):
@@ -194,11 +172,7 @@ impl Session {
         if let Some(parent) = self.current_parent(link, entry) {
             return Ok(self.handle(parent));
         }
-        if self
-            .parents
-            .get(&(entry, link.key()))
-            .is_some_and(|p| p.parent.is_none())
-        {
+        if self.parents.get(&(entry, link.key())).is_some_and(|p| p.parent.is_none()) {
             return Ok(None);
         }
         let fk = child.erased().column_value(link.fk_column)?;
@@ -207,17 +181,11 @@ impl Session {
         }
         let mut select = Select::new(P::TABLE);
         select.filters.push(Expr::Compare {
-            column: ColumnRef {
-                table: P::TABLE.name,
-                name: P::TABLE.columns[link.parent_column].name,
-            },
+            column: ColumnRef { table: P::TABLE.name, name: P::TABLE.columns[link.parent_column].name },
             op: CmpOp::Eq,
             value: fk,
         });
-        Ok(self
-            .load_select::<P>(&select, None, &[])?
-            .into_iter()
-            .next())
+        Ok(self.load_select::<P>(&select, None, &[])?.into_iter().next())
     }
 
     /// Sets the parent of `child` over the relationship `def` in memory (`None` unlinks);
@@ -266,19 +234,12 @@ impl Session {
     }
 
     /// Makes sure a parent's collection is loaded (lazy load), and returns it.
-    pub(crate) fn load_collection(
-        &mut self,
-        parent: usize,
-        link: Link,
-        why: &str,
-    ) -> Result<Vec<usize>> {
+    pub(crate) fn load_collection(&mut self, parent: usize, link: Link, why: &str) -> Result<Vec<usize>> {
         let key = (parent, link.key());
         if let Some(children) = self.collections.get(&key) {
             return Ok(children.clone());
         }
-        let pending = self
-            .entry(parent)
-            .is_some_and(|e| e.obj.meta().state == ObjectState::Pending);
+        let pending = self.entry(parent).is_some_and(|e| e.obj.meta().state == ObjectState::Pending);
         if pending {
             // A new parent has no rows referencing it yet: only the children set in memory.
             let children = self.linked_children(parent, link);
@@ -297,30 +258,19 @@ impl Session {
         // children of several parents still go out together at the next flush.
         self.note_lazy_load(link)?;
         let Some(loader) = link.def.map(|d| d.loader) else {
-            return Err(Error::schema(format!(
-                "{} cannot be loaded: it has no has_many declaration",
-                link.describe()
-            )));
+            return Err(Error::schema(format!("{} cannot be loaded: it has no has_many declaration", link.describe())));
         };
-        let parent_value = self
-            .entry(parent)
-            .map(|e| e.obj.column_value(link.parent_column))
-            .transpose()?
-            .unwrap_or(Value::Null);
+        let parent_value =
+            self.entry(parent).map(|e| e.obj.column_value(link.parent_column)).transpose()?.unwrap_or(Value::Null);
         let mut select = Select::new(link.child);
         select.filters.push(Expr::Compare {
-            column: ColumnRef {
-                table: link.child.name,
-                name: link.child.columns[link.fk_column].name,
-            },
+            column: ColumnRef { table: link.child.name, name: link.child.columns[link.fk_column].name },
             op: CmpOp::Eq,
             value: parent_value,
         });
         let loaded = self.run_select(&select, None, loader)?;
-        let mut children: Vec<usize> = loaded
-            .into_iter()
-            .filter(|&c| self.current_parent(link, c) == Some(parent))
-            .collect();
+        let mut children: Vec<usize> =
+            loaded.into_iter().filter(|&c| self.current_parent(link, c) == Some(parent)).collect();
         for c in self.linked_children(parent, link) {
             if !children.contains(&c) {
                 children.push(c);
@@ -376,12 +326,7 @@ impl Session {
     }
 
     /// Runs a SELECT of `select.table`, registering each row with `loader`.
-    pub(crate) fn run_select(
-        &mut self,
-        select: &Select,
-        limit: Option<u64>,
-        loader: RowLoader,
-    ) -> Result<Vec<usize>> {
+    pub(crate) fn run_select(&mut self, select: &Select, limit: Option<u64>, loader: RowLoader) -> Result<Vec<usize>> {
         let (sql, params) = select.render(self.engine.dialect(), limit)?;
         let mut entries = Vec::new();
         self.with_rows(&sql, &params, |s, row| {
@@ -410,10 +355,7 @@ impl Session {
         options: &[LoadOption],
     ) -> Result<Vec<usize>> {
         let options = effective_options(select.table, options)?;
-        let joined: Vec<&LoadOption> = options
-            .iter()
-            .filter(|o| o.strategy == Loading::Joined)
-            .collect();
+        let joined: Vec<&LoadOption> = options.iter().filter(|o| o.strategy == Loading::Joined).collect();
         let entries = if joined.is_empty() {
             self.run_select(select, limit, loader)?
         } else {
@@ -445,10 +387,7 @@ impl Session {
                         .collect();
                     let nested: Vec<LoadOption> = effective_options(link.child, &option.then)?
                         .into_iter()
-                        .filter(|o| {
-                            o.strategy != Loading::Joined
-                                || !option.then.iter().any(|t| same_option(t, o))
-                        })
+                        .filter(|o| o.strategy != Loading::Joined || !option.then.iter().any(|t| same_option(t, o)))
                         .collect();
                     if !children.is_empty() {
                         self.apply_options(&children, &nested)?;
@@ -486,21 +425,15 @@ impl Session {
         }
         let mut all_children = Vec::new();
         let mut grouped: HashMap<IdentityKey, Vec<usize>> = HashMap::new();
-        let chunk = if self.engine.dialect().array_params() {
-            usize::MAX
-        } else {
-            self.engine.dialect().max_bind_params() - 1
-        };
+        let chunk =
+            if self.engine.dialect().array_params() { usize::MAX } else { self.engine.dialect().max_bind_params() - 1 };
         for part in keys.chunks(chunk.max(1)) {
             if part.is_empty() {
                 continue;
             }
             let mut select = Select::new(link.child);
             select.filters.push(Expr::In {
-                column: ColumnRef {
-                    table: link.child.name,
-                    name: link.child.columns[link.fk_column].name,
-                },
+                column: ColumnRef { table: link.child.name, name: link.child.columns[link.fk_column].name },
                 values: part.to_vec(),
                 negated: false,
             });
@@ -508,10 +441,7 @@ impl Session {
             for c in children {
                 let Some(e) = self.entry(c) else { continue };
                 let fk = e.obj.column_value(link.fk_column)?;
-                grouped
-                    .entry(IdentityKey::new(link.parent, std::slice::from_ref(&fk)))
-                    .or_default()
-                    .push(c);
+                grouped.entry(IdentityKey::new(link.parent, std::slice::from_ref(&fk))).or_default().push(c);
                 all_children.push(c);
             }
         }
@@ -544,12 +474,7 @@ impl Session {
         let root = select.table;
         let mut slots: Vec<Slot> = Vec::new();
         let mut offset = root.columns.len();
-        fn add_slots(
-            slots: &mut Vec<Slot>,
-            offset: &mut usize,
-            parent: usize,
-            option: &LoadOption,
-        ) -> Result<()> {
+        fn add_slots(slots: &mut Vec<Slot>, offset: &mut usize, parent: usize, option: &LoadOption) -> Result<()> {
             let link = option_link(option)?;
             let slot = Slot {
                 link,
@@ -595,23 +520,11 @@ impl Session {
             }
         }
         for slot in &slots {
-            let parent_alias = if slot.parent == 0 {
-                root.name.to_owned()
-            } else {
-                slots[slot.parent - 1].alias.clone()
-            };
-            w.push(" LEFT OUTER JOIN ")
-                .ident(slot.link.child.name)
-                .push(" AS ")
-                .ident(&slot.alias)
-                .push(" ON ");
-            w.ident(&slot.alias)
-                .push(".")
-                .ident(slot.link.child.columns[slot.link.fk_column].name);
-            w.push(" = ")
-                .ident(&parent_alias)
-                .push(".")
-                .ident(slot.link.parent.columns[slot.link.parent_column].name);
+            let parent_alias =
+                if slot.parent == 0 { root.name.to_owned() } else { slots[slot.parent - 1].alias.clone() };
+            w.push(" LEFT OUTER JOIN ").ident(slot.link.child.name).push(" AS ").ident(&slot.alias).push(" ON ");
+            w.ident(&slot.alias).push(".").ident(slot.link.child.columns[slot.link.fk_column].name);
+            w.push(" = ").ident(&parent_alias).push(".").ident(slot.link.parent.columns[slot.link.parent_column].name);
         }
         if !filtered_inside {
             for (i, f) in select.filters.iter().enumerate() {
@@ -636,11 +549,7 @@ impl Session {
                 let child_table = slot.link.child;
                 let pk = child_table.primary_key[0];
                 let present = !read_value(row, slot.offset + pk, child_table, pk)?.is_null();
-                let child = if present {
-                    Some((slot.loader)(s, row, slot.offset)?)
-                } else {
-                    None
-                };
+                let child = if present { Some((slot.loader)(s, row, slot.offset)?) } else { None };
                 if let Some(p) = parent {
                     let collection = s.collections.entry((p, slot.link.key())).or_default();
                     if let Some(c) = child
@@ -659,29 +568,16 @@ impl Session {
 
 /// The options of a query on `table`: the explicit ones, plus the relationships declared
 /// `lazy = "selectin"` / `"joined"` that no explicit option mentions.
-fn effective_options(
-    table: &'static crate::metadata::TableDef,
-    explicit: &[LoadOption],
-) -> Result<Vec<LoadOption>> {
+fn effective_options(table: &'static crate::metadata::TableDef, explicit: &[LoadOption]) -> Result<Vec<LoadOption>> {
     let mut options: Vec<LoadOption> = explicit.to_vec();
-    for def in table
-        .relationships
-        .iter()
-        .filter(|d| d.kind == crate::metadata::RelationKind::HasMany)
-    {
+    for def in table.relationships.iter().filter(|d| d.kind == crate::metadata::RelationKind::HasMany) {
         if !matches!(def.loading, Loading::SelectIn | Loading::Joined) {
             continue;
         }
         let link = Link::has_many(table, def)?;
-        let mentioned = explicit
-            .iter()
-            .any(|o| o.link.as_ref().is_ok_and(|l| l.key() == link.key()));
+        let mentioned = explicit.iter().any(|o| o.link.as_ref().is_ok_and(|l| l.key() == link.key()));
         if !mentioned {
-            options.push(LoadOption {
-                link: Ok(link),
-                strategy: def.loading,
-                then: Vec::new(),
-            });
+            options.push(LoadOption { link: Ok(link), strategy: def.loading, then: Vec::new() });
         }
     }
     Ok(options)
@@ -696,10 +592,7 @@ fn option_link(option: &LoadOption) -> Result<Link> {
 }
 
 fn link_loader(link: Link) -> Result<RowLoader> {
-    link.def.map(|d| d.loader).ok_or_else(|| {
-        Error::schema(format!(
-            "{} has no has_many declaration to load it with",
-            link.describe()
-        ))
-    })
+    link.def
+        .map(|d| d.loader)
+        .ok_or_else(|| Error::schema(format!("{} has no has_many declaration to load it with", link.describe())))
 }

@@ -105,13 +105,7 @@ pub(crate) enum TxRecord {
 }
 
 /// One object as a savepoint saw it: handle, identity, state, values, snapshot.
-type SavedEntry = (
-    Rc<dyn AnyObject>,
-    Option<IdentityKey>,
-    Meta,
-    Vec<Value>,
-    Option<Vec<Value>>,
-);
+type SavedEntry = (Rc<dyn AnyObject>, Option<IdentityKey>, Meta, Vec<Value>, Option<Vec<Value>>);
 
 /// Everything needed to return to the moment a savepoint was taken.
 struct SavedState {
@@ -214,11 +208,7 @@ impl Session {
 
     fn push_entry(&mut self, obj: Rc<dyn AnyObject>, state: ObjectState) -> usize {
         let entry = self.entries.len();
-        obj.set_meta(Meta {
-            session: self.id,
-            entry,
-            state,
-        });
+        obj.set_meta(Meta { session: self.id, entry, state });
         self.entries.push(Some(Entry { obj, key: None }));
         entry
     }
@@ -259,11 +249,7 @@ impl Session {
     /// detached (or transient, if it was never flushed).
     pub fn expunge<T: Model>(&mut self, obj: &Obj<T>) -> Result<()> {
         let entry = self.entry_of(obj)?;
-        let state = if obj.state() == ObjectState::Pending {
-            ObjectState::Transient
-        } else {
-            ObjectState::Detached
-        };
+        let state = if obj.state() == ObjectState::Pending { ObjectState::Transient } else { ObjectState::Detached };
         self.expunge_entry(entry, state);
         Ok(())
     }
@@ -275,10 +261,7 @@ impl Session {
                 ObjectState::Pending => ObjectState::Transient,
                 _ => ObjectState::Detached,
             };
-            entry.obj.set_meta(Meta {
-                state,
-                ..Meta::TRANSIENT
-            });
+            entry.obj.set_meta(Meta { state, ..Meta::TRANSIENT });
         }
         self.identity.clear();
         self.new.clear();
@@ -292,10 +275,7 @@ impl Session {
         let Some(e) = self.entries.get_mut(entry).and_then(Option::take) else {
             return;
         };
-        e.obj.set_meta(Meta {
-            state,
-            ..Meta::TRANSIENT
-        });
+        e.obj.set_meta(Meta { state, ..Meta::TRANSIENT });
         if let Some(key) = &e.key {
             self.identity.remove(key);
         }
@@ -310,8 +290,7 @@ impl Session {
         for children in self.collections.values_mut() {
             children.retain(|&c| c != entry);
         }
-        self.parents
-            .retain(|(child, _), p| *child != entry && p.parent != Some(entry));
+        self.parents.retain(|(child, _), p| *child != entry && p.parent != Some(entry));
     }
 
     /// The objects in the session (pending, persistent and marked deleted).
@@ -363,10 +342,7 @@ impl Session {
         let columns: Vec<_> = T::TABLE.primary_key_columns().collect();
         for (c, v) in columns.into_iter().zip(values) {
             q.filters.push(crate::expr::Expr::Compare {
-                column: crate::expr::ColumnRef {
-                    table: T::TABLE.name,
-                    name: c.name,
-                },
+                column: crate::expr::ColumnRef { table: T::TABLE.name, name: c.name },
                 op: crate::expr::CmpOp::Eq,
                 value: v,
             });
@@ -388,10 +364,7 @@ impl Session {
         let key = obj.get().primary_key().to_values();
         let (sql, params) = {
             let mut w = crate::sql::SqlWriter::new(self.engine.dialect());
-            w.push("SELECT ")
-                .select_list(T::TABLE)
-                .push(" FROM ")
-                .ident(T::TABLE.name);
+            w.push("SELECT ").select_list(T::TABLE).push(" FROM ").ident(T::TABLE.name);
             w.where_key(T::TABLE, key.clone());
             w.finish()
         };
@@ -512,10 +485,7 @@ impl Session {
             if let TxRecord::Deleted(entry) = record
                 && let Some(e) = self.entries.get_mut(entry).and_then(Option::take)
             {
-                e.obj.set_meta(Meta {
-                    state: ObjectState::Detached,
-                    ..Meta::TRANSIENT
-                });
+                e.obj.set_meta(Meta { state: ObjectState::Detached, ..Meta::TRANSIENT });
             }
         }
         self.conn = None;
@@ -553,10 +523,7 @@ impl Session {
                 TxRecord::Deleted(entry) => {
                     if let Some(e) = self.entries.get_mut(entry).and_then(Option::as_mut) {
                         let meta = e.obj.meta();
-                        e.obj.set_meta(Meta {
-                            state: ObjectState::Persistent,
-                            ..meta
-                        });
+                        e.obj.set_meta(Meta { state: ObjectState::Persistent, ..meta });
                         if let Some(key) = e.key.clone() {
                             self.identity.insert(key, entry);
                         }
@@ -609,10 +576,7 @@ impl Session {
                 && saved.entries.get(i).is_none_or(Option::is_none)
             {
                 // Its INSERT, if any, is undone with the savepoint.
-                e.obj.set_meta(Meta {
-                    state: ObjectState::Transient,
-                    ..Meta::TRANSIENT
-                });
+                e.obj.set_meta(Meta { state: ObjectState::Transient, ..Meta::TRANSIENT });
             }
         }
         self.entries = saved
@@ -700,17 +664,14 @@ impl Session {
     }
 
     pub(crate) fn handle<T: Model>(&self, entry: usize) -> Option<Obj<T>> {
-        self.entry(entry)
-            .and_then(|e| Obj::from_erased(e.obj.clone()))
+        self.entry(entry).and_then(|e| Obj::from_erased(e.obj.clone()))
     }
 
     /// The entry of a handle of this session.
     pub(crate) fn entry_of<T: Model>(&self, obj: &Obj<T>) -> Result<usize> {
         let meta = obj.cell.meta.get();
         match meta.state {
-            ObjectState::Pending | ObjectState::Persistent | ObjectState::Deleted
-                if meta.session == self.id =>
-            {
+            ObjectState::Pending | ObjectState::Persistent | ObjectState::Deleted if meta.session == self.id => {
                 Ok(meta.entry)
             }
             ObjectState::Transient => Err(Error::invalid_state(format!(
@@ -774,14 +735,7 @@ impl Session {
         {
             children.push(child);
         }
-        self.parents.insert(
-            (child, key),
-            ParentLink {
-                link,
-                parent,
-                synced: false,
-            },
-        );
+        self.parents.insert((child, key), ParentLink { link, parent, synced: false });
     }
 
     /// The parent entry of a child over a link, from memory: the link set by the
@@ -800,24 +754,17 @@ impl Session {
             return None;
         }
         if link.parent.primary_key == [link.parent_column] {
-            return self
-                .identity
-                .get(&IdentityKey::new(link.parent, std::slice::from_ref(fk)))
-                .copied();
+            return self.identity.get(&IdentityKey::new(link.parent, std::slice::from_ref(fk))).copied();
         }
         self.entries.iter().enumerate().find_map(|(i, e)| {
             let e = e.as_ref()?;
-            (e.obj.table().name == link.parent.name
-                && e.obj.column_value(link.parent_column).ok().as_ref() == Some(fk))
-            .then_some(i)
+            (e.obj.table().name == link.parent.name && e.obj.column_value(link.parent_column).ok().as_ref() == Some(fk))
+                .then_some(i)
         })
     }
 
     pub(crate) fn live_entries(&self) -> impl Iterator<Item = (usize, &Entry)> {
-        self.entries
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| e.as_ref().map(|e| (i, e)))
+        self.entries.iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (i, e)))
     }
 }
 
@@ -829,10 +776,7 @@ impl Drop for Session {
                 ObjectState::Pending => ObjectState::Transient,
                 _ => ObjectState::Detached,
             };
-            entry.obj.set_meta(Meta {
-                state,
-                ..Meta::TRANSIENT
-            });
+            entry.obj.set_meta(Meta { state, ..Meta::TRANSIENT });
         }
     }
 }

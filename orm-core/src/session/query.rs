@@ -40,12 +40,7 @@ pub struct SessionQuery<'s, T> {
 
 impl<'s, T: Model> SessionQuery<'s, T> {
     pub(crate) fn new(session: &'s mut Session) -> Self {
-        SessionQuery {
-            session,
-            select: Select::new(T::TABLE),
-            options: Vec::new(),
-            _model: PhantomData,
-        }
+        SessionQuery { session, select: Select::new(T::TABLE), options: Vec::new(), _model: PhantomData }
     }
 
     /// Keeps the rows where `expr` holds (several filters are ANDed).
@@ -81,8 +76,7 @@ impl<'s, T: Model> SessionQuery<'s, T> {
     fn fetch(self, limit: Option<u64>) -> Result<Vec<Obj<T>>> {
         self.session.check_usable()?;
         self.session.autoflush()?;
-        self.session
-            .load_select::<T>(&self.select, limit, &self.options)
+        self.session.load_select::<T>(&self.select, limit, &self.options)
     }
 
     /// Every matching object.

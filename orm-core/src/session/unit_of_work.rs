@@ -115,10 +115,7 @@ fn prepare(s: &mut Session) -> Result<Plan> {
         }
         if p.parent.is_none() && !p.link.child.columns[p.link.fk_column].nullable {
             let e = s.entry(child).expect("live child");
-            if e.obj
-                .column_value(p.link.fk_column)
-                .is_ok_and(|v| !v.is_null())
-            {
+            if e.obj.column_value(p.link.fk_column).is_ok_and(|v| !v.is_null()) {
                 return Err(Error::invalid_state(format!(
                     "{} was removed from {} but `{}.{}` cannot be NULL; delete it instead \
                      (session.delete), or declare the relationship with cascade = \"all, delete-orphan\"",
@@ -152,13 +149,7 @@ fn prepare(s: &mut Session) -> Result<Plan> {
         deletes.entry(t.name).or_default().push(entry);
     }
     let order = crate::ddl::sort_tables(&tables)?;
-    Ok(Plan {
-        order,
-        inserts,
-        updates,
-        deletes,
-        deleted_by_database: by_database,
-    })
+    Ok(Plan { order, inserts, updates, deletes, deleted_by_database: by_database })
 }
 
 /// Expands the deletions marked so far along `has_many` relationships: cascade delete,
@@ -171,16 +162,9 @@ fn resolve_deletes(s: &mut Session, by_database: &mut Vec<usize>) -> Result<()> 
         let Some(e) = s.entry(parent) else { continue };
         let table = e.obj.table();
         let describe = e.obj.describe();
-        for def in table
-            .relationships
-            .iter()
-            .filter(|r| r.kind == crate::metadata::RelationKind::HasMany)
-        {
+        for def in table.relationships.iter().filter(|r| r.kind == crate::metadata::RelationKind::HasMany) {
             let link = Link::has_many(table, def)?;
-            let on_delete = link.child.columns[link.fk_column]
-                .foreign_key
-                .as_ref()
-                .map(|f| f.on_delete);
+            let on_delete = link.child.columns[link.fk_column].foreign_key.as_ref().map(|f| f.on_delete);
             if def.passive_deletes {
                 // Children the database removes (or un-links) itself: only those the
                 // session holds are touched, and without statements.
@@ -237,11 +221,7 @@ fn cascade_by_database(s: &mut Session, entry: usize, by_database: &mut Vec<usiz
         return Ok(());
     };
     let table = e.obj.table();
-    for def in table
-        .relationships
-        .iter()
-        .filter(|r| r.kind == crate::metadata::RelationKind::HasMany)
-    {
+    for def in table.relationships.iter().filter(|r| r.kind == crate::metadata::RelationKind::HasMany) {
         let link = Link::has_many(table, def)?;
         let cascades = link.child.columns[link.fk_column]
             .foreign_key
@@ -264,16 +244,8 @@ fn single_statement(s: &Session, plan: &Plan) -> bool {
     if !plan.deleted_by_database.is_empty() && plan.deletes.is_empty() {
         return false;
     }
-    let statements = plan
-        .inserts
-        .values()
-        .map(|rows| insert_statements(s, rows))
-        .sum::<usize>()
-        + plan
-            .updates
-            .values()
-            .map(|rows| update_statements(s, rows))
-            .sum::<usize>()
+    let statements = plan.inserts.values().map(|rows| insert_statements(s, rows)).sum::<usize>()
+        + plan.updates.values().map(|rows| update_statements(s, rows)).sum::<usize>()
         + plan.deletes.len();
     statements == 1
 }
@@ -304,12 +276,7 @@ fn insert_statements(s: &Session, rows: &[usize]) -> usize {
     };
     let table = first.obj.table();
     let waves = insert_waves(s, table, rows).len();
-    let per_row = table
-        .columns
-        .iter()
-        .filter(|c| !c.generated_on_insert())
-        .count()
-        .max(1);
+    let per_row = table.columns.iter().filter(|c| !c.generated_on_insert()).count().max(1);
     let chunk = batch::max_rows(s.engine.dialect(), per_row);
     waves.max(1) * rows.len().div_ceil(chunk).max(1)
 }
@@ -340,17 +307,16 @@ fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<(usize, 
 /// Splits a table's pending rows so that a row whose parent (in the same table) is also
 /// pending comes in a later wave than the parent. Rows keep their order within a wave.
 fn insert_waves(s: &Session, table: &'static TableDef, rows: &[usize]) -> Vec<Vec<usize>> {
-    let self_links: Vec<Link> = s
-        .parents
-        .values()
-        .map(|p| p.link)
-        .filter(|l| l.parent.name == table.name && l.child.name == table.name)
-        .fold(Vec::new(), |mut acc, l| {
-            if !acc.iter().any(|a: &Link| a.key() == l.key()) {
-                acc.push(l);
-            }
-            acc
-        });
+    let self_links: Vec<Link> =
+        s.parents.values().map(|p| p.link).filter(|l| l.parent.name == table.name && l.child.name == table.name).fold(
+            Vec::new(),
+            |mut acc, l| {
+                if !acc.iter().any(|a: &Link| a.key() == l.key()) {
+                    acc.push(l);
+                }
+                acc
+            },
+        );
     if self_links.is_empty() {
         return vec![rows.to_vec()];
     }
@@ -407,8 +373,7 @@ fn sync_foreign_keys(s: &mut Session, entry: usize, undo: &mut Undo) -> Result<(
             Some(p) => {
                 let Some(pe) = s.entry(p) else { continue };
                 let v = pe.obj.column_value(link.parent_column)?;
-                let unsaved =
-                    pe.obj.meta().state == ObjectState::Pending && !undo.inserted.contains(&p);
+                let unsaved = pe.obj.meta().state == ObjectState::Pending && !undo.inserted.contains(&p);
                 if v.is_null() || unsaved {
                     return Err(Error::invalid_state(format!(
                         "cannot save {}: its parent {} has no key yet (is it in the session?)",
@@ -425,13 +390,7 @@ fn sync_foreign_keys(s: &mut Session, entry: usize, undo: &mut Undo) -> Result<(
     Ok(())
 }
 
-fn set_column(
-    s: &mut Session,
-    entry: usize,
-    column: usize,
-    value: Value,
-    undo: &mut Undo,
-) -> Result<()> {
+fn set_column(s: &mut Session, entry: usize, column: usize, value: Value, undo: &mut Undo) -> Result<()> {
     let e = s.entry(entry).expect("live entry");
     let old = e.obj.column_value(column)?;
     if old != value {
@@ -441,30 +400,16 @@ fn set_column(
     Ok(())
 }
 
-fn insert_wave(
-    s: &mut Session,
-    table: &'static TableDef,
-    rows: &[usize],
-    undo: &mut Undo,
-) -> Result<()> {
+fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: &mut Undo) -> Result<()> {
     for &row in rows {
         sync_foreign_keys(s, row, undo)?;
     }
-    let given: Vec<usize> = (0..table.columns.len())
-        .filter(|&i| !table.columns[i].generated_on_insert())
-        .collect();
-    let generated: Vec<usize> = (0..table.columns.len())
-        .filter(|&i| table.columns[i].generated_on_insert())
-        .collect();
+    let given: Vec<usize> = (0..table.columns.len()).filter(|&i| !table.columns[i].generated_on_insert()).collect();
+    let generated: Vec<usize> = (0..table.columns.len()).filter(|&i| table.columns[i].generated_on_insert()).collect();
     let mut values = Vec::with_capacity(rows.len());
     for &row in rows {
         let e = s.entry(row).expect("live entry");
-        values.push(
-            given
-                .iter()
-                .map(|&c| e.obj.column_value(c))
-                .collect::<Result<Vec<_>>>()?,
-        );
+        values.push(given.iter().map(|&c| e.obj.column_value(c)).collect::<Result<Vec<_>>>()?);
     }
     let dialect = s.engine.dialect();
     let conn = s.connection()?;
@@ -509,18 +454,9 @@ fn update_rows(
             let snapshot = e.obj.snapshot().unwrap_or_default();
             // The key as the database has it (the snapshot), in case the key changed.
             keys.push(
-                table
-                    .primary_key
-                    .iter()
-                    .map(|&k| snapshot.get(k).cloned().unwrap_or(Value::Null))
-                    .collect::<Vec<_>>(),
+                table.primary_key.iter().map(|&k| snapshot.get(k).cloned().unwrap_or(Value::Null)).collect::<Vec<_>>(),
             );
-            values.push(
-                columns
-                    .iter()
-                    .map(|&c| e.obj.column_value(c))
-                    .collect::<Result<Vec<_>>>()?,
-            );
+            values.push(columns.iter().map(|&c| e.obj.column_value(c)).collect::<Result<Vec<_>>>()?);
         }
         let dialect = s.engine.dialect();
         let conn = s.connection()?;
@@ -538,13 +474,7 @@ fn delete_rows(s: &mut Session, table: &'static TableDef, rows: &[usize]) -> Res
             Some(snapshot) => snapshot,
             None => e.obj.values()?,
         };
-        keys.push(
-            table
-                .primary_key
-                .iter()
-                .map(|&k| values[k].clone())
-                .collect::<Vec<_>>(),
-        );
+        keys.push(table.primary_key.iter().map(|&k| values[k].clone()).collect::<Vec<_>>());
     }
     let dialect = s.engine.dialect();
     let conn = s.connection()?;
@@ -553,15 +483,11 @@ fn delete_rows(s: &mut Session, table: &'static TableDef, rows: &[usize]) -> Res
 
 /// Adds to a failed statement's error which object and what the flush was doing.
 fn blame(e: Error, s: &Session, table: &TableDef, rows: &[usize], doing: &str) -> Error {
+    let e = crate::crud::name_foreign_key(e, table);
     let culprit = culprit(&e, s, table, rows);
     let what = match (rows.len(), culprit) {
         (_, Some(d)) => format!("flush failed {doing} {d}"),
-        (1, None) => format!(
-            "flush failed {doing} {}",
-            s.entry(rows[0])
-                .map(|e| e.obj.describe())
-                .unwrap_or_default()
-        ),
+        (1, None) => format!("flush failed {doing} {}", s.entry(rows[0]).map(|e| e.obj.describe()).unwrap_or_default()),
         (n, None) => format!("flush failed {doing} {n} {} objects", table.model),
     };
     e.context(format!("{what}; nothing of the flush was written"))
@@ -580,25 +506,13 @@ fn culprit(e: &Error, s: &Session, table: &TableDef, rows: &[usize]) -> Option<S
     if columns.len() != texts.len() {
         return None;
     }
-    let indexes: Vec<usize> = columns
-        .iter()
-        .map(|c| table.column_index(c))
-        .collect::<Option<_>>()?;
+    let indexes: Vec<usize> = columns.iter().map(|c| table.column_index(c)).collect::<Option<_>>()?;
     rows.iter().enumerate().find_map(|(n, &row)| {
         let e = s.entry(row)?;
-        let matches = indexes
-            .iter()
-            .zip(&texts)
-            .all(|(&i, t)| e.obj.column_value(i).is_ok_and(|v| plain_text(&v) == *t));
-        matches.then(|| {
-            format!(
-                "{} (the {} of {} {} objects)",
-                e.obj.describe(),
-                ordinal(n + 1),
-                rows.len(),
-                table.model
-            )
-        })
+        let matches =
+            indexes.iter().zip(&texts).all(|(&i, t)| e.obj.column_value(i).is_ok_and(|v| plain_text(&v) == *t));
+        matches
+            .then(|| format!("{} (the {} of {} {} objects)", e.obj.describe(), ordinal(n + 1), rows.len(), table.model))
     })
 }
 
@@ -638,10 +552,7 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Valu
         let values = e.obj.values().unwrap_or_default();
         let key = IdentityKey::from_columns(e.obj.table(), &values);
         let meta = e.obj.meta();
-        e.obj.set_meta(Meta {
-            state: ObjectState::Persistent,
-            ..meta
-        });
+        e.obj.set_meta(Meta { state: ObjectState::Persistent, ..meta });
         e.obj.clear_snapshot();
         if !key.has_null() {
             s.identity.insert(key.clone(), entry);
@@ -654,11 +565,7 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Valu
     // After the inserts: rollback replays the log backwards, restoring columns before
     // it lets go of the objects.
     if in_transaction {
-        s.tx_log.extend(
-            undo.columns
-                .into_iter()
-                .map(|(e, c, v)| TxRecord::Column(e, c, v)),
-        );
+        s.tx_log.extend(undo.columns.into_iter().map(|(e, c, v)| TxRecord::Column(e, c, v)));
     }
     for (entry, before) in updated {
         if let Some(e) = s.entry(entry) {
@@ -685,20 +592,11 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Valu
             }
         }
     }
-    let gone: Vec<usize> = plan
-        .deletes
-        .values()
-        .flatten()
-        .copied()
-        .chain(plan.deleted_by_database)
-        .collect();
+    let gone: Vec<usize> = plan.deletes.values().flatten().copied().chain(plan.deleted_by_database).collect();
     for entry in gone {
         if let Some(e) = s.entry(entry) {
             let meta = e.obj.meta();
-            e.obj.set_meta(Meta {
-                state: ObjectState::Deleted,
-                ..meta
-            });
+            e.obj.set_meta(Meta { state: ObjectState::Deleted, ..meta });
             if let Some(key) = e.key.clone() {
                 s.identity.remove(&key);
             }
@@ -707,10 +605,7 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Valu
         if in_transaction {
             s.tx_log.push(TxRecord::Deleted(entry));
         } else if let Some(e) = s.entries.get_mut(entry).and_then(Option::take) {
-            e.obj.set_meta(Meta {
-                state: ObjectState::Detached,
-                ..Meta::TRANSIENT
-            });
+            e.obj.set_meta(Meta { state: ObjectState::Detached, ..Meta::TRANSIENT });
         }
     }
     s.deleted.clear();
@@ -718,8 +613,7 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Valu
 }
 
 fn mark_links_synced(s: &mut Session) {
-    s.parents
-        .retain(|(child, _), _| s.entries.get(*child).is_some_and(Option::is_some));
+    s.parents.retain(|(child, _), _| s.entries.get(*child).is_some_and(Option::is_some));
     for p in s.parents.values_mut() {
         p.synced = true;
     }

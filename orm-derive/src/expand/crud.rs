@@ -35,12 +35,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             }
             Role::Column(c) => match &c.default {
                 // A string literal converts (into a String); anything else has the field's type.
-                Some(
-                    expr @ syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Str(_),
-                        ..
-                    }),
-                ) => {
+                Some(expr @ syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. })) => {
                     quote!(#f: ::core::convert::Into::into(#expr))
                 }
                 Some(expr) => quote!(#f: #expr),

@@ -7,11 +7,7 @@ use crate::model::{Model, Role};
 
 pub fn expand(model: &Model<'_>) -> TokenStream {
     let ident = model.ident;
-    let pk_fields: Vec<_> = model
-        .primary_key
-        .iter()
-        .map(|&i| &model.fields[i])
-        .collect();
+    let pk_fields: Vec<_> = model.primary_key.iter().map(|&i| &model.fields[i]).collect();
     let pk_type = match pk_fields.as_slice() {
         [one] => {
             let ty = one.ty;

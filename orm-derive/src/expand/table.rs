@@ -101,18 +101,13 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             }
         }
     });
-    let primary_key = model
-        .primary_key
-        .iter()
-        .map(|&i| match &model.fields[i].role {
-            crate::model::Role::Column(c) => c.index,
-            _ => 0,
-        });
+    let primary_key = model.primary_key.iter().map(|&i| match &model.fields[i].role {
+        crate::model::Role::Column(c) => c.index,
+        _ => 0,
+    });
     let uniques = model.uniques.iter().map(|cols| quote!(&[#(#cols),*]));
-    let indexes = model
-        .indexes
-        .iter()
-        .map(|(name, cols)| quote!(__orm::IndexDef { name: #name, columns: &[#(#cols),*] }));
+    let indexes =
+        model.indexes.iter().map(|(name, cols)| quote!(__orm::IndexDef { name: #name, columns: &[#(#cols),*] }));
     let mut target_fns = Vec::new();
     let relationships: Vec<TokenStream> = model
         .relations()

@@ -11,12 +11,7 @@ pub struct Program {
     pub id: i32,
     pub name: String, // NOT NULL; Option<String> would be NULL-able
     pub years_of_study: i32,
-    #[orm(has_many(
-        Course,
-        foreign_key = "program_id",
-        backref = "program",
-        passive_deletes
-    ))]
+    #[orm(has_many(Course, foreign_key = "program_id", backref = "program", passive_deletes))]
     pub courses: HasMany<Course>,
 }
 
@@ -41,32 +36,18 @@ fn main() -> orm_core::Result<()> {
     let bs = db.add(Program::new("Bachelors in Business", 3));
     db.commit()?; // one multi-row INSERT ... RETURNING
 
-    cs.courses(&mut db)?
-        .push(Course::new("Database Management Systems", "CS 102"));
-    cs.courses(&mut db)?
-        .push(Course::new("Data SCIENCE", "CS 103"));
-    cs.courses(&mut db)?
-        .push(Course::new("Data STRUCTURES AND ALGRITHMS", "CS 110"));
-    bs.courses(&mut db)?
-        .push(Course::new("Businnes communication", "BS 123"));
+    cs.courses(&mut db)?.push(Course::new("Database Management Systems", "CS 102"));
+    cs.courses(&mut db)?.push(Course::new("Data SCIENCE", "CS 103"));
+    cs.courses(&mut db)?.push(Course::new("Data STRUCTURES AND ALGRITHMS", "CS 110"));
+    bs.courses(&mut db)?.push(Course::new("Businnes communication", "BS 123"));
     db.commit()?; // program_id filled in from the parents, four courses in one INSERT
 
-    let p = db
-        .query::<Program>()
-        .filter(Program::NAME.eq("Bachelors in CS"))
-        .first()?
-        .unwrap();
+    let p = db.query::<Program>().filter(Program::NAME.eq("Bachelors in CS")).first()?.unwrap();
     println!("{}", p.get().name);
-    let c = db
-        .query::<Course>()
-        .filter(Course::TITLE.eq("Data STRUCTURES AND ALGRITHMS"))
-        .one()?;
+    let c = db.query::<Course>().filter(Course::TITLE.eq("Data STRUCTURES AND ALGRITHMS")).one()?;
     println!("{} in {}", c.get().title, c.program(&mut db)?.get().name); // backref
 
-    let bs = db
-        .query::<Program>()
-        .filter(Program::NAME.eq("Bachelors in Business"))
-        .one()?;
+    let bs = db.query::<Program>().filter(Program::NAME.eq("Bachelors in Business")).one()?;
     db.delete(&bs)?;
     db.commit()?; // DELETE FROM programs ...; ON DELETE CASCADE removes its course
     Ok(())

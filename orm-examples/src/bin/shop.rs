@@ -14,12 +14,7 @@ pub struct Customer {
     #[orm(unique, length = 120)]
     pub email: String,
     pub name: String,
-    #[orm(has_many(
-        Order,
-        foreign_key = "customer_id",
-        backref = "customer",
-        cascade = "all, delete-orphan"
-    ))]
+    #[orm(has_many(Order, foreign_key = "customer_id", backref = "customer", cascade = "all, delete-orphan"))]
     pub orders: HasMany<Order>,
 }
 
@@ -44,12 +39,7 @@ pub struct Order {
     pub customer_id: i32,
     #[orm(default = "open")]
     pub status: String,
-    #[orm(has_many(
-        OrderLine,
-        foreign_key = "order_id",
-        backref = "order",
-        cascade = "all, delete-orphan"
-    ))]
+    #[orm(has_many(OrderLine, foreign_key = "order_id", backref = "order", cascade = "all, delete-orphan"))]
     pub lines: HasMany<OrderLine>,
 }
 
@@ -67,19 +57,10 @@ pub struct OrderLine {
 
 /// Adds a line to an order, taking the quantity out of stock; refuses (with an error the
 /// caller may roll back) when the stock is too small.
-fn order_product(
-    db: &mut Session,
-    order: &Obj<Order>,
-    product: &Obj<Product>,
-    quantity: i32,
-) -> orm_core::Result<()> {
+fn order_product(db: &mut Session, order: &Obj<Order>, product: &Obj<Product>, quantity: i32) -> orm_core::Result<()> {
     let left = product.get().stock - quantity;
     if left < 0 {
-        return Err(orm_core::Error::custom(format!(
-            "only {} of {} left",
-            product.get().stock,
-            product.get().title
-        )));
+        return Err(orm_core::Error::custom(format!("only {} of {} left", product.get().stock, product.get().title)));
     }
     product.get_mut().stock = left;
     let mut line = OrderLine::new(quantity);
@@ -90,15 +71,8 @@ fn order_product(
 
 fn main() -> orm_core::Result<()> {
     let url = orm_examples::database_url();
-    let engine = Engine::builder(&url)
-        .echo(std::env::var_os("ECHO").is_some())
-        .build()?;
-    let tables = [
-        Customer::table(),
-        Product::table(),
-        Order::table(),
-        OrderLine::table(),
-    ];
+    let engine = Engine::builder(&url).echo(std::env::var_os("ECHO").is_some()).build()?;
+    let tables = [Customer::table(), Product::table(), Order::table(), OrderLine::table()];
     engine.create_all(&tables)?;
 
     // Stock the shop and register two customers: one commit, one INSERT per table.
@@ -121,22 +95,14 @@ fn main() -> orm_core::Result<()> {
         order_product(db, &order, &tea, 1)?;
         order_product(db, &order, &cake, 3)
     });
-    println!(
-        "Bob's order: {}",
-        refused
-            .err()
-            .map_or("accepted".to_owned(), |e| e.to_string())
-    );
+    println!("Bob's order: {}", refused.err().map_or("accepted".to_owned(), |e| e.to_string()));
     db.commit()?;
 
     // A price change and a mistake, rolled back together.
     tea.get_mut().price_cents = 500;
     cake.get_mut().price_cents = 0;
     db.rollback()?;
-    println!(
-        "after rollback, cake costs {} cents",
-        cake.get().price_cents
-    );
+    println!("after rollback, cake costs {} cents", cake.get().price_cents);
     tea.get_mut().price_cents = 500;
     db.commit()?; // UPDATE products SET price_cents = ... for the tea only
 
@@ -154,10 +120,7 @@ fn main() -> orm_core::Result<()> {
             for line in order.lines(&mut db)?.to_vec() {
                 let product = db.get::<Product>(line.get().product_id)?.expect("product");
                 let (quantity, product) = (line.get().quantity, product.get());
-                println!(
-                    "  {quantity} x {} at {} cents",
-                    product.title, product.price_cents
-                );
+                println!("  {quantity} x {} at {} cents", product.title, product.price_cents);
             }
         }
     }
@@ -171,10 +134,7 @@ fn main() -> orm_core::Result<()> {
     println!("stock: {stock:?}");
 
     // Closing Bob's account deletes his (empty) orders with him.
-    let bob = db
-        .query::<Customer>()
-        .filter(Customer::EMAIL.eq("bob@example.com"))
-        .one()?;
+    let bob = db.query::<Customer>().filter(Customer::EMAIL.eq("bob@example.com")).one()?;
     db.delete(&bob)?;
     db.commit()?;
     println!("customers left: {}", db.query::<Customer>().count()?);
