@@ -37,44 +37,52 @@ fn columns_of(rows: Vec<Vec<Value>>, width: usize) -> Vec<Vec<Value>> {
     columns
 }
 
-/// Inserts `rows` (values of the `given` columns) and returns, for each row in order,
-/// the values of the `generated` columns the database chose.
+/// Inserts `rows` rows whose `given` columns hold `columns` (one vector per column, in
+/// row order) and returns, for each `generated` column, the values the database chose,
+/// in row order.
 pub(crate) fn insert(
     conn: &mut Connection,
     dialect: &'static dyn Dialect,
     table: &'static TableDef,
     given: &[usize],
     generated: &[usize],
-    rows: Vec<Vec<Value>>,
+    columns: &mut [Vec<Value>],
+    rows: usize,
 ) -> Result<Vec<Vec<Value>>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
+    let mut out: Vec<Vec<Value>> = generated.iter().map(|_| Vec::with_capacity(rows)).collect();
+    if rows == 0 {
+        return Ok(out);
     }
-    if rows.len() == 1 || given.is_empty() {
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
+    if rows == 1 || given.is_empty() {
+        // `r` indexes every column vector.
+        #[allow(clippy::needless_range_loop)]
+        for r in 0..rows {
             let mut w = SqlWriter::new(dialect);
-            let mut values = row.into_iter();
-            let generated_columns = crud::insert_sql(&mut w, table, &mut |_| values.next().unwrap_or(Value::Null));
+            let mut next = 0;
+            crud::insert_sql(&mut w, table, &mut |_| {
+                next += 1;
+                columns[next - 1][r].clone()
+            });
             let (sql, params) = w.finish();
-            if generated_columns.is_empty() {
+            if generated.is_empty() {
                 conn.execute(&sql, &params)?;
-                out.push(Vec::new());
-            } else {
-                let mut returned = conn.query_raw(&sql, &params, |r| {
-                    generated.iter().enumerate().map(|(n, &c)| read_value(r, n, table, c)).collect::<Result<Vec<_>>>()
-                })?;
-                out.push(
-                    returned
-                        .pop()
-                        .ok_or_else(|| Error::not_found(format!("the row inserted into `{}`", table.name)))?,
-                );
+                continue;
+            }
+            let returned = conn.query_raw(&sql, &params, |row| {
+                generated.iter().enumerate().map(|(n, &c)| read_value(row, n, table, c)).collect::<Result<Vec<_>>>()
+            })?;
+            let values = returned
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::not_found(format!("the row inserted into `{}`", table.name)))?;
+            for (column, v) in out.iter_mut().zip(values) {
+                column.push(v);
             }
         }
         return Ok(out);
     }
 
-    // Returned rows are matched to input rows by the generated key (ascending in insert
+    // Returned rows are matched to input rows by the generated key (it ascends in insert
     // order) or, without one, by the primary key the rows were given.
     let autoincrement = table.autoincrement_column().filter(|c| generated.contains(c));
     let match_by_key = !generated.is_empty() && autoincrement.is_none();
@@ -82,27 +90,11 @@ pub(crate) fn insert(
     if match_by_key {
         returning.extend(table.primary_key.iter().copied());
     }
-    let expected = rows.len();
-    let keys: Vec<IdentityKey> = if match_by_key {
-        rows.iter()
-            .map(|r| {
-                let key: Vec<Value> = table
-                    .primary_key
-                    .iter()
-                    .map(|k| r[given.iter().position(|g| g == k).unwrap_or(0)].clone())
-                    .collect();
-                IdentityKey::new(table, &key)
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-
     let chunk = max_rows(dialect, given.len());
-    let mut returned: Vec<Vec<Value>> = Vec::with_capacity(expected);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let part: Vec<Vec<Value>> = rows.by_ref().take(chunk).collect();
+    let mut returned: Vec<Vec<Value>> = Vec::new();
+    let mut start = 0;
+    while start < rows {
+        let end = (start + chunk).min(rows);
         let mut w = SqlWriter::new(dialect);
         w.push("INSERT INTO ").ident(table.name).push(" (");
         for (n, &c) in given.iter().enumerate() {
@@ -118,11 +110,15 @@ pub(crate) fn insert(
                 w.push(if n == 0 { "" } else { ", " }).push(&format!("p{n}"));
             }
             w.push(" FROM unnest(");
-            for (n, (&c, column)) in given.iter().zip(columns_of(part, given.len())).enumerate() {
+            // One statement for all rows moves the columns in (and back out after it)
+            // instead of copying them.
+            let whole = start == 0 && end == rows;
+            for (n, (&c, column)) in given.iter().zip(columns.iter_mut()).enumerate() {
                 if n > 0 {
                     w.push(", ");
                 }
-                array_param(&mut w, table, c, column);
+                let part = if whole { std::mem::take(column) } else { column[start..end].to_vec() };
+                array_param(&mut w, table, c, part);
             }
             w.push(") WITH ORDINALITY AS imp(");
             for n in 0..given.len() {
@@ -131,43 +127,52 @@ pub(crate) fn insert(
             w.push("ord) ORDER BY ord");
         } else {
             w.push(" VALUES ");
-            for (r, row) in part.into_iter().enumerate() {
-                w.push(if r == 0 { "(" } else { ", (" });
-                for (n, v) in row.into_iter().enumerate() {
+            for r in start..end {
+                w.push(if r == start { "(" } else { ", (" });
+                for (n, column) in columns.iter().enumerate() {
                     if n > 0 {
                         w.push(", ");
                     }
-                    w.param(v);
+                    w.param(column[r].clone());
                 }
                 w.push(")");
             }
         }
         crud::returning(&mut w, table, &returning);
         let (sql, params) = w.finish();
-        if returning.is_empty() {
-            conn.execute(&sql, &params)?;
-        } else {
-            let mut got = conn.query_raw(&sql, &params, |r| {
-                returning.iter().enumerate().map(|(n, &c)| read_value(r, n, table, c)).collect::<Result<Vec<_>>>()
-            })?;
-            if let Some(auto) = autoincrement {
-                let at = generated.iter().position(|&g| g == auto).unwrap_or(0);
-                got.sort_by_key(|r| r[at].as_i64().unwrap_or(i64::MAX));
+        let result = run_insert(conn, &sql, &params, table, &returning, generated, autoincrement, &mut returned);
+        if dialect.array_params() && start == 0 && end == rows {
+            // Give the moved columns back.
+            for (column, param) in columns.iter_mut().zip(params) {
+                if let Value::Array(values) = param {
+                    *column = values;
+                }
             }
-            returned.extend(got);
         }
+        result?;
+        start = end;
     }
     if returning.is_empty() {
-        return Ok(vec![Vec::new(); expected]);
+        return Ok(out);
     }
-    if returned.len() != expected {
-        return Err(Error::new(
-            ErrorKind::StaleData,
-            format!("inserting {expected} rows into `{}` returned {} rows", table.name, returned.len()),
-        ));
+    if let ([_], Some(_)) = (returning.as_slice(), autoincrement) {
+        let keys: Vec<Value> = returned.into_iter().flatten().collect();
+        if keys.len() != rows {
+            return Err(returned_count_error(table, rows, keys.len()));
+        }
+        out[0] = keys;
+        return Ok(out);
+    }
+    if returned.len() != rows {
+        return Err(returned_count_error(table, rows, returned.len()));
     }
     if !match_by_key {
-        return Ok(returned);
+        for row in returned {
+            for (column, v) in out.iter_mut().zip(row) {
+                column.push(v);
+            }
+        }
+        return Ok(out);
     }
     let n = generated.len();
     let mut by_key: HashMap<IdentityKey, Vec<Value>> = returned
@@ -177,13 +182,55 @@ pub(crate) fn insert(
             (IdentityKey::new(table, &key), r)
         })
         .collect();
-    keys.iter()
-        .map(|k| {
-            by_key.remove(k).ok_or_else(|| {
-                Error::new(ErrorKind::StaleData, format!("a row inserted into `{}` was not returned", table.name))
-            })
-        })
-        .collect()
+    let key_columns: Vec<usize> =
+        table.primary_key.iter().map(|k| given.iter().position(|g| g == k).unwrap_or(0)).collect();
+    #[allow(clippy::needless_range_loop)]
+    for r in 0..rows {
+        let key: Vec<Value> = key_columns.iter().map(|&c| columns[c][r].clone()).collect();
+        let values = by_key.remove(&IdentityKey::new(table, &key)).ok_or_else(|| {
+            Error::new(ErrorKind::StaleData, format!("a row inserted into `{}` was not returned", table.name))
+        })?;
+        for (column, v) in out.iter_mut().zip(values) {
+            column.push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// Runs one INSERT and collects what it returned into `returned`.
+#[allow(clippy::too_many_arguments)]
+fn run_insert(
+    conn: &mut Connection,
+    sql: &str,
+    params: &[Value],
+    table: &'static TableDef,
+    returning: &[usize],
+    generated: &[usize],
+    autoincrement: Option<usize>,
+    returned: &mut Vec<Vec<Value>>,
+) -> Result<()> {
+    if returning.is_empty() {
+        conn.execute(sql, params)?;
+    } else if let ([auto], Some(_)) = (returning, autoincrement) {
+        // The common case, one generated key: no row vectors, just sorted keys.
+        let mut keys = conn.query_raw(sql, params, |row| read_value(row, 0, table, *auto))?;
+        keys.sort_by_key(|k| k.as_i64().unwrap_or(i64::MAX));
+        returned.push(keys);
+    } else {
+        let mut got = conn.query_raw(sql, params, |row| {
+            returning.iter().enumerate().map(|(n, &c)| read_value(row, n, table, c)).collect::<Result<Vec<_>>>()
+        })?;
+        if let Some(auto) = autoincrement {
+            let at = generated.iter().position(|&g| g == auto).unwrap_or(0);
+            got.sort_by_key(|r| r[at].as_i64().unwrap_or(i64::MAX));
+        }
+        returned.extend(got);
+    }
+    Ok(())
+}
+
+fn returned_count_error(table: &TableDef, expected: usize, got: usize) -> Error {
+    Error::new(ErrorKind::StaleData, format!("inserting {expected} rows into `{}` returned {got} rows", table.name))
 }
 
 /// Sets `columns` of the rows with primary keys `keys` to `values`.

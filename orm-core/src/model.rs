@@ -43,6 +43,22 @@ pub trait Model: Sized + 'static {
     /// Sets the `column`-th column from a value of the column's type.
     fn set_column_value(&mut self, column: usize, value: Value) -> Result<()>;
 
+    /// Moves the `column`-th column's value out, leaving the type's default; the unit of
+    /// work binds it without a copy and puts it back with `set_column_value`.
+    #[doc(hidden)]
+    fn take_column_value(&mut self, column: usize) -> Value {
+        self.column_value(column)
+    }
+
+    /// Replaces every column field with `other`'s, keeping relationship and skipped
+    /// fields (a clean object refreshed by a query). Generated without clones.
+    #[doc(hidden)]
+    fn assign_columns(&mut self, other: Self) {
+        for i in 0..Self::TABLE.columns.len() {
+            let _ = self.set_column_value(i, other.column_value(i));
+        }
+    }
+
     /// Takes the children pushed into the struct's `HasMany` fields (generated).
     #[doc(hidden)]
     fn take_pending_children(&mut self) -> Vec<crate::relationship::PendingChildren> {

@@ -134,10 +134,11 @@ impl PendingChildren {
         PendingChildren {
             attach: Box::new(move |session, parent_entry| {
                 let link = Link::has_many(parent, def)?;
+                session.reserve_children(children.len());
                 for child in children {
                     let child = session.add(child);
                     let child_entry = child.cell.meta.get().entry;
-                    session.link(link, child_entry, Some(parent_entry));
+                    session.link_new(link, child_entry, parent_entry);
                 }
                 Ok(())
             }),
@@ -259,6 +260,13 @@ pub(crate) struct Link {
 pub(crate) struct LinkKey {
     child_table: &'static str,
     fk_column: usize,
+}
+
+impl LinkKey {
+    /// The link through column `fk_column` of `child_table`.
+    pub(crate) fn new(child_table: &'static str, fk_column: usize) -> LinkKey {
+        LinkKey { child_table, fk_column }
+    }
 }
 
 impl Link {

@@ -19,6 +19,8 @@ use crate::types::ColumnType;
 /// ```
 pub struct Row<'a> {
     inner: RowInner<'a>,
+    /// How many rows the result has, when the driver knows it up front (0 otherwise).
+    total: usize,
 }
 
 pub(crate) enum RowInner<'a> {
@@ -27,12 +29,18 @@ pub(crate) enum RowInner<'a> {
 }
 
 impl<'a> Row<'a> {
-    pub(crate) fn pg(row: &'a postgres::Row) -> Row<'a> {
-        Row { inner: RowInner::Pg(row) }
+    pub(crate) fn pg(row: &'a postgres::Row, total: usize) -> Row<'a> {
+        Row { inner: RowInner::Pg(row), total }
     }
 
     pub(crate) fn sqlite(row: &'a rusqlite::Row<'a>) -> Row<'a> {
-        Row { inner: RowInner::Sqlite(row) }
+        Row { inner: RowInner::Sqlite(row), total: 0 }
+    }
+
+    /// How many rows the whole result has, when known before reading them (0 otherwise):
+    /// lets loaders size their tables once.
+    pub(crate) fn total_hint(&self) -> usize {
+        self.total
     }
 
     /// The number of columns.
@@ -85,20 +93,21 @@ impl<'a> Row<'a> {
         T: for<'b> postgres::types::FromSql<'b> + crate::backend::sqlite::SqliteDecode,
     {
         match &self.inner {
-            RowInner::Pg(r) => r.try_get::<usize, Option<T>>(idx).map_err(|e| DecodeError {
-                sql_type: r.columns().get(idx).map_or_else(|| "?".to_owned(), |c| c.type_().name().to_owned()),
-                message: std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default(),
+            RowInner::Pg(r) => r.try_get::<usize, Option<T>>(idx).map_err(|e| {
+                DecodeError::new(
+                    r.columns().get(idx).map_or_else(|| "?".to_owned(), |c| c.type_().name().to_owned()),
+                    std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default(),
+                )
             }),
             RowInner::Sqlite(r) => {
                 use crate::backend::sqlite::storage_class;
-                let value =
-                    r.get_ref(idx).map_err(|e| DecodeError { sql_type: "?".to_owned(), message: e.to_string() })?;
+                let value = r.get_ref(idx).map_err(|e| DecodeError::new("?".to_owned(), e.to_string()))?;
                 if let rusqlite::types::ValueRef::Null = value {
                     return Ok(None);
                 }
                 T::from_sqlite(value)
                     .map(Some)
-                    .map_err(|message| DecodeError { sql_type: storage_class(value).to_owned(), message })
+                    .map_err(|message| DecodeError::new(storage_class(value).to_owned(), message))
             }
         }
     }
@@ -106,21 +115,29 @@ impl<'a> Row<'a> {
 
 /// Why a column value could not become the field's type; turned into an [`Error`] that
 /// names the column by the caller, which knows it.
+/// Boxed, so that decoding results stay small on the hot path.
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct DecodeError {
+pub struct DecodeError(Box<DecodeFailure>);
+
+#[derive(Debug)]
+struct DecodeFailure {
     sql_type: String,
     message: String,
 }
 
 impl DecodeError {
+    fn new(sql_type: String, message: String) -> DecodeError {
+        DecodeError(Box::new(DecodeFailure { sql_type, message }))
+    }
+
     pub(crate) fn unexpected_null() -> DecodeError {
-        DecodeError { sql_type: "NULL".to_owned(), message: "the column is NULL; make the field an Option".to_owned() }
+        DecodeError::new("NULL".to_owned(), "the column is NULL; make the field an Option".to_owned())
     }
 
     fn into_error(self, table: &str, column: &str, rust_type: &str) -> Error {
-        let why = if self.message.contains("cannot convert between") { "" } else { &self.message };
-        Error::decode(table, column, &self.sql_type, rust_type, why)
+        let why = if self.0.message.contains("cannot convert between") { "" } else { &self.0.message };
+        Error::decode(table, column, &self.0.sql_type, rust_type, why)
     }
 }
 

@@ -68,7 +68,7 @@ impl SqlType {
             chrono, uuid, serde_json and rust_decimal types behind orm-core's features",
     note = "to keep a field out of the table, mark it `#[orm(skip)]`"
 )]
-pub trait ColumnType: Sized + Clone + 'static {
+pub trait ColumnType: Sized + Clone + Default + 'static {
     /// The column's SQL type.
     const SQL_TYPE: SqlType;
     /// Whether the column accepts NULL (true for `Option<T>`).
@@ -81,6 +81,10 @@ pub trait ColumnType: Sized + Clone + 'static {
     /// Converts the value for binding.
     fn to_value(&self) -> Value;
 
+    /// Converts the value for binding, without copying it.
+    #[doc(hidden)]
+    fn into_value(self) -> Value;
+
     /// Converts a value back (keys assigned at flush, foreign keys copied from parents).
     /// Gives the value back when it has the wrong type.
     fn from_value(value: Value) -> Result<Self, Value>;
@@ -92,10 +96,11 @@ pub trait ColumnType: Sized + Clone + 'static {
 
 /// A non-NULL column type: the base of [`ColumnType`] for `T` and `Option<T>`.
 #[doc(hidden)]
-pub trait BaseType: Sized + Clone + 'static {
+pub trait BaseType: Sized + Clone + Default + 'static {
     const SQL_TYPE: SqlType;
     const RUST_NAME: &'static str;
     fn to_value(&self) -> Value;
+    fn into_value(self) -> Value;
     fn from_value(value: Value) -> Result<Self, Value>;
     fn decode_nullable(row: &Row<'_>, idx: usize) -> Result<Option<Self>, DecodeError>;
 }
@@ -108,6 +113,10 @@ impl<T: BaseType> ColumnType for T {
 
     fn to_value(&self) -> Value {
         BaseType::to_value(self)
+    }
+
+    fn into_value(self) -> Value {
+        BaseType::into_value(self)
     }
 
     fn from_value(value: Value) -> Result<Self, Value> {
@@ -124,6 +133,13 @@ impl<T: BaseType> ColumnType for Option<T> {
     const NULLABLE: bool = true;
     const RUST_NAME: &'static str = T::RUST_NAME;
     type Inner = T;
+
+    fn into_value(self) -> Value {
+        match self {
+            Some(v) => BaseType::into_value(v),
+            None => Value::Null,
+        }
+    }
 
     fn to_value(&self) -> Value {
         match self {
@@ -152,6 +168,10 @@ macro_rules! base_type {
 
             fn to_value(&self) -> Value {
                 Value::$variant(self.clone())
+            }
+
+            fn into_value(self) -> Value {
+                Value::$variant(self)
             }
 
             #[allow(clippy::redundant_closure_call)]

@@ -133,8 +133,9 @@ impl BackendConnection for PgConn {
         f: &mut dyn FnMut(&Row<'_>) -> crate::Result<()>,
     ) -> Result<Prepared, Failure> {
         let (rows, prepared) = self.query_rows(sql, params, hide).map_err(|e| Failure::Database(map_error(e)))?;
+        let total = rows.len();
         for row in &rows {
-            f(&Row::pg(row)).map_err(Failure::Row)?;
+            f(&Row::pg(row, total)).map_err(Failure::Row)?;
         }
         Ok(prepared)
     }

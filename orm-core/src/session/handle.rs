@@ -6,6 +6,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
+use super::IdentityKey;
 use crate::error::{Error, Result};
 use crate::metadata::TableDef;
 use crate::model::Model;
@@ -212,6 +213,8 @@ pub(crate) trait AnyObject {
     /// All column values; an error when the object is mutably borrowed.
     fn values(&self) -> Result<Vec<Value>>;
     fn column_value(&self, column: usize) -> Result<Value>;
+    /// Moves a column's value out (see `Model::take_column_value`).
+    fn take_column(&self, column: usize) -> Result<Value>;
     /// Sets a column as the session does (key assignment, foreign-key sync).
     fn set_column(&self, column: usize, value: Value) -> Result<()>;
     /// Overwrites every column; `as_clean` forgets the snapshot (the values are the database's).
@@ -226,6 +229,8 @@ pub(crate) trait AnyObject {
     /// Children added to the struct's `HasMany` fields before it joined the session.
     fn take_pending_children(&self) -> Vec<crate::relationship::PendingChildren>;
     fn describe(&self) -> String;
+    /// The identity key of the object's current primary-key values.
+    fn identity_key(&self) -> IdentityKey;
     fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
 }
 
@@ -250,6 +255,11 @@ impl<T: Model> AnyObject for ObjCell<T> {
     fn column_value(&self, column: usize) -> Result<Value> {
         let value = self.value.try_borrow().map_err(|_| self.borrowed_error())?;
         Ok(value.column_value(column))
+    }
+
+    fn take_column(&self, column: usize) -> Result<Value> {
+        let mut value = self.value.try_borrow_mut().map_err(|_| self.borrowed_error())?;
+        Ok(value.take_column_value(column))
     }
 
     fn set_column(&self, column: usize, v: Value) -> Result<()> {
@@ -322,6 +332,17 @@ impl<T: Model> AnyObject for ObjCell<T> {
                 format!("{}({})", table.model, key.join(", "))
             }
             _ => format!("a new {}", table.model),
+        }
+    }
+
+    fn identity_key(&self) -> IdentityKey {
+        let table = T::TABLE;
+        match self.value.try_borrow() {
+            Ok(value) => match table.primary_key {
+                [one] => IdentityKey::single(table, &value.column_value(*one)),
+                _ => IdentityKey::new(table, &crate::types::PrimaryKey::to_values(&value.primary_key())),
+            },
+            Err(_) => IdentityKey::new(table, &[Value::Null]),
         }
     }
 

@@ -6,7 +6,8 @@ use crate::value::Value;
 /// A table and the primary-key values of one of its rows.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct IdentityKey {
-    table: &'static str,
+    /// The address of the table's static metadata: one per model, cheap to hash.
+    table: usize,
     key: KeyParts,
 }
 
@@ -49,15 +50,20 @@ impl IdentityKey {
             [one] => KeyParts::One(KeyPart::of(one)),
             many => KeyParts::Many(many.iter().map(KeyPart::of).collect()),
         };
-        IdentityKey { table: table.name, key }
+        IdentityKey { table: table_id(table), key }
+    }
+
+    /// The key of a row with a one-column primary key, without allocating.
+    pub(crate) fn single(table: &'static TableDef, value: &Value) -> IdentityKey {
+        IdentityKey { table: table_id(table), key: KeyParts::One(KeyPart::of(value)) }
     }
 
     /// The key of a row given all its column values.
     pub(crate) fn from_columns(table: &'static TableDef, values: &[Value]) -> IdentityKey {
         match table.primary_key {
-            [one] => IdentityKey { table: table.name, key: KeyParts::One(KeyPart::of(&values[*one])) },
+            [one] => IdentityKey { table: table_id(table), key: KeyParts::One(KeyPart::of(&values[*one])) },
             many => IdentityKey {
-                table: table.name,
+                table: table_id(table),
                 key: KeyParts::Many(many.iter().map(|&i| KeyPart::of(&values[i])).collect()),
             },
         }
@@ -70,6 +76,10 @@ impl IdentityKey {
             KeyParts::Many(ps) => ps.contains(&KeyPart::Null),
         }
     }
+}
+
+fn table_id(table: &'static TableDef) -> usize {
+    std::ptr::from_ref(table) as usize
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! statement for all parents) and `joined` (in the parents' statement), and the
 //! `Children` guard that keeps a collection and its children's parents in step.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::marker::PhantomData;
 
 use super::{IdentityKey, ObjectState, Session};
@@ -26,7 +26,7 @@ pub type RowLoader = fn(&mut Session, &Row<'_>, usize) -> Result<usize>;
 #[doc(hidden)]
 pub fn load_row<T: Model>(session: &mut Session, row: &Row<'_>, offset: usize) -> Result<usize> {
     let value = T::from_row(row, offset)?;
-    Ok(session.register_loaded(value)?.0)
+    session.register_row(value)
 }
 
 /// The children of one parent over one relationship, from [`Session::children`] (or the
@@ -103,7 +103,7 @@ impl<C: Model> Children<'_, C> {
     pub fn push(&mut self, child: C) -> Obj<C> {
         let obj = self.session.add(child);
         let entry = obj.cell.meta.get().entry;
-        self.session.link(self.link, entry, Some(self.parent));
+        self.session.link_new(self.link, entry, self.parent);
         obj
     }
 
@@ -280,6 +280,19 @@ impl Session {
         Ok(children)
     }
 
+    /// Marks the collections of rows this session just inserted as loaded: a new row's
+    /// collection is kept complete while it is pending (see `link`), and nobody else has
+    /// seen the row yet.
+    pub(crate) fn collections_known_for_new_rows(&mut self, entries: &[usize]) {
+        for &entry in entries {
+            let Some(table) = self.entry(entry).map(|e| e.obj.table()) else { continue };
+            for def in table.relationships.iter().filter(|d| d.kind == crate::metadata::RelationKind::HasMany) {
+                let Ok(link) = Link::has_many(table, def) else { continue };
+                self.collections.entry((entry, link.key())).or_default();
+            }
+        }
+    }
+
     /// Children linked to `parent` in memory (pushed, or moved from another parent).
     fn linked_children(&self, parent: usize, link: Link) -> Vec<usize> {
         let mut children: Vec<usize> = self
@@ -320,7 +333,14 @@ impl Session {
             Some(conn) => conn,
             None => self.engine.connection()?,
         };
-        let result = conn.query_raw(sql, params, |row| f(self, row));
+        let mut first = true;
+        let result = conn.query_raw(sql, params, |row| {
+            if first {
+                first = false;
+                self.reserve(row.total_hint());
+            }
+            f(self, row)
+        });
         self.conn = Some(conn);
         result.map(drop)
     }
@@ -409,22 +429,22 @@ impl Session {
     fn select_in(&mut self, parents: &[usize], link: Link) -> Result<Vec<usize>> {
         let loader = link_loader(link)?;
         let mut keys: Vec<Value> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut by_key: HashMap<IdentityKey, Vec<usize>> = HashMap::new();
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut by_key: HashMap<IdentityKey, Vec<usize>> = HashMap::default();
         for &p in parents {
             let Some(e) = self.entry(p) else { continue };
             let v = e.obj.column_value(link.parent_column)?;
             if v.is_null() {
                 continue;
             }
-            let k = IdentityKey::new(link.parent, std::slice::from_ref(&v));
+            let k = IdentityKey::single(link.parent, &v);
             by_key.entry(k.clone()).or_default().push(p);
             if seen.insert(k) {
                 keys.push(v);
             }
         }
         let mut all_children = Vec::new();
-        let mut grouped: HashMap<IdentityKey, Vec<usize>> = HashMap::new();
+        let mut grouped: HashMap<IdentityKey, Vec<usize>> = HashMap::default();
         let chunk =
             if self.engine.dialect().array_params() { usize::MAX } else { self.engine.dialect().max_bind_params() - 1 };
         for part in keys.chunks(chunk.max(1)) {
@@ -441,14 +461,18 @@ impl Session {
             for c in children {
                 let Some(e) = self.entry(c) else { continue };
                 let fk = e.obj.column_value(link.fk_column)?;
-                grouped.entry(IdentityKey::new(link.parent, std::slice::from_ref(&fk))).or_default().push(c);
+                grouped.entry(IdentityKey::single(link.parent, &fk)).or_default().push(c);
                 all_children.push(c);
             }
         }
-        for (key, owners) in by_key {
-            let children = grouped.get(&key).cloned().unwrap_or_default();
+        for (key, mut owners) in by_key {
+            let children = grouped.remove(&key).unwrap_or_default();
+            let last = owners.pop();
             for p in owners {
                 self.collections.insert((p, link.key()), children.clone());
+            }
+            if let Some(p) = last {
+                self.collections.insert((p, link.key()), children);
             }
         }
         Ok(all_children)
@@ -536,7 +560,7 @@ impl Session {
         let (sql, params) = w.finish();
 
         let mut roots: Vec<usize> = Vec::new();
-        let mut seen_roots = std::collections::HashSet::new();
+        let mut seen_roots = rustc_hash::FxHashSet::default();
         self.with_rows(&sql, &params, |s, row| {
             let mut slot_entries: Vec<Option<usize>> = Vec::with_capacity(slots.len() + 1);
             let root_entry = loader(s, row, 0)?;

@@ -7,7 +7,7 @@ mod loading;
 mod query;
 mod unit_of_work;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -127,17 +127,17 @@ impl Engine {
             conn: None,
             id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
             entries: Vec::new(),
-            identity: HashMap::new(),
+            identity: HashMap::default(),
             new: Vec::new(),
             deleted: Vec::new(),
-            collections: HashMap::new(),
-            parents: HashMap::new(),
+            collections: HashMap::default(),
+            parents: HashMap::default(),
             autoflush: true,
             poisoned: None,
             tx_log: Vec::new(),
             savepoints: Vec::new(),
-            lazy_loads: HashMap::new(),
-            raise_on_load: HashSet::new(),
+            lazy_loads: HashMap::default(),
+            raise_on_load: HashSet::default(),
         }
     }
 }
@@ -692,28 +692,34 @@ impl Session {
         ))
     }
 
-    /// Registers a row loaded from the database: the existing handle (refreshed when it
-    /// has no unflushed changes) or a new persistent one.
-    pub(crate) fn register_loaded<T: Model>(&mut self, value: T) -> Result<(usize, Obj<T>)> {
-        let key_values = value.primary_key().to_values();
-        let key = IdentityKey::new(T::TABLE, &key_values);
-        if let Some(&entry) = self.identity.get(&key)
-            && let Some(existing) = self.handle::<T>(entry)
-        {
-            if existing.cell.snapshot.borrow().is_none()
-                && let Ok(mut current) = existing.cell.value.try_borrow_mut()
-            {
-                for i in 0..T::TABLE.columns.len() {
-                    current.set_column_value(i, value.column_value(i))?;
+    /// Registers a row loaded from the database: the existing object (refreshed when it
+    /// has no unflushed changes) or a new persistent one. Returns its entry.
+    pub(crate) fn register_row<T: Model>(&mut self, value: T) -> Result<usize> {
+        let key = match T::TABLE.primary_key {
+            [one] => IdentityKey::single(T::TABLE, &value.column_value(*one)),
+            _ => IdentityKey::new(T::TABLE, &value.primary_key().to_values()),
+        };
+        match self.identity.entry(key) {
+            std::collections::hash_map::Entry::Occupied(slot) => {
+                let entry = *slot.get();
+                if let Some(existing) = self.handle::<T>(entry)
+                    && existing.cell.snapshot.borrow().is_none()
+                    && let Ok(mut current) = existing.cell.value.try_borrow_mut()
+                {
+                    current.assign_columns(value);
                 }
+                Ok(entry)
             }
-            return Ok((entry, existing));
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let entry = self.entries.len();
+                let key = slot.key().clone();
+                slot.insert(entry);
+                let obj = Obj::new(value);
+                obj.cell.meta.set(Meta { session: self.id, entry, state: ObjectState::Persistent });
+                self.entries.push(Some(Entry { obj: obj.cell, key: Some(key) }));
+                Ok(entry)
+            }
         }
-        let obj = Obj::new(value);
-        let entry = self.push_entry(obj.erased(), ObjectState::Persistent);
-        self.entry_mut(entry).key = Some(key.clone());
-        self.identity.insert(key, entry);
-        Ok((entry, obj))
     }
 
     /// Sets (or clears) the parent of a child in memory, keeping the parent's loaded
@@ -729,13 +735,63 @@ impl Session {
         {
             children.retain(|&c| c != child);
         }
-        if let Some(new) = parent
-            && let Some(children) = self.collections.get_mut(&(new, key))
-            && !children.contains(&child)
-        {
-            children.push(child);
+        if let Some(new) = parent {
+            // A new parent's collection is exactly its linked children: keep it complete.
+            let collection = if self.is_pending(new) {
+                Some(self.collections.entry((new, key)).or_default())
+            } else {
+                self.collections.get_mut(&(new, key))
+            };
+            if let Some(children) = collection
+                && !children.contains(&child)
+            {
+                children.push(child);
+            }
         }
         self.parents.insert((child, key), ParentLink { link, parent, synced: false });
+    }
+
+    fn is_pending(&self, entry: usize) -> bool {
+        self.entry(entry).is_some_and(|e| e.obj.meta().state == ObjectState::Pending)
+    }
+
+    /// Links a child that has just joined the session (so it has no parent and is in no
+    /// collection yet) to its parent.
+    pub(crate) fn link_new(&mut self, link: Link, child: usize, parent: usize) {
+        let key = link.key();
+        let collection = if self.is_pending(parent) {
+            Some(self.collections.entry((parent, key)).or_default())
+        } else {
+            self.collections.get_mut(&(parent, key))
+        };
+        if let Some(children) = collection {
+            children.push(child);
+        }
+        self.parents.insert((child, key), ParentLink { link, parent: Some(parent), synced: false });
+    }
+
+    /// Makes room for `n` more new children with their parent links.
+    pub(crate) fn reserve_children(&mut self, n: usize) {
+        self.entries.reserve(n);
+        self.new.reserve(n);
+        self.parents.reserve(n);
+    }
+
+    /// Makes room for `n` more objects (a result of that many rows is coming).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n);
+        self.identity.reserve(n);
+    }
+
+    /// The parents set in memory for a child, one per foreign key of its table.
+    pub(crate) fn parent_links(&self, child: usize) -> impl Iterator<Item = &ParentLink> {
+        let table = self.entry(child).map(|e| e.obj.table());
+        table
+            .into_iter()
+            .flat_map(|t| {
+                t.columns.iter().enumerate().filter(|(_, c)| c.foreign_key.is_some()).map(move |(i, _)| (t, i))
+            })
+            .filter_map(move |(t, i)| self.parents.get(&(child, LinkKey::new(t.name, i))))
     }
 
     /// The parent entry of a child over a link, from memory: the link set by the
@@ -771,7 +827,8 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         // The connection rolls back on drop; the objects outlive the session, detached.
-        for entry in self.entries.drain(..).flatten() {
+        // Objects nobody else holds just go.
+        for entry in self.entries.drain(..).flatten().filter(|e| Rc::strong_count(&e.obj) > 1) {
             let state = match entry.obj.meta().state {
                 ObjectState::Pending => ObjectState::Transient,
                 _ => ObjectState::Detached,

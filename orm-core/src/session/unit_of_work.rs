@@ -12,9 +12,9 @@
 //!    set is restored, the transaction is rolled back and the session must be rolled
 //!    back before further use.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::{IdentityKey, Meta, ObjectState, Session, TxRecord};
+use super::{Meta, ObjectState, Session, TxRecord};
 use crate::batch;
 use crate::error::{Error, Result};
 use crate::metadata::{ReferentialAction, TableDef};
@@ -47,7 +47,21 @@ impl Plan {
 #[derive(Default)]
 struct Undo {
     columns: Vec<(usize, usize, Value)>,
-    inserted: HashSet<usize>,
+    /// Indexed by entry: whether the flush has inserted that pending row.
+    inserted: Vec<bool>,
+}
+
+impl Undo {
+    fn is_inserted(&self, entry: usize) -> bool {
+        self.inserted.get(entry).copied().unwrap_or(false)
+    }
+
+    fn mark_inserted(&mut self, entry: usize) {
+        if self.inserted.len() <= entry {
+            self.inserted.resize(entry + 1, false);
+        }
+        self.inserted[entry] = true;
+    }
 }
 
 pub(crate) fn flush(s: &mut Session, committing: bool) -> Result<()> {
@@ -93,7 +107,7 @@ fn prepare(s: &mut Session) -> Result<Plan> {
     resolve_deletes(s, &mut by_database)?;
     let deleted: HashSet<usize> = s.deleted.iter().chain(&by_database).copied().collect();
 
-    let mut inserts: HashMap<&'static str, Vec<usize>> = HashMap::new();
+    let mut inserts: HashMap<&'static str, Vec<usize>> = HashMap::default();
     let mut tables: Vec<&'static TableDef> = Vec::new();
     let touch = |t: &'static TableDef, tables: &mut Vec<&'static TableDef>| {
         if !tables.iter().any(|x| x.name == t.name) {
@@ -108,28 +122,30 @@ fn prepare(s: &mut Session) -> Result<Plan> {
     }
 
     // Children whose parent set in memory is not what their foreign key says yet.
-    let mut relinked: HashSet<usize> = HashSet::new();
+    let mut relinked: HashSet<usize> = HashSet::default();
     for (&(child, _), p) in &s.parents {
-        if p.synced || deleted.contains(&child) || s.entry(child).is_none() {
+        let Some(e) = s.entry(child) else { continue };
+        // New rows take their foreign keys at insert; only persistent ones need an UPDATE.
+        if p.synced || e.obj.meta().state != ObjectState::Persistent || deleted.contains(&child) {
             continue;
         }
-        if p.parent.is_none() && !p.link.child.columns[p.link.fk_column].nullable {
-            let e = s.entry(child).expect("live child");
-            if e.obj.column_value(p.link.fk_column).is_ok_and(|v| !v.is_null()) {
-                return Err(Error::invalid_state(format!(
-                    "{} was removed from {} but `{}.{}` cannot be NULL; delete it instead \
-                     (session.delete), or declare the relationship with cascade = \"all, delete-orphan\"",
-                    e.obj.describe(),
-                    p.link.describe(),
-                    p.link.child.name,
-                    p.link.child.columns[p.link.fk_column].name
-                )));
-            }
+        if p.parent.is_none()
+            && !p.link.child.columns[p.link.fk_column].nullable
+            && e.obj.column_value(p.link.fk_column).is_ok_and(|v| !v.is_null())
+        {
+            return Err(Error::invalid_state(format!(
+                "{} was removed from {} but `{}.{}` cannot be NULL; delete it instead \
+                 (session.delete), or declare the relationship with cascade = \"all, delete-orphan\"",
+                e.obj.describe(),
+                p.link.describe(),
+                p.link.child.name,
+                p.link.child.columns[p.link.fk_column].name
+            )));
         }
         relinked.insert(child);
     }
 
-    let mut updates: HashMap<&'static str, Vec<usize>> = HashMap::new();
+    let mut updates: HashMap<&'static str, Vec<usize>> = HashMap::default();
     for (entry, e) in s.live_entries() {
         if e.obj.meta().state != ObjectState::Persistent || deleted.contains(&entry) {
             continue;
@@ -141,7 +157,7 @@ fn prepare(s: &mut Session) -> Result<Plan> {
         }
     }
 
-    let mut deletes: HashMap<&'static str, Vec<usize>> = HashMap::new();
+    let mut deletes: HashMap<&'static str, Vec<usize>> = HashMap::default();
     for &entry in &s.deleted {
         let Some(e) = s.entry(entry) else { continue };
         let t = e.obj.table();
@@ -257,8 +273,8 @@ fn update_statements(s: &Session, rows: &[usize]) -> usize {
     for &row in rows {
         let Some(e) = s.entry(row) else { continue };
         let mut changed = e.obj.changed_columns().unwrap_or_default();
-        for ((child, _), p) in &s.parents {
-            if *child == row && !p.synced && !changed.contains(&p.link.fk_column) {
+        for p in s.parent_links(row) {
+            if !p.synced && !changed.contains(&p.link.fk_column) {
                 changed.push(p.link.fk_column);
             }
         }
@@ -321,7 +337,7 @@ fn insert_waves(s: &Session, table: &'static TableDef, rows: &[usize]) -> Vec<Ve
         return vec![rows.to_vec()];
     }
     let pending: HashSet<usize> = rows.iter().copied().collect();
-    let mut depth: HashMap<usize, usize> = HashMap::new();
+    let mut depth: HashMap<usize, usize> = HashMap::default();
     fn depth_of(
         s: &Session,
         row: usize,
@@ -361,19 +377,14 @@ fn insert_waves(s: &Session, table: &'static TableDef, rows: &[usize]) -> Vec<Ve
 }
 
 /// Copies the key of the parent set in memory into the child's foreign key.
-fn sync_foreign_keys(s: &mut Session, entry: usize, undo: &mut Undo) -> Result<()> {
-    let links: Vec<(Link, Option<usize>)> = s
-        .parents
-        .iter()
-        .filter(|((child, _), p)| *child == entry && !p.synced)
-        .map(|(_, p)| (p.link, p.parent))
-        .collect();
-    for (link, parent) in links {
+fn sync_foreign_keys(s: &Session, entry: usize, undo: &mut Undo) -> Result<()> {
+    for p in s.parent_links(entry).filter(|p| !p.synced) {
+        let (link, parent) = (p.link, p.parent);
         let value = match parent {
             Some(p) => {
                 let Some(pe) = s.entry(p) else { continue };
                 let v = pe.obj.column_value(link.parent_column)?;
-                let unsaved = pe.obj.meta().state == ObjectState::Pending && !undo.inserted.contains(&p);
+                let unsaved = pe.obj.meta().state == ObjectState::Pending && !undo.is_inserted(p);
                 if v.is_null() || unsaved {
                     return Err(Error::invalid_state(format!(
                         "cannot save {}: its parent {} has no key yet (is it in the session?)",
@@ -390,7 +401,7 @@ fn sync_foreign_keys(s: &mut Session, entry: usize, undo: &mut Undo) -> Result<(
     Ok(())
 }
 
-fn set_column(s: &mut Session, entry: usize, column: usize, value: Value, undo: &mut Undo) -> Result<()> {
+fn set_column(s: &Session, entry: usize, column: usize, value: Value, undo: &mut Undo) -> Result<()> {
     let e = s.entry(entry).expect("live entry");
     let old = e.obj.column_value(column)?;
     if old != value {
@@ -406,20 +417,34 @@ fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: 
     }
     let given: Vec<usize> = (0..table.columns.len()).filter(|&i| !table.columns[i].generated_on_insert()).collect();
     let generated: Vec<usize> = (0..table.columns.len()).filter(|&i| table.columns[i].generated_on_insert()).collect();
-    let mut values = Vec::with_capacity(rows.len());
+    let dialect = s.engine.dialect();
+    // One array per column: what PostgreSQL binds. When all rows go in one statement the
+    // values are moved out of the objects and back after it, instead of copied.
+    let moved = dialect.array_params() && rows.len() > 1 && rows.len() <= batch::max_rows(dialect, given.len());
+    let mut columns: Vec<Vec<Value>> = given.iter().map(|_| Vec::with_capacity(rows.len())).collect();
     for &row in rows {
         let e = s.entry(row).expect("live entry");
-        values.push(given.iter().map(|&c| e.obj.column_value(c)).collect::<Result<Vec<_>>>()?);
-    }
-    let dialect = s.engine.dialect();
-    let conn = s.connection()?;
-    let returned = batch::insert(conn, dialect, table, &given, &generated, values)
-        .map_err(|e| blame(e, s, table, rows, "inserting"))?;
-    for (&row, generated_values) in rows.iter().zip(returned) {
-        for (&column, value) in generated.iter().zip(generated_values) {
-            set_column(s, row, column, value, undo)?;
+        for (column, &c) in columns.iter_mut().zip(&given) {
+            column.push(if moved { e.obj.take_column(c)? } else { e.obj.column_value(c)? });
         }
-        undo.inserted.insert(row);
+    }
+    undo.columns.reserve(rows.len() * (generated.len() + 1));
+    let conn = s.connection()?;
+    let result = batch::insert(conn, dialect, table, &given, &generated, &mut columns, rows.len());
+    if moved {
+        for (n, &row) in rows.iter().enumerate() {
+            let e = s.entry(row).expect("live entry");
+            for (column, &c) in columns.iter_mut().zip(&given) {
+                e.obj.set_column(c, std::mem::replace(&mut column[n], Value::Null))?;
+            }
+        }
+    }
+    let returned = result.map_err(|e| blame(e, s, table, rows, "inserting"))?;
+    for (n, &row) in rows.iter().enumerate() {
+        for (&column, values) in generated.iter().zip(&returned) {
+            set_column(s, row, column, values[n].clone(), undo)?;
+        }
+        undo.mark_inserted(row);
     }
     Ok(())
 }
@@ -547,10 +572,10 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Valu
         })
         .collect();
     let in_transaction = s.in_transaction();
+    let mut new_rows = Vec::new();
     for entry in std::mem::take(&mut s.new) {
         let Some(e) = s.entry(entry) else { continue };
-        let values = e.obj.values().unwrap_or_default();
-        let key = IdentityKey::from_columns(e.obj.table(), &values);
+        let key = e.obj.identity_key();
         let meta = e.obj.meta();
         e.obj.set_meta(Meta { state: ObjectState::Persistent, ..meta });
         e.obj.clear_snapshot();
@@ -561,7 +586,11 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Valu
         if in_transaction {
             s.tx_log.push(TxRecord::Inserted(entry));
         }
+        new_rows.push(entry);
     }
+    // A row the session just inserted has exactly the children set in memory: its
+    // collections count as loaded (the session does not expire on commit).
+    s.collections_known_for_new_rows(&new_rows);
     // After the inserts: rollback replays the log backwards, restoring columns before
     // it lets go of the objects.
     if in_transaction {
@@ -571,7 +600,7 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Valu
         if let Some(e) = s.entry(entry) {
             e.obj.clear_snapshot();
             // A changed primary key moves the object in the identity map.
-            let key = IdentityKey::from_columns(e.obj.table(), &e.obj.values().unwrap_or_default());
+            let key = e.obj.identity_key();
             if e.key.as_ref() != Some(&key) {
                 if let Some(old) = e.key.clone() {
                     s.identity.remove(&old);

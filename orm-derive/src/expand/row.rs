@@ -44,11 +44,19 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
         let (f, idx) = (field.ident, c.index);
         quote!(#idx => __orm_to_value::<Self, #idx>(&self.#f))
     });
+    let take_arms = model.columns().map(|(field, c)| {
+        let (f, idx) = (field.ident, c.index);
+        quote!(#idx => __orm_take_value::<Self, #idx>(&mut self.#f))
+    });
     let assign_arms = model.columns().map(|(field, c)| {
         let (f, idx) = (field.ident, c.index);
         quote!(#idx => __orm_assign::<Self, #idx>(&mut self.#f, __value, &__TABLE))
     });
     let take_pending = super::relations::take_pending_method(model);
+    let moves = model.columns().map(|(field, _)| {
+        let f = field.ident;
+        quote!(self.#f = __other.#f;)
+    });
     quote! {
         #[automatically_derived]
         impl __orm::Model for #ident {
@@ -71,7 +79,18 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                 }
             }
 
+            fn take_column_value(&mut self, __column: usize) -> __orm::Value {
+                match __column {
+                    #(#take_arms,)*
+                    _ => __orm::Value::Null,
+                }
+            }
+
             #take_pending
+
+            fn assign_columns(&mut self, __other: Self) {
+                #(#moves)*
+            }
 
             fn set_column_value(&mut self, __column: usize, __value: __orm::Value) -> __orm::Result<()> {
                 match __column {

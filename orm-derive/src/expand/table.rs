@@ -55,6 +55,10 @@ pub fn column_types(model: &Model<'_>) -> TokenStream {
             __orm::ColumnType::to_value(value)
         }
 
+        fn __orm_take_value<M: __OrmColumn<I>, const I: usize>(value: &mut M::Ty) -> __orm::Value {
+            __orm::ColumnType::into_value(::core::mem::take(value))
+        }
+
         fn __orm_assign<M: __OrmColumn<I>, const I: usize>(
             field: &mut M::Ty,
             value: __orm::Value,

@@ -1,0 +1,465 @@
+//! The ORM against hand-written `postgres` code on the same workloads, in one run.
+//!
+//! ```sh
+//! cargo run --release -p orm-examples --bin bench            # DATABASE_URL or local PostgreSQL
+//! cargo run --release -p orm-examples --bin bench -- --scale 0.01 --rounds 1   # a smoke run
+//! ```
+//!
+//! Each workload runs ORM and raw code alternately, `--rounds` times after a warm-up, on
+//! the seed's schema (programs, courses with ON DELETE CASCADE) in a schema of its own,
+//! and prints `workload=W.. orm_s=.. raw_s=.. ratio=..`: the median times, and the median
+//! of the rounds' orm/raw ratios.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use orm_core::prelude::*;
+use postgres::{Client, NoTls};
+
+#[derive(Model, Debug)]
+#[orm(table = "programs")]
+pub struct Program {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub name: String,
+    pub years_of_study: i32,
+    #[orm(has_many(Course, foreign_key = "program_id", backref = "program", passive_deletes))]
+    pub courses: HasMany<Course>,
+}
+
+#[derive(Model, Debug)]
+#[orm(table = "courses")]
+pub struct Course {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub title: String,
+    pub code: String,
+    #[orm(foreign_key = "programs.id", on_delete = "cascade")]
+    pub program_id: i32,
+}
+
+/// What the hand-written side decodes rows into.
+#[derive(Debug)]
+struct RawProgram {
+    id: i32,
+    name: String,
+    years_of_study: i32,
+}
+
+#[derive(Debug)]
+struct RawCourse {
+    id: i32,
+    title: String,
+    code: String,
+    program_id: i32,
+}
+
+type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// Sizes, scaled by `--scale` (1.0 = the workloads as specified).
+struct Sizes {
+    programs: usize,
+    courses_per_program: usize,
+    lookups: usize,
+    loads: usize,
+    scenarios: usize,
+}
+
+impl Sizes {
+    fn scaled(scale: f64) -> Sizes {
+        let n = |full: usize| ((full as f64 * scale).round() as usize).max(1);
+        Sizes { programs: 100, courses_per_program: n(100), lookups: n(10_000), loads: n(50), scenarios: n(200) }
+    }
+}
+
+struct Bench {
+    engine: Engine,
+    client: Client,
+    sizes: Sizes,
+    round: usize,
+    /// Run only this workload (for profiling).
+    only: Option<String>,
+}
+
+fn main() -> BenchResult {
+    let mut scale = 1.0;
+    let mut rounds = 11;
+    let mut only: Option<String> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--scale" => scale = args.next().ok_or("--scale needs a number")?.parse()?,
+            "--rounds" => rounds = args.next().ok_or("--rounds needs a number")?.parse()?,
+            "--only" => only = Some(args.next().ok_or("--only needs a workload, e.g. W4")?),
+            other => return Err(format!("unknown argument `{other}`; use --scale F --rounds N --only W4").into()),
+        }
+    }
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    if !url.starts_with("postgres") {
+        return Err("the benchmark compares with the postgres crate: set DATABASE_URL=postgres://...".into());
+    }
+    let schema = format!("orm_bench_{}", std::process::id());
+    let mut admin = Client::connect(&url, NoTls)?;
+    admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))?;
+    let result = run(&url, &schema, scale, rounds, only.as_deref());
+    admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
+    result
+}
+
+fn run(url: &str, schema: &str, scale: f64, rounds: usize, only: Option<&str>) -> BenchResult {
+    let engine = Engine::builder(url).search_path(schema).max_size(2).build()?;
+    let mut config: postgres::Config = url.parse()?;
+    config.options(&format!("-c search_path={schema}"));
+    let client = config.connect(NoTls)?;
+    engine.create_all(&[Program::table(), Course::table()])?;
+    let mut b = Bench { engine, client, sizes: Sizes::scaled(scale), round: 0, only: only.map(str::to_owned) };
+
+    println!(
+        "# {} programs x {} courses, {} lookups, {} loads, {} scenarios; {rounds} rounds after a warm-up",
+        b.sizes.programs, b.sizes.courses_per_program, b.sizes.lookups, b.sizes.loads, b.sizes.scenarios
+    );
+    measure(&mut b, "W1", "insert_batch", rounds, Some(reset), orm_insert_batch, raw_insert_batch)?;
+    // The read workloads share one data set.
+    reset(&mut b)?;
+    orm_insert_batch(&mut b)?;
+    measure(&mut b, "W2", "get_by_pk", rounds, None, orm_get_by_pk, raw_get_by_pk)?;
+    measure(&mut b, "W3", "filter_first", rounds, None, orm_filter_first, raw_filter_first)?;
+    measure(&mut b, "W4", "load_one_to_many", rounds, None, orm_load_one_to_many, raw_load_one_to_many)?;
+    measure(&mut b, "W5", "seed_scenario", rounds, None, orm_seed_scenario, raw_seed_scenario)?;
+    measure(&mut b, "W6", "update_batch", rounds, None, orm_update_batch, raw_update_batch)?;
+    println!("peak_rss_mb={:.1}", peak_rss_mb());
+    Ok(())
+}
+
+type Workload = fn(&mut Bench) -> BenchResult;
+
+/// Runs both sides alternately after a warm-up and prints the medians.
+fn measure(
+    b: &mut Bench,
+    id: &str,
+    name: &str,
+    rounds: usize,
+    before_each: Option<Workload>,
+    orm: Workload,
+    raw: Workload,
+) -> BenchResult {
+    if b.only.as_deref().is_some_and(|only| only != id) {
+        return Ok(());
+    }
+    let time = |b: &mut Bench, f: Workload| -> BenchResult<Duration> {
+        if let Some(prepare) = before_each {
+            prepare(b)?;
+        }
+        b.round += 1;
+        let started = Instant::now();
+        f(b)?;
+        Ok(started.elapsed())
+    };
+    time(b, orm)?;
+    time(b, raw)?;
+    let (mut orm_times, mut raw_times) = (Vec::new(), Vec::new());
+    for i in 0..rounds {
+        // Alternate which side goes first, so neither always runs on a warmer cache.
+        if i % 2 == 0 {
+            orm_times.push(time(b, orm)?);
+            raw_times.push(time(b, raw)?);
+        } else {
+            raw_times.push(time(b, raw)?);
+            orm_times.push(time(b, orm)?);
+        }
+    }
+    // The ratio is the median of the rounds' ratios: each round's two runs are neighbours
+    // in time, so drifts of the machine (a shared VM) cancel out.
+    let mut ratios: Vec<f64> =
+        orm_times.iter().zip(&raw_times).map(|(o, r)| o.as_secs_f64() / r.as_secs_f64()).collect();
+    ratios.sort_by(f64::total_cmp);
+    let ratio = ratios[ratios.len() / 2];
+    let (o, r) = (median(&mut orm_times), median(&mut raw_times));
+    println!("workload={id} name={name} orm_s={o:.4} raw_s={r:.4} ratio={ratio:.3}");
+    Ok(())
+}
+
+fn median(times: &mut [Duration]) -> f64 {
+    times.sort();
+    times[times.len() / 2].as_secs_f64()
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn reset(b: &mut Bench) -> BenchResult {
+    b.client.batch_execute("TRUNCATE courses, programs RESTART IDENTITY")?;
+    Ok(())
+}
+
+// ----- W1: 100 programs with 100 courses each, one commit ---------------------------------
+
+fn orm_insert_batch(b: &mut Bench) -> BenchResult {
+    let mut db = b.engine.session();
+    for p in 0..b.sizes.programs {
+        let mut program = Program::new(format!("Program {p}"), 3);
+        for c in 0..b.sizes.courses_per_program {
+            program.courses.push(Course::new(format!("Course {p}-{c}"), format!("C{p}-{c}")));
+        }
+        db.add(program);
+    }
+    db.commit()?;
+    Ok(())
+}
+
+fn raw_insert_batch(b: &mut Bench) -> BenchResult {
+    let mut tx = b.client.transaction()?;
+    let insert_programs = tx.prepare(
+        "INSERT INTO programs (name, years_of_study) SELECT n, y FROM unnest($1::varchar[], $2::int4[]) \
+         WITH ORDINALITY AS t(n, y, o) ORDER BY o RETURNING id",
+    )?;
+    let insert_courses = tx.prepare(
+        "INSERT INTO courses (title, code, program_id) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::int4[])",
+    )?;
+    let names: Vec<String> = (0..b.sizes.programs).map(|p| format!("Program {p}")).collect();
+    let years = vec![3_i32; names.len()];
+    let mut ids: Vec<i32> = tx.query(&insert_programs, &[&names, &years])?.iter().map(|r| r.get(0)).collect();
+    ids.sort_unstable();
+    let n = b.sizes.programs * b.sizes.courses_per_program;
+    let (mut titles, mut codes, mut program_ids) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for (p, id) in ids.iter().enumerate() {
+        for c in 0..b.sizes.courses_per_program {
+            titles.push(format!("Course {p}-{c}"));
+            codes.push(format!("C{p}-{c}"));
+            program_ids.push(*id);
+        }
+    }
+    tx.execute(&insert_courses, &[&titles, &codes, &program_ids])?;
+    tx.commit()?;
+    Ok(())
+}
+
+// ----- W2: lookups by primary key, each asking the database --------------------------------
+
+fn orm_get_by_pk(b: &mut Bench) -> BenchResult {
+    let mut db = b.engine.session();
+    for i in 0..b.sizes.lookups {
+        let id = (i % b.sizes.programs) as i32 + 1;
+        let program = db.get::<Program>(id)?.ok_or("missing program")?;
+        black_box(program.get().name.len());
+        db.expunge_all(); // so that the next lookup asks the database again
+    }
+    Ok(())
+}
+
+fn raw_get_by_pk(b: &mut Bench) -> BenchResult {
+    let stmt = b.client.prepare("SELECT id, name, years_of_study FROM programs WHERE id = $1")?;
+    for i in 0..b.sizes.lookups {
+        let id = (i % b.sizes.programs) as i32 + 1;
+        let row = b.client.query_one(&stmt, &[&id])?;
+        let program = RawProgram { id: row.get(0), name: row.get(1), years_of_study: row.get(2) };
+        black_box(program.name.len() + program.id as usize + program.years_of_study as usize);
+    }
+    Ok(())
+}
+
+// ----- W3: name = $1 LIMIT 1 ----------------------------------------------------------------
+
+fn orm_filter_first(b: &mut Bench) -> BenchResult {
+    let mut db = b.engine.session();
+    let names: Vec<String> = (0..b.sizes.programs).map(|p| format!("Program {p}")).collect();
+    for i in 0..b.sizes.lookups {
+        let program =
+            db.query::<Program>().filter(Program::NAME.eq(&names[i % names.len()])).first()?.ok_or("missing")?;
+        black_box(program.get().id);
+        db.expunge_all();
+    }
+    Ok(())
+}
+
+fn raw_filter_first(b: &mut Bench) -> BenchResult {
+    let stmt = b.client.prepare("SELECT id, name, years_of_study FROM programs WHERE name = $1 LIMIT 1")?;
+    let names: Vec<String> = (0..b.sizes.programs).map(|p| format!("Program {p}")).collect();
+    for i in 0..b.sizes.lookups {
+        let row = b.client.query_opt(&stmt, &[&names[i % names.len()]])?.ok_or("missing")?;
+        let program = RawProgram { id: row.get(0), name: row.get(1), years_of_study: row.get(2) };
+        black_box(program.id as usize + program.name.len() + program.years_of_study as usize);
+    }
+    Ok(())
+}
+
+// ----- W4: every program with its courses, in objects with their collections --------------
+
+fn orm_load_one_to_many(b: &mut Bench) -> BenchResult {
+    let expected = b.sizes.programs * b.sizes.courses_per_program;
+    for _ in 0..b.sizes.loads {
+        let mut db = b.engine.session();
+        let programs = db.query::<Program>().options(selectinload(Program::COURSES)).all()?;
+        let mut courses = 0;
+        for program in &programs {
+            courses += program.courses(&mut db)?.len();
+        }
+        assert_eq!(courses, expected);
+    }
+    Ok(())
+}
+
+fn raw_load_one_to_many(b: &mut Bench) -> BenchResult {
+    let programs_stmt = b.client.prepare("SELECT id, name, years_of_study FROM programs")?;
+    let courses_stmt =
+        b.client.prepare("SELECT id, title, code, program_id FROM courses WHERE program_id = ANY($1)")?;
+    let expected = b.sizes.programs * b.sizes.courses_per_program;
+    for _ in 0..b.sizes.loads {
+        let programs: Vec<RawProgram> = b
+            .client
+            .query(&programs_stmt, &[])?
+            .iter()
+            .map(|r| RawProgram { id: r.get(0), name: r.get(1), years_of_study: r.get(2) })
+            .collect();
+        let ids: Vec<i32> = programs.iter().map(|p| p.id).collect();
+        let mut by_program: HashMap<i32, Vec<RawCourse>> = HashMap::with_capacity(programs.len());
+        for r in b.client.query(&courses_stmt, &[&ids])? {
+            let course = RawCourse { id: r.get(0), title: r.get(1), code: r.get(2), program_id: r.get(3) };
+            by_program.entry(course.program_id).or_default().push(course);
+        }
+        let loaded: Vec<(RawProgram, Vec<RawCourse>)> = programs
+            .into_iter()
+            .map(|p| {
+                let courses = by_program.remove(&p.id).unwrap_or_default();
+                (p, courses)
+            })
+            .collect();
+        let courses: usize = loaded.iter().map(|(_, c)| c.len()).sum();
+        assert_eq!(courses, expected);
+        black_box(
+            loaded
+                .iter()
+                .map(|(p, c)| {
+                    p.name.len() + c.iter().map(|c| c.title.len() + c.code.len() + c.id as usize).sum::<usize>()
+                })
+                .sum::<usize>(),
+        );
+    }
+    Ok(())
+}
+
+// ----- W5: the seed walkthrough --------------------------------------------------------------
+
+fn orm_seed_scenario(b: &mut Bench) -> BenchResult {
+    for i in 0..b.sizes.scenarios {
+        let tag = format!("{}-{i}", b.round);
+        let (cs_name, bs_name) = (format!("Bachelors in CS {tag}"), format!("Bachelors in Business {tag}"));
+        let mut db = b.engine.session();
+        let cs = db.add(Program::new(cs_name.as_str(), 3));
+        let bs = db.add(Program::new(bs_name.as_str(), 3));
+        db.commit()?;
+
+        cs.courses(&mut db)?.push(Course::new("Database Management Systems", format!("CS 102 {tag}")));
+        cs.courses(&mut db)?.push(Course::new("Data SCIENCE", format!("CS 103 {tag}")));
+        cs.courses(&mut db)?.push(Course::new(format!("Data STRUCTURES AND ALGRITHMS {tag}"), "CS 110"));
+        bs.courses(&mut db)?.push(Course::new("Businnes communication", format!("BS 123 {tag}")));
+        db.commit()?;
+
+        let p = db.query::<Program>().filter(Program::NAME.eq(&cs_name)).first()?.ok_or("no program")?;
+        black_box(p.get().name.len());
+        let title = format!("Data STRUCTURES AND ALGRITHMS {tag}");
+        let c = db.query::<Course>().filter(Course::TITLE.eq(&title)).one()?;
+        black_box(c.get().title.len() + c.program(&mut db)?.get().name.len());
+
+        let bs = db.query::<Program>().filter(Program::NAME.eq(&bs_name)).one()?;
+        db.delete(&bs)?;
+        db.commit()?;
+    }
+    Ok(())
+}
+
+fn raw_seed_scenario(b: &mut Bench) -> BenchResult {
+    let c = &mut b.client;
+    let insert_programs = c.prepare(
+        "INSERT INTO programs (name, years_of_study) SELECT n, y FROM unnest($1::varchar[], $2::int4[]) \
+         WITH ORDINALITY AS t(n, y, o) ORDER BY o RETURNING id",
+    )?;
+    let insert_courses = c.prepare(
+        "INSERT INTO courses (title, code, program_id) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::int4[])",
+    )?;
+    let program_by_name = c.prepare("SELECT id, name, years_of_study FROM programs WHERE name = $1 LIMIT 1")?;
+    let course_by_title = c.prepare(
+        "SELECT c.id, c.title, c.code, c.program_id, p.name FROM courses c JOIN programs p ON p.id = c.program_id \
+         WHERE c.title = $1",
+    )?;
+    let delete_program = c.prepare("DELETE FROM programs WHERE id = $1")?;
+    for i in 0..b.sizes.scenarios {
+        let tag = format!("{}-{i}", b.round);
+        let (cs_name, bs_name) = (format!("Bachelors in CS {tag}"), format!("Bachelors in Business {tag}"));
+        let names = [cs_name.clone(), bs_name.clone()];
+        let mut ids: Vec<i32> =
+            c.query(&insert_programs, &[&names.as_slice(), &vec![3_i32, 3]])?.iter().map(|r| r.get(0)).collect();
+        ids.sort_unstable();
+        let titles = [
+            "Database Management Systems".to_owned(),
+            "Data SCIENCE".to_owned(),
+            format!("Data STRUCTURES AND ALGRITHMS {tag}"),
+            "Businnes communication".to_owned(),
+        ];
+        let codes = [format!("CS 102 {tag}"), format!("CS 103 {tag}"), "CS 110".to_owned(), format!("BS 123 {tag}")];
+        let program_ids = [ids[0], ids[0], ids[0], ids[1]];
+        c.execute(&insert_courses, &[&titles.as_slice(), &codes.as_slice(), &program_ids.as_slice()])?;
+
+        let row = c.query_opt(&program_by_name, &[&cs_name])?.ok_or("no program")?;
+        let p = RawProgram { id: row.get(0), name: row.get(1), years_of_study: row.get(2) };
+        black_box(p.name.len() + p.id as usize + p.years_of_study as usize);
+        let rows = c.query(&course_by_title, &[&titles[2]])?;
+        let [row] = rows.as_slice() else { return Err("expected one course".into()) };
+        let course = RawCourse { id: row.get(0), title: row.get(1), code: row.get(2), program_id: row.get(3) };
+        let program_name: String = row.get(4);
+        black_box(
+            course.title.len() + program_name.len() + course.code.len() + (course.id + course.program_id) as usize,
+        );
+
+        let rows = c.query(&program_by_name, &[&bs_name])?;
+        let [row] = rows.as_slice() else { return Err("expected one program".into()) };
+        let id: i32 = row.get(0);
+        c.execute(&delete_program, &[&id])?;
+    }
+    Ok(())
+}
+
+// ----- W6: load every course, change every title, one commit --------------------------------
+
+fn orm_update_batch(b: &mut Bench) -> BenchResult {
+    let round = b.round;
+    let mut db = b.engine.session();
+    let courses = db.query::<Course>().all()?;
+    for course in &courses {
+        let mut c = course.get_mut();
+        c.title = format!("Course {} (round {round})", c.id);
+    }
+    db.commit()?;
+    Ok(())
+}
+
+fn raw_update_batch(b: &mut Bench) -> BenchResult {
+    let round = b.round;
+    let select = b.client.prepare("SELECT id, title, code, program_id FROM courses")?;
+    let update = b.client.prepare(
+        "UPDATE courses SET title = v.title FROM unnest($1::varchar[], $2::int4[]) AS v(title, id) WHERE courses.id = v.id",
+    )?;
+    let mut courses: Vec<RawCourse> = b
+        .client
+        .query(&select, &[])?
+        .iter()
+        .map(|r| RawCourse { id: r.get(0), title: r.get(1), code: r.get(2), program_id: r.get(3) })
+        .collect();
+    for c in &mut courses {
+        c.title = format!("Course {} (round {round})", c.id);
+    }
+    let titles: Vec<&str> = courses.iter().map(|c| c.title.as_str()).collect();
+    let ids: Vec<i32> = courses.iter().map(|c| c.id).collect();
+    let changed = b.client.execute(&update, &[&titles, &ids])?;
+    assert_eq!(changed as usize, courses.len());
+    black_box(courses.iter().map(|c| c.code.len() + c.program_id as usize).sum::<usize>());
+    Ok(())
+}
