@@ -240,8 +240,10 @@ pub(crate) fn update(
     table: &'static TableDef,
     columns: &[usize],
     keys: Vec<Vec<Value>>,
-    values: Vec<Vec<Value>>,
+    values: &mut [Vec<Value>],
 ) -> Result<()> {
+    // `values` has one vector per changed column (moved into the statement and back on
+    // PostgreSQL); `keys` one per row.
     let expected = keys.len();
     if expected > 1 && dialect.array_params() {
         let mut w = SqlWriter::new(dialect);
@@ -253,11 +255,11 @@ pub(crate) fn update(
             w.ident(table.columns[c].name).push(&format!(" = v.c{n}"));
         }
         w.push(" FROM unnest(");
-        for (n, (&c, column)) in columns.iter().zip(columns_of(values, columns.len())).enumerate() {
+        for (n, (&c, column)) in columns.iter().zip(values.iter_mut()).enumerate() {
             if n > 0 {
                 w.push(", ");
             }
-            array_param(&mut w, table, c, column);
+            array_param(&mut w, table, c, std::mem::take(column));
         }
         for (&k, column) in table.primary_key.iter().zip(columns_of(keys, table.primary_key.len())) {
             w.push(", ");
@@ -278,11 +280,18 @@ pub(crate) fn update(
             w.ident(table.name).push(".").ident(table.columns[k].name).push(&format!(" = v.k{n}"));
         }
         let (sql, params) = w.finish();
-        let matched = conn.execute(&sql, &params)?;
-        return check_count("update", table, expected, matched);
+        let result = conn.execute(&sql, &params);
+        for (column, param) in values.iter_mut().zip(params) {
+            if let Value::Array(moved) = param {
+                *column = moved;
+            }
+        }
+        return check_count("update", table, expected, result?);
     }
+    let row_of = |r: usize| values.iter().map(|column| column[r].clone()).collect::<Vec<_>>();
     if expected == 1 {
-        let (key, row) = keys.into_iter().zip(values).next().unwrap_or_default();
+        let key = keys.into_iter().next().unwrap_or_default();
+        let row = row_of(0);
         let mut w = SqlWriter::new(dialect);
         w.push("UPDATE ").ident(table.name).push(" SET ");
         for (n, (&c, v)) in columns.iter().zip(row).enumerate() {
@@ -299,10 +308,11 @@ pub(crate) fn update(
     // `UPDATE t SET a = v.column1 FROM (VALUES (?1, ?2), ..) AS v WHERE t.id = v.column2`,
     // as many rows per statement as parameters allow.
     let width = columns.len() + table.primary_key.len();
-    let rows: Vec<Vec<Value>> = values
+    let rows: Vec<Vec<Value>> = keys
         .into_iter()
-        .zip(keys)
-        .map(|(mut v, k)| {
+        .enumerate()
+        .map(|(r, k)| {
+            let mut v = row_of(r);
             v.extend(k);
             v
         })

@@ -237,10 +237,196 @@ pub fn needs_quotes(ident: &str) -> bool {
     if !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
         return true;
     }
-    RESERVED.binary_search(&ident).is_ok()
+    is_reserved(ident)
 }
 
-/// Words that cannot be used bare as identifiers in PostgreSQL or SQLite (sorted).
+/// Whether `ident` is one of [`RESERVED`], by length first (a jump), then a few compares.
+fn is_reserved(ident: &str) -> bool {
+    match ident.len() {
+        2 => matches!(ident, "as" | "by" | "do" | "if" | "in" | "is" | "no" | "of" | "on" | "or" | "to"),
+        3 => matches!(ident, "add" | "all" | "and" | "any" | "asc" | "end" | "for" | "key" | "not" | "row" | "set"),
+        4 => matches!(
+            ident,
+            "both"
+                | "case"
+                | "cast"
+                | "desc"
+                | "drop"
+                | "each"
+                | "else"
+                | "fail"
+                | "from"
+                | "full"
+                | "glob"
+                | "into"
+                | "join"
+                | "last"
+                | "left"
+                | "like"
+                | "null"
+                | "only"
+                | "over"
+                | "plan"
+                | "rows"
+                | "some"
+                | "temp"
+                | "then"
+                | "ties"
+                | "true"
+                | "user"
+                | "view"
+                | "when"
+                | "with"
+        ),
+        5 => matches!(
+            ident,
+            "abort"
+                | "after"
+                | "alter"
+                | "array"
+                | "begin"
+                | "check"
+                | "cross"
+                | "false"
+                | "fetch"
+                | "first"
+                | "grant"
+                | "group"
+                | "ilike"
+                | "index"
+                | "inner"
+                | "limit"
+                | "match"
+                | "nulls"
+                | "order"
+                | "outer"
+                | "query"
+                | "raise"
+                | "range"
+                | "right"
+                | "table"
+                | "union"
+                | "using"
+                | "where"
+        ),
+        6 => matches!(
+            ident,
+            "action"
+                | "always"
+                | "attach"
+                | "before"
+                | "binary"
+                | "column"
+                | "commit"
+                | "create"
+                | "delete"
+                | "detach"
+                | "escape"
+                | "except"
+                | "exists"
+                | "filter"
+                | "freeze"
+                | "groups"
+                | "having"
+                | "ignore"
+                | "insert"
+                | "isnull"
+                | "offset"
+                | "others"
+                | "pragma"
+                | "regexp"
+                | "rename"
+                | "select"
+                | "unique"
+                | "update"
+                | "vacuum"
+                | "values"
+                | "window"
+        ),
+        7 => matches!(
+            ident,
+            "analyse"
+                | "analyze"
+                | "between"
+                | "cascade"
+                | "collate"
+                | "current"
+                | "default"
+                | "exclude"
+                | "explain"
+                | "foreign"
+                | "indexed"
+                | "instead"
+                | "lateral"
+                | "leading"
+                | "natural"
+                | "nothing"
+                | "notnull"
+                | "placing"
+                | "primary"
+                | "reindex"
+                | "release"
+                | "replace"
+                | "similar"
+                | "trigger"
+                | "verbose"
+                | "virtual"
+                | "without"
+        ),
+        8 => matches!(
+            ident,
+            "conflict"
+                | "database"
+                | "deferred"
+                | "distinct"
+                | "overlaps"
+                | "restrict"
+                | "rollback"
+                | "trailing"
+                | "variadic"
+        ),
+        9 => matches!(
+            ident,
+            "collation"
+                | "exclusive"
+                | "following"
+                | "generated"
+                | "immediate"
+                | "initially"
+                | "intersect"
+                | "localtime"
+                | "partition"
+                | "preceding"
+                | "recursive"
+                | "returning"
+                | "savepoint"
+                | "symmetric"
+                | "temporary"
+                | "unbounded"
+        ),
+        10 => matches!(ident, "asymmetric" | "constraint" | "deferrable" | "references"),
+        11 => matches!(ident, "system_user" | "tablesample" | "transaction"),
+        12 => matches!(
+            ident,
+            "concurrently"
+                | "current_date"
+                | "current_role"
+                | "current_time"
+                | "current_user"
+                | "materialized"
+                | "session_user"
+        ),
+        13 => matches!(ident, "authorization" | "autoincrement"),
+        14 => matches!(ident, "current_schema" | "localtimestamp"),
+        15 => matches!(ident, "current_catalog"),
+        17 => matches!(ident, "current_timestamp"),
+        _ => false,
+    }
+}
+
+/// Words that cannot be used bare as identifiers in PostgreSQL or SQLite (sorted); the
+/// source of `is_reserved`, which the tests check against it.
+#[cfg(test)]
 const RESERVED: &[&str] = &[
     "abort",
     "action",
@@ -432,8 +618,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reserved_words_are_sorted() {
+    fn reserved_words_are_sorted_and_all_recognised() {
         assert!(RESERVED.windows(2).all(|w| w[0] < w[1]));
+        assert!(RESERVED.iter().all(|w| is_reserved(w)));
+        assert!(!is_reserved("programs") && !is_reserved("name"));
     }
 
     #[test]

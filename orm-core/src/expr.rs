@@ -269,18 +269,15 @@ impl Expr {
     }
 
     /// The tables the expression refers to.
-    pub(crate) fn tables(&self, out: &mut Vec<&'static str>) {
+    /// A table the expression refers to other than `own`, if any.
+    pub(crate) fn other_table(&self, own: &str) -> Option<&'static str> {
         match self {
             Expr::Compare { column, .. }
             | Expr::Like { column, .. }
             | Expr::In { column, .. }
-            | Expr::IsNull { column, .. } => {
-                if !out.contains(&column.table) {
-                    out.push(column.table);
-                }
-            }
-            Expr::And(es) | Expr::Or(es) => es.iter().for_each(|e| e.tables(out)),
-            Expr::Not(e) => e.tables(out),
+            | Expr::IsNull { column, .. } => (column.table != own).then_some(column.table),
+            Expr::And(es) | Expr::Or(es) => es.iter().find_map(|e| e.other_table(own)),
+            Expr::Not(e) => e.other_table(own),
         }
     }
 }

@@ -43,6 +43,12 @@ pub trait Model: Sized + 'static {
     /// Sets the `column`-th column from a value of the column's type.
     fn set_column_value(&mut self, column: usize, value: Value) -> Result<()>;
 
+    /// Whether the `column`-th column holds `value` (compared without copying).
+    #[doc(hidden)]
+    fn column_equals(&self, column: usize, value: &Value) -> bool {
+        self.column_value(column) == *value
+    }
+
     /// Moves the `column`-th column's value out, leaving the type's default; the unit of
     /// work binds it without a copy and puts it back with `set_column_value`.
     #[doc(hidden)]

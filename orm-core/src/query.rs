@@ -28,12 +28,13 @@ impl Select {
     }
 
     fn check_tables(&self) -> Result<()> {
-        let mut tables = Vec::new();
-        for f in &self.filters {
-            f.tables(&mut tables);
-        }
-        tables.extend(self.order.iter().map(|o| o.column.table));
-        match tables.iter().find(|t| **t != self.table.name) {
+        let own = self.table.name;
+        let other = self
+            .filters
+            .iter()
+            .find_map(|f| f.other_table(own))
+            .or_else(|| self.order.iter().map(|o| o.column.table).find(|t| *t != own));
+        match other {
             Some(other) => Err(Error::invalid_state(format!(
                 "the query selects from `{}` but a filter or ordering uses a column of `{other}`; \
                  use that model's query or filter on this model's columns",
@@ -70,18 +71,60 @@ impl Select {
 
     /// `SELECT <all columns> FROM t WHERE .. ORDER BY .. LIMIT ..`, with `limit`
     /// overriding the query's own (for `first`).
+    ///
+    /// The SQL text depends only on the query's shape (tables, columns, operators), not on
+    /// its values: texts are cached per shape, and a cached query only collects its
+    /// parameters.
     pub(crate) fn render(&self, dialect: &'static dyn Dialect, limit: Option<u64>) -> Result<(String, Vec<Value>)> {
         self.check_tables()?;
-        let mut w = SqlWriter::new(dialect);
-        w.push("SELECT ").select_list(self.table).push(" FROM ").ident(self.table.name);
-        self.where_clause(&mut w);
-        w.order_by(&self.order);
         let limit = match (limit, self.limit) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        let shape = self.shape(dialect, limit);
+        if let Some(sql) = crate::sql::cached_sql(&shape) {
+            let mut params = Vec::new();
+            for f in &self.filters {
+                crate::sql::expr_params(f, dialect, &mut params);
+            }
+            self.limit_offset_params(&mut params, limit);
+            return Ok((sql, params));
+        }
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ").select_list(self.table).push(" FROM ").ident(self.table.name);
+        self.where_clause(&mut w);
+        w.order_by(&self.order);
         self.limit_offset(&mut w, limit);
-        Ok(w.finish())
+        let (sql, params) = w.finish();
+        crate::sql::cache_sql(shape, &sql);
+        Ok((sql, params))
+    }
+
+    /// What the SELECT's text depends on, as tokens.
+    fn shape(&self, dialect: &'static dyn Dialect, limit: Option<u64>) -> Vec<usize> {
+        let mut shape = Vec::with_capacity(16);
+        shape.push(std::ptr::from_ref(self.table) as usize);
+        shape.push(dialect.name().as_ptr() as usize);
+        shape.push(self.filters.len());
+        for f in &self.filters {
+            crate::sql::expr_shape(f, dialect, &mut shape);
+        }
+        for o in &self.order {
+            shape.extend([
+                o.column.table.as_ptr() as usize,
+                o.column.name.as_ptr() as usize,
+                usize::from(o.descending),
+            ]);
+        }
+        shape.push(usize::from(limit.is_some()) | usize::from(self.offset.is_some()) << 1 | 1 << 2);
+        shape
+    }
+
+    /// The LIMIT and OFFSET parameters, in the order `limit_offset` binds them.
+    fn limit_offset_params(&self, params: &mut Vec<Value>, limit: Option<u64>) {
+        for n in [limit, self.offset].into_iter().flatten() {
+            params.push(Value::I64(i64::try_from(n).unwrap_or(i64::MAX)));
+        }
     }
 
     /// `SELECT count(*) ...` of the rows the query would return.
@@ -264,4 +307,71 @@ impl<M: Model> Query<M> {
 /// ```
 pub fn from_sql<M: Model>(db: impl Executor, sql: &str, params: &[Value]) -> Result<Vec<M>> {
     db.with_connection(|conn| conn.query_raw(sql, params, |row| M::from_row(row, 0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::{POSTGRES, SQLITE};
+    use crate::expr::{CmpOp, ColumnRef};
+    use crate::metadata::TableDef;
+
+    static T: TableDef = TableDef {
+        name: "t",
+        model: "T",
+        columns: &[],
+        primary_key: &[],
+        uniques: &[],
+        indexes: &[],
+        relationships: &[],
+    };
+
+    fn col(name: &'static str) -> ColumnRef {
+        ColumnRef { table: "t", name }
+    }
+
+    #[test]
+    fn cached_texts_give_the_same_sql_and_parameters_as_rendering() {
+        let filters = vec![
+            Expr::Compare { column: col("a"), op: CmpOp::Ge, value: Value::I32(1) },
+            Expr::Or(vec![
+                Expr::Like { column: col("b"), pattern: Value::from("x%"), case_insensitive: true },
+                Expr::Not(Box::new(Expr::In {
+                    column: col("c"),
+                    values: vec![Value::I32(2), Value::I32(3)],
+                    negated: true,
+                })),
+                Expr::IsNull { column: col("d"), negated: false },
+            ]),
+            Expr::And(vec![]),
+        ];
+        for dialect in [&POSTGRES as &'static dyn Dialect, &SQLITE] {
+            let mut select = Select::new(&T);
+            select.filters = filters.clone();
+            select.offset = Some(5);
+            let first = select.render(dialect, Some(1)).unwrap();
+            let second = select.render(dialect, Some(1)).unwrap();
+            assert_eq!(first, second);
+            // Other values, same shape: the cached text, the new values.
+            if let Expr::Compare { value, .. } = &mut select.filters[0] {
+                *value = Value::I32(7);
+            }
+            let third = select.render(dialect, Some(1)).unwrap();
+            assert_eq!(third.0, first.0);
+            assert_eq!(third.1[0], Value::I32(7));
+            // Another IN-list length is another text on SQLite only.
+            if let Expr::Or(es) = &mut select.filters[1]
+                && let Expr::Not(inner) = &mut es[1]
+                && let Expr::In { values, .. } = inner.as_mut()
+            {
+                values.push(Value::I32(4));
+            }
+            let fourth = select.render(dialect, Some(1)).unwrap();
+            let mut fresh = SqlWriter::new(dialect);
+            fresh.push("SELECT ").select_list(select.table).push(" FROM ").ident(select.table.name);
+            select.where_clause(&mut fresh);
+            select.limit_offset(&mut fresh, Some(1));
+            assert_eq!(fourth, fresh.finish());
+        }
+    }
 }

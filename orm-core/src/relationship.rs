@@ -137,7 +137,7 @@ impl PendingChildren {
                 session.reserve_children(children.len());
                 for child in children {
                     let child = session.add(child);
-                    let child_entry = child.cell.meta.get().entry;
+                    let child_entry = child.cell.meta.get().entry();
                     session.link_new(link, child_entry, parent_entry);
                 }
                 Ok(())

@@ -84,10 +84,12 @@ impl<'a> Row<'a> {
     }
 
     /// Decodes the column of a model's table: decode errors name `table.column`.
+    #[inline]
     pub(crate) fn get_column<T: ColumnType>(&self, idx: usize, table: &TableDef, column: usize) -> Result<T> {
         T::decode(self, idx).map_err(|e| e.into_error(table.name, table.columns[column].name, T::RUST_NAME))
     }
 
+    #[inline]
     pub(crate) fn decode_raw<T>(&self, idx: usize) -> Result<Option<T>, DecodeError>
     where
         T: for<'b> postgres::types::FromSql<'b> + crate::backend::sqlite::SqliteDecode,

@@ -85,6 +85,12 @@ pub trait ColumnType: Sized + Clone + Default + 'static {
     #[doc(hidden)]
     fn into_value(self) -> Value;
 
+    /// Whether this equals `value` (dirty checks compare without copying).
+    #[doc(hidden)]
+    fn equals_value(&self, value: &Value) -> bool {
+        self.to_value() == *value
+    }
+
     /// Converts a value back (keys assigned at flush, foreign keys copied from parents).
     /// Gives the value back when it has the wrong type.
     fn from_value(value: Value) -> Result<Self, Value>;
@@ -101,6 +107,7 @@ pub trait BaseType: Sized + Clone + Default + 'static {
     const RUST_NAME: &'static str;
     fn to_value(&self) -> Value;
     fn into_value(self) -> Value;
+    fn equals_value(&self, value: &Value) -> bool;
     fn from_value(value: Value) -> Result<Self, Value>;
     fn decode_nullable(row: &Row<'_>, idx: usize) -> Result<Option<Self>, DecodeError>;
 }
@@ -119,10 +126,15 @@ impl<T: BaseType> ColumnType for T {
         BaseType::into_value(self)
     }
 
+    fn equals_value(&self, value: &Value) -> bool {
+        BaseType::equals_value(self, value)
+    }
+
     fn from_value(value: Value) -> Result<Self, Value> {
         <T as BaseType>::from_value(value)
     }
 
+    #[inline]
     fn decode(row: &Row<'_>, idx: usize) -> Result<Self, DecodeError> {
         T::decode_nullable(row, idx)?.ok_or_else(DecodeError::unexpected_null)
     }
@@ -138,6 +150,13 @@ impl<T: BaseType> ColumnType for Option<T> {
         match self {
             Some(v) => BaseType::into_value(v),
             None => Value::Null,
+        }
+    }
+
+    fn equals_value(&self, value: &Value) -> bool {
+        match self {
+            Some(v) => BaseType::equals_value(v, value),
+            None => value.is_null(),
         }
     }
 
@@ -174,6 +193,10 @@ macro_rules! base_type {
                 Value::$variant(self)
             }
 
+            fn equals_value(&self, value: &Value) -> bool {
+                matches!(value, Value::$variant(v) if v == self)
+            }
+
             #[allow(clippy::redundant_closure_call)]
             fn from_value(value: Value) -> Result<Self, Value> {
                 match value {
@@ -183,6 +206,7 @@ macro_rules! base_type {
                 }
             }
 
+            #[inline]
             fn decode_nullable(row: &Row<'_>, idx: usize) -> Result<Option<Self>, DecodeError> {
                 row.decode_raw::<$ty>(idx)
             }

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use orm_tests::on_both;
+use orm_tests::{TestDb, on_both};
 
 fn run(bin: &str, url: Option<&str>) -> String {
     let mut command = Command::new(bin);
@@ -73,4 +73,24 @@ on_both! {
         );
         assert_eq!(db.rows("order_lines").len(), 2);
     }
+}
+
+/// The benchmark at a tiny scale: it compiles, runs every workload on both sides, and
+/// prints its report (its timings are not checked: performance is measured with
+/// `--release` at full scale, never in a test).
+#[test]
+fn bench_smoke_run() {
+    let Some(db) = TestDb::postgres("example_bench") else { return };
+    let out = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(["--scale", "0.01", "--rounds", "1"])
+        .env("DATABASE_URL", orm_tests::database_url())
+        .output()
+        .expect("run the benchmark");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for w in ["W1", "W2", "W3", "W4", "W5", "W6"] {
+        assert!(stdout.lines().any(|l| l.starts_with(&format!("workload={w} ")) && l.contains(" ratio=")), "{stdout}");
+    }
+    assert!(stdout.contains("peak_rss_mb="), "{stdout}");
+    drop(db);
 }

@@ -1,7 +1,7 @@
 //! PostgreSQL through the `postgres` crate: the pooled connection with its prepared
 //! statement cache, value binding, and SQLSTATE-to-[`ErrorKind`] mapping.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::error::Error as StdError;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -45,7 +45,7 @@ impl ManageConnection for PgManager {
         let client = self.inner.connect()?;
         Ok(PgConn {
             client,
-            statements: HashMap::new(),
+            statements: HashMap::default(),
             in_transaction: false,
             broken: false,
             last_used: Instant::now(),

@@ -57,19 +57,30 @@ pub(crate) struct ObjCell<T> {
     pub(crate) meta: Cell<Meta>,
     /// The column values as the database has them, taken on the first `get_mut` after
     /// a load or flush; `None` = unchanged since.
-    pub(crate) snapshot: RefCell<Option<Vec<Value>>>,
+    pub(crate) snapshot: RefCell<Option<Box<[Value]>>>,
 }
 
 /// Bookkeeping shared between the handle and its session.
+/// Kept small (16 bytes): with the snapshot cell it keeps a typical object's allocation
+/// in the allocator's fast size classes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Meta {
     pub(crate) session: u64,
-    pub(crate) entry: usize,
+    pub(crate) entry: u32,
     pub(crate) state: ObjectState,
 }
 
 impl Meta {
     pub(crate) const TRANSIENT: Meta = Meta { session: 0, entry: 0, state: ObjectState::Transient };
+
+    pub(crate) fn new(session: u64, entry: usize, state: ObjectState) -> Meta {
+        Meta { session, entry: u32::try_from(entry).unwrap_or(u32::MAX), state }
+    }
+
+    /// The object's index in its session.
+    pub(crate) fn entry(&self) -> usize {
+        self.entry as usize
+    }
 }
 
 impl<T: Model> Obj<T> {
@@ -189,7 +200,7 @@ impl<T: Model> ObjCell<T> {
         if snapshot.is_none()
             && let Ok(value) = self.value.try_borrow()
         {
-            *snapshot = Some(all_values(&*value));
+            *snapshot = Some(all_values(&*value).into_boxed_slice());
         }
     }
 
@@ -222,6 +233,11 @@ pub(crate) trait AnyObject {
     /// The changed columns since the snapshot (empty when there is none).
     fn changed_columns(&self) -> Result<Vec<usize>>;
     fn snapshot(&self) -> Option<Vec<Value>>;
+    fn take_snapshot(&self) -> Option<Vec<Value>>;
+    /// The primary key as the database has it: from the snapshot when the object changed.
+    fn database_key(&self) -> Vec<Value>;
+    /// Puts a value taken with `take_column` back, without counting it as a change.
+    fn put_column(&self, column: usize, value: Value) -> Result<()>;
     fn restore_snapshot(&self, snapshot: Vec<Value>);
     fn clear_snapshot(&self);
     /// Replaces the object's values with the row's, unless it has unflushed changes.
@@ -285,15 +301,35 @@ impl<T: Model> AnyObject for ObjCell<T> {
             return Ok(Vec::new());
         };
         let value = self.value.try_borrow().map_err(|_| self.borrowed_error())?;
-        Ok((0..before.len()).filter(|&i| value.column_value(i) != before[i]).collect())
+        Ok((0..before.len()).filter(|&i| !value.column_equals(i, &before[i])).collect())
     }
 
     fn snapshot(&self) -> Option<Vec<Value>> {
-        self.snapshot.borrow().clone()
+        self.snapshot.borrow().as_deref().map(<[Value]>::to_vec)
+    }
+
+    fn take_snapshot(&self) -> Option<Vec<Value>> {
+        self.snapshot.borrow_mut().take().map(Vec::from)
+    }
+
+    fn database_key(&self) -> Vec<Value> {
+        let table = T::TABLE;
+        if let Some(before) = self.snapshot.borrow().as_ref() {
+            return table.primary_key.iter().map(|&k| before.get(k).cloned().unwrap_or(Value::Null)).collect();
+        }
+        match self.value.try_borrow() {
+            Ok(value) => table.primary_key.iter().map(|&k| value.column_value(k)).collect(),
+            Err(_) => vec![Value::Null; table.primary_key.len()],
+        }
+    }
+
+    fn put_column(&self, column: usize, v: Value) -> Result<()> {
+        let mut value = self.value.try_borrow_mut().map_err(|_| self.borrowed_error())?;
+        value.set_column_value(column, v)
     }
 
     fn restore_snapshot(&self, snapshot: Vec<Value>) {
-        *self.snapshot.borrow_mut() = Some(snapshot);
+        *self.snapshot.borrow_mut() = Some(snapshot.into_boxed_slice());
     }
 
     fn clear_snapshot(&self) {

@@ -102,7 +102,7 @@ impl<C: Model> Children<'_, C> {
     /// gets the parent's key at flush.
     pub fn push(&mut self, child: C) -> Obj<C> {
         let obj = self.session.add(child);
-        let entry = obj.cell.meta.get().entry;
+        let entry = obj.cell.meta.get().entry();
         self.session.link_new(self.link, entry, self.parent);
         obj
     }

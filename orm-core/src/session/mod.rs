@@ -208,7 +208,7 @@ impl Session {
 
     fn push_entry(&mut self, obj: Rc<dyn AnyObject>, state: ObjectState) -> usize {
         let entry = self.entries.len();
-        obj.set_meta(Meta { session: self.id, entry, state });
+        obj.set_meta(Meta::new(self.id, entry, state));
         self.entries.push(Some(Entry { obj, key: None }));
         entry
     }
@@ -672,7 +672,7 @@ impl Session {
         let meta = obj.cell.meta.get();
         match meta.state {
             ObjectState::Pending | ObjectState::Persistent | ObjectState::Deleted if meta.session == self.id => {
-                Ok(meta.entry)
+                Ok(meta.entry())
             }
             ObjectState::Transient => Err(Error::invalid_state(format!(
                 "this {} is not in the session; add it first (session.add / add_obj)",
@@ -715,7 +715,7 @@ impl Session {
                 let key = slot.key().clone();
                 slot.insert(entry);
                 let obj = Obj::new(value);
-                obj.cell.meta.set(Meta { session: self.id, entry, state: ObjectState::Persistent });
+                obj.cell.meta.set(Meta::new(self.id, entry, ObjectState::Persistent));
                 self.entries.push(Some(Entry { obj: obj.cell, key: Some(key) }));
                 Ok(entry)
             }

@@ -299,8 +299,8 @@ fn insert_statements(s: &Session, rows: &[usize]) -> usize {
 
 // ----- execute ---------------------------------------------------------------------------
 
-/// Runs the plan; returns the updated entries with the database values they replaced.
-fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<(usize, Vec<Value>)>> {
+/// Runs the plan; returns the updated entries.
+fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<usize>> {
     let mut updated = Vec::new();
     for &table in &plan.order {
         if let Some(rows) = plan.inserts.get(table.name) {
@@ -454,7 +454,7 @@ fn update_rows(
     table: &'static TableDef,
     rows: &[usize],
     undo: &mut Undo,
-    updated: &mut Vec<(usize, Vec<Value>)>,
+    updated: &mut Vec<usize>,
 ) -> Result<()> {
     // Group rows by the set of columns they change: one statement per group.
     let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
@@ -465,28 +465,37 @@ fn update_rows(
         if changed.is_empty() {
             continue;
         }
-        updated.push((row, e.obj.snapshot().unwrap_or_default()));
+        updated.push(row);
         match groups.iter_mut().find(|(cols, _)| *cols == changed) {
             Some((_, members)) => members.push(row),
             None => groups.push((changed, vec![row])),
         }
     }
+    let dialect = s.engine.dialect();
     for (columns, members) in groups {
+        // As for inserts: values move into one statement and back, instead of copies.
+        let moved = dialect.array_params() && members.len() > 1;
         let mut keys = Vec::with_capacity(members.len());
-        let mut values = Vec::with_capacity(members.len());
+        let mut values: Vec<Vec<Value>> = columns.iter().map(|_| Vec::with_capacity(members.len())).collect();
         for &row in &members {
             let e = s.entry(row).expect("live entry");
-            let snapshot = e.obj.snapshot().unwrap_or_default();
             // The key as the database has it (the snapshot), in case the key changed.
-            keys.push(
-                table.primary_key.iter().map(|&k| snapshot.get(k).cloned().unwrap_or(Value::Null)).collect::<Vec<_>>(),
-            );
-            values.push(columns.iter().map(|&c| e.obj.column_value(c)).collect::<Result<Vec<_>>>()?);
+            keys.push(e.obj.database_key());
+            for (column, &c) in values.iter_mut().zip(&columns) {
+                column.push(if moved { e.obj.take_column(c)? } else { e.obj.column_value(c)? });
+            }
         }
-        let dialect = s.engine.dialect();
         let conn = s.connection()?;
-        batch::update(conn, dialect, table, &columns, keys, values)
-            .map_err(|e| blame(e, s, table, &members, "updating"))?;
+        let result = batch::update(conn, dialect, table, &columns, keys, &mut values);
+        if moved {
+            for (n, &row) in members.iter().enumerate() {
+                let e = s.entry(row).expect("live entry");
+                for (column, &c) in values.iter_mut().zip(&columns) {
+                    e.obj.put_column(c, std::mem::replace(&mut column[n], Value::Null))?;
+                }
+            }
+        }
+        result.map_err(|e| blame(e, s, table, &members, "updating"))?;
     }
     Ok(())
 }
@@ -562,7 +571,7 @@ fn ordinal(n: usize) -> String {
 
 // ----- finish ----------------------------------------------------------------------------
 
-fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Value>)>) {
+fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
     let logged_updates: HashSet<usize> = s
         .tx_log
         .iter()
@@ -596,21 +605,22 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<(usize, Vec<Valu
     if in_transaction {
         s.tx_log.extend(undo.columns.into_iter().map(|(e, c, v)| TxRecord::Column(e, c, v)));
     }
-    for (entry, before) in updated {
-        if let Some(e) = s.entry(entry) {
-            e.obj.clear_snapshot();
-            // A changed primary key moves the object in the identity map.
-            let key = e.obj.identity_key();
-            if e.key.as_ref() != Some(&key) {
-                if let Some(old) = e.key.clone() {
-                    s.identity.remove(&old);
-                }
-                s.identity.insert(key.clone(), entry);
-                s.entry_mut(entry).key = Some(key);
+    for entry in updated {
+        let Some(e) = s.entry(entry) else { continue };
+        // The snapshot held the values the database had: the transaction log keeps them
+        // for a rollback (outside a transaction there is nothing to roll back).
+        let before = e.obj.take_snapshot();
+        // A changed primary key moves the object in the identity map.
+        let key = e.obj.identity_key();
+        if e.key.as_ref() != Some(&key) {
+            if let Some(old) = e.key.clone() {
+                s.identity.remove(&old);
             }
+            s.identity.insert(key.clone(), entry);
+            s.entry_mut(entry).key = Some(key);
         }
         if in_transaction && !logged_updates.contains(&entry) {
-            s.tx_log.push(TxRecord::Updated(entry, before));
+            s.tx_log.push(TxRecord::Updated(entry, before.unwrap_or_default()));
         }
     }
     // Relinked children whose columns did not change still count as synced.

@@ -44,6 +44,10 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
         let (f, idx) = (field.ident, c.index);
         quote!(#idx => __orm_to_value::<Self, #idx>(&self.#f))
     });
+    let equals_arms = model.columns().map(|(field, c)| {
+        let (f, idx) = (field.ident, c.index);
+        quote!(#idx => __orm_equals::<Self, #idx>(&self.#f, __value))
+    });
     let take_arms = model.columns().map(|(field, c)| {
         let (f, idx) = (field.ident, c.index);
         quote!(#idx => __orm_take_value::<Self, #idx>(&mut self.#f))
@@ -76,6 +80,13 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                 match __column {
                     #(#value_arms,)*
                     _ => __orm::Value::Null,
+                }
+            }
+
+            fn column_equals(&self, __column: usize, __value: &__orm::Value) -> bool {
+                match __column {
+                    #(#equals_arms,)*
+                    _ => false,
                 }
             }
 

@@ -55,6 +55,10 @@ pub fn column_types(model: &Model<'_>) -> TokenStream {
             __orm::ColumnType::to_value(value)
         }
 
+        fn __orm_equals<M: __OrmColumn<I>, const I: usize>(field: &M::Ty, value: &__orm::Value) -> bool {
+            __orm::ColumnType::equals_value(field, value)
+        }
+
         fn __orm_take_value<M: __OrmColumn<I>, const I: usize>(value: &mut M::Ty) -> __orm::Value {
             __orm::ColumnType::into_value(::core::mem::take(value))
         }

@@ -84,7 +84,7 @@ struct Bench {
 
 fn main() -> BenchResult {
     let mut scale = 1.0;
-    let mut rounds = 11;
+    let mut rounds = 15;
     let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
