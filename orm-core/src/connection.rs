@@ -7,7 +7,7 @@ use crate::backend::postgres::PgManager;
 use crate::backend::sqlite::SqliteManager;
 use crate::backend::{BackendConnection, Failure};
 use crate::dialect::Dialect;
-use crate::engine::Shared;
+use crate::engine::{IsolationLevel, Shared};
 use crate::error::{Error, ErrorKind, Result};
 use crate::row::Row;
 use crate::value::Value;
@@ -172,7 +172,12 @@ impl Connection {
                 "a transaction is already open on this connection; commit or roll it back first",
             ));
         }
-        let begin = self.dialect().begin_sql();
+        let begin = match (self.dialect().name(), self.shared.isolation) {
+            ("postgresql", IsolationLevel::RepeatableRead) => "BEGIN ISOLATION LEVEL REPEATABLE READ",
+            ("postgresql", IsolationLevel::Serializable) => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+            // SQLite transactions are serializable whatever is asked.
+            _ => self.dialect().begin_sql(),
+        };
         self.control(begin, "BEGIN (implicit)")?;
         self.backend().set_in_transaction(true);
         Ok(())

@@ -38,6 +38,7 @@ pub struct Engine {
 
 pub(crate) struct Shared {
     pool: Pool,
+    pub(crate) isolation: IsolationLevel,
     pub(crate) dialect: &'static dyn Dialect,
     pub(crate) echo: Echo,
     url: String,
@@ -116,6 +117,11 @@ impl Engine {
         self.connection()?.query_raw(sql, params, f)
     }
 
+    /// The isolation level of the engine's transactions.
+    pub fn isolation_level(&self) -> IsolationLevel {
+        self.shared.isolation
+    }
+
     /// The number of connections the pool holds, busy or idle.
     pub fn pool_size(&self) -> u32 {
         match &self.shared.pool {
@@ -146,6 +152,20 @@ fn pool_timeout(e: r2d2::Error, timeout: Duration, url: &str) -> Error {
     .with_cause(e)
 }
 
+/// The isolation level of the transactions an engine opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IsolationLevel {
+    /// Each statement sees what was committed before it (PostgreSQL's default).
+    #[default]
+    ReadCommitted,
+    /// The transaction sees one snapshot throughout.
+    RepeatableRead,
+    /// As if transactions ran one after another; conflicts fail with
+    /// [`SerializationFailure`](ErrorKind::SerializationFailure), to retry. SQLite's
+    /// transactions are always serializable.
+    Serializable,
+}
+
 /// Configures an [`Engine`]; made by [`Engine::builder`].
 #[derive(Debug, Clone)]
 #[must_use]
@@ -165,6 +185,7 @@ pub struct EngineBuilder {
     search_path: Option<String>,
     application_name: String,
     busy_timeout: Duration,
+    isolation: IsolationLevel,
     echo: Echo,
 }
 
@@ -186,6 +207,7 @@ impl EngineBuilder {
             search_path: None,
             application_name: "orm".to_owned(),
             busy_timeout: Duration::from_secs(5),
+            isolation: IsolationLevel::ReadCommitted,
             echo: Echo::default(),
         }
     }
@@ -251,6 +273,13 @@ impl EngineBuilder {
     /// (TCP_USER_TIMEOUT, default 30 s); bounds hangs on a dead network.
     pub fn tcp_user_timeout(mut self, t: Duration) -> Self {
         self.tcp_user_timeout = t;
+        self
+    }
+
+    /// The isolation level of transactions (default READ COMMITTED). Above it, sessions
+    /// open their transaction before their first read, so that all reads share a snapshot.
+    pub fn isolation_level(mut self, level: IsolationLevel) -> Self {
+        self.isolation = level;
         self
     }
 
@@ -344,6 +373,7 @@ impl EngineBuilder {
                 drop(probe);
                 Ok(Engine {
                     shared: Arc::new(Shared {
+                        isolation: self.isolation,
                         pool: Pool::Postgres(pool),
                         dialect: &POSTGRES,
                         echo: self.echo.clone(),
@@ -382,6 +412,7 @@ impl EngineBuilder {
                 drop(probe);
                 Ok(Engine {
                     shared: Arc::new(Shared {
+                        isolation: self.isolation,
                         pool: Pool::Sqlite(pool),
                         dialect: &SQLITE,
                         echo: self.echo.clone(),

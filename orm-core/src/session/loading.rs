@@ -329,10 +329,8 @@ impl Session {
         params: &[Value],
         mut f: impl FnMut(&mut Session, &Row<'_>) -> Result<()>,
     ) -> Result<()> {
-        let mut conn = match self.conn.take() {
-            Some(conn) => conn,
-            None => self.engine.connection()?,
-        };
+        self.read_connection()?;
+        let mut conn = self.conn.take().expect("connection just checked out");
         let mut first = true;
         let result = conn.query_raw(sql, params, |row| {
             if first {

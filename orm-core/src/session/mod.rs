@@ -635,7 +635,12 @@ impl Session {
         Ok(self.conn.as_mut().expect("connection"))
     }
 
+    /// The connection for a read: outside READ COMMITTED the transaction opens first, so
+    /// that every read of the session sees one snapshot.
     pub(crate) fn read_connection(&mut self) -> Result<&mut Connection> {
+        if self.engine.isolation_level() != crate::IsolationLevel::ReadCommitted {
+            self.ensure_transaction()?;
+        }
         self.connection()
     }
 
