@@ -39,6 +39,7 @@ pub struct Engine {
 pub(crate) struct Shared {
     pool: Pool,
     pub(crate) isolation: IsolationLevel,
+    n_plus_one: NPlusOne,
     pub(crate) dialect: &'static dyn Dialect,
     pub(crate) echo: Echo,
     url: String,
@@ -122,6 +123,11 @@ impl Engine {
         self.shared.isolation
     }
 
+    /// What sessions do about N+1 lazy loading.
+    pub fn n_plus_one(&self) -> NPlusOne {
+        self.shared.n_plus_one
+    }
+
     /// The number of connections the pool holds, busy or idle.
     pub fn pool_size(&self) -> u32 {
         match &self.shared.pool {
@@ -166,6 +172,19 @@ pub enum IsolationLevel {
     Serializable,
 }
 
+/// The N+1 detector: what a session does when it lazily loads the same relationship for
+/// a second parent (one SELECT per parent, where one for all would do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NPlusOne {
+    /// Nothing (the default).
+    #[default]
+    Off,
+    /// Log a warning under the target `orm::n_plus_one`, once per relationship and session.
+    Warn,
+    /// Fail the lazy load with an [`InvalidState`](ErrorKind::InvalidState) error (for tests).
+    Error,
+}
+
 /// Configures an [`Engine`]; made by [`Engine::builder`].
 #[derive(Debug, Clone)]
 #[must_use]
@@ -186,6 +205,7 @@ pub struct EngineBuilder {
     application_name: String,
     busy_timeout: Duration,
     isolation: IsolationLevel,
+    n_plus_one: NPlusOne,
     echo: Echo,
 }
 
@@ -208,6 +228,7 @@ impl EngineBuilder {
             application_name: "orm".to_owned(),
             busy_timeout: Duration::from_secs(5),
             isolation: IsolationLevel::ReadCommitted,
+            n_plus_one: NPlusOne::Off,
             echo: Echo::default(),
         }
     }
@@ -280,6 +301,13 @@ impl EngineBuilder {
     /// open their transaction before their first read, so that all reads share a snapshot.
     pub fn isolation_level(mut self, level: IsolationLevel) -> Self {
         self.isolation = level;
+        self
+    }
+
+    /// Turns on the N+1 detector: a warning (or, in tests, an error) when a session lazily
+    /// loads the same relationship for a second parent.
+    pub fn detect_n_plus_one(mut self, mode: NPlusOne) -> Self {
+        self.n_plus_one = mode;
         self
     }
 
@@ -374,6 +402,7 @@ impl EngineBuilder {
                 Ok(Engine {
                     shared: Arc::new(Shared {
                         isolation: self.isolation,
+                        n_plus_one: self.n_plus_one,
                         pool: Pool::Postgres(pool),
                         dialect: &POSTGRES,
                         echo: self.echo.clone(),
@@ -413,6 +442,7 @@ impl EngineBuilder {
                 Ok(Engine {
                     shared: Arc::new(Shared {
                         isolation: self.isolation,
+                        n_plus_one: self.n_plus_one,
                         pool: Pool::Sqlite(pool),
                         dialect: &SQLITE,
                         echo: self.echo.clone(),

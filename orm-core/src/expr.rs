@@ -234,6 +234,14 @@ pub enum Expr {
     Or(Vec<Expr>),
     /// The negation.
     Not(Box<Expr>),
+    /// `[NOT] EXISTS (SELECT 1 FROM related WHERE <join condition> AND ..)`, from
+    /// [`Relationship::any`](crate::Relationship::any) and friends.
+    Exists {
+        /// The relationship and the filter on the related rows.
+        related: crate::relationship::Related,
+        /// NOT EXISTS.
+        negated: bool,
+    },
 }
 
 impl Expr {
@@ -278,6 +286,26 @@ impl Expr {
             | Expr::IsNull { column, .. } => (column.table != own).then_some(column.table),
             Expr::And(es) | Expr::Or(es) => es.iter().find_map(|e| e.other_table(own)),
             Expr::Not(e) => e.other_table(own),
+            Expr::Exists { related, .. } => match &related.link {
+                Ok(link) => {
+                    let outer = if related.from_parent { link.parent } else { link.child };
+                    (outer.name != own).then_some(outer.name)
+                }
+                Err(_) => None,
+            },
+        }
+    }
+
+    /// The first problem an expression has (a relationship that cannot be resolved).
+    pub(crate) fn check(&self) -> crate::Result<()> {
+        match self {
+            Expr::And(es) | Expr::Or(es) => es.iter().try_for_each(Expr::check),
+            Expr::Not(e) => e.check(),
+            Expr::Exists { related, .. } => match &related.link {
+                Ok(_) => related.filter.as_ref().map_or(Ok(()), |f| f.check()),
+                Err(e) => Err(crate::Error::schema(e.clone())),
+            },
+            _ => Ok(()),
         }
     }
 }

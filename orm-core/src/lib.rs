@@ -56,7 +56,7 @@ mod value;
 pub use connection::{CancelToken, Connection};
 pub use dialect::Dialect;
 pub use echo::{LOG_TARGET, StatementListener};
-pub use engine::{Engine, EngineBuilder, Executor, IsolationLevel};
+pub use engine::{Engine, EngineBuilder, Executor, IsolationLevel, NPlusOne};
 pub use error::{Error, ErrorKind, Result};
 pub use expr::{CmpOp, Column, ColumnRef, Expr, OrderBy, and, not, or};
 pub use metadata::{ColumnDef, TableDef};

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::expr::{Expr, OrderBy};
 use crate::metadata::TableDef;
 use crate::model::Model;
+use crate::relationship::{Join, Link, Relationship};
 use crate::row::Row;
 use crate::sql::SqlWriter;
 use crate::value::Value;
@@ -16,6 +17,9 @@ use crate::value::Value;
 #[derive(Debug, Clone)]
 pub(crate) struct Select {
     pub(crate) table: &'static TableDef,
+    pub(crate) joins: Vec<Join>,
+    /// A `join` that could not be resolved, reported when the query runs.
+    pub(crate) join_error: Option<String>,
     pub(crate) filters: Vec<Expr>,
     pub(crate) order: Vec<OrderBy>,
     pub(crate) limit: Option<u64>,
@@ -24,23 +28,80 @@ pub(crate) struct Select {
 
 impl Select {
     pub(crate) fn new(table: &'static TableDef) -> Select {
-        Select { table, filters: Vec::new(), order: Vec::new(), limit: None, offset: None }
+        Select {
+            table,
+            joins: Vec::new(),
+            join_error: None,
+            filters: Vec::new(),
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+        }
+    }
+
+    /// Adds a JOIN along a relationship from this table (or a table joined before).
+    pub(crate) fn join(&mut self, join: Result<Join>) {
+        match join {
+            Ok(join) => {
+                let from = if join.from_parent { join.link.parent } else { join.link.child };
+                if join.table().name == self.table.name
+                    || self.joins.iter().any(|j| j.table().name == join.table().name)
+                {
+                    self.join_error = Some(format!(
+                        "`{}` is already in the query; a table can be joined once (filter a self-referential \
+                         relationship with .any()/.has() instead)",
+                        join.table().name
+                    ));
+                } else if from.name != self.table.name && !self.joins.iter().any(|j| j.table().name == from.name) {
+                    self.join_error = Some(format!(
+                        "cannot join `{}`: the relationship starts at `{}`, which is not in the query",
+                        join.table().name,
+                        from.name
+                    ));
+                } else {
+                    self.joins.push(join);
+                }
+            }
+            Err(e) => self.join_error = Some(e.to_string()),
+        }
+    }
+
+    /// Whether a join can repeat rows of the queried table (it joins children).
+    pub(crate) fn fans_out(&self) -> bool {
+        self.joins.iter().any(|j| j.from_parent)
     }
 
     fn check_tables(&self) -> Result<()> {
+        if let Some(e) = &self.join_error {
+            return Err(Error::invalid_state(e.clone()));
+        }
+        for f in &self.filters {
+            f.check()?;
+        }
         let own = self.table.name;
+        let joined = |t: &str| t == own || self.joins.iter().any(|j| j.table().name == t);
         let other = self
             .filters
             .iter()
-            .find_map(|f| f.other_table(own))
-            .or_else(|| self.order.iter().map(|o| o.column.table).find(|t| *t != own));
+            .find_map(|f| f.other_table(own).filter(|t| !joined(t)))
+            .or_else(|| self.order.iter().map(|o| o.column.table).find(|t| !joined(t)));
         match other {
             Some(other) => Err(Error::invalid_state(format!(
                 "the query selects from `{}` but a filter or ordering uses a column of `{other}`; \
-                 use that model's query or filter on this model's columns",
+                 join it along a relationship first (.join(..)) or filter with .any()/.has()",
                 self.table.name
             ))),
             None => Ok(()),
+        }
+    }
+
+    /// ` JOIN t ON ..` for every join.
+    fn joins_clause(&self, w: &mut SqlWriter) {
+        for j in &self.joins {
+            let link = j.link;
+            w.push(" JOIN ").ident(j.table().name).push(" ON ");
+            w.ident(link.child.name).push(".").ident(link.child.columns[link.fk_column].name);
+            w.push(" = ").ident(link.parent.name).push(".").ident(link.parent.columns[link.parent_column].name);
         }
     }
 
@@ -92,6 +153,7 @@ impl Select {
         }
         let mut w = SqlWriter::new(dialect);
         w.push("SELECT ").select_list(self.table).push(" FROM ").ident(self.table.name);
+        self.joins_clause(&mut w);
         self.where_clause(&mut w);
         w.order_by(&self.order);
         self.limit_offset(&mut w, limit);
@@ -100,11 +162,30 @@ impl Select {
         Ok((sql, params))
     }
 
+    /// The SELECT with one more column: the number of children of each row over `link`.
+    pub(crate) fn render_with_count(&self, dialect: &'static dyn Dialect, link: Link) -> Result<(String, Vec<Value>)> {
+        self.check_tables()?;
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ").select_list(self.table).push(", (SELECT count(*) FROM ").ident(link.child.name);
+        w.push(" WHERE ").ident(link.child.name).push(".").ident(link.child.columns[link.fk_column].name);
+        w.push(" = ").ident(self.table.name).push(".").ident(link.parent.columns[link.parent_column].name);
+        w.push(") AS count_1 FROM ").ident(self.table.name);
+        self.joins_clause(&mut w);
+        self.where_clause(&mut w);
+        w.order_by(&self.order);
+        self.limit_offset(&mut w, self.limit);
+        Ok(w.finish())
+    }
+
     /// What the SELECT's text depends on, as tokens.
     fn shape(&self, dialect: &'static dyn Dialect, limit: Option<u64>) -> Vec<usize> {
         let mut shape = Vec::with_capacity(16);
         shape.push(std::ptr::from_ref(self.table) as usize);
         shape.push(dialect.name().as_ptr() as usize);
+        shape.push(self.joins.len());
+        for j in &self.joins {
+            shape.extend([j.link.child.name.as_ptr() as usize, j.link.fk_column, usize::from(j.from_parent)]);
+        }
         shape.push(self.filters.len());
         for f in &self.filters {
             crate::sql::expr_shape(f, dialect, &mut shape);
@@ -131,13 +212,30 @@ impl Select {
     pub(crate) fn render_count(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
         self.check_tables()?;
         let mut w = SqlWriter::new(dialect);
-        if self.limit.is_none() && self.offset.is_none() {
+        if self.limit.is_none() && self.offset.is_none() && !self.fans_out() {
             w.push("SELECT count(*) AS count_1 FROM ").ident(self.table.name);
+            self.joins_clause(&mut w);
             self.where_clause(&mut w);
         } else {
-            w.push("SELECT count(*) AS count_1 FROM (SELECT 1 AS one FROM ").ident(self.table.name);
+            // Rows repeated by a join count once: DISTINCT over the key.
+            w.push("SELECT count(*) AS count_1 FROM (SELECT ");
+            if self.fans_out() {
+                w.push("DISTINCT ");
+                for (n, c) in self.table.primary_key_columns().enumerate() {
+                    if n > 0 {
+                        w.push(", ");
+                    }
+                    w.ident(self.table.name).push(".").ident(c.name);
+                }
+            } else {
+                w.push("1 AS one");
+            }
+            w.push(" FROM ").ident(self.table.name);
+            self.joins_clause(&mut w);
             self.where_clause(&mut w);
-            w.order_by(&self.order);
+            if !self.fans_out() {
+                w.order_by(&self.order);
+            }
             self.limit_offset(&mut w, self.limit);
             w.push(") AS anon_1");
         }
@@ -147,9 +245,10 @@ impl Select {
     /// `DELETE FROM t WHERE ..` for the query's filters.
     pub(crate) fn render_delete(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
         self.check_tables()?;
-        if self.limit.is_some() || self.offset.is_some() || !self.order.is_empty() {
+        if self.limit.is_some() || self.offset.is_some() || !self.order.is_empty() || !self.joins.is_empty() {
             return Err(Error::unsupported(
-                "a bulk delete cannot have limit, offset or order_by; filter the rows instead",
+                "a bulk delete cannot have limit, offset, order_by or joins; filter the rows instead \
+                 (.any()/.has() for related rows)",
             ));
         }
         let mut w = SqlWriter::new(dialect);
@@ -215,6 +314,16 @@ impl<M: Model> Query<M> {
         self
     }
 
+    /// Joins the related table along a relationship, so that filters and ordering can use
+    /// its columns: `Course::query().join(Course::PROGRAM).filter(Program::NAME.eq(..))`.
+    /// The relationship may start at `M` or at a table joined before, so joins chain:
+    /// `Enrollment::query().join(Enrollment::COURSE).join(Course::PROGRAM)`.
+    /// Rows come back once each even when the join repeats them.
+    pub fn join<A: Model, T: Model>(mut self, rel: Relationship<A, T>) -> Self {
+        self.select.join(rel.join());
+        self
+    }
+
     /// Orders the rows; a bare column orders ascending.
     pub fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
         self.select.order.push(order.into());
@@ -239,9 +348,45 @@ impl<M: Model> Query<M> {
     }
 
     fn fetch(&self, db: impl Executor, limit: Option<u64>) -> Result<Vec<M>> {
-        db.with_connection(|conn| {
+        let rows = db.with_connection(|conn| {
             let (sql, params) = self.select.render(conn.dialect(), limit)?;
             conn.query_raw(&sql, &params, |row: &Row<'_>| M::from_row(row, 0))
+        })?;
+        if !self.select.fans_out() {
+            return Ok(rows);
+        }
+        let mut seen = rustc_hash::FxHashSet::default();
+        Ok(rows
+            .into_iter()
+            .filter(|m| {
+                seen.insert(crate::session::IdentityKey::new(M::TABLE, &crate::PrimaryKey::to_values(&m.primary_key())))
+            })
+            .collect())
+    }
+
+    /// Every matching row with its number of related rows over a one-to-many relationship
+    /// (`SELECT .., (SELECT count(*) FROM courses WHERE ..)`): counts per parent.
+    ///
+    /// ```no_run
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "courses")]
+    /// # struct Course { #[orm(primary_key)] id: i32, #[orm(foreign_key = "programs.id")] program_id: i32 }
+    /// # #[derive(Model)] #[orm(table = "programs")]
+    /// # struct Program { #[orm(primary_key)] id: i32, name: String,
+    /// #   #[orm(has_many(Course, foreign_key = "program_id"))] courses: HasMany<Course> }
+    /// # fn main() -> orm_core::Result<()> {
+    /// # let engine = Engine::connect("sqlite::memory:")?;
+    /// for (program, courses) in Program::query().order_by(Program::NAME).with_counts(Program::COURSES, &engine)? {
+    ///     println!("{}: {courses} courses", program.name);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn with_counts<T: Model>(self, rel: Relationship<M, T>, db: impl Executor) -> Result<Vec<(M, i64)>> {
+        let link = counted_link(&rel)?;
+        let n = M::TABLE.columns.len();
+        db.with_connection(|conn| {
+            let (sql, params) = self.select.render_with_count(conn.dialect(), link)?;
+            conn.query_raw(&sql, &params, |row| Ok((M::from_row(row, 0)?, row.get::<i64>(n)?)))
         })
     }
 
@@ -287,6 +432,16 @@ impl<M: Model> Query<M> {
             conn.execute(&sql, &params)
         })
     }
+}
+
+/// The link of a relationship whose children are counted.
+pub(crate) fn counted_link<P: Model, C: Model>(rel: &Relationship<P, C>) -> Result<Link> {
+    if !rel.starts_at_parent() {
+        return Err(Error::invalid_state(format!(
+            "{rel:?} goes from a child to its parent: there is one parent (or none) per row to count"
+        )));
+    }
+    rel.link()
 }
 
 /// Raw SQL that returns rows of a model: the escape hatch for queries the builder cannot

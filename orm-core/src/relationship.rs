@@ -5,6 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
+use crate::expr::Expr;
 use crate::metadata::{Loading, RelationKind, RelationshipDef, TableDef};
 use crate::model::Model;
 use crate::session::Session;
@@ -165,7 +166,10 @@ impl PendingChildren {
 /// ```
 pub struct Relationship<P, C> {
     def: &'static RelationshipDef,
-    parent: &'static TableDef,
+    /// The table the relationship is declared on.
+    declared_on: &'static TableDef,
+    /// Whether the handle goes from the other side of its declaration (a backref).
+    reverse: bool,
     _marker: PhantomData<fn() -> (P, C)>,
 }
 
@@ -179,15 +183,21 @@ impl<P, C> Copy for Relationship<P, C> {}
 
 impl<P, C> fmt::Debug for Relationship<P, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.parent.model, self.def.name)
+        write!(f, "{}.{}", self.declared_on.model, self.def.name)
     }
 }
 
 impl<P: Model, C: Model> Relationship<P, C> {
     /// Used by generated code.
     #[doc(hidden)]
-    pub const fn new(def: &'static RelationshipDef, parent: &'static TableDef) -> Self {
-        Relationship { def, parent, _marker: PhantomData }
+    pub const fn new(def: &'static RelationshipDef, declared_on: &'static TableDef) -> Self {
+        Relationship { def, declared_on, reverse: false, _marker: PhantomData }
+    }
+
+    /// Used by generated code: the other direction of a relationship (a backref).
+    #[doc(hidden)]
+    pub const fn reverse(def: &'static RelationshipDef, declared_on: &'static TableDef) -> Self {
+        Relationship { def, declared_on, reverse: true, _marker: PhantomData }
     }
 
     /// The relationship's metadata.
@@ -196,7 +206,80 @@ impl<P: Model, C: Model> Relationship<P, C> {
     }
 
     pub(crate) fn link(&self) -> Result<Link> {
-        Link::has_many(self.parent, self.def)
+        Link::has_many(self.declared_on, self.def)
+    }
+
+    /// Whether the handle goes from the parent (`P`) to its children (`C`).
+    pub(crate) fn starts_at_parent(&self) -> bool {
+        (self.def.kind == RelationKind::HasMany) != self.reverse
+    }
+
+    fn related(&self, filter: Option<Expr>) -> Related {
+        Related {
+            link: self.link().map_err(|e| e.to_string()),
+            from_parent: self.starts_at_parent(),
+            filter: filter.map(Box::new),
+        }
+    }
+
+    /// Rows of `P` with at least one related `C` matching `filter`: `EXISTS (SELECT 1 FROM
+    /// courses WHERE courses.program_id = programs.id AND ..)`. SQLAlchemy's `any`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "courses")]
+    /// # struct Course { #[orm(primary_key)] id: i32, title: String, #[orm(foreign_key = "programs.id")] program_id: i32 }
+    /// # #[derive(Model)] #[orm(table = "programs")]
+    /// # struct Program { #[orm(primary_key)] id: i32,
+    /// #   #[orm(has_many(Course, foreign_key = "program_id", backref = "program"))] courses: HasMany<Course> }
+    /// let with_data_courses = Program::query().filter(Program::COURSES.any(Course::TITLE.like("Data%")));
+    /// let in_program_1 = Course::query().filter(Course::PROGRAM.has(Program::ID.eq(1)));
+    /// # let _ = (with_data_courses, in_program_1);
+    /// ```
+    pub fn any(&self, filter: Expr) -> Expr {
+        Expr::Exists { related: self.related(Some(filter)), negated: false }
+    }
+
+    /// Rows of `P` whose related `C` matches `filter` (for a many-to-one relationship);
+    /// the same SQL as [`any`](Self::any), SQLAlchemy's `has`.
+    pub fn has(&self, filter: Expr) -> Expr {
+        self.any(filter)
+    }
+
+    /// Rows of `P` with at least one related `C`.
+    pub fn exists(&self) -> Expr {
+        Expr::Exists { related: self.related(None), negated: false }
+    }
+
+    /// Rows of `P` with no related `C`.
+    pub fn not_exists(&self) -> Expr {
+        Expr::Exists { related: self.related(None), negated: true }
+    }
+
+    pub(crate) fn join(&self) -> Result<Join> {
+        Ok(Join { link: self.link()?, from_parent: self.starts_at_parent() })
+    }
+}
+
+/// The related rows an existence filter looks for (built by [`Relationship::any`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    pub(crate) link: Result<Link, String>,
+    pub(crate) from_parent: bool,
+    pub(crate) filter: Option<Box<Expr>>,
+}
+
+/// A JOIN along a relationship, from the query's table to the related one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Join {
+    pub(crate) link: Link,
+    pub(crate) from_parent: bool,
+}
+
+impl Join {
+    /// The table joined in.
+    pub(crate) fn table(&self) -> &'static TableDef {
+        if self.from_parent { self.link.child } else { self.link.parent }
     }
 }
 
@@ -211,7 +294,15 @@ pub struct LoadOption {
 
 impl LoadOption {
     fn new<P: Model, C: Model>(rel: Relationship<P, C>, strategy: Loading) -> LoadOption {
-        LoadOption { link: rel.link().map_err(|e| e.to_string()), strategy, then: Vec::new() }
+        let link = if rel.starts_at_parent() {
+            rel.link().map_err(|e| e.to_string())
+        } else {
+            Err(format!(
+                "{rel:?} goes from a child to its parent; load parents with their own query \
+                 (they are loaded once per session anyway) or load the children from the parents"
+            ))
+        };
+        LoadOption { link, strategy, then: Vec::new() }
     }
 
     /// Also applies `option` to the related objects (programs -> courses -> enrollments).
@@ -244,7 +335,7 @@ pub fn raiseload<P: Model, C: Model>(rel: Relationship<P, C>) -> LoadOption {
 
 /// One foreign key seen as a relationship: parent rows referenced by child rows.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Link {
+pub struct Link {
     pub(crate) parent: &'static TableDef,
     pub(crate) child: &'static TableDef,
     /// The foreign-key column in the child table.
@@ -260,6 +351,12 @@ pub(crate) struct Link {
 pub(crate) struct LinkKey {
     child_table: &'static str,
     fk_column: usize,
+}
+
+impl PartialEq for Link {
+    fn eq(&self, other: &Link) -> bool {
+        self.key() == other.key()
+    }
 }
 
 impl LinkKey {

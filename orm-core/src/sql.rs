@@ -10,11 +10,13 @@ pub(crate) struct SqlWriter {
     pub(crate) sql: String,
     pub(crate) params: Vec<Value>,
     pub(crate) dialect: &'static dyn Dialect,
+    /// Tables renamed inside a subquery (a self-referential EXISTS): (table, alias).
+    aliases: Vec<(&'static str, String)>,
 }
 
 impl SqlWriter {
     pub(crate) fn new(dialect: &'static dyn Dialect) -> SqlWriter {
-        SqlWriter { sql: String::with_capacity(128), params: Vec::new(), dialect }
+        SqlWriter { sql: String::with_capacity(128), params: Vec::new(), dialect, aliases: Vec::new() }
     }
 
     pub(crate) fn push(&mut self, s: &str) -> &mut Self {
@@ -28,7 +30,11 @@ impl SqlWriter {
     }
 
     pub(crate) fn column(&mut self, c: ColumnRef) -> &mut Self {
-        self.ident(c.table).push(".").ident(c.name)
+        match self.aliases.iter().rev().find(|(t, _)| *t == c.table).map(|(_, a)| a.clone()) {
+            Some(alias) => self.ident(&alias),
+            None => self.ident(c.table),
+        };
+        self.push(".").ident(c.name)
     }
 
     pub(crate) fn param(&mut self, value: Value) -> &mut Self {
@@ -116,8 +122,47 @@ impl SqlWriter {
                 self.push("NOT ");
                 self.nested_always(inner);
             }
+            Expr::Exists { related, negated } => self.exists(related, *negated),
         }
         self
+    }
+
+    /// `[NOT] EXISTS (SELECT 1 FROM inner WHERE inner.fk = outer.key AND (filter))`.
+    fn exists(&mut self, related: &crate::relationship::Related, negated: bool) {
+        let Ok(link) = &related.link else {
+            // `Expr::check` refuses these before rendering.
+            self.push("1 = 0");
+            return;
+        };
+        let (outer, inner) = if related.from_parent { (link.parent, link.child) } else { (link.child, link.parent) };
+        let (inner_column, outer_column) = if related.from_parent {
+            (link.child.columns[link.fk_column].name, link.parent.columns[link.parent_column].name)
+        } else {
+            (link.parent.columns[link.parent_column].name, link.child.columns[link.fk_column].name)
+        };
+        let outer_name = self.current_name(outer.name);
+        self.push(if negated { "NOT EXISTS (SELECT 1 FROM " } else { "EXISTS (SELECT 1 FROM " }).ident(inner.name);
+        let self_referential = inner.name == outer.name || self.aliases.iter().any(|(t, _)| *t == inner.name);
+        if self_referential {
+            let alias = format!("{}_{}", inner.name, self.aliases.len() + 1);
+            self.push(" AS ").ident(&alias);
+            self.aliases.push((inner.name, alias));
+        }
+        let inner_name = self.current_name(inner.name);
+        self.push(" WHERE ").ident(&inner_name).push(".").ident(inner_column);
+        self.push(" = ").ident(&outer_name).push(".").ident(outer_column);
+        if let Some(filter) = &related.filter {
+            self.push(" AND (").expr(filter).push(")");
+        }
+        if self_referential {
+            self.aliases.pop();
+        }
+        self.push(")");
+    }
+
+    /// The name a table goes by here (its alias inside a self-referential subquery).
+    fn current_name(&self, table: &'static str) -> String {
+        self.aliases.iter().rev().find(|(t, _)| *t == table).map_or_else(|| table.to_owned(), |(_, a)| a.clone())
     }
 
     /// An operand of AND/OR: parenthesised when it is itself a compound.
@@ -204,6 +249,16 @@ pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) 
             out.push(50);
             expr_shape(inner, dialect, out);
         }
+        Expr::Exists { related, negated } => {
+            out.push(60 + usize::from(*negated) + 2 * usize::from(related.from_parent));
+            if let Ok(link) = &related.link {
+                out.extend([link.child.name.as_ptr() as usize, link.fk_column, link.parent.name.as_ptr() as usize]);
+            }
+            match &related.filter {
+                Some(f) => expr_shape(f, dialect, out),
+                None => out.push(0),
+            }
+        }
     }
 }
 
@@ -217,6 +272,11 @@ pub(crate) fn expr_params(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<Value>)
         Expr::IsNull { .. } => {}
         Expr::And(es) | Expr::Or(es) => es.iter().for_each(|inner| expr_params(inner, dialect, out)),
         Expr::Not(inner) => expr_params(inner, dialect, out),
+        Expr::Exists { related, .. } => {
+            if let Some(f) = &related.filter {
+                expr_params(f, dialect, out);
+            }
+        }
     }
 }
 

@@ -8,5 +8,6 @@ mod models;
 mod query;
 mod relationships;
 mod session;
+mod shapes;
 mod types;
 mod ui;

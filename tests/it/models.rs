@@ -250,3 +250,16 @@ pub struct Event {
     pub status: String,
     pub weight: i32,
 }
+
+/// An adjacency-list tree: categories with a parent and children in the same table.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "categories")]
+pub struct Category {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub name: String,
+    #[orm(foreign_key = "categories.id", on_delete = "cascade")]
+    pub parent_id: Option<i32>,
+    #[orm(has_many(Category, foreign_key = "parent_id", backref = "parent", cascade = "all"))]
+    pub children: HasMany<Category>,
+}

@@ -308,17 +308,30 @@ impl Session {
     /// Counts lazy loads of a relationship; warns (or fails, in strict mode) when the
     /// same relationship is lazily loaded again: the N+1 pattern.
     fn note_lazy_load(&mut self, link: Link) -> Result<()> {
+        let mode = self.engine.n_plus_one();
+        if mode == crate::NPlusOne::Off {
+            return Ok(());
+        }
         let count = self.lazy_loads.entry(link.key()).or_insert(0);
         *count += 1;
-        if *count == 2 {
-            log::warn!(
-                target: "orm::n_plus_one",
-                "{} was lazily loaded for a second parent in this session: an N+1 query pattern; \
-                 load it with selectinload() or joinedload()",
-                link.describe()
-            );
+        if *count < 2 {
+            return Ok(());
         }
-        Ok(())
+        let message = format!(
+            "{} was lazily loaded for another parent in this session ({} loads): an N+1 query \
+             pattern; load it with the parents (.options(selectinload(..)) or joinedload(..))",
+            link.describe(),
+            count
+        );
+        match mode {
+            crate::NPlusOne::Error => Err(Error::invalid_state(message)),
+            _ => {
+                if *count == 2 {
+                    log::warn!(target: "orm::n_plus_one", "{message}");
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Runs a query on the session's connection, handing each row to `f` together with
@@ -361,7 +374,11 @@ impl Session {
         limit: Option<u64>,
         options: &[LoadOption],
     ) -> Result<Vec<Obj<T>>> {
-        let entries = self.select_entries(select, limit, load_row::<T>, options)?;
+        let mut entries = self.select_entries(select, limit, load_row::<T>, options)?;
+        if select.fans_out() {
+            let mut seen = rustc_hash::FxHashSet::default();
+            entries.retain(|e| seen.insert(*e));
+        }
         Ok(entries.into_iter().filter_map(|e| self.handle(e)).collect())
     }
 

@@ -49,6 +49,14 @@ impl<'s, T: Model> SessionQuery<'s, T> {
         self
     }
 
+    /// Joins the related table along a relationship, so that filters and ordering can use
+    /// its columns; it may start at `T` or at a table joined before. Objects come back once
+    /// each even when the join repeats their rows.
+    pub fn join<A: Model, R: Model>(mut self, rel: crate::Relationship<A, R>) -> Self {
+        self.select.join(rel.join());
+        self
+    }
+
     /// Orders the rows; a bare column orders ascending.
     pub fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
         self.select.order.push(order.into());
@@ -104,6 +112,23 @@ impl<'s, T: Model> SessionQuery<'s, T> {
             0 | 1 => Ok(rows.pop()),
             _ => Err(Error::multiple_rows(what)),
         }
+    }
+
+    /// Every matching object with its number of related rows over a one-to-many
+    /// relationship (one statement for all of them).
+    pub fn with_counts<R: Model>(self, rel: crate::Relationship<T, R>) -> Result<Vec<(Obj<T>, i64)>> {
+        self.session.check_usable()?;
+        self.session.autoflush()?;
+        let link = crate::query::counted_link(&rel)?;
+        let (sql, params) = self.select.render_with_count(self.session.engine().dialect(), link)?;
+        let n = T::TABLE.columns.len();
+        let mut out = Vec::new();
+        self.session.with_rows(&sql, &params, |s, row| {
+            let entry = crate::session::load_row::<T>(s, row, 0)?;
+            out.push((entry, row.get::<i64>(n)?));
+            Ok(())
+        })?;
+        Ok(out.into_iter().filter_map(|(e, n)| self.session.handle(e).map(|o| (o, n))).collect())
     }
 
     /// The number of matching rows.

@@ -14,6 +14,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use super::identity::IdentityKey;
 use super::{Meta, ObjectState, Session, TxRecord};
 use crate::batch;
 use crate::error::{Error, Result};
@@ -314,7 +315,9 @@ fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<usize>> 
     }
     for &table in plan.order.iter().rev() {
         if let Some(rows) = plan.deletes.get(table.name) {
-            delete_rows(s, table, rows)?;
+            for wave in delete_waves(s, table, rows)? {
+                delete_rows(s, table, &wave)?;
+            }
         }
     }
     Ok(updated)
@@ -374,6 +377,64 @@ fn insert_waves(s: &Session, table: &'static TableDef, rows: &[usize]) -> Vec<Ve
         waves[d].push(row);
     }
     waves
+}
+
+/// Splits a table's deleted rows so that a row referencing another deleted row of the same
+/// table (a tree) goes in an earlier wave: leaves first, so no delete cascades into rows
+/// that a later statement of the flush expects to find.
+fn delete_waves(s: &Session, table: &'static TableDef, rows: &[usize]) -> Result<Vec<Vec<usize>>> {
+    let self_refs: Vec<(usize, usize)> = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let fk = c.foreign_key.as_ref().filter(|fk| fk.table == table.name)?;
+            Some((i, table.column_index(fk.column)?))
+        })
+        .collect();
+    if self_refs.is_empty() || rows.len() < 2 {
+        return Ok(vec![rows.to_vec()]);
+    }
+    let mut values = Vec::with_capacity(rows.len());
+    for &row in rows {
+        let e = s.entry(row).expect("live entry");
+        values.push(match e.obj.snapshot() {
+            Some(snapshot) => snapshot,
+            None => e.obj.values()?,
+        });
+    }
+    // For each row, the positions (in `rows`) of the deleted rows it references.
+    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
+    for &(fk, target) in &self_refs {
+        let by_target: HashMap<IdentityKey, usize> =
+            values.iter().enumerate().map(|(n, v)| (IdentityKey::single(table, &v[target]), n)).collect();
+        for (n, v) in values.iter().enumerate() {
+            if let Some(&p) = (!v[fk].is_null()).then(|| by_target.get(&IdentityKey::single(table, &v[fk]))).flatten() {
+                parents[n].push(p);
+            }
+        }
+    }
+    // Height: 0 for rows no other deleted row references, else 1 + the highest child.
+    let mut height = vec![0usize; rows.len()];
+    for _ in 0..rows.len() {
+        let mut changed = false;
+        for (child, ps) in parents.iter().enumerate() {
+            for &p in ps {
+                if p != child && height[p] < height[child] + 1 && height[child] < rows.len() {
+                    height[p] = height[child] + 1;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut waves: Vec<Vec<usize>> = vec![Vec::new(); height.iter().max().map_or(1, |h| h + 1)];
+    for (n, &row) in rows.iter().enumerate() {
+        waves[height[n]].push(row);
+    }
+    Ok(waves)
 }
 
 /// Copies the key of the parent set in memory into the child's foreign key.

@@ -155,6 +155,17 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                             }
                         }
                     });
+                    // The backref's own handle, on the child: `Course::PROGRAM`.
+                    let konst = format_ident!("{}", backref.to_uppercase());
+                    let doc = format!("The `{backref}` relationship `{ident}.{name}` declares on its children.");
+                    out.extend(quote! {
+                        #[allow(dead_code)]
+                        impl #target {
+                            #[doc = #doc]
+                            #vis const #konst: ::orm_core::Relationship<#target, #ident> =
+                                ::orm_core::Relationship::reverse(#def, &__TABLE);
+                        }
+                    });
                 }
             }
             RelationKind::BelongsTo => {
