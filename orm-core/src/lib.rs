@@ -62,7 +62,9 @@ pub use expr::{CmpOp, Column, ColumnRef, Expr, OrderBy, and, not, or};
 pub use metadata::{ColumnDef, TableDef};
 pub use model::Model;
 pub use query::Query;
-pub use relationship::{BelongsTo, HasMany, LoadOption, Relationship, joinedload, lazyload, raiseload, selectinload};
+pub use relationship::{
+    BelongsTo, HasMany, HasOne, LoadOption, Relationship, joinedload, lazyload, raiseload, selectinload,
+};
 pub use row::Row;
 pub use session::{Children, Obj, ObjectState, Session, SessionQuery};
 pub use types::{ColumnType, PrimaryKey, SqlArg, SqlType};
@@ -90,7 +92,11 @@ pub use value::Value;
 ///   (`cascade`, `set null`, `set default`, `restrict`, `no action`);
 /// - `skip`: not a column (the field must implement `Default`);
 /// - `has_many(Target, foreign_key = "col", backref = "name", passive_deletes, ...)`:
-///   a one-to-many relationship (the field is a `HasMany<Target>`).
+///   a one-to-many relationship (the field is a `HasMany<Target>`);
+/// - `has_one(Target, foreign_key = "col", backref = "name", ...)`: a one-to-one
+///   relationship over a unique foreign key (the field is a `HasOne<Target>`);
+/// - `belongs_to(Target, foreign_key = "col")`: the many-to-one side, declared on the
+///   child (the field is a `BelongsTo<Target>`).
 ///
 /// ```
 /// use orm_core::prelude::*;
@@ -123,7 +129,9 @@ pub mod prelude {
     pub use crate::metadata::TableDef;
     pub use crate::model::Model;
     pub use crate::query::Query;
-    pub use crate::relationship::{BelongsTo, HasMany, Relationship, joinedload, lazyload, raiseload, selectinload};
+    pub use crate::relationship::{
+        BelongsTo, HasMany, HasOne, Relationship, joinedload, lazyload, raiseload, selectinload,
+    };
     pub use crate::session::{Obj, ObjectState, Session};
     pub use orm_derive::Model;
 }
@@ -139,7 +147,8 @@ pub mod __private {
     };
     pub use crate::model::Model;
     pub use crate::relationship::{
-        ColumnNamed, ForeignKeyField, ForeignKeyOf, HasMany, PendingChildren, Relationship, name_hash,
+        ColumnNamed, ForeignKeyField, ForeignKeyOf, HasMany, HasOne, PendingChildren, Relationship, UniqueColumn,
+        name_hash,
     };
     pub use crate::row::Row;
     pub use crate::session::{Children, Obj, Session, load_row};

@@ -166,7 +166,8 @@ pub struct RelationshipDef {
     pub kind: RelationKind,
     /// The related model's table.
     pub target: fn() -> &'static TableDef,
-    /// The foreign-key column: on the target for `has_many`, on this table for `belongs_to`.
+    /// The foreign-key column: on the target for `has_many`/`has_one`, on this table for
+    /// `belongs_to`.
     pub foreign_key: &'static str,
     /// The name of the accessor generated on the other side (`backref`).
     pub backref: Option<&'static str>,
@@ -206,6 +207,15 @@ pub enum RelationKind {
     HasMany,
     /// This row's foreign key points at one parent.
     BelongsTo,
+    /// One parent, at most one child with a unique foreign key to it (one-to-one).
+    HasOne,
+}
+
+impl RelationKind {
+    /// Whether the relationship is declared on the parent (the referenced side).
+    pub fn is_parent_side(self) -> bool {
+        matches!(self, RelationKind::HasMany | RelationKind::HasOne)
+    }
 }
 
 /// Cascades from a parent to its children, as in SQLAlchemy's `cascade=`.

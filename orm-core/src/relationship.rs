@@ -87,6 +87,72 @@ impl<T> fmt::Debug for HasMany<T> {
     }
 }
 
+/// A one-to-one relationship field: `pub profile: HasOne<Profile>`, declared with
+/// `#[orm(has_one(Profile, foreign_key = "user_id", backref = "user"))]` over a unique
+/// foreign key on the child.
+///
+/// In a session, read the child with the generated accessor (`user.profile(&mut db)?`)
+/// and replace it with `set_profile`. Before an object joins a session, a child set here
+/// is added with it.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "profiles")]
+/// # struct Profile { #[orm(primary_key)] id: i32, bio: String,
+/// #   #[orm(foreign_key = "users.id", unique)] user_id: i32 }
+/// # #[derive(Model)] #[orm(table = "users")]
+/// # struct User { #[orm(primary_key)] id: i32, name: String,
+/// #   #[orm(has_one(Profile, foreign_key = "user_id"))] profile: HasOne<Profile> }
+/// let mut ada = User::new("ada");
+/// ada.profile.set(Profile::new("mathematician")); // user_id is set at flush
+/// assert!(ada.profile.get().is_some());
+/// ```
+pub struct HasOne<T> {
+    pending: Option<T>,
+}
+
+impl<T> HasOne<T> {
+    /// Sets the child that joins the session with its parent.
+    pub fn set(&mut self, child: T) {
+        self.pending = Some(child);
+    }
+
+    /// The child waiting to join a session with the parent.
+    pub fn get(&self) -> Option<&T> {
+        self.pending.as_ref()
+    }
+
+    #[doc(hidden)]
+    pub fn take(&mut self) -> Vec<T> {
+        self.pending.take().into_iter().collect()
+    }
+}
+
+impl<T> Default for HasOne<T> {
+    fn default() -> Self {
+        HasOne { pending: None }
+    }
+}
+
+impl<T: Clone> Clone for HasOne<T> {
+    fn clone(&self) -> Self {
+        HasOne { pending: self.pending.clone() }
+    }
+}
+
+impl<T> PartialEq for HasOne<T> {
+    /// Relationship fields never make two objects differ.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> fmt::Debug for HasOne<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.pending.is_some() { "HasOne(1 waiting)" } else { "HasOne" })
+    }
+}
+
 /// A many-to-one relationship field declared on the child:
 /// `#[orm(belongs_to(Department, foreign_key = "department_id"))] department: BelongsTo<Department>`.
 ///
@@ -211,7 +277,7 @@ impl<P: Model, C: Model> Relationship<P, C> {
 
     /// Whether the handle goes from the parent (`P`) to its children (`C`).
     pub(crate) fn starts_at_parent(&self) -> bool {
-        (self.def.kind == RelationKind::HasMany) != self.reverse
+        self.def.kind.is_parent_side() != self.reverse
     }
 
     fn related(&self, filter: Option<Expr>) -> Related {
@@ -375,7 +441,7 @@ impl Link {
     pub(crate) fn has_many(parent: &'static TableDef, def: &'static RelationshipDef) -> Result<Link> {
         let child = (def.target)();
         match def.kind {
-            RelationKind::HasMany => Link::between(parent, child, def.foreign_key, Some(def)),
+            RelationKind::HasMany | RelationKind::HasOne => Link::between(parent, child, def.foreign_key, Some(def)),
             RelationKind::BelongsTo => Link::between(child, parent, def.foreign_key, None),
         }
     }
@@ -408,6 +474,11 @@ impl Link {
             ))
         })?;
         Ok(Link { parent, child, fk_column, parent_column, def })
+    }
+
+    /// Whether the parent has at most one child over this link (`has_one`).
+    pub(crate) fn is_one_to_one(&self) -> bool {
+        self.def.is_some_and(|d| d.kind == RelationKind::HasOne)
     }
 
     /// The strategy used when nothing else is asked for.
@@ -456,6 +527,16 @@ impl<T: crate::types::BaseType> ForeignKeyField for Option<T> {
 pub trait ColumnNamed<const NAME_HASH: u64> {
     type Type;
 }
+
+/// A column that holds no value twice (UNIQUE, or the whole primary key), looked up by
+/// the hash of its name: a `has_one` needs one as its foreign key.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no unique column with the name given in this has_one's `foreign_key`",
+    label = "a has_one needs a unique foreign key on `{Self}`",
+    note = "mark the foreign-key field #[orm(unique)], or use has_many for several children"
+)]
+pub trait UniqueColumn<const NAME_HASH: u64> {}
 
 /// A foreign-key column type that can hold the parent's key type `K`.
 #[doc(hidden)]

@@ -58,6 +58,7 @@ const FIELD_KEYS: &[&str] = &[
     "on_update",
     "skip",
     "has_many",
+    "has_one",
     "belongs_to",
 ];
 const RELATION_KEYS: &[&str] = &["foreign_key", "backref", "back_populates", "passive_deletes", "cascade", "lazy"];
@@ -145,6 +146,7 @@ fn field_list(meta: &ParseNestedMeta<'_>) -> syn::Result<FieldList> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum RelationKind {
     HasMany,
+    HasOne,
     BelongsTo,
 }
 
@@ -241,6 +243,9 @@ impl Field {
                 } else if meta.path == HAS_MANY {
                     // #[orm(has_many(Course, foreign_key = "program_id", backref = "program"))]
                     relation.set(&meta.path, relation_attr(cx, &meta, RelationKind::HasMany)?);
+                } else if meta.path == HAS_ONE {
+                    // #[orm(has_one(Profile, foreign_key = "user_id", backref = "user"))]
+                    relation.set(&meta.path, relation_attr(cx, &meta, RelationKind::HasOne)?);
                 } else if meta.path == BELONGS_TO {
                     // #[orm(belongs_to(Program, foreign_key = "program_id"))]
                     relation.set(&meta.path, relation_attr(cx, &meta, RelationKind::BelongsTo)?);

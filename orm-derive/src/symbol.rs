@@ -24,6 +24,7 @@ pub const ON_DELETE: Symbol = Symbol("on_delete");
 pub const ON_UPDATE: Symbol = Symbol("on_update");
 pub const SKIP: Symbol = Symbol("skip");
 pub const HAS_MANY: Symbol = Symbol("has_many");
+pub const HAS_ONE: Symbol = Symbol("has_one");
 pub const BELONGS_TO: Symbol = Symbol("belongs_to");
 // relationship options
 pub const BACKREF: Symbol = Symbol("backref");

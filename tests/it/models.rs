@@ -263,3 +263,37 @@ pub struct Category {
     #[orm(has_many(Category, foreign_key = "parent_id", backref = "parent", cascade = "all"))]
     pub children: HasMany<Category>,
 }
+
+/// One-to-one: a person has at most one passport (`passports.person_id` is unique).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "people")]
+pub struct Person {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub name: String,
+    #[orm(has_one(Passport, foreign_key = "person_id", backref = "holder", cascade = "all, delete-orphan"))]
+    pub passport: HasOne<Passport>,
+    #[orm(has_one(Locker, foreign_key = "person_id", backref = "owner"))]
+    pub locker: HasOne<Locker>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "passports")]
+pub struct Passport {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub number: String,
+    #[orm(foreign_key = "people.id", unique)]
+    pub person_id: i32,
+}
+
+/// One-to-one with a NULL-able key: a locker may be free.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "lockers")]
+pub struct Locker {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub label: String,
+    #[orm(foreign_key = "people.id", unique)]
+    pub person_id: Option<i32>,
+}

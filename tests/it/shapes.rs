@@ -266,3 +266,155 @@ on_both! {
         }
     }
 }
+
+fn people(db: &TestDb) {
+    db.engine.create_all(&[Person::table(), Passport::table(), Locker::table()]).unwrap();
+}
+
+on_both! {
+    fn one_to_one_is_added_with_its_parent_and_read_from_both_sides(db) {
+        people(db);
+        let mut s = db.engine.session();
+        let mut ada = Person::new("ada");
+        ada.passport.set(Passport::new("P-1"));
+        let ada = s.add(ada);
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert_eq!(
+            sql,
+            [
+                "BEGIN",
+                "INSERT INTO people (name) VALUES ($1) RETURNING people.id",
+                "INSERT INTO passports (number, person_id) VALUES ($1, $2) RETURNING passports.id",
+                "COMMIT",
+            ]
+        );
+        let mut s = db.engine.session();
+        let ada = s.get::<Person>(ada.get().id).unwrap().unwrap();
+        let (passport, sql) = db.statements.during(|| ada.passport(&mut s).unwrap().unwrap());
+        assert_eq!(
+            sql,
+            ["SELECT passports.id, passports.number, passports.person_id FROM passports WHERE passports.person_id = $1"]
+        );
+        assert_eq!(passport.get().number, "P-1");
+        // The other side comes from memory.
+        let (holder, sql) = db.statements.during(|| passport.holder(&mut s).unwrap());
+        assert!(sql.is_empty(), "{sql:?}");
+        assert!(holder == ada);
+        // A person without one.
+        let bob = s.add(Person::new("bob"));
+        s.commit().unwrap();
+        assert!(bob.passport(&mut s).unwrap().is_none());
+        assert!(bob.locker(&mut s).unwrap().is_none());
+    }
+
+    fn replacing_a_one_to_one_child_deletes_the_orphan_before_inserting(db) {
+        people(db);
+        let mut s = db.engine.session();
+        let mut ada = Person::new("ada");
+        ada.passport.set(Passport::new("P-1"));
+        let ada = s.add(ada);
+        s.commit().unwrap();
+        let old = ada.passport(&mut s).unwrap().unwrap();
+        let new = Obj::new(Passport::new("P-2"));
+        ada.set_passport(&mut s, Some(&new)).unwrap();
+        assert_eq!(old.state(), ObjectState::Persistent, "deleted at flush");
+        assert!(ada.passport(&mut s).unwrap().unwrap() == new);
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        // The unique person_id is free before the new passport claims it.
+        assert_eq!(
+            sql,
+            [
+                "BEGIN",
+                "DELETE FROM passports WHERE passports.id = $1",
+                "INSERT INTO passports (number, person_id) VALUES ($1, $2) RETURNING passports.id",
+                "COMMIT",
+            ]
+        );
+        assert_eq!(old.state(), ObjectState::Detached);
+        let passports = Passport::query().all(&db.engine).unwrap();
+        assert_eq!(passports.iter().map(|p| (p.number.as_str(), p.person_id)).collect::<Vec<_>>(), [("P-2", ada.get().id)]);
+    }
+
+    fn moving_a_one_to_one_child_releases_the_old_one_first(db) {
+        people(db);
+        let mut s = db.engine.session();
+        let ada = s.add(Person::new("ada"));
+        let bob = s.add(Person::new("bob"));
+        let l1 = Obj::new(Locker::new("L1"));
+        ada.set_locker(&mut s, Some(&l1)).unwrap();
+        s.commit().unwrap();
+        // Bob takes ada's locker from the locker's side; ada's side follows in memory.
+        l1.set_owner(&mut s, &bob).unwrap();
+        assert!(ada.locker(&mut s).unwrap().is_none());
+        assert!(bob.locker(&mut s).unwrap().unwrap() == l1);
+        s.commit().unwrap();
+        assert_eq!(l1.get().person_id, Some(bob.get().id));
+        // A new locker for bob: the old one is released (NULL) before the new one is inserted.
+        let l2 = Obj::new(Locker::new("L2"));
+        bob.set_locker(&mut s, Some(&l2)).unwrap();
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert_eq!(
+            sql,
+            [
+                "BEGIN",
+                "UPDATE lockers SET person_id = $1 WHERE lockers.id = $2",
+                "INSERT INTO lockers (label, person_id) VALUES ($1, $2) RETURNING lockers.id",
+                "COMMIT",
+            ]
+        );
+        assert_eq!(l1.get().person_id, None);
+        assert_eq!(l2.get().person_id, Some(bob.get().id));
+        // Removing it.
+        bob.set_locker(&mut s, None).unwrap();
+        s.commit().unwrap();
+        assert_eq!(Locker::query().filter(Locker::PERSON_ID.is_null()).count(&db.engine).unwrap(), 2);
+    }
+
+    fn a_one_to_one_child_with_a_required_key_must_be_deleted_or_orphan_cascaded(db) {
+        people(db);
+        let mut s = db.engine.session();
+        let ada = s.add(Person::new("ada"));
+        let bob = s.add(Person::new("bob"));
+        let p = Obj::new(Passport::new("P-1"));
+        ada.set_passport(&mut s, Some(&p)).unwrap();
+        let q = Obj::new(Passport::new("P-2"));
+        bob.set_passport(&mut s, Some(&q)).unwrap();
+        s.commit().unwrap();
+        // Moving ada's passport to bob displaces bob's (delete-orphan).
+        p.set_holder(&mut s, &bob).unwrap();
+        s.commit().unwrap();
+        assert_eq!(q.state(), ObjectState::Detached);
+        let passports = Passport::query().all(&db.engine).unwrap();
+        assert_eq!(passports.iter().map(|p| (p.number.as_str(), p.person_id)).collect::<Vec<_>>(), [("P-1", bob.get().id)]);
+        assert!(ada.passport(&mut s).unwrap().is_none());
+    }
+
+    fn eager_loading_a_one_to_one_relationship(db) {
+        people(db);
+        let mut s = db.engine.session();
+        for i in 0..4 {
+            let mut p = Person::new(format!("p{i}"));
+            if i % 2 == 0 {
+                p.passport.set(Passport::new(format!("P-{i}")));
+            }
+            s.add(p);
+        }
+        s.commit().unwrap();
+        for option in [selectinload(Person::PASSPORT), joinedload(Person::PASSPORT)] {
+            let mut s = db.engine.session();
+            let (people, sql) = db.statements.during(|| s.query::<Person>().order_by(Person::ID).options(option.clone()).all().unwrap());
+            let (numbers, more) = db.statements.during(|| {
+                people.iter().map(|p| p.passport(&mut s).unwrap().map(|x| x.get().number.clone())).collect::<Vec<_>>()
+            });
+            assert_eq!(numbers, [Some("P-0".to_owned()), None, Some("P-2".to_owned()), None]);
+            assert!(more.is_empty(), "no lazy loads: {more:?}");
+            assert!(sql.len() <= 2, "{sql:?}");
+        }
+        // Persons that have one, by existence.
+        let with = Person::query().filter(Person::PASSPORT.exists()).count(&db.engine).unwrap();
+        assert_eq!(with, 2);
+    }
+}

@@ -157,6 +157,84 @@ impl Session {
         Ok(Children { session: self, parent: entry, link, _model: PhantomData })
     }
 
+    /// The child of `parent` over the `has_one` relationship `def`, loaded on first
+    /// access. Generated accessors (`user.profile(&mut db)`) call this.
+    pub fn child<P: Model, C: Model>(
+        &mut self,
+        parent: &Obj<P>,
+        def: &'static RelationshipDef,
+    ) -> Result<Option<Obj<C>>> {
+        self.check_usable()?;
+        let entry = self.entry_of(parent)?;
+        let link = Link::has_many(P::TABLE, def)?;
+        match self.load_collection(entry, link, "access")?.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(self.handle(*one)),
+            many => Err(Error::invalid_state(format!(
+                "{} is one-to-one but {} {} rows refer to this {}; make `{}.{}` unique",
+                link.describe(),
+                many.len(),
+                link.child.model,
+                link.parent.model,
+                link.child.name,
+                link.child.columns[link.fk_column].name
+            ))),
+        }
+    }
+
+    /// Replaces the child of `parent` over the `has_one` relationship `def` (`None`
+    /// removes it): the old child's foreign key becomes NULL at flush, or the old child
+    /// is deleted when the relationship cascades `delete-orphan`. Generated `set_<name>`
+    /// methods call this.
+    pub fn set_child<P: Model, C: Model>(
+        &mut self,
+        parent: &Obj<P>,
+        child: Option<&Obj<C>>,
+        def: &'static RelationshipDef,
+    ) -> Result<()> {
+        self.check_usable()?;
+        let parent_entry = self.entry_of(parent)?;
+        let link = Link::has_many(P::TABLE, def)?;
+        let child_entry = match child {
+            Some(c) => {
+                if c.state() == ObjectState::Transient {
+                    self.add_obj(c)?;
+                }
+                Some(self.entry_of(c)?)
+            }
+            None => None,
+        };
+        self.displace_one(parent_entry, link, child_entry)?;
+        if let Some(c) = child_entry {
+            self.link(link, c, Some(parent_entry));
+        }
+        Ok(())
+    }
+
+    /// Makes room under a one-to-one parent: every child but `keep` is unlinked (or
+    /// deleted, under `delete-orphan`).
+    fn displace_one(&mut self, parent: usize, link: Link, keep: Option<usize>) -> Result<()> {
+        let current = self.load_collection(parent, link, "a replacement")?;
+        for old in current.into_iter().filter(|&c| Some(c) != keep) {
+            let orphan_deleted = link.def.is_some_and(|d| d.cascade.delete_orphan);
+            if !orphan_deleted && !link.child.columns[link.fk_column].nullable {
+                let describe = self.entry(old).map(|e| e.obj.describe()).unwrap_or_default();
+                return Err(Error::invalid_state(format!(
+                    "{} already has {describe}, and `{}.{}` cannot be NULL to release it; delete it \
+                     first (session.delete), or declare the relationship with cascade = \"all, delete-orphan\"",
+                    link.describe(),
+                    link.child.name,
+                    link.child.columns[link.fk_column].name
+                )));
+            }
+            self.link(link, old, None);
+            if orphan_deleted {
+                self.delete_entry(old);
+            }
+        }
+        Ok(())
+    }
+
     /// The parent of `child` over the relationship `def` (declared on either side):
     /// from memory when known, else loaded by the child's foreign key. Generated
     /// backref accessors (`course.program(&mut db)`) call this.
@@ -217,6 +295,11 @@ impl Session {
                 None
             }
         };
+        if let Some(p) = parent_entry
+            && link.is_one_to_one()
+        {
+            self.displace_one(p, link, Some(entry))?;
+        }
         self.link(link, entry, parent_entry);
         Ok(())
     }
@@ -286,7 +369,7 @@ impl Session {
     pub(crate) fn collections_known_for_new_rows(&mut self, entries: &[usize]) {
         for &entry in entries {
             let Some(table) = self.entry(entry).map(|e| e.obj.table()) else { continue };
-            for def in table.relationships.iter().filter(|d| d.kind == crate::metadata::RelationKind::HasMany) {
+            for def in table.relationships.iter().filter(|d| d.kind.is_parent_side()) {
                 let Ok(link) = Link::has_many(table, def) else { continue };
                 self.collections.entry((entry, link.key())).or_default();
             }
@@ -609,7 +692,7 @@ impl Session {
 /// `lazy = "selectin"` / `"joined"` that no explicit option mentions.
 fn effective_options(table: &'static crate::metadata::TableDef, explicit: &[LoadOption]) -> Result<Vec<LoadOption>> {
     let mut options: Vec<LoadOption> = explicit.to_vec();
-    for def in table.relationships.iter().filter(|d| d.kind == crate::metadata::RelationKind::HasMany) {
+    for def in table.relationships.iter().filter(|d| d.kind.is_parent_side()) {
         if !matches!(def.loading, Loading::SelectIn | Loading::Joined) {
             continue;
         }

@@ -230,18 +230,16 @@ impl Session {
     /// removed from the session.
     pub fn delete<T: Model>(&mut self, obj: &Obj<T>) -> Result<()> {
         let entry = self.entry_of(obj)?;
-        match obj.state() {
-            ObjectState::Pending => {
-                self.expunge_entry(entry, ObjectState::Transient);
-                Ok(())
-            }
-            ObjectState::Persistent => {
-                if !self.deleted.contains(&entry) {
-                    self.deleted.push(entry);
-                }
-                Ok(())
-            }
-            _ => Ok(()),
+        self.delete_entry(entry);
+        Ok(())
+    }
+
+    /// Marks the object at `entry` for deletion (a pending one just leaves the session).
+    pub(crate) fn delete_entry(&mut self, entry: usize) {
+        match self.entry(entry).map(|e| e.obj.meta().state) {
+            Some(ObjectState::Pending) => self.expunge_entry(entry, ObjectState::Transient),
+            Some(ObjectState::Persistent) if !self.deleted.contains(&entry) => self.deleted.push(entry),
+            _ => {}
         }
     }
 
@@ -756,7 +754,7 @@ impl Session {
         self.parents.insert((child, key), ParentLink { link, parent, synced: false });
     }
 
-    fn is_pending(&self, entry: usize) -> bool {
+    pub(crate) fn is_pending(&self, entry: usize) -> bool {
         self.entry(entry).is_some_and(|e| e.obj.meta().state == ObjectState::Pending)
     }
 

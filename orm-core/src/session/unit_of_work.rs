@@ -179,7 +179,7 @@ fn resolve_deletes(s: &mut Session, by_database: &mut Vec<usize>) -> Result<()> 
         let Some(e) = s.entry(parent) else { continue };
         let table = e.obj.table();
         let describe = e.obj.describe();
-        for def in table.relationships.iter().filter(|r| r.kind == crate::metadata::RelationKind::HasMany) {
+        for def in table.relationships.iter().filter(|r| r.kind.is_parent_side()) {
             let link = Link::has_many(table, def)?;
             let on_delete = link.child.columns[link.fk_column].foreign_key.as_ref().map(|f| f.on_delete);
             if def.passive_deletes {
@@ -238,7 +238,7 @@ fn cascade_by_database(s: &mut Session, entry: usize, by_database: &mut Vec<usiz
         return Ok(());
     };
     let table = e.obj.table();
-    for def in table.relationships.iter().filter(|r| r.kind == crate::metadata::RelationKind::HasMany) {
+    for def in table.relationships.iter().filter(|r| r.kind.is_parent_side()) {
         let link = Link::has_many(table, def)?;
         let cascades = link.child.columns[link.fk_column]
             .foreign_key
@@ -263,7 +263,7 @@ fn single_statement(s: &Session, plan: &Plan) -> bool {
     }
     let statements = plan.inserts.values().map(|rows| insert_statements(s, rows)).sum::<usize>()
         + plan.updates.values().map(|rows| update_statements(s, rows)).sum::<usize>()
-        + plan.deletes.len();
+        + plan.deletes.values().map(|rows| delete_statements(s, rows)).sum::<usize>();
     statements == 1
 }
 
@@ -287,6 +287,13 @@ fn update_statements(s: &Session, rows: &[usize]) -> usize {
     sets.len()
 }
 
+fn delete_statements(s: &Session, rows: &[usize]) -> usize {
+    let Some(table) = rows.first().and_then(|&r| s.entry(r)).map(|e| e.obj.table()) else {
+        return 0;
+    };
+    delete_waves(s, table, rows).map_or(2, |waves| waves.len())
+}
+
 fn insert_statements(s: &Session, rows: &[usize]) -> usize {
     let Some(first) = rows.first().and_then(|&r| s.entry(r)) else {
         return 0;
@@ -303,24 +310,65 @@ fn insert_statements(s: &Session, rows: &[usize]) -> usize {
 /// Runs the plan; returns the updated entries.
 fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<usize>> {
     let mut updated = Vec::new();
+    // One-to-one children deleted in this flush free their unique foreign keys first.
+    let early = early_deletes(s, plan);
+    for &table in plan.order.iter().rev().filter(|t| early.contains(&t.name)) {
+        delete_table(s, table, &plan.deletes[table.name])?;
+    }
     for &table in &plan.order {
+        let (releases, updates) = match plan.updates.get(table.name) {
+            Some(rows) => rows.iter().partition(|&&row| releases_one_to_one(s, row)),
+            None => (Vec::new(), Vec::new()),
+        };
+        if !releases.is_empty() {
+            update_rows(s, table, &releases, undo, &mut updated)?;
+        }
         if let Some(rows) = plan.inserts.get(table.name) {
             for wave in insert_waves(s, table, rows) {
                 insert_wave(s, table, &wave, undo)?;
             }
         }
-        if let Some(rows) = plan.updates.get(table.name) {
-            update_rows(s, table, rows, undo, &mut updated)?;
+        if !updates.is_empty() {
+            update_rows(s, table, &updates, undo, &mut updated)?;
         }
     }
-    for &table in plan.order.iter().rev() {
+    for &table in plan.order.iter().rev().filter(|t| !early.contains(&t.name)) {
         if let Some(rows) = plan.deletes.get(table.name) {
-            for wave in delete_waves(s, table, rows)? {
-                delete_rows(s, table, &wave)?;
-            }
+            delete_table(s, table, rows)?;
         }
     }
     Ok(updated)
+}
+
+fn delete_table(s: &mut Session, table: &'static TableDef, rows: &[usize]) -> Result<()> {
+    for wave in delete_waves(s, table, rows)? {
+        delete_rows(s, table, &wave)?;
+    }
+    Ok(())
+}
+
+/// Whether a persistent row's UPDATE moves it off a one-to-one parent (to none, or to a
+/// parent already in the database): it goes before the table's INSERTs, so that a new
+/// child can take the parent's unique key.
+fn releases_one_to_one(s: &Session, row: usize) -> bool {
+    s.parent_links(row).any(|p| !p.synced && p.link.is_one_to_one() && p.parent.is_none_or(|e| !s.is_pending(e)))
+}
+
+/// Tables whose rows this flush deletes before anything else: children of a one-to-one
+/// relationship (so that a replacement can take the unique key) that no row deleted
+/// later depends on.
+fn early_deletes(s: &Session, plan: &Plan) -> Vec<&'static str> {
+    plan.deletes
+        .iter()
+        .filter(|(_, rows)| rows.iter().any(|&r| s.parent_links(r).any(|p| p.link.is_one_to_one())))
+        .map(|(&name, _)| name)
+        .filter(|&name| {
+            !plan.order.iter().any(|t| {
+                t.name != name && plan.deletes.contains_key(t.name) && t.referenced_tables().any(|r| r == name)
+            })
+        })
+        .filter(|&name| plan.inserts.contains_key(name) || plan.updates.contains_key(name))
+        .collect()
 }
 
 /// Splits a table's pending rows so that a row whose parent (in the same table) is also

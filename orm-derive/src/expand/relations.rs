@@ -27,6 +27,21 @@ pub fn expand_public(model: &Model<'_>) -> TokenStream {
                             -> ::orm_core::Result<::orm_core::Children<'s, #target>>;
                     }
                 }
+                RelationKind::HasOne => {
+                    let setter = format_ident!("set_{}", name);
+                    let doc = format!("The `{name}` of this `{ident}`, loaded on first access.");
+                    let set_doc = format!(
+                        "Replaces the `{name}` of this `{ident}` (`None` removes it); foreign keys follow at flush."
+                    );
+                    quote! {
+                        #[doc = #doc]
+                        fn #name(&self, db: &mut ::orm_core::Session)
+                            -> ::orm_core::Result<::core::option::Option<::orm_core::Obj<#target>>>;
+                        #[doc = #set_doc]
+                        fn #setter(&self, db: &mut ::orm_core::Session, child: ::core::option::Option<&::orm_core::Obj<#target>>)
+                            -> ::orm_core::Result<()>;
+                    }
+                }
                 RelationKind::BelongsTo => {
                     let setter = format_ident!("set_{}", name);
                     let fk = fk_type_of_self(model, &r.foreign_key);
@@ -54,7 +69,7 @@ pub fn expand_public(model: &Model<'_>) -> TokenStream {
         });
     }
     for (field, r) in model.relations() {
-        let (RelationKind::HasMany, Some(backref)) = (r.kind, &r.backref) else {
+        let (RelationKind::HasMany | RelationKind::HasOne, Some(backref)) = (r.kind, &r.backref) else {
             continue;
         };
         let target = &r.target;
@@ -83,7 +98,8 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
     let vis = model.vis;
     let mut out = TokenStream::new();
 
-    // Every column's type, findable by the column's name from other models' derives.
+    // Every column's type, findable by the column's name from other models' derives;
+    // and which columns are unique, for a has_one that names them.
     for (field, c) in model.columns() {
         let ty = field.ty;
         let name = &c.name;
@@ -92,6 +108,13 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                 type Type = #ty;
             }
         });
+        let sole_key = c.primary_key && model.primary_key.len() == 1;
+        let sole_unique = model.uniques.iter().any(|cols| cols.len() == 1 && cols[0] == *name);
+        if c.unique || sole_key || sole_unique {
+            out.extend(quote! {
+                impl __orm::UniqueColumn<{ __orm::name_hash(#name) }> for #ident {}
+            });
+        }
     }
 
     let relations: Vec<_> = model.relations().enumerate().collect();
@@ -113,13 +136,34 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
         });
         let fk = &r.foreign_key;
         match r.kind {
-            RelationKind::HasMany => {
-                own_methods.push(quote! {
-                    fn #name<'s>(&self, db: &'s mut ::orm_core::Session)
-                        -> ::orm_core::Result<::orm_core::Children<'s, #target>> {
-                        db.children::<#ident, #target>(self, #def)
-                    }
-                });
+            RelationKind::HasMany | RelationKind::HasOne => {
+                if r.kind == RelationKind::HasMany {
+                    own_methods.push(quote! {
+                        fn #name<'s>(&self, db: &'s mut ::orm_core::Session)
+                            -> ::orm_core::Result<::orm_core::Children<'s, #target>> {
+                            db.children::<#ident, #target>(self, #def)
+                        }
+                    });
+                } else {
+                    let setter = format_ident!("set_{}", name);
+                    own_methods.push(quote! {
+                        fn #name(&self, db: &mut ::orm_core::Session)
+                            -> ::orm_core::Result<__orm::Option<::orm_core::Obj<#target>>> {
+                            db.child::<#ident, #target>(self, #def)
+                        }
+                        fn #setter(&self, db: &mut ::orm_core::Session, child: __orm::Option<&::orm_core::Obj<#target>>)
+                            -> ::orm_core::Result<()> {
+                            db.set_child::<#ident, #target>(self, child, #def)
+                        }
+                    });
+                    // One child per parent: the foreign key must be unique.
+                    out.extend(quote_spanned! {r.foreign_key_span=>
+                        const _: fn() = || {
+                            fn foreign_key_is_unique<M: __orm::UniqueColumn<H>, const H: u64>() {}
+                            foreign_key_is_unique::<#target, { __orm::name_hash(#fk) }>();
+                        };
+                    });
+                }
                 take_pending.push(quote! {
                     let children = self.#name.take();
                     if !children.is_empty() {

@@ -131,6 +131,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             let name = field.ident.to_string();
             let kind = match r.kind {
                 RelationKind::HasMany => quote!(__orm::RelationKind::HasMany),
+                RelationKind::HasOne => quote!(__orm::RelationKind::HasOne),
                 RelationKind::BelongsTo => quote!(__orm::RelationKind::BelongsTo),
             };
             let fk = &r.foreign_key;
