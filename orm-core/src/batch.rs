@@ -439,6 +439,47 @@ pub(crate) fn delete(
     check_count("delete", table, expected, matched)
 }
 
+/// `INSERT INTO t (a, b) VALUES ($1, $2), ..`: rows of a table without a model (an
+/// association table), every column given, as many rows per statement as parameters allow.
+pub(crate) fn insert_values(
+    conn: &mut Connection,
+    dialect: &'static dyn Dialect,
+    table: &'static TableDef,
+    rows: Vec<Vec<Value>>,
+) -> Result<()> {
+    let head = |w: &mut SqlWriter| {
+        w.push("INSERT INTO ").ident(table.name).push(" (");
+        for (n, c) in table.columns.iter().enumerate() {
+            w.push(if n == 0 { "" } else { ", " }).ident(c.name);
+        }
+        w.push(") ");
+    };
+    if dialect.array_params() {
+        // One array per column: the same statement text for any number of rows.
+        let mut w = SqlWriter::new(dialect);
+        head(&mut w);
+        w.push("SELECT * FROM unnest(");
+        for (n, column) in columns_of(rows, table.columns.len()).into_iter().enumerate() {
+            w.push(if n == 0 { "" } else { ", " });
+            array_param(&mut w, table, n, column);
+        }
+        w.push(")");
+        let (sql, params) = w.finish();
+        conn.execute(&sql, &params)?;
+        return Ok(());
+    }
+    let per_statement = (dialect.max_bind_params() / table.columns.len().max(1)).max(1);
+    for part in rows.chunks(per_statement) {
+        let mut w = SqlWriter::new(dialect);
+        head(&mut w);
+        w.push("VALUES ");
+        values_list(&mut w, part);
+        let (sql, params) = w.finish();
+        conn.execute(&sql, &params)?;
+    }
+    Ok(())
+}
+
 fn check_count(what: &str, table: &TableDef, expected: usize, matched: u64) -> Result<()> {
     if matched as usize == expected {
         return Ok(());

@@ -153,9 +153,20 @@ fn describe_cycle(rest: &[&'static TableDef], placed: &HashSet<&str>) -> String 
     path.join(" -> ")
 }
 
+/// `tables` and the association tables of their `many_to_many` relationships.
+pub fn with_association_tables(tables: &[&'static TableDef]) -> Vec<&'static TableDef> {
+    let mut all = tables.to_vec();
+    for secondary in tables.iter().flat_map(|t| t.relationships).filter_map(|r| r.secondary) {
+        if !all.iter().any(|t| t.name == secondary.name) {
+            all.push(secondary);
+        }
+    }
+    all
+}
+
 /// Creates the missing tables among `tables`, in one transaction.
 pub(crate) fn create_all(conn: &mut Connection, tables: &[&'static TableDef]) -> Result<()> {
-    let ordered = sort_tables(tables)?;
+    let ordered = sort_tables(&with_association_tables(tables))?;
     conn.transaction(|conn| {
         let existing = existing_tables(conn, &ordered)?;
         let dialect = conn.dialect();
@@ -170,7 +181,7 @@ pub(crate) fn create_all(conn: &mut Connection, tables: &[&'static TableDef]) ->
 
 /// Drops the existing tables among `tables`, referencing tables first, in one transaction.
 pub(crate) fn drop_all(conn: &mut Connection, tables: &[&'static TableDef]) -> Result<()> {
-    let ordered = sort_tables(tables)?;
+    let ordered = sort_tables(&with_association_tables(tables))?;
     conn.transaction(|conn| {
         let existing = existing_tables(conn, &ordered)?;
         let dialect = conn.dialect();

@@ -286,6 +286,9 @@ impl Expr {
             | Expr::IsNull { column, .. } => (column.table != own).then_some(column.table),
             Expr::And(es) | Expr::Or(es) => es.iter().find_map(|e| e.other_table(own)),
             Expr::Not(e) => e.other_table(own),
+            Expr::Exists { related, .. } if related.secondary.is_some() => {
+                related.secondary.as_ref().map(|sec| sec.from.name).filter(|t| *t != own)
+            }
             Expr::Exists { related, .. } => match &related.link {
                 Ok(link) => {
                     let outer = if related.from_parent { link.parent } else { link.child };
@@ -301,9 +304,9 @@ impl Expr {
         match self {
             Expr::And(es) | Expr::Or(es) => es.iter().try_for_each(Expr::check),
             Expr::Not(e) => e.check(),
-            Expr::Exists { related, .. } => match &related.link {
-                Ok(_) => related.filter.as_ref().map_or(Ok(()), |f| f.check()),
-                Err(e) => Err(crate::Error::schema(e.clone())),
+            Expr::Exists { related, .. } => match (&related.secondary, &related.link) {
+                (Some(_), _) | (None, Ok(_)) => related.filter.as_ref().map_or(Ok(()), |f| f.check()),
+                (None, Err(e)) => Err(crate::Error::schema(e.clone())),
             },
             _ => Ok(()),
         }

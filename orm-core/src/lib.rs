@@ -63,7 +63,7 @@ pub use metadata::{ColumnDef, TableDef};
 pub use model::Model;
 pub use query::Query;
 pub use relationship::{
-    BelongsTo, HasMany, HasOne, LoadOption, Relationship, joinedload, lazyload, raiseload, selectinload,
+    BelongsTo, HasMany, HasOne, LoadOption, ManyToMany, Relationship, joinedload, lazyload, raiseload, selectinload,
 };
 pub use row::Row;
 pub use session::{Children, Obj, ObjectState, Session, SessionQuery};
@@ -95,6 +95,8 @@ pub use value::Value;
 ///   a one-to-many relationship (the field is a `HasMany<Target>`);
 /// - `has_one(Target, foreign_key = "col", backref = "name", ...)`: a one-to-one
 ///   relationship over a unique foreign key (the field is a `HasOne<Target>`);
+/// - `many_to_many(Target, secondary = "table", backref = "name", ...)`: pairs through an
+///   association table the derive generates (the field is a `ManyToMany<Target>`);
 /// - `belongs_to(Target, foreign_key = "col")`: the many-to-one side, declared on the
 ///   child (the field is a `BelongsTo<Target>`).
 ///
@@ -130,7 +132,7 @@ pub mod prelude {
     pub use crate::model::Model;
     pub use crate::query::Query;
     pub use crate::relationship::{
-        BelongsTo, HasMany, HasOne, Relationship, joinedload, lazyload, raiseload, selectinload,
+        BelongsTo, HasMany, HasOne, ManyToMany, Relationship, joinedload, lazyload, raiseload, selectinload,
     };
     pub use crate::session::{Obj, ObjectState, Session};
     pub use orm_derive::Model;
@@ -147,8 +149,8 @@ pub mod __private {
     };
     pub use crate::model::Model;
     pub use crate::relationship::{
-        ColumnNamed, ForeignKeyField, ForeignKeyOf, HasMany, HasOne, PendingChildren, Relationship, UniqueColumn,
-        name_hash,
+        ColumnNamed, ForeignKeyField, ForeignKeyOf, HasMany, HasOne, PendingChildren, Relationship, SingleColumnKey,
+        UniqueColumn, key_column, key_rust_type, key_sql_type, name_hash, table_name,
     };
     pub use crate::row::Row;
     pub use crate::session::{Children, Obj, Session, load_row};

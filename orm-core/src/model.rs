@@ -31,6 +31,14 @@ pub trait Model: Sized + 'static {
     /// The table's metadata.
     const TABLE: &'static TableDef;
 
+    /// The table's name (`TABLE.name`, as a constant that other models' metadata can use).
+    #[doc(hidden)]
+    const TABLE_NAME: &'static str;
+
+    /// The name of the (first) primary-key column.
+    #[doc(hidden)]
+    const KEY_COLUMN: &'static str;
+
     /// The primary key of this object.
     fn primary_key(&self) -> Self::PrimaryKey;
 

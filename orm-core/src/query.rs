@@ -436,6 +436,12 @@ impl<M: Model> Query<M> {
 
 /// The link of a relationship whose children are counted.
 pub(crate) fn counted_link<P: Model, C: Model>(rel: &Relationship<P, C>) -> Result<Link> {
+    if rel.secondary().is_some() {
+        return Err(Error::invalid_state(format!(
+            "{rel:?} is many-to-many: counting through its association table is not supported; \
+             load the collections with selectinload(..) and take their len()"
+        )));
+    }
     if !rel.starts_at_parent() {
         return Err(Error::invalid_state(format!(
             "{rel:?} goes from a child to its parent: there is one parent (or none) per row to count"

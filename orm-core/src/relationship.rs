@@ -153,6 +153,25 @@ impl<T> fmt::Debug for HasOne<T> {
     }
 }
 
+/// A many-to-many relationship field: `pub tags: ManyToMany<Tag>`, declared with
+/// `#[orm(many_to_many(Tag, secondary = "post_tags", backref = "posts"))]`. The derive
+/// generates the association table (`post_tags (post_id, tag_id)`), which `create_all`
+/// creates with the models. Objects pushed here before the owner joins a session are
+/// added and paired with it.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "tags")]
+/// # struct Tag { #[orm(primary_key)] id: i32, name: String }
+/// # #[derive(Model)] #[orm(table = "posts")]
+/// # struct Post { #[orm(primary_key)] id: i32, title: String,
+/// #   #[orm(many_to_many(Tag, secondary = "post_tags", backref = "posts"))] tags: ManyToMany<Tag> }
+/// let mut post = Post::new("Hello");
+/// post.tags.push(Tag::new("rust")); // the association row is inserted at flush
+/// assert_eq!(Post::table().relationship("tags").unwrap().secondary.unwrap().name, "post_tags");
+/// ```
+pub type ManyToMany<T> = HasMany<T>;
+
 /// A many-to-one relationship field declared on the child:
 /// `#[orm(belongs_to(Department, foreign_key = "department_id"))] department: BelongsTo<Department>`.
 ///
@@ -206,6 +225,22 @@ impl PendingChildren {
                     let child = session.add(child);
                     let child_entry = child.cell.meta.get().entry();
                     session.link_new(link, child_entry, parent_entry);
+                }
+                Ok(())
+            }),
+        }
+    }
+
+    /// Used by generated code: objects pushed into a `ManyToMany` field, paired with the
+    /// owner when it joins a session.
+    pub fn associated<C: Model>(def: &'static RelationshipDef, owner: &'static TableDef, members: Vec<C>) -> Self {
+        PendingChildren {
+            attach: Box::new(move |session, owner_entry| {
+                let sec = Secondary::new(owner, def, false)?;
+                for member in members {
+                    let member = session.add(member);
+                    let member_entry = member.cell.meta.get().entry();
+                    session.associate(sec, owner_entry, member_entry);
                 }
                 Ok(())
             }),
@@ -275,17 +310,24 @@ impl<P: Model, C: Model> Relationship<P, C> {
         Link::has_many(self.declared_on, self.def)
     }
 
+    /// The association-table path of a `many_to_many` relationship, in this handle's
+    /// direction.
+    pub(crate) fn secondary(&self) -> Option<Result<Secondary>> {
+        (self.def.kind == RelationKind::ManyToMany).then(|| Secondary::new(self.declared_on, self.def, self.reverse))
+    }
+
     /// Whether the handle goes from the parent (`P`) to its children (`C`).
     pub(crate) fn starts_at_parent(&self) -> bool {
         self.def.kind.is_parent_side() != self.reverse
     }
 
     fn related(&self, filter: Option<Expr>) -> Related {
-        Related {
-            link: self.link().map_err(|e| e.to_string()),
-            from_parent: self.starts_at_parent(),
-            filter: filter.map(Box::new),
-        }
+        let (link, secondary) = match self.secondary() {
+            Some(Ok(sec)) => (Err(String::new()), Some(sec)),
+            Some(Err(e)) => (Err(e.to_string()), None),
+            None => (self.link().map_err(|e| e.to_string()), None),
+        };
+        Related { link, secondary, from_parent: self.starts_at_parent(), filter: filter.map(Box::new) }
     }
 
     /// Rows of `P` with at least one related `C` matching `filter`: `EXISTS (SELECT 1 FROM
@@ -323,6 +365,12 @@ impl<P: Model, C: Model> Relationship<P, C> {
     }
 
     pub(crate) fn join(&self) -> Result<Join> {
+        if self.def.kind == RelationKind::ManyToMany {
+            return Err(Error::invalid_state(format!(
+                "{self:?} is many-to-many: joining through its association table is not supported; \
+                 filter with .any(..) instead"
+            )));
+        }
         Ok(Join { link: self.link()?, from_parent: self.starts_at_parent() })
     }
 }
@@ -331,6 +379,8 @@ impl<P: Model, C: Model> Relationship<P, C> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Related {
     pub(crate) link: Result<Link, String>,
+    /// For a `many_to_many`: the association-table path (then `link` is unused).
+    pub(crate) secondary: Option<Secondary>,
     pub(crate) from_parent: bool,
     pub(crate) filter: Option<Box<Expr>>,
 }
@@ -354,12 +404,23 @@ impl Join {
 #[derive(Debug, Clone)]
 pub struct LoadOption {
     pub(crate) link: Result<Link, String>,
+    /// For a `many_to_many`: the association-table path (then `link` is unused).
+    pub(crate) secondary: Option<Secondary>,
     pub(crate) strategy: Loading,
     pub(crate) then: Vec<LoadOption>,
 }
 
 impl LoadOption {
     fn new<P: Model, C: Model>(rel: Relationship<P, C>, strategy: Loading) -> LoadOption {
+        match rel.secondary() {
+            Some(Ok(sec)) => {
+                return LoadOption { link: Err(String::new()), secondary: Some(sec), strategy, then: Vec::new() };
+            }
+            Some(Err(e)) => {
+                return LoadOption { link: Err(e.to_string()), secondary: None, strategy, then: Vec::new() };
+            }
+            None => {}
+        }
         let link = if rel.starts_at_parent() {
             rel.link().map_err(|e| e.to_string())
         } else {
@@ -368,7 +429,16 @@ impl LoadOption {
                  (they are loaded once per session anyway) or load the children from the parents"
             ))
         };
-        LoadOption { link, strategy, then: Vec::new() }
+        LoadOption { link, secondary: None, strategy, then: Vec::new() }
+    }
+
+    /// The key of the collection the option loads.
+    pub(crate) fn key(&self) -> Option<LinkKey> {
+        match (&self.secondary, &self.link) {
+            (Some(sec), _) => Some(sec.key()),
+            (None, Ok(link)) => Some(link.key()),
+            (None, Err(_)) => None,
+        }
     }
 
     /// Also applies `option` to the related objects (programs -> courses -> enrollments).
@@ -443,6 +513,10 @@ impl Link {
         match def.kind {
             RelationKind::HasMany | RelationKind::HasOne => Link::between(parent, child, def.foreign_key, Some(def)),
             RelationKind::BelongsTo => Link::between(child, parent, def.foreign_key, None),
+            RelationKind::ManyToMany => Err(Error::schema(format!(
+                "{}.{} is many-to-many: it has no foreign key of its own",
+                parent.model, def.name
+            ))),
         }
     }
 
@@ -494,6 +568,96 @@ impl Link {
     }
 }
 
+/// The path of a `many_to_many` relationship through its association table, from rows
+/// of `from` to rows of `to`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Secondary {
+    pub(crate) def: &'static RelationshipDef,
+    pub(crate) assoc: &'static TableDef,
+    pub(crate) from: &'static TableDef,
+    pub(crate) to: &'static TableDef,
+    /// The association table's column that references `from` (and `to`).
+    pub(crate) from_col: usize,
+    pub(crate) to_col: usize,
+    /// The columns of `from` and `to` the association table references.
+    pub(crate) from_key: usize,
+    pub(crate) to_key: usize,
+    /// Whether the path goes from the relationship's target back to where it is declared.
+    reverse: bool,
+}
+
+impl PartialEq for Secondary {
+    fn eq(&self, other: &Secondary) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Secondary {
+    pub(crate) fn new(
+        declared_on: &'static TableDef,
+        def: &'static RelationshipDef,
+        reverse: bool,
+    ) -> Result<Secondary> {
+        let assoc = def.secondary.ok_or_else(|| {
+            Error::schema(format!("{}.{} is many-to-many but has no association table", declared_on.model, def.name))
+        })?;
+        let target = (def.target)();
+        let (from, to) = if reverse { (target, declared_on) } else { (declared_on, target) };
+        let referencing = |t: &TableDef, except: Option<usize>| {
+            assoc.columns.iter().enumerate().find_map(|(i, c)| {
+                let fk = c.foreign_key.as_ref().filter(|fk| fk.table == t.name && Some(i) != except)?;
+                Some((i, t.column_index(fk.column)?))
+            })
+        };
+        let missing = || {
+            Error::schema(format!(
+                "the association table `{}` of {}.{} does not reference both `{}` and `{}`",
+                assoc.name, declared_on.model, def.name, from.name, to.name
+            ))
+        };
+        let (from_col, from_key) = referencing(from, None).ok_or_else(missing)?;
+        let (to_col, to_key) = referencing(to, Some(from_col)).ok_or_else(missing)?;
+        Ok(Secondary { def, assoc, from, to, from_col, to_col, from_key, to_key, reverse })
+    }
+
+    /// The same path walked the other way.
+    pub(crate) fn reversed(&self) -> Secondary {
+        Secondary {
+            from: self.to,
+            to: self.from,
+            from_col: self.to_col,
+            to_col: self.from_col,
+            from_key: self.to_key,
+            to_key: self.from_key,
+            reverse: !self.reverse,
+            ..*self
+        }
+    }
+
+    /// Whether the path goes from the relationship's target to where it is declared.
+    pub(crate) fn is_reversed(&self) -> bool {
+        self.reverse
+    }
+
+    /// Identifies the collection of `to` rows of a `from` row.
+    pub(crate) fn key(&self) -> LinkKey {
+        LinkKey { child_table: self.assoc.name, fk_column: self.from_col }
+    }
+
+    /// Decodes and registers a row of `to`.
+    pub(crate) fn loader(&self) -> crate::session::RowLoader {
+        if self.reverse { self.def.owner_loader } else { self.def.loader }
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        match (self.reverse, self.def.backref) {
+            (true, Some(backref)) => format!("{}.{backref}", self.from.model),
+            (true, None) => format!("{}.{} (reversed)", self.to.model, self.def.name),
+            (false, _) => format!("{}.{}", self.from.model, self.def.name),
+        }
+    }
+}
+
 /// What a backref accessor returns: the parent for a NOT NULL foreign key, an
 /// `Option` of it for a NULL-able one.
 #[doc(hidden)]
@@ -526,6 +690,53 @@ impl<T: crate::types::BaseType> ForeignKeyField for Option<T> {
 )]
 pub trait ColumnNamed<const NAME_HASH: u64> {
     type Type;
+}
+
+/// A primary key of one column, which an association table can reference.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a many_to_many needs a one-column primary key, and `{Self}` is not one",
+    label = "the related model's primary key has several columns",
+    note = "map the association as a model of its own with two has_many instead"
+)]
+pub trait SingleColumnKey {
+    const SQL_TYPE: crate::types::SqlType;
+    const RUST_NAME: &'static str;
+}
+
+impl<T: crate::types::BaseType> SingleColumnKey for T {
+    const SQL_TYPE: crate::types::SqlType = T::SQL_TYPE;
+    const RUST_NAME: &'static str = T::RUST_NAME;
+}
+
+/// The SQL type of `M`'s primary key, for an association table's column (generated code).
+#[doc(hidden)]
+pub const fn key_sql_type<M: Model>() -> crate::types::SqlType
+where
+    M::PrimaryKey: SingleColumnKey,
+{
+    <M::PrimaryKey as SingleColumnKey>::SQL_TYPE
+}
+
+/// The Rust type name of `M`'s primary key (generated code).
+#[doc(hidden)]
+pub const fn key_rust_type<M: Model>() -> &'static str
+where
+    M::PrimaryKey: SingleColumnKey,
+{
+    <M::PrimaryKey as SingleColumnKey>::RUST_NAME
+}
+
+/// `M`'s table name (generated code).
+#[doc(hidden)]
+pub const fn table_name<M: Model>() -> &'static str {
+    M::TABLE_NAME
+}
+
+/// The name of `M`'s (first) primary-key column (generated code).
+#[doc(hidden)]
+pub const fn key_column<M: Model>() -> &'static str {
+    M::KEY_COLUMN
 }
 
 /// A column that holds no value twice (UNIQUE, or the whole primary key), looked up by

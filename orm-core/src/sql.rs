@@ -129,6 +129,9 @@ impl SqlWriter {
 
     /// `[NOT] EXISTS (SELECT 1 FROM inner WHERE inner.fk = outer.key AND (filter))`.
     fn exists(&mut self, related: &crate::relationship::Related, negated: bool) {
+        if let Some(sec) = &related.secondary {
+            return self.exists_paired(sec, related.filter.as_deref(), negated);
+        }
         let Ok(link) = &related.link else {
             // `Expr::check` refuses these before rendering.
             self.push("1 = 0");
@@ -156,6 +159,24 @@ impl SqlWriter {
         }
         if self_referential {
             self.aliases.pop();
+        }
+        self.push(")");
+    }
+
+    /// `[NOT] EXISTS (SELECT 1 FROM assoc JOIN to ON .. WHERE assoc.from_col = from.key
+    /// AND (filter))`; without a filter the association table alone answers.
+    fn exists_paired(&mut self, sec: &crate::relationship::Secondary, filter: Option<&Expr>, negated: bool) {
+        let (assoc, to) = (sec.assoc, sec.to);
+        let outer_name = self.current_name(sec.from.name);
+        self.push(if negated { "NOT EXISTS (SELECT 1 FROM " } else { "EXISTS (SELECT 1 FROM " }).ident(assoc.name);
+        if filter.is_some() {
+            self.push(" JOIN ").ident(to.name).push(" ON ").ident(to.name).push(".").ident(to.columns[sec.to_key].name);
+            self.push(" = ").ident(assoc.name).push(".").ident(assoc.columns[sec.to_col].name);
+        }
+        self.push(" WHERE ").ident(assoc.name).push(".").ident(assoc.columns[sec.from_col].name);
+        self.push(" = ").ident(&outer_name).push(".").ident(sec.from.columns[sec.from_key].name);
+        if let Some(filter) = filter {
+            self.push(" AND (").expr(filter).push(")");
         }
         self.push(")");
     }
@@ -251,7 +272,9 @@ pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) 
         }
         Expr::Exists { related, negated } => {
             out.push(60 + usize::from(*negated) + 2 * usize::from(related.from_parent));
-            if let Ok(link) = &related.link {
+            if let Some(sec) = &related.secondary {
+                out.extend([sec.assoc.name.as_ptr() as usize, sec.from_col, 1 << 20]);
+            } else if let Ok(link) = &related.link {
                 out.extend([link.child.name.as_ptr() as usize, link.fk_column, link.parent.name.as_ptr() as usize]);
             }
             match &related.filter {

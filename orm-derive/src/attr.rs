@@ -59,9 +59,11 @@ const FIELD_KEYS: &[&str] = &[
     "skip",
     "has_many",
     "has_one",
+    "many_to_many",
     "belongs_to",
 ];
-const RELATION_KEYS: &[&str] = &["foreign_key", "backref", "back_populates", "passive_deletes", "cascade", "lazy"];
+const RELATION_KEYS: &[&str] =
+    &["foreign_key", "secondary", "backref", "back_populates", "passive_deletes", "cascade", "lazy"];
 
 /// A list of field names: `primary_key(a, b)`.
 pub struct FieldList {
@@ -147,6 +149,7 @@ fn field_list(meta: &ParseNestedMeta<'_>) -> syn::Result<FieldList> {
 pub enum RelationKind {
     HasMany,
     HasOne,
+    ManyToMany,
     BelongsTo,
 }
 
@@ -156,6 +159,7 @@ pub struct Relation {
     pub keyword: TokenStream,
     pub target: Option<syn::Path>,
     pub foreign_key: Option<LitStr>,
+    pub secondary: Option<LitStr>,
     pub backref: Option<LitStr>,
     pub back_populates: Option<LitStr>,
     pub passive_deletes: Option<TokenStream>,
@@ -246,6 +250,9 @@ impl Field {
                 } else if meta.path == HAS_ONE {
                     // #[orm(has_one(Profile, foreign_key = "user_id", backref = "user"))]
                     relation.set(&meta.path, relation_attr(cx, &meta, RelationKind::HasOne)?);
+                } else if meta.path == MANY_TO_MANY {
+                    // #[orm(many_to_many(Tag, secondary = "post_tags", backref = "posts"))]
+                    relation.set(&meta.path, relation_attr(cx, &meta, RelationKind::ManyToMany)?);
                 } else if meta.path == BELONGS_TO {
                     // #[orm(belongs_to(Program, foreign_key = "program_id"))]
                     relation.set(&meta.path, relation_attr(cx, &meta, RelationKind::BelongsTo)?);
@@ -282,6 +289,7 @@ fn relation_attr(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: RelationKind) -> s
     let keyword = meta.path.to_token_stream();
     let mut target: Option<syn::Path> = None;
     let mut foreign_key = Attr::none(cx, FOREIGN_KEY);
+    let mut secondary = Attr::none(cx, SECONDARY);
     let mut backref = Attr::none(cx, BACKREF);
     let mut back_populates = Attr::none(cx, BACK_POPULATES);
     let mut passive_deletes = Attr::none(cx, PASSIVE_DELETES);
@@ -296,6 +304,8 @@ fn relation_attr(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: RelationKind) -> s
     meta.parse_nested_meta(|inner| {
         if inner.path == FOREIGN_KEY {
             foreign_key.set(&inner.path, lit_str(&inner, FOREIGN_KEY, "foreign_key = \"program_id\"")?);
+        } else if inner.path == SECONDARY {
+            secondary.set(&inner.path, lit_str(&inner, SECONDARY, "secondary = \"post_tags\"")?);
         } else if inner.path == BACKREF {
             backref.set(&inner.path, lit_str(&inner, BACKREF, "backref = \"program\"")?);
         } else if inner.path == BACK_POPULATES {
@@ -326,6 +336,7 @@ fn relation_attr(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: RelationKind) -> s
         keyword,
         target,
         foreign_key: foreign_key.get(),
+        secondary: secondary.get(),
         backref: backref.get(),
         back_populates: back_populates.get(),
         passive_deletes: passive_deletes.get_flag(),

@@ -185,3 +185,26 @@ pub fn check_belongs_to(cx: &Ctxt, model: &Model<'_>) {
         }
     }
 }
+
+/// A `many_to_many` pairs two different models, each with a one-column primary key.
+pub fn check_many_to_many(cx: &Ctxt, model: &Model<'_>) {
+    for (field, r) in model.relations() {
+        if r.kind != crate::attr::RelationKind::ManyToMany {
+            continue;
+        }
+        let last = r.target.segments.last().map(|s| s.ident.to_string());
+        if last.as_deref() == Some("Self") || last.as_deref() == Some(model.ident.to_string().as_str()) {
+            cx.error_spanned_by(&r.target, "a many_to_many between a model and itself is not supported yet");
+        }
+        if model.primary_key.len() > 1 {
+            cx.error_spanned_by(
+                field.ident,
+                format!(
+                    "`{}` is a many_to_many, which needs a one-column primary key on this struct; \
+                     map the association as a model of its own with two has_many instead",
+                    field.ident
+                ),
+            );
+        }
+    }
+}

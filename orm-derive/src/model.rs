@@ -77,6 +77,8 @@ pub struct Relation {
     pub foreign_key: String,
     /// Where errors about the foreign key point.
     pub foreign_key_span: proc_macro2::Span,
+    /// The association table of a `many_to_many`.
+    pub secondary: Option<String>,
     pub backref: Option<String>,
     pub back_populates: Option<String>,
     pub save_update: bool,
@@ -185,6 +187,7 @@ impl<'a> Model<'a> {
         crate::check::resolve_keys(cx, &mut model, &container, input, malformed);
         crate::check::check(cx, &model);
         crate::check::check_belongs_to(cx, &model);
+        crate::check::check_many_to_many(cx, &model);
         Some(model)
     }
 
@@ -435,7 +438,17 @@ fn relation_ir(cx: &Ctxt, ident: &Ident, r: attr::Relation) -> Relation {
         );
         syn::parse_quote!(Self)
     });
+    let many_to_many = r.kind == attr::RelationKind::ManyToMany;
     let foreign_key = match &r.foreign_key {
+        Some(lit) if many_to_many => {
+            cx.error_spanned_by(
+                lit,
+                "a many_to_many links rows through its `secondary` table, whose foreign keys the \
+                 derive generates; remove `foreign_key`",
+            );
+            String::new()
+        }
+        None if many_to_many => String::new(),
         Some(lit) => {
             let name = lit.value();
             check_name(cx, lit, "foreign key column", &name, "name the column that links the rows");
@@ -509,11 +522,50 @@ fn relation_ir(cx: &Ctxt, ident: &Ident, r: attr::Relation) -> Relation {
     if r.kind == attr::RelationKind::BelongsTo && (r.passive_deletes.is_some() || r.cascade.is_some()) {
         cx.error_spanned_by(&r.keyword, "`cascade` and `passive_deletes` belong on the has_many side");
     }
+    let secondary = match (&r.secondary, many_to_many) {
+        (Some(lit), true) => {
+            let name = lit.value();
+            check_name(cx, lit, "association table", &name, "name the table that holds the pairs");
+            Some(name)
+        }
+        (None, true) => {
+            cx.error_spanned_by(
+                &r.keyword,
+                format!(
+                    "the many_to_many `{ident}` needs `secondary = \"table\"`, the association table \
+                     that holds the pairs, e.g. many_to_many(Tag, secondary = \"post_tags\")"
+                ),
+            );
+            None
+        }
+        (Some(lit), false) => {
+            cx.error_spanned_by(lit, "`secondary` names the association table of a many_to_many only");
+            None
+        }
+        (None, false) => None,
+    };
+    if many_to_many {
+        if let Some(flag) = &r.passive_deletes {
+            cx.error_spanned_by(
+                flag,
+                "the association rows of a many_to_many always go with either side (ON DELETE CASCADE); \
+                 remove `passive_deletes`",
+            );
+        }
+        if delete || delete_orphan {
+            cx.error_spanned_by(
+                r.cascade.as_ref().map(ToTokens::to_token_stream).unwrap_or_default(),
+                "a many_to_many cascades `save-update` only: removing a pair deletes the association \
+                 row, never the related object",
+            );
+        }
+    }
     Relation {
         kind: r.kind,
         target,
         foreign_key,
         foreign_key_span,
+        secondary,
         backref: r.backref.map(|l| l.value()),
         back_populates: r.back_populates.map(|l| l.value()),
         save_update,

@@ -25,6 +25,8 @@ pub const ON_UPDATE: Symbol = Symbol("on_update");
 pub const SKIP: Symbol = Symbol("skip");
 pub const HAS_MANY: Symbol = Symbol("has_many");
 pub const HAS_ONE: Symbol = Symbol("has_one");
+pub const MANY_TO_MANY: Symbol = Symbol("many_to_many");
+pub const SECONDARY: Symbol = Symbol("secondary");
 pub const BELONGS_TO: Symbol = Symbol("belongs_to");
 // relationship options
 pub const BACKREF: Symbol = Symbol("backref");

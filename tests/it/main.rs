@@ -4,6 +4,7 @@ mod crud;
 mod ddl;
 mod engine;
 mod errors;
+mod many_to_many;
 mod models;
 mod query;
 mod relationships;

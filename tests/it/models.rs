@@ -297,3 +297,76 @@ pub struct Locker {
     #[orm(foreign_key = "people.id", unique)]
     pub person_id: Option<i32>,
 }
+
+/// Many-to-many declared on one side, with a backref: `article_labels (article_id, label_id)`.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "articles")]
+pub struct Article {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub title: String,
+    #[orm(many_to_many(Label, secondary = "article_labels", backref = "articles"))]
+    pub labels: ManyToMany<Label>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "labels")]
+pub struct Label {
+    #[orm(primary_key)]
+    pub id: i32,
+    #[orm(unique)]
+    pub name: String,
+}
+
+/// Many-to-many declared on both sides (`back_populates`), over one table.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "students")]
+pub struct Student {
+    #[orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    #[orm(many_to_many(Club, secondary = "club_members", back_populates = "members", lazy = "selectin"))]
+    pub clubs: ManyToMany<Club>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "clubs")]
+pub struct Club {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub name: String,
+    #[orm(many_to_many(Student, secondary = "club_members", back_populates = "clubs"))]
+    pub members: ManyToMany<Student>,
+}
+
+/// The association-object form: a model of its own with extra columns, a composite key
+/// of two foreign keys, and a has_many from each side.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "actors")]
+pub struct Actor {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub name: String,
+    #[orm(has_many(Role, foreign_key = "actor_id", backref = "actor", cascade = "all, delete-orphan"))]
+    pub roles: HasMany<Role>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "films")]
+pub struct Film {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub title: String,
+    #[orm(has_many(Role, foreign_key = "film_id", backref = "film", cascade = "all, delete-orphan"))]
+    pub cast: HasMany<Role>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "roles", primary_key(actor_id, film_id))]
+pub struct Role {
+    #[orm(foreign_key = "actors.id", on_delete = "cascade")]
+    pub actor_id: i32,
+    #[orm(foreign_key = "films.id", on_delete = "cascade")]
+    pub film_id: i32,
+    pub part: String,
+}

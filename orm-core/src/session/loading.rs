@@ -11,7 +11,7 @@ use crate::expr::{CmpOp, ColumnRef, Expr};
 use crate::metadata::{Loading, RelationshipDef};
 use crate::model::Model;
 use crate::query::Select;
-use crate::relationship::{Link, LoadOption};
+use crate::relationship::{Link, LinkKey, LoadOption, Secondary};
 use crate::row::{Row, read_value};
 use crate::session::Obj;
 use crate::sql::SqlWriter;
@@ -53,19 +53,44 @@ pub fn load_row<T: Model>(session: &mut Session, row: &Row<'_>, offset: usize) -
 pub struct Children<'s, C> {
     session: &'s mut Session,
     parent: usize,
-    link: Link,
+    via: Via,
     _model: PhantomData<fn() -> C>,
+}
+
+/// How a collection's members are linked to its owner.
+#[derive(Clone, Copy)]
+enum Via {
+    /// By the members' foreign key (`has_many`).
+    ForeignKey(Link),
+    /// By association rows (`many_to_many`).
+    Secondary(Secondary),
+}
+
+impl Via {
+    fn key(&self) -> LinkKey {
+        match self {
+            Via::ForeignKey(link) => link.key(),
+            Via::Secondary(sec) => sec.key(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Via::ForeignKey(link) => link.describe(),
+            Via::Secondary(sec) => sec.describe(),
+        }
+    }
 }
 
 impl<C: Model> std::fmt::Debug for Children<'_, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Children({}, {} loaded)", self.link.describe(), self.entries().len())
+        write!(f, "Children({}, {} loaded)", self.via.describe(), self.entries().len())
     }
 }
 
 impl<C: Model> Children<'_, C> {
     fn entries(&self) -> &[usize] {
-        self.session.collections.get(&(self.parent, self.link.key())).map_or(&[], Vec::as_slice)
+        self.session.collections.get(&(self.parent, self.via.key())).map_or(&[], Vec::as_slice)
     }
 
     /// The number of children.
@@ -99,36 +124,49 @@ impl<C: Model> Children<'_, C> {
     }
 
     /// Adds a new child: it joins the session (save-update cascade), and its foreign key
-    /// gets the parent's key at flush.
+    /// gets the parent's key at flush (for a many-to-many collection: the association row
+    /// is inserted at flush).
     pub fn push(&mut self, child: C) -> Obj<C> {
         let obj = self.session.add(child);
         let entry = obj.cell.meta.get().entry();
-        self.session.link_new(self.link, entry, self.parent);
+        match self.via {
+            Via::ForeignKey(link) => self.session.link_new(link, entry, self.parent),
+            Via::Secondary(sec) => self.session.associate(sec, self.parent, entry),
+        }
         obj
     }
 
     /// Moves an object of the session (or a transient one) into this collection, out of
-    /// the collection it was in.
+    /// the collection it was in (a many-to-many collection adds it, keeping its others).
     pub fn push_obj(&mut self, child: &Obj<C>) -> Result<()> {
         if child.state() == ObjectState::Transient {
             self.session.add_obj(child)?;
         }
         let entry = self.session.entry_of(child)?;
-        self.session.link(self.link, entry, Some(self.parent));
+        match self.via {
+            Via::ForeignKey(link) => self.session.link(link, entry, Some(self.parent)),
+            Via::Secondary(sec) => self.session.associate(sec, self.parent, entry),
+        }
         Ok(())
     }
 
     /// Takes a child out of the collection: its foreign key becomes NULL at flush, or
-    /// the child is deleted when the relationship cascades `delete-orphan`. Returns
-    /// whether it was a child.
+    /// the child is deleted when the relationship cascades `delete-orphan` (for a
+    /// many-to-many collection: the association row is deleted, the object stays).
+    /// Returns whether it was a child.
     pub fn remove(&mut self, child: &Obj<C>) -> Result<bool> {
         let entry = self.session.entry_of(child)?;
         if !self.entries().contains(&entry) {
             return Ok(false);
         }
-        self.session.link(self.link, entry, None);
-        if self.link.def.is_some_and(|d| d.cascade.delete_orphan) {
-            self.session.delete(child)?;
+        match self.via {
+            Via::ForeignKey(link) => {
+                self.session.link(link, entry, None);
+                if link.def.is_some_and(|d| d.cascade.delete_orphan) {
+                    self.session.delete(child)?;
+                }
+            }
+            Via::Secondary(sec) => self.session.dissociate(sec, self.parent, entry),
         }
         Ok(true)
     }
@@ -143,18 +181,38 @@ impl<C: Model> Children<'_, C> {
 }
 
 impl Session {
-    /// The children of `parent` over the `has_many` relationship `def`, loaded on first
-    /// access. Generated accessors (`program.courses(&mut db)`) call this.
+    /// The children of `parent` over the `has_many` (or `many_to_many`) relationship
+    /// `def`, loaded on first access. Generated accessors (`program.courses(&mut db)`)
+    /// call this.
     pub fn children<P: Model, C: Model>(
         &mut self,
         parent: &Obj<P>,
         def: &'static RelationshipDef,
     ) -> Result<Children<'_, C>> {
+        if def.kind == crate::metadata::RelationKind::ManyToMany {
+            return self.associated(parent, def, P::TABLE);
+        }
         self.check_usable()?;
         let entry = self.entry_of(parent)?;
         let link = Link::has_many(P::TABLE, def)?;
         self.load_collection(entry, link, "access")?;
-        Ok(Children { session: self, parent: entry, link, _model: PhantomData })
+        Ok(Children { session: self, parent: entry, via: Via::ForeignKey(link), _model: PhantomData })
+    }
+
+    /// The objects paired with `obj` over the `many_to_many` relationship `def` declared
+    /// on `declared_on` (which is `P`'s table, or `C`'s for the other direction), loaded on
+    /// first access. Generated backref accessors (`tag.posts(&mut db)`) call this.
+    pub fn associated<P: Model, C: Model>(
+        &mut self,
+        obj: &Obj<P>,
+        def: &'static RelationshipDef,
+        declared_on: &'static crate::metadata::TableDef,
+    ) -> Result<Children<'_, C>> {
+        self.check_usable()?;
+        let entry = self.entry_of(obj)?;
+        let sec = Secondary::new(declared_on, def, declared_on.name != P::TABLE.name)?;
+        self.load_associated(entry, sec, "access")?;
+        Ok(Children { session: self, parent: entry, via: Via::Secondary(sec), _model: PhantomData })
     }
 
     /// The child of `parent` over the `has_one` relationship `def`, loaded on first
@@ -339,7 +397,7 @@ impl Session {
         }
         // No autoflush: children pushed in memory are merged in below, so that new
         // children of several parents still go out together at the next flush.
-        self.note_lazy_load(link)?;
+        self.note_lazy_load(link.key(), || link.describe())?;
         let Some(loader) = link.def.map(|d| d.loader) else {
             return Err(Error::schema(format!("{} cannot be loaded: it has no has_many declaration", link.describe())));
         };
@@ -390,12 +448,12 @@ impl Session {
 
     /// Counts lazy loads of a relationship; warns (or fails, in strict mode) when the
     /// same relationship is lazily loaded again: the N+1 pattern.
-    fn note_lazy_load(&mut self, link: Link) -> Result<()> {
+    pub(crate) fn note_lazy_load(&mut self, key: LinkKey, describe: impl FnOnce() -> String) -> Result<()> {
         let mode = self.engine.n_plus_one();
         if mode == crate::NPlusOne::Off {
             return Ok(());
         }
-        let count = self.lazy_loads.entry(link.key()).or_insert(0);
+        let count = self.lazy_loads.entry(key).or_insert(0);
         *count += 1;
         if *count < 2 {
             return Ok(());
@@ -403,7 +461,7 @@ impl Session {
         let message = format!(
             "{} was lazily loaded for another parent in this session ({} loads): an N+1 query \
              pattern; load it with the parents (.options(selectinload(..)) or joinedload(..))",
-            link.describe(),
+            describe(),
             count
         );
         match mode {
@@ -473,7 +531,8 @@ impl Session {
         options: &[LoadOption],
     ) -> Result<Vec<usize>> {
         let options = effective_options(select.table, options)?;
-        let joined: Vec<&LoadOption> = options.iter().filter(|o| o.strategy == Loading::Joined).collect();
+        let joined: Vec<&LoadOption> =
+            options.iter().filter(|o| o.strategy == Loading::Joined && o.secondary.is_none()).collect();
         let entries = if joined.is_empty() {
             self.run_select(select, limit, loader)?
         } else {
@@ -486,6 +545,25 @@ impl Session {
     /// Loads, for the objects `parents` (all of one table), what `options` ask for.
     fn apply_options(&mut self, parents: &[usize], options: &[LoadOption]) -> Result<()> {
         for option in options {
+            if let Some(sec) = option.secondary {
+                // Many-to-many: `joined` loads with one extra statement too.
+                match option.strategy {
+                    Loading::SelectIn | Loading::Joined => {
+                        let members = self.select_associated(parents, sec)?;
+                        let nested = effective_options(sec.to, &option.then)?;
+                        if !members.is_empty() {
+                            self.apply_options(&members, &nested)?;
+                        }
+                    }
+                    Loading::Raise => {
+                        for &p in parents {
+                            self.raise_on_load.insert((p, sec.key()));
+                        }
+                    }
+                    Loading::Lazy => {}
+                }
+                continue;
+            }
             let link = option_link(option)?;
             match option.strategy {
                 Loading::SelectIn => {
@@ -692,21 +770,27 @@ impl Session {
 /// `lazy = "selectin"` / `"joined"` that no explicit option mentions.
 fn effective_options(table: &'static crate::metadata::TableDef, explicit: &[LoadOption]) -> Result<Vec<LoadOption>> {
     let mut options: Vec<LoadOption> = explicit.to_vec();
-    for def in table.relationships.iter().filter(|d| d.kind.is_parent_side()) {
+    for def in table.relationships.iter().filter(|d| d.kind != crate::metadata::RelationKind::BelongsTo) {
         if !matches!(def.loading, Loading::SelectIn | Loading::Joined) {
             continue;
         }
-        let link = Link::has_many(table, def)?;
-        let mentioned = explicit.iter().any(|o| o.link.as_ref().is_ok_and(|l| l.key() == link.key()));
+        let option = if def.kind == crate::metadata::RelationKind::ManyToMany {
+            let sec = Secondary::new(table, def, false)?;
+            LoadOption { link: Err(String::new()), secondary: Some(sec), strategy: def.loading, then: Vec::new() }
+        } else {
+            let link = Link::has_many(table, def)?;
+            LoadOption { link: Ok(link), secondary: None, strategy: def.loading, then: Vec::new() }
+        };
+        let mentioned = explicit.iter().any(|o| o.key().is_some() && o.key() == option.key());
         if !mentioned {
-            options.push(LoadOption { link: Ok(link), strategy: def.loading, then: Vec::new() });
+            options.push(option);
         }
     }
     Ok(options)
 }
 
 fn same_option(a: &LoadOption, b: &LoadOption) -> bool {
-    matches!((&a.link, &b.link), (Ok(x), Ok(y)) if x.key() == y.key()) && a.strategy == b.strategy
+    a.key().is_some() && a.key() == b.key() && a.strategy == b.strategy
 }
 
 fn option_link(option: &LoadOption) -> Result<Link> {

@@ -1,6 +1,7 @@
 //! The session: identity map, object states, transactions, and the unit of work that
 //! turns `add` / `get_mut` / `delete` into ordered, batched SQL at `flush` and `commit`.
 
+mod association;
 mod handle;
 mod identity;
 mod loading;
@@ -64,6 +65,8 @@ pub struct Session {
     collections: HashMap<(usize, LinkKey), Vec<usize>>,
     /// Many-to-one links set in memory: (child entry, link) -> parent entry (None = removed).
     parents: HashMap<(usize, LinkKey), ParentLink>,
+    /// Many-to-many pairs added (true) or removed (false) in memory since the last flush.
+    pairs: HashMap<association::PairKey, bool>,
     autoflush: bool,
     /// Set by a failed flush: everything but `rollback` is refused.
     poisoned: Option<String>,
@@ -116,6 +119,7 @@ struct SavedState {
     deleted: Vec<usize>,
     collections: HashMap<(usize, LinkKey), Vec<usize>>,
     parents: HashMap<(usize, LinkKey), ParentLink>,
+    pairs: HashMap<association::PairKey, bool>,
     tx_log: Vec<TxRecord>,
 }
 
@@ -132,6 +136,7 @@ impl Engine {
             deleted: Vec::new(),
             collections: HashMap::default(),
             parents: HashMap::default(),
+            pairs: HashMap::default(),
             autoflush: true,
             poisoned: None,
             tx_log: Vec::new(),
@@ -266,6 +271,7 @@ impl Session {
         self.deleted.clear();
         self.collections.clear();
         self.parents.clear();
+        self.pairs.clear();
         self.tx_log.retain(|_| false);
     }
 
@@ -289,6 +295,7 @@ impl Session {
             children.retain(|&c| c != entry);
         }
         self.parents.retain(|(child, _), p| *child != entry && p.parent != Some(entry));
+        self.pairs.retain(|k, _| !k.involves(entry));
     }
 
     /// The objects in the session (pending, persistent and marked deleted).
@@ -311,6 +318,7 @@ impl Session {
         !self.new.is_empty()
             || !self.deleted.is_empty()
             || self.parents.values().any(|p| !p.synced)
+            || !self.pairs.is_empty()
             // A borrowed object counts as dirty, so that the flush reports the borrow.
             || self.entries.iter().flatten().any(|e| e.obj.changed_columns().map_or(true, |c| !c.is_empty()))
     }
@@ -536,6 +544,7 @@ impl Session {
         self.deleted.clear();
         self.collections.clear();
         self.parents.clear();
+        self.pairs.clear();
         self.savepoints.clear();
     }
 
@@ -562,6 +571,7 @@ impl Session {
             deleted: self.deleted.clone(),
             collections: self.collections.clone(),
             parents: self.parents.clone(),
+            pairs: self.pairs.clone(),
             tx_log: self.tx_log.clone(),
         }
     }
@@ -596,6 +606,7 @@ impl Session {
         self.deleted = saved.deleted;
         self.collections = saved.collections;
         self.parents = saved.parents;
+        self.pairs = saved.pairs;
         self.tx_log = saved.tx_log;
     }
 

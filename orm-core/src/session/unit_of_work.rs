@@ -14,6 +14,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use super::association;
 use super::identity::IdentityKey;
 use super::{Meta, ObjectState, Session, TxRecord};
 use crate::batch;
@@ -32,6 +33,9 @@ struct Plan {
     deletes: HashMap<&'static str, Vec<usize>>,
     /// Rows the database deletes itself (ON DELETE CASCADE under passive_deletes).
     deleted_by_database: Vec<usize>,
+    /// Association tables with many-to-many pairs to insert, and to delete.
+    pair_inserts: usize,
+    pair_deletes: usize,
 }
 
 impl Plan {
@@ -40,6 +44,8 @@ impl Plan {
             && self.updates.is_empty()
             && self.deletes.is_empty()
             && self.deleted_by_database.is_empty()
+            && self.pair_inserts == 0
+            && self.pair_deletes == 0
     }
 }
 
@@ -166,7 +172,8 @@ fn prepare(s: &mut Session) -> Result<Plan> {
         deletes.entry(t.name).or_default().push(entry);
     }
     let order = crate::ddl::sort_tables(&tables)?;
-    Ok(Plan { order, inserts, updates, deletes, deleted_by_database: by_database })
+    let (pair_inserts, pair_deletes) = (association::pair_tables(s, true), association::pair_tables(s, false));
+    Ok(Plan { order, inserts, updates, deletes, deleted_by_database: by_database, pair_inserts, pair_deletes })
 }
 
 /// Expands the deletions marked so far along `has_many` relationships: cascade delete,
@@ -263,7 +270,9 @@ fn single_statement(s: &Session, plan: &Plan) -> bool {
     }
     let statements = plan.inserts.values().map(|rows| insert_statements(s, rows)).sum::<usize>()
         + plan.updates.values().map(|rows| update_statements(s, rows)).sum::<usize>()
-        + plan.deletes.values().map(|rows| delete_statements(s, rows)).sum::<usize>();
+        + plan.deletes.values().map(|rows| delete_statements(s, rows)).sum::<usize>()
+        + plan.pair_inserts
+        + plan.pair_deletes;
     statements == 1
 }
 
@@ -310,6 +319,11 @@ fn insert_statements(s: &Session, rows: &[usize]) -> usize {
 /// Runs the plan; returns the updated entries.
 fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<usize>> {
     let mut updated = Vec::new();
+    // Association rows first: nothing references them.
+    if plan.pair_deletes > 0 {
+        let rows = association::pair_rows(s, false, &[])?;
+        association::write_pairs(s, rows, false)?;
+    }
     // One-to-one children deleted in this flush free their unique foreign keys first.
     let early = early_deletes(s, plan);
     for &table in plan.order.iter().rev().filter(|t| early.contains(&t.name)) {
@@ -331,6 +345,12 @@ fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<usize>> 
         if !updates.is_empty() {
             update_rows(s, table, &updates, undo, &mut updated)?;
         }
+    }
+    // New association rows, once both sides have their keys.
+    if plan.pair_inserts > 0 {
+        let deleted: Vec<usize> = plan.deletes.values().flatten().chain(&plan.deleted_by_database).copied().collect();
+        let rows = association::pair_rows(s, true, &deleted)?;
+        association::write_pairs(s, rows, true)?;
     }
     for &table in plan.order.iter().rev().filter(|t| !early.contains(&t.name)) {
         if let Some(rows) = plan.deletes.get(table.name) {
@@ -757,6 +777,7 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
         }
     }
     s.deleted.clear();
+    s.pairs.clear();
     mark_links_synced(s);
 }
 

@@ -19,7 +19,7 @@ pub fn expand_public(model: &Model<'_>) -> TokenStream {
             let name = field.ident;
             let target = &r.target;
             match r.kind {
-                RelationKind::HasMany => {
+                RelationKind::HasMany | RelationKind::ManyToMany => {
                     let doc = format!("The `{name}` of this `{ident}`, loaded on first access.");
                     quote! {
                         #[doc = #doc]
@@ -65,6 +65,24 @@ pub fn expand_public(model: &Model<'_>) -> TokenStream {
             #[doc = #doc]
             #vis trait #trait_name {
                 #(#own)*
+            }
+        });
+    }
+    for (field, r) in model.relations() {
+        let (RelationKind::ManyToMany, Some(backref)) = (r.kind, &r.backref) else {
+            continue;
+        };
+        let target = &r.target;
+        let trait_name = format_ident!("{}{}Backref", ident, camel(&field.ident.to_string()));
+        let getter = format_ident!("{}", backref);
+        let doc =
+            format!("The `{backref}` accessor that `{ident}.{}` declares on `{}`.", field.ident, target_name(target));
+        out.extend(quote! {
+            #[doc = #doc]
+            #vis trait #trait_name {
+                /// The paired objects, loaded on first access.
+                fn #getter<'s>(&self, db: &'s mut ::orm_core::Session)
+                    -> ::orm_core::Result<::orm_core::Children<'s, #ident>>;
             }
         });
     }
@@ -136,6 +154,43 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
         });
         let fk = &r.foreign_key;
         match r.kind {
+            RelationKind::ManyToMany => {
+                own_methods.push(quote! {
+                    fn #name<'s>(&self, db: &'s mut ::orm_core::Session)
+                        -> ::orm_core::Result<::orm_core::Children<'s, #target>> {
+                        db.children::<#ident, #target>(self, #def)
+                    }
+                });
+                take_pending.push(quote! {
+                    let members = self.#name.take();
+                    if !members.is_empty() {
+                        out.push(__orm::PendingChildren::associated::<#target>(#def, &__TABLE, members));
+                    }
+                });
+                if let Some(backref) = &r.backref {
+                    let trait_name = format_ident!("{}{}Backref", ident, camel(&name.to_string()));
+                    let getter = format_ident!("{}", backref);
+                    out.extend(quote! {
+                        impl #trait_name for ::orm_core::Obj<#target> {
+                            fn #getter<'s>(&self, db: &'s mut ::orm_core::Session)
+                                -> ::orm_core::Result<::orm_core::Children<'s, #ident>> {
+                                db.associated::<#target, #ident>(self, #def, &__TABLE)
+                            }
+                        }
+                    });
+                    let konst = format_ident!("{}", backref.to_uppercase());
+                    let doc =
+                        format!("The `{backref}` relationship `{ident}.{name}` declares on `{}`.", target_name(target));
+                    out.extend(quote! {
+                        #[allow(dead_code)]
+                        impl #target {
+                            #[doc = #doc]
+                            #vis const #konst: ::orm_core::Relationship<#target, #ident> =
+                                ::orm_core::Relationship::reverse(#def, &__TABLE);
+                        }
+                    });
+                }
+            }
             RelationKind::HasMany | RelationKind::HasOne => {
                 if r.kind == RelationKind::HasMany {
                     own_methods.push(quote! {

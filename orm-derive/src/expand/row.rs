@@ -61,12 +61,23 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
         let f = field.ident;
         quote!(self.#f = __other.#f;)
     });
+    let table_name = &model.table;
+    let key_column = model
+        .primary_key
+        .first()
+        .and_then(|&i| match &model.fields[i].role {
+            crate::model::Role::Column(c) => Some(c.name.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
     quote! {
         #[automatically_derived]
         impl __orm::Model for #ident {
             type PrimaryKey = #pk_type;
 
             const TABLE: &'static __orm::TableDef = &__TABLE;
+            const TABLE_NAME: &'static str = #table_name;
+            const KEY_COLUMN: &'static str = #key_column;
 
             fn primary_key(&self) -> Self::PrimaryKey {
                 #pk_value

@@ -117,6 +117,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
     let indexes =
         model.indexes.iter().map(|(name, cols)| quote!(__orm::IndexDef { name: #name, columns: &[#(#cols),*] }));
     let mut target_fns = Vec::new();
+    let mut association_tables = Vec::new();
     let relationships: Vec<TokenStream> = model
         .relations()
         .enumerate()
@@ -132,9 +133,15 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             let kind = match r.kind {
                 RelationKind::HasMany => quote!(__orm::RelationKind::HasMany),
                 RelationKind::HasOne => quote!(__orm::RelationKind::HasOne),
+                RelationKind::ManyToMany => quote!(__orm::RelationKind::ManyToMany),
                 RelationKind::BelongsTo => quote!(__orm::RelationKind::BelongsTo),
             };
             let fk = &r.foreign_key;
+            let secondary = option(r.secondary.as_ref().map(|name| {
+                let assoc = format_ident!("__ORM_ASSOCIATION_{}", i);
+                association_tables.push(association_table(model, target, name, &assoc));
+                quote!(&#assoc)
+            }));
             let backref = option(r.backref.as_ref().map(|s| quote!(#s)));
             let back_populates = option(r.back_populates.as_ref().map(|s| quote!(#s)));
             let (save_update, delete, delete_orphan) = (r.save_update, r.delete, r.delete_orphan);
@@ -151,12 +158,14 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                     kind: #kind,
                     target: #target_fn,
                     foreign_key: #fk,
+                    secondary: #secondary,
                     backref: #backref,
                     back_populates: #back_populates,
                     cascade: __orm::Cascade { save_update: #save_update, delete: #delete, delete_orphan: #delete_orphan },
                     passive_deletes: #passive,
                     loading: #loading,
                     loader: __orm::load_row::<#target>,
+                    owner_loader: __orm::load_row::<#ident>,
                 }
             }
         })
@@ -174,6 +183,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
     });
     quote! {
         #(#target_fns)*
+        #(#association_tables)*
         #(#autoincrement_checks)*
         static __TABLE: __orm::TableDef = __orm::TableDef {
             name: #table,
@@ -183,6 +193,93 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             uniques: &[#(#uniques),*],
             indexes: &[#(#indexes),*],
             relationships: &[#(#relationships),*],
+        };
+    }
+}
+
+/// The association table of a `many_to_many`: one foreign key to each side (ON DELETE
+/// CASCADE), both forming the primary key, and an index on the second. Its columns are
+/// `<model>_id`, in name order, so that both sides declaring the same table agree.
+fn association_table(model: &Model<'_>, target: &syn::Path, name: &str, assoc: &syn::Ident) -> TokenStream {
+    let ident = model.ident;
+    let target_name = target.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+    let own_key = model
+        .primary_key
+        .first()
+        .and_then(|&i| match &model.fields[i].role {
+            crate::model::Role::Column(c) => Some(c.name.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let own_table = &model.table;
+    let own = (
+        format!("{}_id", crate::model::snake_case(&ident.to_string())),
+        quote! {
+            __orm::ColumnDef {
+                name: NAME,
+                field: NAME,
+                sql_type: __orm::key_sql_type::<#ident>(),
+                rust_type: __orm::key_rust_type::<#ident>(),
+                nullable: false,
+                primary_key: true,
+                autoincrement: false,
+                unique: false,
+                index: INDEXED,
+                length: __orm::None,
+                server_default: __orm::None,
+                foreign_key: __orm::Some(__orm::ForeignKeyDef {
+                    table: #own_table,
+                    column: #own_key,
+                    on_delete: __orm::ReferentialAction::Cascade,
+                    on_update: __orm::ReferentialAction::NoAction,
+                }),
+            }
+        },
+    );
+    let other = (
+        format!("{}_id", crate::model::snake_case(&target_name)),
+        quote! {
+            __orm::ColumnDef {
+                name: NAME,
+                field: NAME,
+                sql_type: __orm::key_sql_type::<#target>(),
+                rust_type: __orm::key_rust_type::<#target>(),
+                nullable: false,
+                primary_key: true,
+                autoincrement: false,
+                unique: false,
+                index: INDEXED,
+                length: __orm::None,
+                server_default: __orm::None,
+                foreign_key: __orm::Some(__orm::ForeignKeyDef {
+                    table: __orm::table_name::<#target>(),
+                    column: __orm::key_column::<#target>(),
+                    on_delete: __orm::ReferentialAction::Cascade,
+                    on_update: __orm::ReferentialAction::NoAction,
+                }),
+            }
+        },
+    );
+    let (first, second) = if own.0 <= other.0 { (own, other) } else { (other, own) };
+    let column = |(name, def): (String, TokenStream), indexed: bool| {
+        quote! {{
+            const NAME: &str = #name;
+            const INDEXED: bool = #indexed;
+            #def
+        }}
+    };
+    let index_name = format!("ix_{name}_{}", second.0);
+    let second_name = second.0.clone();
+    let (first, second) = (column(first, false), column(second, true));
+    quote! {
+        static #assoc: __orm::TableDef = __orm::TableDef {
+            name: #name,
+            model: #name,
+            columns: &[#first, #second],
+            primary_key: &[0, 1],
+            uniques: &[],
+            indexes: &[__orm::IndexDef { name: #index_name, columns: &[#second_name] }],
+            relationships: &[],
         };
     }
 }
