@@ -68,6 +68,13 @@ on_both! {
                 "  1 x Lemon cake at 1200 cents",
                 "Bob: 0 order(s)",
                 "stock: [(\"CAKE-2\", 1), (\"TEA-1\", 7)]",
+                "orders of customers named Ann: 1",
+                "bought tea: [\"Ann\"]",
+                "drinks on sale: 1",
+                "Ann has 1 order(s)",
+                "Bob has 0 order(s)",
+                "Lemon cake is in Food > Sweets",
+                "Ann's card: 10 points",
                 "customers left: 1",
             ]
         );

@@ -1,6 +1,8 @@
 //! A small shop: customers, their orders, the order lines and the products they name.
-//! Shows more than the seed: eager loading through several levels, updates of loaded
-//! objects, a business rule that rolls a savepoint back, and a transaction rolled back.
+//! Shows more than the seed: every relationship shape (one-to-many, one-to-one,
+//! many-to-many, a self-referential tree), eager loading through several levels, queries
+//! along relationships, updates of loaded objects, a business rule that rolls a savepoint
+//! back, and a transaction rolled back.
 //!
 //! Run it with `cargo run -p orm-examples --bin shop` (`DATABASE_URL` as for the seed).
 
@@ -16,6 +18,34 @@ pub struct Customer {
     pub name: String,
     #[orm(has_many(Order, foreign_key = "customer_id", backref = "customer", cascade = "all, delete-orphan"))]
     pub orders: HasMany<Order>,
+    #[orm(has_one(LoyaltyCard, foreign_key = "customer_id", backref = "holder", cascade = "all, delete-orphan"))]
+    pub card: HasOne<LoyaltyCard>,
+}
+
+/// One card per customer (one-to-one: `customer_id` is unique).
+#[derive(Model, Debug)]
+#[orm(table = "loyalty_cards")]
+pub struct LoyaltyCard {
+    #[orm(primary_key)]
+    pub id: i32,
+    #[orm(default = 0)]
+    pub points: i32,
+    #[orm(foreign_key = "customers.id", on_delete = "cascade", unique)]
+    pub customer_id: i32,
+}
+
+/// A tree of categories (self-referential), shared by products (many-to-many).
+#[derive(Model, Debug)]
+#[orm(table = "categories")]
+pub struct Category {
+    #[orm(primary_key)]
+    pub id: i32,
+    #[orm(unique)]
+    pub name: String,
+    #[orm(foreign_key = "categories.id", on_delete = "cascade")]
+    pub parent_id: Option<i32>,
+    #[orm(has_many(Category, foreign_key = "parent_id", backref = "parent", cascade = "all"))]
+    pub children: HasMany<Category>,
 }
 
 #[derive(Model, Debug)]
@@ -28,6 +58,10 @@ pub struct Product {
     pub title: String,
     pub price_cents: i64,
     pub stock: i32,
+    #[orm(many_to_many(Category, secondary = "product_categories", backref = "products"))]
+    pub categories: ManyToMany<Category>,
+    #[orm(has_many(OrderLine, foreign_key = "product_id", backref = "product"))]
+    pub lines: HasMany<OrderLine>,
 }
 
 #[derive(Model, Debug)]
@@ -72,14 +106,32 @@ fn order_product(db: &mut Session, order: &Obj<Order>, product: &Obj<Product>, q
 fn main() -> orm_core::Result<()> {
     let url = orm_examples::database_url();
     let engine = Engine::builder(&url).echo(std::env::var_os("ECHO").is_some()).build()?;
-    let tables = [Customer::table(), Product::table(), Order::table(), OrderLine::table()];
-    engine.create_all(&tables)?;
+    let tables = [
+        Customer::table(),
+        LoyaltyCard::table(),
+        Category::table(),
+        Product::table(),
+        Order::table(),
+        OrderLine::table(),
+    ];
+    engine.create_all(&tables)?; // and product_categories, the many-to-many's association table
 
-    // Stock the shop and register two customers: one commit, one INSERT per table.
+    // Stock the shop and register two customers: one commit, one INSERT per table (and
+    // per level of the category tree).
     let mut db = engine.session();
+    let mut food = Category::new("Food");
+    food.children.push(Category::new("Drinks"));
+    food.children.push(Category::new("Sweets"));
+    let food = db.add(food);
+    let drinks = food.children(&mut db)?.get(0).expect("Drinks");
+    let sweets = food.children(&mut db)?.get(1).expect("Sweets");
     let tea = db.add(Product::new("TEA-1", "Green tea", 450, 10));
+    tea.categories(&mut db)?.push_obj(&drinks)?;
     let cake = db.add(Product::new("CAKE-2", "Lemon cake", 1200, 2));
-    let ann = db.add(Customer::new("ann@example.com", "Ann"));
+    cake.categories(&mut db)?.push_obj(&sweets)?;
+    let mut ann = Customer::new("ann@example.com", "Ann");
+    ann.card.set(LoyaltyCard::new());
+    let ann = db.add(ann);
     let bob = db.add(Customer::new("bob@example.com", "Bob"));
     db.commit()?;
 
@@ -87,6 +139,9 @@ fn main() -> orm_core::Result<()> {
     let order = ann.orders(&mut db)?.push(Order::new());
     order_product(&mut db, &order, &tea, 3)?;
     order_product(&mut db, &order, &cake, 1)?;
+    if let Some(card) = ann.card(&mut db)? {
+        card.get_mut().points += 10;
+    }
     db.commit()?;
 
     // Bob wants three cakes: the savepoint undoes his whole order, Ann's stays.
@@ -118,7 +173,7 @@ fn main() -> orm_core::Result<()> {
         println!("{}: {} order(s)", customer.get().name, orders.len());
         for order in orders {
             for line in order.lines(&mut db)?.to_vec() {
-                let product = db.get::<Product>(line.get().product_id)?.expect("product");
+                let product = line.product(&mut db)?; // from the identity map after the first
                 let (quantity, product) = (line.get().quantity, product.get());
                 println!("  {quantity} x {} at {} cents", product.title, product.price_cents);
             }
@@ -132,6 +187,28 @@ fn main() -> orm_core::Result<()> {
         .map(|p| (p.get().sku.clone(), p.get().stock))
         .collect();
     println!("stock: {stock:?}");
+
+    // Queries along relationships: a join, existence filters (one level, two levels and
+    // through the association table), counts per parent, a walk up the tree.
+    let ann_orders = Order::query().join(Order::CUSTOMER).filter(Customer::NAME.eq("Ann")).count(&engine)?;
+    println!("orders of customers named Ann: {ann_orders}");
+    let tea_id = tea.get().id;
+    let tea_buyers = Customer::query().filter(Customer::ORDERS.any(Order::LINES.any(OrderLine::PRODUCT_ID.eq(tea_id))));
+    let tea_buyers: Vec<String> = tea_buyers.all(&engine)?.into_iter().map(|c| c.name).collect();
+    println!("bought tea: {tea_buyers:?}");
+    let drinks_on_sale =
+        Product::query().filter(Product::CATEGORIES.any(Category::NAME.eq("Drinks"))).count(&engine)?;
+    println!("drinks on sale: {drinks_on_sale}");
+    for (customer, orders) in Customer::query().order_by(Customer::NAME).with_counts(Customer::ORDERS, &engine)? {
+        println!("{} has {orders} order(s)", customer.name);
+    }
+    let cake = db.query::<Product>().filter(Product::SKU.eq("CAKE-2")).one()?;
+    let category = cake.categories(&mut db)?.get(0).expect("a category");
+    let parent = category.parent(&mut db)?.expect("a parent");
+    println!("{} is in {} > {}", cake.get().title, parent.get().name, category.get().name);
+    let ann = db.query::<Customer>().filter(Customer::NAME.eq("Ann")).one()?;
+    let points = ann.card(&mut db)?.map_or(0, |card| card.get().points);
+    println!("Ann's card: {points} points");
 
     // Closing Bob's account deletes his (empty) orders with him.
     let bob = db.query::<Customer>().filter(Customer::EMAIL.eq("bob@example.com")).one()?;
