@@ -43,7 +43,7 @@ impl Select {
     pub(crate) fn join(&mut self, join: Result<Join>) {
         match join {
             Ok(join) => {
-                let from = if join.from_parent { join.link.parent } else { join.link.child };
+                let from = join.from();
                 if join.table().name == self.table.name
                     || self.joins.iter().any(|j| j.table().name == join.table().name)
                 {
@@ -98,6 +98,20 @@ impl Select {
     /// ` JOIN t ON ..` for every join.
     fn joins_clause(&self, w: &mut SqlWriter) {
         for j in &self.joins {
+            if let Some(sec) = &j.secondary {
+                let (assoc, from, to) = (sec.assoc, sec.from, sec.to);
+                w.push(" JOIN ").ident(assoc.name).push(" ON ").ident(assoc.name).push(".");
+                w.ident(assoc.columns[sec.from_col].name).push(" = ").ident(from.name).push(".");
+                w.ident(from.columns[sec.from_key].name);
+                w.push(" JOIN ")
+                    .ident(to.name)
+                    .push(" ON ")
+                    .ident(to.name)
+                    .push(".")
+                    .ident(to.columns[sec.to_key].name);
+                w.push(" = ").ident(assoc.name).push(".").ident(assoc.columns[sec.to_col].name);
+                continue;
+            }
             let link = j.link;
             w.push(" JOIN ").ident(j.table().name).push(" ON ");
             w.ident(link.child.name).push(".").ident(link.child.columns[link.fk_column].name);
@@ -184,7 +198,12 @@ impl Select {
         shape.push(dialect.name().as_ptr() as usize);
         shape.push(self.joins.len());
         for j in &self.joins {
-            shape.extend([j.link.child.name.as_ptr() as usize, j.link.fk_column, usize::from(j.from_parent)]);
+            match &j.secondary {
+                Some(sec) => shape.extend([sec.assoc.name.as_ptr() as usize, sec.from_col, 2]),
+                None => {
+                    shape.extend([j.link.child.name.as_ptr() as usize, j.link.fk_column, usize::from(j.from_parent)])
+                }
+            }
         }
         shape.push(self.filters.len());
         for f in &self.filters {

@@ -365,13 +365,12 @@ impl<P: Model, C: Model> Relationship<P, C> {
     }
 
     pub(crate) fn join(&self) -> Result<Join> {
-        if self.def.kind == RelationKind::ManyToMany {
-            return Err(Error::invalid_state(format!(
-                "{self:?} is many-to-many: joining through its association table is not supported; \
-                 filter with .any(..) instead"
-            )));
+        if let Some(sec) = self.secondary() {
+            let sec = sec?;
+            let link = Link { parent: sec.from, child: sec.to, fk_column: 0, parent_column: 0, def: None };
+            return Ok(Join { link, from_parent: true, secondary: Some(sec) });
         }
-        Ok(Join { link: self.link()?, from_parent: self.starts_at_parent() })
+        Ok(Join { link: self.link()?, from_parent: self.starts_at_parent(), secondary: None })
     }
 }
 
@@ -388,14 +387,22 @@ pub struct Related {
 /// A JOIN along a relationship, from the query's table to the related one.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Join {
+    /// The foreign key joined along (for a many-to-many: only its tables, from -> to).
     pub(crate) link: Link,
     pub(crate) from_parent: bool,
+    /// For a many-to-many: the path through the association table.
+    pub(crate) secondary: Option<Secondary>,
 }
 
 impl Join {
     /// The table joined in.
     pub(crate) fn table(&self) -> &'static TableDef {
         if self.from_parent { self.link.child } else { self.link.parent }
+    }
+
+    /// The table the join starts from.
+    pub(crate) fn from(&self) -> &'static TableDef {
+        if self.from_parent { self.link.parent } else { self.link.child }
     }
 }
 
