@@ -268,6 +268,10 @@ fn single_statement(s: &Session, plan: &Plan) -> bool {
     if !plan.deleted_by_database.is_empty() && plan.deletes.is_empty() {
         return false;
     }
+    // Each table (and association table) touched needs a statement at least.
+    if plan.inserts.len() + plan.updates.len() + plan.deletes.len() + plan.pair_inserts + plan.pair_deletes > 1 {
+        return false;
+    }
     let statements = plan.inserts.values().map(|rows| insert_statements(s, rows)).sum::<usize>()
         + plan.updates.values().map(|rows| update_statements(s, rows)).sum::<usize>()
         + plan.deletes.values().map(|rows| delete_statements(s, rows)).sum::<usize>()
@@ -710,7 +714,11 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
         })
         .collect();
     let in_transaction = s.in_transaction();
-    let mut new_rows = Vec::new();
+    s.identity.reserve(s.new.len());
+    if in_transaction {
+        s.tx_log.reserve(s.new.len() + undo.columns.len());
+    }
+    let mut new_rows = Vec::with_capacity(s.new.len());
     for entry in std::mem::take(&mut s.new) {
         let Some(e) = s.entry(entry) else { continue };
         let key = e.obj.identity_key();
