@@ -239,6 +239,10 @@ impl BackendConnection for SqliteConn {
         self.in_transaction = open;
     }
 
+    fn transaction_open_in_database(&self) -> bool {
+        !self.raw.is_autocommit()
+    }
+
     fn mark_broken(&mut self) {
         self.broken = true;
     }
