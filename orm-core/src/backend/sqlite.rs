@@ -271,6 +271,8 @@ impl rusqlite::ToSql for Bind<'_> {
             Value::I16(v) => owned(V::Integer(i64::from(*v))),
             Value::I32(v) => owned(V::Integer(i64::from(*v))),
             Value::I64(v) => owned(V::Integer(*v)),
+            Value::F32(v) if v.is_nan() => Err(rusqlite::Error::ToSqlConversionFailure(NAN.into())),
+            Value::F64(v) if v.is_nan() => Err(rusqlite::Error::ToSqlConversionFailure(NAN.into())),
             Value::F32(v) => owned(V::Real(f64::from(*v))),
             Value::F64(v) => owned(V::Real(*v)),
             Value::Text(s) => {
@@ -303,6 +305,9 @@ impl rusqlite::ToSql for Bind<'_> {
 
 const NUL_IN_TEXT: &str = "the text contains a NUL byte (\\0), which the ORM does not store in text \
                            columns; remove it, or store the data as Vec<u8>";
+
+const NAN: &str = "the float is NaN, which SQLite cannot store (it would silently become NULL); \
+                   store NULL (an Option) instead, or use PostgreSQL";
 
 #[cfg(feature = "chrono")]
 const TIMESTAMP: &str = "%Y-%m-%d %H:%M:%S%.6f";
