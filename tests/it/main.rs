@@ -7,6 +7,7 @@ mod errors;
 mod models;
 mod query;
 mod relationships;
+mod reliability;
 mod session;
 mod types;
 mod ui;
