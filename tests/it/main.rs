@@ -5,6 +5,7 @@ mod ddl;
 mod engine;
 mod errors;
 mod models;
+mod props;
 mod query;
 mod relationships;
 mod reliability;
