@@ -51,6 +51,12 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
     /// Whether `ILIKE` exists; otherwise it is rendered with `lower()`.
     fn has_ilike(&self) -> bool;
 
+    /// Written after a LIKE pattern so that a backslash escapes `%`, `_` and itself, as
+    /// it does by default on PostgreSQL: nothing there, ` ESCAPE '\'` on SQLite.
+    fn like_escape(&self) -> &'static str {
+        ""
+    }
+
     /// The statement that opens a transaction.
     fn begin_sql(&self) -> &'static str {
         "BEGIN"
@@ -158,6 +164,10 @@ impl Dialect for Sqlite {
 
     fn has_ilike(&self) -> bool {
         false
+    }
+
+    fn like_escape(&self) -> &'static str {
+        " ESCAPE '\\'"
     }
 
     fn begin_sql(&self) -> &'static str {

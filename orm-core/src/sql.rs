@@ -74,6 +74,8 @@ impl SqlWriter {
                     self.push("lower(").column(*column).push(") LIKE lower(");
                     self.param(pattern.clone()).push(")");
                 }
+                let escape = self.dialect.like_escape();
+                self.push(escape);
             }
             Expr::In { column, values, negated } => {
                 if self.dialect.array_params() {
