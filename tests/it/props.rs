@@ -517,20 +517,36 @@ fn to_expr(f: &F) -> Expr {
     }
 }
 
-/// SQL's LIKE without an escape character: `%` any run, `_` one character.
+/// The tokens of a LIKE pattern: `%` any run, `_` one character, a backslash makes the
+/// next character literal. `None` for a pattern ending in a lone backslash (which
+/// PostgreSQL refuses).
+fn like_tokens(pattern: &str) -> Option<Vec<(bool, char)>> {
+    let mut out = Vec::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push((true, chars.next()?)),
+            c => out.push((false, c)),
+        }
+    }
+    Some(out)
+}
+
+/// SQL's LIKE (ILIKE with `fold`, ASCII case folding) as both backends evaluate it.
 fn like(pattern: &str, s: &str, fold: bool) -> bool {
-    let lower = |x: &str| -> Vec<char> { x.chars().map(|c| if fold { c.to_ascii_lowercase() } else { c }).collect() };
-    let (p, s) = (lower(pattern), lower(s));
-    // matches[j]: p[..i] matches s[..j]
+    let low = |c: char| if fold { c.to_ascii_lowercase() } else { c };
+    let p = like_tokens(pattern).expect("comparable pattern");
+    let s: Vec<char> = s.chars().map(low).collect();
+    // matches[j]: the pattern so far matches s[..j]
     let mut matches = vec![false; s.len() + 1];
     matches[0] = true;
-    for pc in &p {
+    for &(literal, pc) in &p {
         let mut next = vec![false; s.len() + 1];
         for j in 0..=s.len() {
-            next[j] = match pc {
-                '%' => matches[j] || (j > 0 && next[j - 1]),
-                '_' => j > 0 && matches[j - 1],
-                c => j > 0 && matches[j - 1] && s[j - 1] == *c,
+            next[j] = match (literal, pc) {
+                (false, '%') => matches[j] || (j > 0 && next[j - 1]),
+                (false, '_') => j > 0 && matches[j - 1],
+                (_, c) => j > 0 && matches[j - 1] && s[j - 1] == low(c),
             };
         }
         matches = next;
@@ -539,12 +555,12 @@ fn like(pattern: &str, s: &str, fold: bool) -> bool {
 }
 
 /// Whether the Rust evaluation is comparable with both databases: string ordering
-/// depends on the collation, backslashes are LIKE's escape on PostgreSQL only, and
-/// case folding beyond ASCII differs.
+/// depends on the collation, a pattern ending in a lone backslash is an error on
+/// PostgreSQL, and ILIKE's case folding beyond ASCII differs (SQLite folds ASCII only).
 fn comparable(f: &F) -> bool {
     match f {
         F::Title(op, _) | F::Body(op, _) => matches!(op, Op::Eq | Op::Ne),
-        F::Like(_, ci, p) => !p.contains('\\') && (!ci || p.is_ascii()),
+        F::Like(_, ci, p) => like_tokens(p).is_some() && (!ci || p.is_ascii()),
         F::And(fs) | F::Or(fs) => fs.iter().all(comparable),
         F::Not(f) => comparable(f),
         F::Id(..) | F::In(..) | F::BodyNull(_) => true,

@@ -1104,7 +1104,7 @@ on_both! {
             assert!(found[0] == got);
         }
         // LIKE with the value as a pattern finds at least its own row (its wildcards may
-        // match more). Backslashes are left out: PostgreSQL reads them as LIKE's escape.
+        // match more). Values with a backslash are left out: it escapes the next character.
         for v in values.iter().filter(|v| v.len() < 100 && !v.contains('\\')) {
             let n = s.query::<Note>().filter(Note::BODY.like(v.as_str())).count().unwrap();
             assert!(n >= 1, "{v:?}: {n}");
@@ -1206,6 +1206,36 @@ on_both! {
             let err = s.query::<Note>().filter(Note::X.eq(f64::NAN)).count().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Encode);
         }
+    }
+}
+
+on_both! {
+    /// LIKE patterns mean the same on both backends: `%` any text, `_` one character,
+    /// and a backslash escapes them (PostgreSQL's default; SQLite is told `ESCAPE '\'`).
+    fn like_patterns_escape_with_backslash_on_both_backends(db) {
+        db.engine.create_all(&[Note::table()]).unwrap();
+        for body in ["100%", "100 percent", "a_b", "axb", "back\\slash", "back\\\\slash"] {
+            Note::new(body, None::<String>, 0, 0.0).insert(&db.engine).unwrap();
+        }
+        let matching = |pattern: &str| -> Vec<String> {
+            let mut found: Vec<String> = Note::query()
+                .filter(Note::BODY.like(pattern))
+                .all(&db.engine)
+                .unwrap()
+                .into_iter()
+                .map(|n| n.body)
+                .collect();
+            found.sort();
+            found
+        };
+        assert_eq!(matching("100%"), ["100 percent", "100%"]);
+        assert_eq!(matching("100\\%"), ["100%"]);
+        assert_eq!(matching("a_b"), ["a_b", "axb"]);
+        assert_eq!(matching("a\\_b"), ["a_b"]);
+        assert_eq!(matching("back\\\\slash"), ["back\\slash"]);
+        assert_eq!(matching("back%slash"), ["back\\\\slash", "back\\slash"]);
+        let n = Note::query().filter(Note::BODY.ilike("A\\_B")).count(&db.engine).unwrap();
+        assert_eq!(n, 1, "ILIKE escapes the same way");
     }
 }
 
