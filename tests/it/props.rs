@@ -554,15 +554,16 @@ fn like(pattern: &str, s: &str, fold: bool) -> bool {
     matches[s.len()]
 }
 
-/// Whether the Rust evaluation is comparable with both databases: string ordering
-/// depends on the collation, a pattern ending in a lone backslash is an error on
-/// PostgreSQL, and ILIKE's case folding beyond ASCII differs (SQLite folds ASCII only).
-fn comparable(f: &F) -> bool {
+/// Whether the Rust evaluation is comparable with the database: string ordering is the
+/// code point order Rust uses only under a byte-order collation (`ordered`), a pattern
+/// ending in a lone backslash is an error on PostgreSQL, and ILIKE's case folding
+/// beyond ASCII differs (SQLite folds ASCII only).
+fn comparable(f: &F, ordered: bool) -> bool {
     match f {
-        F::Title(op, _) | F::Body(op, _) => matches!(op, Op::Eq | Op::Ne),
+        F::Title(op, _) | F::Body(op, _) => ordered || matches!(op, Op::Eq | Op::Ne),
         F::Like(_, ci, p) => like_tokens(p).is_some() && (!ci || p.is_ascii()),
-        F::And(fs) | F::Or(fs) => fs.iter().all(comparable),
-        F::Not(f) => comparable(f),
+        F::And(fs) | F::Or(fs) => fs.iter().all(|f| comparable(f, ordered)),
+        F::Not(f) => comparable(f, ordered),
         F::Id(..) | F::In(..) | F::BodyNull(_) => true,
     }
 }
@@ -573,7 +574,10 @@ fn eval(f: &F, id: i64, title: &str, body: Option<&str>) -> Option<bool> {
         a.map(|a| match op {
             Op::Eq => a == b,
             Op::Ne => a != b,
-            _ => unreachable!("not comparable"),
+            Op::Lt => a < b,
+            Op::Le => a <= b,
+            Op::Gt => a > b,
+            Op::Ge => a >= b,
         })
     };
     match f {
@@ -665,6 +669,11 @@ on_both! {
         ]);
         let neutral = Doc::query().filter(to_expr(&every)).order_by(Doc::ID).limit(1).offset(1);
         let vocabulary = format!("{}\n{}", neutral.to_sql(&POSTGRES).unwrap().0, neutral.to_sql(&SQLITE).unwrap().0);
+        // Text ordering is comparable with Rust's (code point order) on SQLite (BINARY)
+        // and under PostgreSQL's C collations.
+        let collation: Vec<String> =
+            if db.is_postgres() { db.column("SHOW lc_collate", &[]) } else { vec!["BINARY".into()] };
+        let ordered = matches!(collation[0].as_str(), "BINARY" | "C" | "POSIX" | "C.UTF-8" | "C.utf8");
         let compared = std::cell::Cell::new(0);
         let limits = prop_oneof![Just(None), (0u64..20).prop_map(Some), Just(Some(u64::MAX))];
         check(400, (filter(), limits.clone(), limits), |(f, limit, offset)| {
@@ -689,7 +698,7 @@ on_both! {
             }
             let count = orm(Doc::query().filter(to_expr(&f)).count(&db.engine));
             let rows = orm(q.all(&db.engine));
-            if !comparable(&f) {
+            if !comparable(&f, ordered) {
                 // Only "no panic": PostgreSQL refuses e.g. a LIKE pattern ending in its escape.
                 return Ok(());
             }
@@ -707,7 +716,7 @@ on_both! {
             compared.set(compared.get() + 1);
             Ok(())
         });
-        assert!(compared.get() > 200, "{} cases compared with the Rust evaluation", compared.get());
-        eprintln!("measured: random filters ({:?}): 400 cases rendered on both dialects, {} compared row for row", db.backend, compared.get());
+        assert!(compared.get() > 150, "{} cases compared with the Rust evaluation", compared.get());
+        eprintln!("measured: random filters ({:?}, collation {}): 400 cases rendered on both dialects, {} compared row for row", db.backend, collation[0], compared.get());
     }
 }
