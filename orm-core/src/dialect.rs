@@ -57,6 +57,14 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
         ""
     }
 
+    /// Whether long IN lists (over 1,000 values) can go as one JSON array parameter,
+    /// `IN (SELECT value FROM json_each(?1))`, where arrays cannot (SQLite: a statement
+    /// takes at most 32,766 parameters).
+    #[doc(hidden)]
+    fn json_each_lists(&self) -> bool {
+        false
+    }
+
     /// The statement that opens a transaction.
     fn begin_sql(&self) -> &'static str {
         "BEGIN"
@@ -168,6 +176,10 @@ impl Dialect for Sqlite {
 
     fn like_escape(&self) -> &'static str {
         " ESCAPE '\\'"
+    }
+
+    fn json_each_lists(&self) -> bool {
+        true
     }
 
     fn begin_sql(&self) -> &'static str {
