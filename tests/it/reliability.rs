@@ -1239,6 +1239,46 @@ on_both! {
     }
 }
 
+on_both! {
+    /// IN lists far over SQLite's 32,766 parameters (one array parameter on PostgreSQL,
+    /// one JSON array through `json_each` on SQLite): integers, hostile strings, and on
+    /// SQLite the text storage forms of UUIDs, dates and timestamps, with IN and NOT IN.
+    fn long_in_lists_work_on_both_backends(db) {
+        use crate::models::Everything;
+        seed_tables(db);
+        db.engine.create_all(&[Everything::table()]).unwrap();
+        let mut s = db.engine.session();
+        let strings = hostile_strings();
+        let short: Vec<&String> = strings.iter().filter(|v| v.len() < 100).collect();
+        s.add_all(short.iter().map(|v| Program::new(v.as_str(), 1)));
+        s.commit().unwrap();
+        let n = short.len() as i64;
+        assert_eq!(Program::query().filter(Program::ID.in_(0..40_000)).count(&db.engine).unwrap(), n);
+        assert_eq!(Program::query().filter(Program::ID.not_in(0..40_000)).count(&db.engine).unwrap(), 0);
+        let mut names: Vec<String> = (0..40_000).map(|i| format!("absent \"{i}\" \\ é")).collect();
+        names.extend(short.iter().map(|v| (*v).clone()));
+        let (r, sql) = db.statements.during(|| {
+            s.query::<Program>().filter(Program::NAME.in_(names.iter().map(String::as_str))).count()
+        });
+        assert_eq!(r.unwrap(), n);
+        assert_eq!(db.statements.all()[0].1.len(), 1, "one parameter: {}", &sql[0][..120]);
+        let r = s.query::<Program>().filter(Program::NAME.not_in(names.iter().map(String::as_str))).count();
+        assert_eq!(r.unwrap(), 0);
+
+        let row = crate::types::full("long lists");
+        let mut stored = row.clone();
+        stored.insert(&db.engine).unwrap();
+        let uuids = (0..1500u128).map(uuid::Uuid::from_u128).chain([row.uuid]);
+        assert_eq!(Everything::query().filter(Everything::UUID.in_(uuids)).count(&db.engine).unwrap(), 1);
+        let days = (0..1500).map(|d| row.date - chrono::Days::new(d + 1)).chain([row.date]);
+        assert_eq!(Everything::query().filter(Everything::DATE.in_(days)).count(&db.engine).unwrap(), 1);
+        let stamps = (0..1500).map(|s| row.stamp_tz - chrono::Duration::seconds(s + 1)).chain([row.stamp_tz]);
+        assert_eq!(Everything::query().filter(Everything::STAMP_TZ.in_(stamps)).count(&db.engine).unwrap(), 1);
+        let big = (0..1500).map(i64::from).chain([row.big]);
+        assert_eq!(Everything::query().filter(Everything::BIG.in_(big)).count(&db.engine).unwrap(), 1);
+    }
+}
+
 // ----- 10. concurrency -------------------------------------------------------------------
 
 on_both! {
