@@ -470,7 +470,11 @@ fn filter() -> impl Strategy<Value = F> {
         (op(), probe()).prop_map(|(o, s)| F::Body(o, s)),
         (op(), prop_oneof![0i64..20, any::<i64>()]).prop_map(|(o, n)| F::Id(o, n)),
         (any::<bool>(), any::<bool>(), probe()).prop_map(|(body, ci, p)| F::Like(body, ci, p)),
-        (any::<bool>(), any::<bool>(), prop::collection::vec(probe(), 0..5))
+        (
+            any::<bool>(),
+            any::<bool>(),
+            prop_oneof![9 => prop::collection::vec(probe(), 0..5), 1 => prop::collection::vec(probe(), 1001..1050)]
+        )
             .prop_map(|(body, neg, v)| F::In(body, neg, v)),
         any::<bool>().prop_map(F::BodyNull),
     ];
