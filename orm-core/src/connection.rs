@@ -190,6 +190,14 @@ impl Connection {
             return Err(Error::invalid_state("there is no open transaction to commit"));
         }
         let r = self.control("COMMIT", "COMMIT");
+        if r.is_err() && self.backend_ref().transaction_open_in_database() {
+            // SQLite keeps the transaction open when COMMIT fails (a deferred foreign
+            // key): end it, as PostgreSQL does, so that the connection can begin again.
+            self.aborted = false;
+            if self.control("ROLLBACK", "ROLLBACK").is_err() {
+                self.backend().mark_broken();
+            }
+        }
         // Whether COMMIT succeeded or failed, the transaction is over.
         self.backend().set_in_transaction(false);
         self.aborted = false;

@@ -51,6 +51,20 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
     /// Whether `ILIKE` exists; otherwise it is rendered with `lower()`.
     fn has_ilike(&self) -> bool;
 
+    /// Written after a LIKE pattern so that a backslash escapes `%`, `_` and itself, as
+    /// it does by default on PostgreSQL: nothing there, ` ESCAPE '\'` on SQLite.
+    fn like_escape(&self) -> &'static str {
+        ""
+    }
+
+    /// Whether long IN lists (over 1,000 values) can go as one JSON array parameter,
+    /// `IN (SELECT value FROM json_each(?1))`, where arrays cannot (SQLite: a statement
+    /// takes at most 32,766 parameters).
+    #[doc(hidden)]
+    fn json_each_lists(&self) -> bool {
+        false
+    }
+
     /// The statement that opens a transaction.
     fn begin_sql(&self) -> &'static str {
         "BEGIN"
@@ -158,6 +172,14 @@ impl Dialect for Sqlite {
 
     fn has_ilike(&self) -> bool {
         false
+    }
+
+    fn like_escape(&self) -> &'static str {
+        " ESCAPE '\\'"
+    }
+
+    fn json_each_lists(&self) -> bool {
+        true
     }
 
     fn begin_sql(&self) -> &'static str {

@@ -202,7 +202,7 @@ pub struct EngineBuilder {
     tcp_user_timeout: Duration,
     keepalive_idle: Duration,
     search_path: Option<String>,
-    application_name: String,
+    application_name: Option<String>,
     busy_timeout: Duration,
     isolation: IsolationLevel,
     n_plus_one: NPlusOne,
@@ -225,7 +225,7 @@ impl EngineBuilder {
             tcp_user_timeout: Duration::from_secs(30),
             keepalive_idle: Duration::from_secs(60),
             search_path: None,
-            application_name: "orm".to_owned(),
+            application_name: None,
             busy_timeout: Duration::from_secs(5),
             isolation: IsolationLevel::ReadCommitted,
             n_plus_one: NPlusOne::Off,
@@ -311,6 +311,23 @@ impl EngineBuilder {
         self
     }
 
+    /// The name the server shows for the engine's connections (PostgreSQL's
+    /// `application_name`, in `pg_stat_activity` and the server log). Default: the
+    /// URL's `application_name` if it has one, otherwise `orm`; set here, it wins over the
+    /// URL's. SQLite has no server and ignores it.
+    ///
+    /// ```no_run
+    /// # fn main() -> orm_core::Result<()> {
+    /// let engine = orm_core::Engine::builder("postgres://postgres@127.0.0.1/test")
+    ///     .application_name("billing-worker")
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn application_name(mut self, name: &str) -> Self {
+        self.application_name = Some(name.to_owned());
+        self
+    }
+
     /// How long a SQLite statement waits for another connection's lock (default 5 s).
     pub fn busy_timeout(mut self, t: Duration) -> Self {
         self.busy_timeout = t;
@@ -373,8 +390,14 @@ impl EngineBuilder {
                     .keepalives(true)
                     .keepalives_idle(self.keepalive_idle)
                     .tcp_user_timeout(self.tcp_user_timeout);
-                if config.get_application_name().is_none() {
-                    config.application_name(&self.application_name);
+                match &self.application_name {
+                    Some(name) => {
+                        config.application_name(name);
+                    }
+                    None if config.get_application_name().is_none() => {
+                        config.application_name("orm");
+                    }
+                    None => {}
                 }
                 let ping_after = (!self.health_check_after_idle.is_zero()).then_some(self.health_check_after_idle);
                 let pool = r2d2::Pool::builder()

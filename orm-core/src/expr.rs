@@ -132,7 +132,8 @@ impl<M, T: ColumnType> Column<M, T> {
 }
 
 impl<M, T: ColumnType<Inner = String>> Column<M, T> {
-    /// `column LIKE pattern` (`%` any text, `_` one character; case-sensitive).
+    /// `column LIKE pattern` (`%` any text, `_` one character, a backslash escapes either
+    /// or itself; case-sensitive), the same on every backend.
     pub fn like(self, pattern: impl SqlArg<String>) -> Expr {
         Expr::Like { column: self.reference(), pattern: pattern.into_value(), case_insensitive: false }
     }

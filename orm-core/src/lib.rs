@@ -70,6 +70,14 @@ pub use session::{Children, Obj, ObjectState, Session, SessionQuery};
 pub use types::{ColumnType, PrimaryKey, SqlArg, SqlType};
 pub use value::Value;
 
+/// Parses a database URL as [`Engine::builder`](crate::Engine::builder) would, without
+/// connecting or opening anything: `Ok` when an engine could be built from it, an
+/// [`ErrorKind::BadUrl`] error otherwise. For tests (the URL parser is fuzzed through it).
+#[doc(hidden)]
+pub fn check_url(url: &str) -> Result<()> {
+    url::DatabaseUrl::parse(url).map(|_| ())
+}
+
 /// `#[derive(Model)]`: maps a struct to a table.
 ///
 /// Struct attributes (`#[orm(...)]`):

@@ -80,6 +80,8 @@ impl SqlWriter {
                     self.push("lower(").column(*column).push(") LIKE lower(");
                     self.param(pattern.clone()).push(")");
                 }
+                let escape = self.dialect.like_escape();
+                self.push(escape);
             }
             Expr::In { column, values, negated } => {
                 if self.dialect.array_params() {
@@ -92,6 +94,10 @@ impl SqlWriter {
                     }
                 } else if values.is_empty() {
                     self.push(if *negated { "1 = 1" } else { "1 = 0" });
+                } else if json_in_list(self.dialect, values) {
+                    let json = crate::backend::sqlite::json_array(values);
+                    self.column(*column).push(if *negated { " NOT IN" } else { " IN" });
+                    self.push(" (SELECT value FROM json_each(").param(Value::Text(json)).push("))");
                 } else {
                     self.column(*column).push(if *negated { " NOT IN (" } else { " IN (" });
                     for (i, v) in values.iter().enumerate() {
@@ -224,6 +230,19 @@ pub(crate) fn cached_sql(shape: &[usize]) -> Option<String> {
     SQL_CACHE.with(|c| c.borrow().get(shape).map(|s| s.to_string()))
 }
 
+/// IN lists longer than this go as one JSON array where the dialect has no arrays.
+const LONG_IN_LIST: usize = 1000;
+
+/// Whether an IN list is written as `IN (SELECT value FROM json_each(?n))`: a long list,
+/// a dialect without array parameters that has `json_each`, and values JSON can carry in
+/// their storage form (no blobs, no NULLs, finite floats).
+fn json_in_list(dialect: &dyn Dialect, values: &[Value]) -> bool {
+    !dialect.array_params()
+        && dialect.json_each_lists()
+        && values.len() > LONG_IN_LIST
+        && values.iter().all(crate::backend::sqlite::json_storable)
+}
+
 /// Remembers the text of a query of this shape.
 pub(crate) fn cache_sql(shape: Vec<usize>, sql: &str) {
     SQL_CACHE.with(|c| {
@@ -252,7 +271,11 @@ pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) 
         }
         Expr::In { column: c, values, negated } => {
             out.push(20 + usize::from(*negated));
-            out.push(if dialect.array_params() { usize::MAX } else { values.len() });
+            out.push(match () {
+                () if dialect.array_params() => usize::MAX,
+                () if json_in_list(dialect, values) => usize::MAX - 1,
+                () => values.len(),
+            });
             column(out, c);
         }
         Expr::IsNull { column: c, negated } => {
@@ -291,6 +314,9 @@ pub(crate) fn expr_params(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<Value>)
         Expr::Compare { value, .. } => out.push(value.clone()),
         Expr::Like { pattern, .. } => out.push(pattern.clone()),
         Expr::In { values, .. } if dialect.array_params() => out.push(Value::Array(values.clone())),
+        Expr::In { values, .. } if json_in_list(dialect, values) => {
+            out.push(Value::Text(crate::backend::sqlite::json_array(values)));
+        }
         Expr::In { values, .. } => out.extend(values.iter().cloned()),
         Expr::IsNull { .. } => {}
         Expr::And(es) | Expr::Or(es) => es.iter().for_each(|inner| expr_params(inner, dialect, out)),
@@ -343,6 +369,37 @@ mod tests {
     fn keywords_are_quoted() {
         let e = Expr::IsNull { column: ColumnRef { table: "user", name: "order" }, negated: false };
         assert_eq!(render(&e).0, r#""user"."order" IS NULL"#);
+    }
+
+    #[test]
+    fn long_in_lists_are_one_json_parameter_on_sqlite() {
+        let list = |n: i32| Expr::In { column: col("a"), values: (0..n).map(Value::I32).collect(), negated: false };
+        let sqlite = |e: &Expr| {
+            let mut w = SqlWriter::new(&crate::dialect::SQLITE);
+            w.expr(e);
+            let (sql, params) = w.finish();
+            let mut shape = Vec::new();
+            expr_shape(e, &crate::dialect::SQLITE, &mut shape);
+            let mut bound = Vec::new();
+            expr_params(e, &crate::dialect::SQLITE, &mut bound);
+            assert_eq!(bound, params, "cached texts bind what rendering binds");
+            (sql, params, shape)
+        };
+        let (sql, params, short) = sqlite(&list(1000));
+        assert!(sql.starts_with("t.a IN (?1, ?2") && sql.ends_with("?1000)"), "{sql}");
+        assert_eq!(params.len(), 1000);
+        let (sql, params, long) = sqlite(&list(1001));
+        assert_eq!(sql, "t.a IN (SELECT value FROM json_each(?1))");
+        assert_eq!(
+            params,
+            [Value::Text(format!("[{}]", (0..1001).map(|i| i.to_string()).collect::<Vec<_>>().join(",")))]
+        );
+        assert_ne!(short, long);
+        let text = Expr::In { column: col("a"), values: vec![Value::from("a\"b\\\n"); 1001], negated: true };
+        let (sql, params, _) = sqlite(&text);
+        assert_eq!(sql, "t.a NOT IN (SELECT value FROM json_each(?1))");
+        let Value::Text(json) = &params[0] else { panic!() };
+        assert!(json.starts_with(r#"["a\"b\\\u000a","#), "{json}");
     }
 
     #[test]

@@ -179,8 +179,15 @@ impl<T: BaseType> ColumnType for Option<T> {
     }
 }
 
+/// `base_type!(T, SqlType, "name", ValueVariant, OtherVariant => conversion, ..)`; with a
+/// leading `@` and a `same` function after the variant, that function decides whether a
+/// value is unchanged (floats compare bit for bit, so that `0.0` -> `-0.0` is a change and
+/// an unchanged NaN is not).
 macro_rules! base_type {
     ($ty:ty, $sql:ident, $name:literal, $variant:ident $(, $other:ident => $conv:expr)*) => {
+        base_type!(@ $ty, $sql, $name, $variant, |a: &$ty, b: &$ty| a == b $(, $other => $conv)*);
+    };
+    (@ $ty:ty, $sql:ident, $name:literal, $variant:ident, $same:expr $(, $other:ident => $conv:expr)*) => {
         impl BaseType for $ty {
             const SQL_TYPE: SqlType = SqlType::$sql;
             const RUST_NAME: &'static str = $name;
@@ -193,8 +200,9 @@ macro_rules! base_type {
                 Value::$variant(self)
             }
 
+            #[allow(clippy::redundant_closure_call)]
             fn equals_value(&self, value: &Value) -> bool {
-                matches!(value, Value::$variant(v) if v == self)
+                matches!(value, Value::$variant(v) if ($same)(v, self))
             }
 
             #[allow(clippy::redundant_closure_call)]
@@ -220,8 +228,9 @@ base_type!(i32, Integer, "i32", I32,
     I16 => |v: i16| Some(i32::from(v)), I64 => |v: i64| i32::try_from(v).ok());
 base_type!(i64, BigInt, "i64", I64,
     I16 => |v: i16| Some(i64::from(v)), I32 => |v: i32| Some(i64::from(v)));
-base_type!(f32, Real, "f32", F32);
-base_type!(f64, Double, "f64", F64, F32 => |v: f32| Some(f64::from(v)));
+base_type!(@ f32, Real, "f32", F32, |a: &f32, b: &f32| a.to_bits() == b.to_bits());
+base_type!(@ f64, Double, "f64", F64, |a: &f64, b: &f64| a.to_bits() == b.to_bits(),
+    F32 => |v: f32| Some(f64::from(v)));
 base_type!(bool, Boolean, "bool", Bool);
 base_type!(String, Text, "String", Text);
 base_type!(Vec<u8>, Bytes, "Vec<u8>", Bytes);

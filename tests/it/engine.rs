@@ -1,6 +1,7 @@
 //! The engine: pooling, threads, statement logging and echo.
 
 use std::sync::{Mutex, OnceLock};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use orm_core::{Engine, LOG_TARGET, params};
@@ -8,20 +9,46 @@ use orm_tests::{on_both, pg};
 
 use crate::models::Program;
 
-/// Captures every log record of the process, from every crate, at every level.
-struct Capture(Mutex<Vec<(String, String)>>);
+/// Captures every log record of the process, from every crate, at every level, with
+/// the thread that logged it (statements are logged on the thread that sends them, so
+/// a test can tell its own records from those of tests running beside it).
+pub(crate) struct Capture(Mutex<Vec<(ThreadId, String, String)>>);
 
 impl log::Log for Capture {
     fn enabled(&self, _: &log::Metadata<'_>) -> bool {
         true
     }
     fn log(&self, record: &log::Record<'_>) {
-        self.0.lock().unwrap().push((record.target().to_owned(), record.args().to_string()));
+        let thread = std::thread::current().id();
+        self.0.lock().unwrap().push((thread, record.target().to_owned(), record.args().to_string()));
     }
     fn flush(&self) {}
 }
 
-fn capture() -> &'static Capture {
+impl Capture {
+    /// Every record so far, as (target, message).
+    pub(crate) fn all(&self) -> Vec<(String, String)> {
+        self.0.lock().unwrap().iter().map(|(_, t, m)| (t.clone(), m.clone())).collect()
+    }
+
+    /// A position in the records, for [`Capture::since`].
+    pub(crate) fn mark(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    /// The records the current thread logged after `mark`, as (target, message).
+    pub(crate) fn since(&self, mark: usize) -> Vec<(String, String)> {
+        let me = std::thread::current().id();
+        self.0.lock().unwrap()[mark..]
+            .iter()
+            .filter(|(thread, _, _)| *thread == me)
+            .map(|(_, t, m)| (t.clone(), m.clone()))
+            .collect()
+    }
+}
+
+/// The process-wide logger (installed on first use; one per test process).
+pub(crate) fn capture() -> &'static Capture {
     static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
     CAPTURE.get_or_init(|| {
         let c: &'static Capture = Box::leak(Box::new(Capture(Mutex::new(Vec::new()))));
@@ -48,7 +75,7 @@ fn one_log_record_per_statement_under_one_target(db) {
         .filter(Program::NAME.eq(marker))
         .all(&db.engine)
         .unwrap();
-    let records = capture.0.lock().unwrap().clone();
+    let records = capture.all();
     let ours: Vec<&(String, String)> = records.iter().filter(|(_, m)| m.contains(marker)).collect();
     let by_target: Vec<&(String, String)> = ours
         .iter()
@@ -78,7 +105,7 @@ fn hidden_parameters_appear_in_no_log_line_of_any_crate(db, |b| b.hide_parameter
         .one(&db.engine)
         .unwrap();
     assert_eq!(found.name, secret);
-    let records = capture.0.lock().unwrap().clone();
+    let records = capture.all();
     let leaks: Vec<_> = records.iter().filter(|(_, m)| m.contains(secret)).collect();
     assert!(leaks.is_empty(), "{leaks:#?}");
     assert!(

@@ -102,7 +102,7 @@ fn in_is_one_statement_shape_for_any_number_of_values() {
     );
     assert_eq!(pc.len(), 3);
     let (d, _) = Program::query().filter(Program::NAME.ilike("a%")).offset(2).to_sql(&SQLITE).unwrap();
-    assert!(d.ends_with("WHERE lower(programs.name) LIKE lower(?1) LIMIT -1 OFFSET ?2"), "{d}");
+    assert!(d.ends_with("WHERE lower(programs.name) LIKE lower(?1) ESCAPE '\\' LIMIT -1 OFFSET ?2"), "{d}");
 }
 
 on_both! {

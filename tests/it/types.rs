@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::models::{Everything, Setting};
 
-fn full(text: &str) -> Everything {
+pub(crate) fn full(text: &str) -> Everything {
     let date = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
     let time = chrono::NaiveTime::from_hms_micro_opt(23, 59, 58, 123_456).unwrap();
     Everything {

@@ -186,7 +186,7 @@ impl TestDb {
 
     /// Counts the rows of a table, on a connection of its own.
     pub fn count(&self, table: &str) -> i64 {
-        let sql = format!("SELECT count(*) FROM \"{table}\"");
+        let sql = format!("SELECT count(*) FROM {}", quoted(table));
         self.engine.query_raw(&sql, &[], |row| row.get::<i64>(0)).expect("count")[0]
     }
 
@@ -241,7 +241,7 @@ impl TestDb {
 
     /// The rows of a table as `a|b|c` lines, ordered by the first column.
     pub fn rows(&self, table: &str) -> Vec<String> {
-        let sql = format!("SELECT * FROM \"{table}\" ORDER BY 1");
+        let sql = format!("SELECT * FROM {} ORDER BY 1", quoted(table));
         self.engine
             .query_raw(&sql, &[], |row| {
                 let text = |i: usize| -> orm_core::Result<String> {
@@ -363,6 +363,11 @@ macro_rules! pg {
 /// Applies engine settings given as a closure (used by [`on_both!`]).
 pub fn configure(builder: EngineBuilder, f: impl FnOnce(EngineBuilder) -> EngineBuilder) -> EngineBuilder {
     f(builder)
+}
+
+/// `name` as a quoted SQL identifier (embedded double quotes doubled).
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// `?1` -> `$1`, `BEGIN IMMEDIATE` -> `BEGIN`: a SQLite statement in PostgreSQL's spelling.

@@ -42,6 +42,11 @@ pub(crate) trait BackendConnection {
     fn in_transaction(&self) -> bool;
     fn set_in_transaction(&mut self, open: bool);
 
+    /// Whether the database itself still has a transaction open on this connection
+    /// (asked after a failed COMMIT: PostgreSQL always ends the transaction, SQLite keeps
+    /// it open when a deferred constraint fails).
+    fn transaction_open_in_database(&self) -> bool;
+
     /// Makes the pool discard the connection when it comes back.
     fn mark_broken(&mut self);
 

@@ -163,6 +163,11 @@ impl BackendConnection for PgConn {
         self.in_transaction = open;
     }
 
+    fn transaction_open_in_database(&self) -> bool {
+        // A COMMIT ends the transaction whether it succeeds or fails.
+        false
+    }
+
     fn mark_broken(&mut self) {
         self.broken = true;
     }

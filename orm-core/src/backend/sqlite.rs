@@ -239,6 +239,10 @@ impl BackendConnection for SqliteConn {
         self.in_transaction = open;
     }
 
+    fn transaction_open_in_database(&self) -> bool {
+        !self.raw.is_autocommit()
+    }
+
     fn mark_broken(&mut self) {
         self.broken = true;
     }
@@ -267,6 +271,8 @@ impl rusqlite::ToSql for Bind<'_> {
             Value::I16(v) => owned(V::Integer(i64::from(*v))),
             Value::I32(v) => owned(V::Integer(i64::from(*v))),
             Value::I64(v) => owned(V::Integer(*v)),
+            Value::F32(v) if v.is_nan() => Err(rusqlite::Error::ToSqlConversionFailure(NAN.into())),
+            Value::F64(v) if v.is_nan() => Err(rusqlite::Error::ToSqlConversionFailure(NAN.into())),
             Value::F32(v) => owned(V::Real(f64::from(*v))),
             Value::F64(v) => owned(V::Real(*v)),
             Value::Text(s) => {
@@ -299,6 +305,59 @@ impl rusqlite::ToSql for Bind<'_> {
 
 const NUL_IN_TEXT: &str = "the text contains a NUL byte (\\0), which the ORM does not store in text \
                            columns; remove it, or store the data as Vec<u8>";
+
+/// Whether a value has a JSON form that `json_each` turns back into exactly its SQLite
+/// storage form (INTEGER or TEXT): not a blob, a NULL, an array, a float (decimal text
+/// need not parse back to the same bits) or text with a NUL (an `Encode` error).
+pub(crate) fn json_storable(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bytes(_) | Value::Array(_) | Value::F32(_) | Value::F64(_) => false,
+        Value::Text(t) => !t.contains('\0'),
+        _ => true,
+    }
+}
+
+/// The values, each in its storage form, as a JSON array for `json_each` (only for
+/// values that are [`json_storable`]).
+pub(crate) fn json_array(values: &[Value]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(values.len() * 8 + 2);
+    out.push('[');
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match rusqlite::ToSql::to_sql(&Bind(v)) {
+            Ok(ToSqlOutput::Owned(rusqlite::types::Value::Integer(n))) => {
+                let _ = write!(out, "{n}");
+            }
+            Ok(ToSqlOutput::Owned(rusqlite::types::Value::Text(t))) => json_string(&mut out, &t),
+            Ok(ToSqlOutput::Borrowed(ValueRef::Text(t))) => json_string(&mut out, &String::from_utf8_lossy(t)),
+            _ => out.push_str("null"),
+        }
+    }
+    out.push(']');
+    out
+}
+
+fn json_string(out: &mut String, s: &str) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+const NAN: &str = "the float is NaN, which SQLite cannot store (it would silently become NULL); \
+                   store NULL (an Option) instead, or use PostgreSQL";
 
 #[cfg(feature = "chrono")]
 const TIMESTAMP: &str = "%Y-%m-%d %H:%M:%S%.6f";

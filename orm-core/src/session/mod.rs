@@ -413,6 +413,7 @@ impl Session {
         if self.in_transaction() {
             let r = self.conn.as_mut().map_or(Ok(()), Connection::commit);
             if let Err(e) = r {
+                let e = self.name_deferred_foreign_key(e);
                 self.restore_after_rollback();
                 self.conn = None;
                 return Err(e.context("commit failed; the transaction was rolled back"));
@@ -420,6 +421,33 @@ impl Session {
         }
         self.finish_transaction();
         Ok(())
+    }
+
+    /// A deferred foreign key that failed at COMMIT, which SQLite does not name: when
+    /// the rows the transaction inserted or updated are in tables with one foreign key
+    /// between them (and it deleted nothing), that key is the one.
+    fn name_deferred_foreign_key(&self, e: Error) -> Error {
+        if e.kind() != ErrorKind::ForeignKeyViolation || e.constraint().is_some() {
+            return e;
+        }
+        let mut tables: Vec<&'static crate::metadata::TableDef> = Vec::new();
+        for record in &self.tx_log {
+            let entry = match record {
+                TxRecord::Inserted(entry) | TxRecord::Updated(entry, _) => *entry,
+                TxRecord::Deleted(_) => return e,
+                TxRecord::Column(..) => continue,
+            };
+            if let Some(t) = self.entry(entry).map(|e| e.obj.table())
+                && t.columns.iter().any(|c| c.foreign_key.is_some())
+                && !tables.iter().any(|x| x.name == t.name)
+            {
+                tables.push(t);
+            }
+        }
+        match tables[..] {
+            [table] => crate::crud::name_foreign_key(e, table),
+            _ => e,
+        }
     }
 
     /// Rolls the transaction back and returns the session to the state before it:

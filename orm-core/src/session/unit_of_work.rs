@@ -650,7 +650,9 @@ fn delete_rows(s: &mut Session, table: &'static TableDef, rows: &[usize]) -> Res
 
 /// Adds to a failed statement's error which object and what the flush was doing.
 fn blame(e: Error, s: &Session, table: &TableDef, rows: &[usize], doing: &str) -> Error {
-    let e = crate::crud::name_foreign_key(e, table);
+    // A failed INSERT or UPDATE violates a foreign key of its own table; a failed DELETE
+    // violates one of the tables that reference it, which SQLite does not name.
+    let e = if doing == "deleting" { e } else { crate::crud::name_foreign_key(e, table) };
     let culprit = culprit(&e, s, table, rows);
     let what = match (rows.len(), culprit) {
         (_, Some(d)) => format!("flush failed {doing} {d}"),
