@@ -490,10 +490,24 @@ pub struct Link {
 }
 
 /// Identifies a link whichever side it is reached from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct LinkKey {
     child_table: &'static str,
     fk_column: usize,
+}
+
+impl std::hash::Hash for LinkKey {
+    /// The column, the name's length and its first eight bytes: consistent with equality
+    /// by name, and one word to hash instead of a string (sessions hash a key per object).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let bytes = self.child_table.as_bytes();
+        let mut head = [0u8; 8];
+        let n = bytes.len().min(8);
+        head[..n].copy_from_slice(&bytes[..n]);
+        state.write_u64(
+            u64::from_le_bytes(head) ^ ((bytes.len() as u64) << 56) ^ (self.fk_column as u64).rotate_left(32),
+        );
+    }
 }
 
 impl PartialEq for Link {
