@@ -306,6 +306,14 @@ impl EngineBuilder {
 
     /// Turns on the N+1 detector: a warning (or, in tests, an error) when a session lazily
     /// loads the same relationship for a second parent.
+    ///
+    /// ```
+    /// use orm_core::{Engine, NPlusOne};
+    /// # fn main() -> orm_core::Result<()> {
+    /// let engine = Engine::builder("sqlite::memory:").detect_n_plus_one(NPlusOne::Error).build()?;
+    /// assert_eq!(engine.n_plus_one(), NPlusOne::Error);
+    /// # Ok(()) }
+    /// ```
     pub fn detect_n_plus_one(mut self, mode: NPlusOne) -> Self {
         self.n_plus_one = mode;
         self
