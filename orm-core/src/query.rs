@@ -383,8 +383,8 @@ impl<M: Model> Query<M> {
             .collect())
     }
 
-    /// Every matching row with its number of related rows over a one-to-many relationship
-    /// (`SELECT .., (SELECT count(*) FROM courses WHERE ..)`): counts per parent.
+    /// Every matching row with its number of related rows over a one-to-many (or many-to-many)
+    /// relationship (`SELECT .., (SELECT count(*) FROM courses WHERE ..)`): counts per parent.
     ///
     /// ```no_run
     /// # use orm_core::prelude::*;
@@ -455,11 +455,16 @@ impl<M: Model> Query<M> {
 
 /// The link of a relationship whose children are counted.
 pub(crate) fn counted_link<P: Model, C: Model>(rel: &Relationship<P, C>) -> Result<Link> {
-    if rel.secondary().is_some() {
-        return Err(Error::invalid_state(format!(
-            "{rel:?} is many-to-many: counting through its association table is not supported; \
-             load the collections with selectinload(..) and take their len()"
-        )));
+    if let Some(sec) = rel.secondary() {
+        // Many-to-many: count the association rows.
+        let sec = sec?;
+        return Ok(Link {
+            parent: sec.from,
+            child: sec.assoc,
+            fk_column: sec.from_col,
+            parent_column: sec.from_key,
+            def: None,
+        });
     }
     if !rel.starts_at_parent() {
         return Err(Error::invalid_state(format!(

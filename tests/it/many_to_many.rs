@@ -235,6 +235,9 @@ on_both! {
         );
         let count = Label::query().join(Label::ARTICLES).filter(Article::TITLE.eq("a5")).count(&db.engine).unwrap();
         assert_eq!(count, 2);
+        // Counts per owner, from the association table.
+        let counts = Label::query().order_by(Label::NAME).with_counts(Label::ARTICLES, &db.engine).unwrap();
+        assert_eq!(counts.iter().map(|(l, n)| (l.name.as_str(), *n)).collect::<Vec<_>>(), [("l0", 4), ("l1", 2), ("l2", 0)]);
     }
 
     fn declared_on_both_sides_is_one_relationship(db) {
