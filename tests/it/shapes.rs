@@ -250,6 +250,28 @@ on_both! {
         assert_eq!(db.statements.sql().len(), 2, "{:#?}", db.statements.sql());
     }
 
+    fn the_n_plus_one_detector_warns_once_per_relationship(db, |b| b.detect_n_plus_one(NPlusOne::Warn)) {
+        school_with(db, 6);
+        let capture = crate::engine::capture();
+        let mut s = db.engine.session();
+        let programs = s.query::<Program>().all().unwrap();
+        let mark = capture.mark();
+        for p in &programs {
+            p.courses(&mut s).unwrap();
+        }
+        let warnings: Vec<String> =
+            capture.since(mark).into_iter().filter(|(t, _)| t == "orm::n_plus_one").map(|(_, m)| m).collect();
+        assert_eq!(warnings.len(), 1, "{warnings:#?}");
+        assert!(warnings[0].contains("Program.courses") && warnings[0].contains("selectinload"), "{}", warnings[0]);
+        // Loading them with the parents: nothing to warn about.
+        let mut s = db.engine.session();
+        let mark = capture.mark();
+        for p in s.query::<Program>().options(selectinload(Program::COURSES)).all().unwrap() {
+            p.courses(&mut s).unwrap();
+        }
+        assert!(capture.since(mark).iter().all(|(t, _)| t != "orm::n_plus_one"));
+    }
+
     fn the_n_plus_one_detector_errors_in_strict_mode(db, |b| b.detect_n_plus_one(NPlusOne::Error)) {
         school_with(db, 4);
         let mut s = db.engine.session();
