@@ -199,6 +199,17 @@ impl<'a> Model<'a> {
         })
     }
 
+    /// The name of the (first) primary-key column ("" when there is none).
+    pub fn key_column(&self) -> String {
+        self.primary_key
+            .first()
+            .and_then(|&i| match &self.fields[i].role {
+                Role::Column(c) => Some(c.name.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
     /// The relationship fields.
     pub fn relations(&self) -> impl Iterator<Item = (&Field<'a>, &Relation)> {
         self.fields.iter().filter_map(|f| match &f.role {

@@ -178,17 +178,7 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                             }
                         }
                     });
-                    let konst = format_ident!("{}", backref.to_uppercase());
-                    let doc =
-                        format!("The `{backref}` relationship `{ident}.{name}` declares on `{}`.", target_name(target));
-                    out.extend(quote! {
-                        #[allow(dead_code)]
-                        impl #target {
-                            #[doc = #doc]
-                            #vis const #konst: ::orm_core::Relationship<#target, #ident> =
-                                ::orm_core::Relationship::reverse(#def, &__TABLE);
-                        }
-                    });
+                    out.extend(backref_const(model, target, backref, &name.to_string(), &def));
                 }
             }
             RelationKind::HasMany | RelationKind::HasOne => {
@@ -255,16 +245,7 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                         }
                     });
                     // The backref's own handle, on the child: `Course::PROGRAM`.
-                    let konst = format_ident!("{}", backref.to_uppercase());
-                    let doc = format!("The `{backref}` relationship `{ident}.{name}` declares on its children.");
-                    out.extend(quote! {
-                        #[allow(dead_code)]
-                        impl #target {
-                            #[doc = #doc]
-                            #vis const #konst: ::orm_core::Relationship<#target, #ident> =
-                                ::orm_core::Relationship::reverse(#def, &__TABLE);
-                        }
-                    });
+                    out.extend(backref_const(model, target, backref, &name.to_string(), &def));
                 }
             }
             RelationKind::BelongsTo => {
@@ -311,6 +292,22 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
         }
     });
     out
+}
+
+/// The handle a backref puts on the other model (`Course::PROGRAM`, `Tag::POSTS`), for
+/// loading options, joins and filters.
+fn backref_const(model: &Model<'_>, target: &syn::Path, backref: &str, field: &str, def: &TokenStream) -> TokenStream {
+    let (ident, vis) = (model.ident, model.vis);
+    let konst = format_ident!("{}", backref.to_uppercase());
+    let doc = format!("The `{backref}` relationship that `{ident}.{field}` declares on `{}`.", target_name(target));
+    quote! {
+        #[allow(dead_code)]
+        impl #target {
+            #[doc = #doc]
+            #vis const #konst: ::orm_core::Relationship<#target, #ident> =
+                ::orm_core::Relationship::reverse(#def, &__TABLE);
+        }
+    }
 }
 
 /// `take_pending_children` inside `impl Model`, when the model has relationships.

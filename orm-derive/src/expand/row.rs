@@ -62,14 +62,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
         quote!(self.#f = __other.#f;)
     });
     let table_name = &model.table;
-    let key_column = model
-        .primary_key
-        .first()
-        .and_then(|&i| match &model.fields[i].role {
-            crate::model::Role::Column(c) => Some(c.name.clone()),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let key_column = model.key_column();
     quote! {
         #[automatically_derived]
         impl __orm::Model for #ident {

@@ -203,79 +203,52 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
 fn association_table(model: &Model<'_>, target: &syn::Path, name: &str, assoc: &syn::Ident) -> TokenStream {
     let ident = model.ident;
     let target_name = target.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-    let own_key = model
-        .primary_key
-        .first()
-        .and_then(|&i| match &model.fields[i].role {
-            crate::model::Role::Column(c) => Some(c.name.clone()),
-            _ => None,
-        })
-        .unwrap_or_default();
-    let own_table = &model.table;
+    let (own_table, own_key) = (&model.table, model.key_column());
+    // (column name, the referenced model, its table name, its key column's name)
     let own = (
         format!("{}_id", crate::model::snake_case(&ident.to_string())),
-        quote! {
-            __orm::ColumnDef {
-                name: NAME,
-                field: NAME,
-                sql_type: __orm::key_sql_type::<#ident>(),
-                rust_type: __orm::key_rust_type::<#ident>(),
-                nullable: false,
-                primary_key: true,
-                autoincrement: false,
-                unique: false,
-                index: INDEXED,
-                length: __orm::None,
-                server_default: __orm::None,
-                foreign_key: __orm::Some(__orm::ForeignKeyDef {
-                    table: #own_table,
-                    column: #own_key,
-                    on_delete: __orm::ReferentialAction::Cascade,
-                    on_update: __orm::ReferentialAction::NoAction,
-                }),
-            }
-        },
+        quote!(#ident),
+        quote!(#own_table),
+        quote!(#own_key),
     );
     let other = (
         format!("{}_id", crate::model::snake_case(&target_name)),
+        quote!(#target),
+        quote!(__orm::table_name::<#target>()),
+        quote!(__orm::key_column::<#target>()),
+    );
+    let (first, second) = if own.0 <= other.0 { (own, other) } else { (other, own) };
+    let column = |(name, model, table, key): &(String, TokenStream, TokenStream, TokenStream), indexed: bool| {
         quote! {
             __orm::ColumnDef {
-                name: NAME,
-                field: NAME,
-                sql_type: __orm::key_sql_type::<#target>(),
-                rust_type: __orm::key_rust_type::<#target>(),
+                name: #name,
+                field: #name,
+                sql_type: __orm::key_sql_type::<#model>(),
+                rust_type: __orm::key_rust_type::<#model>(),
                 nullable: false,
                 primary_key: true,
                 autoincrement: false,
                 unique: false,
-                index: INDEXED,
+                index: #indexed,
                 length: __orm::None,
                 server_default: __orm::None,
                 foreign_key: __orm::Some(__orm::ForeignKeyDef {
-                    table: __orm::table_name::<#target>(),
-                    column: __orm::key_column::<#target>(),
+                    table: #table,
+                    column: #key,
                     on_delete: __orm::ReferentialAction::Cascade,
                     on_update: __orm::ReferentialAction::NoAction,
                 }),
             }
-        },
-    );
-    let (first, second) = if own.0 <= other.0 { (own, other) } else { (other, own) };
-    let column = |(name, def): (String, TokenStream), indexed: bool| {
-        quote! {{
-            const NAME: &str = #name;
-            const INDEXED: bool = #indexed;
-            #def
-        }}
+        }
     };
     let index_name = format!("ix_{name}_{}", second.0);
-    let second_name = second.0.clone();
-    let (first, second) = (column(first, false), column(second, true));
+    let second_name = &second.0;
+    let (first_def, second_def) = (column(&first, false), column(&second, true));
     quote! {
         static #assoc: __orm::TableDef = __orm::TableDef {
             name: #name,
             model: #name,
-            columns: &[#first, #second],
+            columns: &[#first_def, #second_def],
             primary_key: &[0, 1],
             uniques: &[],
             indexes: &[__orm::IndexDef { name: #index_name, columns: &[#second_name] }],
