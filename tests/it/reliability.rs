@@ -88,6 +88,17 @@ fn seed_tables(db: &TestDb) {
     db.engine.create_all(&[Program::table(), Course::table()]).unwrap();
 }
 
+/// The seed's tables and `deferred_children`, whose foreign key is checked at COMMIT.
+fn deferred_tables(db: &TestDb) {
+    seed_tables(db);
+    let id = db.pick("SERIAL", "INTEGER");
+    let sql = format!(
+        "CREATE TABLE deferred_children (id {id} PRIMARY KEY, title VARCHAR NOT NULL, \
+         program_id INTEGER NOT NULL REFERENCES programs (id) DEFERRABLE INITIALLY DEFERRED)"
+    );
+    db.engine.execute(&sql, &[]).unwrap();
+}
+
 /// The server process behind the only connection of a one-slot engine (PostgreSQL).
 fn slot_pid(db: &TestDb) -> Option<i32> {
     db.is_postgres().then(|| db.engine.query_raw("SELECT pg_backend_pid()", &[], |r| r.get::<i32>(0)).unwrap()[0])
@@ -236,17 +247,7 @@ on_both! {
     /// succeeds, COMMIT fails with the typed error naming the constraint, nothing is
     /// written, no key stays assigned, and a valid commit follows.
     fn deferred_foreign_key_fails_at_commit_and_writes_nothing(db) {
-        seed_tables(db);
-        let id = db.pick("SERIAL", "INTEGER");
-        db.engine
-            .execute(
-                &format!(
-                    "CREATE TABLE deferred_children (id {id} PRIMARY KEY, title VARCHAR NOT NULL, \
-                     program_id INTEGER NOT NULL REFERENCES programs (id) DEFERRABLE INITIALLY DEFERRED)"
-                ),
-                &[],
-            )
-            .unwrap();
+        deferred_tables(db);
         let mut existing = Program::new("existing", 1);
         existing.insert(&db.engine).unwrap();
         let mut s = db.engine.session();
@@ -319,17 +320,7 @@ on_both! {
     /// A bare connection whose COMMIT fails (deferred foreign key) is outside any
     /// transaction afterwards and can begin another one.
     fn connection_whose_commit_fails_can_begin_again(db, |b| b.max_size(1)) {
-        seed_tables(db);
-        let id = db.pick("SERIAL", "INTEGER");
-        db.engine
-            .execute(
-                &format!(
-                    "CREATE TABLE deferred_children (id {id} PRIMARY KEY, title VARCHAR NOT NULL, \
-                     program_id INTEGER NOT NULL REFERENCES programs (id) DEFERRABLE INITIALLY DEFERRED)"
-                ),
-                &[],
-            )
-            .unwrap();
+        deferred_tables(db);
         let mut conn = db.engine.connection().unwrap();
         conn.begin().unwrap();
         DeferredChild { program_id: 4242, ..DeferredChild::new("orphan") }.insert(&mut conn).unwrap();
