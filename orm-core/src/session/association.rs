@@ -35,7 +35,8 @@ impl PairKey {
         self.first == entry || self.second == entry
     }
 
-    /// The entry on the `from` side of `sec`, if the pair belongs to `sec`'s table.
+    /// The entry paired with `from`, when the pair is in `sec`'s table with `from` on its
+    /// `from` side.
     fn other_end(&self, sec: &Secondary, from: usize) -> Option<usize> {
         if self.assoc != sec.assoc.name {
             return None;
