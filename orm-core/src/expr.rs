@@ -277,7 +277,6 @@ impl Expr {
         Expr::Not(Box::new(self))
     }
 
-    /// The tables the expression refers to.
     /// A table the expression refers to other than `own`, if any.
     pub(crate) fn other_table(&self, own: &str) -> Option<&'static str> {
         match self {
@@ -287,16 +286,9 @@ impl Expr {
             | Expr::IsNull { column, .. } => (column.table != own).then_some(column.table),
             Expr::And(es) | Expr::Or(es) => es.iter().find_map(|e| e.other_table(own)),
             Expr::Not(e) => e.other_table(own),
-            Expr::Exists { related, .. } if related.secondary.is_some() => {
-                related.secondary.as_ref().map(|sec| sec.from.name).filter(|t| *t != own)
+            Expr::Exists { related, .. } => {
+                related.path.as_ref().ok().map(|path| path.from().name).filter(|t| *t != own)
             }
-            Expr::Exists { related, .. } => match &related.link {
-                Ok(link) => {
-                    let outer = if related.from_parent { link.parent } else { link.child };
-                    (outer.name != own).then_some(outer.name)
-                }
-                Err(_) => None,
-            },
         }
     }
 
@@ -305,9 +297,9 @@ impl Expr {
         match self {
             Expr::And(es) | Expr::Or(es) => es.iter().try_for_each(Expr::check),
             Expr::Not(e) => e.check(),
-            Expr::Exists { related, .. } => match (&related.secondary, &related.link) {
-                (Some(_), _) | (None, Ok(_)) => related.filter.as_ref().map_or(Ok(()), |f| f.check()),
-                (None, Err(e)) => Err(crate::Error::schema(e.clone())),
+            Expr::Exists { related, .. } => match &related.path {
+                Ok(_) => related.filter.as_ref().map_or(Ok(()), |f| f.check()),
+                Err(e) => Err(crate::Error::schema(e.clone())),
             },
             _ => Ok(()),
         }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::expr::{Expr, OrderBy};
 use crate::metadata::TableDef;
 use crate::model::Model;
-use crate::relationship::{Join, Link, Relationship};
+use crate::relationship::{Link, Path, Relationship};
 use crate::row::Row;
 use crate::sql::SqlWriter;
 use crate::value::Value;
@@ -17,7 +17,7 @@ use crate::value::Value;
 #[derive(Debug, Clone)]
 pub(crate) struct Select {
     pub(crate) table: &'static TableDef,
-    pub(crate) joins: Vec<Join>,
+    pub(crate) joins: Vec<Path>,
     /// A `join` that could not be resolved, reported when the query runs.
     pub(crate) join_error: Option<String>,
     pub(crate) filters: Vec<Expr>,
@@ -40,23 +40,20 @@ impl Select {
     }
 
     /// Adds a JOIN along a relationship from this table (or a table joined before).
-    pub(crate) fn join(&mut self, join: Result<Join>) {
+    pub(crate) fn join(&mut self, join: Result<Path>) {
         match join {
             Ok(join) => {
-                let from = join.from();
-                if join.table().name == self.table.name
-                    || self.joins.iter().any(|j| j.table().name == join.table().name)
-                {
+                let (from, to) = (join.from(), join.to());
+                if to.name == self.table.name || self.joins.iter().any(|j| j.to().name == to.name) {
                     self.join_error = Some(format!(
                         "`{}` is already in the query; a table can be joined once (filter a self-referential \
                          relationship with .any()/.has() instead)",
-                        join.table().name
+                        to.name
                     ));
-                } else if from.name != self.table.name && !self.joins.iter().any(|j| j.table().name == from.name) {
+                } else if from.name != self.table.name && !self.joins.iter().any(|j| j.to().name == from.name) {
                     self.join_error = Some(format!(
                         "cannot join `{}`: the relationship starts at `{}`, which is not in the query",
-                        join.table().name,
-                        from.name
+                        to.name, from.name
                     ));
                 } else {
                     self.joins.push(join);
@@ -68,7 +65,7 @@ impl Select {
 
     /// Whether a join can repeat rows of the queried table (it joins children).
     pub(crate) fn fans_out(&self) -> bool {
-        self.joins.iter().any(|j| j.from_parent)
+        self.joins.iter().any(Path::fans_out)
     }
 
     fn check_tables(&self) -> Result<()> {
@@ -79,7 +76,7 @@ impl Select {
             f.check()?;
         }
         let own = self.table.name;
-        let joined = |t: &str| t == own || self.joins.iter().any(|j| j.table().name == t);
+        let joined = |t: &str| t == own || self.joins.iter().any(|j| j.to().name == t);
         let other = self
             .filters
             .iter()
@@ -98,24 +95,23 @@ impl Select {
     /// ` JOIN t ON ..` for every join.
     fn joins_clause(&self, w: &mut SqlWriter) {
         for j in &self.joins {
-            if let Some(sec) = &j.secondary {
-                let (assoc, from, to) = (sec.assoc, sec.from, sec.to);
-                w.push(" JOIN ").ident(assoc.name).push(" ON ").ident(assoc.name).push(".");
-                w.ident(assoc.columns[sec.from_col].name).push(" = ").ident(from.name).push(".");
-                w.ident(from.columns[sec.from_key].name);
-                w.push(" JOIN ")
-                    .ident(to.name)
-                    .push(" ON ")
-                    .ident(to.name)
-                    .push(".")
-                    .ident(to.columns[sec.to_key].name);
-                w.push(" = ").ident(assoc.name).push(".").ident(assoc.columns[sec.to_col].name);
-                continue;
+            match j {
+                Path::Secondary(sec) => {
+                    let (assoc, from, to) = (sec.assoc, sec.from, sec.to);
+                    w.push(" JOIN ").ident(assoc.name).push(" ON ").ident(assoc.name).push(".");
+                    w.ident(assoc.columns[sec.from_col].name).push(" = ").ident(from.name).push(".");
+                    w.ident(from.columns[sec.from_key].name);
+                    w.push(" JOIN ").ident(to.name).push(" ON ").ident(to.name).push(".");
+                    w.ident(to.columns[sec.to_key].name);
+                    w.push(" = ").ident(assoc.name).push(".").ident(assoc.columns[sec.to_col].name);
+                }
+                Path::ForeignKey { link, .. } => {
+                    w.push(" JOIN ").ident(j.to().name).push(" ON ");
+                    w.ident(link.child.name).push(".").ident(link.child.columns[link.fk_column].name);
+                    w.push(" = ").ident(link.parent.name).push(".");
+                    w.ident(link.parent.columns[link.parent_column].name);
+                }
             }
-            let link = j.link;
-            w.push(" JOIN ").ident(j.table().name).push(" ON ");
-            w.ident(link.child.name).push(".").ident(link.child.columns[link.fk_column].name);
-            w.push(" = ").ident(link.parent.name).push(".").ident(link.parent.columns[link.parent_column].name);
         }
     }
 
@@ -198,10 +194,10 @@ impl Select {
         shape.push(dialect.name().as_ptr() as usize);
         shape.push(self.joins.len());
         for j in &self.joins {
-            match &j.secondary {
-                Some(sec) => shape.extend([sec.assoc.name.as_ptr() as usize, sec.from_col, 2]),
-                None => {
-                    shape.extend([j.link.child.name.as_ptr() as usize, j.link.fk_column, usize::from(j.from_parent)])
+            match j {
+                Path::Secondary(sec) => shape.extend([sec.assoc.name.as_ptr() as usize, sec.from_col, 2]),
+                Path::ForeignKey { link, from_parent } => {
+                    shape.extend([link.child.name.as_ptr() as usize, link.fk_column, usize::from(*from_parent)])
                 }
             }
         }
@@ -339,7 +335,7 @@ impl<M: Model> Query<M> {
     /// `Enrollment::query().join(Enrollment::COURSE).join(Course::PROGRAM)`.
     /// Rows come back once each even when the join repeats them.
     pub fn join<A: Model, T: Model>(mut self, rel: Relationship<A, T>) -> Self {
-        self.select.join(rel.join());
+        self.select.join(rel.path());
         self
     }
 
@@ -455,23 +451,20 @@ impl<M: Model> Query<M> {
 
 /// The link of a relationship whose children are counted.
 pub(crate) fn counted_link<P: Model, C: Model>(rel: &Relationship<P, C>) -> Result<Link> {
-    if let Some(sec) = rel.secondary() {
+    match rel.path()? {
         // Many-to-many: count the association rows.
-        let sec = sec?;
-        return Ok(Link {
+        Path::Secondary(sec) => Ok(Link {
             parent: sec.from,
             child: sec.assoc,
             fk_column: sec.from_col,
             parent_column: sec.from_key,
             def: None,
-        });
-    }
-    if !rel.starts_at_parent() {
-        return Err(Error::invalid_state(format!(
+        }),
+        Path::ForeignKey { link, from_parent: true } => Ok(link),
+        Path::ForeignKey { from_parent: false, .. } => Err(Error::invalid_state(format!(
             "{rel:?} goes from a child to its parent: there is one parent (or none) per row to count"
-        )));
+        ))),
     }
-    rel.link()
 }
 
 /// Raw SQL that returns rows of a model: the escape hatch for queries the builder cannot

@@ -310,10 +310,12 @@ impl<P: Model, C: Model> Relationship<P, C> {
         Link::has_many(self.declared_on, self.def)
     }
 
-    /// The association-table path of a `many_to_many` relationship, in this handle's
-    /// direction.
-    pub(crate) fn secondary(&self) -> Option<Result<Secondary>> {
-        (self.def.kind == RelationKind::ManyToMany).then(|| Secondary::new(self.declared_on, self.def, self.reverse))
+    /// How the relationship links the rows, in this handle's direction.
+    pub(crate) fn path(&self) -> Result<Path> {
+        if self.def.kind == RelationKind::ManyToMany {
+            return Ok(Path::Secondary(Secondary::new(self.declared_on, self.def, self.reverse)?));
+        }
+        Ok(Path::ForeignKey { link: self.link()?, from_parent: self.starts_at_parent() })
     }
 
     /// Whether the handle goes from the parent (`P`) to its children (`C`).
@@ -322,12 +324,7 @@ impl<P: Model, C: Model> Relationship<P, C> {
     }
 
     fn related(&self, filter: Option<Expr>) -> Related {
-        let (link, secondary) = match self.secondary() {
-            Some(Ok(sec)) => (Err(String::new()), Some(sec)),
-            Some(Err(e)) => (Err(e.to_string()), None),
-            None => (self.link().map_err(|e| e.to_string()), None),
-        };
-        Related { link, secondary, from_parent: self.starts_at_parent(), filter: filter.map(Box::new) }
+        Related { path: self.path().map_err(|e| e.to_string()), filter: filter.map(Box::new) }
     }
 
     /// Rows of `P` with at least one related `C` matching `filter`: `EXISTS (SELECT 1 FROM
@@ -363,89 +360,88 @@ impl<P: Model, C: Model> Relationship<P, C> {
     pub fn not_exists(&self) -> Expr {
         Expr::Exists { related: self.related(None), negated: true }
     }
+}
 
-    pub(crate) fn join(&self) -> Result<Join> {
-        if let Some(sec) = self.secondary() {
-            let sec = sec?;
-            let link = Link { parent: sec.from, child: sec.to, fk_column: 0, parent_column: 0, def: None };
-            return Ok(Join { link, from_parent: true, secondary: Some(sec) });
+/// How a relationship links rows, in the direction walked: along a foreign key (from the
+/// parent to its children, or back), or through a many-to-many's association table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Path {
+    ForeignKey { link: Link, from_parent: bool },
+    Secondary(Secondary),
+}
+
+impl Path {
+    /// The table the path starts from.
+    pub(crate) fn from(&self) -> &'static TableDef {
+        match self {
+            Path::ForeignKey { link, from_parent: true } => link.parent,
+            Path::ForeignKey { link, from_parent: false } => link.child,
+            Path::Secondary(sec) => sec.from,
         }
-        Ok(Join { link: self.link()?, from_parent: self.starts_at_parent(), secondary: None })
+    }
+
+    /// The table the path leads to.
+    pub(crate) fn to(&self) -> &'static TableDef {
+        match self {
+            Path::ForeignKey { link, from_parent: true } => link.child,
+            Path::ForeignKey { link, from_parent: false } => link.parent,
+            Path::Secondary(sec) => sec.to,
+        }
+    }
+
+    /// Whether a row at the start can have several rows at the end (a join repeats it).
+    pub(crate) fn fans_out(&self) -> bool {
+        !matches!(self, Path::ForeignKey { from_parent: false, .. })
+    }
+
+    /// Identifies the collection the path fills (from the parent side).
+    pub(crate) fn key(&self) -> LinkKey {
+        match self {
+            Path::ForeignKey { link, .. } => link.key(),
+            Path::Secondary(sec) => sec.key(),
+        }
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Path::ForeignKey { link, .. } => link.describe(),
+            Path::Secondary(sec) => sec.describe(),
+        }
     }
 }
 
 /// The related rows an existence filter looks for (built by [`Relationship::any`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Related {
-    pub(crate) link: Result<Link, String>,
-    /// For a `many_to_many`: the association-table path (then `link` is unused).
-    pub(crate) secondary: Option<Secondary>,
-    pub(crate) from_parent: bool,
+    pub(crate) path: Result<Path, String>,
     pub(crate) filter: Option<Box<Expr>>,
-}
-
-/// A JOIN along a relationship, from the query's table to the related one.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Join {
-    /// The foreign key joined along (for a many-to-many: only its tables, from -> to).
-    pub(crate) link: Link,
-    pub(crate) from_parent: bool,
-    /// For a many-to-many: the path through the association table.
-    pub(crate) secondary: Option<Secondary>,
-}
-
-impl Join {
-    /// The table joined in.
-    pub(crate) fn table(&self) -> &'static TableDef {
-        if self.from_parent { self.link.child } else { self.link.parent }
-    }
-
-    /// The table the join starts from.
-    pub(crate) fn from(&self) -> &'static TableDef {
-        if self.from_parent { self.link.parent } else { self.link.child }
-    }
 }
 
 /// How to load a relationship with a query: see [`selectinload`], [`joinedload`],
 /// [`lazyload`], [`raiseload`].
 #[derive(Debug, Clone)]
 pub struct LoadOption {
-    pub(crate) link: Result<Link, String>,
-    /// For a `many_to_many`: the association-table path (then `link` is unused).
-    pub(crate) secondary: Option<Secondary>,
+    /// A foreign key from the parent, or an association table.
+    pub(crate) path: Result<Path, String>,
     pub(crate) strategy: Loading,
     pub(crate) then: Vec<LoadOption>,
 }
 
 impl LoadOption {
     fn new<P: Model, C: Model>(rel: Relationship<P, C>, strategy: Loading) -> LoadOption {
-        match rel.secondary() {
-            Some(Ok(sec)) => {
-                return LoadOption { link: Err(String::new()), secondary: Some(sec), strategy, then: Vec::new() };
-            }
-            Some(Err(e)) => {
-                return LoadOption { link: Err(e.to_string()), secondary: None, strategy, then: Vec::new() };
-            }
-            None => {}
-        }
-        let link = if rel.starts_at_parent() {
-            rel.link().map_err(|e| e.to_string())
-        } else {
-            Err(format!(
+        let path = match rel.path() {
+            Ok(Path::ForeignKey { from_parent: false, .. }) => Err(format!(
                 "{rel:?} goes from a child to its parent; load parents with their own query \
                  (they are loaded once per session anyway) or load the children from the parents"
-            ))
+            )),
+            other => other.map_err(|e| e.to_string()),
         };
-        LoadOption { link, secondary: None, strategy, then: Vec::new() }
+        LoadOption { path, strategy, then: Vec::new() }
     }
 
     /// The key of the collection the option loads.
     pub(crate) fn key(&self) -> Option<LinkKey> {
-        match (&self.secondary, &self.link) {
-            (Some(sec), _) => Some(sec.key()),
-            (None, Ok(link)) => Some(link.key()),
-            (None, Err(_)) => None,
-        }
+        self.path.as_ref().ok().map(Path::key)
     }
 
     /// Also applies `option` to the related objects (programs -> courses -> enrollments).

@@ -3,6 +3,7 @@
 use crate::dialect::Dialect;
 use crate::expr::{ColumnRef, Expr, OrderBy};
 use crate::metadata::TableDef;
+use crate::relationship::Path;
 use crate::value::Value;
 
 /// A statement under construction: text plus the values its placeholders stand for.
@@ -135,16 +136,17 @@ impl SqlWriter {
 
     /// `[NOT] EXISTS (SELECT 1 FROM inner WHERE inner.fk = outer.key AND (filter))`.
     fn exists(&mut self, related: &crate::relationship::Related, negated: bool) {
-        if let Some(sec) = &related.secondary {
-            return self.exists_paired(sec, related.filter.as_deref(), negated);
-        }
-        let Ok(link) = &related.link else {
-            // `Expr::check` refuses these before rendering.
-            self.push("1 = 0");
-            return;
+        let (link, from_parent) = match &related.path {
+            Ok(Path::Secondary(sec)) => return self.exists_paired(sec, related.filter.as_deref(), negated),
+            Ok(Path::ForeignKey { link, from_parent }) => (link, *from_parent),
+            Err(_) => {
+                // `Expr::check` refuses these before rendering.
+                self.push("1 = 0");
+                return;
+            }
         };
-        let (outer, inner) = if related.from_parent { (link.parent, link.child) } else { (link.child, link.parent) };
-        let (inner_column, outer_column) = if related.from_parent {
+        let (outer, inner) = if from_parent { (link.parent, link.child) } else { (link.child, link.parent) };
+        let (inner_column, outer_column) = if from_parent {
             (link.child.columns[link.fk_column].name, link.parent.columns[link.parent_column].name)
         } else {
             (link.parent.columns[link.parent_column].name, link.child.columns[link.fk_column].name)
@@ -294,11 +296,16 @@ pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) 
             expr_shape(inner, dialect, out);
         }
         Expr::Exists { related, negated } => {
-            out.push(60 + usize::from(*negated) + 2 * usize::from(related.from_parent));
-            if let Some(sec) = &related.secondary {
-                out.extend([sec.assoc.name.as_ptr() as usize, sec.from_col, 1 << 20]);
-            } else if let Ok(link) = &related.link {
-                out.extend([link.child.name.as_ptr() as usize, link.fk_column, link.parent.name.as_ptr() as usize]);
+            out.push(60 + usize::from(*negated));
+            match &related.path {
+                Ok(Path::Secondary(sec)) => out.extend([sec.assoc.name.as_ptr() as usize, sec.from_col, 1 << 20]),
+                Ok(Path::ForeignKey { link, from_parent }) => out.extend([
+                    link.child.name.as_ptr() as usize,
+                    link.fk_column,
+                    link.parent.name.as_ptr() as usize,
+                    usize::from(*from_parent),
+                ]),
+                Err(_) => {}
             }
             match &related.filter {
                 Some(f) => expr_shape(f, dialect, out),

@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::{IdentityKey, ObjectState, Session};
+use super::{IdentityKey, Session};
 use crate::batch;
 use crate::error::{Error, Result};
 use crate::metadata::{Loading, TableDef};
@@ -128,30 +128,14 @@ impl Session {
     /// limited), merged with the pairs changed in memory. Returns every loaded member.
     pub(crate) fn select_associated(&mut self, owners: &[usize], sec: Secondary) -> Result<Vec<usize>> {
         let loader = sec.loader();
-        let mut keys: Vec<Value> = Vec::new();
-        let mut by_key: HashMap<IdentityKey, Vec<usize>> = HashMap::default();
-        for &owner in owners {
-            let Some(e) = self.entry(owner) else { continue };
-            if e.obj.meta().state == ObjectState::Pending {
-                continue;
-            }
-            let v = e.obj.column_value(sec.from_key)?;
-            if v.is_null() {
-                continue;
-            }
-            let k = IdentityKey::single(sec.from, &v);
-            let owners_of_key = by_key.entry(k).or_default();
-            if owners_of_key.is_empty() {
-                keys.push(v);
-            }
-            owners_of_key.push(owner);
-        }
+        let live = owners.iter().copied().filter(|&o| !self.is_pending(o));
+        let (keys, by_key) = self.owner_keys(live, sec.from, sec.from_key)?;
         let dialect = self.engine.dialect();
-        let chunk = if dialect.array_params() { usize::MAX } else { dialect.max_bind_params() - 1 };
+        let chunk = self.in_list_chunk();
         let mut all = Vec::new();
         let mut grouped: HashMap<IdentityKey, Vec<usize>> = HashMap::default();
         let extra = sec.to.columns.len();
-        for part in keys.chunks(chunk.max(1)) {
+        for part in keys.chunks(chunk) {
             let (sql, params) = associated_select(dialect, &sec, part);
             self.with_rows(&sql, &params, |s, row| {
                 let member = loader(s, row, 0)?;
@@ -164,6 +148,11 @@ impl Session {
         for (key, owners_of_key) in by_key {
             let loaded = grouped.remove(&key).unwrap_or_default();
             for owner in owners_of_key {
+                if self.pairs.is_empty() {
+                    // Nothing changed in memory (the usual case): the rows are the collection.
+                    self.collections.insert((owner, sec.key()), loaded.clone());
+                    continue;
+                }
                 let removed = self.pending_members(owner, &sec, false);
                 let mut members: Vec<usize> = loaded.iter().copied().filter(|m| !removed.contains(m)).collect();
                 for m in self.pending_members(owner, &sec, true) {

@@ -11,11 +11,14 @@ use crate::expr::{CmpOp, ColumnRef, Expr};
 use crate::metadata::{Loading, RelationshipDef};
 use crate::model::Model;
 use crate::query::Select;
-use crate::relationship::{Link, LinkKey, LoadOption, Secondary};
+use crate::relationship::{Link, LinkKey, LoadOption, Path, Secondary};
 use crate::row::{Row, read_value};
 use crate::session::Obj;
 use crate::sql::SqlWriter;
 use crate::value::Value;
+
+/// The owners (entries) holding each key value.
+pub(crate) type OwnersByKey = HashMap<IdentityKey, Vec<usize>>;
 
 /// Decodes a row of a known model and registers it in the session: what generated code
 /// hands the session so that it can load related objects of any model.
@@ -53,33 +56,9 @@ pub fn load_row<T: Model>(session: &mut Session, row: &Row<'_>, offset: usize) -
 pub struct Children<'s, C> {
     session: &'s mut Session,
     parent: usize,
-    via: Via,
+    /// From the owner: a foreign key from the parent, or an association table.
+    via: Path,
     _model: PhantomData<fn() -> C>,
-}
-
-/// How a collection's members are linked to its owner.
-#[derive(Clone, Copy)]
-enum Via {
-    /// By the members' foreign key (`has_many`).
-    ForeignKey(Link),
-    /// By association rows (`many_to_many`).
-    Secondary(Secondary),
-}
-
-impl Via {
-    fn key(&self) -> LinkKey {
-        match self {
-            Via::ForeignKey(link) => link.key(),
-            Via::Secondary(sec) => sec.key(),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Via::ForeignKey(link) => link.describe(),
-            Via::Secondary(sec) => sec.describe(),
-        }
-    }
 }
 
 impl<C: Model> std::fmt::Debug for Children<'_, C> {
@@ -130,8 +109,8 @@ impl<C: Model> Children<'_, C> {
         let obj = self.session.add(child);
         let entry = obj.cell.meta.get().entry();
         match self.via {
-            Via::ForeignKey(link) => self.session.link_new(link, entry, self.parent),
-            Via::Secondary(sec) => self.session.associate(sec, self.parent, entry),
+            Path::ForeignKey { link, .. } => self.session.link_new(link, entry, self.parent),
+            Path::Secondary(sec) => self.session.associate(sec, self.parent, entry),
         }
         obj
     }
@@ -144,8 +123,8 @@ impl<C: Model> Children<'_, C> {
         }
         let entry = self.session.entry_of(child)?;
         match self.via {
-            Via::ForeignKey(link) => self.session.link(link, entry, Some(self.parent)),
-            Via::Secondary(sec) => self.session.associate(sec, self.parent, entry),
+            Path::ForeignKey { link, .. } => self.session.link(link, entry, Some(self.parent)),
+            Path::Secondary(sec) => self.session.associate(sec, self.parent, entry),
         }
         Ok(())
     }
@@ -160,13 +139,13 @@ impl<C: Model> Children<'_, C> {
             return Ok(false);
         }
         match self.via {
-            Via::ForeignKey(link) => {
+            Path::ForeignKey { link, .. } => {
                 self.session.link(link, entry, None);
                 if link.def.is_some_and(|d| d.cascade.delete_orphan) {
                     self.session.delete(child)?;
                 }
             }
-            Via::Secondary(sec) => self.session.dissociate(sec, self.parent, entry),
+            Path::Secondary(sec) => self.session.dissociate(sec, self.parent, entry),
         }
         Ok(true)
     }
@@ -196,7 +175,12 @@ impl Session {
         let entry = self.entry_of(parent)?;
         let link = Link::has_many(P::TABLE, def)?;
         self.load_collection(entry, link, "access")?;
-        Ok(Children { session: self, parent: entry, via: Via::ForeignKey(link), _model: PhantomData })
+        Ok(Children {
+            session: self,
+            parent: entry,
+            via: Path::ForeignKey { link, from_parent: true },
+            _model: PhantomData,
+        })
     }
 
     /// The objects paired with `obj` over the `many_to_many` relationship `def` declared
@@ -212,7 +196,7 @@ impl Session {
         let entry = self.entry_of(obj)?;
         let sec = Secondary::new(declared_on, def, declared_on.name != P::TABLE.name)?;
         self.load_associated(entry, sec, "access")?;
-        Ok(Children { session: self, parent: entry, via: Via::Secondary(sec), _model: PhantomData })
+        Ok(Children { session: self, parent: entry, via: Path::Secondary(sec), _model: PhantomData })
     }
 
     /// The child of `parent` over the `has_one` relationship `def`, loaded on first
@@ -531,8 +515,10 @@ impl Session {
         options: &[LoadOption],
     ) -> Result<Vec<usize>> {
         let options = effective_options(select.table, options)?;
-        let joined: Vec<&LoadOption> =
-            options.iter().filter(|o| o.strategy == Loading::Joined && o.secondary.is_none()).collect();
+        let joined: Vec<&LoadOption> = options
+            .iter()
+            .filter(|o| o.strategy == Loading::Joined && !matches!(o.path, Ok(Path::Secondary(_))))
+            .collect();
         let entries = if joined.is_empty() {
             self.run_select(select, limit, loader)?
         } else {
@@ -545,7 +531,7 @@ impl Session {
     /// Loads, for the objects `parents` (all of one table), what `options` ask for.
     fn apply_options(&mut self, parents: &[usize], options: &[LoadOption]) -> Result<()> {
         for option in options {
-            if let Some(sec) = option.secondary {
+            if let Ok(Path::Secondary(sec)) = option.path {
                 // Many-to-many: `joined` loads with one extra statement too.
                 match option.strategy {
                     Loading::SelectIn | Loading::Joined => {
@@ -600,33 +586,47 @@ impl Session {
         Ok(())
     }
 
+    /// The distinct non-NULL values of `owners`' column `column` (of `table`), in order,
+    /// and the owners holding each: what a SELECT for all their collections looks up.
+    pub(crate) fn owner_keys(
+        &self,
+        owners: impl Iterator<Item = usize>,
+        table: &'static crate::metadata::TableDef,
+        column: usize,
+    ) -> Result<(Vec<Value>, OwnersByKey)> {
+        let mut keys = Vec::new();
+        let mut by_key = OwnersByKey::default();
+        for owner in owners {
+            let Some(e) = self.entry(owner) else { continue };
+            let v = e.obj.column_value(column)?;
+            if v.is_null() {
+                continue;
+            }
+            let owners_of_key = by_key.entry(IdentityKey::single(table, &v)).or_default();
+            if owners_of_key.is_empty() {
+                keys.push(v);
+            }
+            owners_of_key.push(owner);
+        }
+        Ok((keys, by_key))
+    }
+
+    /// How many keys one `IN (..)` may list: all of them as one array parameter, else
+    /// as many as the dialect binds (one parameter spare).
+    pub(crate) fn in_list_chunk(&self) -> usize {
+        let dialect = self.engine.dialect();
+        if dialect.array_params() { usize::MAX } else { (dialect.max_bind_params() - 1).max(1) }
+    }
+
     /// `SELECT child.* FROM child WHERE child.fk = ANY($1)`: the collections of all
     /// `parents` in one statement (chunked where bind parameters are limited).
     fn select_in(&mut self, parents: &[usize], link: Link) -> Result<Vec<usize>> {
         let loader = link_loader(link)?;
-        let mut keys: Vec<Value> = Vec::new();
-        let mut seen = rustc_hash::FxHashSet::default();
-        let mut by_key: HashMap<IdentityKey, Vec<usize>> = HashMap::default();
-        for &p in parents {
-            let Some(e) = self.entry(p) else { continue };
-            let v = e.obj.column_value(link.parent_column)?;
-            if v.is_null() {
-                continue;
-            }
-            let k = IdentityKey::single(link.parent, &v);
-            by_key.entry(k.clone()).or_default().push(p);
-            if seen.insert(k) {
-                keys.push(v);
-            }
-        }
+        let (keys, by_key) = self.owner_keys(parents.iter().copied(), link.parent, link.parent_column)?;
         let mut all_children = Vec::new();
         let mut grouped: HashMap<IdentityKey, Vec<usize>> = HashMap::default();
-        let chunk =
-            if self.engine.dialect().array_params() { usize::MAX } else { self.engine.dialect().max_bind_params() - 1 };
-        for part in keys.chunks(chunk.max(1)) {
-            if part.is_empty() {
-                continue;
-            }
+        let chunk = self.in_list_chunk();
+        for part in keys.chunks(chunk) {
             let mut select = Select::new(link.child);
             select.filters.push(Expr::In {
                 column: ColumnRef { table: link.child.name, name: link.child.columns[link.fk_column].name },
@@ -774,13 +774,12 @@ fn effective_options(table: &'static crate::metadata::TableDef, explicit: &[Load
         if !matches!(def.loading, Loading::SelectIn | Loading::Joined) {
             continue;
         }
-        let option = if def.kind == crate::metadata::RelationKind::ManyToMany {
-            let sec = Secondary::new(table, def, false)?;
-            LoadOption { link: Err(String::new()), secondary: Some(sec), strategy: def.loading, then: Vec::new() }
+        let path = if def.kind == crate::metadata::RelationKind::ManyToMany {
+            Path::Secondary(Secondary::new(table, def, false)?)
         } else {
-            let link = Link::has_many(table, def)?;
-            LoadOption { link: Ok(link), secondary: None, strategy: def.loading, then: Vec::new() }
+            Path::ForeignKey { link: Link::has_many(table, def)?, from_parent: true }
         };
+        let option = LoadOption { path: Ok(path), strategy: def.loading, then: Vec::new() };
         let mentioned = explicit.iter().any(|o| o.key().is_some() && o.key() == option.key());
         if !mentioned {
             options.push(option);
@@ -793,8 +792,16 @@ fn same_option(a: &LoadOption, b: &LoadOption) -> bool {
     a.key().is_some() && a.key() == b.key() && a.strategy == b.strategy
 }
 
+/// The foreign key of an option that loads along one (many-to-many options are handled
+/// before this is asked).
 fn option_link(option: &LoadOption) -> Result<Link> {
-    option.link.clone().map_err(Error::schema)
+    match &option.path {
+        Ok(Path::ForeignKey { link, .. }) => Ok(*link),
+        Ok(path @ Path::Secondary(_)) => {
+            Err(Error::schema(format!("{} has no foreign key of its own", path.describe())))
+        }
+        Err(e) => Err(Error::schema(e.clone())),
+    }
 }
 
 fn link_loader(link: Link) -> Result<RowLoader> {

@@ -53,7 +53,7 @@ impl<'s, T: Model> SessionQuery<'s, T> {
     /// its columns; it may start at `T` or at a table joined before. Objects come back once
     /// each even when the join repeats their rows.
     pub fn join<A: Model, R: Model>(mut self, rel: crate::Relationship<A, R>) -> Self {
-        self.select.join(rel.join());
+        self.select.join(rel.path());
         self
     }
 

@@ -333,9 +333,12 @@ fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<usize>> 
     for &table in plan.order.iter().rev().filter(|t| early.contains(&t.name)) {
         delete_table(s, table, &plan.deletes[table.name])?;
     }
+    // Rows moved off a one-to-one parent, if any: looked for row by row only then.
+    let moves_one_to_one = s.parents.values().any(|p| !p.synced && p.link.is_one_to_one());
     for &table in &plan.order {
         let (releases, updates) = match plan.updates.get(table.name) {
-            Some(rows) => rows.iter().partition(|&&row| releases_one_to_one(s, row)),
+            Some(rows) if moves_one_to_one => rows.iter().partition(|&&row| releases_one_to_one(s, row)),
+            Some(rows) => (Vec::new(), rows.clone()),
             None => (Vec::new(), Vec::new()),
         };
         if !releases.is_empty() {
