@@ -92,15 +92,10 @@ impl<'a> Row<'a> {
     #[inline]
     pub(crate) fn decode_raw<T>(&self, idx: usize) -> Result<Option<T>, DecodeError>
     where
-        T: for<'b> postgres::types::FromSql<'b> + crate::backend::sqlite::SqliteDecode,
+        T: crate::backend::pg_decode::PgDecode + crate::backend::sqlite::SqliteDecode,
     {
         match &self.inner {
-            RowInner::Pg(r) => r.try_get::<usize, Option<T>>(idx).map_err(|e| {
-                DecodeError::new(
-                    r.columns().get(idx).map_or_else(|| "?".to_owned(), |c| c.type_().name().to_owned()),
-                    std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default(),
-                )
-            }),
+            RowInner::Pg(r) => T::decode_pg(r, idx),
             RowInner::Sqlite(r) => {
                 use crate::backend::sqlite::storage_class;
                 let value = r.get_ref(idx).map_err(|e| DecodeError::new("?".to_owned(), e.to_string()))?;
@@ -129,7 +124,7 @@ struct DecodeFailure {
 }
 
 impl DecodeError {
-    fn new(sql_type: String, message: String) -> DecodeError {
+    pub(crate) fn new(sql_type: String, message: String) -> DecodeError {
         DecodeError(Box::new(DecodeFailure { sql_type, message }))
     }
 

@@ -1,5 +1,6 @@
 //! Database drivers behind the ORM's own connection, binding and error types.
 
+pub(crate) mod pg_decode;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 

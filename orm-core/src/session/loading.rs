@@ -623,8 +623,11 @@ impl Session {
     fn select_in(&mut self, parents: &[usize], link: Link) -> Result<Vec<usize>> {
         let loader = link_loader(link)?;
         let (keys, by_key) = self.owner_keys(parents.iter().copied(), link.parent, link.parent_column)?;
+        // Each key's place in `keys`, and the children found for it there.
+        let slots: HashMap<IdentityKey, usize> =
+            keys.iter().enumerate().map(|(slot, k)| (IdentityKey::single(link.parent, k), slot)).collect();
+        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
         let mut all_children = Vec::new();
-        let mut grouped: HashMap<IdentityKey, Vec<usize>> = HashMap::default();
         let chunk = self.in_list_chunk();
         for part in keys.chunks(chunk) {
             let mut select = Select::new(link.child);
@@ -634,15 +637,26 @@ impl Session {
                 negated: false,
             });
             let children = self.run_select(&select, None, loader)?;
-            for c in children {
+            let per_key = children.len() / part.len().max(1);
+            for &c in &children {
                 let Some(e) = self.entry(c) else { continue };
                 let fk = e.obj.column_value(link.fk_column)?;
-                grouped.entry(IdentityKey::single(link.parent, &fk)).or_default().push(c);
-                all_children.push(c);
+                if let Some(&slot) = slots.get(&IdentityKey::single(link.parent, &fk)) {
+                    let group = &mut groups[slot];
+                    if group.capacity() == 0 {
+                        group.reserve(per_key);
+                    }
+                    group.push(c);
+                }
+            }
+            if all_children.is_empty() {
+                all_children = children;
+            } else {
+                all_children.extend(children);
             }
         }
         for (key, mut owners) in by_key {
-            let children = grouped.remove(&key).unwrap_or_default();
+            let children = slots.get(&key).map(|&slot| std::mem::take(&mut groups[slot])).unwrap_or_default();
             let last = owners.pop();
             for p in owners {
                 self.collections.insert((p, link.key()), children.clone());

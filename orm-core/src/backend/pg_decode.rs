@@ -1,0 +1,145 @@
+//! Reading PostgreSQL column values into base types.
+//!
+//! `postgres::Row::try_get` checks, for every value, that the Rust type accepts the
+//! column's SQL type, and `String`'s `FromSql` compares the type's name with three
+//! extension types before it reads text. Loading thousands of rows, that is a large part
+//! of the client's time. The common types here compare the column's type once per value
+//! (an enum comparison) and read its bytes directly; anything else, and any type they do
+//! not expect, goes through `FromSql` with its checks and messages.
+
+use std::error::Error as StdError;
+
+use postgres::types::{FromSql, Type};
+
+use crate::row::DecodeError;
+
+/// How a base type reads a non-NULL or NULL value of a PostgreSQL column.
+pub trait PgDecode: for<'b> FromSql<'b> {
+    /// Reads column `idx`; `None` for NULL.
+    fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
+        through_from_sql(row, idx)
+    }
+}
+
+/// The general path: `Row::try_get` with `FromSql`'s own type check.
+fn through_from_sql<T: for<'b> FromSql<'b>>(row: &postgres::Row, idx: usize) -> Result<Option<T>, DecodeError> {
+    row.try_get::<usize, Option<T>>(idx).map_err(|e| {
+        DecodeError::new(column_type_name(row, idx), StdError::source(&e).map(|s| s.to_string()).unwrap_or_default())
+    })
+}
+
+fn column_type_name(row: &postgres::Row, idx: usize) -> String {
+    row.columns().get(idx).map_or_else(|| "?".to_owned(), |c| c.type_().name().to_owned())
+}
+
+/// A column's undecoded bytes (`None` = NULL), accepted for any SQL type: the caller
+/// has checked the type.
+struct RawColumn<'a>(Option<&'a [u8]>);
+
+impl<'a> FromSql<'a> for RawColumn<'a> {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn StdError + Sync + Send>> {
+        Ok(RawColumn(Some(raw)))
+    }
+
+    fn from_sql_null(_: &Type) -> Result<Self, Box<dyn StdError + Sync + Send>> {
+        Ok(RawColumn(None))
+    }
+
+    fn from_sql_nullable(_: &Type, raw: Option<&'a [u8]>) -> Result<Self, Box<dyn StdError + Sync + Send>> {
+        Ok(RawColumn(raw))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// Reads column `idx` with `read` when `expected` says yes to its SQL type, else through
+/// `FromSql`.
+#[inline]
+fn read_direct<T: for<'b> FromSql<'b>>(
+    row: &postgres::Row,
+    idx: usize,
+    expected: impl FnOnce(&Type) -> bool,
+    read: impl FnOnce(&[u8]) -> Result<T, String>,
+) -> Result<Option<T>, DecodeError> {
+    let matches = row.columns().get(idx).is_some_and(|c| expected(c.type_()));
+    if !matches {
+        return through_from_sql(row, idx);
+    }
+    match row.try_get::<usize, RawColumn<'_>>(idx) {
+        Ok(RawColumn(None)) => Ok(None),
+        Ok(RawColumn(Some(bytes))) => {
+            read(bytes).map(Some).map_err(|why| DecodeError::new(column_type_name(row, idx), why))
+        }
+        Err(_) => through_from_sql(row, idx),
+    }
+}
+
+fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], String> {
+    bytes.try_into().map_err(|_| format!("expected {N} bytes, the server sent {}", bytes.len()))
+}
+
+impl PgDecode for String {
+    #[inline]
+    fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
+        read_direct(
+            row,
+            idx,
+            |t| *t == Type::TEXT || *t == Type::VARCHAR || *t == Type::BPCHAR || *t == Type::NAME,
+            |bytes| std::str::from_utf8(bytes).map(str::to_owned).map_err(|e| e.to_string()),
+        )
+    }
+}
+
+impl PgDecode for i16 {
+    #[inline]
+    fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
+        read_direct(row, idx, |t| *t == Type::INT2, |bytes| fixed(bytes).map(i16::from_be_bytes))
+    }
+}
+
+impl PgDecode for i32 {
+    #[inline]
+    fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
+        read_direct(row, idx, |t| *t == Type::INT4, |bytes| fixed(bytes).map(i32::from_be_bytes))
+    }
+}
+
+impl PgDecode for i64 {
+    #[inline]
+    fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
+        read_direct(row, idx, |t| *t == Type::INT8, |bytes| fixed(bytes).map(i64::from_be_bytes))
+    }
+}
+
+impl PgDecode for f64 {
+    #[inline]
+    fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
+        read_direct(row, idx, |t| *t == Type::FLOAT8, |bytes| fixed(bytes).map(f64::from_be_bytes))
+    }
+}
+
+impl PgDecode for bool {
+    #[inline]
+    fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
+        read_direct(row, idx, |t| *t == Type::BOOL, |bytes| fixed::<1>(bytes).map(|[b]| b != 0))
+    }
+}
+
+impl PgDecode for f32 {}
+impl PgDecode for Vec<u8> {}
+#[cfg(feature = "chrono")]
+impl PgDecode for chrono::NaiveDate {}
+#[cfg(feature = "chrono")]
+impl PgDecode for chrono::NaiveTime {}
+#[cfg(feature = "chrono")]
+impl PgDecode for chrono::NaiveDateTime {}
+#[cfg(feature = "chrono")]
+impl PgDecode for chrono::DateTime<chrono::Utc> {}
+#[cfg(feature = "uuid")]
+impl PgDecode for uuid::Uuid {}
+#[cfg(feature = "json")]
+impl PgDecode for serde_json::Value {}
+#[cfg(feature = "decimal")]
+impl PgDecode for rust_decimal::Decimal {}
