@@ -223,7 +223,7 @@ impl PendingChildren {
                 session.reserve_children(children.len());
                 for child in children {
                     let child = session.add(child);
-                    let child_entry = child.cell.meta.get().entry();
+                    let child_entry = child.cell().meta.get().entry();
                     session.link_new(link, child_entry, parent_entry);
                 }
                 Ok(())
@@ -239,7 +239,7 @@ impl PendingChildren {
                 let sec = Secondary::new(owner, def, false)?;
                 for member in members {
                     let member = session.add(member);
-                    let member_entry = member.cell.meta.get().entry();
+                    let member_entry = member.cell().meta.get().entry();
                     session.associate(sec, owner_entry, member_entry);
                 }
                 Ok(())

@@ -811,3 +811,91 @@ on_both! {
         }
     }
 }
+
+on_both! {
+    /// Objects loaded by one statement share allocations (64 to a block): across block
+    /// boundaries every row still has exactly one handle, a second query hands back the
+    /// same handles, and a handle kept after the session ends stays readable, detached.
+    fn objects_loaded_together_keep_one_handle_each(db) {
+        seed_tables(db);
+        let mut s = db.engine.session();
+        s.add_all((0..150).map(|i| Program::new(format!("p{i:03}"), i)));
+        s.commit().unwrap();
+        drop(s);
+
+        let mut s = db.engine.session();
+        let all = s.query::<Program>().order_by(Program::ID.asc()).all().unwrap();
+        assert_eq!(all.len(), 150);
+        let distinct = (0..all.len()).filter(|&i| all[..i].iter().all(|other| *other != all[i])).count();
+        assert_eq!(distinct, 150, "one handle per row, however they are allocated");
+        for (i, p) in all.iter().enumerate() {
+            assert_eq!(p.get().name, format!("p{i:03}"));
+            assert_eq!(p.state(), ObjectState::Persistent);
+        }
+        let again = s.query::<Program>().order_by(Program::ID.desc()).all().unwrap();
+        assert!(again.iter().rev().zip(&all).all(|(a, b)| a == b), "the identity map answers");
+        let one = s.get::<Program>(all[100].get().id).unwrap().unwrap();
+        assert!(one == all[100]);
+
+        // Change one object of a shared block, leave its neighbours alone.
+        all[70].get_mut().years_of_study = 1000;
+        let (r, sql) = db.statements.during(|| s.commit());
+        r.unwrap();
+        assert_eq!(sql.iter().filter(|q| q.starts_with("UPDATE")).count(), 1, "{sql:?}");
+
+        let kept = all[130].clone();
+        drop((all, again, one, s));
+        assert_eq!(kept.state(), ObjectState::Detached);
+        assert_eq!(kept.get().name, "p130");
+        let mut s = db.engine.session();
+        let fresh = s.get::<Program>(kept.get().id).unwrap().unwrap();
+        assert!(fresh != kept, "a new session has its own objects");
+        let n: Vec<i64> = db
+            .engine
+            .query_raw("SELECT count(*) FROM programs WHERE years_of_study = 1000", &[], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, [1]);
+    }
+}
+
+on_both! {
+    /// A load that fails at row 101 keeps the 100 objects it had read, consistently:
+    /// the session goes on working and hands back the same objects afterwards.
+    fn a_load_failing_midway_keeps_the_rows_it_read(db) {
+        db.engine
+            .execute(
+                "CREATE TABLE programs (id INTEGER PRIMARY KEY, name VARCHAR(100), years_of_study INTEGER NOT NULL)",
+                &[],
+            )
+            .unwrap();
+        for i in 1..=150 {
+            let name = if i == 101 { None } else { Some(format!("p{i}")) };
+            db.engine
+                .execute(
+                    db.pick(
+                        "INSERT INTO programs VALUES ($1, $2, 3)",
+                        "INSERT INTO programs VALUES (?1, ?2, 3)",
+                    ),
+                    params![i, name],
+                )
+                .unwrap();
+        }
+        let mut s = db.engine.session();
+        let err = s.query::<Program>().order_by(Program::ID.asc()).all().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+        let first = s.get::<Program>(1).unwrap().unwrap();
+        let (r, sql) = db.statements.during(|| s.get::<Program>(100));
+        assert!(r.unwrap().is_some());
+        assert!(sql.is_empty(), "rows read before the failure are in the identity map: {sql:?}");
+        let again = s.query::<Program>().filter(Program::ID.le(100)).order_by(Program::ID.asc()).all().unwrap();
+        assert_eq!(again.len(), 100);
+        assert!(again[0] == first);
+        first.get_mut().years_of_study = 4;
+        s.commit().unwrap();
+        let n: Vec<i64> = db
+            .engine
+            .query_raw("SELECT count(*) FROM programs WHERE years_of_study = 4", &[], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, [1]);
+    }
+}

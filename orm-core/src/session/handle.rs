@@ -36,6 +36,9 @@ pub enum ObjectState {
 ///
 /// Handles are `!Send`: a session and its objects belong to one thread.
 ///
+/// Objects loaded by one statement are allocated together, up to 64 to an allocation:
+/// a handle kept after its session has closed keeps that allocation alive.
+///
 /// ```
 /// use orm_core::prelude::*;
 /// # #[derive(Model)] #[orm(table = "programs")]
@@ -47,11 +50,43 @@ pub enum ObjectState {
 /// assert!(p.clone() == p); // handles compare by identity
 /// ```
 pub struct Obj<T> {
-    pub(crate) cell: Rc<ObjCell<T>>,
+    block: Rc<Block<T>>,
+    index: u32,
 }
 
-/// The shared allocation behind a handle: the object, its session bookkeeping, and the
-/// snapshot of its database values taken before the first change.
+/// At most this many objects share one allocation (a [`Block`]): objects loaded by one
+/// statement are allocated together, so that loading 10,000 rows costs 157 allocations
+/// instead of 10,000, and a handle kept after its session keeps at most 63 neighbours
+/// alive with it.
+pub(crate) const BLOCK_SIZE: usize = 64;
+
+/// Objects allocated together: one made on its own, or up to [`BLOCK_SIZE`] loaded by one
+/// statement. Freed when the last handle on any of them, and their session, let go.
+pub(crate) enum Block<T> {
+    One(ObjCell<T>),
+    Many(Box<[ObjCell<T>]>),
+}
+
+impl<T> Block<T> {
+    #[inline]
+    fn cell(&self, index: u32) -> &ObjCell<T> {
+        match self {
+            Block::One(cell) => cell,
+            Block::Many(cells) => &cells[index as usize],
+        }
+    }
+
+    /// The objects of the block.
+    pub(crate) fn cells(&self) -> &[ObjCell<T>] {
+        match self {
+            Block::One(cell) => std::slice::from_ref(cell),
+            Block::Many(cells) => cells,
+        }
+    }
+}
+
+/// One object, its session bookkeeping, and the snapshot of its database values taken
+/// before the first change.
 pub(crate) struct ObjCell<T> {
     pub(crate) value: RefCell<T>,
     pub(crate) meta: Cell<Meta>,
@@ -60,9 +95,14 @@ pub(crate) struct ObjCell<T> {
     pub(crate) snapshot: RefCell<Option<Box<[Value]>>>,
 }
 
+impl<T> ObjCell<T> {
+    pub(crate) fn new(value: T, meta: Meta) -> ObjCell<T> {
+        ObjCell { value: RefCell::new(value), meta: Cell::new(meta), snapshot: RefCell::new(None) }
+    }
+}
+
 /// Bookkeeping shared between the handle and its session.
-/// Kept small (16 bytes): with the snapshot cell it keeps a typical object's allocation
-/// in the allocator's fast size classes.
+/// Kept small (16 bytes): it is in every object's cell.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Meta {
     pub(crate) session: u64,
@@ -86,13 +126,7 @@ impl Meta {
 impl<T: Model> Obj<T> {
     /// A transient handle: not in any session yet (see [`Session::add_obj`](crate::Session::add_obj)).
     pub fn new(value: T) -> Obj<T> {
-        Obj {
-            cell: Rc::new(ObjCell {
-                value: RefCell::new(value),
-                meta: Cell::new(Meta::TRANSIENT),
-                snapshot: RefCell::new(None),
-            }),
-        }
+        Obj { block: Rc::new(Block::One(ObjCell::new(value, Meta::TRANSIENT))), index: 0 }
     }
 
     /// Reads the object.
@@ -101,12 +135,12 @@ impl<T: Model> Obj<T> {
     /// When a [`get_mut`](Obj::get_mut) guard of the same object is alive, as
     /// `RefCell::borrow` does; [`try_get`](Obj::try_get) returns an error instead.
     pub fn get(&self) -> Ref<'_, T> {
-        self.cell.value.borrow()
+        self.cell().value.borrow()
     }
 
     /// Reads the object, or an error when a `get_mut` guard of it is alive.
     pub fn try_get(&self) -> Result<Ref<'_, T>> {
-        self.cell.value.try_borrow().map_err(|_| self.cell.borrowed_error())
+        self.cell().value.try_borrow().map_err(|_| self.cell().borrowed_error())
     }
 
     /// Changes the object; the session UPDATEs the changed columns at the next flush.
@@ -115,27 +149,27 @@ impl<T: Model> Obj<T> {
     /// When another guard of the same object is alive, as `RefCell::borrow_mut` does;
     /// [`try_get_mut`](Obj::try_get_mut) returns an error instead.
     pub fn get_mut(&self) -> RefMut<'_, T> {
-        self.cell.snapshot_before_change();
-        self.cell.value.borrow_mut()
+        self.cell().snapshot_before_change();
+        self.cell().value.borrow_mut()
     }
 
     /// Changes the object, or an error when another guard of it is alive.
     pub fn try_get_mut(&self) -> Result<RefMut<'_, T>> {
-        let guard = self.cell.value.try_borrow_mut().map_err(|_| self.cell.borrowed_error())?;
+        let guard = self.cell().value.try_borrow_mut().map_err(|_| self.cell().borrowed_error())?;
         drop(guard);
         Ok(self.get_mut())
     }
 
     /// The object's state.
     pub fn state(&self) -> ObjectState {
-        self.cell.meta.get().state
+        self.cell().meta.get().state
     }
 
     /// Whether the object has changes the database does not have yet.
     pub fn is_modified(&self) -> bool {
         match self.state() {
             ObjectState::Pending | ObjectState::Transient => true,
-            _ => self.cell.changed_columns().is_ok_and(|c| !c.is_empty()),
+            _ => self.cell().changed_columns().is_ok_and(|c| !c.is_empty()),
         }
     }
 
@@ -152,24 +186,33 @@ impl<T: Model> Obj<T> {
         self.get().clone()
     }
 
-    pub(crate) fn erased(&self) -> Rc<dyn AnyObject> {
-        self.cell.clone()
+    pub(crate) fn erased(&self) -> ErasedObj {
+        ErasedObj { block: self.block.clone(), index: self.index }
     }
 
-    pub(crate) fn from_erased(obj: Rc<dyn AnyObject>) -> Option<Obj<T>> {
-        obj.into_any().downcast::<ObjCell<T>>().ok().map(|cell| Obj { cell })
+    pub(crate) fn from_erased(obj: ErasedObj) -> Option<Obj<T>> {
+        let index = obj.index;
+        obj.block.into_any().downcast::<Block<T>>().ok().map(|block| Obj { block, index })
+    }
+}
+
+impl<T> Obj<T> {
+    /// The object's cell in its block.
+    #[inline]
+    pub(crate) fn cell(&self) -> &ObjCell<T> {
+        self.block.cell(self.index)
     }
 }
 
 impl<T> Clone for Obj<T> {
     fn clone(&self) -> Self {
-        Obj { cell: self.cell.clone() }
+        Obj { block: self.block.clone(), index: self.index }
     }
 }
 
 impl<T> PartialEq for Obj<T> {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.cell, &other.cell)
+        Rc::ptr_eq(&self.block, &other.block) && self.index == other.index
     }
 }
 
@@ -177,15 +220,16 @@ impl<T> Eq for Obj<T> {}
 
 impl<T> Hash for Obj<T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        std::ptr::hash(Rc::as_ptr(&self.cell), state);
+        std::ptr::hash(Rc::as_ptr(&self.block), state);
+        self.index.hash(state);
     }
 }
 
 impl<T: fmt::Debug> fmt::Debug for Obj<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.cell.value.try_borrow() {
-            Ok(v) => write!(f, "Obj({:?}, {:?})", self.cell.meta.get().state, &*v),
-            Err(_) => write!(f, "Obj({:?}, <borrowed>)", self.cell.meta.get().state),
+        match self.cell().value.try_borrow() {
+            Ok(v) => write!(f, "Obj({:?}, {:?})", self.cell().meta.get().state, &*v),
+            Err(_) => write!(f, "Obj({:?}, <borrowed>)", self.cell().meta.get().state),
         }
     }
 }
@@ -221,6 +265,8 @@ pub(crate) trait AnyObject {
     fn table(&self) -> &'static TableDef;
     fn meta(&self) -> Meta;
     fn set_meta(&self, meta: Meta);
+    /// Leaves the session: a pending object becomes transient, any other detached.
+    fn leave_session(&self);
     /// All column values; an error when the object is mutably borrowed.
     fn values(&self) -> Result<Vec<Value>>;
     fn column_value(&self, column: usize) -> Result<Value>;
@@ -247,7 +293,47 @@ pub(crate) trait AnyObject {
     fn describe(&self) -> String;
     /// The identity key of the object's current primary-key values.
     fn identity_key(&self) -> IdentityKey;
+}
+
+/// A block of objects of any model.
+pub(crate) trait AnyBlock {
+    fn object(&self, index: u32) -> &(dyn AnyObject + 'static);
     fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
+}
+
+impl<T: Model> AnyBlock for Block<T> {
+    #[inline]
+    fn object(&self, index: u32) -> &(dyn AnyObject + 'static) {
+        self.cell(index)
+    }
+
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+}
+
+/// A handle on an object of any model: what the session keeps per entry. Dereferences
+/// to the object's [`AnyObject`] view.
+#[derive(Clone)]
+pub(crate) struct ErasedObj {
+    block: Rc<dyn AnyBlock>,
+    index: u32,
+}
+
+impl ErasedObj {
+    /// The handle on object `index` of `block`.
+    pub(crate) fn new(block: Rc<dyn AnyBlock>, index: usize) -> ErasedObj {
+        ErasedObj { block, index: index as u32 }
+    }
+}
+
+impl std::ops::Deref for ErasedObj {
+    type Target = dyn AnyObject;
+
+    #[inline]
+    fn deref(&self) -> &(dyn AnyObject + 'static) {
+        self.block.object(self.index)
+    }
 }
 
 impl<T: Model> AnyObject for ObjCell<T> {
@@ -261,6 +347,14 @@ impl<T: Model> AnyObject for ObjCell<T> {
 
     fn set_meta(&self, meta: Meta) {
         self.meta.set(meta);
+    }
+
+    fn leave_session(&self) {
+        let state = match self.meta.get().state {
+            ObjectState::Pending => ObjectState::Transient,
+            _ => ObjectState::Detached,
+        };
+        self.meta.set(Meta { state, ..Meta::TRANSIENT });
     }
 
     fn values(&self) -> Result<Vec<Value>> {
@@ -380,9 +474,5 @@ impl<T: Model> AnyObject for ObjCell<T> {
             },
             Err(_) => IdentityKey::new(table, &[Value::Null]),
         }
-    }
-
-    fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
-        self
     }
 }

@@ -11,8 +11,9 @@ use crate::value::Value;
 pub(crate) enum IdentityKey {
     /// A one-column integer key; `table` is the address of the table's static metadata.
     Int { table: usize, key: i64 },
-    /// Any other key: text, bytes, several columns.
-    Parts { table: usize, key: Box<[KeyPart]> },
+    /// Any other key: text, bytes, several columns (boxed, so that the common case
+    /// stays small in the identity map and the session's entries).
+    Parts(Box<(usize, Box<[KeyPart]>)>),
 }
 
 /// A key value, normalised so that equal keys hash alike (an `i32` 3 and an `i64` 3).
@@ -57,7 +58,7 @@ impl IdentityKey {
     pub(crate) fn new(table: &'static TableDef, key: &[Value]) -> IdentityKey {
         match key {
             [one] => IdentityKey::single(table, one),
-            many => IdentityKey::Parts { table: table_id(table), key: many.iter().map(KeyPart::of).collect() },
+            many => IdentityKey::Parts(Box::new((table_id(table), many.iter().map(KeyPart::of).collect()))),
         }
     }
 
@@ -66,7 +67,20 @@ impl IdentityKey {
     pub(crate) fn single(table: &'static TableDef, value: &Value) -> IdentityKey {
         match int_of(value) {
             Some(key) => IdentityKey::Int { table: table_id(table), key },
-            None => IdentityKey::Parts { table: table_id(table), key: Box::new([KeyPart::of(value)]) },
+            None => IdentityKey::Parts(Box::new((table_id(table), Box::new([KeyPart::of(value)])))),
+        }
+    }
+
+    /// The key of a row with a one-column primary key, taking the value.
+    #[inline]
+    pub(crate) fn of_value(table: &'static TableDef, value: Value) -> IdentityKey {
+        match int_of(&value) {
+            Some(key) => {
+                // An integer owns nothing: skip the drop glue, once per loaded row.
+                std::mem::forget(value);
+                IdentityKey::Int { table: table_id(table), key }
+            }
+            None => IdentityKey::single(table, &value),
         }
     }
 
@@ -74,10 +88,9 @@ impl IdentityKey {
     pub(crate) fn from_columns(table: &'static TableDef, values: &[Value]) -> IdentityKey {
         match table.primary_key {
             [one] => IdentityKey::single(table, &values[*one]),
-            many => IdentityKey::Parts {
-                table: table_id(table),
-                key: many.iter().map(|&i| KeyPart::of(&values[i])).collect(),
-            },
+            many => {
+                IdentityKey::Parts(Box::new((table_id(table), many.iter().map(|&i| KeyPart::of(&values[i])).collect())))
+            }
         }
     }
 
@@ -85,7 +98,7 @@ impl IdentityKey {
     pub(crate) fn has_null(&self) -> bool {
         match self {
             IdentityKey::Int { .. } => false,
-            IdentityKey::Parts { key, .. } => key.contains(&KeyPart::Null),
+            IdentityKey::Parts(parts) => parts.1.contains(&KeyPart::Null),
         }
     }
 }
@@ -116,5 +129,6 @@ mod tests {
         assert!(IdentityKey::new(&T, &[Value::Null]).has_null());
         assert_eq!(IdentityKey::new(&T, &[Value::I16(3)]), IdentityKey::single(&T, &Value::I64(3)));
         assert!(!IdentityKey::single(&T, &Value::I32(0)).has_null());
+        assert_eq!(std::mem::size_of::<IdentityKey>(), 24);
     }
 }

@@ -5,6 +5,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::marker::PhantomData;
 
+use super::staging::Staging;
 use super::{IdentityKey, ObjectState, Session};
 use crate::error::{Error, Result};
 use crate::expr::{CmpOp, ColumnRef, Expr};
@@ -107,7 +108,7 @@ impl<C: Model> Children<'_, C> {
     /// is inserted at flush).
     pub fn push(&mut self, child: C) -> Obj<C> {
         let obj = self.session.add(child);
-        let entry = obj.cell.meta.get().entry();
+        let entry = obj.cell().meta.get().entry();
         match self.via {
             Path::ForeignKey { link, .. } => self.session.link_new(link, entry, self.parent),
             Path::Secondary(sec) => self.session.associate(sec, self.parent, entry),
@@ -470,14 +471,25 @@ impl Session {
         self.read_connection()?;
         let mut conn = self.conn.take().expect("connection just checked out");
         let mut first = true;
+        self.staging = Some(Staging::new(self.id, self.entries.len()));
         let result = conn.query_raw(sql, params, |row| {
             if first {
                 first = false;
                 self.reserve(row.total_hint());
+                // One row: nothing to allocate together.
+                if row.total_hint() == 1 {
+                    self.staging = None;
+                } else if let Some(staging) = &mut self.staging {
+                    staging.rows_hint = row.total_hint();
+                }
             }
             f(self, row)
         });
         self.conn = Some(conn);
+        // Also after a failure: the rows read so far are registered.
+        if let Some(staging) = self.staging.take() {
+            staging.install(self);
+        }
         result.map(drop)
     }
 
@@ -641,7 +653,7 @@ impl Session {
             for &c in &children {
                 let Some(e) = self.entry(c) else { continue };
                 let fk = e.obj.column_value(link.fk_column)?;
-                if let Some(&slot) = slots.get(&IdentityKey::single(link.parent, &fk)) {
+                if let Some(&slot) = slots.get(&IdentityKey::of_value(link.parent, fk)) {
                     let group = &mut groups[slot];
                     if group.capacity() == 0 {
                         group.reserve(per_key);

@@ -6,17 +6,17 @@ mod handle;
 mod identity;
 mod loading;
 mod query;
+mod staging;
 mod unit_of_work;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use handle::{Obj, ObjectState};
 pub use loading::{Children, RowLoader, load_row};
 pub use query::SessionQuery;
 
-pub(crate) use handle::{AnyObject, Meta};
+pub(crate) use handle::{ErasedObj, Meta};
 pub(crate) use identity::IdentityKey;
 
 use crate::connection::Connection;
@@ -78,10 +78,12 @@ pub struct Session {
     pub(crate) lazy_loads: HashMap<LinkKey, usize>,
     /// Collections a query asked to raise on (instead of lazily loading).
     pub(crate) raise_on_load: HashSet<(usize, LinkKey)>,
+    /// While a statement's rows are read: the new objects, allocated after the last row.
+    staging: Option<staging::Staging>,
 }
 
 pub(crate) struct Entry {
-    pub(crate) obj: Rc<dyn AnyObject>,
+    pub(crate) obj: ErasedObj,
     pub(crate) key: Option<IdentityKey>,
 }
 
@@ -108,7 +110,7 @@ pub(crate) enum TxRecord {
 }
 
 /// One object as a savepoint saw it: handle, identity, state, values, snapshot.
-type SavedEntry = (Rc<dyn AnyObject>, Option<IdentityKey>, Meta, Vec<Value>, Option<Vec<Value>>);
+type SavedEntry = (ErasedObj, Option<IdentityKey>, Meta, Vec<Value>, Option<Vec<Value>>);
 
 /// Everything needed to return to the moment a savepoint was taken.
 struct SavedState {
@@ -143,6 +145,7 @@ impl Engine {
             savepoints: Vec::new(),
             lazy_loads: HashMap::default(),
             raise_on_load: HashSet::default(),
+            staging: None,
         }
     }
 }
@@ -182,7 +185,7 @@ impl Session {
     /// Adds an existing handle: a transient one becomes pending, a detached one
     /// persistent again (unless the session already has another object for its row).
     pub fn add_obj<T: Model>(&mut self, obj: &Obj<T>) -> Result<()> {
-        let meta = obj.cell.meta.get();
+        let meta = obj.cell().meta.get();
         match meta.state {
             ObjectState::Transient => {
                 self.attach_new(obj.erased());
@@ -211,14 +214,14 @@ impl Session {
         }
     }
 
-    fn push_entry(&mut self, obj: Rc<dyn AnyObject>, state: ObjectState) -> usize {
+    fn push_entry(&mut self, obj: ErasedObj, state: ObjectState) -> usize {
         let entry = self.entries.len();
         obj.set_meta(Meta::new(self.id, entry, state));
         self.entries.push(Some(Entry { obj, key: None }));
         entry
     }
 
-    fn attach_new(&mut self, obj: Rc<dyn AnyObject>) -> usize {
+    fn attach_new(&mut self, obj: ErasedObj) -> usize {
         let pending = obj.take_pending_children();
         let entry = self.push_entry(obj, ObjectState::Pending);
         self.new.push(entry);
@@ -260,11 +263,7 @@ impl Session {
     /// Removes every object from the session (the identity map is then empty).
     pub fn expunge_all(&mut self) {
         for entry in self.entries.drain(..).flatten() {
-            let state = match entry.obj.meta().state {
-                ObjectState::Pending => ObjectState::Transient,
-                _ => ObjectState::Detached,
-            };
-            entry.obj.set_meta(Meta { state, ..Meta::TRANSIENT });
+            entry.obj.leave_session();
         }
         self.identity.clear();
         self.new.clear();
@@ -711,7 +710,7 @@ impl Session {
 
     /// The entry of a handle of this session.
     pub(crate) fn entry_of<T: Model>(&self, obj: &Obj<T>) -> Result<usize> {
-        let meta = obj.cell.meta.get();
+        let meta = obj.cell().meta.get();
         match meta.state {
             ObjectState::Pending | ObjectState::Persistent | ObjectState::Deleted if meta.session == self.id => {
                 Ok(meta.entry())
@@ -738,28 +737,39 @@ impl Session {
     /// has no unflushed changes) or a new persistent one. Returns its entry.
     pub(crate) fn register_row<T: Model>(&mut self, value: T) -> Result<usize> {
         let key = match T::TABLE.primary_key {
-            [one] => IdentityKey::single(T::TABLE, &value.column_value(*one)),
+            [one] => IdentityKey::of_value(T::TABLE, value.column_value(*one)),
             _ => IdentityKey::new(T::TABLE, &value.primary_key().to_values()),
         };
         match self.identity.entry(key) {
             std::collections::hash_map::Entry::Occupied(slot) => {
                 let entry = *slot.get();
                 if let Some(existing) = self.handle::<T>(entry)
-                    && existing.cell.snapshot.borrow().is_none()
-                    && let Ok(mut current) = existing.cell.value.try_borrow_mut()
+                    && existing.cell().snapshot.borrow().is_none()
+                    && let Ok(mut current) = existing.cell().value.try_borrow_mut()
                 {
                     current.assign_columns(value);
                 }
                 Ok(entry)
             }
             std::collections::hash_map::Entry::Vacant(slot) => {
-                let entry = self.entries.len();
                 let key = slot.key().clone();
-                slot.insert(entry);
-                let obj = Obj::new(value);
-                obj.cell.meta.set(Meta::new(self.id, entry, ObjectState::Persistent));
-                self.entries.push(Some(Entry { obj: obj.cell, key: Some(key) }));
-                Ok(entry)
+                match &mut self.staging {
+                    // Reading a statement's rows: its entry is filled after the last row.
+                    Some(staging) => {
+                        let entry = staging.next_entry();
+                        slot.insert(entry);
+                        staging.push(entry, key, value);
+                        Ok(entry)
+                    }
+                    None => {
+                        let entry = self.entries.len();
+                        slot.insert(entry);
+                        let obj = Obj::new(value);
+                        obj.cell().meta.set(Meta::new(self.id, entry, ObjectState::Persistent));
+                        self.entries.push(Some(Entry { obj: obj.erased(), key: Some(key) }));
+                        Ok(entry)
+                    }
+                }
             }
         }
     }
@@ -868,14 +878,10 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        // The connection rolls back on drop; the objects outlive the session, detached.
-        // Objects nobody else holds just go.
-        for entry in self.entries.drain(..).flatten().filter(|e| Rc::strong_count(&e.obj) > 1) {
-            let state = match entry.obj.meta().state {
-                ObjectState::Pending => ObjectState::Transient,
-                _ => ObjectState::Detached,
-            };
-            entry.obj.set_meta(Meta { state, ..Meta::TRANSIENT });
+        // The connection rolls back on drop; the objects outlive the session, detached
+        // (objects nobody else holds go with their block).
+        for entry in self.entries.drain(..).flatten() {
+            entry.obj.leave_session();
         }
     }
 }
