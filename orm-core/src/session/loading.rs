@@ -488,7 +488,7 @@ impl Session {
         self.conn = Some(conn);
         // Also after a failure: the rows read so far are registered.
         if let Some(staging) = self.staging.take() {
-            staging.install(self);
+            staging.finish(&mut self.entries);
         }
         result.map(drop)
     }

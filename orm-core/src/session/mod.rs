@@ -758,7 +758,7 @@ impl Session {
                     Some(staging) => {
                         let entry = staging.next_entry();
                         slot.insert(entry);
-                        staging.push(entry, key, value);
+                        staging.push(&mut self.entries, entry, key, value);
                         Ok(entry)
                     }
                     None => {

@@ -1,12 +1,16 @@
-//! Objects loaded by one statement: allocated a block at a time while its rows are read
-//! (see [`BLOCK_SIZE`]), and put in their session entries after the last row.
+//! Objects loaded by one statement, allocated a block at a time while its rows are read
+//! (see [`BLOCK_SIZE`]): each block goes to its session entries as soon as it is full,
+//! and the last, partial one after the last row.
 
 use std::any::Any;
 use std::rc::Rc;
 
 use super::handle::{AnyBlock, BLOCK_SIZE, Block, ObjCell};
-use super::{Entry, ErasedObj, IdentityKey, Meta, ObjectState, Session};
+use super::{Entry, ErasedObj, IdentityKey, Meta, ObjectState};
 use crate::model::Model;
+
+/// The session's entries, as staging fills them.
+type Entries = Vec<Option<Entry>>;
 
 /// The new objects of the statement being read, per model.
 pub(crate) struct Staging {
@@ -20,27 +24,17 @@ pub(crate) struct Staging {
     stages: Vec<Box<dyn Stage>>,
 }
 
-/// New objects of one model: full blocks, the block being filled, and each object's
-/// identity key in order. Each object's meta holds its reserved session entry.
+/// The block of one model being filled, with its objects' identity keys. Each object's
+/// meta holds its session entry.
 struct Staged<T> {
-    blocks: Vec<Rc<Block<T>>>,
     filling: Vec<ObjCell<T>>,
     keys: Vec<IdentityKey>,
 }
 
 trait Stage {
     fn as_any(&mut self) -> &mut dyn Any;
-    /// Puts the objects in their entries.
-    fn install(self: Box<Self>, session: &mut Session);
-}
-
-impl<T: Model> Staged<T> {
-    fn seal(&mut self, next_capacity: usize) {
-        let cells = std::mem::replace(&mut self.filling, Vec::with_capacity(next_capacity));
-        if !cells.is_empty() {
-            self.blocks.push(Rc::new(Block::Many(cells.into_boxed_slice())));
-        }
-    }
+    /// Puts the objects of the block being filled in their entries.
+    fn seal(&mut self, entries: &mut Entries, next_capacity: usize);
 }
 
 impl<T: Model> Stage for Staged<T> {
@@ -48,22 +42,23 @@ impl<T: Model> Stage for Staged<T> {
         self
     }
 
-    fn install(mut self: Box<Self>, session: &mut Session) {
-        self.seal(0);
-        let mut keys = self.keys.into_iter();
-        for block in self.blocks {
-            let erased: Rc<dyn AnyBlock> = block.clone();
-            for (index, cell) in block.cells().iter().enumerate() {
-                let entry = cell.meta.get().entry();
-                let slot = Some(Entry { obj: ErasedObj::new(erased.clone(), index), key: keys.next() });
-                // One model's objects come in entry order; with several (joined loads),
-                // the first leaves gaps that the others fill.
-                if entry >= session.entries.len() {
-                    session.entries.resize_with(entry, || None);
-                    session.entries.push(slot);
-                } else {
-                    session.entries[entry] = slot;
-                }
+    fn seal(&mut self, entries: &mut Entries, next_capacity: usize) {
+        let cells = std::mem::replace(&mut self.filling, Vec::with_capacity(next_capacity));
+        if cells.is_empty() {
+            return;
+        }
+        let block = Rc::new(Block::Many(cells.into_boxed_slice()));
+        let erased: Rc<dyn AnyBlock> = block.clone();
+        for ((index, cell), key) in block.cells().iter().enumerate().zip(self.keys.drain(..)) {
+            let entry = cell.meta.get().entry();
+            let slot = Some(Entry { obj: ErasedObj::new(erased.clone(), index), key: Some(key) });
+            // One model's objects come in entry order; with several (joined loads), a
+            // block can leave gaps that another model's blocks fill.
+            if entry >= entries.len() {
+                entries.resize_with(entry, || None);
+                entries.push(slot);
+            } else {
+                entries[entry] = slot;
             }
         }
     }
@@ -81,35 +76,30 @@ impl Staging {
 
     /// Allocates `value` as the persistent object of `entry`, which must be
     /// [`next_entry`](Staging::next_entry).
-    pub(crate) fn push<T: Model>(&mut self, entry: usize, key: IdentityKey, value: T) {
+    pub(crate) fn push<T: Model>(&mut self, entries: &mut Entries, entry: usize, key: IdentityKey, value: T) {
+        let left = self.rows_hint.saturating_sub(self.staged).clamp(1, BLOCK_SIZE);
         let found = self.stages.iter_mut().find_map(|stage| stage.as_any().downcast_mut::<Staged<T>>());
         let staged = match found {
             Some(staged) => staged,
             None => {
-                let rows = self.rows_hint;
-                self.stages.push(Box::new(Staged::<T> {
-                    blocks: Vec::with_capacity(rows.div_ceil(BLOCK_SIZE)),
-                    filling: Vec::with_capacity(rows.clamp(1, BLOCK_SIZE)),
-                    keys: Vec::with_capacity(rows),
-                }));
+                self.stages
+                    .push(Box::new(Staged::<T> { filling: Vec::with_capacity(left), keys: Vec::with_capacity(left) }));
                 let last = self.stages.last_mut().expect("just pushed");
                 last.as_any().downcast_mut::<Staged<T>>().expect("a stage of T")
             }
         };
         if staged.filling.len() == BLOCK_SIZE {
-            let left = self.rows_hint.saturating_sub(staged.keys.len());
-            staged.seal(left.clamp(1, BLOCK_SIZE));
+            staged.seal(entries, left);
         }
         staged.filling.push(ObjCell::new(value, Meta::new(self.session, entry, ObjectState::Persistent)));
         staged.keys.push(key);
         self.staged += 1;
     }
 
-    /// Puts every staged object in its entry, right after the session's last.
-    pub(crate) fn install(self, session: &mut Session) {
-        debug_assert_eq!(session.entries.len(), self.base, "no entry is added while rows are read");
-        for stage in self.stages {
-            stage.install(session);
+    /// Puts the objects of the last, partial blocks in their entries.
+    pub(crate) fn finish(mut self, entries: &mut Entries) {
+        for stage in &mut self.stages {
+            stage.seal(entries, 0);
         }
     }
 }
