@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::metadata::{Loading, RelationKind, RelationshipDef, TableDef};
 use crate::model::Model;
-use crate::session::Session;
+use crate::session::{Obj, Session};
 
 /// A one-to-many relationship field: `pub courses: HasMany<Course>`.
 ///
@@ -221,11 +221,9 @@ impl PendingChildren {
             attach: Box::new(move |session, parent_entry| {
                 let link = Link::has_many(parent, def)?;
                 session.reserve_children(children.len());
-                for child in children {
-                    let child = session.add(child);
-                    let child_entry = child.cell().meta.get().entry();
-                    session.link_new(link, child_entry, parent_entry);
-                }
+                let entries: Vec<usize> =
+                    Obj::many(children).iter().map(|child| session.attach_new(child.erased())).collect();
+                session.link_new_children(link, &entries, parent_entry);
                 Ok(())
             }),
         }

@@ -129,6 +129,23 @@ impl<T: Model> Obj<T> {
         Obj { block: Rc::new(Block::One(ObjCell::new(value, Meta::TRANSIENT))), index: 0 }
     }
 
+    /// Transient handles on `values`, allocated [`BLOCK_SIZE`] to a block.
+    pub(crate) fn many(values: Vec<T>) -> Vec<Obj<T>> {
+        if values.len() < 2 {
+            return values.into_iter().map(Obj::new).collect();
+        }
+        let mut objs = Vec::with_capacity(values.len());
+        let mut values = values.into_iter().peekable();
+        while values.peek().is_some() {
+            let cells: Vec<ObjCell<T>> =
+                values.by_ref().take(BLOCK_SIZE).map(|v| ObjCell::new(v, Meta::TRANSIENT)).collect();
+            let block = Rc::new(Block::Many(cells.into_boxed_slice()));
+            let len = block.cells().len();
+            objs.extend((0..len).map(|index| Obj { block: block.clone(), index: index as u32 }));
+        }
+        objs
+    }
+
     /// Reads the object.
     ///
     /// # Panics
@@ -270,8 +287,9 @@ pub(crate) trait AnyObject {
     /// All column values; an error when the object is mutably borrowed.
     fn values(&self) -> Result<Vec<Value>>;
     fn column_value(&self, column: usize) -> Result<Value>;
-    /// Moves a column's value out (see `Model::take_column_value`).
-    fn take_column(&self, column: usize) -> Result<Value>;
+    /// Appends the values of `columns` to `into` (one vector per column): moved out
+    /// (see `Model::take_column_value`) when `take`, else copied.
+    fn push_columns(&self, columns: &[usize], into: &mut [Vec<Value>], take: bool) -> Result<()>;
     /// Sets a column as the session does (key assignment, foreign-key sync).
     fn set_column(&self, column: usize, value: Value) -> Result<()>;
     /// Overwrites every column; `as_clean` forgets the snapshot (the values are the database's).
@@ -282,8 +300,9 @@ pub(crate) trait AnyObject {
     fn take_snapshot(&self) -> Option<Vec<Value>>;
     /// The primary key as the database has it: from the snapshot when the object changed.
     fn database_key(&self) -> Vec<Value>;
-    /// Puts a value taken with `take_column` back, without counting it as a change.
-    fn put_column(&self, column: usize, value: Value) -> Result<()>;
+    /// Puts back the values taken with `push_columns`, the `row`-th of each vector,
+    /// without counting them as changes.
+    fn put_columns(&self, columns: &[usize], from: &mut [Vec<Value>], row: usize) -> Result<()>;
     fn restore_snapshot(&self, snapshot: Vec<Value>);
     fn clear_snapshot(&self);
     /// Replaces the object's values with the row's, unless it has unflushed changes.
@@ -367,9 +386,12 @@ impl<T: Model> AnyObject for ObjCell<T> {
         Ok(value.column_value(column))
     }
 
-    fn take_column(&self, column: usize) -> Result<Value> {
+    fn push_columns(&self, columns: &[usize], into: &mut [Vec<Value>], take: bool) -> Result<()> {
         let mut value = self.value.try_borrow_mut().map_err(|_| self.borrowed_error())?;
-        Ok(value.take_column_value(column))
+        for (&column, values) in columns.iter().zip(into) {
+            values.push(if take { value.take_column_value(column) } else { value.column_value(column) });
+        }
+        Ok(())
     }
 
     fn set_column(&self, column: usize, v: Value) -> Result<()> {
@@ -417,9 +439,12 @@ impl<T: Model> AnyObject for ObjCell<T> {
         }
     }
 
-    fn put_column(&self, column: usize, v: Value) -> Result<()> {
+    fn put_columns(&self, columns: &[usize], from: &mut [Vec<Value>], row: usize) -> Result<()> {
         let mut value = self.value.try_borrow_mut().map_err(|_| self.borrowed_error())?;
-        value.set_column_value(column, v)
+        for (&column, values) in columns.iter().zip(from) {
+            value.set_column_value(column, std::mem::replace(&mut values[row], Value::Null))?;
+        }
+        Ok(())
     }
 
     fn restore_snapshot(&self, snapshot: Vec<Value>) {

@@ -177,9 +177,15 @@ impl Session {
         obj
     }
 
-    /// Adds several new objects, in order.
+    /// Adds several new objects, in order (allocated together).
     pub fn add_all<T: Model>(&mut self, values: impl IntoIterator<Item = T>) -> Vec<Obj<T>> {
-        values.into_iter().map(|v| self.add(v)).collect()
+        let objs = Obj::many(values.into_iter().collect());
+        self.entries.reserve(objs.len());
+        self.new.reserve(objs.len());
+        for obj in &objs {
+            self.attach_new(obj.erased());
+        }
+        objs
     }
 
     /// Adds an existing handle: a transient one becomes pending, a detached one
@@ -221,7 +227,7 @@ impl Session {
         entry
     }
 
-    fn attach_new(&mut self, obj: ErasedObj) -> usize {
+    pub(crate) fn attach_new(&mut self, obj: ErasedObj) -> usize {
         let pending = obj.take_pending_children();
         let entry = self.push_entry(obj, ObjectState::Pending);
         self.new.push(entry);
@@ -810,16 +816,24 @@ impl Session {
     /// Links a child that has just joined the session (so it has no parent and is in no
     /// collection yet) to its parent.
     pub(crate) fn link_new(&mut self, link: Link, child: usize, parent: usize) {
+        self.link_new_children(link, &[child], parent);
+    }
+
+    /// [`link_new`](Session::link_new) for several new children of one parent.
+    pub(crate) fn link_new_children(&mut self, link: Link, children: &[usize], parent: usize) {
         let key = link.key();
         let collection = if self.is_pending(parent) {
             Some(self.collections.entry((parent, key)).or_default())
         } else {
             self.collections.get_mut(&(parent, key))
         };
-        if let Some(children) = collection {
-            children.push(child);
+        if let Some(collection) = collection {
+            collection.extend_from_slice(children);
         }
-        self.parents.insert((child, key), ParentLink { link, parent: Some(parent), synced: false });
+        self.parents.reserve(children.len());
+        for &child in children {
+            self.parents.insert((child, key), ParentLink { link, parent: Some(parent), synced: false });
+        }
     }
 
     /// Makes room for `n` more new children with their parent links.

@@ -559,20 +559,14 @@ fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: 
     let moved = dialect.array_params() && rows.len() > 1 && rows.len() <= batch::max_rows(dialect, given.len());
     let mut columns: Vec<Vec<Value>> = given.iter().map(|_| Vec::with_capacity(rows.len())).collect();
     for &row in rows {
-        let e = s.entry(row).expect("live entry");
-        for (column, &c) in columns.iter_mut().zip(&given) {
-            column.push(if moved { e.obj.take_column(c)? } else { e.obj.column_value(c)? });
-        }
+        s.entry(row).expect("live entry").obj.push_columns(&given, &mut columns, moved)?;
     }
     undo.columns.reserve(rows.len() * (generated.len() + 1));
     let conn = s.connection()?;
     let result = batch::insert(conn, dialect, table, &given, &generated, &mut columns, rows.len());
     if moved {
         for (n, &row) in rows.iter().enumerate() {
-            let e = s.entry(row).expect("live entry");
-            for (column, &c) in columns.iter_mut().zip(&given) {
-                e.obj.set_column(c, std::mem::replace(&mut column[n], Value::Null))?;
-            }
+            s.entry(row).expect("live entry").obj.put_columns(&given, &mut columns, n)?;
         }
     }
     let returned = result.map_err(|e| blame(e, s, table, rows, "inserting"))?;
@@ -617,18 +611,13 @@ fn update_rows(
             let e = s.entry(row).expect("live entry");
             // The key as the database has it (the snapshot), in case the key changed.
             keys.push(e.obj.database_key());
-            for (column, &c) in values.iter_mut().zip(&columns) {
-                column.push(if moved { e.obj.take_column(c)? } else { e.obj.column_value(c)? });
-            }
+            e.obj.push_columns(&columns, &mut values, moved)?;
         }
         let conn = s.connection()?;
         let result = batch::update(conn, dialect, table, &columns, keys, &mut values);
         if moved {
             for (n, &row) in members.iter().enumerate() {
-                let e = s.entry(row).expect("live entry");
-                for (column, &c) in values.iter_mut().zip(&columns) {
-                    e.obj.put_column(c, std::mem::replace(&mut column[n], Value::Null))?;
-                }
+                s.entry(row).expect("live entry").obj.put_columns(&columns, &mut values, n)?;
             }
         }
         result.map_err(|e| blame(e, s, table, &members, "updating"))?;
