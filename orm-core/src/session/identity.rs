@@ -72,7 +72,7 @@ impl IdentityKey {
     }
 
     /// The key of a row with a one-column primary key, taking the value.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn of_value(table: &'static TableDef, value: Value) -> IdentityKey {
         match int_of(&value) {
             Some(key) => {

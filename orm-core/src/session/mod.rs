@@ -894,8 +894,9 @@ impl Drop for Session {
     fn drop(&mut self) {
         // The connection rolls back on drop; the objects outlive the session, detached
         // (objects nobody else holds go with their block).
-        for entry in self.entries.drain(..).flatten() {
+        for entry in self.entries.iter().flatten() {
             entry.obj.leave_session();
         }
+        self.entries.clear();
     }
 }
