@@ -13,7 +13,14 @@ pub(crate) enum IdentityKey {
     Int { table: usize, key: i64 },
     /// Any other key: text, bytes, several columns (boxed, so that the common case
     /// stays small in the identity map and the session's entries).
-    Parts(Box<(usize, Box<[KeyPart]>)>),
+    Parts(Box<(usize, KeyParts)>),
+}
+
+/// The values of a key that is not one integer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum KeyParts {
+    One(KeyPart),
+    Many(Box<[KeyPart]>),
 }
 
 /// A key value, normalised so that equal keys hash alike (an `i32` 3 and an `i64` 3).
@@ -58,7 +65,9 @@ impl IdentityKey {
     pub(crate) fn new(table: &'static TableDef, key: &[Value]) -> IdentityKey {
         match key {
             [one] => IdentityKey::single(table, one),
-            many => IdentityKey::Parts(Box::new((table_id(table), many.iter().map(KeyPart::of).collect()))),
+            many => {
+                IdentityKey::Parts(Box::new((table_id(table), KeyParts::Many(many.iter().map(KeyPart::of).collect()))))
+            }
         }
     }
 
@@ -67,7 +76,7 @@ impl IdentityKey {
     pub(crate) fn single(table: &'static TableDef, value: &Value) -> IdentityKey {
         match int_of(value) {
             Some(key) => IdentityKey::Int { table: table_id(table), key },
-            None => IdentityKey::Parts(Box::new((table_id(table), Box::new([KeyPart::of(value)])))),
+            None => IdentityKey::Parts(Box::new((table_id(table), KeyParts::One(KeyPart::of(value))))),
         }
     }
 
@@ -89,7 +98,8 @@ impl IdentityKey {
         match table.primary_key {
             [one] => IdentityKey::single(table, &values[*one]),
             many => {
-                IdentityKey::Parts(Box::new((table_id(table), many.iter().map(|&i| KeyPart::of(&values[i])).collect())))
+                let parts = many.iter().map(|&i| KeyPart::of(&values[i])).collect();
+                IdentityKey::Parts(Box::new((table_id(table), KeyParts::Many(parts))))
             }
         }
     }
@@ -98,7 +108,10 @@ impl IdentityKey {
     pub(crate) fn has_null(&self) -> bool {
         match self {
             IdentityKey::Int { .. } => false,
-            IdentityKey::Parts(parts) => parts.1.contains(&KeyPart::Null),
+            IdentityKey::Parts(parts) => match &parts.1 {
+                KeyParts::One(part) => *part == KeyPart::Null,
+                KeyParts::Many(parts) => parts.contains(&KeyPart::Null),
+            },
         }
     }
 }
@@ -130,5 +143,10 @@ mod tests {
         assert_eq!(IdentityKey::new(&T, &[Value::I16(3)]), IdentityKey::single(&T, &Value::I64(3)));
         assert!(!IdentityKey::single(&T, &Value::I32(0)).has_null());
         assert_eq!(std::mem::size_of::<IdentityKey>(), 24);
+        let text = IdentityKey::new(&T, &[Value::from("a")]);
+        assert_eq!(text, IdentityKey::single(&T, &Value::from("a")));
+        assert_eq!(text, IdentityKey::of_value(&T, Value::from("a")));
+        assert_ne!(text, IdentityKey::new(&T, &[Value::from("a"), Value::from("b")]));
+        assert!(!text.has_null());
     }
 }
