@@ -899,3 +899,34 @@ on_both! {
         assert_eq!(n, [1]);
     }
 }
+
+on_both! {
+    /// Objects of one block can end up in different sessions: closing one session detaches
+    /// its objects only, and a pending object of a closing session becomes transient.
+    fn closing_a_session_detaches_only_its_own_objects(db) {
+        with_programs(db);
+        let mut first = db.engine.session();
+        let loaded = first.query::<Program>().order_by(Program::ID.asc()).all().unwrap();
+        assert_eq!(loaded.len(), 2);
+        first.expunge(&loaded[1]).unwrap();
+        assert_eq!(loaded[1].state(), ObjectState::Detached);
+        let pending = first.add(Program::new("Bachelors in Art", 3));
+
+        let mut second = db.engine.session();
+        second.add_obj(&loaded[1]).unwrap();
+        assert_eq!(loaded[1].state(), ObjectState::Persistent);
+        drop(first);
+        assert_eq!(loaded[0].state(), ObjectState::Detached);
+        assert_eq!(pending.state(), ObjectState::Transient);
+        assert_eq!(loaded[1].state(), ObjectState::Persistent, "it is the second session's now");
+        loaded[1].get_mut().years_of_study = 5;
+        second.commit().unwrap();
+        let years: Vec<i32> = db
+            .engine
+            .query_raw("SELECT years_of_study FROM programs ORDER BY id", &[], |r| r.get(0))
+            .unwrap();
+        assert_eq!(years, [3, 5]);
+        second.expunge_all();
+        assert_eq!(loaded[1].state(), ObjectState::Detached);
+    }
+}

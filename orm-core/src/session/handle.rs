@@ -99,6 +99,15 @@ impl<T> ObjCell<T> {
     pub(crate) fn new(value: T, meta: Meta) -> ObjCell<T> {
         ObjCell { value: RefCell::new(value), meta: Cell::new(meta), snapshot: RefCell::new(None) }
     }
+
+    /// Leaves the session: a pending object becomes transient, any other detached.
+    fn leave(&self) {
+        let state = match self.meta.get().state {
+            ObjectState::Pending => ObjectState::Transient,
+            _ => ObjectState::Detached,
+        };
+        self.meta.set(Meta { state, ..Meta::TRANSIENT });
+    }
 }
 
 /// Bookkeeping shared between the handle and its session.
@@ -282,8 +291,6 @@ pub(crate) trait AnyObject {
     fn table(&self) -> &'static TableDef;
     fn meta(&self) -> Meta;
     fn set_meta(&self, meta: Meta);
-    /// Leaves the session: a pending object becomes transient, any other detached.
-    fn leave_session(&self);
     /// All column values; an error when the object is mutably borrowed.
     fn values(&self) -> Result<Vec<Value>>;
     fn column_value(&self, column: usize) -> Result<Value>;
@@ -317,6 +324,8 @@ pub(crate) trait AnyObject {
 /// A block of objects of any model.
 pub(crate) trait AnyBlock {
     fn object(&self, index: u32) -> &(dyn AnyObject + 'static);
+    /// Every object of the block in session `session` leaves it.
+    fn leave_session(&self, session: u64);
     fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
 }
 
@@ -324,6 +333,13 @@ impl<T: Model> AnyBlock for Block<T> {
     #[inline]
     fn object(&self, index: u32) -> &(dyn AnyObject + 'static) {
         self.cell(index)
+    }
+
+    fn leave_session(&self, session: u64) {
+        // An object is in a session exactly when its meta names it (leaving resets it).
+        for cell in self.cells().iter().filter(|c| c.meta.get().session == session) {
+            cell.leave();
+        }
     }
 
     fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
@@ -343,6 +359,16 @@ impl ErasedObj {
     /// The handle on object `index` of `block`.
     pub(crate) fn new(block: Rc<dyn AnyBlock>, index: usize) -> ErasedObj {
         ErasedObj { block, index: index as u32 }
+    }
+
+    /// Which block the object is in.
+    pub(crate) fn block_id(&self) -> *const () {
+        Rc::as_ptr(&self.block).cast()
+    }
+
+    /// Every object of this one's block that is in session `session` leaves it.
+    pub(crate) fn release_block(&self, session: u64) {
+        self.block.leave_session(session);
     }
 }
 
@@ -366,14 +392,6 @@ impl<T: Model> AnyObject for ObjCell<T> {
 
     fn set_meta(&self, meta: Meta) {
         self.meta.set(meta);
-    }
-
-    fn leave_session(&self) {
-        let state = match self.meta.get().state {
-            ObjectState::Pending => ObjectState::Transient,
-            _ => ObjectState::Detached,
-        };
-        self.meta.set(Meta { state, ..Meta::TRANSIENT });
     }
 
     fn values(&self) -> Result<Vec<Value>> {

@@ -268,9 +268,7 @@ impl Session {
 
     /// Removes every object from the session (the identity map is then empty).
     pub fn expunge_all(&mut self) {
-        for entry in self.entries.drain(..).flatten() {
-            entry.obj.leave_session();
-        }
+        self.release_all();
         self.identity.clear();
         self.new.clear();
         self.deleted.clear();
@@ -885,6 +883,21 @@ impl Session {
         })
     }
 
+    /// Every object leaves the session (pending ones become transient, the others
+    /// detached) and the session lets go of them: a block at a time, since objects of one
+    /// block sit next to each other among the entries.
+    fn release_all(&mut self) {
+        let mut last = None;
+        for entry in self.entries.iter().flatten() {
+            let block = entry.obj.block_id();
+            if last != Some(block) {
+                entry.obj.release_block(self.id);
+                last = Some(block);
+            }
+        }
+        self.entries.clear();
+    }
+
     pub(crate) fn live_entries(&self) -> impl Iterator<Item = (usize, &Entry)> {
         self.entries.iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (i, e)))
     }
@@ -894,9 +907,6 @@ impl Drop for Session {
     fn drop(&mut self) {
         // The connection rolls back on drop; the objects outlive the session, detached
         // (objects nobody else holds go with their block).
-        for entry in self.entries.iter().flatten() {
-            entry.obj.leave_session();
-        }
-        self.entries.clear();
+        self.release_all();
     }
 }
