@@ -76,6 +76,11 @@ fn read_direct<T: for<'b> FromSql<'b>>(
     }
 }
 
+/// The SQL types whose values are plain UTF-8 text on the wire, both ways.
+pub(crate) fn is_text(ty: &Type) -> bool {
+    *ty == Type::TEXT || *ty == Type::VARCHAR || *ty == Type::BPCHAR || *ty == Type::NAME
+}
+
 fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], String> {
     bytes.try_into().map_err(|_| format!("expected {N} bytes, the server sent {}", bytes.len()))
 }
@@ -83,12 +88,7 @@ fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], String> {
 impl PgDecode for String {
     #[inline]
     fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
-        read_direct(
-            row,
-            idx,
-            |t| *t == Type::TEXT || *t == Type::VARCHAR || *t == Type::BPCHAR || *t == Type::NAME,
-            |bytes| std::str::from_utf8(bytes).map(str::to_owned).map_err(|e| e.to_string()),
-        )
+        read_direct(row, idx, is_text, |bytes| std::str::from_utf8(bytes).map(str::to_owned).map_err(|e| e.to_string()))
     }
 }
 

@@ -221,7 +221,7 @@ impl ToSql for Value {
                 if s.contains('\0') {
                     return Err(NUL_IN_TEXT.into());
                 }
-                if *ty == Type::TEXT || *ty == Type::VARCHAR || *ty == Type::BPCHAR || *ty == Type::NAME {
+                if super::pg_decode::is_text(ty) {
                     // What `&str`'s `ToSql` does for these, without its per-value type-name checks.
                     out.extend_from_slice(s.as_bytes());
                     return Ok(IsNull::No);

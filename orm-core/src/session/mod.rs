@@ -828,7 +828,6 @@ impl Session {
         if let Some(collection) = collection {
             collection.extend_from_slice(children);
         }
-        self.parents.reserve(children.len());
         for &child in children {
             self.parents.insert((child, key), ParentLink { link, parent: Some(parent), synced: false });
         }
