@@ -366,6 +366,12 @@ impl ErasedObj {
         Rc::as_ptr(&self.block).cast()
     }
 
+    /// Whether anything but this handle holds the object's block (another handle on one
+    /// of its objects, another session).
+    pub(crate) fn is_shared(&self) -> bool {
+        Rc::strong_count(&self.block) > 1
+    }
+
     /// Every object of this one's block that is in session `session` leaves it.
     pub(crate) fn release_block(&self, session: u64) {
         self.block.leave_session(session);

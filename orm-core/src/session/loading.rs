@@ -30,6 +30,9 @@ pub type RowLoader = fn(&mut Session, &Row<'_>, usize) -> Result<usize>;
 #[doc(hidden)]
 pub fn load_row<T: Model>(session: &mut Session, row: &Row<'_>, offset: usize) -> Result<usize> {
     let value = T::from_row(row, offset)?;
+    if let Some((column, reported)) = &mut session.report {
+        *reported = value.column_value(*column);
+    }
     session.register_row(value)
 }
 
@@ -641,31 +644,34 @@ impl Session {
         let mut groups: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
         let mut all_children = Vec::new();
         let chunk = self.in_list_chunk();
+        let (child_table, fk) = (link.child, link.fk_column);
         for part in keys.chunks(chunk) {
-            let mut select = Select::new(link.child);
+            let mut select = Select::new(child_table);
             select.filters.push(Expr::In {
-                column: ColumnRef { table: link.child.name, name: link.child.columns[link.fk_column].name },
+                column: ColumnRef { table: child_table.name, name: child_table.columns[fk].name },
                 values: part.to_vec(),
                 negated: false,
             });
-            let children = self.run_select(&select, None, loader)?;
-            let per_key = children.len() / part.len().max(1);
-            for &c in &children {
-                let Some(e) = self.entry(c) else { continue };
-                let fk = e.obj.column_value(link.fk_column)?;
-                if let Some(&slot) = slots.get(&IdentityKey::of_value(link.parent, fk)) {
+            let (sql, params) = select.render(self.engine.dialect(), None)?;
+            let per_key = |rows: usize| rows / part.len().max(1);
+            // Each child goes to its parent's group as its row is read, by the foreign key
+            // the loader reports (the object is not read again).
+            self.report = Some((fk, Value::Null));
+            let read = self.with_rows(&sql, &params, |s, row| {
+                let child = loader(s, row, 0)?;
+                all_children.push(child);
+                let reported = s.report.as_mut().map_or(Value::Null, |(_, v)| std::mem::replace(v, Value::Null));
+                if let Some(&slot) = slots.get(&IdentityKey::of_value(link.parent, reported)) {
                     let group = &mut groups[slot];
                     if group.capacity() == 0 {
-                        group.reserve(per_key);
+                        group.reserve(per_key(row.total_hint()));
                     }
-                    group.push(c);
+                    group.push(child);
                 }
-            }
-            if all_children.is_empty() {
-                all_children = children;
-            } else {
-                all_children.extend(children);
-            }
+                Ok(())
+            });
+            self.report = None;
+            read?;
         }
         for (key, mut owners) in by_key {
             let children = slots.get(&key).map(|&slot| std::mem::take(&mut groups[slot])).unwrap_or_default();

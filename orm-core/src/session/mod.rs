@@ -80,6 +80,9 @@ pub struct Session {
     pub(crate) raise_on_load: HashSet<(usize, LinkKey)>,
     /// While a statement's rows are read: the new objects, allocated after the last row.
     staging: Option<staging::Staging>,
+    /// While a selectin load reads children: the column whose value each loaded row
+    /// reports (the foreign key), and the value the last row reported.
+    report: Option<(usize, Value)>,
 }
 
 pub(crate) struct Entry {
@@ -146,6 +149,7 @@ impl Engine {
             lazy_loads: HashMap::default(),
             raise_on_load: HashSet::default(),
             staging: None,
+            report: None,
         }
     }
 }
@@ -883,18 +887,17 @@ impl Session {
     }
 
     /// Every object leaves the session (pending ones become transient, the others
-    /// detached) and the session lets go of them: a block at a time, since objects of one
-    /// block sit next to each other among the entries.
+    /// detached) and the session lets go of them, in one pass, a block at a time: objects
+    /// of one block sit next to each other among the entries. A block nobody else holds
+    /// is freed without marking its objects, since nothing can see them any more.
     fn release_all(&mut self) {
-        let mut last = None;
-        for entry in self.entries.iter().flatten() {
-            let block = entry.obj.block_id();
-            if last != Some(block) {
+        let mut entries = std::mem::take(&mut self.entries).into_iter().flatten().peekable();
+        while let Some(entry) = entries.next() {
+            let last_of_block = entries.peek().is_none_or(|next| next.obj.block_id() != entry.obj.block_id());
+            if last_of_block && entry.obj.is_shared() {
                 entry.obj.release_block(self.id);
-                last = Some(block);
             }
         }
-        self.entries.clear();
     }
 
     pub(crate) fn live_entries(&self) -> impl Iterator<Item = (usize, &Entry)> {
