@@ -26,12 +26,20 @@ pub(crate) type OwnersByKey = HashMap<IdentityKey, Vec<usize>>;
 #[doc(hidden)]
 pub type RowLoader = fn(&mut Session, &Row<'_>, usize) -> Result<usize>;
 
+/// While a selectin load reads children: the column of each loaded row that names its
+/// parent, and the parent's identity as the last row named it.
+pub(crate) struct ParentReport {
+    column: usize,
+    parent: &'static crate::metadata::TableDef,
+    parent_key: Option<IdentityKey>,
+}
+
 /// The loader of model `T`.
 #[doc(hidden)]
 pub fn load_row<T: Model>(session: &mut Session, row: &Row<'_>, offset: usize) -> Result<usize> {
     let value = T::from_row(row, offset)?;
-    if let Some((column, reported)) = &mut session.report {
-        *reported = value.column_value(*column);
+    if let Some(report) = &mut session.report {
+        report.parent_key = Some(IdentityKey::of_value(report.parent, value.column_value(report.column)));
     }
     session.register_row(value)
 }
@@ -656,12 +664,12 @@ impl Session {
             let per_key = |rows: usize| rows / part.len().max(1);
             // Each child goes to its parent's group as its row is read, by the foreign key
             // the loader reports (the object is not read again).
-            self.report = Some((fk, Value::Null));
+            self.report = Some(ParentReport { column: fk, parent: link.parent, parent_key: None });
             let read = self.with_rows(&sql, &params, |s, row| {
                 let child = loader(s, row, 0)?;
                 all_children.push(child);
-                let reported = s.report.as_mut().map_or(Value::Null, |(_, v)| std::mem::replace(v, Value::Null));
-                if let Some(&slot) = slots.get(&IdentityKey::of_value(link.parent, reported)) {
+                let parent = s.report.as_ref().and_then(|r| r.parent_key.as_ref());
+                if let Some(&slot) = parent.and_then(|key| slots.get(key)) {
                     let group = &mut groups[slot];
                     if group.capacity() == 0 {
                         group.reserve(per_key(row.total_hint()));

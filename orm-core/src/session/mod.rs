@@ -18,6 +18,7 @@ pub use query::SessionQuery;
 
 pub(crate) use handle::{ErasedObj, Meta};
 pub(crate) use identity::IdentityKey;
+use identity::{IdentityMap, Slot};
 
 use crate::connection::Connection;
 use crate::engine::Engine;
@@ -56,7 +57,7 @@ pub struct Session {
     conn: Option<Connection>,
     id: u64,
     entries: Vec<Option<Entry>>,
-    identity: HashMap<IdentityKey, usize>,
+    identity: IdentityMap,
     /// Pending entries, in the order they were added.
     new: Vec<usize>,
     /// Persistent entries marked for deletion, in order.
@@ -80,9 +81,8 @@ pub struct Session {
     pub(crate) raise_on_load: HashSet<(usize, LinkKey)>,
     /// While a statement's rows are read: the new objects, allocated after the last row.
     staging: Option<staging::Staging>,
-    /// While a selectin load reads children: the column whose value each loaded row
-    /// reports (the foreign key), and the value the last row reported.
-    report: Option<(usize, Value)>,
+    /// While a selectin load reads children: the parent each loaded row names.
+    report: Option<loading::ParentReport>,
 }
 
 pub(crate) struct Entry {
@@ -119,7 +119,7 @@ type SavedEntry = (ErasedObj, Option<IdentityKey>, Meta, Vec<Value>, Option<Vec<
 struct SavedState {
     name: String,
     entries: Vec<Option<SavedEntry>>,
-    identity: HashMap<IdentityKey, usize>,
+    identity: IdentityMap,
     new: Vec<usize>,
     deleted: Vec<usize>,
     collections: HashMap<(usize, LinkKey), Vec<usize>>,
@@ -136,7 +136,7 @@ impl Engine {
             conn: None,
             id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
             entries: Vec::new(),
-            identity: HashMap::default(),
+            identity: IdentityMap::default(),
             new: Vec::new(),
             deleted: Vec::new(),
             collections: HashMap::default(),
@@ -344,7 +344,7 @@ impl Session {
         self.check_usable()?;
         let values = key.to_values();
         let identity = IdentityKey::new(T::TABLE, &values);
-        if let Some(&entry) = self.identity.get(&identity) {
+        if let Some(entry) = self.identity.get(&identity) {
             if self.deleted.contains(&entry) {
                 return Ok(None);
             }
@@ -748,9 +748,8 @@ impl Session {
             [one] => IdentityKey::of_value(T::TABLE, value.column_value(*one)),
             _ => IdentityKey::new(T::TABLE, &value.primary_key().to_values()),
         };
-        match self.identity.entry(key) {
-            std::collections::hash_map::Entry::Occupied(slot) => {
-                let entry = *slot.get();
+        match self.identity.slot(&key) {
+            Slot::Found(entry) => {
                 if let Some(existing) = self.handle::<T>(entry)
                     && existing.cell().snapshot.borrow().is_none()
                     && let Ok(mut current) = existing.cell().value.try_borrow_mut()
@@ -759,26 +758,23 @@ impl Session {
                 }
                 Ok(entry)
             }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                let key = slot.key().clone();
-                match &mut self.staging {
-                    // Reading a statement's rows: its entry is filled after the last row.
-                    Some(staging) => {
-                        let entry = staging.next_entry();
-                        slot.insert(entry);
-                        staging.push(&mut self.entries, entry, key, value);
-                        Ok(entry)
-                    }
-                    None => {
-                        let entry = self.entries.len();
-                        slot.insert(entry);
-                        let obj = Obj::new(value);
-                        obj.cell().meta.set(Meta::new(self.id, entry, ObjectState::Persistent));
-                        self.entries.push(Some(Entry { obj: obj.erased(), key: Some(key) }));
-                        Ok(entry)
-                    }
+            Slot::Vacant(place) => match &mut self.staging {
+                // Reading a statement's rows: its entry is filled after the last row.
+                Some(staging) => {
+                    let entry = staging.next_entry();
+                    place.insert(entry);
+                    staging.push(&mut self.entries, entry, key, value);
+                    Ok(entry)
                 }
-            }
+                None => {
+                    let entry = self.entries.len();
+                    place.insert(entry);
+                    let obj = Obj::new(value);
+                    obj.cell().meta.set(Meta::new(self.id, entry, ObjectState::Persistent));
+                    self.entries.push(Some(Entry { obj: obj.erased(), key: Some(key) }));
+                    Ok(entry)
+                }
+            },
         }
     }
 
@@ -877,7 +873,7 @@ impl Session {
             return None;
         }
         if link.parent.primary_key == [link.parent_column] {
-            return self.identity.get(&IdentityKey::new(link.parent, std::slice::from_ref(fk))).copied();
+            return self.identity.get(&IdentityKey::new(link.parent, std::slice::from_ref(fk)));
         }
         self.entries.iter().enumerate().find_map(|(i, e)| {
             let e = e.as_ref()?;

@@ -24,11 +24,11 @@ pub(crate) struct Staging {
     stages: Vec<Box<dyn Stage>>,
 }
 
-/// The block of one model being filled, with its objects' identity keys. Each object's
-/// meta holds its session entry.
+/// The block of one model being filled, with its objects' session entries and identity
+/// keys (kept here, so that sealing the block does not read the objects again).
 struct Staged<T> {
     filling: Vec<ObjCell<T>>,
-    keys: Vec<IdentityKey>,
+    keys: Vec<(usize, IdentityKey)>,
 }
 
 trait Stage {
@@ -49,12 +49,13 @@ impl<T: Model> Stage for Staged<T> {
         }
         let block = Rc::new(Block::Many(cells.into_boxed_slice()));
         let erased: Rc<dyn AnyBlock> = block.clone();
-        for ((index, cell), key) in block.cells().iter().enumerate().zip(self.keys.drain(..)) {
-            let entry = cell.meta.get().entry();
+        for (index, (entry, key)) in self.keys.drain(..).enumerate() {
             let slot = Some(Entry { obj: ErasedObj::new(erased.clone(), index), key: Some(key) });
             // One model's objects come in entry order; with several (joined loads), a
             // block can leave gaps that another model's blocks fill.
-            if entry >= entries.len() {
+            if entry == entries.len() {
+                entries.push(slot);
+            } else if entry > entries.len() {
                 entries.resize_with(entry, || None);
                 entries.push(slot);
             } else {
@@ -92,7 +93,7 @@ impl Staging {
             staged.seal(entries, left);
         }
         staged.filling.push(ObjCell::new(value, Meta::new(self.session, entry, ObjectState::Persistent)));
-        staged.keys.push(key);
+        staged.keys.push((entry, key));
         self.staged += 1;
     }
 
