@@ -169,7 +169,7 @@ pub mod __private {
     pub use std::vec::Vec;
 
     /// Decodes a model's column from a row.
-    #[inline]
+    #[inline(always)]
     pub fn decode<T: ColumnType>(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<T> {
         row.get_column(idx, table, column)
     }

@@ -84,12 +84,12 @@ impl<'a> Row<'a> {
     }
 
     /// Decodes the column of a model's table: decode errors name `table.column`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get_column<T: ColumnType>(&self, idx: usize, table: &TableDef, column: usize) -> Result<T> {
         T::decode(self, idx).map_err(|e| e.into_error(table.name, table.columns[column].name, T::RUST_NAME))
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn decode_raw<T>(&self, idx: usize) -> Result<Option<T>, DecodeError>
     where
         T: crate::backend::pg_decode::PgDecode + crate::backend::sqlite::SqliteDecode,

@@ -134,7 +134,7 @@ impl<T: BaseType> ColumnType for T {
         <T as BaseType>::from_value(value)
     }
 
-    #[inline]
+    #[inline(always)]
     fn decode(row: &Row<'_>, idx: usize) -> Result<Self, DecodeError> {
         T::decode_nullable(row, idx)?.ok_or_else(DecodeError::unexpected_null)
     }
@@ -214,7 +214,7 @@ macro_rules! base_type {
                 }
             }
 
-            #[inline]
+            #[inline(always)]
             fn decode_nullable(row: &Row<'_>, idx: usize) -> Result<Option<Self>, DecodeError> {
                 row.decode_raw::<$ty>(idx)
             }

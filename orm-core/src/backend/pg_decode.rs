@@ -56,7 +56,7 @@ impl<'a> FromSql<'a> for RawColumn<'a> {
 
 /// Reads column `idx` with `read` when `expected` says yes to its SQL type, else through
 /// `FromSql`.
-#[inline]
+#[inline(always)]
 fn read_direct<T: for<'b> FromSql<'b>>(
     row: &postgres::Row,
     idx: usize,

@@ -743,6 +743,7 @@ impl Session {
 
     /// Registers a row loaded from the database: the existing object (refreshed when it
     /// has no unflushed changes) or a new persistent one. Returns its entry.
+    #[inline]
     pub(crate) fn register_row<T: Model>(&mut self, value: T) -> Result<usize> {
         let key = match T::TABLE.primary_key {
             [one] => IdentityKey::of_value(T::TABLE, value.column_value(*one)),

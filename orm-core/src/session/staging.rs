@@ -77,6 +77,7 @@ impl Staging {
 
     /// Allocates `value` as the persistent object of `entry`, which must be
     /// [`next_entry`](Staging::next_entry).
+    #[inline]
     pub(crate) fn push<T: Model>(&mut self, entries: &mut Entries, entry: usize, key: IdentityKey, value: T) {
         let left = self.rows_hint.saturating_sub(self.staged).clamp(1, BLOCK_SIZE);
         let found = self.stages.iter_mut().find_map(|stage| stage.as_any().downcast_mut::<Staged<T>>());
