@@ -102,8 +102,9 @@ pub(crate) struct ParentLink {
 /// A change a flush made inside the open transaction, undone on rollback.
 #[derive(Clone)]
 pub(crate) enum TxRecord {
-    /// The flush set a column of an entry (a generated key, a synced foreign key).
-    Column(usize, usize, Value),
+    /// The flush set columns of entries (generated keys, synced foreign keys): each
+    /// (entry, column, value before), in the order they were set.
+    Columns(Vec<(usize, usize, Value)>),
     /// The entry was INSERTed.
     Inserted(usize),
     /// The entry was UPDATEd; its values as the database had them before.
@@ -442,7 +443,7 @@ impl Session {
             let entry = match record {
                 TxRecord::Inserted(entry) | TxRecord::Updated(entry, _) => *entry,
                 TxRecord::Deleted(_) => return e,
-                TxRecord::Column(..) => continue,
+                TxRecord::Columns(_) => continue,
             };
             if let Some(t) = self.entry(entry).map(|e| e.obj.table())
                 && t.columns.iter().any(|c| c.foreign_key.is_some())
@@ -542,10 +543,12 @@ impl Session {
         // Undo what flushes of the transaction did, newest first.
         for record in std::mem::take(&mut self.tx_log).into_iter().rev() {
             match record {
-                TxRecord::Column(entry, column, before) => {
-                    if let Some(e) = self.entries.get(entry).and_then(Option::as_ref) {
-                        let _ = e.obj.set_column(column, before);
-                        e.obj.clear_snapshot();
+                TxRecord::Columns(columns) => {
+                    for (entry, column, before) in columns.into_iter().rev() {
+                        if let Some(e) = self.entries.get(entry).and_then(Option::as_ref) {
+                            let _ = e.obj.set_column(column, before);
+                            e.obj.clear_snapshot();
+                        }
                     }
                 }
                 TxRecord::Inserted(entry) => {

@@ -710,7 +710,7 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
     let in_transaction = s.in_transaction();
     s.identity.reserve(s.new.len());
     if in_transaction {
-        s.tx_log.reserve(s.new.len() + undo.columns.len());
+        s.tx_log.reserve(s.new.len() + 1);
     }
     let mut new_rows = Vec::with_capacity(s.new.len());
     for entry in std::mem::take(&mut s.new) {
@@ -733,8 +733,8 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
     s.collections_known_for_new_rows(&new_rows);
     // After the inserts: rollback replays the log backwards, restoring columns before
     // it lets go of the objects.
-    if in_transaction {
-        s.tx_log.extend(undo.columns.into_iter().map(|(e, c, v)| TxRecord::Column(e, c, v)));
+    if in_transaction && !undo.columns.is_empty() {
+        s.tx_log.push(TxRecord::Columns(undo.columns));
     }
     for entry in updated {
         let Some(e) = s.entry(entry) else { continue };
