@@ -175,6 +175,7 @@ pub mod __private {
     }
 
     /// Assigns a value to a model's field, checking its type.
+    #[inline]
     pub fn assign<T: ColumnType>(field: &mut T, value: Value, table: &TableDef, column: usize) -> Result<()> {
         match T::from_value(value) {
             Ok(v) => {

@@ -130,6 +130,7 @@ impl<T: BaseType> ColumnType for T {
         BaseType::equals_value(self, value)
     }
 
+    #[inline]
     fn from_value(value: Value) -> Result<Self, Value> {
         <T as BaseType>::from_value(value)
     }
@@ -206,6 +207,7 @@ macro_rules! base_type {
             }
 
             #[allow(clippy::redundant_closure_call)]
+            #[inline]
             fn from_value(value: Value) -> Result<Self, Value> {
                 match value {
                     Value::$variant(v) => Ok(v),
