@@ -484,10 +484,20 @@ pub struct Link {
 }
 
 /// Identifies a link whichever side it is reached from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Eq)]
 pub(crate) struct LinkKey {
     child_table: &'static str,
     fk_column: usize,
+}
+
+impl PartialEq for LinkKey {
+    /// By table name; the same static name (the usual case) is found equal without
+    /// comparing its bytes.
+    #[inline]
+    fn eq(&self, other: &LinkKey) -> bool {
+        self.fk_column == other.fk_column
+            && (std::ptr::eq(self.child_table, other.child_table) || self.child_table == other.child_table)
+    }
 }
 
 impl std::hash::Hash for LinkKey {

@@ -20,7 +20,7 @@ use super::{Meta, ObjectState, Session, TxRecord};
 use crate::batch;
 use crate::error::{Error, Result};
 use crate::metadata::{ReferentialAction, TableDef};
-use crate::relationship::Link;
+use crate::relationship::{Link, LinkKey};
 use crate::value::Value;
 
 /// What one flush does.
@@ -401,17 +401,15 @@ fn early_deletes(s: &Session, plan: &Plan) -> Vec<&'static str> {
 /// Splits a table's pending rows so that a row whose parent (in the same table) is also
 /// pending comes in a later wave than the parent. Rows keep their order within a wave.
 fn insert_waves(s: &Session, table: &'static TableDef, rows: &[usize]) -> Vec<Vec<usize>> {
-    let self_links: Vec<Link> =
-        s.parents.values().map(|p| p.link).filter(|l| l.parent.name == table.name && l.child.name == table.name).fold(
-            Vec::new(),
-            |mut acc, l| {
-                if !acc.iter().any(|a: &Link| a.key() == l.key()) {
-                    acc.push(l);
-                }
-                acc
-            },
-        );
-    if self_links.is_empty() {
+    // The table's foreign keys to itself (read off its columns, not off the links set).
+    let self_links: Vec<LinkKey> = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.foreign_key.as_ref().is_some_and(|fk| fk.table == table.name))
+        .map(|(i, _)| LinkKey::new(table.name, i))
+        .collect();
+    if self_links.is_empty() || rows.len() < 2 {
         return vec![rows.to_vec()];
     }
     let pending: HashSet<usize> = rows.iter().copied().collect();
@@ -419,7 +417,7 @@ fn insert_waves(s: &Session, table: &'static TableDef, rows: &[usize]) -> Vec<Ve
     fn depth_of(
         s: &Session,
         row: usize,
-        links: &[Link],
+        links: &[LinkKey],
         pending: &HashSet<usize>,
         depth: &mut HashMap<usize, usize>,
         seen: &mut Vec<usize>,
@@ -433,7 +431,7 @@ fn insert_waves(s: &Session, table: &'static TableDef, rows: &[usize]) -> Vec<Ve
         seen.push(row);
         let mut d = 0;
         for &link in links {
-            if let Some(p) = s.parents.get(&(row, link.key())).and_then(|p| p.parent)
+            if let Some(p) = s.parents.get(&(row, link)).and_then(|p| p.parent)
                 && pending.contains(&p)
             {
                 d = d.max(1 + depth_of(s, p, links, pending, depth, seen));
@@ -512,11 +510,22 @@ fn delete_waves(s: &Session, table: &'static TableDef, rows: &[usize]) -> Result
     Ok(waves)
 }
 
+/// The key of the parent whose children are being synced, read once for all of them
+/// (children of one parent come one after another).
+struct LastParent {
+    entry: usize,
+    column: usize,
+    key: Value,
+}
+
 /// Copies the key of the parent set in memory into the child's foreign key.
-fn sync_foreign_keys(s: &Session, entry: usize, undo: &mut Undo) -> Result<()> {
+fn sync_foreign_keys(s: &Session, entry: usize, undo: &mut Undo, last: &mut Option<LastParent>) -> Result<()> {
     for p in s.parent_links(entry).filter(|p| !p.synced) {
         let (link, parent) = (p.link, p.parent);
         let value = match parent {
+            Some(p) if last.as_ref().is_some_and(|l| l.entry == p && l.column == link.parent_column) => {
+                last.as_ref().map_or(Value::Null, |l| l.key.clone())
+            }
             Some(p) => {
                 let Some(pe) = s.entry(p) else { continue };
                 let v = pe.obj.column_value(link.parent_column)?;
@@ -528,6 +537,7 @@ fn sync_foreign_keys(s: &Session, entry: usize, undo: &mut Undo) -> Result<()> {
                         pe.obj.describe()
                     )));
                 }
+                *last = Some(LastParent { entry: p, column: link.parent_column, key: v.clone() });
                 v
             }
             None => Value::Null,
@@ -548,8 +558,9 @@ fn set_column(s: &Session, entry: usize, column: usize, value: Value, undo: &mut
 }
 
 fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: &mut Undo) -> Result<()> {
+    let mut last = None;
     for &row in rows {
-        sync_foreign_keys(s, row, undo)?;
+        sync_foreign_keys(s, row, undo, &mut last)?;
     }
     let given: Vec<usize> = (0..table.columns.len()).filter(|&i| !table.columns[i].generated_on_insert()).collect();
     let generated: Vec<usize> = (0..table.columns.len()).filter(|&i| table.columns[i].generated_on_insert()).collect();
@@ -588,8 +599,9 @@ fn update_rows(
 ) -> Result<()> {
     // Group rows by the set of columns they change: one statement per group.
     let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut last = None;
     for &row in rows {
-        sync_foreign_keys(s, row, undo)?;
+        sync_foreign_keys(s, row, undo, &mut last)?;
         let e = s.entry(row).expect("live entry");
         let changed = e.obj.changed_columns()?;
         if changed.is_empty() {
@@ -784,10 +796,11 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
 }
 
 fn mark_links_synced(s: &mut Session) {
-    s.parents.retain(|(child, _), _| s.entries.get(*child).is_some_and(Option::is_some));
-    for p in s.parents.values_mut() {
+    let entries = &s.entries;
+    s.parents.retain(|(child, _), p| {
         p.synced = true;
-    }
+        entries.get(*child).is_some_and(Option::is_some)
+    });
 }
 
 fn fail(s: &mut Session, undo: Undo, deleted_before: Vec<usize>) {
