@@ -511,6 +511,29 @@ on_both! {
 }
 
 on_both! {
+    fn selectin_groups_children_by_the_foreign_key_the_database_has(db) {
+        // As SQLAlchemy's selectin loader does: the collection follows the rows the
+        // SELECT returned; an object changed in memory keeps its unflushed change.
+        school(db);
+        let mut s = db.engine.session();
+        let (cs, bs) = (s.add(Program::new("CS", 3)), s.add(Program::new("BS", 3)));
+        cs.courses(&mut s).unwrap().push(Course::new("Databases", "CS 102"));
+        s.commit().unwrap();
+        let mut s = db.engine.session();
+        s.set_autoflush(false);
+        let course = s.query::<Course>().first().unwrap().unwrap();
+        course.get_mut().program_id = bs.get().id; // not flushed
+        let programs =
+            s.query::<Program>().order_by(Program::NAME).options(selectinload(Program::COURSES)).all().unwrap();
+        let (loaded_bs, loaded_cs) = (&programs[0], &programs[1]);
+        assert_eq!(loaded_cs.get().name, "CS");
+        assert_eq!(loaded_cs.courses(&mut s).unwrap().to_vec(), vec![course.clone()]);
+        assert!(loaded_bs.courses(&mut s).unwrap().is_empty());
+        assert_eq!(course.get().program_id, bs.get().id, "the unflushed change is kept");
+    }
+}
+
+on_both! {
     fn selectin_chains_through_three_levels(db) {
         school(db);
         let mut s = db.engine.session();

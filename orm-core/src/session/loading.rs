@@ -26,9 +26,10 @@ pub(crate) type OwnersByKey = HashMap<IdentityKey, Vec<usize>>;
 #[doc(hidden)]
 pub type RowLoader = fn(&mut Session, &Row<'_>, usize) -> Result<usize>;
 
-/// While a selectin load reads children: the column of each loaded row that names its
-/// parent, and the parent's identity as the last row named it.
+/// While a selectin load reads children: the children's table, the column of each of
+/// their rows that names its parent, and the parent's identity as the last row named it.
 pub(crate) struct ParentReport {
+    child: &'static crate::metadata::TableDef,
     column: usize,
     parent: &'static crate::metadata::TableDef,
     parent_key: Option<IdentityKey>,
@@ -38,7 +39,9 @@ pub(crate) struct ParentReport {
 #[doc(hidden)]
 pub fn load_row<T: Model>(session: &mut Session, row: &Row<'_>, offset: usize) -> Result<usize> {
     let value = T::from_row(row, offset)?;
-    if let Some(report) = &mut session.report {
+    if let Some(report) = &mut session.report
+        && (std::ptr::eq(report.child, T::TABLE) || report.child.name == T::TABLE.name)
+    {
         report.parent_key = Some(IdentityKey::of_value(report.parent, value.column_value(report.column)));
     }
     session.register_row(value)
@@ -664,7 +667,7 @@ impl Session {
             let per_key = |rows: usize| rows / part.len().max(1);
             // Each child goes to its parent's group as its row is read, by the foreign key
             // the loader reports (the object is not read again).
-            self.report = Some(ParentReport { column: fk, parent: link.parent, parent_key: None });
+            self.report = Some(ParentReport { child: child_table, column: fk, parent: link.parent, parent_key: None });
             let read = self.with_rows(&sql, &params, |s, row| {
                 let child = loader(s, row, 0)?;
                 all_children.push(child);
