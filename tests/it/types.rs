@@ -95,6 +95,22 @@ on_both! {
     }
 }
 
+on_both! {
+    fn every_type_round_trips_through_a_batch_insert(db) {
+        // Several new rows go out as one INSERT, one array per column on PostgreSQL:
+        // every type, with NULLs among the values, in arrays.
+        db.engine.create_all(&[Everything::table()]).unwrap();
+        let rows = vec![full("first"), nulls(), full("third"), nulls()];
+        let mut s = db.engine.session();
+        let objs = s.add_all(rows.clone());
+        s.commit().unwrap();
+        for (obj, mut row) in objs.iter().zip(rows) {
+            row.id = obj.get().id;
+            assert_eq!(Everything::get(&db.engine, row.id).unwrap(), Some(row));
+        }
+    }
+}
+
 /// The strings a careless ORM would splice into SQL.
 pub const HOSTILE: &[&str] = &[
     "'",
