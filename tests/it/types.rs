@@ -199,6 +199,16 @@ on_both! {
         assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
         assert!(err.to_string().contains("NUL"), "{err}");
         assert_eq!(Setting::query().count(&db.engine).unwrap(), 0);
+        // The same inside a batch (an array on PostgreSQL): the commit fails whole.
+        let mut s = db.engine.session();
+        s.add_all([("a", "fine"), ("b", "a\0b"), ("c", "fine")].map(|(key, value)| Setting {
+            key: key.into(),
+            value: value.into(),
+        }));
+        let err = s.commit().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
+        assert!(err.to_string().contains("NUL"), "{err}");
+        assert_eq!(Setting::query().count(&db.engine).unwrap(), 0);
     }
 }
 

@@ -243,12 +243,10 @@ impl ToSql for Value {
             Value::Json(v) => v.to_sql_checked(ty, out),
             #[cfg(feature = "decimal")]
             Value::Decimal(v) => v.to_sql_checked(ty, out),
-            Value::Array(items) => {
-                if !matches!(ty.kind(), Kind::Array(_)) {
-                    return Err(format!("an array cannot be bound to a parameter of type {ty}").into());
-                }
-                items.to_sql(ty, out)
-            }
+            Value::Array(items) => match ty.kind() {
+                Kind::Array(member) => array_to_sql(items, ty, member, out),
+                _ => Err(format!("an array cannot be bound to a parameter of type {ty}").into()),
+            },
         }
     }
 
@@ -257,6 +255,64 @@ impl ToSql for Value {
     }
 
     postgres::types::to_sql_checked!();
+}
+
+/// PostgreSQL's binary array format, as `Vec<T>`'s `ToSql` writes it (one dimension),
+/// with the element type looked at once per array instead of once per element: text,
+/// `int4` and `int8` elements are written directly, others through [`Value`]'s `ToSql`.
+/// Arrays carry whole columns of a batch (10,000 values and more).
+fn array_to_sql(items: &[Value], ty: &Type, member: &Type, out: &mut BytesMut) -> ToSqlResult {
+    use bytes::BufMut;
+    let (text, int4, int8) = (super::pg_decode::is_text(member), *member == Type::INT4, *member == Type::INT8);
+    let len = i32::try_from(items.len()).map_err(|_| "an array of more than 2^31 values cannot be bound")?;
+    out.put_i32(1); // dimensions
+    let flags_at = out.len();
+    out.put_i32(0); // 1 when some element is NULL
+    out.put_u32(member.oid());
+    out.put_i32(len);
+    out.put_i32(if *ty == Type::OID_VECTOR || *ty == Type::INT2_VECTOR { 0 } else { 1 }); // lower bound
+    let mut has_null = false;
+    for item in items {
+        match item {
+            Value::Null => {
+                out.put_i32(-1);
+                has_null = true;
+            }
+            Value::Text(s) if text => {
+                if s.contains('\0') {
+                    return Err(NUL_IN_TEXT.into());
+                }
+                out.put_i32(i32::try_from(s.len()).map_err(|_| "a text value over 2 GiB cannot be bound")?);
+                out.extend_from_slice(s.as_bytes());
+            }
+            Value::I32(v) if int4 => {
+                out.put_i32(4);
+                out.put_i32(*v);
+            }
+            Value::I64(v) if int8 => {
+                out.put_i32(8);
+                out.put_i64(*v);
+            }
+            other => {
+                let at = out.len();
+                out.put_i32(0);
+                let size = match other.to_sql(member, out)? {
+                    IsNull::Yes => {
+                        has_null = true;
+                        -1
+                    }
+                    IsNull::No => {
+                        i32::try_from(out.len() - at - 4).map_err(|_| "a value over 2 GiB cannot be bound")?
+                    }
+                };
+                out[at..at + 4].copy_from_slice(&size.to_be_bytes());
+            }
+        }
+    }
+    if has_null {
+        out[flags_at..flags_at + 4].copy_from_slice(&1_i32.to_be_bytes());
+    }
+    Ok(IsNull::No)
 }
 
 const NUL_IN_TEXT: &str = "the text contains a NUL byte (\\0), which PostgreSQL cannot store; \
