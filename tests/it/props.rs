@@ -572,29 +572,24 @@ fn comparable(f: &F, ordered: bool) -> bool {
     }
 }
 
+/// Whether `a op b`.
+fn holds<T: PartialOrd + ?Sized>(op: Op, a: &T, b: &T) -> bool {
+    match op {
+        Op::Eq => a == b,
+        Op::Ne => a != b,
+        Op::Lt => a < b,
+        Op::Le => a <= b,
+        Op::Gt => a > b,
+        Op::Ge => a >= b,
+    }
+}
+
 /// SQL's three-valued evaluation of a filter on one row.
 fn eval(f: &F, id: i64, title: &str, body: Option<&str>) -> Option<bool> {
-    let text_cmp = |op: Op, a: Option<&str>, b: &str| {
-        a.map(|a| match op {
-            Op::Eq => a == b,
-            Op::Ne => a != b,
-            Op::Lt => a < b,
-            Op::Le => a <= b,
-            Op::Gt => a > b,
-            Op::Ge => a >= b,
-        })
-    };
     match f {
-        F::Title(op, s) => text_cmp(*op, Some(title), s),
-        F::Body(op, s) => text_cmp(*op, body, s),
-        F::Id(op, n) => Some(match op {
-            Op::Eq => id == *n,
-            Op::Ne => id != *n,
-            Op::Lt => id < *n,
-            Op::Le => id <= *n,
-            Op::Gt => id > *n,
-            Op::Ge => id >= *n,
-        }),
+        F::Title(op, s) => Some(holds(*op, title, s.as_str())),
+        F::Body(op, s) => body.map(|b| holds(*op, b, s.as_str())),
+        F::Id(op, n) => Some(holds(*op, &id, n)),
         F::Like(on_body, ci, p) => {
             let v = if *on_body { body } else { Some(title) };
             v.map(|v| like(p, v, *ci))

@@ -92,33 +92,19 @@ impl PgDecode for String {
     }
 }
 
-impl PgDecode for i16 {
-    #[inline]
-    fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
-        read_direct(row, idx, |t| *t == Type::INT2, |bytes| fixed(bytes).map(i16::from_be_bytes))
-    }
+/// Fixed-width big-endian numbers, read when the column is exactly their SQL type.
+macro_rules! fixed_width {
+    ($($ty:ty => $sql:ident),* $(,)?) => {$(
+        impl PgDecode for $ty {
+            #[inline]
+            fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
+                read_direct(row, idx, |t| *t == Type::$sql, |bytes| fixed(bytes).map(<$ty>::from_be_bytes))
+            }
+        }
+    )*};
 }
 
-impl PgDecode for i32 {
-    #[inline]
-    fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
-        read_direct(row, idx, |t| *t == Type::INT4, |bytes| fixed(bytes).map(i32::from_be_bytes))
-    }
-}
-
-impl PgDecode for i64 {
-    #[inline]
-    fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
-        read_direct(row, idx, |t| *t == Type::INT8, |bytes| fixed(bytes).map(i64::from_be_bytes))
-    }
-}
-
-impl PgDecode for f64 {
-    #[inline]
-    fn decode_pg(row: &postgres::Row, idx: usize) -> Result<Option<Self>, DecodeError> {
-        read_direct(row, idx, |t| *t == Type::FLOAT8, |bytes| fixed(bytes).map(f64::from_be_bytes))
-    }
-}
+fixed_width!(i16 => INT2, i32 => INT4, i64 => INT8, f64 => FLOAT8);
 
 impl PgDecode for bool {
     #[inline]

@@ -91,32 +91,20 @@ impl PgConn {
         Ok((stmt, Some(started.elapsed())))
     }
 
-    fn query_rows(
+    /// Runs a prepared (cached) statement with `params` bound, through `run`.
+    fn with_statement<R>(
         &mut self,
         sql: &str,
         params: &[Value],
         hide: bool,
-    ) -> Result<(Vec<postgres::Row>, Prepared), postgres::Error> {
+        run: impl FnOnce(&mut Client, &Statement, &[&(dyn ToSql + Sync)]) -> Result<R, postgres::Error>,
+    ) -> Result<(R, Prepared), postgres::Error> {
         let (stmt, prepared) = self.prepare_cached(sql)?;
         let binds: Vec<Bind<'_>> = params.iter().map(|value| Bind { value, hide }).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
-        let rows = self.client.query(&stmt, &refs);
+        let result = run(&mut self.client, &stmt, &refs);
         self.last_used = Instant::now();
-        Ok((rows?, prepared))
-    }
-
-    fn execute_statement(
-        &mut self,
-        sql: &str,
-        params: &[Value],
-        hide: bool,
-    ) -> Result<(u64, Prepared), postgres::Error> {
-        let (stmt, prepared) = self.prepare_cached(sql)?;
-        let binds: Vec<Bind<'_>> = params.iter().map(|value| Bind { value, hide }).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
-        let n = self.client.execute(&stmt, &refs);
-        self.last_used = Instant::now();
-        Ok((n?, prepared))
+        Ok((result?, prepared))
     }
 
     pub(crate) fn cancel_token(&self) -> postgres::CancelToken {
@@ -132,7 +120,9 @@ impl BackendConnection for PgConn {
         hide: bool,
         f: &mut dyn FnMut(&Row<'_>) -> crate::Result<()>,
     ) -> Result<Prepared, Failure> {
-        let (rows, prepared) = self.query_rows(sql, params, hide).map_err(|e| Failure::Database(map_error(e)))?;
+        let (rows, prepared) = self
+            .with_statement(sql, params, hide, |client, stmt, refs| client.query(stmt, refs))
+            .map_err(|e| Failure::Database(map_error(e)))?;
         let total = rows.len();
         for row in &rows {
             f(&Row::pg(row, total)).map_err(Failure::Row)?;
@@ -141,7 +131,7 @@ impl BackendConnection for PgConn {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value], hide: bool) -> Result<(u64, Prepared), Error> {
-        self.execute_statement(sql, params, hide).map_err(map_error)
+        self.with_statement(sql, params, hide, |client, stmt, refs| client.execute(stmt, refs)).map_err(map_error)
     }
 
     /// Runs statements without parameters through the simple-query protocol.
