@@ -180,3 +180,30 @@ pub(crate) fn read_value(row: &Row<'_>, idx: usize, table: &TableDef, column: us
         ))),
     }
 }
+
+/// Reads column `idx`, an array of integer keys (`array_agg(id)`; NULL when empty), as
+/// [`Value`]s of the model column's SQL type.
+pub(crate) fn read_key_array(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<Vec<crate::Value>> {
+    use crate::types::SqlType;
+    fn read<T>(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<Vec<crate::Value>>
+    where
+        T: for<'b> postgres::types::FromSql<'b> + Into<crate::Value>,
+    {
+        let RowInner::Pg(r) = &row.inner else {
+            return Err(Error::unsupported("key arrays are read on PostgreSQL only"));
+        };
+        let keys = r.try_get::<usize, Option<Vec<T>>>(idx).map_err(|e| {
+            Error::decode(table.name, table.columns[column].name, "array", "a list of keys", &e.to_string())
+        })?;
+        Ok(keys.unwrap_or_default().into_iter().map(Into::into).collect())
+    }
+    match table.columns[column].sql_type {
+        SqlType::SmallInt => read::<i16>(row, idx, table, column),
+        SqlType::Integer => read::<i32>(row, idx, table, column),
+        SqlType::BigInt => read::<i64>(row, idx, table, column),
+        other => Err(Error::unsupported(format!(
+            "column `{}.{}` has type {other:?}; generated keys are integers",
+            table.name, table.columns[column].name
+        ))),
+    }
+}

@@ -77,8 +77,8 @@ on_both! {
                 "BEGIN",
                 "INSERT INTO articles (title) VALUES ($1) RETURNING articles.id",
                 db.pick(
-                    "INSERT INTO labels (name) SELECT p0 FROM unnest($1::VARCHAR[]) WITH ORDINALITY AS imp(p0, ord) \
-                     ORDER BY ord RETURNING labels.id",
+                    "WITH inserted AS (INSERT INTO labels (name) SELECT p0 FROM unnest($1::VARCHAR[]) \
+                     WITH ORDINALITY AS imp(p0, ord) ORDER BY ord RETURNING labels.id) SELECT array_agg(id) FROM inserted",
                     "INSERT INTO labels (name) VALUES ($1), ($2) RETURNING labels.id",
                 ),
                 db.pick(
@@ -303,8 +303,8 @@ on_both! {
                 "BEGIN",
                 "INSERT INTO films (title) VALUES ($1) RETURNING films.id",
                 db.pick(
-                    "INSERT INTO actors (name) SELECT p0 FROM unnest($1::VARCHAR[]) WITH ORDINALITY AS imp(p0, ord) \
-                     ORDER BY ord RETURNING actors.id",
+                    "WITH inserted AS (INSERT INTO actors (name) SELECT p0 FROM unnest($1::VARCHAR[]) \
+                     WITH ORDINALITY AS imp(p0, ord) ORDER BY ord RETURNING actors.id) SELECT array_agg(id) FROM inserted",
                     "INSERT INTO actors (name) VALUES ($1), ($2) RETURNING actors.id",
                 ),
                 db.pick(

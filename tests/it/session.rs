@@ -61,8 +61,9 @@ on_both! {
         assert_eq!(
             sql,
             [db.pick(
-                "INSERT INTO programs (name, years_of_study) SELECT p0, p1 FROM unnest($1::VARCHAR[], $2::INTEGER[]) \
-                 WITH ORDINALITY AS imp(p0, p1, ord) ORDER BY ord RETURNING programs.id",
+                "WITH inserted AS (INSERT INTO programs (name, years_of_study) SELECT p0, p1 \
+                 FROM unnest($1::VARCHAR[], $2::INTEGER[]) WITH ORDINALITY AS imp(p0, p1, ord) ORDER BY ord \
+                 RETURNING programs.id) SELECT array_agg(id) FROM inserted",
                 "INSERT INTO programs (name, years_of_study) VALUES ($1, $2), ($3, $4), ($5, $6), ($7, $8), ($9, $10) \
                  RETURNING programs.id",
             )]
@@ -312,6 +313,42 @@ on_both! {
         let (r, sql) = db.statements.during(|| s.commit());
         r.unwrap();
         assert!(sql.is_empty(), "nothing left to write: {sql:?}");
+    }
+}
+
+on_both! {
+    fn a_failed_batch_insert_gives_every_object_its_values_back(db) {
+        // The programs go in, then the courses' INSERT fails (a NUL byte in one title):
+        // every course keeps the values it lent the statement, and rollback takes back
+        // the keys and foreign keys the flush set.
+        seed_tables(db);
+        let mut s = db.engine.session();
+        let programs = s.add_all((0..3).map(|i| Program::new(format!("p{i}"), i)));
+        let mut courses = Vec::new();
+        for (p, program) in programs.iter().enumerate() {
+            for c in 0..3 {
+                let title = if (p, c) == (1, 1) { "bad\0title".to_owned() } else { format!("c{p}-{c}") };
+                courses.push(program.courses(&mut s).unwrap().push(Course::new(title, format!("C{p}{c}"))));
+            }
+        }
+        let err = s.commit().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
+        for (n, course) in courses.iter().enumerate() {
+            let (p, c) = (n / 3, n % 3);
+            let title = if (p, c) == (1, 1) { "bad\0title".to_owned() } else { format!("c{p}-{c}") };
+            assert_eq!(course.get().title, title);
+            assert_eq!(course.get().code, format!("C{p}{c}"));
+        }
+        s.rollback().unwrap();
+        for program in &programs {
+            assert_eq!(program.get().id, 0, "the key of the rolled-back insert is gone");
+        }
+        for course in &courses {
+            assert_eq!(course.get().program_id, 0, "the foreign key the flush copied is gone");
+            assert_eq!(course.state(), ObjectState::Transient);
+        }
+        assert_eq!(db.count("programs"), 0);
+        assert_eq!(db.count("courses"), 0);
     }
 }
 
@@ -795,7 +832,7 @@ on_both! {
         let programs = s.add_all((0..20_000).map(|i| Program::new(format!("n{i}"), i)));
         let (r, sql) = db.statements.during(|| s.commit());
         r.unwrap();
-        let inserts = sql.iter().filter(|q| q.starts_with("INSERT")).count();
+        let inserts = sql.iter().filter(|q| q.contains("INSERT INTO")).count();
         // PostgreSQL binds one array per column; SQLite two values per row, at most 32,766.
         assert_eq!(inserts, db.pick(1, 2));
         assert_eq!(db.count("programs"), 20_000);

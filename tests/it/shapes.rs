@@ -42,7 +42,7 @@ on_both! {
         mid.set_parent(&mut s, &root).unwrap();
         let (r, sql) = db.statements.during(|| s.commit());
         r.unwrap();
-        let inserts: Vec<&String> = sql.iter().filter(|q| q.starts_with("INSERT")).collect();
+        let inserts: Vec<&String> = sql.iter().filter(|q| q.contains("INSERT INTO")).collect();
         assert_eq!(inserts.len(), 3, "one statement per level: {sql:#?}");
         assert_eq!(root.get().parent_id, None);
         assert_eq!(mid.get().parent_id, Some(root.get().id));

@@ -255,6 +255,9 @@ fn array_to_sql(items: &[Value], ty: &Type, member: &Type, out: &mut BytesMut) -
     use bytes::BufMut;
     let (text, int4, int8) = (super::pg_decode::is_text(member), *member == Type::INT4, *member == Type::INT8);
     let len = i32::try_from(items.len()).map_err(|_| "an array of more than 2^31 values cannot be bound")?;
+    // Room for the whole array at once: growing the buffer as it fills copies it each time.
+    let payload: usize = items.iter().map(|item| if let Value::Text(s) = item { s.len() } else { 8 }).sum();
+    out.reserve(20 + 4 * items.len() + payload);
     out.put_i32(1); // dimensions
     let flags_at = out.len();
     out.put_i32(0); // 1 when some element is NULL

@@ -310,6 +310,24 @@ pub(crate) trait AnyObject {
     /// Puts back the values taken with `push_columns`, the `row`-th of each vector,
     /// without counting them as changes.
     fn put_columns(&self, columns: &[usize], from: &mut [Vec<Value>], row: usize) -> Result<()>;
+    /// A new row's part of a batch INSERT, in one call: sets the foreign keys `fks`
+    /// (column, parent key) where they differ, recording `(entry, column, value before)`
+    /// in `undo`, then appends the `given` columns to `into` (moved out when `take`).
+    fn stage_insert(&self, entry: usize, fks: &[(usize, Value)], insert: &mut InsertColumns<'_>) -> Result<()>;
+    /// After the INSERT: puts back the values `stage_insert` moved out (the `row`-th of
+    /// each column) and sets the generated columns to what the database `returned` for
+    /// them (one vector per column; none when the statement failed), recording the
+    /// values they replace in `undo`.
+    fn finish_insert(
+        &self,
+        entry: usize,
+        row: usize,
+        insert: &mut InsertColumns<'_>,
+        returned: &[Vec<Value>],
+    ) -> Result<()>;
+    /// The row is in the database now: the object becomes persistent, with no snapshot;
+    /// returns its identity key.
+    fn mark_persistent(&self) -> IdentityKey;
     fn restore_snapshot(&self, snapshot: Vec<Value>);
     fn clear_snapshot(&self);
     /// Replaces the object's values with the row's, unless it has unflushed changes.
@@ -319,6 +337,19 @@ pub(crate) trait AnyObject {
     fn describe(&self) -> String;
     /// The identity key of the object's current primary-key values.
     fn identity_key(&self) -> IdentityKey;
+}
+
+/// The columns of a batch INSERT as `stage_insert` and `finish_insert` see them.
+pub(crate) struct InsertColumns<'a> {
+    /// The columns bound, one vector of values each (row by row).
+    pub(crate) given: &'a [usize],
+    pub(crate) values: &'a mut [Vec<Value>],
+    /// Whether the values are moved out of the objects (and back after the statement).
+    pub(crate) moved: bool,
+    /// The columns the database generates.
+    pub(crate) generated: &'a [usize],
+    /// Undo records of the flush: (entry, column, value before).
+    pub(crate) undo: &'a mut Vec<(usize, usize, Value)>,
 }
 
 /// A block of objects of any model.
@@ -469,6 +500,51 @@ impl<T: Model> AnyObject for ObjCell<T> {
             value.set_column_value(column, std::mem::replace(&mut values[row], Value::Null))?;
         }
         Ok(())
+    }
+
+    fn stage_insert(&self, entry: usize, fks: &[(usize, Value)], insert: &mut InsertColumns<'_>) -> Result<()> {
+        let mut value = self.value.try_borrow_mut().map_err(|_| self.borrowed_error())?;
+        for (column, key) in fks {
+            if !value.column_equals(*column, key) {
+                let before = value.column_value(*column);
+                value.set_column_value(*column, key.clone())?;
+                insert.undo.push((entry, *column, before));
+            }
+        }
+        for (&column, values) in insert.given.iter().zip(insert.values.iter_mut()) {
+            values.push(if insert.moved { value.take_column_value(column) } else { value.column_value(column) });
+        }
+        Ok(())
+    }
+
+    fn finish_insert(
+        &self,
+        entry: usize,
+        row: usize,
+        insert: &mut InsertColumns<'_>,
+        returned: &[Vec<Value>],
+    ) -> Result<()> {
+        let mut value = self.value.try_borrow_mut().map_err(|_| self.borrowed_error())?;
+        if insert.moved {
+            for (&column, values) in insert.given.iter().zip(insert.values.iter_mut()) {
+                value.set_column_value(column, std::mem::replace(&mut values[row], Value::Null))?;
+            }
+        }
+        for (&column, values) in insert.generated.iter().zip(returned) {
+            let new = &values[row];
+            if !value.column_equals(column, new) {
+                let before = value.column_value(column);
+                value.set_column_value(column, new.clone())?;
+                insert.undo.push((entry, column, before));
+            }
+        }
+        Ok(())
+    }
+
+    fn mark_persistent(&self) -> IdentityKey {
+        self.meta.set(Meta { state: ObjectState::Persistent, ..self.meta.get() });
+        *self.snapshot.borrow_mut() = None;
+        self.identity_key()
     }
 
     fn restore_snapshot(&self, snapshot: Vec<Value>) {

@@ -15,8 +15,9 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::association;
+use super::handle::InsertColumns;
 use super::identity::IdentityKey;
-use super::{Meta, ObjectState, Session, TxRecord};
+use super::{Meta, ObjectState, ParentLink, Session, TxRecord};
 use crate::batch;
 use crate::error::{Error, Result};
 use crate::metadata::{ReferentialAction, TableDef};
@@ -58,18 +59,7 @@ struct Undo {
     inserted: Vec<bool>,
 }
 
-impl Undo {
-    fn is_inserted(&self, entry: usize) -> bool {
-        self.inserted.get(entry).copied().unwrap_or(false)
-    }
-
-    fn mark_inserted(&mut self, entry: usize) {
-        if self.inserted.len() <= entry {
-            self.inserted.resize(entry + 1, false);
-        }
-        self.inserted[entry] = true;
-    }
-}
+impl Undo {}
 
 pub(crate) fn flush(s: &mut Session, committing: bool) -> Result<()> {
     if !s.is_dirty() {
@@ -520,7 +510,26 @@ struct LastParent {
 
 /// Copies the key of the parent set in memory into the child's foreign key.
 fn sync_foreign_keys(s: &Session, entry: usize, undo: &mut Undo, last: &mut Option<LastParent>) -> Result<()> {
-    for p in s.parent_links(entry).filter(|p| !p.synced) {
+    let mut keys = Vec::new();
+    parent_keys(s, entry, s.parent_links(entry), &undo.inserted, last, &mut keys)?;
+    for (column, value) in keys {
+        set_column(s, entry, column, value, undo)?;
+    }
+    Ok(())
+}
+
+/// The foreign keys a child takes from its parents set in memory (`links`; those
+/// already synced are skipped), as (column, parent key) pairs in `out`. A parent
+/// without a key yet is an error: it is not in the session, or not inserted before.
+fn parent_keys<'a>(
+    s: &Session,
+    entry: usize,
+    links: impl Iterator<Item = &'a ParentLink>,
+    inserted: &[bool],
+    last: &mut Option<LastParent>,
+    out: &mut Vec<(usize, Value)>,
+) -> Result<()> {
+    for p in links.filter(|p| !p.synced) {
         let (link, parent) = (p.link, p.parent);
         let value = match parent {
             Some(p) if last.as_ref().is_some_and(|l| l.entry == p && l.column == link.parent_column) => {
@@ -529,7 +538,7 @@ fn sync_foreign_keys(s: &Session, entry: usize, undo: &mut Undo, last: &mut Opti
             Some(p) => {
                 let Some(pe) = s.entry(p) else { continue };
                 let v = pe.obj.column_value(link.parent_column)?;
-                let unsaved = pe.obj.meta().state == ObjectState::Pending && !undo.is_inserted(p);
+                let unsaved = pe.obj.meta().state == ObjectState::Pending && !inserted.get(p).copied().unwrap_or(false);
                 if v.is_null() || unsaved {
                     return Err(Error::invalid_state(format!(
                         "cannot save {}: its parent {} has no key yet (is it in the session?)",
@@ -542,7 +551,7 @@ fn sync_foreign_keys(s: &Session, entry: usize, undo: &mut Undo, last: &mut Opti
             }
             None => Value::Null,
         };
-        set_column(s, entry, link.fk_column, value, undo)?;
+        out.push((link.fk_column, value));
     }
     Ok(())
 }
@@ -557,37 +566,68 @@ fn set_column(s: &Session, entry: usize, column: usize, value: Value, undo: &mut
     Ok(())
 }
 
+/// INSERTs the new rows of one table (and wave). Each row is handled in two calls on its
+/// object: one takes its parents' keys and lends its values to the statement, one after
+/// the statement takes them back with the generated key.
 fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: &mut Undo) -> Result<()> {
-    let mut last = None;
-    for &row in rows {
-        sync_foreign_keys(s, row, undo, &mut last)?;
-    }
     let given: Vec<usize> = (0..table.columns.len()).filter(|&i| !table.columns[i].generated_on_insert()).collect();
     let generated: Vec<usize> = (0..table.columns.len()).filter(|&i| table.columns[i].generated_on_insert()).collect();
+    let links: Vec<LinkKey> = (0..table.columns.len())
+        .filter(|&i| table.columns[i].foreign_key.is_some())
+        .map(|i| LinkKey::new(table.name, i))
+        .collect();
     let dialect = s.engine.dialect();
     // One array per column: what PostgreSQL binds. When all rows go in one statement the
     // values are moved out of the objects and back after it, instead of copied.
     let moved = dialect.array_params() && rows.len() > 1 && rows.len() <= batch::max_rows(dialect, given.len());
     let mut columns: Vec<Vec<Value>> = given.iter().map(|_| Vec::with_capacity(rows.len())).collect();
-    for &row in rows {
-        s.entry(row).expect("live entry").obj.push_columns(&given, &mut columns, moved)?;
-    }
-    undo.columns.reserve(rows.len() * (generated.len() + 1));
-    let conn = s.connection()?;
-    let result = batch::insert(conn, dialect, table, &given, &generated, &mut columns, rows.len());
-    if moved {
-        for (n, &row) in rows.iter().enumerate() {
-            s.entry(row).expect("live entry").obj.put_columns(&given, &mut columns, n)?;
-        }
-    }
-    let returned = result.map_err(|e| blame(e, s, table, rows, "inserting"))?;
+    undo.columns.reserve(rows.len() * (generated.len() + links.len()));
+    let Undo { columns: undo_columns, inserted } = undo;
+    let mut insert =
+        InsertColumns { given: &given, values: &mut columns, moved, generated: &generated, undo: undo_columns };
+    let mut last = None;
+    let mut keys = Vec::new();
     for (n, &row) in rows.iter().enumerate() {
-        for (&column, values) in generated.iter().zip(&returned) {
-            set_column(s, row, column, values[n].clone(), undo)?;
+        keys.clear();
+        let parents = links.iter().filter_map(|&key| s.parents.get(&(row, key)));
+        let staged = parent_keys(s, row, parents, inserted, &mut last, &mut keys)
+            .and_then(|()| s.entry(row).expect("live entry").obj.stage_insert(row, &keys, &mut insert));
+        if let Err(e) = staged {
+            // Give the rows before this one their values back.
+            give_back(s, &rows[..n], &mut insert);
+            return Err(e);
         }
-        undo.mark_inserted(row);
     }
-    Ok(())
+    let result = match s.connection() {
+        Ok(conn) => batch::insert(conn, dialect, table, &given, &generated, insert.values, rows.len()),
+        Err(e) => Err(e),
+    };
+    let returned = match result {
+        Ok(returned) => returned,
+        Err(e) => {
+            give_back(s, rows, &mut insert);
+            return Err(blame(e, s, table, rows, "inserting"));
+        }
+    };
+    let mut first_error = None;
+    for (n, &row) in rows.iter().enumerate() {
+        // Every row takes its values back, even after one failed to.
+        if let Err(e) = s.entry(row).expect("live entry").obj.finish_insert(row, n, &mut insert, &returned) {
+            first_error.get_or_insert(e);
+        }
+        if inserted.len() <= row {
+            inserted.resize(row + 1, false);
+        }
+        inserted[row] = true;
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Puts back the values `rows` lent a statement that did not run or failed.
+fn give_back(s: &Session, rows: &[usize], insert: &mut InsertColumns<'_>) {
+    for (n, &row) in rows.iter().enumerate() {
+        let _ = s.entry(row).expect("live entry").obj.finish_insert(row, n, insert, &[]);
+    }
 }
 
 fn update_rows(
@@ -727,10 +767,7 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
     let mut new_rows = Vec::with_capacity(s.new.len());
     for entry in std::mem::take(&mut s.new) {
         let Some(e) = s.entry(entry) else { continue };
-        let key = e.obj.identity_key();
-        let meta = e.obj.meta();
-        e.obj.set_meta(Meta { state: ObjectState::Persistent, ..meta });
-        e.obj.clear_snapshot();
+        let key = e.obj.mark_persistent();
         if !key.has_null() {
             s.identity.insert(key.clone(), entry);
             s.entry_mut(entry).key = Some(key);
