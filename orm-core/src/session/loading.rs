@@ -307,7 +307,7 @@ impl Session {
         if let Some(parent) = self.current_parent(link, entry) {
             return Ok(self.handle(parent));
         }
-        if self.parents.get(&(entry, link.key())).is_some_and(|p| p.parent.is_none()) {
+        if self.parents.get(entry, link.key()).is_some_and(|p| p.parent.is_none()) {
             return Ok(None);
         }
         let fk = child.erased().column_value(link.fk_column)?;
@@ -438,8 +438,8 @@ impl Session {
         let mut children: Vec<usize> = self
             .parents
             .iter()
-            .filter(|((_, k), p)| *k == link.key() && p.parent == Some(parent))
-            .map(|((c, _), _)| *c)
+            .filter(|(_, p)| p.link.key() == link.key() && p.parent == Some(parent))
+            .map(|(c, _)| c)
             .collect();
         children.sort_unstable();
         children

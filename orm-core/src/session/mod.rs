@@ -5,6 +5,7 @@ mod association;
 mod handle;
 mod identity;
 mod loading;
+mod parent_links;
 mod query;
 mod staging;
 mod unit_of_work;
@@ -19,6 +20,7 @@ pub use query::SessionQuery;
 pub(crate) use handle::{ErasedObj, Meta};
 pub(crate) use identity::IdentityKey;
 use identity::{IdentityMap, Slot};
+pub(crate) use parent_links::{ParentLink, ParentLinks};
 
 use crate::connection::Connection;
 use crate::engine::Engine;
@@ -65,7 +67,7 @@ pub struct Session {
     /// Loaded one-to-many collections: (parent entry, link) -> child entries.
     collections: HashMap<(usize, LinkKey), Vec<usize>>,
     /// Many-to-one links set in memory: (child entry, link) -> parent entry (None = removed).
-    parents: HashMap<(usize, LinkKey), ParentLink>,
+    parents: ParentLinks,
     /// Many-to-many pairs added (true) or removed (false) in memory since the last flush.
     pairs: HashMap<association::PairKey, bool>,
     autoflush: bool,
@@ -88,15 +90,6 @@ pub struct Session {
 pub(crate) struct Entry {
     pub(crate) obj: ErasedObj,
     pub(crate) key: Option<IdentityKey>,
-}
-
-/// A child's parent as set in memory.
-#[derive(Clone, Copy)]
-pub(crate) struct ParentLink {
-    pub(crate) link: Link,
-    pub(crate) parent: Option<usize>,
-    /// Whether the child's foreign key already says so (after a flush).
-    pub(crate) synced: bool,
 }
 
 /// A change a flush made inside the open transaction, undone on rollback.
@@ -124,7 +117,7 @@ struct SavedState {
     new: Vec<usize>,
     deleted: Vec<usize>,
     collections: HashMap<(usize, LinkKey), Vec<usize>>,
-    parents: HashMap<(usize, LinkKey), ParentLink>,
+    parents: ParentLinks,
     pairs: HashMap<association::PairKey, bool>,
     tx_log: Vec<TxRecord>,
 }
@@ -141,7 +134,7 @@ impl Engine {
             new: Vec::new(),
             deleted: Vec::new(),
             collections: HashMap::default(),
-            parents: HashMap::default(),
+            parents: ParentLinks::default(),
             pairs: HashMap::default(),
             autoflush: true,
             poisoned: None,
@@ -302,7 +295,7 @@ impl Session {
         for children in self.collections.values_mut() {
             children.retain(|&c| c != entry);
         }
-        self.parents.retain(|(child, _), p| *child != entry && p.parent != Some(entry));
+        self.parents.retain(|child, p| child != entry && p.parent != Some(entry));
         self.pairs.retain(|k, _| !k.involves(entry));
     }
 
@@ -325,7 +318,7 @@ impl Session {
     pub fn is_dirty(&self) -> bool {
         !self.new.is_empty()
             || !self.deleted.is_empty()
-            || self.parents.values().any(|p| !p.synced)
+            || self.parents.iter().any(|(_, p)| !p.synced)
             || !self.pairs.is_empty()
             // A borrowed object counts as dirty, so that the flush reports the borrow.
             || self.entries.iter().flatten().any(|e| e.obj.changed_columns().map_or(true, |c| !c.is_empty()))
@@ -787,7 +780,7 @@ impl Session {
     pub(crate) fn link(&mut self, link: Link, child: usize, parent: Option<usize>) {
         let key = link.key();
         let old = self.current_parent(link, child);
-        if old == parent && self.parents.contains_key(&(child, key)) {
+        if old == parent && self.parents.get(child, key).is_some() {
             return;
         }
         if let Some(old) = old
@@ -808,7 +801,7 @@ impl Session {
                 children.push(child);
             }
         }
-        self.parents.insert((child, key), ParentLink { link, parent, synced: false });
+        self.parents.insert(child, ParentLink { link, parent, synced: false });
     }
 
     pub(crate) fn is_pending(&self, entry: usize) -> bool {
@@ -833,7 +826,7 @@ impl Session {
             collection.extend_from_slice(children);
         }
         for &child in children {
-            self.parents.insert((child, key), ParentLink { link, parent: Some(parent), synced: false });
+            self.parents.insert(child, ParentLink { link, parent: Some(parent), synced: false });
         }
     }
 
@@ -858,13 +851,13 @@ impl Session {
             .flat_map(|t| {
                 t.columns.iter().enumerate().filter(|(_, c)| c.foreign_key.is_some()).map(move |(i, _)| (t, i))
             })
-            .filter_map(move |(t, i)| self.parents.get(&(child, LinkKey::new(t.name, i))))
+            .filter_map(move |(t, i)| self.parents.get(child, LinkKey::new(t.name, i)))
     }
 
     /// The parent entry of a child over a link, from memory: the link set by the
     /// session, or else the identity map entry its foreign key points at.
     pub(crate) fn current_parent(&self, link: Link, child: usize) -> Option<usize> {
-        if let Some(p) = self.parents.get(&(child, link.key())) {
+        if let Some(p) = self.parents.get(child, link.key()) {
             return p.parent;
         }
         let fk = self.entry(child)?.obj.column_value(link.fk_column).ok()?;

@@ -120,7 +120,7 @@ fn prepare(s: &mut Session) -> Result<Plan> {
 
     // Children whose parent set in memory is not what their foreign key says yet.
     let mut relinked: HashSet<usize> = HashSet::default();
-    for (&(child, _), p) in &s.parents {
+    for (child, p) in s.parents.iter() {
         let Some(e) = s.entry(child) else { continue };
         // New rows take their foreign keys at insert; only persistent ones need an UPDATE.
         if p.synced || e.obj.meta().state != ObjectState::Persistent || deleted.contains(&child) {
@@ -324,7 +324,7 @@ fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<usize>> 
         delete_table(s, table, &plan.deletes[table.name])?;
     }
     // Rows moved off a one-to-one parent, if any: looked for row by row only then.
-    let moves_one_to_one = s.parents.values().any(|p| !p.synced && p.link.is_one_to_one());
+    let moves_one_to_one = s.parents.iter().any(|(_, p)| !p.synced && p.link.is_one_to_one());
     for &table in &plan.order {
         let (releases, updates) = match plan.updates.get(table.name) {
             Some(rows) if moves_one_to_one => rows.iter().partition(|&&row| releases_one_to_one(s, row)),
@@ -421,7 +421,7 @@ fn insert_waves(s: &Session, table: &'static TableDef, rows: &[usize]) -> Vec<Ve
         seen.push(row);
         let mut d = 0;
         for &link in links {
-            if let Some(p) = s.parents.get(&(row, link)).and_then(|p| p.parent)
+            if let Some(p) = s.parents.get(row, link).and_then(|p| p.parent)
                 && pending.contains(&p)
             {
                 d = d.max(1 + depth_of(s, p, links, pending, depth, seen));
@@ -589,7 +589,7 @@ fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: 
     let mut keys = Vec::new();
     for (n, &row) in rows.iter().enumerate() {
         keys.clear();
-        let parents = links.iter().filter_map(|&key| s.parents.get(&(row, key)));
+        let parents = links.iter().filter_map(|&key| s.parents.get(row, key));
         let staged = parent_keys(s, row, parents, inserted, &mut last, &mut keys)
             .and_then(|()| s.entry(row).expect("live entry").obj.stage_insert(row, &keys, &mut insert));
         if let Err(e) = staged {
@@ -834,9 +834,9 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
 
 fn mark_links_synced(s: &mut Session) {
     let entries = &s.entries;
-    s.parents.retain(|(child, _), p| {
+    s.parents.retain(|child, p| {
         p.synced = true;
-        entries.get(*child).is_some_and(Option::is_some)
+        entries.get(child).is_some_and(Option::is_some)
     });
 }
 
