@@ -49,7 +49,8 @@ pub(crate) fn insert(
     columns: &mut [Vec<Value>],
     rows: usize,
 ) -> Result<Vec<Vec<Value>>> {
-    let mut out: Vec<Vec<Value>> = generated.iter().map(|_| Vec::with_capacity(rows)).collect();
+    // Sized when filled: the common case replaces it with the returned keys.
+    let mut out: Vec<Vec<Value>> = generated.iter().map(|_| Vec::new()).collect();
     if rows == 0 {
         return Ok(out);
     }
@@ -232,7 +233,7 @@ fn run_insert(
     } else if let ([auto], Some(_)) = (returning, autoincrement) {
         // The common case, one generated key: no row vectors, just sorted keys.
         let mut keys = conn.query_raw(sql, params, |row| read_value(row, 0, table, *auto))?;
-        keys.sort_by_key(|k| k.as_i64().unwrap_or(i64::MAX));
+        keys.sort_unstable_by_key(|k| k.as_i64().unwrap_or(i64::MAX));
         returned.push(keys);
     } else {
         let mut got = conn.query_raw(sql, params, |row| {
@@ -259,7 +260,10 @@ fn run_insert_keys_as_array(
 ) -> Result<()> {
     let mut arrays = conn.query_raw(sql, params, |row| read_key_array(row, 0, table, key))?;
     let mut keys = arrays.pop().unwrap_or_default();
-    keys.sort_by_key(|k| k.as_i64().unwrap_or(i64::MAX));
+    let order = |k: &Value| k.as_i64().unwrap_or(i64::MAX);
+    if !keys.is_sorted_by_key(order) {
+        keys.sort_unstable_by_key(order);
+    }
     returned.push(keys);
     Ok(())
 }

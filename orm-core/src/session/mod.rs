@@ -98,8 +98,8 @@ pub(crate) enum TxRecord {
     /// The flush set columns of entries (generated keys, synced foreign keys): each
     /// (entry, column, value before), in the order they were set.
     Columns(Vec<(usize, usize, Value)>),
-    /// The entry was INSERTed.
-    Inserted(usize),
+    /// The entries a flush INSERTed, in the order they were added.
+    Inserted(Vec<usize>),
     /// The entry was UPDATEd; its values as the database had them before.
     Updated(usize, Vec<Value>),
     /// The entry was DELETEd (by statement or by the database's cascade).
@@ -433,16 +433,16 @@ impl Session {
         }
         let mut tables: Vec<&'static crate::metadata::TableDef> = Vec::new();
         for record in &self.tx_log {
-            let entry = match record {
-                TxRecord::Inserted(entry) | TxRecord::Updated(entry, _) => *entry,
+            let entries = match record {
+                TxRecord::Inserted(entries) => entries.as_slice(),
+                TxRecord::Updated(entry, _) => std::slice::from_ref(entry),
                 TxRecord::Deleted(_) => return e,
                 TxRecord::Columns(_) => continue,
             };
-            if let Some(t) = self.entry(entry).map(|e| e.obj.table())
-                && t.columns.iter().any(|c| c.foreign_key.is_some())
-                && !tables.iter().any(|x| x.name == t.name)
-            {
-                tables.push(t);
+            for t in entries.iter().filter_map(|&entry| self.entry(entry).map(|e| e.obj.table())) {
+                if t.columns.iter().any(|c| c.foreign_key.is_some()) && !tables.iter().any(|x| x.name == t.name) {
+                    tables.push(t);
+                }
             }
         }
         match tables[..] {
@@ -544,13 +544,15 @@ impl Session {
                         }
                     }
                 }
-                TxRecord::Inserted(entry) => {
-                    if let Some(e) = self.entries.get(entry).and_then(Option::as_ref)
-                        && let Some(key) = e.key.clone()
-                    {
-                        self.identity.remove(&key);
+                TxRecord::Inserted(entries) => {
+                    for entry in entries.into_iter().rev() {
+                        if let Some(e) = self.entries.get(entry).and_then(Option::as_ref)
+                            && let Some(key) = e.key.clone()
+                        {
+                            self.identity.remove(&key);
+                        }
+                        self.expunge_entry(entry, ObjectState::Transient);
                     }
-                    self.expunge_entry(entry, ObjectState::Transient);
                 }
                 TxRecord::Updated(entry, before) => {
                     if let Some(e) = self.entries.get(entry).and_then(Option::as_ref) {
@@ -844,7 +846,7 @@ impl Session {
     }
 
     /// The parents set in memory for a child, one per foreign key of its table.
-    pub(crate) fn parent_links(&self, child: usize) -> impl Iterator<Item = &ParentLink> {
+    pub(crate) fn parent_links(&self, child: usize) -> impl Iterator<Item = ParentLink> + '_ {
         let table = self.entry(child).map(|e| e.obj.table());
         table
             .into_iter()

@@ -2,9 +2,10 @@
 //! foreign keys, until a flush has copied the parent's key into the child.
 //!
 //! A flush of many new children reads one link per child, and `add` writes one: the links
-//! sit in one vector in the order they were set, and each child entry points at its
-//! newest link (a child has one link per foreign key, rarely more than one). No hashing,
-//! no rehashing as a session grows.
+//! sit in one vector in the order they were set, 20 bytes each (the few distinct
+//! relationships are kept once, on the side), and each child entry points at its newest
+//! link (a child has one link per foreign key, rarely more than one). No hashing, no
+//! rehashing as a session grows.
 
 use crate::relationship::{Link, LinkKey};
 
@@ -18,55 +19,104 @@ pub(crate) struct ParentLink {
     pub(crate) synced: bool,
 }
 
-/// No link.
-const NONE: usize = usize::MAX;
+/// No link, no parent.
+const NONE: u32 = u32::MAX;
 
 /// The links of a session's children.
 #[derive(Clone, Default)]
 pub(crate) struct ParentLinks {
     /// Indexed by child entry: the child's newest link in `nodes`, or [`NONE`].
-    newest: Vec<usize>,
+    newest: Vec<u32>,
     nodes: Vec<Node>,
+    /// The distinct relationships the nodes refer to.
+    links: Vec<Link>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 struct Node {
-    child: usize,
+    child: u32,
     /// The child's previous link, or [`NONE`].
-    older: usize,
-    link: ParentLink,
+    older: u32,
+    /// The parent entry, or [`NONE`].
+    parent: u32,
+    /// Index into `links`.
+    link: u32,
+    synced: bool,
+}
+
+/// Entries and link counts are far below `u32::MAX` (a session of four billion objects
+/// would not fit in memory); the session's entry numbers are `u32` already.
+fn small(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(NONE)
 }
 
 impl ParentLinks {
     /// The link of `child` over `key`.
     #[inline]
-    pub(crate) fn get(&self, child: usize, key: LinkKey) -> Option<&ParentLink> {
+    pub(crate) fn get(&self, child: usize, key: LinkKey) -> Option<ParentLink> {
+        let at = self.find(child, key)?;
+        Some(self.view(&self.nodes[at]))
+    }
+
+    #[inline]
+    fn find(&self, child: usize, key: LinkKey) -> Option<usize> {
         let mut at = self.newest.get(child).copied().unwrap_or(NONE);
-        while let Some(node) = self.nodes.get(at) {
-            if node.link.link.key() == key {
-                return Some(&node.link);
+        while let Some(node) = self.nodes.get(at as usize) {
+            if self.links[node.link as usize].key() == key {
+                return Some(at as usize);
             }
             at = node.older;
         }
         None
     }
 
+    #[inline]
+    fn view(&self, node: &Node) -> ParentLink {
+        ParentLink {
+            link: self.links[node.link as usize],
+            parent: (node.parent != NONE).then_some(node.parent as usize),
+            synced: node.synced,
+        }
+    }
+
+    /// The index of `link` in `links`, added when new.
+    fn intern(&mut self, link: &Link) -> u32 {
+        let same = |l: &Link| {
+            std::ptr::eq(l.parent, link.parent)
+                && std::ptr::eq(l.child, link.child)
+                && l.fk_column == link.fk_column
+                && l.parent_column == link.parent_column
+                && match (l.def, link.def) {
+                    (Some(a), Some(b)) => std::ptr::eq(a, b),
+                    (None, None) => true,
+                    _ => false,
+                }
+        };
+        let at = self.links.iter().position(same).unwrap_or_else(|| {
+            self.links.push(*link);
+            self.links.len() - 1
+        });
+        small(at)
+    }
+
     /// Sets the link of `child` over `link.link`, replacing the one it had.
     pub(crate) fn insert(&mut self, child: usize, link: ParentLink) {
-        let key = link.link.key();
-        let mut at = self.newest.get(child).copied().unwrap_or(NONE);
-        while let Some(node) = self.nodes.get_mut(at) {
-            if node.link.link.key() == key {
-                node.link = link;
-                return;
-            }
-            at = node.older;
+        let node = Node {
+            child: small(child),
+            older: NONE,
+            parent: link.parent.map_or(NONE, small),
+            link: self.intern(&link.link),
+            synced: link.synced,
+        };
+        if let Some(at) = self.find(child, link.link.key()) {
+            self.nodes[at] = Node { older: self.nodes[at].older, ..node };
+            return;
         }
         if self.newest.len() <= child {
             self.newest.resize(child + 1, NONE);
         }
-        self.nodes.push(Node { child, older: self.newest[child], link });
-        self.newest[child] = self.nodes.len() - 1;
+        self.nodes.push(Node { older: self.newest[child], ..node });
+        self.newest[child] = small(self.nodes.len() - 1);
     }
 
     /// Makes room for `n` more links.
@@ -80,21 +130,33 @@ impl ParentLinks {
     }
 
     /// Every link, as (child entry, link), in the order they were first set.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &ParentLink)> {
-        self.nodes.iter().map(|n| (n.child, &n.link))
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, ParentLink)> + '_ {
+        self.nodes.iter().map(|n| (n.child as usize, self.view(n)))
     }
 
-    /// Keeps the links for which `keep` (which may change them) says yes.
+    /// Keeps the links for which `keep` says yes; `keep` may change their parent and
+    /// whether they are synced.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(usize, &mut ParentLink) -> bool) {
+        let links = &self.links;
         let before = self.nodes.len();
-        self.nodes.retain_mut(|n| keep(n.child, &mut n.link));
+        self.nodes.retain_mut(|n| {
+            let mut view = ParentLink {
+                link: links[n.link as usize],
+                parent: (n.parent != NONE).then_some(n.parent as usize),
+                synced: n.synced,
+            };
+            let kept = keep(n.child as usize, &mut view);
+            n.parent = view.parent.map_or(NONE, small);
+            n.synced = view.synced;
+            kept
+        });
         if self.nodes.len() == before {
             return;
         }
         self.newest.fill(NONE);
         for (at, node) in self.nodes.iter_mut().enumerate() {
-            node.older = self.newest[node.child];
-            self.newest[node.child] = at;
+            node.older = self.newest[node.child as usize];
+            self.newest[node.child as usize] = small(at);
         }
     }
 }
@@ -135,7 +197,7 @@ mod tests {
         assert_eq!(links.iter().count(), 3);
 
         links.retain(|child, p| child != 3 || p.parent != Some(20));
-        assert_eq!(links.get(3, LinkKey::new("t", 2)).map(|p| p.parent), None);
+        assert!(links.get(3, LinkKey::new("t", 2)).is_none());
         assert_eq!(links.get(3, LinkKey::new("t", 1)).and_then(|p| p.parent), Some(12));
         assert_eq!(links.get(5, LinkKey::new("t", 1)).and_then(|p| p.parent), Some(11));
         links.retain(|_, p| {

@@ -521,10 +521,10 @@ fn sync_foreign_keys(s: &Session, entry: usize, undo: &mut Undo, last: &mut Opti
 /// The foreign keys a child takes from its parents set in memory (`links`; those
 /// already synced are skipped), as (column, parent key) pairs in `out`. A parent
 /// without a key yet is an error: it is not in the session, or not inserted before.
-fn parent_keys<'a>(
+fn parent_keys(
     s: &Session,
     entry: usize,
-    links: impl Iterator<Item = &'a ParentLink>,
+    links: impl Iterator<Item = ParentLink>,
     inserted: &[bool],
     last: &mut Option<LastParent>,
     out: &mut Vec<(usize, Value)>,
@@ -754,16 +754,15 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
     let logged_updates: HashSet<usize> = s
         .tx_log
         .iter()
-        .filter_map(|r| match r {
-            TxRecord::Updated(e, _) | TxRecord::Inserted(e) => Some(*e),
-            _ => None,
+        .flat_map(|r| match r {
+            TxRecord::Updated(e, _) => std::slice::from_ref(e),
+            TxRecord::Inserted(entries) => entries.as_slice(),
+            _ => &[],
         })
+        .copied()
         .collect();
     let in_transaction = s.in_transaction();
     s.identity.reserve(s.new.len());
-    if in_transaction {
-        s.tx_log.reserve(s.new.len() + 1);
-    }
     let mut new_rows = Vec::with_capacity(s.new.len());
     for entry in std::mem::take(&mut s.new) {
         let Some(e) = s.entry(entry) else { continue };
@@ -772,14 +771,14 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
             s.identity.insert(key.clone(), entry);
             s.entry_mut(entry).key = Some(key);
         }
-        if in_transaction {
-            s.tx_log.push(TxRecord::Inserted(entry));
-        }
         new_rows.push(entry);
     }
     // A row the session just inserted has exactly the children set in memory: its
     // collections count as loaded (the session does not expire on commit).
     s.collections_known_for_new_rows(&new_rows);
+    if in_transaction && !new_rows.is_empty() {
+        s.tx_log.push(TxRecord::Inserted(new_rows));
+    }
     // After the inserts: rollback replays the log backwards, restoring columns before
     // it lets go of the objects.
     if in_transaction && !undo.columns.is_empty() {
