@@ -175,21 +175,24 @@ pub mod __private {
     }
 
     /// Assigns a value to a model's field, checking its type.
-    #[inline]
+    #[inline(always)]
     pub fn assign<T: ColumnType>(field: &mut T, value: Value, table: &TableDef, column: usize) -> Result<()> {
         match T::from_value(value) {
             Ok(v) => {
                 *field = v;
                 Ok(())
             }
-            Err(v) => Err(Error::invalid_state(format!(
-                "cannot assign a {} to `{}.{}`, which is `{}`",
-                v.type_name(),
-                table.name,
-                table.columns[column].name,
-                T::RUST_NAME
-            ))),
+            Err(v) => Err(assign_error(v.type_name(), table, column, T::RUST_NAME)),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn assign_error(given: &str, table: &TableDef, column: usize, rust_type: &str) -> Error {
+        Error::invalid_state(format!(
+            "cannot assign a {given} to `{}.{}`, which is `{rust_type}`",
+            table.name, table.columns[column].name
+        ))
     }
 
     /// The error for a column index the model does not have.

@@ -314,10 +314,10 @@ pub(crate) trait AnyObject {
     /// (column, parent key) where they differ, recording `(entry, column, value before)`
     /// in `undo`, then appends the `given` columns to `into` (moved out when `take`).
     fn stage_insert(&self, entry: usize, fks: &[(usize, Value)], insert: &mut InsertColumns<'_>) -> Result<()>;
-    /// After the INSERT: puts back the values `stage_insert` moved out (the `row`-th of
-    /// each column) and sets the generated columns to what the database `returned` for
-    /// them (one vector per column; none when the statement failed), recording the
-    /// values they replace in `undo`.
+    /// After the INSERT (and `hand_back`), in row order: puts back the values
+    /// `stage_insert` moved out and sets the generated columns to the `row`-th of what
+    /// the database `returned` for them (one vector per column; none when the statement
+    /// failed), recording the values they replace in `undo`.
     fn finish_insert(
         &self,
         entry: usize,
@@ -341,15 +341,36 @@ pub(crate) trait AnyObject {
 
 /// The columns of a batch INSERT as `stage_insert` and `finish_insert` see them.
 pub(crate) struct InsertColumns<'a> {
-    /// The columns bound, one vector of values each (row by row).
+    /// The columns bound.
     pub(crate) given: &'a [usize],
-    pub(crate) values: &'a mut [Vec<Value>],
+    /// While staging: the values of the given columns, one vector each, row by row.
+    pub(crate) values: Vec<Vec<Value>>,
     /// Whether the values are moved out of the objects (and back after the statement).
     pub(crate) moved: bool,
+    /// After the statement: the moved values on their way back, row by row.
+    lent: Vec<std::vec::IntoIter<Value>>,
     /// The columns the database generates.
     pub(crate) generated: &'a [usize],
     /// Undo records of the flush: (entry, column, value before).
     pub(crate) undo: &'a mut Vec<(usize, usize, Value)>,
+}
+
+impl<'a> InsertColumns<'a> {
+    pub(crate) fn new(
+        given: &'a [usize],
+        generated: &'a [usize],
+        moved: bool,
+        rows: usize,
+        undo: &'a mut Vec<(usize, usize, Value)>,
+    ) -> InsertColumns<'a> {
+        let values = given.iter().map(|_| Vec::with_capacity(rows)).collect();
+        InsertColumns { given, values, moved, lent: Vec::new(), generated, undo }
+    }
+
+    /// Ends staging: `finish_insert` hands the values back from now on, first row first.
+    pub(crate) fn hand_back(&mut self) {
+        self.lent = std::mem::take(&mut self.values).into_iter().map(Vec::into_iter).collect();
+    }
 }
 
 /// A block of objects of any model.
@@ -526,8 +547,10 @@ impl<T: Model> AnyObject for ObjCell<T> {
     ) -> Result<()> {
         let mut value = self.value.try_borrow_mut().map_err(|_| self.borrowed_error())?;
         if insert.moved {
-            for (&column, values) in insert.given.iter().zip(insert.values.iter_mut()) {
-                value.set_column_value(column, std::mem::replace(&mut values[row], Value::Null))?;
+            for (&column, values) in insert.given.iter().zip(insert.lent.iter_mut()) {
+                if let Some(v) = values.next() {
+                    value.set_column_value(column, v)?;
+                }
             }
         }
         for (&column, values) in insert.generated.iter().zip(returned) {

@@ -827,9 +827,7 @@ impl Session {
         if let Some(collection) = collection {
             collection.extend_from_slice(children);
         }
-        for &child in children {
-            self.parents.insert(child, ParentLink { link, parent: Some(parent), synced: false });
-        }
+        self.parents.insert_new(children, &link, parent);
     }
 
     /// Makes room for `n` more new children with their parent links.

@@ -119,6 +119,27 @@ impl ParentLinks {
         self.newest[child] = small(self.nodes.len() - 1);
     }
 
+    /// Links new children (entries that have no link yet) to one parent.
+    pub(crate) fn insert_new(&mut self, children: &[usize], link: &Link, parent: usize) {
+        let link_at = self.intern(link);
+        let (key, parent) = (link.key(), small(parent));
+        if let Some(&last) = children.iter().max()
+            && self.newest.len() <= last
+        {
+            self.newest.resize(last + 1, NONE);
+        }
+        for &child in children {
+            let node = Node { child: small(child), older: NONE, parent, link: link_at, synced: false };
+            match self.find(child, key) {
+                Some(at) => self.nodes[at] = Node { older: self.nodes[at].older, ..node },
+                None => {
+                    self.nodes.push(Node { older: self.newest[child], ..node });
+                    self.newest[child] = small(self.nodes.len() - 1);
+                }
+            }
+        }
+    }
+
     /// Makes room for `n` more links.
     pub(crate) fn reserve(&mut self, n: usize) {
         self.nodes.reserve(n);

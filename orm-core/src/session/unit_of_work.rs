@@ -104,19 +104,29 @@ fn prepare(s: &mut Session) -> Result<Plan> {
     resolve_deletes(s, &mut by_database)?;
     let deleted: HashSet<usize> = s.deleted.iter().chain(&by_database).copied().collect();
 
-    let mut inserts: HashMap<&'static str, Vec<usize>> = HashMap::default();
     let mut tables: Vec<&'static TableDef> = Vec::new();
     let touch = |t: &'static TableDef, tables: &mut Vec<&'static TableDef>| {
         if !tables.iter().any(|x| x.name == t.name) {
             tables.push(t);
         }
     };
+    // New rows come in runs of one table (children added with their parent): the table
+    // is looked up once per run.
+    let mut new_rows: Vec<(&'static TableDef, Vec<usize>)> = Vec::new();
+    let mut run = usize::MAX;
     for &entry in &s.new {
         let Some(e) = s.entry(entry) else { continue };
         let t = e.obj.table();
-        touch(t, &mut tables);
-        inserts.entry(t.name).or_default().push(entry);
+        if new_rows.get(run).is_none_or(|(rt, _)| !std::ptr::eq(*rt, t)) {
+            run = new_rows.iter().position(|(rt, _)| rt.name == t.name).unwrap_or_else(|| {
+                touch(t, &mut tables);
+                new_rows.push((t, Vec::new()));
+                new_rows.len() - 1
+            });
+        }
+        new_rows[run].1.push(entry);
     }
+    let inserts: HashMap<&'static str, Vec<usize>> = new_rows.into_iter().map(|(t, rows)| (t.name, rows)).collect();
 
     // Children whose parent set in memory is not what their foreign key says yet.
     let mut relinked: HashSet<usize> = HashSet::default();
@@ -580,11 +590,9 @@ fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: 
     // One array per column: what PostgreSQL binds. When all rows go in one statement the
     // values are moved out of the objects and back after it, instead of copied.
     let moved = dialect.array_params() && rows.len() > 1 && rows.len() <= batch::max_rows(dialect, given.len());
-    let mut columns: Vec<Vec<Value>> = given.iter().map(|_| Vec::with_capacity(rows.len())).collect();
     undo.columns.reserve(rows.len() * (generated.len() + links.len()));
     let Undo { columns: undo_columns, inserted } = undo;
-    let mut insert =
-        InsertColumns { given: &given, values: &mut columns, moved, generated: &generated, undo: undo_columns };
+    let mut insert = InsertColumns::new(&given, &generated, moved, rows.len(), undo_columns);
     let mut last = None;
     let mut keys = Vec::new();
     for (n, &row) in rows.iter().enumerate() {
@@ -599,7 +607,7 @@ fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: 
         }
     }
     let result = match s.connection() {
-        Ok(conn) => batch::insert(conn, dialect, table, &given, &generated, insert.values, rows.len()),
+        Ok(conn) => batch::insert(conn, dialect, table, &given, &generated, &mut insert.values, rows.len()),
         Err(e) => Err(e),
     };
     let returned = match result {
@@ -609,6 +617,7 @@ fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: 
             return Err(blame(e, s, table, rows, "inserting"));
         }
     };
+    insert.hand_back();
     let mut first_error = None;
     for (n, &row) in rows.iter().enumerate() {
         // Every row takes its values back, even after one failed to.
@@ -625,6 +634,7 @@ fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: 
 
 /// Puts back the values `rows` lent a statement that did not run or failed.
 fn give_back(s: &Session, rows: &[usize], insert: &mut InsertColumns<'_>) {
+    insert.hand_back();
     for (n, &row) in rows.iter().enumerate() {
         let _ = s.entry(row).expect("live entry").obj.finish_insert(row, n, insert, &[]);
     }
