@@ -92,12 +92,47 @@ pub(crate) struct ObjCell<T> {
     pub(crate) meta: Cell<Meta>,
     /// The column values as the database has them, taken on the first `get_mut` after
     /// a load or flush; `None` = unchanged since.
-    pub(crate) snapshot: RefCell<Option<Box<[Value]>>>,
+    pub(crate) snapshot: Snapshot,
+}
+
+/// The values an object had in the database before its first change: a `Cell` rather
+/// than a `RefCell` (16 bytes, no borrow flag), because it is only ever replaced or
+/// looked at for a moment. Every loaded object has one, so its size counts.
+#[derive(Default)]
+pub(crate) struct Snapshot(Cell<Option<Box<[Value]>>>);
+
+impl Snapshot {
+    /// Looks at the snapshot (`None`: unchanged since the last load or flush).
+    #[inline]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(Option<&[Value]>) -> R) -> R {
+        let snapshot = self.0.take();
+        let result = f(snapshot.as_deref());
+        self.0.set(snapshot);
+        result
+    }
+
+    #[inline]
+    pub(crate) fn is_none(&self) -> bool {
+        self.with(|s| s.is_none())
+    }
+
+    pub(crate) fn set(&self, values: Vec<Value>) {
+        self.0.set(Some(values.into_boxed_slice()));
+    }
+
+    pub(crate) fn take(&self) -> Option<Vec<Value>> {
+        self.0.take().map(Vec::from)
+    }
+
+    #[inline]
+    pub(crate) fn clear(&self) {
+        self.0.set(None);
+    }
 }
 
 impl<T> ObjCell<T> {
     pub(crate) fn new(value: T, meta: Meta) -> ObjCell<T> {
-        ObjCell { value: RefCell::new(value), meta: Cell::new(meta), snapshot: RefCell::new(None) }
+        ObjCell { value: RefCell::new(value), meta: Cell::new(meta), snapshot: Snapshot::default() }
     }
 
     /// Leaves the session: a pending object becomes transient, any other detached.
@@ -266,11 +301,10 @@ impl<T: Model> ObjCell<T> {
         if self.meta.get().state != ObjectState::Persistent {
             return;
         }
-        let mut snapshot = self.snapshot.borrow_mut();
-        if snapshot.is_none()
+        if self.snapshot.is_none()
             && let Ok(value) = self.value.try_borrow()
         {
-            *snapshot = Some(all_values(&*value).into_boxed_slice());
+            self.snapshot.set(all_values(&*value));
         }
     }
 
@@ -482,32 +516,38 @@ impl<T: Model> AnyObject for ObjCell<T> {
             value.set_column_value(i, v)?;
         }
         if as_clean {
-            *self.snapshot.borrow_mut() = None;
+            self.snapshot.clear();
         }
         Ok(())
     }
 
     fn changed_columns(&self) -> Result<Vec<usize>> {
-        let snapshot = self.snapshot.borrow();
-        let Some(before) = snapshot.as_ref() else {
-            return Ok(Vec::new());
-        };
-        let value = self.value.try_borrow().map_err(|_| self.borrowed_error())?;
-        Ok((0..before.len()).filter(|&i| !value.column_equals(i, &before[i])).collect())
+        self.snapshot.with(|snapshot| {
+            let Some(before) = snapshot else {
+                return Ok(Vec::new());
+            };
+            let value = self.value.try_borrow().map_err(|_| self.borrowed_error())?;
+            Ok((0..before.len()).filter(|&i| !value.column_equals(i, &before[i])).collect())
+        })
     }
 
     fn snapshot(&self) -> Option<Vec<Value>> {
-        self.snapshot.borrow().as_deref().map(<[Value]>::to_vec)
+        self.snapshot.with(|s| s.map(<[Value]>::to_vec))
     }
 
     fn take_snapshot(&self) -> Option<Vec<Value>> {
-        self.snapshot.borrow_mut().take().map(Vec::from)
+        self.snapshot.take()
     }
 
     fn database_key(&self) -> Vec<Value> {
         let table = T::TABLE;
-        if let Some(before) = self.snapshot.borrow().as_ref() {
-            return table.primary_key.iter().map(|&k| before.get(k).cloned().unwrap_or(Value::Null)).collect();
+        let from_snapshot = self.snapshot.with(|snapshot| {
+            snapshot.map(|before| {
+                table.primary_key.iter().map(|&k| before.get(k).cloned().unwrap_or(Value::Null)).collect()
+            })
+        });
+        if let Some(key) = from_snapshot {
+            return key;
         }
         match self.value.try_borrow() {
             Ok(value) => table.primary_key.iter().map(|&k| value.column_value(k)).collect(),
@@ -566,20 +606,20 @@ impl<T: Model> AnyObject for ObjCell<T> {
 
     fn mark_persistent(&self) -> IdentityKey {
         self.meta.set(Meta { state: ObjectState::Persistent, ..self.meta.get() });
-        *self.snapshot.borrow_mut() = None;
+        self.snapshot.clear();
         self.identity_key()
     }
 
     fn restore_snapshot(&self, snapshot: Vec<Value>) {
-        *self.snapshot.borrow_mut() = Some(snapshot.into_boxed_slice());
+        self.snapshot.set(snapshot);
     }
 
     fn clear_snapshot(&self) {
-        *self.snapshot.borrow_mut() = None;
+        self.snapshot.clear();
     }
 
     fn refresh_from_row(&self, row: &Row<'_>, offset: usize, force: bool) -> Result<()> {
-        if !force && self.snapshot.borrow().is_some() {
+        if !force && !self.snapshot.is_none() {
             return Ok(()); // unflushed changes win over what the query saw
         }
         let fresh = T::from_row(row, offset)?;
@@ -590,7 +630,7 @@ impl<T: Model> AnyObject for ObjCell<T> {
         for i in 0..T::TABLE.columns.len() {
             value.set_column_value(i, fresh.column_value(i))?;
         }
-        *self.snapshot.borrow_mut() = None;
+        self.snapshot.clear();
         Ok(())
     }
 

@@ -750,7 +750,7 @@ impl Session {
         match self.identity.slot(&key) {
             Slot::Found(entry) => {
                 if let Some(existing) = self.handle::<T>(entry)
-                    && existing.cell().snapshot.borrow().is_none()
+                    && existing.cell().snapshot.is_none()
                     && let Ok(mut current) = existing.cell().value.try_borrow_mut()
                 {
                     current.assign_columns(value);
