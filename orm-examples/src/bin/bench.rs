@@ -8,7 +8,9 @@
 //! Each workload runs ORM and raw code alternately, `--rounds` times after a warm-up, on
 //! the seed's schema (programs, courses with ON DELETE CASCADE) in a schema of its own,
 //! and prints `workload=W.. orm_s=.. raw_s=.. ratio=..`: the median times, and the median
-//! of the rounds' orm/raw ratios.
+//! of the rounds' orm/raw ratios. Workloads made of many independent steps (lookups,
+//! loads, scenarios) run each round in slices, the two sides taking turns slice by
+//! slice, so that a slow moment of the machine falls on both.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -78,6 +80,8 @@ struct Bench {
     client: Client,
     sizes: Sizes,
     round: usize,
+    /// The slice of the round being run: (index, count).
+    slice: (usize, usize),
     /// Run only this workload (for profiling).
     only: Option<String>,
 }
@@ -86,13 +90,17 @@ fn main() -> BenchResult {
     let mut scale = 1.0;
     let mut rounds = 15;
     let mut only: Option<String> = None;
+    let mut pin = true;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--scale" => scale = args.next().ok_or("--scale needs a number")?.parse()?,
             "--rounds" => rounds = args.next().ok_or("--rounds needs a number")?.parse()?,
             "--only" => only = Some(args.next().ok_or("--only needs a workload, e.g. W4")?),
-            other => return Err(format!("unknown argument `{other}`; use --scale F --rounds N --only W4").into()),
+            "--no-pin" => pin = false,
+            other => {
+                return Err(format!("unknown argument `{other}`; use --scale F --rounds N --only W4 --no-pin").into());
+            }
         }
     }
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
@@ -102,44 +110,68 @@ fn main() -> BenchResult {
     let schema = format!("orm_bench_{}", std::process::id());
     let mut admin = Client::connect(&url, NoTls)?;
     admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))?;
-    let result = run(&url, &schema, scale, rounds, only.as_deref());
+    let result = run(&url, &schema, Options { scale, rounds, only: only.as_deref(), pin });
     admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
     result
 }
 
-fn run(url: &str, schema: &str, scale: f64, rounds: usize, only: Option<&str>) -> BenchResult {
+/// What the command line asked for.
+struct Options<'a> {
+    scale: f64,
+    rounds: usize,
+    only: Option<&'a str>,
+    pin: bool,
+}
+
+fn run(url: &str, schema: &str, Options { scale, rounds, only, pin }: Options<'_>) -> BenchResult {
     let engine = Engine::builder(url).search_path(schema).max_size(2).build()?;
     let mut config: postgres::Config = url.parse()?;
     config.options(&format!("-c search_path={schema}"));
-    let client = config.connect(NoTls)?;
+    let mut client = config.connect(NoTls)?;
     engine.create_all(&[Program::table(), Course::table()])?;
-    let mut b = Bench { engine, client, sizes: Sizes::scaled(scale), round: 0, only: only.map(str::to_owned) };
+    let pinned = if pin { pin_processes(&engine, &mut client) } else { None };
+    let mut b =
+        Bench { engine, client, sizes: Sizes::scaled(scale), round: 0, slice: (0, 1), only: only.map(str::to_owned) };
 
     println!(
         "# {} programs x {} courses, {} lookups, {} loads, {} scenarios; {rounds} rounds after a warm-up",
         b.sizes.programs, b.sizes.courses_per_program, b.sizes.lookups, b.sizes.loads, b.sizes.scenarios
     );
-    measure(&mut b, "W1", "insert_batch", rounds, Some(reset), orm_insert_batch, raw_insert_batch)?;
-    // The read workloads share one data set.
+    println!("# {}", pinned.as_deref().unwrap_or("not pinned: the scheduler places client and server"));
+    measure(&mut b, "W1", "insert_batch", rounds, 1, Some(reset), orm_insert_batch, raw_insert_batch)?;
+    // The read workloads share one data set, settled first: statistics gathered, and the
+    // write workloads' WAL written out now rather than during the next workload's rounds.
     reset(&mut b)?;
     orm_insert_batch(&mut b)?;
-    measure(&mut b, "W2", "get_by_pk", rounds, None, orm_get_by_pk, raw_get_by_pk)?;
-    measure(&mut b, "W3", "filter_first", rounds, None, orm_filter_first, raw_filter_first)?;
-    measure(&mut b, "W4", "load_one_to_many", rounds, None, orm_load_one_to_many, raw_load_one_to_many)?;
-    measure(&mut b, "W5", "seed_scenario", rounds, None, orm_seed_scenario, raw_seed_scenario)?;
-    measure(&mut b, "W6", "update_batch", rounds, None, orm_update_batch, raw_update_batch)?;
+    settle(&mut b)?;
+    measure(&mut b, "W2", "get_by_pk", rounds, 10, None, orm_get_by_pk, raw_get_by_pk)?;
+    measure(&mut b, "W3", "filter_first", rounds, 10, None, orm_filter_first, raw_filter_first)?;
+    measure(&mut b, "W4", "load_one_to_many", rounds, 5, None, orm_load_one_to_many, raw_load_one_to_many)?;
+    measure(&mut b, "W5", "seed_scenario", rounds, 10, None, orm_seed_scenario, raw_seed_scenario)?;
+    measure(&mut b, "W6", "update_batch", rounds, 1, None, orm_update_batch, raw_update_batch)?;
     println!("peak_rss_mb={:.1}", peak_rss_mb());
     Ok(())
 }
 
 type Workload = fn(&mut Bench) -> BenchResult;
 
-/// Runs both sides alternately after a warm-up and prints the medians.
+impl Bench {
+    /// The steps `0..n` of a workload that belong to the current slice of the round.
+    fn part(&self, n: usize) -> std::ops::Range<usize> {
+        let (index, count) = self.slice;
+        n * index / count..n * (index + 1) / count
+    }
+}
+
+/// Runs both sides alternately after a warm-up and prints the medians. With `slices` > 1
+/// each round is run a slice at a time, the sides taking turns (see [`Bench::part`]).
+#[allow(clippy::too_many_arguments)]
 fn measure(
     b: &mut Bench,
     id: &str,
     name: &str,
     rounds: usize,
+    slices: usize,
     before_each: Option<Workload>,
     orm: Workload,
     raw: Workload,
@@ -156,19 +188,27 @@ fn measure(
         f(b)?;
         Ok(started.elapsed())
     };
-    time(b, orm)?;
-    time(b, raw)?;
     let (mut orm_times, mut raw_times) = (Vec::new(), Vec::new());
-    for i in 0..rounds {
-        // Alternate which side goes first, so neither always runs on a warmer cache.
-        if i % 2 == 0 {
-            orm_times.push(time(b, orm)?);
-            raw_times.push(time(b, raw)?);
-        } else {
-            raw_times.push(time(b, raw)?);
-            orm_times.push(time(b, orm)?);
+    // Round 0 is the warm-up.
+    for i in 0..=rounds {
+        let (mut o, mut r) = (Duration::ZERO, Duration::ZERO);
+        for slice in 0..slices {
+            b.slice = (slice, slices);
+            // Alternate which side goes first, so neither always runs on a warmer cache.
+            if (i + slice) % 2 == 0 {
+                o += time(b, orm)?;
+                r += time(b, raw)?;
+            } else {
+                r += time(b, raw)?;
+                o += time(b, orm)?;
+            }
+        }
+        if i > 0 {
+            orm_times.push(o);
+            raw_times.push(r);
         }
     }
+    b.slice = (0, 1);
     // The ratio is the median of the rounds' ratios: each round's two runs are neighbours
     // in time, so drifts of the machine (a shared VM) cancel out.
     let mut ratios: Vec<f64> =
@@ -185,6 +225,48 @@ fn median(times: &mut [Duration]) -> f64 {
     times[times.len() / 2].as_secs_f64()
 }
 
+/// Runs this process on the first CPU and the server backends of both sides (the ORM's
+/// pooled connections and the hand-written side's client) on the second, when the server
+/// is on this machine and `taskset` works. Every round trip then crosses CPUs the same way
+/// on both sides; left to the scheduler, a backend that happens to share the client's CPU
+/// answers several times faster than one that does not (17 against 60 microseconds a
+/// lookup on this VM), and which side's backend lands where decides W2 and W3.
+/// Returns what it did, or `None` (and the run is not pinned).
+fn pin_processes(engine: &Engine, client: &mut Client) -> Option<String> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus < 2 {
+        return None;
+    }
+    // Hold the pool's connections at once, to see each of their backends.
+    let mut pooled = Vec::new();
+    while pooled.len() < 2 {
+        pooled.push(engine.connection().ok()?);
+    }
+    let mut pids: Vec<i32> = Vec::new();
+    for conn in &mut pooled {
+        pids.extend(conn.query_raw("SELECT pg_backend_pid()", &[], |r| r.get::<i32>(0)).ok()?);
+    }
+    pids.push(client.query_one("SELECT pg_backend_pid()", &[]).ok()?.get(0));
+    // Only processes of a PostgreSQL server on this machine.
+    let local = pids
+        .iter()
+        .all(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "postgres"));
+    if !local {
+        return None;
+    }
+    let taskset = |cpu: &str, pid: String| {
+        std::process::Command::new("taskset")
+            .args(["-p", "-c", cpu, &pid])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let all = pids.iter().all(|pid| taskset("1", pid.to_string())) && taskset("0", std::process::id().to_string());
+    all.then(|| {
+        format!("pinned: client on CPU 0, server backends {pids:?} on CPU 1 (--no-pin to leave it to the scheduler)")
+    })
+}
+
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -192,6 +274,16 @@ fn peak_rss_mb() -> f64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// VACUUM ANALYZE the tables and, where the user may, CHECKPOINT (both sides read the
+/// same settled tables; a checkpoint left to chance lands in some rounds and not others).
+fn settle(b: &mut Bench) -> BenchResult {
+    b.client.batch_execute("VACUUM ANALYZE programs, courses")?;
+    if let Err(e) = b.client.batch_execute("CHECKPOINT") {
+        eprintln!("# no CHECKPOINT ({e}); timings may include one");
+    }
+    Ok(())
 }
 
 fn reset(b: &mut Bench) -> BenchResult {
@@ -246,7 +338,7 @@ fn raw_insert_batch(b: &mut Bench) -> BenchResult {
 
 fn orm_get_by_pk(b: &mut Bench) -> BenchResult {
     let mut db = b.engine.session();
-    for i in 0..b.sizes.lookups {
+    for i in b.part(b.sizes.lookups) {
         let id = (i % b.sizes.programs) as i32 + 1;
         let program = db.get::<Program>(id)?.ok_or("missing program")?;
         black_box(program.get().name.len());
@@ -257,7 +349,7 @@ fn orm_get_by_pk(b: &mut Bench) -> BenchResult {
 
 fn raw_get_by_pk(b: &mut Bench) -> BenchResult {
     let stmt = b.client.prepare("SELECT id, name, years_of_study FROM programs WHERE id = $1")?;
-    for i in 0..b.sizes.lookups {
+    for i in b.part(b.sizes.lookups) {
         let id = (i % b.sizes.programs) as i32 + 1;
         let row = b.client.query_one(&stmt, &[&id])?;
         let program = RawProgram { id: row.get(0), name: row.get(1), years_of_study: row.get(2) };
@@ -271,7 +363,7 @@ fn raw_get_by_pk(b: &mut Bench) -> BenchResult {
 fn orm_filter_first(b: &mut Bench) -> BenchResult {
     let mut db = b.engine.session();
     let names: Vec<String> = (0..b.sizes.programs).map(|p| format!("Program {p}")).collect();
-    for i in 0..b.sizes.lookups {
+    for i in b.part(b.sizes.lookups) {
         let program =
             db.query::<Program>().filter(Program::NAME.eq(&names[i % names.len()])).first()?.ok_or("missing")?;
         black_box(program.get().id);
@@ -283,7 +375,7 @@ fn orm_filter_first(b: &mut Bench) -> BenchResult {
 fn raw_filter_first(b: &mut Bench) -> BenchResult {
     let stmt = b.client.prepare("SELECT id, name, years_of_study FROM programs WHERE name = $1 LIMIT 1")?;
     let names: Vec<String> = (0..b.sizes.programs).map(|p| format!("Program {p}")).collect();
-    for i in 0..b.sizes.lookups {
+    for i in b.part(b.sizes.lookups) {
         let row = b.client.query_opt(&stmt, &[&names[i % names.len()]])?.ok_or("missing")?;
         let program = RawProgram { id: row.get(0), name: row.get(1), years_of_study: row.get(2) };
         black_box(program.id as usize + program.name.len() + program.years_of_study as usize);
@@ -295,7 +387,7 @@ fn raw_filter_first(b: &mut Bench) -> BenchResult {
 
 fn orm_load_one_to_many(b: &mut Bench) -> BenchResult {
     let expected = b.sizes.programs * b.sizes.courses_per_program;
-    for _ in 0..b.sizes.loads {
+    for _ in b.part(b.sizes.loads) {
         let mut db = b.engine.session();
         let programs = db.query::<Program>().options(selectinload(Program::COURSES)).all()?;
         let mut courses = 0;
@@ -312,7 +404,7 @@ fn raw_load_one_to_many(b: &mut Bench) -> BenchResult {
     let courses_stmt =
         b.client.prepare("SELECT id, title, code, program_id FROM courses WHERE program_id = ANY($1)")?;
     let expected = b.sizes.programs * b.sizes.courses_per_program;
-    for _ in 0..b.sizes.loads {
+    for _ in b.part(b.sizes.loads) {
         let programs: Vec<RawProgram> = b
             .client
             .query(&programs_stmt, &[])?
@@ -349,7 +441,7 @@ fn raw_load_one_to_many(b: &mut Bench) -> BenchResult {
 // ----- W5: the seed walkthrough --------------------------------------------------------------
 
 fn orm_seed_scenario(b: &mut Bench) -> BenchResult {
-    for i in 0..b.sizes.scenarios {
+    for i in b.part(b.sizes.scenarios) {
         let tag = format!("{}-{i}", b.round);
         let (cs_name, bs_name) = (format!("Bachelors in CS {tag}"), format!("Bachelors in Business {tag}"));
         let mut db = b.engine.session();
@@ -377,6 +469,7 @@ fn orm_seed_scenario(b: &mut Bench) -> BenchResult {
 }
 
 fn raw_seed_scenario(b: &mut Bench) -> BenchResult {
+    let steps = b.part(b.sizes.scenarios);
     let c = &mut b.client;
     let insert_programs = c.prepare(
         "INSERT INTO programs (name, years_of_study) SELECT n, y FROM unnest($1::varchar[], $2::int4[]) \
@@ -391,7 +484,7 @@ fn raw_seed_scenario(b: &mut Bench) -> BenchResult {
          WHERE c.title = $1",
     )?;
     let delete_program = c.prepare("DELETE FROM programs WHERE id = $1")?;
-    for i in 0..b.sizes.scenarios {
+    for i in steps {
         let tag = format!("{}-{i}", b.round);
         let (cs_name, bs_name) = (format!("Bachelors in CS {tag}"), format!("Bachelors in Business {tag}"));
         let names = [cs_name.clone(), bs_name.clone()];
