@@ -728,6 +728,40 @@ on_both! {
 }
 
 on_both! {
+    fn rolling_back_a_changed_primary_key_gives_the_object_its_old_key_back(db) {
+        use crate::models::Setting;
+        db.engine.create_all(&[Setting::table()]).unwrap();
+        let mut s = db.engine.session();
+        let theme = s.add(Setting {
+            key: "theme".into(),
+            value: "dark".into(),
+        });
+        let font = s.add(Setting {
+            key: "font".into(),
+            value: "serif".into(),
+        });
+        s.commit().unwrap();
+        theme.get_mut().key = "colour-scheme".into();
+        s.flush().unwrap();
+        assert!(s.get::<Setting>("colour-scheme".into()).unwrap().unwrap() == theme);
+        s.rollback().unwrap();
+        assert_eq!(theme.get().key, "theme");
+        // The identity map follows: the old key finds the object again without a query,
+        // the new one finds nothing.
+        let (found, sql) = db.statements.during(|| s.get::<Setting>("theme".into()));
+        assert!(found.unwrap().unwrap() == theme);
+        assert!(sql.is_empty(), "{sql:?}");
+        assert!(s.get::<Setting>("colour-scheme".into()).unwrap().is_none());
+        // A key changed in memory only: expunging still lets go of the key the map holds.
+        font.get_mut().key = "typeface".into();
+        s.expunge(&font).unwrap();
+        let again = s.get::<Setting>("font".into()).unwrap().unwrap();
+        assert!(again != font, "a fresh object: the expunged one left the identity map");
+        assert_eq!(again.get().value, "serif");
+    }
+}
+
+on_both! {
     fn a_row_deleted_behind_the_sessions_back_is_stale_data(db) {
         with_programs(db);
         let mut s = db.engine.session();

@@ -87,9 +87,11 @@ pub struct Session {
     report: Option<loading::ParentReport>,
 }
 
+/// An object of the session. The key the identity map holds it under is not kept here
+/// (every loaded object would carry a second copy): it is the object's primary key as
+/// the database has it, see [`Session::registered_key`].
 pub(crate) struct Entry {
     pub(crate) obj: ErasedObj,
-    pub(crate) key: Option<IdentityKey>,
 }
 
 /// A change a flush made inside the open transaction, undone on rollback.
@@ -107,7 +109,7 @@ pub(crate) enum TxRecord {
 }
 
 /// One object as a savepoint saw it: handle, identity, state, values, snapshot.
-type SavedEntry = (ErasedObj, Option<IdentityKey>, Meta, Vec<Value>, Option<Vec<Value>>);
+type SavedEntry = (ErasedObj, Meta, Vec<Value>, Option<Vec<Value>>);
 
 /// Everything needed to return to the moment a savepoint was taken.
 struct SavedState {
@@ -210,8 +212,7 @@ impl Session {
                     ));
                 }
                 let entry = self.push_entry(obj.erased(), ObjectState::Persistent);
-                self.identity.insert(key.clone(), entry);
-                self.entry_mut(entry).key = Some(key);
+                self.identity.insert(key, entry);
                 Ok(())
             }
             _ => Err(self.foreign_object(T::TABLE.model)),
@@ -221,7 +222,7 @@ impl Session {
     fn push_entry(&mut self, obj: ErasedObj, state: ObjectState) -> usize {
         let entry = self.entries.len();
         obj.set_meta(Meta::new(self.id, entry, state));
-        self.entries.push(Some(Entry { obj, key: None }));
+        self.entries.push(Some(Entry { obj }));
         entry
     }
 
@@ -277,13 +278,13 @@ impl Session {
     }
 
     fn expunge_entry(&mut self, entry: usize, state: ObjectState) {
+        if let Some(key) = self.registered_key(entry) {
+            self.identity.remove(&key);
+        }
         let Some(e) = self.entries.get_mut(entry).and_then(Option::take) else {
             return;
         };
         e.obj.set_meta(Meta { state, ..Meta::TRANSIENT });
-        if let Some(key) = &e.key {
-            self.identity.remove(key);
-        }
         self.new.retain(|&i| i != entry);
         self.deleted.retain(|&i| i != entry);
         self.forget_links(entry);
@@ -545,12 +546,9 @@ impl Session {
                     }
                 }
                 TxRecord::Inserted(entries) => {
+                    // Their keys leave the identity map below, with every key that no
+                    // longer names its object.
                     for entry in entries.into_iter().rev() {
-                        if let Some(e) = self.entries.get(entry).and_then(Option::as_ref)
-                            && let Some(key) = e.key.clone()
-                        {
-                            self.identity.remove(&key);
-                        }
                         self.expunge_entry(entry, ObjectState::Transient);
                     }
                 }
@@ -563,9 +561,6 @@ impl Session {
                     if let Some(e) = self.entries.get_mut(entry).and_then(Option::as_mut) {
                         let meta = e.obj.meta();
                         e.obj.set_meta(Meta { state: ObjectState::Persistent, ..meta });
-                        if let Some(key) = e.key.clone() {
-                            self.identity.insert(key, entry);
-                        }
                     }
                 }
             }
@@ -573,6 +568,20 @@ impl Session {
         // Objects never flushed leave the session.
         for entry in std::mem::take(&mut self.new) {
             self.expunge_entry(entry, ObjectState::Transient);
+        }
+        // The identity map again holds exactly the persistent objects, under the keys
+        // their restored values give (inserted rows are gone, deleted ones are back, and a
+        // key an update changed is the old one again).
+        self.identity.clear();
+        for (entry, e) in self.entries.iter().enumerate() {
+            if let Some(e) = e
+                && e.obj.meta().state == ObjectState::Persistent
+            {
+                let key = IdentityKey::new(e.obj.table(), &e.obj.database_key());
+                if !key.has_null() {
+                    self.identity.insert(key, entry);
+                }
+            }
         }
         self.deleted.clear();
         self.collections.clear();
@@ -588,15 +597,8 @@ impl Session {
                 .entries
                 .iter()
                 .map(|e| {
-                    e.as_ref().map(|e| {
-                        (
-                            e.obj.clone(),
-                            e.key.clone(),
-                            e.obj.meta(),
-                            e.obj.values().unwrap_or_default(),
-                            e.obj.snapshot(),
-                        )
-                    })
+                    e.as_ref()
+                        .map(|e| (e.obj.clone(), e.obj.meta(), e.obj.values().unwrap_or_default(), e.obj.snapshot()))
                 })
                 .collect(),
             identity: self.identity.clone(),
@@ -624,13 +626,13 @@ impl Session {
             .entries
             .into_iter()
             .map(|e| {
-                e.map(|(obj, key, meta, values, snapshot)| {
+                e.map(|(obj, meta, values, snapshot)| {
                     obj.set_meta(meta);
                     let _ = obj.set_all(values, true);
                     if let Some(s) = snapshot {
                         obj.restore_snapshot(s);
                     }
-                    Entry { obj, key }
+                    Entry { obj }
                 })
             })
             .collect();
@@ -706,8 +708,12 @@ impl Session {
         self.entries.get(entry).and_then(Option::as_ref)
     }
 
-    pub(crate) fn entry_mut(&mut self, entry: usize) -> &mut Entry {
-        self.entries[entry].as_mut().expect("live entry")
+    /// The key the identity map holds `entry` under: its primary key as the database has
+    /// it (from the snapshot when it changed since), when the map does hold it there.
+    pub(crate) fn registered_key(&self, entry: usize) -> Option<IdentityKey> {
+        let e = self.entry(entry)?;
+        let key = IdentityKey::new(e.obj.table(), &e.obj.database_key());
+        (self.identity.get(&key) == Some(entry)).then_some(key)
     }
 
     pub(crate) fn handle<T: Model>(&self, entry: usize) -> Option<Obj<T>> {
@@ -762,7 +768,7 @@ impl Session {
                 Some(staging) => {
                     let entry = staging.next_entry();
                     place.insert(entry);
-                    staging.push(&mut self.entries, entry, key, value);
+                    staging.push(&mut self.entries, entry, value);
                     Ok(entry)
                 }
                 None => {
@@ -770,7 +776,7 @@ impl Session {
                     place.insert(entry);
                     let obj = Obj::new(value);
                     obj.cell().meta.set(Meta::new(self.id, entry, ObjectState::Persistent));
-                    self.entries.push(Some(Entry { obj: obj.erased(), key: Some(key) }));
+                    self.entries.push(Some(Entry { obj: obj.erased() }));
                     Ok(entry)
                 }
             },

@@ -6,7 +6,7 @@ use std::any::Any;
 use std::rc::Rc;
 
 use super::handle::{AnyBlock, BLOCK_SIZE, Block, ObjCell};
-use super::{Entry, ErasedObj, IdentityKey, Meta, ObjectState};
+use super::{Entry, ErasedObj, Meta, ObjectState};
 use crate::model::Model;
 
 /// The session's entries, as staging fills them.
@@ -24,11 +24,11 @@ pub(crate) struct Staging {
     stages: Vec<Box<dyn Stage>>,
 }
 
-/// The block of one model being filled, with its objects' session entries and identity
-/// keys (kept here, so that sealing the block does not read the objects again).
+/// The block of one model being filled, with its objects' session entries (kept here, so
+/// that sealing the block does not read the objects again).
 struct Staged<T> {
     filling: Vec<ObjCell<T>>,
-    keys: Vec<(usize, IdentityKey)>,
+    entries: Vec<usize>,
 }
 
 trait Stage {
@@ -49,8 +49,8 @@ impl<T: Model> Stage for Staged<T> {
         }
         let block = Rc::new(Block::Many(cells.into_boxed_slice()));
         let erased: Rc<dyn AnyBlock> = block.clone();
-        for (index, (entry, key)) in self.keys.drain(..).enumerate() {
-            let slot = Some(Entry { obj: ErasedObj::new(erased.clone(), index), key: Some(key) });
+        for (index, entry) in self.entries.drain(..).enumerate() {
+            let slot = Some(Entry { obj: ErasedObj::new(erased.clone(), index) });
             // One model's objects come in entry order; with several (joined loads), a
             // block can leave gaps that another model's blocks fill.
             if entry == entries.len() {
@@ -78,14 +78,16 @@ impl Staging {
     /// Allocates `value` as the persistent object of `entry`, which must be
     /// [`next_entry`](Staging::next_entry).
     #[inline]
-    pub(crate) fn push<T: Model>(&mut self, entries: &mut Entries, entry: usize, key: IdentityKey, value: T) {
+    pub(crate) fn push<T: Model>(&mut self, entries: &mut Entries, entry: usize, value: T) {
         let left = self.rows_hint.saturating_sub(self.staged).clamp(1, BLOCK_SIZE);
         let found = self.stages.iter_mut().find_map(|stage| stage.as_any().downcast_mut::<Staged<T>>());
         let staged = match found {
             Some(staged) => staged,
             None => {
-                self.stages
-                    .push(Box::new(Staged::<T> { filling: Vec::with_capacity(left), keys: Vec::with_capacity(left) }));
+                self.stages.push(Box::new(Staged::<T> {
+                    filling: Vec::with_capacity(left),
+                    entries: Vec::with_capacity(left),
+                }));
                 let last = self.stages.last_mut().expect("just pushed");
                 last.as_any().downcast_mut::<Staged<T>>().expect("a stage of T")
             }
@@ -94,7 +96,7 @@ impl Staging {
             staged.seal(entries, left);
         }
         staged.filling.push(ObjCell::new(value, Meta::new(self.session, entry, ObjectState::Persistent)));
-        staged.keys.push((entry, key));
+        staged.entries.push(entry);
         self.staged += 1;
     }
 

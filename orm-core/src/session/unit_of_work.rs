@@ -778,8 +778,7 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
         let Some(e) = s.entry(entry) else { continue };
         let key = e.obj.mark_persistent();
         if !key.has_null() {
-            s.identity.insert(key.clone(), entry);
-            s.entry_mut(entry).key = Some(key);
+            s.identity.insert(key, entry);
         }
         new_rows.push(entry);
     }
@@ -798,15 +797,21 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
         let Some(e) = s.entry(entry) else { continue };
         // The snapshot held the values the database had: the transaction log keeps them
         // for a rollback (outside a transaction there is nothing to roll back).
+        let table = e.obj.table();
         let before = e.obj.take_snapshot();
         // A changed primary key moves the object in the identity map.
         let key = e.obj.identity_key();
-        if e.key.as_ref() != Some(&key) {
-            if let Some(old) = e.key.clone() {
+        let old = match &before {
+            Some(values) => IdentityKey::from_columns(table, values),
+            None => key.clone(),
+        };
+        if old != key || s.identity.get(&key) != Some(entry) {
+            if s.identity.get(&old) == Some(entry) {
                 s.identity.remove(&old);
             }
-            s.identity.insert(key.clone(), entry);
-            s.entry_mut(entry).key = Some(key);
+            if !key.has_null() {
+                s.identity.insert(key, entry);
+            }
         }
         if in_transaction && !logged_updates.contains(&entry) {
             s.tx_log.push(TxRecord::Updated(entry, before.unwrap_or_default()));
@@ -822,12 +827,12 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
     }
     let gone: Vec<usize> = plan.deletes.values().flatten().copied().chain(plan.deleted_by_database).collect();
     for entry in gone {
+        if let Some(key) = s.registered_key(entry) {
+            s.identity.remove(&key);
+        }
         if let Some(e) = s.entry(entry) {
             let meta = e.obj.meta();
             e.obj.set_meta(Meta { state: ObjectState::Deleted, ..meta });
-            if let Some(key) = e.key.clone() {
-                s.identity.remove(&key);
-            }
         }
         s.forget_links(entry);
         if in_transaction {
