@@ -316,6 +316,24 @@ impl<T: Model> ObjCell<T> {
     }
 }
 
+/// Sets `column` of `value` (the object of `entry`) to `new` if it differs, recording the
+/// value it had in `undo`.
+#[inline(always)]
+fn set_recorded<T: Model>(
+    value: &mut T,
+    entry: usize,
+    column: usize,
+    new: &Value,
+    undo: &mut Vec<(usize, usize, Value)>,
+) -> Result<()> {
+    if !value.column_equals(column, new) {
+        let before = value.column_value(column);
+        value.set_column_value(column, new.clone())?;
+        undo.push((entry, column, before));
+    }
+    Ok(())
+}
+
 pub(crate) fn all_values<T: Model>(value: &T) -> Vec<Value> {
     (0..T::TABLE.columns.len()).map(|i| value.column_value(i)).collect()
 }
@@ -566,11 +584,7 @@ impl<T: Model> AnyObject for ObjCell<T> {
     fn stage_insert(&self, entry: usize, fks: &[(usize, Value)], insert: &mut InsertColumns<'_>) -> Result<()> {
         let mut value = self.value.try_borrow_mut().map_err(|_| self.borrowed_error())?;
         for (column, key) in fks {
-            if !value.column_equals(*column, key) {
-                let before = value.column_value(*column);
-                value.set_column_value(*column, key.clone())?;
-                insert.undo.push((entry, *column, before));
-            }
+            set_recorded(&mut *value, entry, *column, key, insert.undo)?;
         }
         for (&column, values) in insert.given.iter().zip(insert.values.iter_mut()) {
             values.push(if insert.moved { value.take_column_value(column) } else { value.column_value(column) });
@@ -594,12 +608,7 @@ impl<T: Model> AnyObject for ObjCell<T> {
             }
         }
         for (&column, values) in insert.generated.iter().zip(returned) {
-            let new = &values[row];
-            if !value.column_equals(column, new) {
-                let before = value.column_value(column);
-                value.set_column_value(column, new.clone())?;
-                insert.undo.push((entry, column, before));
-            }
+            set_recorded(&mut *value, entry, column, &values[row], insert.undo)?;
         }
         Ok(())
     }

@@ -108,7 +108,27 @@ impl ParentLinks {
             link: self.intern(&link.link),
             synced: link.synced,
         };
-        if let Some(at) = self.find(child, link.link.key()) {
+        self.put(child, link.link.key(), node);
+    }
+
+    /// Links several children to one parent over `link` (an unsynced link each, replacing
+    /// the one they had over it): the relationship is looked up once for all of them.
+    pub(crate) fn insert_new(&mut self, children: &[usize], link: &Link, parent: usize) {
+        let (at, key, parent) = (self.intern(link), link.key(), small(parent));
+        if let Some(&last) = children.iter().max()
+            && self.newest.len() <= last
+        {
+            self.newest.resize(last + 1, NONE);
+        }
+        for &child in children {
+            self.put(child, key, Node { child: small(child), older: NONE, parent, link: at, synced: false });
+        }
+    }
+
+    /// Replaces the link of `child` over `key` with `node`, or adds it.
+    #[inline(always)]
+    fn put(&mut self, child: usize, key: LinkKey, node: Node) {
+        if let Some(at) = self.find(child, key) {
             self.nodes[at] = Node { older: self.nodes[at].older, ..node };
             return;
         }
@@ -117,27 +137,6 @@ impl ParentLinks {
         }
         self.nodes.push(Node { older: self.newest[child], ..node });
         self.newest[child] = small(self.nodes.len() - 1);
-    }
-
-    /// Links new children (entries that have no link yet) to one parent.
-    pub(crate) fn insert_new(&mut self, children: &[usize], link: &Link, parent: usize) {
-        let link_at = self.intern(link);
-        let (key, parent) = (link.key(), small(parent));
-        if let Some(&last) = children.iter().max()
-            && self.newest.len() <= last
-        {
-            self.newest.resize(last + 1, NONE);
-        }
-        for &child in children {
-            let node = Node { child: small(child), older: NONE, parent, link: link_at, synced: false };
-            match self.find(child, key) {
-                Some(at) => self.nodes[at] = Node { older: self.nodes[at].older, ..node },
-                None => {
-                    self.nodes.push(Node { older: self.newest[child], ..node });
-                    self.newest[child] = small(self.nodes.len() - 1);
-                }
-            }
-        }
     }
 
     /// Makes room for `n` more links.
