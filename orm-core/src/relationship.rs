@@ -521,6 +521,12 @@ impl PartialEq for Link {
 }
 
 impl LinkKey {
+    /// The links of `table`'s foreign keys, in column order.
+    pub(crate) fn of_foreign_keys(table: &'static TableDef) -> impl Iterator<Item = LinkKey> {
+        let columns = table.columns.iter().enumerate();
+        columns.filter(|(_, c)| c.foreign_key.is_some()).map(|(i, _)| LinkKey::new(table.name, i))
+    }
+
     /// The link through column `fk_column` of `child_table`.
     pub(crate) fn new(child_table: &'static str, fk_column: usize) -> LinkKey {
         LinkKey { child_table, fk_column }

@@ -852,12 +852,7 @@ impl Session {
     /// The parents set in memory for a child, one per foreign key of its table.
     pub(crate) fn parent_links(&self, child: usize) -> impl Iterator<Item = ParentLink> + '_ {
         let table = self.entry(child).map(|e| e.obj.table());
-        table
-            .into_iter()
-            .flat_map(|t| {
-                t.columns.iter().enumerate().filter(|(_, c)| c.foreign_key.is_some()).map(move |(i, _)| (t, i))
-            })
-            .filter_map(move |(t, i)| self.parents.get(child, LinkKey::new(t.name, i)))
+        table.into_iter().flat_map(LinkKey::of_foreign_keys).filter_map(move |key| self.parents.get(child, key))
     }
 
     /// The parent entry of a child over a link, from memory: the link set by the

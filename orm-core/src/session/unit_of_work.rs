@@ -59,8 +59,6 @@ struct Undo {
     inserted: Vec<bool>,
 }
 
-impl Undo {}
-
 pub(crate) fn flush(s: &mut Session, committing: bool) -> Result<()> {
     if !s.is_dirty() {
         return Ok(());
@@ -582,10 +580,7 @@ fn set_column(s: &Session, entry: usize, column: usize, value: Value, undo: &mut
 fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: &mut Undo) -> Result<()> {
     let given: Vec<usize> = (0..table.columns.len()).filter(|&i| !table.columns[i].generated_on_insert()).collect();
     let generated: Vec<usize> = (0..table.columns.len()).filter(|&i| table.columns[i].generated_on_insert()).collect();
-    let links: Vec<LinkKey> = (0..table.columns.len())
-        .filter(|&i| table.columns[i].foreign_key.is_some())
-        .map(|i| LinkKey::new(table.name, i))
-        .collect();
+    let links: Vec<LinkKey> = LinkKey::of_foreign_keys(table).collect();
     let dialect = s.engine.dialect();
     // One array per column: what PostgreSQL binds. When all rows go in one statement the
     // values are moved out of the objects and back after it, instead of copied.
