@@ -32,50 +32,63 @@
 
 extern crate self as orm_core;
 
-mod backend;
-mod batch;
-mod connection;
-pub mod crud;
-pub mod ddl;
-pub mod dialect;
-mod echo;
-mod engine;
+// The shared base, used by every layer.
 mod error;
-mod expr;
-pub mod metadata;
-mod model;
-pub mod query;
-mod relationship;
-mod row;
-mod session;
-mod sql;
-mod types;
-mod url;
 mod value;
 
-pub use connection::{CancelToken, Connection};
-pub use dialect::Dialect;
-pub use echo::{LOG_TARGET, StatementListener};
-pub use engine::{Engine, EngineBuilder, Executor, IsolationLevel, NPlusOne};
+// The four layers, each importing only from the ones before it (checked by `layering`).
+mod execution;
+mod schema;
+mod session;
+mod sql;
+
+#[cfg(test)]
+mod layering;
+
 pub use error::{Error, ErrorKind, Result};
-pub use expr::{CmpOp, Column, ColumnRef, Expr, OrderBy, and, not, or};
-pub use metadata::{ColumnDef, TableDef};
-pub use model::Model;
-pub use query::Query;
-pub use relationship::{
-    BelongsTo, HasMany, HasOne, LoadOption, ManyToMany, Relationship, joinedload, lazyload, raiseload, selectinload,
-};
-pub use row::Row;
+pub use execution::connection::{CancelToken, Connection, IsolationLevel};
+pub use execution::echo::{LOG_TARGET, StatementListener};
+pub use execution::engine::{Engine, EngineBuilder, Executor, NPlusOne};
+pub use execution::row::Row;
+pub use schema::fields::{BelongsTo, HasMany, HasOne, ManyToMany};
+pub use schema::model::Model;
+pub use schema::table::{ColumnDef, TableDef};
+pub use schema::types::{ColumnType, PrimaryKey, SqlArg, SqlType};
+pub use session::options::{LoadOption, joinedload, lazyload, raiseload, selectinload};
 pub use session::{Children, Obj, ObjectState, Session, SessionQuery};
-pub use types::{ColumnType, PrimaryKey, SqlArg, SqlType};
+pub use sql::dialect::Dialect;
+pub use sql::expr::{CmpOp, Column, ColumnRef, Expr, OrderBy, and, not, or};
+pub use sql::query::Query;
+pub use sql::relationship::Relationship;
 pub use value::Value;
+
+pub use execution::crud;
+pub use sql::dialect;
+
+/// Static table metadata: tables, columns, keys and relationship descriptions.
+pub mod metadata {
+    pub use crate::schema::relationship::{Cascade, Loading, RelationKind, RelationshipDef};
+    pub use crate::schema::table::{ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef};
+}
+
+/// DDL: the order tables are created in; `TableDef::create_sql` / `drop_sql` give the text.
+pub mod ddl {
+    pub use crate::schema::table_order::{sort_tables, with_association_tables};
+}
+
+/// Typed queries of one model, run on an engine or a connection, and raw SQL returning
+/// model rows.
+pub mod query {
+    pub use crate::execution::query::from_sql;
+    pub use crate::sql::query::Query;
+}
 
 /// Parses a database URL as [`Engine::builder`](crate::Engine::builder) would, without
 /// connecting or opening anything: `Ok` when an engine could be built from it, an
 /// [`ErrorKind::BadUrl`] error otherwise. For tests (the URL parser is fuzzed through it).
 #[doc(hidden)]
 pub fn check_url(url: &str) -> Result<()> {
-    url::DatabaseUrl::parse(url).map(|_| ())
+    execution::url::DatabaseUrl::parse(url).map(|_| ())
 }
 
 /// `#[derive(Model)]`: maps a struct to a table.
@@ -134,15 +147,15 @@ pub use orm_derive::Model;
 
 /// The names most programs need: `use orm_core::prelude::*;`.
 pub mod prelude {
-    pub use crate::engine::{Engine, Executor};
-    pub use crate::expr::{Column, Expr};
-    pub use crate::metadata::TableDef;
-    pub use crate::model::Model;
-    pub use crate::query::Query;
-    pub use crate::relationship::{
-        BelongsTo, HasMany, HasOne, ManyToMany, Relationship, joinedload, lazyload, raiseload, selectinload,
-    };
+    pub use crate::execution::engine::{Engine, Executor};
+    pub use crate::schema::fields::{BelongsTo, HasMany, HasOne, ManyToMany};
+    pub use crate::schema::model::Model;
+    pub use crate::schema::table::TableDef;
+    pub use crate::session::options::{joinedload, lazyload, raiseload, selectinload};
     pub use crate::session::{Obj, ObjectState, Session};
+    pub use crate::sql::expr::{Column, Expr};
+    pub use crate::sql::query::Query;
+    pub use crate::sql::relationship::Relationship;
     pub use orm_derive::Model;
 }
 
@@ -150,19 +163,19 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::error::{Error, Result};
-    pub use crate::expr::Column;
-    pub use crate::metadata::{
-        Cascade, ColumnDef, ForeignKeyDef, IndexDef, Loading, ReferentialAction, RelationKind, RelationshipDef,
-        TableDef,
+    pub use crate::schema::compile_checks::{
+        ColumnNamed, ForeignKeyField, ForeignKeyOf, SingleColumnKey, UniqueColumn, key_column, key_rust_type,
+        key_sql_type, name_hash, table_name,
     };
-    pub use crate::model::Model;
-    pub use crate::relationship::{
-        ColumnNamed, ForeignKeyField, ForeignKeyOf, HasMany, HasOne, PendingChildren, Relationship, SingleColumnKey,
-        UniqueColumn, key_column, key_rust_type, key_sql_type, name_hash, table_name,
-    };
-    pub use crate::row::Row;
-    pub use crate::session::{Children, Obj, Session, load_row};
-    pub use crate::types::{ColumnType, PrimaryKey, SqlType};
+    pub use crate::schema::decode::ColumnSource;
+    pub use crate::schema::fields::{HasMany, HasOne, PendingVisitor};
+    pub use crate::schema::model::Model;
+    pub use crate::schema::relationship::{Cascade, Loading, ModelHook, RelationKind, RelationshipDef};
+    pub use crate::schema::table::{ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef};
+    pub use crate::schema::types::{ColumnType, PrimaryKey, SqlType};
+    pub use crate::session::{Children, LoaderOf, Obj, Session};
+    pub use crate::sql::expr::Column;
+    pub use crate::sql::relationship::Relationship;
     pub use crate::value::Value;
     pub use std::option::Option::{self, None, Some};
     pub use std::result::Result::{Err, Ok};
@@ -170,8 +183,13 @@ pub mod __private {
 
     /// Decodes a model's column from a row.
     #[inline(always)]
-    pub fn decode<T: ColumnType>(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<T> {
-        row.get_column(idx, table, column)
+    pub fn decode<T: ColumnType, R: ColumnSource + ?Sized>(
+        row: &R,
+        idx: usize,
+        table: &TableDef,
+        column: usize,
+    ) -> Result<T> {
+        crate::schema::decode::decode_column(row, idx, table, column)
     }
 
     /// Assigns a value to a model's field, checking its type.

@@ -5,12 +5,13 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::{IdentityKey, Session};
-use crate::batch;
 use crate::error::{Error, Result};
-use crate::metadata::{Loading, TableDef};
-use crate::relationship::Secondary;
-use crate::row::read_value;
-use crate::sql::SqlWriter;
+use crate::execution::batch;
+use crate::execution::row::read_value;
+use crate::schema::link::Secondary;
+use crate::schema::relationship::Loading;
+use crate::schema::table::TableDef;
+use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
 /// One association row in memory: the table and the entries for its first and second
@@ -127,7 +128,7 @@ impl Session {
     /// the collections of all `owners` in one statement (chunked where bind parameters are
     /// limited), merged with the pairs changed in memory. Returns every loaded member.
     pub(crate) fn select_associated(&mut self, owners: &[usize], sec: Secondary) -> Result<Vec<usize>> {
-        let loader = sec.loader();
+        let loader = super::loading::loader_of(sec.loader())?;
         let live = owners.iter().copied().filter(|&o| !self.is_pending(o));
         let (keys, by_key) = self.owner_keys(live, sec.from, sec.from_key)?;
         let dialect = self.engine.dialect();
@@ -169,7 +170,7 @@ impl Session {
 
 /// The statement that loads the `to` rows paired with the owners whose keys are `keys`.
 fn associated_select(
-    dialect: &'static dyn crate::dialect::Dialect,
+    dialect: &'static dyn crate::sql::dialect::Dialect,
     sec: &Secondary,
     keys: &[Value],
 ) -> (String, Vec<Value>) {

@@ -6,11 +6,13 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
-use super::IdentityKey;
 use crate::error::{Error, Result};
-use crate::metadata::TableDef;
-use crate::model::Model;
-use crate::row::Row;
+use crate::execution::row::Row;
+use crate::schema::identity_key::IdentityKey;
+use crate::schema::model::Model;
+use crate::schema::table::TableDef;
+use crate::schema::types::PrimaryKey;
+use crate::session::pending::{Attach, PendingChildren};
 use crate::value::Value;
 
 /// Where an object stands, as in SQLAlchemy.
@@ -385,7 +387,7 @@ pub(crate) trait AnyObject {
     /// Replaces the object's values with the row's, unless it has unflushed changes.
     fn refresh_from_row(&self, row: &Row<'_>, offset: usize, force: bool) -> Result<()>;
     /// Children added to the struct's `HasMany` fields before it joined the session.
-    fn take_pending_children(&self) -> Vec<crate::relationship::PendingChildren>;
+    fn take_pending_children(&self) -> Vec<Attach>;
     fn describe(&self) -> String;
     /// The identity key of the object's current primary-key values.
     fn identity_key(&self) -> IdentityKey;
@@ -643,11 +645,12 @@ impl<T: Model> AnyObject for ObjCell<T> {
         Ok(())
     }
 
-    fn take_pending_children(&self) -> Vec<crate::relationship::PendingChildren> {
-        match self.value.try_borrow_mut() {
-            Ok(mut value) => value.take_pending_children(),
-            Err(_) => Vec::new(),
+    fn take_pending_children(&self) -> Vec<Attach> {
+        let mut pending = PendingChildren::default();
+        if let Ok(mut value) = self.value.try_borrow_mut() {
+            value.take_pending_children(&mut pending);
         }
+        pending.0
     }
 
     fn describe(&self) -> String {
@@ -667,7 +670,7 @@ impl<T: Model> AnyObject for ObjCell<T> {
         match self.value.try_borrow() {
             Ok(value) => match table.primary_key {
                 [one] => IdentityKey::single(table, &value.column_value(*one)),
-                _ => IdentityKey::new(table, &crate::types::PrimaryKey::to_values(&value.primary_key())),
+                _ => IdentityKey::new(table, &value.primary_key().to_values()),
             },
             Err(_) => IdentityKey::new(table, &[Value::Null]),
         }

@@ -8,14 +8,15 @@ use std::marker::PhantomData;
 use super::staging::Staging;
 use super::{IdentityKey, ObjectState, Session};
 use crate::error::{Error, Result};
-use crate::expr::{CmpOp, ColumnRef, Expr};
-use crate::metadata::{Loading, RelationshipDef};
-use crate::model::Model;
-use crate::query::Select;
-use crate::relationship::{Link, LinkKey, LoadOption, Path, Secondary};
-use crate::row::{Row, read_value};
+use crate::execution::row::{Row, read_value};
+use crate::schema::link::{Link, LinkKey, Path, Secondary};
+use crate::schema::model::Model;
+use crate::schema::relationship::{Loading, ModelHook, RelationshipDef};
 use crate::session::Obj;
-use crate::sql::SqlWriter;
+use crate::session::options::LoadOption;
+use crate::sql::expr::{CmpOp, ColumnRef, Expr};
+use crate::sql::select::Select;
+use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
 /// The owners (entries) holding each key value.
@@ -26,12 +27,31 @@ pub(crate) type OwnersByKey = HashMap<IdentityKey, Vec<usize>>;
 #[doc(hidden)]
 pub type RowLoader = fn(&mut Session, &Row<'_>, usize) -> Result<usize>;
 
+/// The loader of model `T`, and the hook that carries it in relationship descriptions
+/// (`RelationshipDef::loader`), which the schema layer cannot name.
+#[doc(hidden)]
+pub struct LoaderOf<T>(PhantomData<fn() -> T>);
+
+impl<T: Model> LoaderOf<T> {
+    /// [`load_row::<T>`](load_row).
+    pub const LOADER: RowLoader = load_row::<T>;
+    /// The loader as the derive stores it.
+    pub const HOOK: ModelHook = ModelHook::new(&Self::LOADER);
+}
+
+/// The loader a relationship description carries.
+pub(crate) fn loader_of(hook: ModelHook) -> Result<RowLoader> {
+    hook.get::<RowLoader>()
+        .copied()
+        .ok_or_else(|| Error::schema("a relationship carries no row loader; derive its models with #[derive(Model)]"))
+}
+
 /// While a selectin load reads children: the children's table, the column of each of
 /// their rows that names its parent, and the parent's identity as the last row named it.
 pub(crate) struct ParentReport {
-    child: &'static crate::metadata::TableDef,
+    child: &'static crate::schema::table::TableDef,
     column: usize,
-    parent: &'static crate::metadata::TableDef,
+    parent: &'static crate::schema::table::TableDef,
     parent_key: Option<IdentityKey>,
 }
 
@@ -183,7 +203,7 @@ impl Session {
         parent: &Obj<P>,
         def: &'static RelationshipDef,
     ) -> Result<Children<'_, C>> {
-        if def.kind == crate::metadata::RelationKind::ManyToMany {
+        if def.kind == crate::schema::relationship::RelationKind::ManyToMany {
             return self.associated(parent, def, P::TABLE);
         }
         self.check_usable()?;
@@ -205,7 +225,7 @@ impl Session {
         &mut self,
         obj: &Obj<P>,
         def: &'static RelationshipDef,
-        declared_on: &'static crate::metadata::TableDef,
+        declared_on: &'static crate::schema::table::TableDef,
     ) -> Result<Children<'_, C>> {
         self.check_usable()?;
         let entry = self.entry_of(obj)?;
@@ -299,7 +319,7 @@ impl Session {
         &mut self,
         child: &Obj<C>,
         def: &'static RelationshipDef,
-        declared_on: &'static crate::metadata::TableDef,
+        declared_on: &'static crate::schema::table::TableDef,
     ) -> Result<Option<Obj<P>>> {
         self.check_usable()?;
         let entry = self.entry_of(child)?;
@@ -330,7 +350,7 @@ impl Session {
         child: &Obj<C>,
         parent: Option<&Obj<P>>,
         def: &'static RelationshipDef,
-        declared_on: &'static crate::metadata::TableDef,
+        declared_on: &'static crate::schema::table::TableDef,
     ) -> Result<()> {
         self.check_usable()?;
         let entry = self.entry_of(child)?;
@@ -397,7 +417,7 @@ impl Session {
         // No autoflush: children pushed in memory are merged in below, so that new
         // children of several parents still go out together at the next flush.
         self.note_lazy_load(link.key(), || link.describe())?;
-        let Some(loader) = link.def.map(|d| d.loader) else {
+        let Some(loader) = link.def.map(|d| loader_of(d.loader)).transpose()? else {
             return Err(Error::schema(format!("{} cannot be loaded: it has no has_many declaration", link.describe())));
         };
         let parent_value =
@@ -449,7 +469,7 @@ impl Session {
     /// same relationship is lazily loaded again: the N+1 pattern.
     pub(crate) fn note_lazy_load(&mut self, key: LinkKey, describe: impl FnOnce() -> String) -> Result<()> {
         let mode = self.engine.n_plus_one();
-        if mode == crate::NPlusOne::Off {
+        if mode == crate::execution::engine::NPlusOne::Off {
             return Ok(());
         }
         let count = self.lazy_loads.entry(key).or_insert(0);
@@ -464,7 +484,7 @@ impl Session {
             count
         );
         match mode {
-            crate::NPlusOne::Error => Err(Error::invalid_state(message)),
+            crate::execution::engine::NPlusOne::Error => Err(Error::invalid_state(message)),
             _ => {
                 if *count == 2 {
                     log::warn!(target: "orm::n_plus_one", "{message}");
@@ -617,7 +637,7 @@ impl Session {
     pub(crate) fn owner_keys(
         &self,
         owners: impl Iterator<Item = usize>,
-        table: &'static crate::metadata::TableDef,
+        table: &'static crate::schema::table::TableDef,
         column: usize,
     ) -> Result<(Vec<Value>, OwnersByKey)> {
         let mut keys = Vec::new();
@@ -811,13 +831,16 @@ impl Session {
 
 /// The options of a query on `table`: the explicit ones, plus the relationships declared
 /// `lazy = "selectin"` / `"joined"` that no explicit option mentions.
-fn effective_options(table: &'static crate::metadata::TableDef, explicit: &[LoadOption]) -> Result<Vec<LoadOption>> {
+fn effective_options(
+    table: &'static crate::schema::table::TableDef,
+    explicit: &[LoadOption],
+) -> Result<Vec<LoadOption>> {
     let mut options: Vec<LoadOption> = explicit.to_vec();
-    for def in table.relationships.iter().filter(|d| d.kind != crate::metadata::RelationKind::BelongsTo) {
+    for def in table.relationships.iter().filter(|d| d.kind != crate::schema::relationship::RelationKind::BelongsTo) {
         if !matches!(def.loading, Loading::SelectIn | Loading::Joined) {
             continue;
         }
-        let path = if def.kind == crate::metadata::RelationKind::ManyToMany {
+        let path = if def.kind == crate::schema::relationship::RelationKind::ManyToMany {
             Path::Secondary(Secondary::new(table, def, false)?)
         } else {
             Path::ForeignKey { link: Link::has_many(table, def)?, from_parent: true }
@@ -848,7 +871,8 @@ fn option_link(option: &LoadOption) -> Result<Link> {
 }
 
 fn link_loader(link: Link) -> Result<RowLoader> {
-    link.def
-        .map(|d| d.loader)
-        .ok_or_else(|| Error::schema(format!("{} has no has_many declaration to load it with", link.describe())))
+    let def = link
+        .def
+        .ok_or_else(|| Error::schema(format!("{} has no has_many declaration to load it with", link.describe())))?;
+    loader_of(def.loader)
 }

@@ -5,7 +5,9 @@ mod association;
 mod handle;
 mod identity;
 mod loading;
+pub(crate) mod options;
 mod parent_links;
+mod pending;
 mod query;
 mod staging;
 mod unit_of_work;
@@ -14,20 +16,20 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use handle::{Obj, ObjectState};
-pub use loading::{Children, RowLoader, load_row};
+pub use loading::{Children, LoaderOf};
 pub use query::SessionQuery;
 
 pub(crate) use handle::{ErasedObj, Meta};
-pub(crate) use identity::IdentityKey;
 use identity::{IdentityMap, Slot};
 pub(crate) use parent_links::{ParentLink, ParentLinks};
 
-use crate::connection::Connection;
-use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::Model;
-use crate::relationship::{Link, LinkKey};
-use crate::types::PrimaryKey;
+use crate::execution::connection::Connection;
+use crate::execution::engine::Engine;
+use crate::schema::identity_key::IdentityKey;
+use crate::schema::link::{Link, LinkKey};
+use crate::schema::model::Model;
+use crate::schema::types::PrimaryKey;
 use crate::value::Value;
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
@@ -232,7 +234,7 @@ impl Session {
         self.new.push(entry);
         for children in pending {
             // Only fails on inconsistent metadata, which the derive rules out.
-            if let Err(e) = children.attach(self, entry) {
+            if let Err(e) = children(self, entry) {
                 log::warn!(target: "orm::session", "cannot add children: {e}");
             }
         }
@@ -346,12 +348,12 @@ impl Session {
             return Ok(self.handle::<T>(entry));
         }
         self.autoflush()?;
-        let mut q = crate::query::Select::new(T::TABLE);
+        let mut q = crate::sql::select::Select::new(T::TABLE);
         let columns: Vec<_> = T::TABLE.primary_key_columns().collect();
         for (c, v) in columns.into_iter().zip(values) {
-            q.filters.push(crate::expr::Expr::Compare {
-                column: crate::expr::ColumnRef { table: T::TABLE.name, name: c.name },
-                op: crate::expr::CmpOp::Eq,
+            q.filters.push(crate::sql::expr::Expr::Compare {
+                column: crate::sql::expr::ColumnRef { table: T::TABLE.name, name: c.name },
+                op: crate::sql::expr::CmpOp::Eq,
                 value: v,
             });
         }
@@ -371,7 +373,7 @@ impl Session {
         }
         let key = obj.get().primary_key().to_values();
         let (sql, params) = {
-            let mut w = crate::sql::SqlWriter::new(self.engine.dialect());
+            let mut w = crate::sql::writer::SqlWriter::new(self.engine.dialect());
             w.push("SELECT ").select_list(T::TABLE).push(" FROM ").ident(T::TABLE.name);
             w.where_key(T::TABLE, key.clone());
             w.finish()
@@ -385,7 +387,7 @@ impl Session {
             Ok(())
         })?;
         if found.is_empty() {
-            return Err(Error::not_found(crate::crud::describe_key(T::TABLE, &key)));
+            return Err(Error::not_found(crate::execution::crud::describe_key(T::TABLE, &key)));
         }
         Ok(())
     }
@@ -432,7 +434,7 @@ impl Session {
         if e.kind() != ErrorKind::ForeignKeyViolation || e.constraint().is_some() {
             return e;
         }
-        let mut tables: Vec<&'static crate::metadata::TableDef> = Vec::new();
+        let mut tables: Vec<&'static crate::schema::table::TableDef> = Vec::new();
         for record in &self.tx_log {
             let entries = match record {
                 TxRecord::Inserted(entries) => entries.as_slice(),
@@ -447,7 +449,7 @@ impl Session {
             }
         }
         match tables[..] {
-            [table] => crate::crud::name_foreign_key(e, table),
+            [table] => crate::execution::crud::name_foreign_key(e, table),
             _ => e,
         }
     }
@@ -682,7 +684,7 @@ impl Session {
     /// The connection for a read: outside READ COMMITTED the transaction opens first, so
     /// that every read of the session sees one snapshot.
     pub(crate) fn read_connection(&mut self) -> Result<&mut Connection> {
-        if self.engine.isolation_level() != crate::IsolationLevel::ReadCommitted {
+        if self.engine.isolation_level() != crate::execution::connection::IsolationLevel::ReadCommitted {
             self.ensure_transaction()?;
         }
         self.connection()

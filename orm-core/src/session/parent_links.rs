@@ -7,7 +7,7 @@
 //! link (a child has one link per foreign key, rarely more than one). No hashing, no
 //! rehashing as a session grows.
 
-use crate::relationship::{Link, LinkKey};
+use crate::schema::link::{Link, LinkKey};
 
 /// A child's parent as set in memory.
 #[derive(Clone, Copy)]
@@ -184,7 +184,7 @@ impl ParentLinks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metadata::TableDef;
+    use crate::schema::table::TableDef;
 
     static TABLE: TableDef = TableDef {
         name: "t",

@@ -4,10 +4,10 @@ use std::marker::PhantomData;
 
 use super::{Obj, Session};
 use crate::error::{Error, Result};
-use crate::expr::{Expr, OrderBy};
-use crate::model::Model;
-use crate::query::Select;
-use crate::relationship::LoadOption;
+use crate::schema::model::Model;
+use crate::session::options::LoadOption;
+use crate::sql::expr::{Expr, OrderBy};
+use crate::sql::select::Select;
 
 /// A SELECT of `T` in a session, from [`Session::query`]. Pending changes are flushed
 /// before it runs (autoflush); rows the session already holds come back as the same
@@ -52,7 +52,7 @@ impl<'s, T: Model> SessionQuery<'s, T> {
     /// Joins the related table along a relationship, so that filters and ordering can use
     /// its columns; it may start at `T` or at a table joined before. Objects come back once
     /// each even when the join repeats their rows.
-    pub fn join<A: Model, R: Model>(mut self, rel: crate::Relationship<A, R>) -> Self {
+    pub fn join<A: Model, R: Model>(mut self, rel: crate::sql::relationship::Relationship<A, R>) -> Self {
         self.select.join(rel.path());
         self
     }
@@ -116,15 +116,18 @@ impl<'s, T: Model> SessionQuery<'s, T> {
 
     /// Every matching object with its number of related rows over a one-to-many
     /// relationship (one statement for all of them).
-    pub fn with_counts<R: Model>(self, rel: crate::Relationship<T, R>) -> Result<Vec<(Obj<T>, i64)>> {
+    pub fn with_counts<R: Model>(
+        self,
+        rel: crate::sql::relationship::Relationship<T, R>,
+    ) -> Result<Vec<(Obj<T>, i64)>> {
         self.session.check_usable()?;
         self.session.autoflush()?;
-        let link = crate::query::counted_link(&rel)?;
+        let link = crate::sql::relationship::counted_link(&rel)?;
         let (sql, params) = self.select.render_with_count(self.session.engine().dialect(), link)?;
         let n = T::TABLE.columns.len();
         let mut out = Vec::new();
         self.session.with_rows(&sql, &params, |s, row| {
-            let entry = crate::session::load_row::<T>(s, row, 0)?;
+            let entry = super::loading::load_row::<T>(s, row, 0)?;
             out.push((entry, row.get::<i64>(n)?));
             Ok(())
         })?;

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::handle::{AnyBlock, BLOCK_SIZE, Block, ObjCell};
 use super::{Entry, ErasedObj, Meta, ObjectState};
-use crate::model::Model;
+use crate::schema::model::Model;
 
 /// The session's entries, as staging fills them.
 type Entries = Vec<Option<Entry>>;

@@ -16,12 +16,12 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::association;
 use super::handle::InsertColumns;
-use super::identity::IdentityKey;
 use super::{Meta, ObjectState, ParentLink, Session, TxRecord};
-use crate::batch;
 use crate::error::{Error, Result};
-use crate::metadata::{ReferentialAction, TableDef};
-use crate::relationship::{Link, LinkKey};
+use crate::execution::batch;
+use crate::schema::identity_key::IdentityKey;
+use crate::schema::link::{Link, LinkKey};
+use crate::schema::table::{ReferentialAction, TableDef};
 use crate::value::Value;
 
 /// What one flush does.
@@ -169,7 +169,7 @@ fn prepare(s: &mut Session) -> Result<Plan> {
         touch(t, &mut tables);
         deletes.entry(t.name).or_default().push(entry);
     }
-    let order = crate::ddl::sort_tables(&tables)?;
+    let order = crate::schema::table_order::sort_tables(&tables)?;
     let (pair_inserts, pair_deletes) = (association::pair_tables(s, true), association::pair_tables(s, false));
     Ok(Plan { order, inserts, updates, deletes, deleted_by_database: by_database, pair_inserts, pair_deletes })
 }
@@ -701,7 +701,7 @@ fn delete_rows(s: &mut Session, table: &'static TableDef, rows: &[usize]) -> Res
 fn blame(e: Error, s: &Session, table: &TableDef, rows: &[usize], doing: &str) -> Error {
     // A failed INSERT or UPDATE violates a foreign key of its own table; a failed DELETE
     // violates one of the tables that reference it, which SQLite does not name.
-    let e = if doing == "deleting" { e } else { crate::crud::name_foreign_key(e, table) };
+    let e = if doing == "deleting" { e } else { crate::execution::crud::name_foreign_key(e, table) };
     let culprit = culprit(&e, s, table, rows);
     let what = match (rows.len(), culprit) {
         (_, Some(d)) => format!("flush failed {doing} {d}"),

@@ -164,7 +164,7 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                 take_pending.push(quote! {
                     let members = self.#name.take();
                     if !members.is_empty() {
-                        out.push(__orm::PendingChildren::associated::<#target>(#def, &__TABLE, members));
+                        __visitor.members::<#target>(#def, &__TABLE, members);
                     }
                 });
                 if let Some(backref) = &r.backref {
@@ -212,7 +212,7 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                 take_pending.push(quote! {
                     let children = self.#name.take();
                     if !children.is_empty() {
-                        out.push(__orm::PendingChildren::new::<#target>(#def, &__TABLE, children));
+                        __visitor.children::<#target>(#def, &__TABLE, children);
                     }
                 });
                 // The foreign key exists on the child and can hold this model's key.
@@ -284,10 +284,8 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
         }
 
         impl #ident {
-            fn __orm_take_pending(&mut self) -> __orm::Vec<__orm::PendingChildren> {
-                let mut out = __orm::Vec::new();
+            fn __orm_take_pending<V: __orm::PendingVisitor>(&mut self, __visitor: &mut V) {
                 #(#take_pending)*
-                out
             }
         }
     });
@@ -316,8 +314,8 @@ pub fn take_pending_method(model: &Model<'_>) -> TokenStream {
         return TokenStream::new();
     }
     quote! {
-        fn take_pending_children(&mut self) -> __orm::Vec<__orm::PendingChildren> {
-            self.__orm_take_pending()
+        fn take_pending_children<V: __orm::PendingVisitor>(&mut self, visitor: &mut V) {
+            self.__orm_take_pending(visitor)
         }
     }
 }

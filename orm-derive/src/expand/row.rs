@@ -35,7 +35,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
         match &field.role {
             Role::Column(c) => {
                 let idx = c.index;
-                quote!(#f: __orm_decode::<Self, #idx>(__row, __offset + #idx, &__TABLE)?)
+                quote!(#f: __orm_decode::<Self, #idx, R>(__row, __offset + #idx, &__TABLE)?)
             }
             _ => quote!(#f: ::core::default::Default::default()),
         }
@@ -76,7 +76,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                 #pk_value
             }
 
-            fn from_row(__row: &__orm::Row<'_>, __offset: usize) -> __orm::Result<Self> {
+            fn from_row<R: __orm::ColumnSource + ?Sized>(__row: &R, __offset: usize) -> __orm::Result<Self> {
                 __orm::Ok(#ident { #(#inits),* })
             }
 

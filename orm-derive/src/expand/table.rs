@@ -43,12 +43,12 @@ pub fn column_types(model: &Model<'_>) -> TokenStream {
             <M::Ty as __orm::ColumnType>::NULLABLE
         }
 
-        fn __orm_decode<M: __OrmColumn<I>, const I: usize>(
-            row: &__orm::Row<'_>,
+        fn __orm_decode<M: __OrmColumn<I>, const I: usize, R: __orm::ColumnSource + ?Sized>(
+            row: &R,
             idx: usize,
             table: &__orm::TableDef,
         ) -> __orm::Result<M::Ty> {
-            __orm::decode::<M::Ty>(row, idx, table, I)
+            __orm::decode::<M::Ty, R>(row, idx, table, I)
         }
 
         fn __orm_to_value<M: __OrmColumn<I>, const I: usize>(value: &M::Ty) -> __orm::Value {
@@ -164,8 +164,8 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                     cascade: __orm::Cascade { save_update: #save_update, delete: #delete, delete_orphan: #delete_orphan },
                     passive_deletes: #passive,
                     loading: #loading,
-                    loader: __orm::load_row::<#target>,
-                    owner_loader: __orm::load_row::<#ident>,
+                    loader: __orm::LoaderOf::<#target>::HOOK,
+                    owner_loader: __orm::LoaderOf::<#ident>::HOOK,
                 }
             }
         })

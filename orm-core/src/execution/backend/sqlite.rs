@@ -1,10 +1,7 @@
 //! SQLite through `rusqlite` (bundled): the pooled connection, value binding in
-//! faithful storage forms, decoding, and error mapping.
-//!
-//! Storage forms for types SQLite lacks: booleans as 0/1, dates and times as ISO-8601
-//! text (`2024-02-29 23:59:58.123456`, `+00:00` for UTC timestamps), UUIDs as hyphenated
-//! text, JSON as its text, decimals as their exact text.
+//! faithful storage forms (`sql/storage.rs`), decoding them back, and error mapping.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
@@ -18,7 +15,8 @@ use rusqlite::{Connection as Raw, ErrorCode, OpenFlags};
 
 use super::{BackendConnection, Failure, Prepared};
 use crate::error::{Error, ErrorKind};
-use crate::row::Row;
+use crate::execution::row::Row;
+use crate::sql::storage::{Storage, sqlite_storage};
 use crate::value::Value;
 
 /// Where the database lives.
@@ -156,7 +154,7 @@ impl SqliteConn {
         &mut self,
         sql: &str,
         params: &[Value],
-        f: &mut dyn FnMut(&rusqlite::Row<'_>) -> crate::Result<()>,
+        f: &mut dyn FnMut(&rusqlite::Row<'_>) -> crate::error::Result<()>,
     ) -> Result<Option<Duration>, QueryError> {
         let started = Instant::now();
         self.arm();
@@ -204,7 +202,7 @@ impl BackendConnection for SqliteConn {
         sql: &str,
         params: &[Value],
         _hide: bool,
-        f: &mut dyn FnMut(&Row<'_>) -> crate::Result<()>,
+        f: &mut dyn FnMut(&Row<'_>) -> crate::error::Result<()>,
     ) -> Result<Prepared, Failure> {
         self.query_rows(sql, params, &mut |row| f(&Row::sqlite(row))).map_err(|e| match e {
             QueryError::Sqlite(e) => Failure::Database(map_error(e)),
@@ -258,111 +256,23 @@ pub(crate) enum QueryError {
     Orm(Error),
 }
 
-/// A value on its way to SQLite, in its storage form.
+/// A value on its way to SQLite, in its storage form (see `sql/storage.rs`).
 struct Bind<'a>(&'a Value);
 
 impl rusqlite::ToSql for Bind<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         use rusqlite::types::Value as V;
-        let owned = |v: V| Ok(ToSqlOutput::Owned(v));
-        match self.0 {
-            Value::Null => Ok(ToSqlOutput::Borrowed(ValueRef::Null)),
-            Value::Bool(b) => owned(V::Integer(i64::from(*b))),
-            Value::I16(v) => owned(V::Integer(i64::from(*v))),
-            Value::I32(v) => owned(V::Integer(i64::from(*v))),
-            Value::I64(v) => owned(V::Integer(*v)),
-            Value::F32(v) if v.is_nan() => Err(rusqlite::Error::ToSqlConversionFailure(NAN.into())),
-            Value::F64(v) if v.is_nan() => Err(rusqlite::Error::ToSqlConversionFailure(NAN.into())),
-            Value::F32(v) => owned(V::Real(f64::from(*v))),
-            Value::F64(v) => owned(V::Real(*v)),
-            Value::Text(s) => {
-                if s.contains('\0') {
-                    return Err(rusqlite::Error::ToSqlConversionFailure(NUL_IN_TEXT.into()));
-                }
-                Ok(ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())))
-            }
-            Value::Bytes(b) => Ok(ToSqlOutput::Borrowed(ValueRef::Blob(b))),
-            #[cfg(feature = "chrono")]
-            Value::Date(d) => owned(V::Text(d.format("%Y-%m-%d").to_string())),
-            #[cfg(feature = "chrono")]
-            Value::Time(t) => owned(V::Text(t.format(TIME).to_string())),
-            #[cfg(feature = "chrono")]
-            Value::Timestamp(t) => owned(V::Text(t.format(TIMESTAMP).to_string())),
-            #[cfg(feature = "chrono")]
-            Value::TimestampTz(t) => owned(V::Text(format!("{}+00:00", t.naive_utc().format(TIMESTAMP)))),
-            #[cfg(feature = "uuid")]
-            Value::Uuid(u) => owned(V::Text(u.hyphenated().to_string())),
-            #[cfg(feature = "json")]
-            Value::Json(j) => owned(V::Text(j.to_string())),
-            #[cfg(feature = "decimal")]
-            Value::Decimal(d) => owned(V::Text(d.to_string())),
-            Value::Array(_) => Err(rusqlite::Error::ToSqlConversionFailure(
-                "SQLite has no array parameters; this statement was rendered for PostgreSQL".into(),
-            )),
+        match sqlite_storage(self.0) {
+            Ok(Storage::Null) => Ok(ToSqlOutput::Borrowed(ValueRef::Null)),
+            Ok(Storage::Integer(i)) => Ok(ToSqlOutput::Owned(V::Integer(i))),
+            Ok(Storage::Real(r)) => Ok(ToSqlOutput::Owned(V::Real(r))),
+            Ok(Storage::Text(Cow::Borrowed(s))) => Ok(ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))),
+            Ok(Storage::Text(Cow::Owned(s))) => Ok(ToSqlOutput::Owned(V::Text(s))),
+            Ok(Storage::Blob(b)) => Ok(ToSqlOutput::Borrowed(ValueRef::Blob(b))),
+            Err(why) => Err(rusqlite::Error::ToSqlConversionFailure(why.into())),
         }
     }
 }
-
-const NUL_IN_TEXT: &str = "the text contains a NUL byte (\\0), which the ORM does not store in text \
-                           columns; remove it, or store the data as Vec<u8>";
-
-/// Whether a value has a JSON form that `json_each` turns back into exactly its SQLite
-/// storage form (INTEGER or TEXT): not a blob, a NULL, an array, a float (decimal text
-/// need not parse back to the same bits) or text with a NUL (an `Encode` error).
-pub(crate) fn json_storable(v: &Value) -> bool {
-    match v {
-        Value::Null | Value::Bytes(_) | Value::Array(_) | Value::F32(_) | Value::F64(_) => false,
-        Value::Text(t) => !t.contains('\0'),
-        _ => true,
-    }
-}
-
-/// The values, each in its storage form, as a JSON array for `json_each` (only for
-/// values that are [`json_storable`]).
-pub(crate) fn json_array(values: &[Value]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(values.len() * 8 + 2);
-    out.push('[');
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        match rusqlite::ToSql::to_sql(&Bind(v)) {
-            Ok(ToSqlOutput::Owned(rusqlite::types::Value::Integer(n))) => {
-                let _ = write!(out, "{n}");
-            }
-            Ok(ToSqlOutput::Owned(rusqlite::types::Value::Text(t))) => json_string(&mut out, &t),
-            Ok(ToSqlOutput::Borrowed(ValueRef::Text(t))) => json_string(&mut out, &String::from_utf8_lossy(t)),
-            _ => out.push_str("null"),
-        }
-    }
-    out.push(']');
-    out
-}
-
-fn json_string(out: &mut String, s: &str) {
-    use std::fmt::Write as _;
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-const NAN: &str = "the float is NaN, which SQLite cannot store (it would silently become NULL); \
-                   store NULL (an Option) instead, or use PostgreSQL";
-
-#[cfg(feature = "chrono")]
-const TIMESTAMP: &str = "%Y-%m-%d %H:%M:%S%.6f";
-#[cfg(feature = "chrono")]
-const TIME: &str = "%H:%M:%S%.6f";
 
 /// The storage class of a value, for messages.
 pub(crate) fn storage_class(v: ValueRef<'_>) -> &'static str {

@@ -1,9 +1,10 @@
 //! The [`Model`] trait that `#[derive(Model)]` implements.
 
 use crate::error::Result;
-use crate::metadata::TableDef;
-use crate::row::Row;
-use crate::types::PrimaryKey;
+use crate::schema::decode::ColumnSource;
+use crate::schema::fields::PendingVisitor;
+use crate::schema::table::TableDef;
+use crate::schema::types::PrimaryKey;
 use crate::value::Value;
 
 /// A struct mapped to a table. Implement it with `#[derive(Model)]`, not by hand.
@@ -42,8 +43,9 @@ pub trait Model: Sized + 'static {
     /// The primary key of this object.
     fn primary_key(&self) -> Self::PrimaryKey;
 
-    /// Builds an object from the columns `offset..offset + TABLE.columns.len()` of a row.
-    fn from_row(row: &Row<'_>, offset: usize) -> Result<Self>;
+    /// Builds an object from the columns `offset..offset + TABLE.columns.len()` of a row
+    /// (an [`orm_core::Row`](crate::Row) of a query).
+    fn from_row<R: ColumnSource + ?Sized>(row: &R, offset: usize) -> Result<Self>;
 
     /// The value of the `column`-th column (in `TABLE.columns` order).
     fn column_value(&self, column: usize) -> Value;
@@ -73,9 +75,10 @@ pub trait Model: Sized + 'static {
         }
     }
 
-    /// Takes the children pushed into the struct's `HasMany` fields (generated).
+    /// Hands the objects pushed into the struct's relationship fields to `visitor`, taking
+    /// them out (generated).
     #[doc(hidden)]
-    fn take_pending_children(&mut self) -> Vec<crate::relationship::PendingChildren> {
-        Vec::new()
+    fn take_pending_children<V: PendingVisitor>(&mut self, visitor: &mut V) {
+        let _ = visitor;
     }
 }

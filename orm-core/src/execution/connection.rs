@@ -3,14 +3,36 @@
 
 use std::sync::Arc;
 
-use crate::backend::postgres::PgManager;
-use crate::backend::sqlite::SqliteManager;
-use crate::backend::{BackendConnection, Failure};
-use crate::dialect::Dialect;
-use crate::engine::{IsolationLevel, Shared};
 use crate::error::{Error, ErrorKind, Result};
-use crate::row::Row;
+use crate::execution::backend::postgres::PgManager;
+use crate::execution::backend::sqlite::SqliteManager;
+use crate::execution::backend::{BackendConnection, Failure};
+use crate::execution::echo::Echo;
+use crate::execution::row::Row;
+use crate::sql::dialect::Dialect;
 use crate::value::Value;
+
+/// What the connections of one engine share: how their statements are spelled and
+/// reported, and how their transactions begin.
+pub(crate) struct Settings {
+    pub(crate) dialect: &'static dyn Dialect,
+    pub(crate) echo: Echo,
+    pub(crate) isolation: IsolationLevel,
+}
+
+/// The isolation level of the transactions an engine opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IsolationLevel {
+    /// Each statement sees what was committed before it (PostgreSQL's default).
+    #[default]
+    ReadCommitted,
+    /// The transaction sees one snapshot throughout.
+    RepeatableRead,
+    /// As if transactions ran one after another; conflicts fail with
+    /// [`SerializationFailure`](ErrorKind::SerializationFailure), to retry. SQLite's
+    /// transactions are always serializable.
+    Serializable,
+}
 
 /// A connection checked out of the [`Engine`](crate::Engine)'s pool; it goes back to
 /// the pool when dropped, rolling back a transaction left open.
@@ -27,7 +49,7 @@ use crate::value::Value;
 /// ```
 pub struct Connection {
     inner: Inner,
-    shared: Arc<Shared>,
+    settings: Arc<Settings>,
     /// A statement failed inside the open transaction: only rollback is possible.
     aborted: bool,
 }
@@ -35,7 +57,7 @@ pub struct Connection {
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
-            .field("dialect", &self.shared.dialect.name())
+            .field("dialect", &self.settings.dialect.name())
             .field("in_transaction", &self.in_transaction())
             .field("aborted", &self.aborted)
             .finish()
@@ -48,12 +70,12 @@ enum Inner {
 }
 
 impl Connection {
-    pub(crate) fn postgres(conn: r2d2::PooledConnection<PgManager>, shared: Arc<Shared>) -> Connection {
-        Connection { inner: Inner::Postgres(conn), shared, aborted: false }
+    pub(crate) fn postgres(conn: r2d2::PooledConnection<PgManager>, settings: Arc<Settings>) -> Connection {
+        Connection { inner: Inner::Postgres(conn), settings, aborted: false }
     }
 
-    pub(crate) fn sqlite(conn: r2d2::PooledConnection<SqliteManager>, shared: Arc<Shared>) -> Connection {
-        Connection { inner: Inner::Sqlite(conn), shared, aborted: false }
+    pub(crate) fn sqlite(conn: r2d2::PooledConnection<SqliteManager>, settings: Arc<Settings>) -> Connection {
+        Connection { inner: Inner::Sqlite(conn), settings, aborted: false }
     }
 
     fn backend(&mut self) -> &mut dyn BackendConnection {
@@ -72,7 +94,7 @@ impl Connection {
 
     /// The SQL dialect of this connection's database.
     pub fn dialect(&self) -> &'static dyn Dialect {
-        self.shared.dialect
+        self.settings.dialect
     }
 
     /// Whether a transaction is open.
@@ -107,14 +129,14 @@ impl Connection {
     /// Values are bound as parameters (`$1`, `$2`, ... on PostgreSQL), never spliced in.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         self.check_usable()?;
-        let hide = self.shared.echo.hide_parameters;
+        let hide = self.settings.echo.hide_parameters;
         match self.backend().execute(sql, params, hide) {
             Ok((n, prepared)) => {
-                self.shared.echo.statement(sql, params, prepared);
+                self.settings.echo.statement(sql, params, prepared);
                 Ok(n)
             }
             Err(e) => {
-                self.shared.echo.statement(sql, params, None);
+                self.settings.echo.statement(sql, params, None);
                 Err(self.failed(e))
             }
         }
@@ -128,7 +150,7 @@ impl Connection {
         mut f: impl FnMut(&Row<'_>) -> Result<T>,
     ) -> Result<Vec<T>> {
         self.check_usable()?;
-        let hide = self.shared.echo.hide_parameters;
+        let hide = self.settings.echo.hide_parameters;
         let mut out = Vec::new();
         let result = self.backend().query(sql, params, hide, &mut |row| {
             out.push(f(row)?);
@@ -136,15 +158,15 @@ impl Connection {
         });
         match result {
             Ok(prepared) => {
-                self.shared.echo.statement(sql, params, prepared);
+                self.settings.echo.statement(sql, params, prepared);
                 Ok(out)
             }
             Err(Failure::Row(e)) => {
-                self.shared.echo.statement(sql, params, None);
+                self.settings.echo.statement(sql, params, None);
                 Err(e)
             }
             Err(Failure::Database(e)) => {
-                self.shared.echo.statement(sql, params, None);
+                self.settings.echo.statement(sql, params, None);
                 Err(self.failed(e))
             }
         }
@@ -153,14 +175,14 @@ impl Connection {
     /// Runs one or more statements without parameters (DDL scripts).
     pub fn batch_execute(&mut self, sql: &str) -> Result<()> {
         self.check_usable()?;
-        self.shared.echo.plain(sql, sql);
+        self.settings.echo.plain(sql, sql);
         let backend = self.backend();
         backend.clear_statements();
         backend.batch_execute(sql).map_err(|e| self.failed(e))
     }
 
     fn control(&mut self, sql: &str, shown: &str) -> Result<()> {
-        self.shared.echo.plain(sql, shown);
+        self.settings.echo.plain(sql, shown);
         self.backend().batch_execute(sql).map_err(|e| self.failed(e))
     }
 
@@ -172,7 +194,7 @@ impl Connection {
                 "a transaction is already open on this connection; commit or roll it back first",
             ));
         }
-        let begin = match (self.dialect().name(), self.shared.isolation) {
+        let begin = match (self.dialect().name(), self.settings.isolation) {
             ("postgresql", IsolationLevel::RepeatableRead) => "BEGIN ISOLATION LEVEL REPEATABLE READ",
             ("postgresql", IsolationLevel::Serializable) => "BEGIN ISOLATION LEVEL SERIALIZABLE",
             // SQLite transactions are serializable whatever is asked.
@@ -292,7 +314,7 @@ impl CancelToken {
     pub fn cancel(&self) -> Result<()> {
         match &self.0 {
             CancelInner::Postgres(token) => {
-                token.cancel_query(postgres::NoTls).map_err(crate::backend::postgres::map_error)
+                token.cancel_query(postgres::NoTls).map_err(crate::execution::backend::postgres::map_error)
             }
             CancelInner::Sqlite(handle) => {
                 handle.interrupt();

@@ -3,8 +3,8 @@
 //! Everything that renders SQL (DDL, queries, the unit of work) goes through a
 //! [`Dialect`], so that models and queries are written once for every backend.
 
-use crate::metadata::ColumnDef;
-use crate::types::SqlType;
+use crate::schema::table::ColumnDef;
+use crate::schema::types::SqlType;
 
 /// How one database backend spells SQL.
 ///

@@ -1,49 +1,16 @@
 //! Direct CRUD without a session: what the generated `insert`, `get`, `update` and
-//! `delete` methods call.
+//! `delete` methods call, on an [`Executor`].
 
-use crate::engine::Executor;
-use crate::error::{Error, Result};
-use crate::metadata::TableDef;
-use crate::model::Model;
-use crate::sql::SqlWriter;
-use crate::types::PrimaryKey;
+use crate::error::{Error, ErrorKind, Result};
+use crate::execution::connection::Connection;
+use crate::execution::engine::Executor;
+use crate::execution::row::read_value;
+use crate::schema::model::Model;
+use crate::schema::table::TableDef;
+use crate::schema::types::PrimaryKey;
+use crate::sql::dml::insert_sql;
+use crate::sql::writer::SqlWriter;
 use crate::value::Value;
-
-/// `INSERT INTO t (..) VALUES (..) RETURNING <generated columns>` for one row.
-pub(crate) fn insert_sql(w: &mut SqlWriter, table: &TableDef, value_of: &mut dyn FnMut(usize) -> Value) -> Vec<usize> {
-    w.push("INSERT INTO ").ident(table.name);
-    let given: Vec<usize> = (0..table.columns.len()).filter(|&i| !table.columns[i].generated_on_insert()).collect();
-    if given.is_empty() {
-        w.push(" DEFAULT VALUES");
-    } else {
-        w.push(" (");
-        for (n, &i) in given.iter().enumerate() {
-            if n > 0 {
-                w.push(", ");
-            }
-            w.ident(table.columns[i].name);
-        }
-        w.push(") VALUES (");
-        for (n, &i) in given.iter().enumerate() {
-            if n > 0 {
-                w.push(", ");
-            }
-            w.param(value_of(i));
-        }
-        w.push(")");
-    }
-    let generated: Vec<usize> = (0..table.columns.len()).filter(|&i| table.columns[i].generated_on_insert()).collect();
-    returning(w, table, &generated);
-    generated
-}
-
-/// ` RETURNING t.a, t.b` (nothing when there is nothing to read back).
-pub(crate) fn returning(w: &mut SqlWriter, table: &TableDef, columns: &[usize]) {
-    for (n, &i) in columns.iter().enumerate() {
-        w.push(if n == 0 { " RETURNING " } else { ", " });
-        w.ident(table.name).push(".").ident(table.columns[i].name);
-    }
-}
 
 /// Inserts `obj`, fills in the columns the database generated, and returns its key.
 pub fn insert<M: Model>(db: impl Executor, obj: &mut M) -> Result<M::PrimaryKey> {
@@ -51,7 +18,7 @@ pub fn insert<M: Model>(db: impl Executor, obj: &mut M) -> Result<M::PrimaryKey>
     db.with_connection(|conn| insert_on(conn, obj)).map_err(|e| name_foreign_key(e, table))
 }
 
-fn insert_on<M: Model>(conn: &mut crate::Connection, obj: &mut M) -> Result<M::PrimaryKey> {
+fn insert_on<M: Model>(conn: &mut Connection, obj: &mut M) -> Result<M::PrimaryKey> {
     let table = M::TABLE;
     {
         let mut w = SqlWriter::new(conn.dialect());
@@ -61,7 +28,7 @@ fn insert_on<M: Model>(conn: &mut crate::Connection, obj: &mut M) -> Result<M::P
             conn.execute(&sql, &params)?;
         } else {
             let rows = conn.query_raw(&sql, &params, |row| {
-                generated.iter().enumerate().map(|(n, &i)| read_back(row, n, table, i)).collect::<Result<Vec<_>>>()
+                generated.iter().enumerate().map(|(n, &i)| read_value(row, n, table, i)).collect::<Result<Vec<_>>>()
             })?;
             let values = rows
                 .into_iter()
@@ -73,11 +40,6 @@ fn insert_on<M: Model>(conn: &mut crate::Connection, obj: &mut M) -> Result<M::P
         }
         Ok(obj.primary_key())
     }
-}
-
-/// Reads a generated column back as a [`Value`] of the column's type.
-pub(crate) fn read_back(row: &crate::row::Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<Value> {
-    crate::row::read_value(row, idx, table, column)
 }
 
 /// The object with primary key `key`, if there is one.
@@ -143,7 +105,7 @@ pub fn delete_by_key<M: Model>(db: impl Executor, key: M::PrimaryKey) -> Result<
 /// Fills in the name of a violated foreign key the database did not name (SQLite), when
 /// the table has only one: PostgreSQL's default `<table>_<column>_fkey`.
 pub(crate) fn name_foreign_key(mut e: Error, table: &TableDef) -> Error {
-    if e.kind() == crate::ErrorKind::ForeignKeyViolation && e.constraint().is_none() {
+    if e.kind() == ErrorKind::ForeignKeyViolation && e.constraint().is_none() {
         let mut fks = table.columns.iter().filter(|c| c.foreign_key.is_some());
         if let (Some(only), None) = (fks.next(), fks.next()) {
             let name = format!("{}_{}_fkey", table.name, only.name);

@@ -11,7 +11,7 @@ use std::error::Error as StdError;
 
 use postgres::types::{FromSql, Type};
 
-use crate::row::DecodeError;
+use crate::schema::decode::DecodeError;
 
 /// How a base type reads a non-NULL or NULL value of a PostgreSQL column.
 pub trait PgDecode: for<'b> FromSql<'b> {

@@ -1,9 +1,12 @@
-//! SQL text with its bound parameters, rendered through a [`Dialect`].
+//! The SQL writer: statement text with its bound parameters, spelled by a [`Dialect`];
+//! filter expressions and subqueries along relationships rendered into it.
 
-use crate::dialect::Dialect;
-use crate::expr::{ColumnRef, Expr, OrderBy};
-use crate::metadata::TableDef;
-use crate::relationship::Path;
+use crate::schema::link::{Path, Secondary};
+use crate::schema::table::TableDef;
+use crate::sql::dialect::Dialect;
+use crate::sql::expr::{ColumnRef, Expr, OrderBy};
+use crate::sql::relationship::Related;
+use crate::sql::storage::{json_array, json_in_list};
 use crate::value::Value;
 
 /// A statement under construction: text plus the values its placeholders stand for.
@@ -96,7 +99,7 @@ impl SqlWriter {
                 } else if values.is_empty() {
                     self.push(if *negated { "1 = 1" } else { "1 = 0" });
                 } else if json_in_list(self.dialect, values) {
-                    let json = crate::backend::sqlite::json_array(values);
+                    let json = json_array(values);
                     self.column(*column).push(if *negated { " NOT IN" } else { " IN" });
                     self.push(" (SELECT value FROM json_each(").param(Value::Text(json)).push("))");
                 } else {
@@ -135,7 +138,7 @@ impl SqlWriter {
     }
 
     /// `[NOT] EXISTS (SELECT 1 FROM inner WHERE inner.fk = outer.key AND (filter))`.
-    fn exists(&mut self, related: &crate::relationship::Related, negated: bool) {
+    fn exists(&mut self, related: &Related, negated: bool) {
         let (link, from_parent) = match &related.path {
             Ok(Path::Secondary(sec)) => return self.exists_paired(sec, related.filter.as_deref(), negated),
             Ok(Path::ForeignKey { link, from_parent }) => (link, *from_parent),
@@ -173,7 +176,7 @@ impl SqlWriter {
 
     /// `[NOT] EXISTS (SELECT 1 FROM assoc JOIN to ON .. WHERE assoc.from_col = from.key
     /// AND (filter))`; without a filter the association table alone answers.
-    fn exists_paired(&mut self, sec: &crate::relationship::Secondary, filter: Option<&Expr>, negated: bool) {
+    fn exists_paired(&mut self, sec: &Secondary, filter: Option<&Expr>, negated: bool) {
         let (assoc, to) = (sec.assoc, sec.to);
         let outer_name = self.current_name(sec.from.name);
         self.push(if negated { "NOT EXISTS (SELECT 1 FROM " } else { "EXISTS (SELECT 1 FROM " }).ident(assoc.name);
@@ -221,126 +224,12 @@ impl SqlWriter {
     }
 }
 
-thread_local! {
-    /// SQL texts by query shape (see `Select::render`).
-    static SQL_CACHE: std::cell::RefCell<rustc_hash::FxHashMap<Vec<usize>, std::rc::Rc<str>>> =
-        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
-}
-
-/// The cached text of a query of this shape.
-pub(crate) fn cached_sql(shape: &[usize]) -> Option<String> {
-    SQL_CACHE.with(|c| c.borrow().get(shape).map(|s| s.to_string()))
-}
-
-/// IN lists longer than this go as one JSON array where the dialect has no arrays.
-const LONG_IN_LIST: usize = 1000;
-
-/// Whether an IN list is written as `IN (SELECT value FROM json_each(?n))`: a long list,
-/// a dialect without array parameters that has `json_each`, and values JSON can carry in
-/// their storage form (no blobs, no NULLs, finite floats).
-fn json_in_list(dialect: &dyn Dialect, values: &[Value]) -> bool {
-    !dialect.array_params()
-        && dialect.json_each_lists()
-        && values.len() > LONG_IN_LIST
-        && values.iter().all(crate::backend::sqlite::json_storable)
-}
-
-/// Remembers the text of a query of this shape.
-pub(crate) fn cache_sql(shape: Vec<usize>, sql: &str) {
-    SQL_CACHE.with(|c| {
-        let mut cache = c.borrow_mut();
-        if cache.len() >= 1024 {
-            cache.clear();
-        }
-        cache.insert(shape, sql.into());
-    });
-}
-
-/// The tokens an expression's text depends on: its structure and columns, not values
-/// (except how many values an IN list has where each one is a placeholder).
-pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) {
-    let column = |out: &mut Vec<usize>, c: &ColumnRef| {
-        out.extend([c.table.as_ptr() as usize, c.table.len(), c.name.as_ptr() as usize, c.name.len()]);
-    };
-    match e {
-        Expr::Compare { column: c, op, .. } => {
-            out.push(1 + *op as usize);
-            column(out, c);
-        }
-        Expr::Like { column: c, case_insensitive, .. } => {
-            out.push(10 + usize::from(*case_insensitive));
-            column(out, c);
-        }
-        Expr::In { column: c, values, negated } => {
-            out.push(20 + usize::from(*negated));
-            out.push(match () {
-                () if dialect.array_params() => usize::MAX,
-                () if json_in_list(dialect, values) => usize::MAX - 1,
-                () => values.len(),
-            });
-            column(out, c);
-        }
-        Expr::IsNull { column: c, negated } => {
-            out.push(30 + usize::from(*negated));
-            column(out, c);
-        }
-        Expr::And(es) | Expr::Or(es) => {
-            out.push(if matches!(e, Expr::And(_)) { 40 } else { 41 });
-            out.push(es.len());
-            for inner in es {
-                expr_shape(inner, dialect, out);
-            }
-        }
-        Expr::Not(inner) => {
-            out.push(50);
-            expr_shape(inner, dialect, out);
-        }
-        Expr::Exists { related, negated } => {
-            out.push(60 + usize::from(*negated));
-            match &related.path {
-                Ok(Path::Secondary(sec)) => out.extend([sec.assoc.name.as_ptr() as usize, sec.from_col, 1 << 20]),
-                Ok(Path::ForeignKey { link, from_parent }) => out.extend([
-                    link.child.name.as_ptr() as usize,
-                    link.fk_column,
-                    link.parent.name.as_ptr() as usize,
-                    usize::from(*from_parent),
-                ]),
-                Err(_) => {}
-            }
-            match &related.filter {
-                Some(f) => expr_shape(f, dialect, out),
-                None => out.push(0),
-            }
-        }
-    }
-}
-
-/// The parameters of an expression, in the order `SqlWriter::expr` binds them.
-pub(crate) fn expr_params(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<Value>) {
-    match e {
-        Expr::Compare { value, .. } => out.push(value.clone()),
-        Expr::Like { pattern, .. } => out.push(pattern.clone()),
-        Expr::In { values, .. } if dialect.array_params() => out.push(Value::Array(values.clone())),
-        Expr::In { values, .. } if json_in_list(dialect, values) => {
-            out.push(Value::Text(crate::backend::sqlite::json_array(values)));
-        }
-        Expr::In { values, .. } => out.extend(values.iter().cloned()),
-        Expr::IsNull { .. } => {}
-        Expr::And(es) | Expr::Or(es) => es.iter().for_each(|inner| expr_params(inner, dialect, out)),
-        Expr::Not(inner) => expr_params(inner, dialect, out),
-        Expr::Exists { related, .. } => {
-            if let Some(f) = &related.filter {
-                expr_params(f, dialect, out);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::POSTGRES;
-    use crate::expr::{CmpOp, ColumnRef};
+    use crate::sql::cache::{expr_params, expr_shape};
+    use crate::sql::dialect::{POSTGRES, SQLITE};
+    use crate::sql::expr::{CmpOp, ColumnRef};
 
     fn col(name: &'static str) -> ColumnRef {
         ColumnRef { table: "t", name }
@@ -382,13 +271,13 @@ mod tests {
     fn long_in_lists_are_one_json_parameter_on_sqlite() {
         let list = |n: i32| Expr::In { column: col("a"), values: (0..n).map(Value::I32).collect(), negated: false };
         let sqlite = |e: &Expr| {
-            let mut w = SqlWriter::new(&crate::dialect::SQLITE);
+            let mut w = SqlWriter::new(&SQLITE);
             w.expr(e);
             let (sql, params) = w.finish();
             let mut shape = Vec::new();
-            expr_shape(e, &crate::dialect::SQLITE, &mut shape);
+            expr_shape(e, &SQLITE, &mut shape);
             let mut bound = Vec::new();
-            expr_params(e, &crate::dialect::SQLITE, &mut bound);
+            expr_params(e, &SQLITE, &mut bound);
             assert_eq!(bound, params, "cached texts bind what rendering binds");
             (sql, params, shape)
         };

@@ -3,16 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backend::postgres::PgManager;
-use crate::backend::sqlite::SqliteManager;
-use crate::connection::Connection;
-use crate::ddl;
-use crate::dialect::{Dialect, POSTGRES, SQLITE};
-use crate::echo::Echo;
 use crate::error::{Error, ErrorKind, Result};
-use crate::metadata::TableDef;
-use crate::row::Row;
-use crate::url::{DatabaseUrl, redact};
+use crate::execution::backend::postgres::PgManager;
+use crate::execution::backend::sqlite::SqliteManager;
+use crate::execution::connection::{Connection, IsolationLevel, Settings};
+use crate::execution::ddl;
+use crate::execution::echo::Echo;
+use crate::execution::row::Row;
+use crate::execution::url::{DatabaseUrl, redact};
+use crate::schema::table::TableDef;
+use crate::sql::dialect::{Dialect, POSTGRES, SQLITE};
 use crate::value::Value;
 
 /// The entry point: a pool of connections to one database.
@@ -36,12 +36,11 @@ pub struct Engine {
     shared: Arc<Shared>,
 }
 
-pub(crate) struct Shared {
+struct Shared {
     pool: Pool,
-    pub(crate) isolation: IsolationLevel,
+    /// Shared by every connection the engine checks out.
+    settings: Arc<Settings>,
     n_plus_one: NPlusOne,
-    pub(crate) dialect: &'static dyn Dialect,
-    pub(crate) echo: Echo,
     url: String,
     checkout_timeout: Duration,
     /// Keeps an in-memory SQLite database alive while the engine lives.
@@ -72,7 +71,7 @@ impl Engine {
 
     /// The SQL dialect of the engine's database.
     pub fn dialect(&self) -> &'static dyn Dialect {
-        self.shared.dialect
+        self.shared.settings.dialect
     }
 
     /// The URL, with any password replaced by `***`.
@@ -84,8 +83,12 @@ impl Engine {
     pub fn connection(&self) -> Result<Connection> {
         let timeout = |e| pool_timeout(e, self.shared.checkout_timeout, &self.shared.url);
         match &self.shared.pool {
-            Pool::Postgres(pool) => pool.get().map(|c| Connection::postgres(c, self.shared.clone())).map_err(timeout),
-            Pool::Sqlite(pool) => pool.get().map(|c| Connection::sqlite(c, self.shared.clone())).map_err(timeout),
+            Pool::Postgres(pool) => {
+                pool.get().map(|c| Connection::postgres(c, self.shared.settings.clone())).map_err(timeout)
+            }
+            Pool::Sqlite(pool) => {
+                pool.get().map(|c| Connection::sqlite(c, self.shared.settings.clone())).map_err(timeout)
+            }
         }
     }
 
@@ -120,7 +123,7 @@ impl Engine {
 
     /// The isolation level of the engine's transactions.
     pub fn isolation_level(&self) -> IsolationLevel {
-        self.shared.isolation
+        self.shared.settings.isolation
     }
 
     /// What sessions do about N+1 lazy loading.
@@ -156,20 +159,6 @@ fn pool_timeout(e: r2d2::Error, timeout: Duration, url: &str) -> Error {
         ),
     )
     .with_cause(e)
-}
-
-/// The isolation level of the transactions an engine opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IsolationLevel {
-    /// Each statement sees what was committed before it (PostgreSQL's default).
-    #[default]
-    ReadCommitted,
-    /// The transaction sees one snapshot throughout.
-    RepeatableRead,
-    /// As if transactions ran one after another; conflicts fail with
-    /// [`SerializationFailure`](ErrorKind::SerializationFailure), to retry. SQLite's
-    /// transactions are always serializable.
-    Serializable,
 }
 
 /// The N+1 detector: what a session does when it lazily loads the same relationship for
@@ -432,11 +421,13 @@ impl EngineBuilder {
                 drop(probe);
                 Ok(Engine {
                     shared: Arc::new(Shared {
-                        isolation: self.isolation,
+                        settings: Arc::new(Settings {
+                            dialect: &POSTGRES,
+                            echo: self.echo.clone(),
+                            isolation: self.isolation,
+                        }),
                         n_plus_one: self.n_plus_one,
                         pool: Pool::Postgres(pool),
-                        dialect: &POSTGRES,
-                        echo: self.echo.clone(),
                         url: shown,
                         checkout_timeout: self.checkout_timeout,
                         _keeper: None,
@@ -472,11 +463,13 @@ impl EngineBuilder {
                 drop(probe);
                 Ok(Engine {
                     shared: Arc::new(Shared {
-                        isolation: self.isolation,
+                        settings: Arc::new(Settings {
+                            dialect: &SQLITE,
+                            echo: self.echo.clone(),
+                            isolation: self.isolation,
+                        }),
                         n_plus_one: self.n_plus_one,
                         pool: Pool::Sqlite(pool),
-                        dialect: &SQLITE,
-                        echo: self.echo.clone(),
                         url: shown,
                         checkout_timeout: self.checkout_timeout,
                         _keeper: keeper.map(std::sync::Mutex::new),

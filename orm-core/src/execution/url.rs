@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::backend::sqlite::SqliteTarget;
 use crate::error::{Error, Result};
+use crate::execution::backend::sqlite::SqliteTarget;
 
 /// A parsed database URL.
 #[derive(Debug, Clone)]
@@ -100,7 +100,7 @@ pub(crate) fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
+    use crate::error::ErrorKind;
 
     #[test]
     fn parses_postgres_urls() {
@@ -126,7 +126,7 @@ mod tests {
         let SqliteTarget::File(p) = target("sqlite:///tmp/app.db") else { panic!() };
         assert_eq!(p, PathBuf::from("/tmp/app.db"));
         for bad in ["sqlite:app.db", "sqlite:///", "sqlite://dir/"] {
-            assert_eq!(DatabaseUrl::parse(bad).unwrap_err().kind(), crate::ErrorKind::BadUrl, "{bad}");
+            assert_eq!(DatabaseUrl::parse(bad).unwrap_err().kind(), ErrorKind::BadUrl, "{bad}");
         }
         let (SqliteTarget::Memory(a), SqliteTarget::Memory(b)) = (target("sqlite::memory:"), target("sqlite::memory:"))
         else {

@@ -1,16 +1,14 @@
-//! Typed SELECT queries: `Program::query().filter(..).order_by(..).all(&engine)`.
+//! A SELECT over one model's table as a value (tables, joins, filters, order, limits),
+//! rendered to SQL text and parameters for a dialect: what queries run by an engine, a
+//! connection or a session have in common.
 
-use std::marker::PhantomData;
-
-use crate::dialect::Dialect;
-use crate::engine::Executor;
 use crate::error::{Error, Result};
-use crate::expr::{Expr, OrderBy};
-use crate::metadata::TableDef;
-use crate::model::Model;
-use crate::relationship::{Link, Path, Relationship};
-use crate::row::Row;
-use crate::sql::SqlWriter;
+use crate::schema::link::{Link, Path};
+use crate::schema::table::TableDef;
+use crate::sql::cache::{cache_sql, cached_sql, expr_params, expr_shape};
+use crate::sql::dialect::Dialect;
+use crate::sql::expr::{Expr, OrderBy};
+use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
 /// The parts of a SELECT over one model's table, independent of where it runs.
@@ -153,10 +151,10 @@ impl Select {
             (a, b) => a.or(b),
         };
         let shape = self.shape(dialect, limit);
-        if let Some(sql) = crate::sql::cached_sql(&shape) {
+        if let Some(sql) = cached_sql(&shape) {
             let mut params = Vec::new();
             for f in &self.filters {
-                crate::sql::expr_params(f, dialect, &mut params);
+                expr_params(f, dialect, &mut params);
             }
             self.limit_offset_params(&mut params, limit);
             return Ok((sql, params));
@@ -168,7 +166,7 @@ impl Select {
         w.order_by(&self.order);
         self.limit_offset(&mut w, limit);
         let (sql, params) = w.finish();
-        crate::sql::cache_sql(shape, &sql);
+        cache_sql(shape, &sql);
         Ok((sql, params))
     }
 
@@ -203,7 +201,7 @@ impl Select {
         }
         shape.push(self.filters.len());
         for f in &self.filters {
-            crate::sql::expr_shape(f, dialect, &mut shape);
+            expr_shape(f, dialect, &mut shape);
         }
         for o in &self.order {
             shape.extend([
@@ -277,222 +275,11 @@ impl Select {
     }
 }
 
-/// A SELECT of one model, built without a database and run on an [`Executor`]
-/// (an `&Engine` or a `&mut Connection`). Inside a session use `session.query::<M>()`.
-///
-/// ```no_run
-/// use orm_core::prelude::*;
-/// # #[derive(Model)] #[orm(table = "programs")]
-/// # struct Program { #[orm(primary_key)] id: i32, name: String, years_of_study: i32 }
-/// # fn main() -> orm_core::Result<()> {
-/// # let engine = Engine::connect("postgres://postgres@127.0.0.1/test")?;
-/// let three_years: Vec<Program> = Program::query()
-///     .filter(Program::YEARS_OF_STUDY.eq(3))
-///     .order_by(Program::NAME.desc())
-///     .limit(10)
-///     .all(&engine)?;
-/// # Ok(()) }
-/// ```
-#[must_use]
-pub struct Query<M> {
-    pub(crate) select: Select,
-    _model: PhantomData<fn() -> M>,
-}
-
-impl<M> Clone for Query<M> {
-    fn clone(&self) -> Self {
-        Query { select: self.select.clone(), _model: PhantomData }
-    }
-}
-
-impl<M> std::fmt::Debug for Query<M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.select.fmt(f)
-    }
-}
-
-impl<M: Model> Default for Query<M> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<M: Model> Query<M> {
-    /// A query for every row of `M`'s table.
-    pub fn new() -> Self {
-        Query { select: Select::new(M::TABLE), _model: PhantomData }
-    }
-
-    /// Keeps the rows where `expr` holds (several filters are ANDed).
-    pub fn filter(mut self, expr: Expr) -> Self {
-        self.select.filters.push(expr);
-        self
-    }
-
-    /// Joins the related table along a relationship, so that filters and ordering can use
-    /// its columns: `Course::query().join(Course::PROGRAM).filter(Program::NAME.eq(..))`.
-    /// The relationship may start at `M` or at a table joined before, so joins chain:
-    /// `Enrollment::query().join(Enrollment::COURSE).join(Course::PROGRAM)`.
-    /// Rows come back once each even when the join repeats them.
-    pub fn join<A: Model, T: Model>(mut self, rel: Relationship<A, T>) -> Self {
-        self.select.join(rel.path());
-        self
-    }
-
-    /// Orders the rows; a bare column orders ascending.
-    pub fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
-        self.select.order.push(order.into());
-        self
-    }
-
-    /// Returns at most `n` rows.
-    pub fn limit(mut self, n: u64) -> Self {
-        self.select.limit = Some(n);
-        self
-    }
-
-    /// Skips the first `n` rows.
-    pub fn offset(mut self, n: u64) -> Self {
-        self.select.offset = Some(n);
-        self
-    }
-
-    /// The SQL text and parameters this query sends, for inspection.
-    pub fn to_sql(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
-        self.select.render(dialect, None)
-    }
-
-    fn fetch(&self, db: impl Executor, limit: Option<u64>) -> Result<Vec<M>> {
-        let rows = db.with_connection(|conn| {
-            let (sql, params) = self.select.render(conn.dialect(), limit)?;
-            conn.query_raw(&sql, &params, |row: &Row<'_>| M::from_row(row, 0))
-        })?;
-        if !self.select.fans_out() {
-            return Ok(rows);
-        }
-        let mut seen = rustc_hash::FxHashSet::default();
-        Ok(rows
-            .into_iter()
-            .filter(|m| {
-                seen.insert(crate::session::IdentityKey::new(M::TABLE, &crate::PrimaryKey::to_values(&m.primary_key())))
-            })
-            .collect())
-    }
-
-    /// Every matching row with its number of related rows over a one-to-many (or many-to-many)
-    /// relationship (`SELECT .., (SELECT count(*) FROM courses WHERE ..)`): counts per parent.
-    ///
-    /// ```no_run
-    /// # use orm_core::prelude::*;
-    /// # #[derive(Model)] #[orm(table = "courses")]
-    /// # struct Course { #[orm(primary_key)] id: i32, #[orm(foreign_key = "programs.id")] program_id: i32 }
-    /// # #[derive(Model)] #[orm(table = "programs")]
-    /// # struct Program { #[orm(primary_key)] id: i32, name: String,
-    /// #   #[orm(has_many(Course, foreign_key = "program_id"))] courses: HasMany<Course> }
-    /// # fn main() -> orm_core::Result<()> {
-    /// # let engine = Engine::connect("sqlite::memory:")?;
-    /// for (program, courses) in Program::query().order_by(Program::NAME).with_counts(Program::COURSES, &engine)? {
-    ///     println!("{}: {courses} courses", program.name);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn with_counts<T: Model>(self, rel: Relationship<M, T>, db: impl Executor) -> Result<Vec<(M, i64)>> {
-        let link = counted_link(&rel)?;
-        let n = M::TABLE.columns.len();
-        db.with_connection(|conn| {
-            let (sql, params) = self.select.render_with_count(conn.dialect(), link)?;
-            conn.query_raw(&sql, &params, |row| Ok((M::from_row(row, 0)?, row.get::<i64>(n)?)))
-        })
-    }
-
-    /// Every matching row.
-    pub fn all(self, db: impl Executor) -> Result<Vec<M>> {
-        self.fetch(db, None)
-    }
-
-    /// The first matching row (`LIMIT 1`), if any.
-    pub fn first(self, db: impl Executor) -> Result<Option<M>> {
-        Ok(self.fetch(db, Some(1))?.into_iter().next())
-    }
-
-    /// Exactly one row: [`NotFound`](crate::ErrorKind::NotFound) when there is none,
-    /// [`MultipleRows`](crate::ErrorKind::MultipleRows) when there are more.
-    pub fn one(self, db: impl Executor) -> Result<M> {
-        let what = self.select.describe();
-        self.one_or_none(db)?.ok_or_else(|| Error::not_found(what))
-    }
-
-    /// One row or none: [`MultipleRows`](crate::ErrorKind::MultipleRows) when there are more.
-    pub fn one_or_none(self, db: impl Executor) -> Result<Option<M>> {
-        let mut rows = self.fetch(db, None)?;
-        match rows.len() {
-            0 | 1 => Ok(rows.pop()),
-            _ => Err(Error::multiple_rows(self.select.describe())),
-        }
-    }
-
-    /// The number of matching rows.
-    pub fn count(self, db: impl Executor) -> Result<i64> {
-        db.with_connection(|conn| {
-            let (sql, params) = self.select.render_count(conn.dialect())?;
-            let counts = conn.query_raw(&sql, &params, |row| row.get::<i64>(0))?;
-            Ok(counts.into_iter().next().unwrap_or(0))
-        })
-    }
-
-    /// Deletes the matching rows in one statement; returns how many.
-    pub fn delete(self, db: impl Executor) -> Result<u64> {
-        db.with_connection(|conn| {
-            let (sql, params) = self.select.render_delete(conn.dialect())?;
-            conn.execute(&sql, &params)
-        })
-    }
-}
-
-/// The link of a relationship whose children are counted.
-pub(crate) fn counted_link<P: Model, C: Model>(rel: &Relationship<P, C>) -> Result<Link> {
-    match rel.path()? {
-        // Many-to-many: count the association rows.
-        Path::Secondary(sec) => Ok(Link {
-            parent: sec.from,
-            child: sec.assoc,
-            fk_column: sec.from_col,
-            parent_column: sec.from_key,
-            def: None,
-        }),
-        Path::ForeignKey { link, from_parent: true } => Ok(link),
-        Path::ForeignKey { from_parent: false, .. } => Err(Error::invalid_state(format!(
-            "{rel:?} goes from a child to its parent: there is one parent (or none) per row to count"
-        ))),
-    }
-}
-
-/// Raw SQL that returns rows of a model: the escape hatch for queries the builder cannot
-/// express. The SELECT list must be the model's columns in field order.
-///
-/// ```no_run
-/// use orm_core::prelude::*;
-/// # #[derive(Model)] #[orm(table = "programs")]
-/// # struct Program { #[orm(primary_key)] id: i32, name: String }
-/// # fn main() -> orm_core::Result<()> {
-/// # let engine = Engine::connect("postgres://postgres@127.0.0.1/test")?;
-/// let rows: Vec<Program> = orm_core::query::from_sql(
-///     &engine,
-///     "SELECT id, name FROM programs WHERE name ~ $1",
-///     orm_core::params!["^Bach"],
-/// )?;
-/// # Ok(()) }
-/// ```
-pub fn from_sql<M: Model>(db: impl Executor, sql: &str, params: &[Value]) -> Result<Vec<M>> {
-    db.with_connection(|conn| conn.query_raw(sql, params, |row| M::from_row(row, 0)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::{POSTGRES, SQLITE};
-    use crate::expr::{CmpOp, ColumnRef};
-    use crate::metadata::TableDef;
+    use crate::sql::dialect::{POSTGRES, SQLITE};
+    use crate::sql::expr::{CmpOp, ColumnRef};
 
     static T: TableDef = TableDef {
         name: "t",

@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 
-use crate::connection::Connection;
-use crate::crud;
-use crate::dialect::{Dialect, pg_type_name};
 use crate::error::{Error, ErrorKind, Result};
-use crate::metadata::TableDef;
-use crate::row::{read_key_array, read_value};
-use crate::session::IdentityKey;
-use crate::sql::SqlWriter;
+use crate::execution::connection::Connection;
+use crate::execution::row::{read_key_array, read_value};
+use crate::schema::identity_key::IdentityKey;
+use crate::schema::table::TableDef;
+use crate::sql::dialect::{Dialect, pg_type_name};
+use crate::sql::dml::{self, insert_sql};
+use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
 /// Rows per statement: bounded by the bind-parameter limit where each value is a
@@ -60,7 +60,7 @@ pub(crate) fn insert(
         for r in 0..rows {
             let mut w = SqlWriter::new(dialect);
             let mut next = 0;
-            crud::insert_sql(&mut w, table, &mut |_| {
+            insert_sql(&mut w, table, &mut |_| {
                 next += 1;
                 columns[next - 1][r].clone()
             });
@@ -149,7 +149,7 @@ pub(crate) fn insert(
                 w.push(")");
             }
         }
-        crud::returning(&mut w, table, &returning);
+        dml::returning(&mut w, table, &returning);
         if keys_as_array {
             let key = table.columns[returning[0]].name;
             w.push(") SELECT array_agg(").ident(key).push(") FROM inserted");

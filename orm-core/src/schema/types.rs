@@ -3,7 +3,7 @@
 //! A field's type must implement [`ColumnType`]; `#[derive(Model)]` checks this at compile
 //! time and points at the field when it does not. `Option<T>` makes a column NULL-able.
 
-use crate::row::{DecodeError, Row};
+use crate::schema::decode::{ColumnSource, DecodeError};
 use crate::value::Value;
 
 /// The logical SQL type of a column; each [`Dialect`](crate::Dialect) names it.
@@ -97,7 +97,7 @@ pub trait ColumnType: Sized + Clone + Default + 'static {
 
     /// Reads the column `idx` of a result row.
     #[doc(hidden)]
-    fn decode(row: &Row<'_>, idx: usize) -> Result<Self, DecodeError>;
+    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<Self, DecodeError>;
 }
 
 /// A non-NULL column type: the base of [`ColumnType`] for `T` and `Option<T>`.
@@ -109,7 +109,7 @@ pub trait BaseType: Sized + Clone + Default + 'static {
     fn into_value(self) -> Value;
     fn equals_value(&self, value: &Value) -> bool;
     fn from_value(value: Value) -> Result<Self, Value>;
-    fn decode_nullable(row: &Row<'_>, idx: usize) -> Result<Option<Self>, DecodeError>;
+    fn decode_nullable<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<Option<Self>, DecodeError>;
 }
 
 impl<T: BaseType> ColumnType for T {
@@ -136,7 +136,7 @@ impl<T: BaseType> ColumnType for T {
     }
 
     #[inline(always)]
-    fn decode(row: &Row<'_>, idx: usize) -> Result<Self, DecodeError> {
+    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<Self, DecodeError> {
         T::decode_nullable(row, idx)?.ok_or_else(DecodeError::unexpected_null)
     }
 }
@@ -175,20 +175,21 @@ impl<T: BaseType> ColumnType for Option<T> {
         }
     }
 
-    fn decode(row: &Row<'_>, idx: usize) -> Result<Self, DecodeError> {
+    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<Self, DecodeError> {
         T::decode_nullable(row, idx)
     }
 }
 
-/// `base_type!(T, SqlType, "name", ValueVariant, OtherVariant => conversion, ..)`; with a
-/// leading `@` and a `same` function after the variant, that function decides whether a
-/// value is unchanged (floats compare bit for bit, so that `0.0` -> `-0.0` is a change and
-/// an unchanged NaN is not).
+/// `base_type!(T, SqlType, "name", read, ValueVariant, OtherVariant => conversion, ..)`,
+/// where `read` is the [`ColumnSource`] method that reads a `T`; with a leading `@` and a
+/// `same` function after the variant, that function decides whether a value is unchanged
+/// (floats compare bit for bit, so that `0.0` -> `-0.0` is a change and an unchanged NaN
+/// is not).
 macro_rules! base_type {
-    ($ty:ty, $sql:ident, $name:literal, $variant:ident $(, $other:ident => $conv:expr)*) => {
-        base_type!(@ $ty, $sql, $name, $variant, |a: &$ty, b: &$ty| a == b $(, $other => $conv)*);
+    ($ty:ty, $sql:ident, $name:literal, $read:ident, $variant:ident $(, $other:ident => $conv:expr)*) => {
+        base_type!(@ $ty, $sql, $name, $read, $variant, |a: &$ty, b: &$ty| a == b $(, $other => $conv)*);
     };
-    (@ $ty:ty, $sql:ident, $name:literal, $variant:ident, $same:expr $(, $other:ident => $conv:expr)*) => {
+    (@ $ty:ty, $sql:ident, $name:literal, $read:ident, $variant:ident, $same:expr $(, $other:ident => $conv:expr)*) => {
         impl BaseType for $ty {
             const SQL_TYPE: SqlType = SqlType::$sql;
             const RUST_NAME: &'static str = $name;
@@ -217,39 +218,39 @@ macro_rules! base_type {
             }
 
             #[inline(always)]
-            fn decode_nullable(row: &Row<'_>, idx: usize) -> Result<Option<Self>, DecodeError> {
-                row.decode_raw::<$ty>(idx)
+            fn decode_nullable<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<Option<Self>, DecodeError> {
+                row.$read(idx)
             }
         }
     };
 }
 
-base_type!(i16, SmallInt, "i16", I16,
+base_type!(i16, SmallInt, "i16", i16, I16,
     I32 => |v: i32| i16::try_from(v).ok(), I64 => |v: i64| i16::try_from(v).ok());
-base_type!(i32, Integer, "i32", I32,
+base_type!(i32, Integer, "i32", i32, I32,
     I16 => |v: i16| Some(i32::from(v)), I64 => |v: i64| i32::try_from(v).ok());
-base_type!(i64, BigInt, "i64", I64,
+base_type!(i64, BigInt, "i64", i64, I64,
     I16 => |v: i16| Some(i64::from(v)), I32 => |v: i32| Some(i64::from(v)));
-base_type!(@ f32, Real, "f32", F32, |a: &f32, b: &f32| a.to_bits() == b.to_bits());
-base_type!(@ f64, Double, "f64", F64, |a: &f64, b: &f64| a.to_bits() == b.to_bits(),
+base_type!(@ f32, Real, "f32", f32, F32, |a: &f32, b: &f32| a.to_bits() == b.to_bits());
+base_type!(@ f64, Double, "f64", f64, F64, |a: &f64, b: &f64| a.to_bits() == b.to_bits(),
     F32 => |v: f32| Some(f64::from(v)));
-base_type!(bool, Boolean, "bool", Bool);
-base_type!(String, Text, "String", Text);
-base_type!(Vec<u8>, Bytes, "Vec<u8>", Bytes);
+base_type!(bool, Boolean, "bool", bool, Bool);
+base_type!(String, Text, "String", string, Text);
+base_type!(Vec<u8>, Bytes, "Vec<u8>", bytes, Bytes);
 #[cfg(feature = "chrono")]
-base_type!(chrono::NaiveDate, Date, "NaiveDate", Date);
+base_type!(chrono::NaiveDate, Date, "NaiveDate", date, Date);
 #[cfg(feature = "chrono")]
-base_type!(chrono::NaiveTime, Time, "NaiveTime", Time);
+base_type!(chrono::NaiveTime, Time, "NaiveTime", time, Time);
 #[cfg(feature = "chrono")]
-base_type!(chrono::NaiveDateTime, Timestamp, "NaiveDateTime", Timestamp);
+base_type!(chrono::NaiveDateTime, Timestamp, "NaiveDateTime", timestamp, Timestamp);
 #[cfg(feature = "chrono")]
-base_type!(chrono::DateTime<chrono::Utc>, TimestampTz, "DateTime<Utc>", TimestampTz);
+base_type!(chrono::DateTime<chrono::Utc>, TimestampTz, "DateTime<Utc>", timestamp_tz, TimestampTz);
 #[cfg(feature = "uuid")]
-base_type!(uuid::Uuid, Uuid, "Uuid", Uuid);
+base_type!(uuid::Uuid, Uuid, "Uuid", uuid, Uuid);
 #[cfg(feature = "json")]
-base_type!(serde_json::Value, Json, "serde_json::Value", Json);
+base_type!(serde_json::Value, Json, "serde_json::Value", json, Json);
 #[cfg(feature = "decimal")]
-base_type!(rust_decimal::Decimal, Decimal, "Decimal", Decimal);
+base_type!(rust_decimal::Decimal, Decimal, "Decimal", decimal, Decimal);
 
 /// A value that a filter may compare with a column of type `T`.
 ///

@@ -14,7 +14,7 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use super::{BackendConnection, Failure, Prepared};
 use crate::error::{Error, ErrorKind};
-use crate::row::Row;
+use crate::execution::row::Row;
 use crate::value::Value;
 
 /// Our r2d2 manager over `r2d2_postgres`: its connections carry a statement cache and
@@ -118,7 +118,7 @@ impl BackendConnection for PgConn {
         sql: &str,
         params: &[Value],
         hide: bool,
-        f: &mut dyn FnMut(&Row<'_>) -> crate::Result<()>,
+        f: &mut dyn FnMut(&Row<'_>) -> crate::error::Result<()>,
     ) -> Result<Prepared, Failure> {
         let (rows, prepared) = self
             .with_statement(sql, params, hide, |client, stmt, refs| client.query(stmt, refs))

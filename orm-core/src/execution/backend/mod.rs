@@ -7,7 +7,7 @@ pub(crate) mod sqlite;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::row::Row;
+use crate::execution::row::Row;
 use crate::value::Value;
 
 /// How a statement was prepared, for echo: `None` = taken from the cache.
@@ -28,7 +28,7 @@ pub(crate) trait BackendConnection {
         sql: &str,
         params: &[Value],
         hide: bool,
-        f: &mut dyn FnMut(&Row<'_>) -> crate::Result<()>,
+        f: &mut dyn FnMut(&Row<'_>) -> crate::error::Result<()>,
     ) -> Result<Prepared, Failure>;
 
     /// Runs a statement; returns the rows it changed.

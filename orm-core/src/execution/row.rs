@@ -1,8 +1,13 @@
-//! A borrowed result row, whatever the backend.
+//! A borrowed result row, whatever the backend: what raw queries and generated decoders
+//! read columns from.
 
 use crate::error::{Error, Result};
-use crate::metadata::TableDef;
-use crate::types::ColumnType;
+use crate::execution::backend::pg_decode::PgDecode;
+use crate::execution::backend::sqlite::{SqliteDecode, storage_class};
+use crate::schema::decode::{ColumnSource, DecodeError, decode_column};
+use crate::schema::table::TableDef;
+use crate::schema::types::{BaseType, ColumnType, SqlType};
+use crate::value::Value;
 
 /// One row of a result, passed to the closures of raw queries and to generated decoders.
 ///
@@ -83,21 +88,12 @@ impl<'a> Row<'a> {
         self.get(idx)
     }
 
-    /// Decodes the column of a model's table: decode errors name `table.column`.
+    /// Column `idx` as a base type, read as its backend holds it.
     #[inline(always)]
-    pub(crate) fn get_column<T: ColumnType>(&self, idx: usize, table: &TableDef, column: usize) -> Result<T> {
-        T::decode(self, idx).map_err(|e| e.into_error(table.name, table.columns[column].name, T::RUST_NAME))
-    }
-
-    #[inline(always)]
-    pub(crate) fn decode_raw<T>(&self, idx: usize) -> Result<Option<T>, DecodeError>
-    where
-        T: crate::backend::pg_decode::PgDecode + crate::backend::sqlite::SqliteDecode,
-    {
+    fn decode_raw<T: PgDecode + SqliteDecode>(&self, idx: usize) -> Result<Option<T>, DecodeError> {
         match &self.inner {
             RowInner::Pg(r) => T::decode_pg(r, idx),
             RowInner::Sqlite(r) => {
-                use crate::backend::sqlite::storage_class;
                 let value = r.get_ref(idx).map_err(|e| DecodeError::new("?".to_owned(), e.to_string()))?;
                 if let rusqlite::types::ValueRef::Null = value {
                     return Ok(None);
@@ -110,45 +106,52 @@ impl<'a> Row<'a> {
     }
 }
 
-/// Why a column value could not become the field's type; turned into an [`Error`] that
-/// names the column by the caller, which knows it.
-/// Boxed, so that decoding results stay small on the hot path.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct DecodeError(Box<DecodeFailure>);
-
-#[derive(Debug)]
-struct DecodeFailure {
-    sql_type: String,
-    message: String,
+/// Generates the [`ColumnSource`] methods of [`Row`]: each reads its type as the backend
+/// holds it.
+macro_rules! row_source {
+    ($($(#[$cfg:meta])* $method:ident -> $ty:ty;)*) => {
+        impl ColumnSource for Row<'_> {
+            $(
+                $(#[$cfg])*
+                #[inline(always)]
+                fn $method(&self, idx: usize) -> Result<Option<$ty>, DecodeError> {
+                    self.decode_raw::<$ty>(idx)
+                }
+            )*
+        }
+    };
 }
 
-impl DecodeError {
-    pub(crate) fn new(sql_type: String, message: String) -> DecodeError {
-        DecodeError(Box::new(DecodeFailure { sql_type, message }))
-    }
-
-    pub(crate) fn unexpected_null() -> DecodeError {
-        DecodeError::new("NULL".to_owned(), "the column is NULL; make the field an Option".to_owned())
-    }
-
-    fn into_error(self, table: &str, column: &str, rust_type: &str) -> Error {
-        let why = if self.0.message.contains("cannot convert between") { "" } else { &self.0.message };
-        Error::decode(table, column, &self.0.sql_type, rust_type, why)
-    }
+row_source! {
+    i16 -> i16;
+    i32 -> i32;
+    i64 -> i64;
+    f32 -> f32;
+    f64 -> f64;
+    bool -> bool;
+    string -> String;
+    bytes -> Vec<u8>;
+    #[cfg(feature = "chrono")]
+    date -> chrono::NaiveDate;
+    #[cfg(feature = "chrono")]
+    time -> chrono::NaiveTime;
+    #[cfg(feature = "chrono")]
+    timestamp -> chrono::NaiveDateTime;
+    #[cfg(feature = "chrono")]
+    timestamp_tz -> chrono::DateTime<chrono::Utc>;
+    #[cfg(feature = "uuid")]
+    uuid -> uuid::Uuid;
+    #[cfg(feature = "json")]
+    json -> serde_json::Value;
+    #[cfg(feature = "decimal")]
+    decimal -> rust_decimal::Decimal;
 }
 
 /// Reads column `idx` of a row as a [`Value`] of the model column's SQL type (keys and
 /// defaults read back after INSERT).
-pub(crate) fn read_value(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<crate::Value> {
-    use crate::types::SqlType;
-    fn read<T: crate::types::BaseType + Into<crate::Value>>(
-        row: &Row<'_>,
-        idx: usize,
-        table: &TableDef,
-        column: usize,
-    ) -> Result<crate::Value> {
-        Ok(row.get_column::<Option<T>>(idx, table, column)?.map_or(crate::Value::Null, Into::into))
+pub(crate) fn read_value(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<Value> {
+    fn read<T: BaseType + Into<Value>>(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<Value> {
+        Ok(decode_column::<Option<T>, _>(row, idx, table, column)?.map_or(Value::Null, Into::into))
     }
     match table.columns[column].sql_type {
         SqlType::SmallInt => read::<i16>(row, idx, table, column),
@@ -183,11 +186,10 @@ pub(crate) fn read_value(row: &Row<'_>, idx: usize, table: &TableDef, column: us
 
 /// Reads column `idx`, an array of integer keys (`array_agg(id)`; NULL when empty), as
 /// [`Value`]s of the model column's SQL type.
-pub(crate) fn read_key_array(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<Vec<crate::Value>> {
-    use crate::types::SqlType;
-    fn read<T>(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<Vec<crate::Value>>
+pub(crate) fn read_key_array(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<Vec<Value>> {
+    fn read<T>(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<Vec<Value>>
     where
-        T: for<'b> postgres::types::FromSql<'b> + Into<crate::Value>,
+        T: for<'b> postgres::types::FromSql<'b> + Into<Value>,
     {
         let RowInner::Pg(r) = &row.inner else {
             return Err(Error::unsupported("key arrays are read on PostgreSQL only"));

@@ -4,7 +4,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{BitAnd, BitOr, Not};
 
-use crate::types::{ColumnType, SqlArg};
+use crate::schema::types::{ColumnType, SqlArg};
+use crate::sql::relationship::Related;
 use crate::value::Value;
 
 /// A typed handle on a model's column, generated per field: `Program::NAME` is a
@@ -239,7 +240,7 @@ pub enum Expr {
     /// [`Relationship::any`](crate::Relationship::any) and friends.
     Exists {
         /// The relationship and the filter on the related rows.
-        related: crate::relationship::Related,
+        related: Related,
         /// NOT EXISTS.
         negated: bool,
     },

@@ -1,0 +1,115 @@
+//! Running queries without a session: a [`Query`] on an [`Executor`] (an engine or a
+//! connection) returns plain structs; raw SQL that returns rows of a model.
+
+use crate::error::{Error, Result};
+use crate::execution::engine::Executor;
+use crate::execution::row::Row;
+use crate::schema::identity_key::IdentityKey;
+use crate::schema::model::Model;
+use crate::schema::types::PrimaryKey;
+use crate::sql::query::Query;
+use crate::sql::relationship::{Relationship, counted_link};
+use crate::value::Value;
+
+impl<M: Model> Query<M> {
+    fn fetch(&self, db: impl Executor, limit: Option<u64>) -> Result<Vec<M>> {
+        let rows = db.with_connection(|conn| {
+            let (sql, params) = self.select.render(conn.dialect(), limit)?;
+            conn.query_raw(&sql, &params, |row: &Row<'_>| M::from_row(row, 0))
+        })?;
+        if !self.select.fans_out() {
+            return Ok(rows);
+        }
+        let mut seen = rustc_hash::FxHashSet::default();
+        Ok(rows.into_iter().filter(|m| seen.insert(IdentityKey::new(M::TABLE, &m.primary_key().to_values()))).collect())
+    }
+
+    /// Every matching row with its number of related rows over a one-to-many (or many-to-many)
+    /// relationship (`SELECT .., (SELECT count(*) FROM courses WHERE ..)`): counts per parent.
+    ///
+    /// ```no_run
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "courses")]
+    /// # struct Course { #[orm(primary_key)] id: i32, #[orm(foreign_key = "programs.id")] program_id: i32 }
+    /// # #[derive(Model)] #[orm(table = "programs")]
+    /// # struct Program { #[orm(primary_key)] id: i32, name: String,
+    /// #   #[orm(has_many(Course, foreign_key = "program_id"))] courses: HasMany<Course> }
+    /// # fn main() -> orm_core::Result<()> {
+    /// # let engine = Engine::connect("sqlite::memory:")?;
+    /// for (program, courses) in Program::query().order_by(Program::NAME).with_counts(Program::COURSES, &engine)? {
+    ///     println!("{}: {courses} courses", program.name);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn with_counts<T: Model>(self, rel: Relationship<M, T>, db: impl Executor) -> Result<Vec<(M, i64)>> {
+        let link = counted_link(&rel)?;
+        let n = M::TABLE.columns.len();
+        db.with_connection(|conn| {
+            let (sql, params) = self.select.render_with_count(conn.dialect(), link)?;
+            conn.query_raw(&sql, &params, |row| Ok((M::from_row(row, 0)?, row.get::<i64>(n)?)))
+        })
+    }
+
+    /// Every matching row.
+    pub fn all(self, db: impl Executor) -> Result<Vec<M>> {
+        self.fetch(db, None)
+    }
+
+    /// The first matching row (`LIMIT 1`), if any.
+    pub fn first(self, db: impl Executor) -> Result<Option<M>> {
+        Ok(self.fetch(db, Some(1))?.into_iter().next())
+    }
+
+    /// Exactly one row: [`NotFound`](crate::ErrorKind::NotFound) when there is none,
+    /// [`MultipleRows`](crate::ErrorKind::MultipleRows) when there are more.
+    pub fn one(self, db: impl Executor) -> Result<M> {
+        let what = self.select.describe();
+        self.one_or_none(db)?.ok_or_else(|| Error::not_found(what))
+    }
+
+    /// One row or none: [`MultipleRows`](crate::ErrorKind::MultipleRows) when there are more.
+    pub fn one_or_none(self, db: impl Executor) -> Result<Option<M>> {
+        let mut rows = self.fetch(db, None)?;
+        match rows.len() {
+            0 | 1 => Ok(rows.pop()),
+            _ => Err(Error::multiple_rows(self.select.describe())),
+        }
+    }
+
+    /// The number of matching rows.
+    pub fn count(self, db: impl Executor) -> Result<i64> {
+        db.with_connection(|conn| {
+            let (sql, params) = self.select.render_count(conn.dialect())?;
+            let counts = conn.query_raw(&sql, &params, |row| row.get::<i64>(0))?;
+            Ok(counts.into_iter().next().unwrap_or(0))
+        })
+    }
+
+    /// Deletes the matching rows in one statement; returns how many.
+    pub fn delete(self, db: impl Executor) -> Result<u64> {
+        db.with_connection(|conn| {
+            let (sql, params) = self.select.render_delete(conn.dialect())?;
+            conn.execute(&sql, &params)
+        })
+    }
+}
+
+/// Raw SQL that returns rows of a model: the escape hatch for queries the builder cannot
+/// express. The SELECT list must be the model's columns in field order.
+///
+/// ```no_run
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "programs")]
+/// # struct Program { #[orm(primary_key)] id: i32, name: String }
+/// # fn main() -> orm_core::Result<()> {
+/// # let engine = Engine::connect("postgres://postgres@127.0.0.1/test")?;
+/// let rows: Vec<Program> = orm_core::query::from_sql(
+///     &engine,
+///     "SELECT id, name FROM programs WHERE name ~ $1",
+///     orm_core::params!["^Bach"],
+/// )?;
+/// # Ok(()) }
+/// ```
+pub fn from_sql<M: Model>(db: impl Executor, sql: &str, params: &[Value]) -> Result<Vec<M>> {
+    db.with_connection(|conn| conn.query_raw(sql, params, |row| M::from_row(row, 0)))
+}

@@ -1,0 +1,217 @@
+//! Relationship fields of a model struct: `HasMany<T>`, `HasOne<T>`, `ManyToMany<T>`,
+//! `BelongsTo<T>`. They hold the objects pushed into them before the owner joins a
+//! session; the session takes them out through [`PendingVisitor`].
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::schema::model::Model;
+use crate::schema::relationship::RelationshipDef;
+use crate::schema::table::TableDef;
+
+/// A one-to-many relationship field: `pub courses: HasMany<Course>`.
+///
+/// In a session, reach the children through the generated accessor
+/// (`program.courses(&mut db)?`). Before an object joins a session, children pushed here
+/// are added with it (save-update cascade).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "courses")]
+/// # struct Course { #[orm(primary_key)] id: i32, title: String, #[orm(foreign_key = "programs.id")] program_id: i32 }
+/// # #[derive(Model)] #[orm(table = "programs")]
+/// # struct Program { #[orm(primary_key)] id: i32, name: String,
+/// #   #[orm(has_many(Course, foreign_key = "program_id"))] courses: HasMany<Course> }
+/// let mut p = Program::new("Bachelors in CS");
+/// p.courses.push(Course::new("Data SCIENCE")); // program_id is set at flush
+/// assert_eq!(p.courses.len(), 1);
+/// ```
+pub struct HasMany<T> {
+    pending: Vec<T>,
+}
+
+impl<T> HasMany<T> {
+    /// Adds a child that joins the session with its parent.
+    pub fn push(&mut self, child: T) {
+        self.pending.push(child);
+    }
+
+    /// The number of children waiting to join a session with the parent.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether no child is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// The waiting children.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.pending.iter()
+    }
+
+    #[doc(hidden)]
+    pub fn take(&mut self) -> Vec<T> {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+impl<T> Default for HasMany<T> {
+    fn default() -> Self {
+        HasMany { pending: Vec::new() }
+    }
+}
+
+impl<T: Clone> Clone for HasMany<T> {
+    fn clone(&self) -> Self {
+        HasMany { pending: self.pending.clone() }
+    }
+}
+
+impl<T> PartialEq for HasMany<T> {
+    /// Relationship fields never make two objects differ.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> fmt::Debug for HasMany<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.pending.is_empty() {
+            f.write_str("HasMany")
+        } else {
+            write!(f, "HasMany({} waiting)", self.pending.len())
+        }
+    }
+}
+
+/// A one-to-one relationship field: `pub profile: HasOne<Profile>`, declared with
+/// `#[orm(has_one(Profile, foreign_key = "user_id", backref = "user"))]` over a unique
+/// foreign key on the child.
+///
+/// In a session, read the child with the generated accessor (`user.profile(&mut db)?`)
+/// and replace it with `set_profile`. Before an object joins a session, a child set here
+/// is added with it.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "profiles")]
+/// # struct Profile { #[orm(primary_key)] id: i32, bio: String,
+/// #   #[orm(foreign_key = "users.id", unique)] user_id: i32 }
+/// # #[derive(Model)] #[orm(table = "users")]
+/// # struct User { #[orm(primary_key)] id: i32, name: String,
+/// #   #[orm(has_one(Profile, foreign_key = "user_id"))] profile: HasOne<Profile> }
+/// let mut ada = User::new("ada");
+/// ada.profile.set(Profile::new("mathematician")); // user_id is set at flush
+/// assert!(ada.profile.get().is_some());
+/// ```
+pub struct HasOne<T> {
+    pending: Option<T>,
+}
+
+impl<T> HasOne<T> {
+    /// Sets the child that joins the session with its parent.
+    pub fn set(&mut self, child: T) {
+        self.pending = Some(child);
+    }
+
+    /// The child waiting to join a session with the parent.
+    pub fn get(&self) -> Option<&T> {
+        self.pending.as_ref()
+    }
+
+    #[doc(hidden)]
+    pub fn take(&mut self) -> Vec<T> {
+        self.pending.take().into_iter().collect()
+    }
+}
+
+impl<T> Default for HasOne<T> {
+    fn default() -> Self {
+        HasOne { pending: None }
+    }
+}
+
+impl<T: Clone> Clone for HasOne<T> {
+    fn clone(&self) -> Self {
+        HasOne { pending: self.pending.clone() }
+    }
+}
+
+impl<T> PartialEq for HasOne<T> {
+    /// Relationship fields never make two objects differ.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> fmt::Debug for HasOne<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.pending.is_some() { "HasOne(1 waiting)" } else { "HasOne" })
+    }
+}
+
+/// A many-to-many relationship field: `pub tags: ManyToMany<Tag>`, declared with
+/// `#[orm(many_to_many(Tag, secondary = "post_tags", backref = "posts"))]`. The derive
+/// generates the association table (`post_tags (post_id, tag_id)`), which `create_all`
+/// creates with the models. Objects pushed here before the owner joins a session are
+/// added and paired with it.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # #[derive(Model)] #[orm(table = "tags")]
+/// # struct Tag { #[orm(primary_key)] id: i32, name: String }
+/// # #[derive(Model)] #[orm(table = "posts")]
+/// # struct Post { #[orm(primary_key)] id: i32, title: String,
+/// #   #[orm(many_to_many(Tag, secondary = "post_tags", backref = "posts"))] tags: ManyToMany<Tag> }
+/// let mut post = Post::new("Hello");
+/// post.tags.push(Tag::new("rust")); // the association row is inserted at flush
+/// assert_eq!(Post::table().relationship("tags").unwrap().secondary.unwrap().name, "post_tags");
+/// ```
+pub type ManyToMany<T> = HasMany<T>;
+
+/// A many-to-one relationship field declared on the child:
+/// `#[orm(belongs_to(Department, foreign_key = "department_id"))] department: BelongsTo<Department>`.
+///
+/// It holds nothing: reach the parent through the generated accessor
+/// (`employee.department(&mut db)?`) and set it with `set_department`.
+pub struct BelongsTo<T> {
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Default for BelongsTo<T> {
+    fn default() -> Self {
+        BelongsTo { _marker: PhantomData }
+    }
+}
+
+impl<T> Clone for BelongsTo<T> {
+    fn clone(&self) -> Self {
+        BelongsTo::default()
+    }
+}
+
+impl<T> PartialEq for BelongsTo<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> fmt::Debug for BelongsTo<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BelongsTo")
+    }
+}
+
+/// What takes the objects out of a model's relationship fields when it joins a session
+/// (the session, which adds them and links them to the owner). Generated
+/// `Model::take_pending_children` calls it once per field that holds objects.
+#[doc(hidden)]
+pub trait PendingVisitor {
+    /// Children pushed into the `has_many` (or `has_one`) field `def` of a `declared_on` row.
+    fn children<C: Model>(&mut self, def: &'static RelationshipDef, declared_on: &'static TableDef, children: Vec<C>);
+
+    /// Objects pushed into the `many_to_many` field `def` of a `declared_on` row.
+    fn members<C: Model>(&mut self, def: &'static RelationshipDef, declared_on: &'static TableDef, members: Vec<C>);
+}

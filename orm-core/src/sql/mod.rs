@@ -1,0 +1,17 @@
+//! The SQL layer: SQL as values, rendered to text and bound parameters for a
+//! [`Dialect`](dialect::Dialect), with no connection. Dialects, the SQL writer, typed
+//! column and relationship handles and the filter expressions built from them, SELECTs
+//! over a model, DDL text, and the SQL texts cached per query shape.
+//!
+//! Imports only the schema layer and the shared base.
+
+pub(crate) mod cache;
+pub mod ddl;
+pub mod dialect;
+pub(crate) mod dml;
+pub mod expr;
+pub mod query;
+pub mod relationship;
+pub(crate) mod select;
+pub(crate) mod storage;
+pub(crate) mod writer;
