@@ -214,6 +214,7 @@ impl Error {
         }
     }
 
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn set_sqlstate(&mut self, code: &str) {
         self.0.sqlstate = Some(code.to_owned());
     }

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
+#[cfg(feature = "postgres")]
 use crate::execution::backend::postgres::PgManager;
+#[cfg(feature = "sqlite")]
 use crate::execution::backend::sqlite::SqliteManager;
 use crate::execution::backend::{BackendConnection, Failure};
 use crate::execution::echo::Echo;
@@ -65,29 +67,37 @@ impl std::fmt::Debug for Connection {
 }
 
 enum Inner {
+    #[cfg(feature = "postgres")]
     Postgres(r2d2::PooledConnection<PgManager>),
+    #[cfg(feature = "sqlite")]
     Sqlite(r2d2::PooledConnection<SqliteManager>),
 }
 
 impl Connection {
+    #[cfg(feature = "postgres")]
     pub(crate) fn postgres(conn: r2d2::PooledConnection<PgManager>, settings: Arc<Settings>) -> Connection {
         Connection { inner: Inner::Postgres(conn), settings, aborted: false }
     }
 
+    #[cfg(feature = "sqlite")]
     pub(crate) fn sqlite(conn: r2d2::PooledConnection<SqliteManager>, settings: Arc<Settings>) -> Connection {
         Connection { inner: Inner::Sqlite(conn), settings, aborted: false }
     }
 
     fn backend(&mut self) -> &mut dyn BackendConnection {
         match &mut self.inner {
+            #[cfg(feature = "postgres")]
             Inner::Postgres(c) => &mut **c,
+            #[cfg(feature = "sqlite")]
             Inner::Sqlite(c) => &mut **c,
         }
     }
 
     fn backend_ref(&self) -> &dyn BackendConnection {
         match &self.inner {
+            #[cfg(feature = "postgres")]
             Inner::Postgres(c) => &**c,
+            #[cfg(feature = "sqlite")]
             Inner::Sqlite(c) => &**c,
         }
     }
@@ -277,7 +287,9 @@ impl Connection {
     /// A token that cancels the statement running on this connection from another thread.
     pub fn cancel_token(&mut self) -> CancelToken {
         match &self.inner {
+            #[cfg(feature = "postgres")]
             Inner::Postgres(c) => CancelToken(CancelInner::Postgres(c.cancel_token())),
+            #[cfg(feature = "sqlite")]
             Inner::Sqlite(c) => CancelToken(CancelInner::Sqlite(c.interrupt_handle())),
         }
     }
@@ -305,7 +317,9 @@ impl Drop for Connection {
 pub struct CancelToken(CancelInner);
 
 enum CancelInner {
+    #[cfg(feature = "postgres")]
     Postgres(postgres::CancelToken),
+    #[cfg(feature = "sqlite")]
     Sqlite(rusqlite::InterruptHandle),
 }
 
@@ -313,9 +327,11 @@ impl CancelToken {
     /// Asks the database to cancel the running statement.
     pub fn cancel(&self) -> Result<()> {
         match &self.0 {
+            #[cfg(feature = "postgres")]
             CancelInner::Postgres(token) => {
                 token.cancel_query(postgres::NoTls).map_err(crate::execution::backend::postgres::map_error)
             }
+            #[cfg(feature = "sqlite")]
             CancelInner::Sqlite(handle) => {
                 handle.interrupt();
                 Ok(())

@@ -4,15 +4,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
+#[cfg(feature = "postgres")]
 use crate::execution::backend::postgres::PgManager;
-use crate::execution::backend::sqlite::SqliteManager;
+#[cfg(feature = "sqlite")]
+use crate::execution::backend::sqlite::{SqliteManager, SqliteTarget};
 use crate::execution::connection::{Connection, IsolationLevel, Settings};
 use crate::execution::ddl;
 use crate::execution::echo::Echo;
 use crate::execution::row::Row;
 use crate::execution::url::{DatabaseUrl, redact};
 use crate::schema::table::TableDef;
-use crate::sql::dialect::{Dialect, POSTGRES, SQLITE};
+use crate::sql::dialect::Dialect;
 use crate::value::Value;
 
 /// The entry point: a pool of connections to one database.
@@ -44,11 +46,14 @@ struct Shared {
     url: String,
     checkout_timeout: Duration,
     /// Keeps an in-memory SQLite database alive while the engine lives.
+    #[cfg(feature = "sqlite")]
     _keeper: Option<std::sync::Mutex<rusqlite::Connection>>,
 }
 
 enum Pool {
+    #[cfg(feature = "postgres")]
     Postgres(r2d2::Pool<PgManager>),
+    #[cfg(feature = "sqlite")]
     Sqlite(r2d2::Pool<SqliteManager>),
 }
 
@@ -83,9 +88,11 @@ impl Engine {
     pub fn connection(&self) -> Result<Connection> {
         let timeout = |e| pool_timeout(e, self.shared.checkout_timeout, &self.shared.url);
         match &self.shared.pool {
+            #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => {
                 pool.get().map(|c| Connection::postgres(c, self.shared.settings.clone())).map_err(timeout)
             }
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(pool) => {
                 pool.get().map(|c| Connection::sqlite(c, self.shared.settings.clone())).map_err(timeout)
             }
@@ -134,7 +141,9 @@ impl Engine {
     /// The number of connections the pool holds, busy or idle.
     pub fn pool_size(&self) -> u32 {
         match &self.shared.pool {
+            #[cfg(feature = "postgres")]
             Pool::Postgres(p) => p.state().connections,
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(p) => p.state().connections,
         }
     }
@@ -142,7 +151,9 @@ impl Engine {
     /// The number of idle connections in the pool.
     pub fn idle_connections(&self) -> u32 {
         match &self.shared.pool {
+            #[cfg(feature = "postgres")]
             Pool::Postgres(p) => p.state().idle_connections,
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(p) => p.state().idle_connections,
         }
     }
@@ -189,6 +200,7 @@ pub struct EngineBuilder {
     max_lifetime: Option<Duration>,
     statement_timeout: Option<Duration>,
     tcp_user_timeout: Duration,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     keepalive_idle: Duration,
     search_path: Option<String>,
     application_name: Option<String>,
@@ -371,112 +383,122 @@ impl EngineBuilder {
 
     /// Opens the pool and checks that the database answers within the connect timeout.
     pub fn build(self) -> Result<Engine> {
-        let shown = redact(&self.url);
         match DatabaseUrl::parse(&self.url)? {
-            DatabaseUrl::Postgres(mut config) => {
-                let mut options = config.get_options().unwrap_or("").to_owned();
-                if let Some(t) = self.statement_timeout {
-                    options.push_str(&format!(" -c statement_timeout={}", t.as_millis()));
-                }
-                if let Some(path) = &self.search_path {
-                    options.push_str(&format!(" -c search_path={}", path.replace(' ', "\\ ")));
-                }
-                config
-                    .options(options.trim())
-                    .connect_timeout(self.connect_timeout)
-                    .keepalives(true)
-                    .keepalives_idle(self.keepalive_idle)
-                    .tcp_user_timeout(self.tcp_user_timeout);
-                match &self.application_name {
-                    Some(name) => {
-                        config.application_name(name);
-                    }
-                    None if config.get_application_name().is_none() => {
-                        config.application_name("orm");
-                    }
-                    None => {}
-                }
-                let ping_after = (!self.health_check_after_idle.is_zero()).then_some(self.health_check_after_idle);
-                let pool = r2d2::Pool::builder()
-                    .max_size(self.max_size)
-                    .min_idle(self.min_idle)
-                    .connection_timeout(self.checkout_timeout)
-                    .test_on_check_out(self.health_check)
-                    .idle_timeout(self.idle_timeout)
-                    .max_lifetime(self.max_lifetime)
-                    .error_handler(Box::new(LogPoolErrors))
-                    .build_unchecked(PgManager::new(*config, ping_after));
-                // Fail now, within the connect timeout, rather than at the first query.
-                let probe = pool.get_timeout(self.connect_timeout).map_err(|e| {
-                    Error::new(
-                        ErrorKind::ConnectionLost,
-                        format!(
-                            "cannot connect to {shown} within {:.1}s: {e}; check that the server \
-                             is running and the URL is right",
-                            self.connect_timeout.as_secs_f64()
-                        ),
-                    )
-                    .with_cause(e)
-                })?;
-                drop(probe);
-                Ok(Engine {
-                    shared: Arc::new(Shared {
-                        settings: Arc::new(Settings {
-                            dialect: &POSTGRES,
-                            echo: self.echo.clone(),
-                            isolation: self.isolation,
-                        }),
-                        n_plus_one: self.n_plus_one,
-                        pool: Pool::Postgres(pool),
-                        url: shown,
-                        checkout_timeout: self.checkout_timeout,
-                        _keeper: None,
-                    }),
-                })
-            }
-            DatabaseUrl::Sqlite(target) => {
-                if self.search_path.is_some() {
-                    return Err(Error::unsupported(
-                        "search_path is a PostgreSQL setting; SQLite has one schema per database file",
-                    ));
-                }
-                let manager = SqliteManager::new(target, self.busy_timeout, self.statement_timeout);
-                let keeper = manager.keeper().map_err(|e| {
-                    Error::new(ErrorKind::ConnectionLost, format!("cannot open the SQLite database {shown}: {e}"))
-                })?;
-                let pool = r2d2::Pool::builder()
-                    .max_size(self.max_size)
-                    .min_idle(self.min_idle)
-                    .connection_timeout(self.checkout_timeout)
-                    .test_on_check_out(false)
-                    .idle_timeout(self.idle_timeout)
-                    .max_lifetime(self.max_lifetime)
-                    .error_handler(Box::new(LogPoolErrors))
-                    .build_unchecked(manager);
-                let probe = pool.get_timeout(self.connect_timeout).map_err(|e| {
-                    Error::new(
-                        ErrorKind::ConnectionLost,
-                        format!("cannot open the SQLite database {shown}: {e}; check the path and its permissions"),
-                    )
-                    .with_cause(e)
-                })?;
-                drop(probe);
-                Ok(Engine {
-                    shared: Arc::new(Shared {
-                        settings: Arc::new(Settings {
-                            dialect: &SQLITE,
-                            echo: self.echo.clone(),
-                            isolation: self.isolation,
-                        }),
-                        n_plus_one: self.n_plus_one,
-                        pool: Pool::Sqlite(pool),
-                        url: shown,
-                        checkout_timeout: self.checkout_timeout,
-                        _keeper: keeper.map(std::sync::Mutex::new),
-                    }),
-                })
-            }
+            #[cfg(feature = "postgres")]
+            DatabaseUrl::Postgres(config) => self.build_postgres(*config),
+            #[cfg(feature = "sqlite")]
+            DatabaseUrl::Sqlite(target) => self.build_sqlite(target),
         }
+    }
+
+    #[cfg(feature = "postgres")]
+    fn build_postgres(self, mut config: postgres::Config) -> Result<Engine> {
+        let shown = redact(&self.url);
+        let mut options = config.get_options().unwrap_or("").to_owned();
+        if let Some(t) = self.statement_timeout {
+            options.push_str(&format!(" -c statement_timeout={}", t.as_millis()));
+        }
+        if let Some(path) = &self.search_path {
+            options.push_str(&format!(" -c search_path={}", path.replace(' ', "\\ ")));
+        }
+        config
+            .options(options.trim())
+            .connect_timeout(self.connect_timeout)
+            .keepalives(true)
+            .keepalives_idle(self.keepalive_idle)
+            .tcp_user_timeout(self.tcp_user_timeout);
+        match &self.application_name {
+            Some(name) => {
+                config.application_name(name);
+            }
+            None if config.get_application_name().is_none() => {
+                config.application_name("orm");
+            }
+            None => {}
+        }
+        let ping_after = (!self.health_check_after_idle.is_zero()).then_some(self.health_check_after_idle);
+        let pool = r2d2::Pool::builder()
+            .max_size(self.max_size)
+            .min_idle(self.min_idle)
+            .connection_timeout(self.checkout_timeout)
+            .test_on_check_out(self.health_check)
+            .idle_timeout(self.idle_timeout)
+            .max_lifetime(self.max_lifetime)
+            .error_handler(Box::new(LogPoolErrors))
+            .build_unchecked(PgManager::new(config, ping_after));
+        // Fail now, within the connect timeout, rather than at the first query.
+        let probe = pool.get_timeout(self.connect_timeout).map_err(|e| {
+            Error::new(
+                ErrorKind::ConnectionLost,
+                format!(
+                    "cannot connect to {shown} within {:.1}s: {e}; check that the server \
+                     is running and the URL is right",
+                    self.connect_timeout.as_secs_f64()
+                ),
+            )
+            .with_cause(e)
+        })?;
+        drop(probe);
+        Ok(Engine {
+            shared: Arc::new(Shared {
+                settings: Arc::new(Settings {
+                    dialect: &crate::sql::dialect::POSTGRES,
+                    echo: self.echo.clone(),
+                    isolation: self.isolation,
+                }),
+                n_plus_one: self.n_plus_one,
+                pool: Pool::Postgres(pool),
+                url: shown,
+                checkout_timeout: self.checkout_timeout,
+                #[cfg(feature = "sqlite")]
+                _keeper: None,
+            }),
+        })
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn build_sqlite(self, target: SqliteTarget) -> Result<Engine> {
+        let shown = redact(&self.url);
+        if self.search_path.is_some() {
+            return Err(Error::unsupported(
+                "search_path is a PostgreSQL setting; SQLite has one schema per database file",
+            ));
+        }
+        let manager = SqliteManager::new(target, self.busy_timeout, self.statement_timeout);
+        let keeper = manager.keeper().map_err(|e| {
+            Error::new(ErrorKind::ConnectionLost, format!("cannot open the SQLite database {shown}: {e}"))
+        })?;
+        let pool = r2d2::Pool::builder()
+            .max_size(self.max_size)
+            .min_idle(self.min_idle)
+            .connection_timeout(self.checkout_timeout)
+            .test_on_check_out(false)
+            .idle_timeout(self.idle_timeout)
+            .max_lifetime(self.max_lifetime)
+            .error_handler(Box::new(LogPoolErrors))
+            .build_unchecked(manager);
+        let probe = pool.get_timeout(self.connect_timeout).map_err(|e| {
+            Error::new(
+                ErrorKind::ConnectionLost,
+                format!("cannot open the SQLite database {shown}: {e}; check the path and its permissions"),
+            )
+            .with_cause(e)
+        })?;
+        drop(probe);
+        Ok(Engine {
+            shared: Arc::new(Shared {
+                settings: Arc::new(Settings {
+                    dialect: &crate::sql::dialect::SQLITE,
+                    echo: self.echo.clone(),
+                    isolation: self.isolation,
+                }),
+                n_plus_one: self.n_plus_one,
+                pool: Pool::Sqlite(pool),
+                url: shown,
+                checkout_timeout: self.checkout_timeout,
+                _keeper: keeper.map(std::sync::Mutex::new),
+            }),
+        })
     }
 }
 

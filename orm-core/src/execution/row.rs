@@ -2,8 +2,9 @@
 //! read columns from.
 
 use crate::error::{Error, Result};
-use crate::execution::backend::pg_decode::PgDecode;
-use crate::execution::backend::sqlite::{SqliteDecode, storage_class};
+use crate::execution::backend::BackendDecode;
+#[cfg(feature = "sqlite")]
+use crate::execution::backend::sqlite::storage_class;
 use crate::schema::decode::{ColumnSource, DecodeError, decode_column};
 use crate::schema::table::TableDef;
 use crate::schema::types::{BaseType, ColumnType, SqlType};
@@ -29,15 +30,19 @@ pub struct Row<'a> {
 }
 
 pub(crate) enum RowInner<'a> {
+    #[cfg(feature = "postgres")]
     Pg(&'a postgres::Row),
+    #[cfg(feature = "sqlite")]
     Sqlite(&'a rusqlite::Row<'a>),
 }
 
 impl<'a> Row<'a> {
+    #[cfg(feature = "postgres")]
     pub(crate) fn pg(row: &'a postgres::Row, total: usize) -> Row<'a> {
         Row { inner: RowInner::Pg(row), total }
     }
 
+    #[cfg(feature = "sqlite")]
     pub(crate) fn sqlite(row: &'a rusqlite::Row<'a>) -> Row<'a> {
         Row { inner: RowInner::Sqlite(row), total: 0 }
     }
@@ -51,7 +56,9 @@ impl<'a> Row<'a> {
     /// The number of columns.
     pub fn len(&self) -> usize {
         match &self.inner {
+            #[cfg(feature = "postgres")]
             RowInner::Pg(r) => r.len(),
+            #[cfg(feature = "sqlite")]
             RowInner::Sqlite(r) => r.as_ref().column_count(),
         }
     }
@@ -64,7 +71,9 @@ impl<'a> Row<'a> {
     /// The name of column `idx`, if there is one.
     pub fn column_name(&self, idx: usize) -> Option<&str> {
         match &self.inner {
+            #[cfg(feature = "postgres")]
             RowInner::Pg(r) => r.columns().get(idx).map(|c| c.name()),
+            #[cfg(feature = "sqlite")]
             RowInner::Sqlite(r) => r.as_ref().column_name(idx).ok(),
         }
     }
@@ -90,9 +99,11 @@ impl<'a> Row<'a> {
 
     /// Column `idx` as a base type, read as its backend holds it.
     #[inline(always)]
-    fn decode_raw<T: PgDecode + SqliteDecode>(&self, idx: usize) -> Result<Option<T>, DecodeError> {
+    fn decode_raw<T: BackendDecode>(&self, idx: usize) -> Result<Option<T>, DecodeError> {
         match &self.inner {
+            #[cfg(feature = "postgres")]
             RowInner::Pg(r) => T::decode_pg(r, idx),
+            #[cfg(feature = "sqlite")]
             RowInner::Sqlite(r) => {
                 let value = r.get_ref(idx).map_err(|e| DecodeError::new("?".to_owned(), e.to_string()))?;
                 if let rusqlite::types::ValueRef::Null = value {
@@ -186,11 +197,13 @@ pub(crate) fn read_value(row: &Row<'_>, idx: usize, table: &TableDef, column: us
 
 /// Reads column `idx`, an array of integer keys (`array_agg(id)`; NULL when empty), as
 /// [`Value`]s of the model column's SQL type.
+#[cfg(feature = "postgres")]
 pub(crate) fn read_key_array(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<Vec<Value>> {
     fn read<T>(row: &Row<'_>, idx: usize, table: &TableDef, column: usize) -> Result<Vec<Value>>
     where
         T: for<'b> postgres::types::FromSql<'b> + Into<Value>,
     {
+        #[allow(irrefutable_let_patterns)]
         let RowInner::Pg(r) = &row.inner else {
             return Err(Error::unsupported("key arrays are read on PostgreSQL only"));
         };
@@ -208,4 +221,10 @@ pub(crate) fn read_key_array(row: &Row<'_>, idx: usize, table: &TableDef, column
             table.name, table.columns[column].name
         ))),
     }
+}
+
+/// Without PostgreSQL no statement returns key arrays.
+#[cfg(not(feature = "postgres"))]
+pub(crate) fn read_key_array(_: &Row<'_>, _: usize, _: &TableDef, _: usize) -> Result<Vec<Value>> {
+    Err(Error::unsupported("key arrays are read on PostgreSQL only"))
 }

@@ -1,24 +1,30 @@
 //! Database URLs: `postgres://user:password@host:port/database?options`,
 //! `sqlite::memory:`, `sqlite://relative/path.db`, `sqlite:///absolute/path.db`.
 
-use std::path::PathBuf;
+#[cfg(feature = "postgres")]
 use std::str::FromStr;
+#[cfg(feature = "sqlite")]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
+#[cfg(feature = "sqlite")]
 use crate::execution::backend::sqlite::SqliteTarget;
 
 /// A parsed database URL.
 #[derive(Debug, Clone)]
 pub(crate) enum DatabaseUrl {
+    #[cfg(feature = "postgres")]
     Postgres(Box<postgres::Config>),
+    #[cfg(feature = "sqlite")]
     Sqlite(SqliteTarget),
 }
 
+#[cfg(feature = "sqlite")]
 static MEMORY_DATABASES: AtomicUsize = AtomicUsize::new(0);
 
 /// `sqlite::memory:` (or `sqlite://`, `sqlite:///:memory:`): a new in-memory database;
 /// `sqlite://a/b.db`: relative path `a/b.db`; `sqlite:///a/b.db`: absolute `/a/b.db`.
+#[cfg(feature = "sqlite")]
 fn parse_sqlite(url: &str) -> Result<SqliteTarget> {
     let memory = || {
         let n = MEMORY_DATABASES.fetch_add(1, Ordering::Relaxed);
@@ -38,7 +44,43 @@ fn parse_sqlite(url: &str) -> Result<SqliteTarget> {
     if path.is_empty() || path.ends_with('/') {
         return Err(Error::bad_url(format!("the SQLite URL `{url}` names no database file")));
     }
-    Ok(SqliteTarget::File(PathBuf::from(path)))
+    Ok(SqliteTarget::File(std::path::PathBuf::from(path)))
+}
+
+#[cfg(feature = "postgres")]
+fn parse_postgres(url: &str, shown: &str) -> Result<DatabaseUrl> {
+    let config = postgres::Config::from_str(url).map_err(|e| {
+        Error::bad_url(format!(
+            "cannot read the PostgreSQL URL `{shown}`: {e}; write postgres://user:password@host:port/database"
+        ))
+    })?;
+    if config.get_hosts().is_empty() {
+        return Err(Error::bad_url(format!(
+            "the PostgreSQL URL `{shown}` names no host; write postgres://user@host:port/database"
+        )));
+    }
+    Ok(DatabaseUrl::Postgres(Box::new(config)))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn parse_postgres(_: &str, shown: &str) -> Result<DatabaseUrl> {
+    Err(Error::unsupported(format!(
+        "`{shown}` is a PostgreSQL URL, but this build of orm-core has no PostgreSQL support; \
+         enable orm-core's `postgres` feature"
+    )))
+}
+
+#[cfg(feature = "sqlite")]
+fn parse_sqlite_url(url: &str, _: &str) -> Result<DatabaseUrl> {
+    parse_sqlite(url).map(DatabaseUrl::Sqlite)
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn parse_sqlite_url(_: &str, shown: &str) -> Result<DatabaseUrl> {
+    Err(Error::unsupported(format!(
+        "`{shown}` is a SQLite URL, but this build of orm-core has no SQLite support; \
+         enable orm-core's `sqlite` feature"
+    )))
 }
 
 impl DatabaseUrl {
@@ -52,20 +94,9 @@ impl DatabaseUrl {
                         "`{shown}` is not a PostgreSQL URL; write postgres://user@host:port/database"
                     )));
                 }
-                let config = postgres::Config::from_str(url).map_err(|e| {
-                    Error::bad_url(format!(
-                        "cannot read the PostgreSQL URL `{shown}`: {e}; \
-                         write postgres://user:password@host:port/database"
-                    ))
-                })?;
-                if config.get_hosts().is_empty() {
-                    return Err(Error::bad_url(format!(
-                        "the PostgreSQL URL `{shown}` names no host; write postgres://user@host:port/database"
-                    )));
-                }
-                Ok(DatabaseUrl::Postgres(Box::new(config)))
+                parse_postgres(url, &shown)
             }
-            Some("sqlite") => Ok(DatabaseUrl::Sqlite(parse_sqlite(url)?)),
+            Some("sqlite") => parse_sqlite_url(url, &shown),
             Some(other) if !other.is_empty() && url.contains("://") => Err(Error::bad_url(format!(
                 "unsupported database `{other}` in `{shown}`; use postgres://user@host/database \
                  or sqlite://path/to/file.db"
@@ -103,6 +134,7 @@ mod tests {
     use crate::error::ErrorKind;
 
     #[test]
+    #[cfg(feature = "postgres")]
     fn parses_postgres_urls() {
         let Ok(DatabaseUrl::Postgres(c)) = DatabaseUrl::parse("postgres://postgres@127.0.0.1:5432/test") else {
             panic!("not a PostgreSQL URL")
@@ -113,7 +145,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "sqlite")]
     fn parses_sqlite_urls() {
+        use std::path::PathBuf;
+        #[allow(unreachable_patterns)]
         let target = |url| match DatabaseUrl::parse(url).unwrap() {
             DatabaseUrl::Sqlite(t) => t,
             other => panic!("{other:?}"),
@@ -137,17 +172,29 @@ mod tests {
 
     #[test]
     fn rejects_bad_urls_with_bad_url_errors() {
-        for bad in [
-            "",
-            "nonsense",
-            "mysql://root@localhost/test",
-            "postgres://u@host:notaport/db",
-            "postgres:/missing-slashes",
-            "://",
-        ] {
+        for bad in ["", "nonsense", "mysql://root@localhost/test", "postgres:/missing-slashes", "://"] {
             let e = DatabaseUrl::parse(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::BadUrl, "{bad}: {e}");
         }
+        #[cfg(feature = "postgres")]
+        assert_eq!(DatabaseUrl::parse("postgres://u@host:notaport/db").unwrap_err().kind(), ErrorKind::BadUrl);
+    }
+
+    #[test]
+    #[cfg(not(feature = "postgres"))]
+    fn postgres_urls_need_the_postgres_feature() {
+        let e = DatabaseUrl::parse("postgres://u:secret@host/db").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert!(e.to_string().contains("enable orm-core's `postgres` feature"), "{e}");
+        assert!(!e.to_string().contains("secret"), "{e}");
+    }
+
+    #[test]
+    #[cfg(not(feature = "sqlite"))]
+    fn sqlite_urls_need_the_sqlite_feature() {
+        let e = DatabaseUrl::parse("sqlite::memory:").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert!(e.to_string().contains("enable orm-core's `sqlite` feature"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Database drivers behind the ORM's own connection, binding and error types.
 
+#[cfg(feature = "postgres")]
 pub(crate) mod pg_decode;
+#[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+#[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
 use std::time::Duration;
@@ -53,3 +56,22 @@ pub(crate) trait BackendConnection {
 
     fn is_closed(&self) -> bool;
 }
+
+/// How a base type is read from the rows of every backend compiled in (the `postgres`
+/// and `sqlite` features).
+#[cfg(all(feature = "postgres", feature = "sqlite"))]
+pub(crate) trait BackendDecode: pg_decode::PgDecode + sqlite::SqliteDecode {}
+#[cfg(all(feature = "postgres", feature = "sqlite"))]
+impl<T: pg_decode::PgDecode + sqlite::SqliteDecode> BackendDecode for T {}
+
+/// How a base type is read from the rows of every backend compiled in.
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+pub(crate) trait BackendDecode: pg_decode::PgDecode {}
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+impl<T: pg_decode::PgDecode> BackendDecode for T {}
+
+/// How a base type is read from the rows of every backend compiled in.
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+pub(crate) trait BackendDecode: sqlite::SqliteDecode {}
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+impl<T: sqlite::SqliteDecode> BackendDecode for T {}
