@@ -1,7 +1,7 @@
 //! The binding layer: every value on its way to or from the database is a [`Value`].
 //!
 //! Values are always sent as bound parameters, never spliced into SQL text. A backend
-//! converts a `Value` into its driver's wire format (see `backend/`).
+//! converts a `Value` into its driver's wire format (see `execution/backend/`).
 
 use std::fmt;
 
