@@ -73,6 +73,9 @@ pub struct Link {
 pub(crate) struct LinkKey {
     child_table: &'static str,
     fk_column: usize,
+    /// Whether the link is a many-to-many's association table (a tag: equality and
+    /// hashing go by table and column, which already tell).
+    through_association: bool,
 }
 
 impl PartialEq for LinkKey {
@@ -112,15 +115,21 @@ impl LinkKey {
         columns.filter(|(_, c)| c.foreign_key.is_some()).map(|(i, _)| LinkKey::new(table.name, i))
     }
 
+    /// Whether the collections of this key are a many-to-many's (pairs through an
+    /// association table) rather than children over a foreign key.
+    pub(crate) fn is_association(&self) -> bool {
+        self.through_association
+    }
+
     /// The link through column `fk_column` of `child_table`.
     pub(crate) fn new(child_table: &'static str, fk_column: usize) -> LinkKey {
-        LinkKey { child_table, fk_column }
+        LinkKey { child_table, fk_column, through_association: false }
     }
 }
 
 impl Link {
     pub(crate) fn key(&self) -> LinkKey {
-        LinkKey { child_table: self.child.name, fk_column: self.fk_column }
+        LinkKey { child_table: self.child.name, fk_column: self.fk_column, through_association: false }
     }
 
     /// The link of a `has_many` relationship declared on `parent`.
@@ -257,7 +266,7 @@ impl Secondary {
 
     /// Identifies the collection of `to` rows of a `from` row.
     pub(crate) fn key(&self) -> LinkKey {
-        LinkKey { child_table: self.assoc.name, fk_column: self.from_col }
+        LinkKey { child_table: self.assoc.name, fk_column: self.from_col, through_association: true }
     }
 
     /// How the session loads a row of `to`.

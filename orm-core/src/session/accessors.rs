@@ -156,7 +156,7 @@ impl Session {
         self.check_usable()?;
         let entry = self.entry_of(parent)?;
         let link = Link::has_many(P::TABLE, def)?;
-        self.load_collection(entry, link, "access")?;
+        self.ensure_collection(entry, link, "access")?;
         Ok(Children {
             session: self,
             parent: entry,
@@ -191,7 +191,8 @@ impl Session {
         self.check_usable()?;
         let entry = self.entry_of(parent)?;
         let link = Link::has_many(P::TABLE, def)?;
-        match self.load_collection(entry, link, "access")?.as_slice() {
+        self.ensure_collection(entry, link, "access")?;
+        match self.collections.get(&(entry, link.key())).map_or(&[][..], Vec::as_slice) {
             [] => Ok(None),
             [one] => Ok(self.handle(*one)),
             many => Err(Error::invalid_state(format!(

@@ -67,7 +67,7 @@ impl Session {
         }
         for (owner, member, path) in [(from, to, sec), (to, from, sec.reversed())] {
             let collection = if self.is_pending(owner) {
-                Some(self.collections.entry((owner, path.key())).or_default())
+                Some(self.collections.get_or_default((owner, path.key())))
             } else {
                 self.collections.get_mut(&(owner, path.key()))
             };
@@ -92,16 +92,16 @@ impl Session {
         }
     }
 
-    /// Makes sure the many-to-many collection of `owner` is loaded, and returns it.
-    pub(crate) fn load_associated(&mut self, owner: usize, sec: Secondary, why: &str) -> Result<Vec<usize>> {
+    /// Makes sure the many-to-many collection of `owner` is loaded. Costs nothing when it is.
+    pub(crate) fn load_associated(&mut self, owner: usize, sec: Secondary, why: &str) -> Result<()> {
         let key = (owner, sec.key());
-        if let Some(members) = self.collections.get(&key) {
-            return Ok(members.clone());
+        if self.collections.contains_key(&key) {
+            return Ok(());
         }
         if self.is_pending(owner) {
             let members = self.pending_members(owner, &sec, true);
-            self.collections.insert(key, members.clone());
-            return Ok(members);
+            self.collections.insert(key, members);
+            return Ok(());
         }
         let declared_raise = !sec.is_reversed() && sec.def.loading == Loading::Raise;
         if why == "access" && (declared_raise || self.raise_on_load.contains(&key)) {
@@ -113,7 +113,7 @@ impl Session {
         }
         self.note_lazy_load(sec.key(), || sec.describe())?;
         self.select_associated(&[owner], sec)?;
-        Ok(self.collections.get(&key).cloned().unwrap_or_default())
+        Ok(())
     }
 
     /// Entries paired with `owner` (added, or removed) in memory since the last flush.
@@ -202,7 +202,11 @@ fn associated_select(
 /// The association rows a flush writes: `insert` picks the pairs added in memory,
 /// otherwise the pairs removed. Pairs with an object deleted in the same flush are left
 /// to the database (the association table's foreign keys cascade).
-pub(crate) fn pair_rows(s: &Session, insert: bool, deleted: &[usize]) -> Result<Vec<(&'static TableDef, Vec<Value>)>> {
+pub(crate) fn pair_rows(
+    s: &Session,
+    insert: bool,
+    deleted: &rustc_hash::FxHashSet<usize>,
+) -> Result<Vec<(&'static TableDef, Vec<Value>)>> {
     let mut rows: Vec<(&'static TableDef, Vec<Value>)> = Vec::new();
     let mut keys: Vec<&PairKey> = s.pairs.iter().filter(|(_, a)| **a == insert).map(|(k, _)| k).collect();
     keys.sort_unstable_by_key(|k| (k.assoc, k.first, k.second));

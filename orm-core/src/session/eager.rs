@@ -172,6 +172,7 @@ impl Session {
             self.report = None;
             read?;
         }
+        self.collections.remember(&link);
         for (key, mut owners) in by_key {
             let children = slots.get(&key).map(|&slot| std::mem::take(&mut groups[slot])).unwrap_or_default();
             let last = owners.pop();
@@ -266,6 +267,9 @@ impl Session {
         w.order_by(&select.order);
         let (sql, params) = w.finish();
 
+        for slot in &slots {
+            self.collections.remember(&slot.link);
+        }
         let mut roots: Vec<usize> = Vec::new();
         let mut seen_roots = rustc_hash::FxHashSet::default();
         self.with_rows(&sql, &params, |s, row| {
@@ -282,7 +286,7 @@ impl Session {
                 let present = !read_value(row, slot.offset + pk, child_table, pk)?.is_null();
                 let child = if present { Some((slot.loader)(s, row, slot.offset)?) } else { None };
                 if let Some(p) = parent {
-                    let collection = s.collections.entry((p, slot.link.key())).or_default();
+                    let collection = s.collections.get_or_default((p, slot.link.key()));
                     if let Some(c) = child
                         && !collection.contains(&c)
                     {

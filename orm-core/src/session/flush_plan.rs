@@ -6,7 +6,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::association;
-use super::{ObjectState, Session};
+use super::{ObjectState, Session, modified};
 use crate::error::{Error, Result};
 use crate::execution::batch;
 use crate::schema::identity_key::IdentityKey;
@@ -74,7 +74,7 @@ pub(super) fn prepare(s: &mut Session) -> Result<Plan> {
     for (child, p) in s.parents.iter() {
         let Some(e) = s.entry(child) else { continue };
         // New rows take their foreign keys at insert; only persistent ones need an UPDATE.
-        if p.synced || e.obj.meta().state != ObjectState::Persistent || deleted.contains(&child) {
+        if e.obj.meta().state != ObjectState::Persistent || deleted.contains(&child) {
             continue;
         }
         if p.parent.is_none()
@@ -93,8 +93,14 @@ pub(super) fn prepare(s: &mut Session) -> Result<Plan> {
         relinked.insert(child);
     }
 
+    // Changed objects are the recorded ones (and the relinked children): the rest of the
+    // session is not looked at. Rows go in entry order, as the objects joined the session.
+    let mut candidates: Vec<usize> = modified::recorded(s.id).into_iter().chain(relinked.iter().copied()).collect();
+    candidates.sort_unstable();
+    candidates.dedup();
     let mut updates: HashMap<&'static str, Vec<usize>> = HashMap::default();
-    for (entry, e) in s.live_entries() {
+    for entry in candidates {
+        let Some(e) = s.entry(entry) else { continue };
         if e.obj.meta().state != ObjectState::Persistent || deleted.contains(&entry) {
             continue;
         }
@@ -120,9 +126,10 @@ pub(super) fn prepare(s: &mut Session) -> Result<Plan> {
 /// Expands the deletions marked so far along `has_many` relationships: cascade delete,
 /// passive deletes (leave it to ON DELETE), or NULLing the children's foreign keys.
 fn resolve_deletes(s: &mut Session, by_database: &mut Vec<usize>) -> Result<()> {
+    let mut in_memory = ChildrenInMemory::default();
+    let mut removed: HashSet<usize> = HashSet::default();
     let mut i = 0;
-    while i < s.deleted.len() {
-        let parent = s.deleted[i];
+    while let Some(parent) = s.deleted.get(i) {
         i += 1;
         let Some(e) = s.entry(parent) else { continue };
         let table = e.obj.table();
@@ -133,13 +140,14 @@ fn resolve_deletes(s: &mut Session, by_database: &mut Vec<usize>) -> Result<()> 
             if def.passive_deletes {
                 // Children the database removes (or un-links) itself: only those the
                 // session holds are touched, and without statements.
-                for child in s.children_in_memory(parent, link) {
+                for child in in_memory.of(s, parent, link) {
                     match on_delete {
                         Some(ReferentialAction::Cascade)
-                            if !by_database.contains(&child) && !s.deleted.contains(&child) =>
+                            if !removed.contains(&child) && !s.deleted.contains(&child) =>
                         {
+                            removed.insert(child);
                             by_database.push(child);
-                            cascade_by_database(s, child, by_database)?;
+                            cascade_by_database(s, child, by_database, &mut removed, &mut in_memory)?;
                         }
                         Some(ReferentialAction::Cascade) => {}
                         Some(ReferentialAction::SetNull) => {
@@ -181,7 +189,13 @@ fn resolve_deletes(s: &mut Session, by_database: &mut Vec<usize>) -> Result<()> 
 
 /// A row removed by ON DELETE CASCADE takes its own loaded children with it when their
 /// foreign keys cascade too.
-fn cascade_by_database(s: &mut Session, entry: usize, by_database: &mut Vec<usize>) -> Result<()> {
+fn cascade_by_database(
+    s: &mut Session,
+    entry: usize,
+    by_database: &mut Vec<usize>,
+    removed: &mut HashSet<usize>,
+    in_memory: &mut ChildrenInMemory,
+) -> Result<()> {
     let Some(e) = s.entry(entry) else {
         return Ok(());
     };
@@ -193,15 +207,44 @@ fn cascade_by_database(s: &mut Session, entry: usize, by_database: &mut Vec<usiz
             .as_ref()
             .is_some_and(|f| f.on_delete == ReferentialAction::Cascade);
         if cascades {
-            for child in s.children_in_memory(entry, link) {
-                if !by_database.contains(&child) {
+            for child in in_memory.of(s, entry, link) {
+                if removed.insert(child) {
                     by_database.push(child);
-                    cascade_by_database(s, child, by_database)?;
+                    cascade_by_database(s, child, by_database, removed, in_memory)?;
                 }
             }
         }
     }
     Ok(())
+}
+
+/// The children a parent has in the session over a link, for deletes the database
+/// cascades: its loaded collection, or else the session's objects of the child table
+/// whose parent it is, found by reading those objects once per link and flush (not once
+/// per deleted parent).
+#[derive(Default)]
+struct ChildrenInMemory {
+    by_link: HashMap<LinkKey, HashMap<usize, Vec<usize>>>,
+}
+
+impl ChildrenInMemory {
+    fn of(&mut self, s: &Session, parent: usize, link: Link) -> Vec<usize> {
+        if let Some(children) = s.collections.get(&(parent, link.key())) {
+            return children.clone();
+        }
+        let by_parent = self.by_link.entry(link.key()).or_insert_with(|| {
+            let mut by_parent: HashMap<usize, Vec<usize>> = HashMap::default();
+            for (child, e) in s.live_entries() {
+                if e.obj.table().name == link.child.name
+                    && let Some(p) = s.current_parent(link, child)
+                {
+                    by_parent.entry(p).or_default().push(child);
+                }
+            }
+            by_parent
+        });
+        by_parent.get(&parent).cloned().unwrap_or_default()
+    }
 }
 
 /// Whether the whole flush is one statement, so that committing needs no BEGIN.
@@ -229,7 +272,7 @@ fn update_statements(s: &Session, rows: &[usize]) -> usize {
         let Some(e) = s.entry(row) else { continue };
         let mut changed = e.obj.changed_columns().unwrap_or_default();
         for p in s.parent_links(row) {
-            if !p.synced && !changed.contains(&p.link.fk_column) {
+            if !changed.contains(&p.link.fk_column) {
                 changed.push(p.link.fk_column);
             }
         }
@@ -263,7 +306,7 @@ fn insert_statements(s: &Session, rows: &[usize]) -> usize {
 /// parent already in the database): it goes before the table's INSERTs, so that a new
 /// child can take the parent's unique key.
 pub(super) fn releases_one_to_one(s: &Session, row: usize) -> bool {
-    s.parent_links(row).any(|p| !p.synced && p.link.is_one_to_one() && p.parent.is_none_or(|e| !s.is_pending(e)))
+    s.parent_links(row).any(|p| p.link.is_one_to_one() && p.parent.is_none_or(|e| !s.is_pending(e)))
 }
 
 /// Tables whose rows this flush deletes before anything else: children of a one-to-one

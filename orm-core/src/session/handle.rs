@@ -12,6 +12,7 @@ use crate::schema::identity_key::IdentityKey;
 use crate::schema::model::Model;
 use crate::schema::table::TableDef;
 use crate::schema::types::PrimaryKey;
+use crate::session::modified;
 use crate::session::pending::{Attach, PendingChildren};
 use crate::value::Value;
 
@@ -299,14 +300,18 @@ impl<T: fmt::Debug> fmt::Debug for Obj<T> {
 
 impl<T: Model> ObjCell<T> {
     /// Takes the snapshot a change will be compared with, once per load/flush.
+    /// The session hears of it (`modified.rs`), so that finding the changed objects
+    /// costs what changed, not what the session holds.
     pub(crate) fn snapshot_before_change(&self) {
-        if self.meta.get().state != ObjectState::Persistent {
+        let meta = self.meta.get();
+        if meta.state != ObjectState::Persistent {
             return;
         }
         if self.snapshot.is_none()
             && let Ok(value) = self.value.try_borrow()
         {
             self.snapshot.set(all_values(&*value));
+            modified::record(meta.session, meta.entry);
         }
     }
 
@@ -382,7 +387,6 @@ pub(crate) trait AnyObject {
     /// The row is in the database now: the object becomes persistent, with no snapshot;
     /// returns its identity key.
     fn mark_persistent(&self) -> IdentityKey;
-    fn restore_snapshot(&self, snapshot: Vec<Value>);
     fn clear_snapshot(&self);
     /// Replaces the object's values with the row's, unless it has unflushed changes.
     fn refresh_from_row(&self, row: &Row<'_>, offset: usize, force: bool) -> Result<()>;
@@ -507,6 +511,8 @@ impl<T: Model> AnyObject for ObjCell<T> {
     }
 
     fn values(&self) -> Result<Vec<Value>> {
+        #[cfg(test)]
+        super::cost_tests::count(&super::cost_tests::VALUE_COPIES);
         let value = self.value.try_borrow().map_err(|_| self.borrowed_error())?;
         Ok(all_values(&*value))
     }
@@ -542,6 +548,8 @@ impl<T: Model> AnyObject for ObjCell<T> {
     }
 
     fn changed_columns(&self) -> Result<Vec<usize>> {
+        #[cfg(test)]
+        super::cost_tests::count(&super::cost_tests::CHANGE_CHECKS);
         self.snapshot.with(|snapshot| {
             let Some(before) = snapshot else {
                 return Ok(Vec::new());
@@ -619,10 +627,6 @@ impl<T: Model> AnyObject for ObjCell<T> {
         self.meta.set(Meta { state: ObjectState::Persistent, ..self.meta.get() });
         self.snapshot.clear();
         self.identity_key()
-    }
-
-    fn restore_snapshot(&self, snapshot: Vec<Value>) {
-        self.snapshot.set(snapshot);
     }
 
     fn clear_snapshot(&self) {

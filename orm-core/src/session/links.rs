@@ -12,6 +12,7 @@ impl Session {
     /// collection in step; the foreign key follows at flush.
     pub(crate) fn link(&mut self, link: Link, child: usize, parent: Option<usize>) {
         let key = link.key();
+        self.collections.remember(&link);
         let old = self.current_parent(link, child);
         if old == parent && self.parents.get(child, key).is_some() {
             return;
@@ -24,7 +25,7 @@ impl Session {
         if let Some(new) = parent {
             // A new parent's collection is exactly its linked children: keep it complete.
             let collection = if self.is_pending(new) {
-                Some(self.collections.entry((new, key)).or_default())
+                Some(self.collections.get_or_default((new, key)))
             } else {
                 self.collections.get_mut(&(new, key))
             };
@@ -34,7 +35,7 @@ impl Session {
                 children.push(child);
             }
         }
-        self.parents.insert(child, ParentLink { link, parent, synced: false });
+        self.parents.insert(child, ParentLink { link, parent });
     }
 
     pub(crate) fn is_pending(&self, entry: usize) -> bool {
@@ -50,8 +51,9 @@ impl Session {
     /// [`link_new`](Session::link_new) for several new children of one parent.
     pub(crate) fn link_new_children(&mut self, link: Link, children: &[usize], parent: usize) {
         let key = link.key();
+        self.collections.remember(&link);
         let collection = if self.is_pending(parent) {
-            Some(self.collections.entry((parent, key)).or_default())
+            Some(self.collections.get_or_default((parent, key)))
         } else {
             self.collections.get_mut(&(parent, key))
         };

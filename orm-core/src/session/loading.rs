@@ -65,30 +65,25 @@ pub fn load_row<T: Model>(session: &mut Session, row: &Row<'_>, offset: usize) -
 }
 
 impl Session {
-    /// The children of a parent that the session holds, without loading anything.
-    pub(crate) fn children_in_memory(&self, parent: usize, link: Link) -> Vec<usize> {
-        if let Some(children) = self.collections.get(&(parent, link.key())) {
-            return children.clone();
-        }
-        self.live_entries()
-            .filter(|(_, e)| e.obj.table().name == link.child.name)
-            .map(|(i, _)| i)
-            .filter(|&i| self.current_parent(link, i) == Some(parent))
-            .collect()
+    /// Makes sure a parent's collection is loaded (lazy load), and returns it (a copy).
+    pub(crate) fn load_collection(&mut self, parent: usize, link: Link, why: &str) -> Result<Vec<usize>> {
+        self.ensure_collection(parent, link, why)?;
+        Ok(self.collections.get(&(parent, link.key())).cloned().unwrap_or_default())
     }
 
-    /// Makes sure a parent's collection is loaded (lazy load), and returns it.
-    pub(crate) fn load_collection(&mut self, parent: usize, link: Link, why: &str) -> Result<Vec<usize>> {
+    /// Makes sure a parent's collection is loaded (lazy load). Costs nothing when it is.
+    pub(crate) fn ensure_collection(&mut self, parent: usize, link: Link, why: &str) -> Result<()> {
         let key = (parent, link.key());
-        if let Some(children) = self.collections.get(&key) {
-            return Ok(children.clone());
+        if self.collections.contains_key(&key) {
+            return Ok(());
         }
+        self.collections.remember(&link);
         let pending = self.entry(parent).is_some_and(|e| e.obj.meta().state == ObjectState::Pending);
         if pending {
             // A new parent has no rows referencing it yet: only the children set in memory.
             let children = self.linked_children(parent, link);
-            self.collections.insert(key, children.clone());
-            return Ok(children);
+            self.collections.insert(key, children);
+            return Ok(());
         }
         let raise = link.default_loading() == Loading::Raise || self.raise_on_load.contains(&key);
         if raise && why == "access" {
@@ -120,8 +115,8 @@ impl Session {
                 children.push(c);
             }
         }
-        self.collections.insert(key, children.clone());
-        Ok(children)
+        self.collections.insert(key, children);
+        Ok(())
     }
 
     /// Marks the collections of rows this session just inserted as loaded: a new row's
@@ -132,7 +127,8 @@ impl Session {
             let Some(table) = self.entry(entry).map(|e| e.obj.table()) else { continue };
             for def in table.relationships.iter().filter(|d| d.kind.is_parent_side()) {
                 let Ok(link) = Link::has_many(table, def) else { continue };
-                self.collections.entry((entry, link.key())).or_default();
+                self.collections.remember(&link);
+                self.collections.get_or_default((entry, link.key()));
             }
         }
     }

@@ -3,12 +3,17 @@
 
 mod accessors;
 mod association;
+mod collections;
+#[cfg(test)]
+mod cost_tests;
+mod deleted;
 mod eager;
 mod flush_plan;
 mod handle;
 mod identity;
 mod links;
 mod loading;
+mod modified;
 pub(crate) mod options;
 mod parent_links;
 mod pending;
@@ -25,16 +30,18 @@ pub use handle::{Obj, ObjectState};
 pub use loading::LoaderOf;
 pub use query::SessionQuery;
 
+use collections::Collections;
+use deleted::Deletions;
 pub(crate) use handle::{ErasedObj, Meta};
 use identity::{IdentityMap, Slot};
 pub(crate) use parent_links::{ParentLink, ParentLinks};
-use transaction::{SavedState, TxRecord};
+use transaction::{SavedState, TxLog, TxRecord};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::execution::connection::Connection;
 use crate::execution::engine::Engine;
 use crate::schema::identity_key::IdentityKey;
-use crate::schema::link::LinkKey;
+use crate::schema::link::{Link, LinkKey};
 use crate::schema::model::Model;
 use crate::schema::types::PrimaryKey;
 
@@ -71,9 +78,11 @@ pub struct Session {
     /// Pending entries, in the order they were added.
     new: Vec<usize>,
     /// Persistent entries marked for deletion, in order.
-    deleted: Vec<usize>,
-    /// Loaded one-to-many collections: (parent entry, link) -> child entries.
-    collections: HashMap<(usize, LinkKey), Vec<usize>>,
+    deleted: Deletions,
+    /// How many of `entries` are empty (objects that left the session).
+    vacated: usize,
+    /// Loaded collections: (parent entry, link) -> child entries.
+    collections: Collections,
     /// Many-to-one links set in memory: (child entry, link) -> parent entry (None = removed).
     parents: ParentLinks,
     /// Many-to-many pairs added (true) or removed (false) in memory since the last flush.
@@ -82,7 +91,7 @@ pub struct Session {
     /// Set by a failed flush: everything but `rollback` is refused.
     poisoned: Option<String>,
     /// What flushes of the open transaction changed, to undo on rollback.
-    tx_log: Vec<TxRecord>,
+    tx_log: TxLog,
     /// Open savepoints, innermost last.
     savepoints: Vec<SavedState>,
     /// Lazy loads per relationship, for the N+1 detector.
@@ -105,20 +114,23 @@ pub(crate) struct Entry {
 impl Engine {
     /// A new session on this engine.
     pub fn session(&self) -> Session {
+        let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+        modified::open(id);
         Session {
             engine: self.clone(),
             conn: None,
-            id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
+            id,
             entries: Vec::new(),
             identity: IdentityMap::default(),
             new: Vec::new(),
-            deleted: Vec::new(),
-            collections: HashMap::default(),
+            deleted: Deletions::default(),
+            vacated: 0,
+            collections: Collections::default(),
             parents: ParentLinks::default(),
             pairs: HashMap::default(),
             autoflush: true,
             poisoned: None,
-            tx_log: Vec::new(),
+            tx_log: TxLog::default(),
             savepoints: Vec::new(),
             lazy_loads: HashMap::default(),
             raise_on_load: HashSet::default(),
@@ -131,7 +143,7 @@ impl Engine {
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("objects", &self.entries.iter().flatten().count())
+            .field("objects", &self.len())
             .field("new", &self.new.len())
             .field("deleted", &self.deleted.len())
             .field("in_transaction", &self.in_transaction())
@@ -229,7 +241,9 @@ impl Session {
     pub(crate) fn delete_entry(&mut self, entry: usize) {
         match self.entry(entry).map(|e| e.obj.meta().state) {
             Some(ObjectState::Pending) => self.expunge_entry(entry, ObjectState::Transient),
-            Some(ObjectState::Persistent) if !self.deleted.contains(&entry) => self.deleted.push(entry),
+            Some(ObjectState::Persistent) => {
+                self.deleted.push(entry);
+            }
             _ => {}
         }
     }
@@ -252,35 +266,69 @@ impl Session {
         self.collections.clear();
         self.parents.clear();
         self.pairs.clear();
-        self.tx_log.retain(|_| false);
+        self.tx_log.clear();
+        modified::take(self.id);
     }
 
     fn expunge_entry(&mut self, entry: usize, state: ObjectState) {
         if let Some(key) = self.registered_key(entry) {
             self.identity.remove(&key);
         }
-        let Some(e) = self.entries.get_mut(entry).and_then(Option::take) else {
+        // Found before the object leaves: its parents, whose collections it leaves.
+        let parents: Vec<(usize, LinkKey)> =
+            self.parent_links_of(entry).into_iter().filter_map(|(link, p)| p.map(|p| (p, link.key()))).collect();
+        let Some(e) = self.vacate(entry) else {
             return;
         };
         e.obj.set_meta(Meta { state, ..Meta::TRANSIENT });
-        self.new.retain(|&i| i != entry);
-        self.deleted.retain(|&i| i != entry);
-        self.forget_links(entry);
+        if self.is_new(entry) {
+            self.new.retain(|&i| i != entry);
+        }
+        self.deleted.remove(entry);
+        self.forget_links(entry, parents);
     }
 
-    /// Drops an entry from every collection and link.
-    fn forget_links(&mut self, entry: usize) {
-        self.collections.retain(|(parent, _), _| *parent != entry);
-        for children in self.collections.values_mut() {
-            children.retain(|&c| c != entry);
-        }
+    /// Whether `entry` is among the pending objects (they are few: what was added since
+    /// the last flush).
+    fn is_new(&self, entry: usize) -> bool {
+        self.new.contains(&entry)
+    }
+
+    /// Drops an entry from every collection and link: its own collections, its parents'
+    /// (`parents`, found while it was still in the session), many-to-many collections,
+    /// and the links and pairs set in memory since the last flush.
+    pub(crate) fn forget_links(&mut self, entry: usize, parents: Vec<(usize, LinkKey)>) {
+        self.collections.forget(entry, parents);
         self.parents.retain(|child, p| child != entry && p.parent != Some(entry));
         self.pairs.retain(|k, _| !k.involves(entry));
     }
 
+    /// The parent of `entry` over each foreign key of its table, from memory: what a
+    /// leaving object is taken out of.
+    pub(crate) fn parent_links_of(&self, entry: usize) -> Vec<(Link, Option<usize>)> {
+        let Some(table) = self.entry(entry).map(|e| e.obj.table()) else {
+            return Vec::new();
+        };
+        LinkKey::of_foreign_keys(table)
+            .filter_map(|key| self.parents.get(entry, key).map(|p| p.link).or_else(|| self.collections.link_of(key)))
+            .map(|link| (link, self.current_parent(link, entry)))
+            .collect()
+    }
+
+    /// Empties the slot of `entry` and returns what was there; an open savepoint keeps it,
+    /// to put it back if the savepoint is rolled back.
+    pub(crate) fn vacate(&mut self, entry: usize) -> Option<Entry> {
+        let e = self.entries.get_mut(entry).and_then(Option::take)?;
+        self.vacated += 1;
+        if let Some(savepoint) = self.savepoints.last_mut() {
+            savepoint.keep_vacated(entry, &e);
+        }
+        Some(e)
+    }
+
     /// The objects in the session (pending, persistent and marked deleted).
     pub fn len(&self) -> usize {
-        self.entries.iter().flatten().count()
+        self.entries.len() - self.vacated
     }
 
     /// Whether the session holds no objects.
@@ -293,14 +341,41 @@ impl Session {
         self.entry_of(obj).is_ok()
     }
 
-    /// Whether a flush would write anything.
+    /// Whether a flush would write anything. Costs what changed since the last flush,
+    /// not what the session holds: only objects recorded as changed are looked at.
     pub fn is_dirty(&self) -> bool {
         !self.new.is_empty()
             || !self.deleted.is_empty()
-            || self.parents.iter().any(|(_, p)| !p.synced)
+            || !self.parents.is_empty()
             || !self.pairs.is_empty()
-            // A borrowed object counts as dirty, so that the flush reports the borrow.
-            || self.entries.iter().flatten().any(|e| e.obj.changed_columns().map_or(true, |c| !c.is_empty()))
+            || modified::recorded(self.id).into_iter().any(|entry| self.is_changed(entry))
+    }
+
+    /// Whether the object at `entry` differs from its snapshot; a borrowed object counts
+    /// as changed, so that the flush reports the borrow.
+    pub(crate) fn is_changed(&self, entry: usize) -> bool {
+        self.entry(entry).is_some_and(|e| e.obj.changed_columns().map_or(true, |c| !c.is_empty()))
+    }
+
+    /// Forgets the snapshots of recorded objects that did not change after all (their
+    /// values are the database's), so that the record holds only changed objects.
+    pub(crate) fn prune_unchanged(&mut self) {
+        if modified::len(self.id) == 0 {
+            return;
+        }
+        let recorded = modified::take(self.id);
+        let changed: Vec<usize> = recorded
+            .into_iter()
+            .filter(|&entry| match self.entry(entry) {
+                Some(_) if self.is_changed(entry) => true,
+                Some(e) => {
+                    e.obj.clear_snapshot();
+                    false
+                }
+                None => false,
+            })
+            .collect();
+        modified::restore(self.id, &changed);
     }
 
     /// Turns automatic flushing before queries on or off (on by default).
@@ -395,7 +470,8 @@ impl Session {
         Ok(())
     }
 
-    fn has_pending_work(&self) -> bool {
+    fn has_pending_work(&mut self) -> bool {
+        self.prune_unchanged();
         self.is_dirty()
     }
 
@@ -516,6 +592,14 @@ impl Session {
     /// of one block sit next to each other among the entries. A block nobody else holds
     /// is freed without marking its objects, since nothing can see them any more.
     fn release_all(&mut self) {
+        if let Some(savepoint) = self.savepoints.last_mut() {
+            for (entry, e) in self.entries.iter().enumerate() {
+                if let Some(e) = e {
+                    savepoint.keep_vacated(entry, e);
+                }
+            }
+        }
+        self.vacated = 0;
         let mut entries = std::mem::take(&mut self.entries).into_iter().flatten().peekable();
         while let Some(entry) = entries.next() {
             let last_of_block = entries.peek().is_none_or(|next| next.obj.block_id() != entry.obj.block_id());
@@ -535,5 +619,6 @@ impl Drop for Session {
         // The connection rolls back on drop; the objects outlive the session, detached
         // (objects nobody else holds go with their block).
         self.release_all();
+        modified::close(self.id);
     }
 }

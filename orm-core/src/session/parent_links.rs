@@ -1,5 +1,7 @@
 //! Many-to-one links set in memory: for each child entry, its parent over each of its
-//! foreign keys, until a flush has copied the parent's key into the child.
+//! foreign keys, until a flush has copied the parent's key into the child. A flush that
+//! succeeds lets go of them all (the foreign keys say the same from then on), so they
+//! hold only what changed since the last flush.
 //!
 //! A flush of many new children reads one link per child, and `add` writes one: the links
 //! sit in one vector in the order they were set, 20 bytes each (the few distinct
@@ -15,8 +17,6 @@ pub(crate) struct ParentLink {
     pub(crate) link: Link,
     /// `None`: the child was taken away from its parent.
     pub(crate) parent: Option<usize>,
-    /// Whether the child's foreign key already says so (after a flush).
-    pub(crate) synced: bool,
 }
 
 /// No link, no parent.
@@ -41,7 +41,6 @@ struct Node {
     parent: u32,
     /// Index into `links`.
     link: u32,
-    synced: bool,
 }
 
 /// Entries and link counts are far below `u32::MAX` (a session of four billion objects
@@ -75,7 +74,6 @@ impl ParentLinks {
         ParentLink {
             link: self.links[node.link as usize],
             parent: (node.parent != NONE).then_some(node.parent as usize),
-            synced: node.synced,
         }
     }
 
@@ -106,12 +104,11 @@ impl ParentLinks {
             older: NONE,
             parent: link.parent.map_or(NONE, small),
             link: self.intern(&link.link),
-            synced: link.synced,
         };
         self.put(child, link.link.key(), node);
     }
 
-    /// Links several children to one parent over `link` (an unsynced link each, replacing
+    /// Links several children to one parent over `link` (a link each, replacing
     /// the one they had over it): the relationship is looked up once for all of them.
     pub(crate) fn insert_new(&mut self, children: &[usize], link: &Link, parent: usize) {
         let (at, key, parent) = (self.intern(link), link.key(), small(parent));
@@ -121,7 +118,7 @@ impl ParentLinks {
             self.newest.resize(last + 1, NONE);
         }
         for &child in children {
-            self.put(child, key, Node { child: small(child), older: NONE, parent, link: at, synced: false });
+            self.put(child, key, Node { child: small(child), older: NONE, parent, link: at });
         }
     }
 
@@ -149,25 +146,25 @@ impl ParentLinks {
         self.nodes.clear();
     }
 
+    /// Whether no link is set.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
     /// Every link, as (child entry, link), in the order they were first set.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, ParentLink)> + '_ {
         self.nodes.iter().map(|n| (n.child as usize, self.view(n)))
     }
 
-    /// Keeps the links for which `keep` says yes; `keep` may change their parent and
-    /// whether they are synced.
+    /// Keeps the links for which `keep` says yes; `keep` may change their parent.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(usize, &mut ParentLink) -> bool) {
         let links = &self.links;
         let before = self.nodes.len();
         self.nodes.retain_mut(|n| {
-            let mut view = ParentLink {
-                link: links[n.link as usize],
-                parent: (n.parent != NONE).then_some(n.parent as usize),
-                synced: n.synced,
-            };
+            let mut view =
+                ParentLink { link: links[n.link as usize], parent: (n.parent != NONE).then_some(n.parent as usize) };
             let kept = keep(n.child as usize, &mut view);
             n.parent = view.parent.map_or(NONE, small);
-            n.synced = view.synced;
             kept
         });
         if self.nodes.len() == before {
@@ -198,7 +195,7 @@ mod tests {
 
     fn link(fk_column: usize, parent: usize) -> ParentLink {
         let link = Link { parent: &TABLE, child: &TABLE, fk_column, parent_column: 0, def: None };
-        ParentLink { link, parent: Some(parent), synced: false }
+        ParentLink { link, parent: Some(parent) }
     }
 
     #[test]
@@ -221,9 +218,11 @@ mod tests {
         assert_eq!(links.get(3, LinkKey::new("t", 1)).and_then(|p| p.parent), Some(12));
         assert_eq!(links.get(5, LinkKey::new("t", 1)).and_then(|p| p.parent), Some(11));
         links.retain(|_, p| {
-            p.synced = true;
+            p.parent = None;
             true
         });
-        assert!(links.iter().all(|(_, p)| p.synced));
+        assert!(links.iter().all(|(_, p)| p.parent.is_none()));
+        links.clear();
+        assert!(links.is_empty() && links.get(5, LinkKey::new("t", 1)).is_none());
     }
 }

@@ -3,15 +3,11 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::ParentLinks;
-use super::association::PairKey;
-use super::identity::IdentityMap;
 use super::unit_of_work;
-use super::{Entry, ErasedObj, Meta, ObjectState, Session};
+use super::{Entry, ErasedObj, Meta, ObjectState, Session, modified};
 use crate::error::{Error, ErrorKind, Result};
 use crate::execution::connection::Connection;
 use crate::schema::identity_key::IdentityKey;
-use crate::schema::link::LinkKey;
 use crate::value::Value;
 
 /// A change a flush made inside the open transaction, undone on rollback.
@@ -28,20 +24,93 @@ pub(crate) enum TxRecord {
     Deleted(usize),
 }
 
-/// One object as a savepoint saw it: handle, identity, state, values, snapshot.
-type SavedEntry = (ErasedObj, Meta, Vec<Value>, Option<Vec<Value>>);
+/// What flushes of the open transaction did, newest last, and which entries already have
+/// their values before the transaction (or before the innermost savepoint) recorded, by an
+/// `Inserted` or `Updated` record: a later flush of the same object keeps the first one.
+#[derive(Default)]
+pub(crate) struct TxLog {
+    records: Vec<TxRecord>,
+    /// Entry -> its newest place in `kept`.
+    kept_at: HashMap<usize, usize>,
+    /// Entries as they got a record of their values before, with the place of their
+    /// previous one (savepoints truncate this and put the previous places back).
+    kept: Vec<(usize, Option<usize>)>,
+}
 
-/// Everything needed to return to the moment a savepoint was taken.
+impl TxLog {
+    pub(crate) fn push(&mut self, record: TxRecord) {
+        let kept: &[usize] = match &record {
+            TxRecord::Inserted(entries) => entries,
+            TxRecord::Updated(entry, _) => std::slice::from_ref(entry),
+            _ => &[],
+        };
+        for &entry in kept {
+            let previous = self.kept_at.insert(entry, self.kept.len());
+            self.kept.push((entry, previous));
+        }
+        self.records.push(record);
+    }
+
+    /// Whether the values `entry` had before the transaction, or before the savepoint
+    /// whose mark is `since` (see [`TxLog::mark`]), are recorded.
+    pub(crate) fn keeps_before(&self, entry: usize, since: (usize, usize)) -> bool {
+        self.kept_at.get(&entry).is_some_and(|&at| at >= since.1)
+    }
+
+    pub(crate) fn records(&self) -> &[TxRecord] {
+        &self.records
+    }
+
+    /// Where the log stands, to come back to ([`TxLog::split_off`]).
+    pub(crate) fn mark(&self) -> (usize, usize) {
+        (self.records.len(), self.kept.len())
+    }
+
+    /// The records made since `mark`, taken out.
+    fn split_off(&mut self, (records, kept): (usize, usize)) -> Vec<TxRecord> {
+        while self.kept.len() > kept {
+            let Some((entry, previous)) = self.kept.pop() else { break };
+            match previous {
+                Some(at) => self.kept_at.insert(entry, at),
+                None => self.kept_at.remove(&entry),
+            };
+        }
+        self.records.split_off(records.min(self.records.len()))
+    }
+
+    /// Every record, taken out.
+    fn take(&mut self) -> Vec<TxRecord> {
+        self.kept_at.clear();
+        self.kept.clear();
+        std::mem::take(&mut self.records)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.take();
+    }
+}
+
+/// What a savepoint needs to return the session to the moment it was taken. A savepoint
+/// starts on a flushed session (no pending, deleted or changed object, no link or pair set
+/// in memory), so it only notes where things stood and keeps what its work replaces:
+/// its cost is what changes under it, not what the session holds.
 pub(crate) struct SavedState {
     pub(super) name: String,
-    entries: Vec<Option<SavedEntry>>,
-    identity: IdentityMap,
-    new: Vec<usize>,
-    deleted: Vec<usize>,
-    collections: HashMap<(usize, LinkKey), Vec<usize>>,
-    parents: ParentLinks,
-    pairs: HashMap<PairKey, bool>,
-    tx_log: Vec<TxRecord>,
+    /// Entries from here on joined under the savepoint.
+    entries: usize,
+    pub(super) tx_log: (usize, usize),
+    /// Objects that left the session under the savepoint: entry, handle, state then.
+    vacated: Vec<(usize, ErasedObj, Meta)>,
+}
+
+impl SavedState {
+    /// Keeps an object of the session as it leaves it, when it was there before the
+    /// savepoint (one that joined after leaves with the savepoint anyway).
+    pub(crate) fn keep_vacated(&mut self, entry: usize, e: &Entry) {
+        if entry < self.entries {
+            self.vacated.push((entry, e.obj.clone(), e.obj.meta()));
+        }
+    }
 }
 
 impl Session {
@@ -81,8 +150,8 @@ impl Session {
             return e;
         }
         let mut tables: Vec<&'static crate::schema::table::TableDef> = Vec::new();
-        for record in &self.tx_log {
-            let entries = match record {
+        for record in self.tx_log.records() {
+            let entries: &[usize] = match record {
                 TxRecord::Inserted(entries) => entries.as_slice(),
                 TxRecord::Updated(entry, _) => std::slice::from_ref(entry),
                 TxRecord::Deleted(_) => return e,
@@ -133,12 +202,28 @@ impl Session {
         self.ensure_transaction()?;
         let name = format!("sa_savepoint_{}", self.savepoints.len() + 1);
         self.connection()?.savepoint(&name)?;
-        let saved = self.save_state(name.clone());
-        self.savepoints.push(saved);
+        self.savepoints.push(SavedState {
+            name: name.clone(),
+            entries: self.entries.len(),
+            tx_log: self.tx_log.mark(),
+            vacated: Vec::new(),
+        });
+        self.collections.begin_savepoint();
         let result = f(self).and_then(|r| unit_of_work::flush(self, false).map(|()| r));
-        let saved = self.savepoints.pop().expect("savepoint frame");
+        let Some(saved) = self.savepoints.pop() else {
+            // The closure rolled the whole transaction back: nothing is left to release.
+            return result;
+        };
         match result {
             Ok(r) => {
+                self.collections.release_savepoint();
+                if let Some(outer) = self.savepoints.last_mut() {
+                    for (entry, obj, meta) in saved.vacated {
+                        if entry < outer.entries {
+                            outer.vacated.push((entry, obj, meta));
+                        }
+                    }
+                }
                 self.connection()?.release_savepoint(&name)?;
                 Ok(r)
             }
@@ -165,9 +250,9 @@ impl Session {
     }
 
     fn finish_transaction(&mut self) {
-        for record in std::mem::take(&mut self.tx_log) {
+        for record in self.tx_log.take() {
             if let TxRecord::Deleted(entry) = record
-                && let Some(e) = self.entries.get_mut(entry).and_then(Option::take)
+                && let Some(e) = self.vacate(entry)
             {
                 e.obj.set_meta(Meta { state: ObjectState::Detached, ..Meta::TRANSIENT });
             }
@@ -176,120 +261,134 @@ impl Session {
     }
 
     fn restore_after_rollback(&mut self) {
-        // Unflushed changes are discarded.
-        for e in self.entries.iter().flatten() {
-            if let Some(before) = e.obj.snapshot() {
+        // Unflushed changes are discarded (only changed objects have a snapshot).
+        self.discard_unflushed_changes();
+        // Undo what flushes of the transaction did, newest first.
+        let records = self.tx_log.take();
+        self.undo(records);
+        // Objects never flushed leave the session.
+        for entry in std::mem::take(&mut self.new) {
+            self.expunge_entry(entry, ObjectState::Transient);
+        }
+        self.deleted.clear();
+        self.collections.clear();
+        self.collections.end_savepoints();
+        self.parents.clear();
+        self.pairs.clear();
+        self.savepoints.clear();
+    }
+
+    /// Objects changed since the last flush get their values back from their snapshots.
+    fn discard_unflushed_changes(&mut self) {
+        for entry in modified::take(self.id) {
+            if let Some(e) = self.entry(entry)
+                && let Some(before) = e.obj.snapshot()
+            {
                 let _ = e.obj.set_all(before, true);
             }
         }
-        // Undo what flushes of the transaction did, newest first.
-        for record in std::mem::take(&mut self.tx_log).into_iter().rev() {
+    }
+
+    /// Undoes flush records, newest first: columns the flushes set get their old values,
+    /// inserted objects leave, updated ones get their values back and deleted ones come
+    /// back; the identity map follows every key that moves.
+    fn undo(&mut self, records: Vec<TxRecord>) {
+        for record in records.into_iter().rev() {
             match record {
                 TxRecord::Columns(columns) => {
                     for (entry, column, before) in columns.into_iter().rev() {
-                        if let Some(e) = self.entries.get(entry).and_then(Option::as_ref) {
+                        if let Some(e) = self.entry(entry) {
                             let _ = e.obj.set_column(column, before);
                             e.obj.clear_snapshot();
                         }
                     }
                 }
                 TxRecord::Inserted(entries) => {
-                    // Their keys leave the identity map below, with every key that no
-                    // longer names its object.
                     for entry in entries.into_iter().rev() {
                         self.expunge_entry(entry, ObjectState::Transient);
                     }
                 }
                 TxRecord::Updated(entry, before) => {
-                    if let Some(e) = self.entries.get(entry).and_then(Option::as_ref) {
-                        let _ = e.obj.set_all(before, true);
+                    let Some(obj) = self.entry(entry).map(|e| e.obj.clone()) else { continue };
+                    // The key the update gave the object goes; the one it had comes back.
+                    let now = obj.identity_key();
+                    if self.identity.get(&now) == Some(entry) {
+                        self.identity.remove(&now);
                     }
+                    let _ = obj.set_all(before, true);
+                    self.register_again(entry);
                 }
                 TxRecord::Deleted(entry) => {
-                    if let Some(e) = self.entries.get_mut(entry).and_then(Option::as_mut) {
+                    if let Some(e) = self.entry(entry) {
                         let meta = e.obj.meta();
                         e.obj.set_meta(Meta { state: ObjectState::Persistent, ..meta });
                     }
+                    self.register_again(entry);
                 }
             }
         }
-        // Objects never flushed leave the session.
-        for entry in std::mem::take(&mut self.new) {
-            self.expunge_entry(entry, ObjectState::Transient);
+        // What the undone columns recorded as changed is undone too.
+        modified::take(self.id);
+    }
+
+    /// Puts a persistent object back in the identity map, under its key as the database
+    /// has it.
+    fn register_again(&mut self, entry: usize) {
+        let Some(e) = self.entry(entry) else { return };
+        if e.obj.meta().state != ObjectState::Persistent {
+            return;
         }
-        // The identity map again holds exactly the persistent objects, under the keys
-        // their restored values give (inserted rows are gone, deleted ones are back, and a
-        // key an update changed is the old one again).
-        self.identity.clear();
-        for (entry, e) in self.entries.iter().enumerate() {
-            if let Some(e) = e
-                && e.obj.meta().state == ObjectState::Persistent
+        let key = IdentityKey::new(e.obj.table(), &e.obj.database_key());
+        if !key.has_null() {
+            self.identity.insert(key, entry);
+        }
+    }
+
+    /// Returns the session to the moment the savepoint `saved` was taken (its database
+    /// work is rolled back already).
+    fn restore_state(&mut self, saved: SavedState) {
+        self.discard_unflushed_changes();
+        let records = self.tx_log.split_off(saved.tx_log);
+        // Objects that joined under the savepoint (added, or loaded) leave the session;
+        // their INSERTs, if any, are undone with it. Their keys go first, while the
+        // objects can still tell them.
+        for entry in saved.entries..self.entries.len() {
+            if let Some(key) = self.registered_key(entry) {
+                self.identity.remove(&key);
+            }
+        }
+        let start = saved.entries.min(self.entries.len());
+        self.vacated -= self.entries[start..].iter().filter(|e| e.is_none()).count();
+        for e in self.entries.drain(start..).flatten() {
+            e.obj.set_meta(Meta { state: ObjectState::Transient, ..Meta::TRANSIENT });
+        }
+        // After expunge_all the entries are gone: their slots come back empty, to refill.
+        if self.entries.len() < saved.entries {
+            self.vacated += saved.entries - self.entries.len();
+            self.entries.resize_with(saved.entries, || None);
+        }
+        // Objects that left under the savepoint come back as they were, before the flush
+        // records are undone (some are about them).
+        for (entry, obj, meta) in saved.vacated.into_iter().rev() {
+            if let Some(slot) = self.entries.get_mut(entry)
+                && slot.is_none()
             {
-                let key = IdentityKey::new(e.obj.table(), &e.obj.database_key());
-                if !key.has_null() {
-                    self.identity.insert(key, entry);
+                obj.set_meta(meta);
+                if let Some(before) = obj.take_snapshot() {
+                    let _ = obj.set_all(before, true);
                 }
+                *slot = Some(Entry { obj });
+                self.vacated -= 1;
+                self.register_again(entry);
             }
         }
+        self.undo(records);
+        // The savepoint began on a flushed session: nothing was pending, marked, linked
+        // or paired in memory then.
+        self.new.clear();
         self.deleted.clear();
-        self.collections.clear();
         self.parents.clear();
         self.pairs.clear();
-        self.savepoints.clear();
-    }
-
-    fn save_state(&self, name: String) -> SavedState {
-        SavedState {
-            name,
-            entries: self
-                .entries
-                .iter()
-                .map(|e| {
-                    e.as_ref()
-                        .map(|e| (e.obj.clone(), e.obj.meta(), e.obj.values().unwrap_or_default(), e.obj.snapshot()))
-                })
-                .collect(),
-            identity: self.identity.clone(),
-            new: self.new.clone(),
-            deleted: self.deleted.clone(),
-            collections: self.collections.clone(),
-            parents: self.parents.clone(),
-            pairs: self.pairs.clone(),
-            tx_log: self.tx_log.clone(),
-        }
-    }
-
-    fn restore_state(&mut self, saved: SavedState) {
-        let _ = &saved.name;
-        // Objects that joined after the savepoint leave the session.
-        for (i, e) in self.entries.iter().enumerate() {
-            if let Some(e) = e
-                && saved.entries.get(i).is_none_or(Option::is_none)
-            {
-                // Its INSERT, if any, is undone with the savepoint.
-                e.obj.set_meta(Meta { state: ObjectState::Transient, ..Meta::TRANSIENT });
-            }
-        }
-        self.entries = saved
-            .entries
-            .into_iter()
-            .map(|e| {
-                e.map(|(obj, meta, values, snapshot)| {
-                    obj.set_meta(meta);
-                    let _ = obj.set_all(values, true);
-                    if let Some(s) = snapshot {
-                        obj.restore_snapshot(s);
-                    }
-                    Entry { obj }
-                })
-            })
-            .collect();
-        self.identity = saved.identity;
-        self.new = saved.new;
-        self.deleted = saved.deleted;
-        self.collections = saved.collections;
-        self.parents = saved.parents;
-        self.pairs = saved.pairs;
-        self.tx_log = saved.tx_log;
+        self.collections.rollback_savepoint();
     }
 }

@@ -12,14 +12,13 @@
 //!    set is restored, the transaction is rolled back and the session must be rolled
 //!    back before further use.
 
-use rustc_hash::FxHashSet as HashSet;
-
 use super::association;
+use super::deleted::Deletions;
 use super::flush_plan::{
     Plan, delete_waves, early_deletes, insert_waves, prepare, releases_one_to_one, single_statement,
 };
 use super::handle::InsertColumns;
-use super::{Meta, ObjectState, ParentLink, Session, TxRecord};
+use super::{Meta, ObjectState, ParentLink, Session, TxRecord, modified};
 use crate::error::{Error, Result};
 use crate::execution::batch;
 use crate::schema::identity_key::IdentityKey;
@@ -37,6 +36,7 @@ struct Undo {
 }
 
 pub(crate) fn flush(s: &mut Session, committing: bool) -> Result<()> {
+    s.prune_unchanged();
     if !s.is_dirty() {
         return Ok(());
     }
@@ -77,7 +77,7 @@ fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<usize>> 
     let mut updated = Vec::new();
     // Association rows first: nothing references them.
     if plan.pair_deletes > 0 {
-        let rows = association::pair_rows(s, false, &[])?;
+        let rows = association::pair_rows(s, false, &rustc_hash::FxHashSet::default())?;
         association::write_pairs(s, rows, false)?;
     }
     // One-to-one children deleted in this flush free their unique foreign keys first.
@@ -86,7 +86,7 @@ fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<usize>> 
         delete_table(s, table, &plan.deletes[table.name])?;
     }
     // Rows moved off a one-to-one parent, if any: looked for row by row only then.
-    let moves_one_to_one = s.parents.iter().any(|(_, p)| !p.synced && p.link.is_one_to_one());
+    let moves_one_to_one = s.parents.iter().any(|(_, p)| p.link.is_one_to_one());
     for &table in &plan.order {
         let (releases, updates) = match plan.updates.get(table.name) {
             Some(rows) if moves_one_to_one => rows.iter().partition(|&&row| releases_one_to_one(s, row)),
@@ -107,7 +107,8 @@ fn execute(s: &mut Session, plan: &Plan, undo: &mut Undo) -> Result<Vec<usize>> 
     }
     // New association rows, once both sides have their keys.
     if plan.pair_inserts > 0 {
-        let deleted: Vec<usize> = plan.deletes.values().flatten().chain(&plan.deleted_by_database).copied().collect();
+        let deleted: rustc_hash::FxHashSet<usize> =
+            plan.deletes.values().flatten().chain(&plan.deleted_by_database).copied().collect();
         let rows = association::pair_rows(s, true, &deleted)?;
         association::write_pairs(s, rows, true)?;
     }
@@ -144,8 +145,8 @@ fn sync_foreign_keys(s: &Session, entry: usize, undo: &mut Undo, last: &mut Opti
     Ok(())
 }
 
-/// The foreign keys a child takes from its parents set in memory (`links`; those
-/// already synced are skipped), as (column, parent key) pairs in `out`. A parent
+/// The foreign keys a child takes from its parents set in memory (`links`), as
+/// (column, parent key) pairs in `out`. A parent
 /// without a key yet is an error: it is not in the session, or not inserted before.
 fn parent_keys(
     s: &Session,
@@ -155,7 +156,7 @@ fn parent_keys(
     last: &mut Option<LastParent>,
     out: &mut Vec<(usize, Value)>,
 ) -> Result<()> {
-    for p in links.filter(|p| !p.synced) {
+    for p in links {
         let (link, parent) = (p.link, p.parent);
         let value = match parent {
             Some(p) if last.as_ref().is_some_and(|l| l.entry == p && l.column == link.parent_column) => {
@@ -374,16 +375,8 @@ fn ordinal(n: usize) -> String {
 // ----- finish ----------------------------------------------------------------------------
 
 fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
-    let logged_updates: HashSet<usize> = s
-        .tx_log
-        .iter()
-        .flat_map(|r| match r {
-            TxRecord::Updated(e, _) => std::slice::from_ref(e),
-            TxRecord::Inserted(entries) => entries.as_slice(),
-            _ => &[],
-        })
-        .copied()
-        .collect();
+    // Values before are kept once per transaction, and once more per savepoint.
+    let since = s.savepoints.last().map_or((0, 0), |saved| saved.tx_log);
     let in_transaction = s.in_transaction();
     s.identity.reserve(s.new.len());
     let mut new_rows = Vec::with_capacity(s.new.len());
@@ -426,11 +419,18 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
                 s.identity.insert(key, entry);
             }
         }
-        if in_transaction && !logged_updates.contains(&entry) {
+        if in_transaction && !s.tx_log.keeps_before(entry, since) {
             s.tx_log.push(TxRecord::Updated(entry, before.unwrap_or_default()));
         }
     }
-    // Relinked children whose columns did not change still count as synced.
+    // Every object recorded as changed now has the database's values, whether it was
+    // updated, relinked without a change of its own, or changed back: none keeps a
+    // snapshot, and the record starts empty again.
+    for entry in modified::take(s.id) {
+        if let Some(e) = s.entry(entry) {
+            e.obj.clear_snapshot();
+        }
+    }
     for rows in plan.updates.values() {
         for &row in rows {
             if let Some(e) = s.entry(row) {
@@ -443,14 +443,16 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
         if let Some(key) = s.registered_key(entry) {
             s.identity.remove(&key);
         }
+        let parents: Vec<_> =
+            s.parent_links_of(entry).into_iter().filter_map(|(link, p)| p.map(|p| (p, link.key()))).collect();
         if let Some(e) = s.entry(entry) {
             let meta = e.obj.meta();
             e.obj.set_meta(Meta { state: ObjectState::Deleted, ..meta });
         }
-        s.forget_links(entry);
+        s.forget_links(entry, parents);
         if in_transaction {
             s.tx_log.push(TxRecord::Deleted(entry));
-        } else if let Some(e) = s.entries.get_mut(entry).and_then(Option::take) {
+        } else if let Some(e) = s.vacate(entry) {
             e.obj.set_meta(Meta { state: ObjectState::Detached, ..Meta::TRANSIENT });
         }
     }
@@ -459,15 +461,12 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
     mark_links_synced(s);
 }
 
+/// The foreign keys now say what the links set in memory said: the links go.
 fn mark_links_synced(s: &mut Session) {
-    let entries = &s.entries;
-    s.parents.retain(|child, p| {
-        p.synced = true;
-        entries.get(child).is_some_and(Option::is_some)
-    });
+    s.parents.clear();
 }
 
-fn fail(s: &mut Session, undo: Undo, deleted_before: Vec<usize>) {
+fn fail(s: &mut Session, undo: Undo, deleted_before: Deletions) {
     for (entry, column, old) in undo.columns.into_iter().rev() {
         if let Some(e) = s.entry(entry) {
             let _ = e.obj.set_column(column, old);
