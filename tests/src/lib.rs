@@ -6,6 +6,11 @@
 //! the PostgreSQL tests print a skip notice and pass, unless `ORM_REQUIRE_POSTGRES=1`
 //! (set by CI) makes a missing server a failure. SQLite tests always run.
 
+pub mod harness;
+
+#[doc(hidden)]
+pub use inventory;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -339,6 +344,65 @@ macro_rules! on_both {
             }
         }
         $crate::on_both! { $($rest)* }
+    };
+}
+
+/// Tests of one backend, or of none: each `fn name() { .. }` becomes the test `name`
+/// (in the module of the declaration), registered with the runner in [`harness`].
+/// `needs(..)` after the parentheses says what the test needs, so that it shows as
+/// ignored where that is missing (or fails, with `ORM_REQUIRE_POSTGRES=1`):
+/// `postgres` (a server at [`database_url()`]), `sqlite` (always there; says the test is
+/// about SQLite), `pg_dump`, `pg_ctl` (`initdb` and `pg_ctl` in [`harness::PG_BIN`]).
+///
+/// ```text
+/// test_case! {
+///     /// PostgreSQL only: ...
+///     fn statements_are_prepared_once() needs(postgres) {
+///         let db = pg!("stmt_cache");
+///         ...
+///     }
+///
+///     fn engine_is_send_sync() { .. }
+/// }
+/// ```
+#[macro_export]
+macro_rules! test_case {
+    () => {};
+    (
+        $(#[$meta:meta])*
+        fn $name:ident() $(needs($($need:ident),* $(,)?))? $body:block
+        $($rest:tt)*
+    ) => {
+        $(#[$meta])*
+        fn $name() $body
+
+        $crate::inventory::submit! {
+            $crate::harness::TestCase::new(
+                module_path!(),
+                stringify!($name),
+                &[$($($crate::__need!($need)),*)?],
+                $name,
+            )
+        }
+        $crate::test_case! { $($rest)* }
+    };
+}
+
+/// A need as [`test_case!`] spells it, as a [`harness::Need`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __need {
+    (postgres) => {
+        $crate::harness::Need::Postgres
+    };
+    (sqlite) => {
+        $crate::harness::Need::Sqlite
+    };
+    (pg_dump) => {
+        $crate::harness::Need::PgDump
+    };
+    (pg_ctl) => {
+        $crate::harness::Need::PgCtl
     };
 }
 
