@@ -2,9 +2,12 @@
 //! dropped afterwards) and on SQLite (a file in a temporary directory, removed
 //! afterwards), so that tests run in parallel and never see each other's tables.
 //!
-//! [`on_both!`] turns one test body into a test per backend. Without a PostgreSQL server
-//! the PostgreSQL tests print a skip notice and pass, unless `ORM_REQUIRE_POSTGRES=1`
-//! (set by CI) makes a missing server a failure. SQLite tests always run.
+//! [`on_both!`] turns one test body into a test per backend; [`test_case!`] declares a
+//! test of one backend or of none. Both register the test with the runner in
+//! [`harness`], the `main` of the test binaries: without a PostgreSQL server the
+//! PostgreSQL tests are reported as ignored, with one line that says why, unless
+//! `ORM_REQUIRE_POSTGRES=1` (set by CI) makes a missing server a failure. SQLite tests
+//! always run.
 
 pub mod harness;
 
@@ -310,11 +313,19 @@ impl Drop for TestDb {
 
 /// One test body, run once per backend: `fn name(db) { .. }` becomes the tests
 /// `name::postgres` and `name::sqlite`, each with `db: &TestDb` on its own database.
-/// `fn name(db, |b| b.max_size(1)) { .. }` configures the engine.
+/// `fn name(db, |b| b.max_size(1)) { .. }` configures the engine; `fn name(db)
+/// needs(pg_dump) { .. }` adds needs (see [`test_case!`]) to the PostgreSQL test.
+///
+/// The tests are registered with the runner in [`harness`]: the PostgreSQL one needs a
+/// server, and is ignored (or, with `ORM_REQUIRE_POSTGRES=1`, fails) without one.
 #[macro_export]
 macro_rules! on_both {
     () => {};
-    ($(#[$meta:meta])* fn $name:ident($db:ident $(, $configure:expr)?) $body:block $($rest:tt)*) => {
+    (
+        $(#[$meta:meta])*
+        fn $name:ident($db:ident $(, $configure:expr)?) $(needs($($need:ident),* $(,)?))? $body:block
+        $($rest:tt)*
+    ) => {
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
@@ -322,7 +333,6 @@ macro_rules! on_both {
 
             fn __test_body($db: &$crate::TestDb) $body
 
-            #[test]
             fn postgres() {
                 let configure = |b: ::orm_core::EngineBuilder| -> ::orm_core::EngineBuilder {
                     $( let b = $crate::configure(b, $configure); )?
@@ -333,7 +343,6 @@ macro_rules! on_both {
                 }
             }
 
-            #[test]
             fn sqlite() {
                 let configure = |b: ::orm_core::EngineBuilder| -> ::orm_core::EngineBuilder {
                     $( let b = $crate::configure(b, $configure); )?
@@ -341,6 +350,18 @@ macro_rules! on_both {
                 };
                 let db = $crate::TestDb::new($crate::Backend::Sqlite, stringify!($name), configure).expect("SQLite");
                 __test_body(&db);
+            }
+
+            $crate::inventory::submit! {
+                $crate::harness::TestCase::new(
+                    module_path!(),
+                    "postgres",
+                    &[$crate::harness::Need::Postgres $($(, $crate::__need!($need))*)?],
+                    postgres,
+                )
+            }
+            $crate::inventory::submit! {
+                $crate::harness::TestCase::new(module_path!(), "sqlite", &[$crate::harness::Need::Sqlite], sqlite)
             }
         }
         $crate::on_both! { $($rest)* }
@@ -407,7 +428,8 @@ macro_rules! __need {
 }
 
 /// Gets a PostgreSQL [`TestDb`] or returns from the test (after a skip notice), for
-/// tests of what only PostgreSQL has.
+/// tests of what only PostgreSQL has (declared with `needs(postgres)`, see
+/// [`test_case!`], so that they show as ignored without a server).
 #[macro_export]
 macro_rules! pg {
     ($tag:expr) => {
