@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use harness::Need;
 use orm_core::{Engine, EngineBuilder, Value};
 
 /// `DATABASE_URL`, or the local server.
@@ -88,8 +89,10 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// A fresh PostgreSQL schema named after `tag`, or `None` (after a skip notice) when
-    /// no server answers and none is required.
+    /// A fresh PostgreSQL schema named after `tag`. Without a server: in a test run by
+    /// [`harness::run`] a panic (the harness ignores a test that declares `needs(postgres)`
+    /// before it starts); elsewhere `None`, after a skip notice, unless
+    /// `ORM_REQUIRE_POSTGRES=1` makes it a panic.
     pub fn postgres(tag: &str) -> Option<TestDb> {
         TestDb::new(Backend::Postgres, tag, |b| b)
     }
@@ -124,6 +127,7 @@ impl TestDb {
                     .build()
                 {
                     Ok(engine) => engine,
+                    Err(e) if harness::current_needs().is_some() => panic!("{}", missing_in_a_test(Need::Postgres, &e)),
                     Err(e) if !postgres_required() => {
                         eprintln!(
                             "SKIPPED {tag} on PostgreSQL: not reachable at {url} ({e}); set DATABASE_URL, \
@@ -267,7 +271,8 @@ impl TestDb {
 
     /// `pg_dump --schema-only --no-owner` of the PostgreSQL schema, normalised as the
     /// seed's reference was: comments, settings and psql meta-commands removed, the schema
-    /// named `public`. `None` (after a notice) without pg_dump, unless required.
+    /// named `public`. Without pg_dump: in a test run by [`harness::run`] a panic (declare
+    /// `needs(pg_dump)`); elsewhere `None` after a notice, unless required.
     pub fn dump_schema(&self) -> Option<String> {
         assert!(self.is_postgres(), "pg_dump works on PostgreSQL only");
         let out = match std::process::Command::new("pg_dump")
@@ -275,6 +280,7 @@ impl TestDb {
             .output()
         {
             Ok(out) => out,
+            Err(e) if harness::current_needs().is_some() => panic!("{}", missing_in_a_test(Need::PgDump, &e)),
             Err(e) if !postgres_required() => {
                 eprintln!("SKIPPED pg_dump comparison: pg_dump not found ({e})");
                 return None;
@@ -427,9 +433,10 @@ macro_rules! __need {
     };
 }
 
-/// Gets a PostgreSQL [`TestDb`] or returns from the test (after a skip notice), for
-/// tests of what only PostgreSQL has (declared with `needs(postgres)`, see
-/// [`test_case!`], so that they show as ignored without a server).
+/// Gets a PostgreSQL [`TestDb`], for tests of what only PostgreSQL has (declared with
+/// `needs(postgres)`, see [`test_case!`]). Without a server it panics in a test run by
+/// [`harness::run`]; elsewhere it returns from the test after a skip notice, as
+/// [`TestDb::postgres`] says.
 #[macro_export]
 macro_rules! pg {
     ($tag:expr) => {
@@ -444,6 +451,20 @@ macro_rules! pg {
             None => return,
         }
     };
+}
+
+/// Why a test run by the harness cannot go on without `need`: it was declared but has
+/// gone since the run started, or it was not declared.
+fn missing_in_a_test(need: Need, error: &dyn std::fmt::Display) -> String {
+    let what = match need {
+        Need::Postgres => format!("no PostgreSQL server at {} ({error})", harness::redacted(&database_url())),
+        _ => format!("no {} ({error})", need.keyword()),
+    };
+    if harness::current_needs().unwrap_or_default().contains(&need) {
+        format!("{what}, though there was when the run started")
+    } else {
+        format!("{what}: declare the test with `needs({})`, so that it shows as ignored without it", need.keyword())
+    }
 }
 
 /// Applies engine settings given as a closure (used by [`on_both!`]).
