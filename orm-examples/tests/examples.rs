@@ -3,7 +3,11 @@
 
 use std::process::Command;
 
-use orm_tests::{TestDb, on_both};
+use orm_tests::{TestDb, on_both, test_case};
+
+fn main() {
+    orm_tests::harness::run()
+}
 
 fn run(bin: &str, url: Option<&str>) -> String {
     let mut command = Command::new(bin);
@@ -35,15 +39,16 @@ fn check_seed_output(out: &str) {
     }
 }
 
-#[test]
-fn seed_runs_on_sqlite_in_memory_without_a_database_url() {
-    let out = run(env!("CARGO_BIN_EXE_seed"), None);
-    check_seed_output(&out);
-    assert!(out.contains("VALUES (?1, ?2), (?3, ?4) RETURNING programs.id"), "SQLite's SQL is echoed:\n{out}");
+test_case! {
+    fn seed_runs_on_sqlite_in_memory_without_a_database_url() needs(sqlite) {
+        let out = run(env!("CARGO_BIN_EXE_seed"), None);
+        check_seed_output(&out);
+        assert!(out.contains("VALUES (?1, ?2), (?3, ?4) RETURNING programs.id"), "SQLite's SQL is echoed:\n{out}");
+    }
 }
 
 on_both! {
-    fn seed_leaves_the_reference_rows(db) {
+    fn seed_leaves_the_reference_rows(db) needs(pg_dump) {
         let out = run(env!("CARGO_BIN_EXE_seed"), Some(&db.url()));
         check_seed_output(&out);
         let mut rows = db.rows("programs");
@@ -82,24 +87,25 @@ on_both! {
     }
 }
 
-/// The benchmark at a tiny scale: it compiles, runs every workload on both sides, and
-/// prints its report (its timings are not checked: performance is measured with
-/// `--release` at full scale, never in a test).
-#[test]
-fn bench_smoke_run() {
-    let Some(db) = TestDb::postgres("example_bench") else { return };
-    let out = Command::new(env!("CARGO_BIN_EXE_bench"))
-        // Not pinned to CPUs: the other tests share the machine.
-        .args(["--scale", "0.01", "--rounds", "1", "--no-pin"])
-        .env("DATABASE_URL", orm_tests::database_url())
-        .output()
-        .expect("run the benchmark");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    for w in ["W1", "W2", "W3", "W4", "W5", "W6"] {
-        assert!(stdout.lines().any(|l| l.starts_with(&format!("workload={w} ")) && l.contains(" ratio=")), "{stdout}");
+test_case! {
+    /// The benchmark at a tiny scale: it compiles, runs every workload on both sides, and
+    /// prints its report (its timings are not checked: performance is measured with
+    /// `--release` at full scale, never in a test).
+    fn bench_smoke_run() needs(postgres) {
+        let Some(db) = TestDb::postgres("example_bench") else { return };
+        let out = Command::new(env!("CARGO_BIN_EXE_bench"))
+            // Not pinned to CPUs: the other tests share the machine.
+            .args(["--scale", "0.01", "--rounds", "1", "--no-pin"])
+            .env("DATABASE_URL", orm_tests::database_url())
+            .output()
+            .expect("run the benchmark");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        for w in ["W1", "W2", "W3", "W4", "W5", "W6"] {
+            assert!(stdout.lines().any(|l| l.starts_with(&format!("workload={w} ")) && l.contains(" ratio=")), "{stdout}");
+        }
+        assert!(stdout.contains("peak_rss_mb="), "{stdout}");
+        assert!(stdout.contains("# not pinned"), "{stdout}");
+        drop(db);
     }
-    assert!(stdout.contains("peak_rss_mb="), "{stdout}");
-    assert!(stdout.contains("# not pinned"), "{stdout}");
-    drop(db);
 }

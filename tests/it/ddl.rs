@@ -2,84 +2,88 @@
 
 use orm_core::ErrorKind;
 use orm_core::dialect::{POSTGRES, SQLITE};
-use orm_tests::{on_both, pg};
+use orm_tests::{on_both, pg, test_case};
 
 use crate::models::{Account, Course, Everything, Membership, Program, User};
 
-#[test]
-fn seed_ddl_text() {
-    assert_eq!(
-        Program::table().create_sql(&POSTGRES),
-        [
-            "CREATE TABLE programs (\n\tid SERIAL NOT NULL,\n\tname VARCHAR NOT NULL,\n\tyears_of_study INTEGER NOT NULL,\n\tPRIMARY KEY (id)\n)"
-        ]
-    );
-    assert_eq!(
-        Course::table().create_sql(&POSTGRES),
-        [
-            "CREATE TABLE courses (\n\tid SERIAL NOT NULL,\n\ttitle VARCHAR NOT NULL,\n\tcode VARCHAR NOT NULL,\n\tprogram_id INTEGER NOT NULL,\n\tPRIMARY KEY (id),\n\tFOREIGN KEY(program_id) REFERENCES programs (id) ON DELETE CASCADE\n)"
-        ]
-    );
-    assert_eq!(Course::table().drop_sql(&POSTGRES), "DROP TABLE courses");
-}
-
-#[test]
-fn constraints_indexes_and_defaults_in_ddl_text() {
-    let sql = Account::table().create_sql(&POSTGRES);
-    assert_eq!(
-        sql,
-        [
-            "CREATE TABLE accounts (\n\tid BIGSERIAL NOT NULL,\n\temail VARCHAR(80) NOT NULL,\n\towner VARCHAR NOT NULL,\n\tlabel VARCHAR NOT NULL,\n\tbalance BIGINT NOT NULL,\n\tcreated_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP NOT NULL,\n\tPRIMARY KEY (id),\n\tUNIQUE (email),\n\tUNIQUE (owner, label)\n)",
-            "CREATE INDEX ix_accounts_owner ON accounts (owner)",
-            "CREATE INDEX ix_accounts_owner_created_at ON accounts (owner, created_at)",
-        ]
-    );
-    assert_eq!(
-        Membership::table().create_sql(&POSTGRES),
-        [
-            "CREATE TABLE memberships (\n\tgroup_id INTEGER NOT NULL,\n\tmember VARCHAR NOT NULL,\n\trole VARCHAR,\n\tPRIMARY KEY (group_id, member)\n)"
-        ]
-    );
-    assert_eq!(
-        User::table().create_sql(&POSTGRES),
-        [
-            "CREATE TABLE \"user\" (\n\tid SERIAL NOT NULL,\n\t\"order\" INTEGER NOT NULL,\n\t\"select\" VARCHAR NOT NULL,\n\ttype VARCHAR NOT NULL,\n\t\"MixedCase\" VARCHAR,\n\t\"naïve café\" VARCHAR,\n\t\"quote\"\"d\" VARCHAR,\n\tPRIMARY KEY (id)\n)"
-        ]
-    );
-}
-
-/// PostgreSQL only: the reference is a pg_dump.
-#[test]
-fn seed_schema_matches_the_sqlalchemy_reference_after_pg_dump() {
-    let db = pg!("ddl_reference");
-    db.engine.create_all(&[Program::table(), Course::table()]).unwrap();
-    let Some(dump) = db.dump_schema() else { return };
-    let reference = include_str!("../fixtures/reference-schema.sql");
-    assert_eq!(dump, reference);
-}
-
-#[test]
-fn sqlite_ddl_text() {
-    assert_eq!(
-        Course::table().create_sql(&SQLITE),
-        [
-            "CREATE TABLE courses (\n\tid INTEGER NOT NULL,\n\ttitle VARCHAR NOT NULL,\n\tcode VARCHAR NOT NULL,\n\tprogram_id INTEGER NOT NULL,\n\tPRIMARY KEY (id),\n\tFOREIGN KEY(program_id) REFERENCES programs (id) ON DELETE CASCADE\n)"
-        ]
-    );
-    let everything = &Everything::table().create_sql(&SQLITE)[0];
-    for column in [
-        "\tid INTEGER NOT NULL",
-        "\tflag BOOLEAN NOT NULL",
-        "\tbytes BLOB NOT NULL",
-        "\tstamp_tz DATETIME NOT NULL",
-        "\tuuid CHAR(36) NOT NULL",
-        "\tjson TEXT NOT NULL",
-        "\tdecimal TEXT NOT NULL",
-        "\tmaybe_double DOUBLE,",
-    ] {
-        assert!(everything.contains(column), "{column} in {everything}");
+test_case! {
+    fn seed_ddl_text() {
+        assert_eq!(
+            Program::table().create_sql(&POSTGRES),
+            [
+                "CREATE TABLE programs (\n\tid SERIAL NOT NULL,\n\tname VARCHAR NOT NULL,\n\tyears_of_study INTEGER NOT NULL,\n\tPRIMARY KEY (id)\n)"
+            ]
+        );
+        assert_eq!(
+            Course::table().create_sql(&POSTGRES),
+            [
+                "CREATE TABLE courses (\n\tid SERIAL NOT NULL,\n\ttitle VARCHAR NOT NULL,\n\tcode VARCHAR NOT NULL,\n\tprogram_id INTEGER NOT NULL,\n\tPRIMARY KEY (id),\n\tFOREIGN KEY(program_id) REFERENCES programs (id) ON DELETE CASCADE\n)"
+            ]
+        );
+        assert_eq!(Course::table().drop_sql(&POSTGRES), "DROP TABLE courses");
     }
-    assert!(Account::table().create_sql(&SQLITE)[0].contains("created_at DATETIME DEFAULT CURRENT_TIMESTAMP NOT NULL"));
+}
+
+test_case! {
+    fn constraints_indexes_and_defaults_in_ddl_text() {
+        let sql = Account::table().create_sql(&POSTGRES);
+        assert_eq!(
+            sql,
+            [
+                "CREATE TABLE accounts (\n\tid BIGSERIAL NOT NULL,\n\temail VARCHAR(80) NOT NULL,\n\towner VARCHAR NOT NULL,\n\tlabel VARCHAR NOT NULL,\n\tbalance BIGINT NOT NULL,\n\tcreated_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP NOT NULL,\n\tPRIMARY KEY (id),\n\tUNIQUE (email),\n\tUNIQUE (owner, label)\n)",
+                "CREATE INDEX ix_accounts_owner ON accounts (owner)",
+                "CREATE INDEX ix_accounts_owner_created_at ON accounts (owner, created_at)",
+            ]
+        );
+        assert_eq!(
+            Membership::table().create_sql(&POSTGRES),
+            [
+                "CREATE TABLE memberships (\n\tgroup_id INTEGER NOT NULL,\n\tmember VARCHAR NOT NULL,\n\trole VARCHAR,\n\tPRIMARY KEY (group_id, member)\n)"
+            ]
+        );
+        assert_eq!(
+            User::table().create_sql(&POSTGRES),
+            [
+                "CREATE TABLE \"user\" (\n\tid SERIAL NOT NULL,\n\t\"order\" INTEGER NOT NULL,\n\t\"select\" VARCHAR NOT NULL,\n\ttype VARCHAR NOT NULL,\n\t\"MixedCase\" VARCHAR,\n\t\"naïve café\" VARCHAR,\n\t\"quote\"\"d\" VARCHAR,\n\tPRIMARY KEY (id)\n)"
+            ]
+        );
+    }
+}
+
+test_case! {
+    /// PostgreSQL only: the reference is a pg_dump.
+    fn seed_schema_matches_the_sqlalchemy_reference_after_pg_dump() needs(postgres, pg_dump) {
+        let db = pg!("ddl_reference");
+        db.engine.create_all(&[Program::table(), Course::table()]).unwrap();
+        let Some(dump) = db.dump_schema() else { return };
+        let reference = include_str!("../fixtures/reference-schema.sql");
+        assert_eq!(dump, reference);
+    }
+}
+
+test_case! {
+    fn sqlite_ddl_text() {
+        assert_eq!(
+            Course::table().create_sql(&SQLITE),
+            [
+                "CREATE TABLE courses (\n\tid INTEGER NOT NULL,\n\ttitle VARCHAR NOT NULL,\n\tcode VARCHAR NOT NULL,\n\tprogram_id INTEGER NOT NULL,\n\tPRIMARY KEY (id),\n\tFOREIGN KEY(program_id) REFERENCES programs (id) ON DELETE CASCADE\n)"
+            ]
+        );
+        let everything = &Everything::table().create_sql(&SQLITE)[0];
+        for column in [
+            "\tid INTEGER NOT NULL",
+            "\tflag BOOLEAN NOT NULL",
+            "\tbytes BLOB NOT NULL",
+            "\tstamp_tz DATETIME NOT NULL",
+            "\tuuid CHAR(36) NOT NULL",
+            "\tjson TEXT NOT NULL",
+            "\tdecimal TEXT NOT NULL",
+            "\tmaybe_double DOUBLE,",
+        ] {
+            assert!(everything.contains(column), "{column} in {everything}");
+        }
+        assert!(Account::table().create_sql(&SQLITE)[0].contains("created_at DATETIME DEFAULT CURRENT_TIMESTAMP NOT NULL"));
+    }
 }
 
 on_both! {
@@ -163,15 +167,16 @@ mod cycle {
     }
 }
 
-#[test]
-fn foreign_key_cycles_are_a_clear_error_and_self_references_are_fine() {
-    use cycle::{Chicken, Egg, Node};
-    let err = orm_core::ddl::sort_tables(&[Egg::table(), Chicken::table(), Program::table()]).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Schema);
-    assert!(err.to_string().contains("eggs -> chickens -> eggs"), "{err}");
-    let order = orm_core::ddl::sort_tables(&[Node::table(), Course::table(), Program::table()]).unwrap();
-    assert_eq!(order.iter().map(|t| t.name).collect::<Vec<_>>(), ["nodes", "programs", "courses"]);
-    assert!(Node::table().create_sql(&POSTGRES)[0].contains("REFERENCES nodes (id) ON DELETE SET NULL"));
+test_case! {
+    fn foreign_key_cycles_are_a_clear_error_and_self_references_are_fine() {
+        use cycle::{Chicken, Egg, Node};
+        let err = orm_core::ddl::sort_tables(&[Egg::table(), Chicken::table(), Program::table()]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Schema);
+        assert!(err.to_string().contains("eggs -> chickens -> eggs"), "{err}");
+        let order = orm_core::ddl::sort_tables(&[Node::table(), Course::table(), Program::table()]).unwrap();
+        assert_eq!(order.iter().map(|t| t.name).collect::<Vec<_>>(), ["nodes", "programs", "courses"]);
+        assert!(Node::table().create_sql(&POSTGRES)[0].contains("REFERENCES nodes (id) ON DELETE SET NULL"));
+    }
 }
 
 on_both! {

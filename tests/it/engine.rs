@@ -5,7 +5,7 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use orm_core::{Engine, LOG_TARGET, params};
-use orm_tests::{on_both, pg};
+use orm_tests::{on_both, pg, test_case};
 
 use crate::models::Program;
 
@@ -58,10 +58,11 @@ pub(crate) fn capture() -> &'static Capture {
     })
 }
 
-#[test]
-fn engine_is_send_sync_clone() {
-    fn check<T: Send + Sync + Clone + 'static>() {}
-    check::<Engine>();
+test_case! {
+    fn engine_is_send_sync_clone() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Engine>();
+    }
 }
 
 on_both! {
@@ -146,81 +147,86 @@ on_both! {
     }
 }
 
-/// PostgreSQL only: `pg_prepared_statements` shows the server-side cache.
-#[test]
-fn statements_are_prepared_once_per_pooled_connection() {
-    let db = pg!("engine_stmt_cache", |b| b.max_size(1));
-    {
-        db.engine.create_all(&[Program::table()]).unwrap();
-        for i in 0..5 {
-            Program::get(&db.engine, i).unwrap();
+test_case! {
+    /// PostgreSQL only: `pg_prepared_statements` shows the server-side cache.
+    fn statements_are_prepared_once_per_pooled_connection() needs(postgres) {
+        let db = pg!("engine_stmt_cache", |b| b.max_size(1));
+        {
+            db.engine.create_all(&[Program::table()]).unwrap();
+            for i in 0..5 {
+                Program::get(&db.engine, i).unwrap();
+            }
+            let prepared: i64 = db
+                .engine
+                .query_raw(
+                    "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT programs.id%'",
+                    &[],
+                    |r| r.get(0),
+                )
+                .unwrap()[0];
+            assert_eq!(prepared, 1);
         }
-        let prepared: i64 = db
-            .engine
-            .query_raw(
-                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT programs.id%'",
-                &[],
-                |r| r.get(0),
-            )
-            .unwrap()[0];
-        assert_eq!(prepared, 1);
     }
 }
 
-/// PostgreSQL only: search_path is a PostgreSQL setting (see
-/// `sqlite_refuses_search_path`).
-#[test]
-fn search_path_isolates_engines() {
-    let a = pg!("engine_iso_a");
-    let b = pg!("engine_iso_b");
-    a.engine.create_all(&[Program::table()]).unwrap();
-    b.engine.create_all(&[Program::table()]).unwrap();
-    Program::new("only in a", 1).insert(&a.engine).unwrap();
-    assert_eq!(Program::query().count(&a.engine).unwrap(), 1);
-    assert_eq!(Program::query().count(&b.engine).unwrap(), 0);
-    let path: Vec<String> = a.engine.query_raw("SHOW search_path", &[], |r| r.get(0)).unwrap();
-    assert_eq!(path, std::slice::from_ref(&a.name));
-    let _ = params![1];
+test_case! {
+    /// PostgreSQL only: search_path is a PostgreSQL setting (see
+    /// `sqlite_refuses_search_path`).
+    fn search_path_isolates_engines() needs(postgres) {
+        let a = pg!("engine_iso_a");
+        let b = pg!("engine_iso_b");
+        a.engine.create_all(&[Program::table()]).unwrap();
+        b.engine.create_all(&[Program::table()]).unwrap();
+        Program::new("only in a", 1).insert(&a.engine).unwrap();
+        assert_eq!(Program::query().count(&a.engine).unwrap(), 1);
+        assert_eq!(Program::query().count(&b.engine).unwrap(), 0);
+        let path: Vec<String> = a.engine.query_raw("SHOW search_path", &[], |r| r.get(0)).unwrap();
+        assert_eq!(path, std::slice::from_ref(&a.name));
+        let _ = params![1];
+    }
 }
 
-#[test]
-fn sqlite_refuses_search_path() {
-    let err = Engine::builder("sqlite::memory:").search_path("x").build().unwrap_err();
-    assert_eq!(err.kind(), orm_core::ErrorKind::Unsupported);
-    assert!(err.to_string().contains("PostgreSQL setting"), "{err}");
+test_case! {
+    fn sqlite_refuses_search_path() needs(sqlite) {
+        let err = Engine::builder("sqlite::memory:").search_path("x").build().unwrap_err();
+        assert_eq!(err.kind(), orm_core::ErrorKind::Unsupported);
+        assert!(err.to_string().contains("PostgreSQL setting"), "{err}");
+    }
 }
 
-#[test]
-fn sqlite_memory_is_one_database_per_engine_shared_by_its_connections() {
-    let engine = Engine::builder("sqlite::memory:").max_size(3).build().unwrap();
-    engine.create_all(&[Program::table()]).unwrap();
-    let mut a = engine.connection().unwrap();
-    let mut b = engine.connection().unwrap();
-    Program::new("in memory", 1).insert(&mut a).unwrap();
-    assert_eq!(Program::query().count(&mut b).unwrap(), 1, "another pooled connection sees it");
-    drop((a, b));
-    let other = Engine::connect("sqlite::memory:").unwrap();
-    other.create_all(&[Program::table()]).unwrap();
-    assert_eq!(Program::query().count(&other).unwrap(), 0, "another engine has its own database");
-    let clone = engine.clone();
-    assert_eq!(Program::query().count(&clone).unwrap(), 1, "clones share it");
+test_case! {
+    fn sqlite_memory_is_one_database_per_engine_shared_by_its_connections() needs(sqlite) {
+        let engine = Engine::builder("sqlite::memory:").max_size(3).build().unwrap();
+        engine.create_all(&[Program::table()]).unwrap();
+        let mut a = engine.connection().unwrap();
+        let mut b = engine.connection().unwrap();
+        Program::new("in memory", 1).insert(&mut a).unwrap();
+        assert_eq!(Program::query().count(&mut b).unwrap(), 1, "another pooled connection sees it");
+        drop((a, b));
+        let other = Engine::connect("sqlite::memory:").unwrap();
+        other.create_all(&[Program::table()]).unwrap();
+        assert_eq!(Program::query().count(&other).unwrap(), 0, "another engine has its own database");
+        let clone = engine.clone();
+        assert_eq!(Program::query().count(&clone).unwrap(), 1, "clones share it");
+    }
 }
 
-#[test]
-fn sqlite_file_urls_are_relative_or_absolute() {
-    let dir = std::env::temp_dir().join(format!("orm-url-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let absolute = format!("sqlite://{}", dir.join("abs.db").display());
-    assert!(absolute.starts_with("sqlite:///"));
-    let engine = Engine::connect(&absolute).unwrap();
-    engine.create_all(&[Program::table()]).unwrap();
-    Program::new("kept on disk", 1).insert(&engine).unwrap();
-    drop(engine);
-    let again = Engine::connect(&absolute).unwrap();
-    assert_eq!(Program::query().count(&again).unwrap(), 1);
-    let journal: Vec<String> = again.query_raw("PRAGMA journal_mode", &[], |r| r.get(0)).unwrap();
-    assert_eq!(journal, ["wal"]);
-    let fks: Vec<i64> = again.query_raw("PRAGMA foreign_keys", &[], |r| r.get(0)).unwrap();
-    assert_eq!(fks, [1]);
-    std::fs::remove_dir_all(&dir).unwrap();
+test_case! {
+    fn sqlite_file_urls_are_relative_or_absolute() needs(sqlite) {
+        let dir = std::env::temp_dir().join(format!("orm-url-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let absolute = format!("sqlite://{}", dir.join("abs.db").display());
+        assert!(absolute.starts_with("sqlite:///"));
+        let engine = Engine::connect(&absolute).unwrap();
+        engine.create_all(&[Program::table()]).unwrap();
+        Program::new("kept on disk", 1).insert(&engine).unwrap();
+        drop(engine);
+        let again = Engine::connect(&absolute).unwrap();
+        assert_eq!(Program::query().count(&again).unwrap(), 1);
+        let journal: Vec<String> = again.query_raw("PRAGMA journal_mode", &[], |r| r.get(0)).unwrap();
+        assert_eq!(journal, ["wal"]);
+        let fks: Vec<i64> = again.query_raw("PRAGMA foreign_keys", &[], |r| r.get(0)).unwrap();
+        assert_eq!(fks, [1]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use orm_core::{Engine, ErrorKind, params};
-use orm_tests::{TestDb, on_both, pg};
+use orm_tests::{TestDb, on_both, pg, test_case};
 
 use crate::models::{Account, Course, Program};
 
@@ -135,99 +135,105 @@ on_both! {
     }
 }
 
-/// PostgreSQL only: SQLite has no SERIALIZABLE snapshot conflicts; its analogue, a
-/// locked database, is `busy_database_is_a_typed_retryable_error`.
-#[test]
-fn serialization_failure_is_typed_and_retryable() {
-    let db = pg!("err_serialization");
-    db.engine.create_all(&[Program::table()]).unwrap();
-    Program::new("a", 1).insert(&db.engine).unwrap();
-    let mut one = db.engine.connection().unwrap();
-    let mut two = db.engine.connection().unwrap();
-    for conn in [&mut one, &mut two] {
-        conn.begin().unwrap();
-        conn.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", &[]).unwrap();
-        conn.query_raw("SELECT sum(years_of_study) FROM programs", &[], |r| r.get::<i64>(0)).unwrap();
-    }
-    one.execute("INSERT INTO programs (name, years_of_study) VALUES ('b', 2)", &[]).unwrap();
-    two.execute("INSERT INTO programs (name, years_of_study) VALUES ('c', 3)", &[]).unwrap();
-    one.commit().unwrap();
-    let err = two.commit().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::SerializationFailure, "{err}");
-    assert!(err.is_retryable());
-    assert!(!two.in_transaction());
-    two.execute("SELECT 1", &[]).unwrap();
-}
-
-/// SQLite only: one writer at a time; a second one waits `busy_timeout`, then gets a
-/// typed, retryable error.
-#[test]
-fn busy_database_is_a_typed_retryable_error() {
-    let db =
-        TestDb::new(orm_tests::Backend::Sqlite, "err_busy", |b| b.busy_timeout(Duration::from_millis(200))).unwrap();
-    db.engine.create_all(&[Program::table()]).unwrap();
-    let mut one = db.engine.connection().unwrap();
-    let mut two = db.engine.connection().unwrap();
-    one.begin().unwrap();
-    Program::new("a", 1).insert(&mut one).unwrap();
-    let started = Instant::now();
-    let err = two.begin().unwrap_err();
-    assert!(started.elapsed() >= Duration::from_millis(150), "{:?}", started.elapsed());
-    assert_eq!(err.kind(), ErrorKind::SerializationFailure, "{err}");
-    assert!(err.is_retryable());
-    one.commit().unwrap();
-    two.begin().unwrap();
-    two.rollback().unwrap();
-}
-
-/// PostgreSQL only: a SQLite connection has no server process to kill.
-#[test]
-fn killed_backend_is_connection_lost_and_the_pool_recovers() {
-    let db = pg!("err_killed", |b| b.max_size(1).health_check_after_idle(Duration::ZERO));
-    let mut conn = db.engine.connection().unwrap();
-    let pid: i32 = conn.query_raw("SELECT pg_backend_pid()", &[], |r| r.get(0)).unwrap()[0];
-    let killer = db.engine_with(|b| b);
-    let killed: bool = killer.query_raw("SELECT pg_terminate_backend($1)", params![pid], |r| r.get(0)).unwrap()[0];
-    assert!(killed);
-    std::thread::sleep(Duration::from_millis(100));
-    let err = conn.execute("SELECT 1", &[]).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err}");
-    assert!(err.is_retryable());
-    drop(conn);
-    // The broken connection is discarded; the next checkout gets a new one.
-    let mut again = db.engine.connection().unwrap();
-    let new_pid: i32 = again.query_raw("SELECT pg_backend_pid()", &[], |r| r.get(0)).unwrap()[0];
-    assert_ne!(new_pid, pid);
-}
-
-#[test]
-fn bad_urls_are_bad_url_errors() {
-    for url in ["mysql://root@localhost/test", "postgres://u@host:notaport/db", "not a url", "", "sqlite:file.db"] {
-        let err = Engine::connect(url).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::BadUrl, "{url}: {err}");
+test_case! {
+    /// PostgreSQL only: SQLite has no SERIALIZABLE snapshot conflicts; its analogue, a
+    /// locked database, is `busy_database_is_a_typed_retryable_error`.
+    fn serialization_failure_is_typed_and_retryable() needs(postgres) {
+        let db = pg!("err_serialization");
+        db.engine.create_all(&[Program::table()]).unwrap();
+        Program::new("a", 1).insert(&db.engine).unwrap();
+        let mut one = db.engine.connection().unwrap();
+        let mut two = db.engine.connection().unwrap();
+        for conn in [&mut one, &mut two] {
+            conn.begin().unwrap();
+            conn.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", &[]).unwrap();
+            conn.query_raw("SELECT sum(years_of_study) FROM programs", &[], |r| r.get::<i64>(0)).unwrap();
+        }
+        one.execute("INSERT INTO programs (name, years_of_study) VALUES ('b', 2)", &[]).unwrap();
+        two.execute("INSERT INTO programs (name, years_of_study) VALUES ('c', 3)", &[]).unwrap();
+        one.commit().unwrap();
+        let err = two.commit().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::SerializationFailure, "{err}");
+        assert!(err.is_retryable());
+        assert!(!two.in_transaction());
+        two.execute("SELECT 1", &[]).unwrap();
     }
 }
 
-#[test]
-fn unreachable_server_fails_within_the_connect_timeout() {
-    let started = Instant::now();
-    let err = Engine::builder("postgres://postgres@127.0.0.1:1/test")
-        .connect_timeout(Duration::from_millis(500))
-        .build()
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ConnectionLost);
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
-    assert!(err.to_string().contains("cannot connect"), "{err}");
+test_case! {
+    /// SQLite only: one writer at a time; a second one waits `busy_timeout`, then gets a
+    /// typed, retryable error.
+    fn busy_database_is_a_typed_retryable_error() needs(sqlite) {
+        let db =
+            TestDb::new(orm_tests::Backend::Sqlite, "err_busy", |b| b.busy_timeout(Duration::from_millis(200))).unwrap();
+        db.engine.create_all(&[Program::table()]).unwrap();
+        let mut one = db.engine.connection().unwrap();
+        let mut two = db.engine.connection().unwrap();
+        one.begin().unwrap();
+        Program::new("a", 1).insert(&mut one).unwrap();
+        let started = Instant::now();
+        let err = two.begin().unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(150), "{:?}", started.elapsed());
+        assert_eq!(err.kind(), ErrorKind::SerializationFailure, "{err}");
+        assert!(err.is_retryable());
+        one.commit().unwrap();
+        two.begin().unwrap();
+        two.rollback().unwrap();
+    }
 }
 
-#[test]
-fn unopenable_sqlite_file_fails_at_build() {
-    let started = Instant::now();
-    let err = Engine::builder("sqlite:///nonexistent-directory-7f3a/app.db")
-        .connect_timeout(Duration::from_millis(500))
-        .build()
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ConnectionLost);
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
-    assert!(err.to_string().contains("cannot open the SQLite database"), "{err}");
+test_case! {
+    /// PostgreSQL only: a SQLite connection has no server process to kill.
+    fn killed_backend_is_connection_lost_and_the_pool_recovers() needs(postgres) {
+        let db = pg!("err_killed", |b| b.max_size(1).health_check_after_idle(Duration::ZERO));
+        let mut conn = db.engine.connection().unwrap();
+        let pid: i32 = conn.query_raw("SELECT pg_backend_pid()", &[], |r| r.get(0)).unwrap()[0];
+        let killer = db.engine_with(|b| b);
+        let killed: bool = killer.query_raw("SELECT pg_terminate_backend($1)", params![pid], |r| r.get(0)).unwrap()[0];
+        assert!(killed);
+        std::thread::sleep(Duration::from_millis(100));
+        let err = conn.execute("SELECT 1", &[]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err}");
+        assert!(err.is_retryable());
+        drop(conn);
+        // The broken connection is discarded; the next checkout gets a new one.
+        let mut again = db.engine.connection().unwrap();
+        let new_pid: i32 = again.query_raw("SELECT pg_backend_pid()", &[], |r| r.get(0)).unwrap()[0];
+        assert_ne!(new_pid, pid);
+    }
+}
+
+test_case! {
+    fn bad_urls_are_bad_url_errors() {
+        for url in ["mysql://root@localhost/test", "postgres://u@host:notaport/db", "not a url", "", "sqlite:file.db"] {
+            let err = Engine::connect(url).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadUrl, "{url}: {err}");
+        }
+    }
+}
+
+test_case! {
+    fn unreachable_server_fails_within_the_connect_timeout() {
+        let started = Instant::now();
+        let err = Engine::builder("postgres://postgres@127.0.0.1:1/test")
+            .connect_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionLost);
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(err.to_string().contains("cannot connect"), "{err}");
+    }
+}
+
+test_case! {
+    fn unopenable_sqlite_file_fails_at_build() needs(sqlite) {
+        let started = Instant::now();
+        let err = Engine::builder("sqlite:///nonexistent-directory-7f3a/app.db")
+            .connect_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionLost);
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(err.to_string().contains("cannot open the SQLite database"), "{err}");
+    }
 }

@@ -1,4 +1,6 @@
-//! Integration tests against real databases; one binary, one module per area.
+//! Integration tests against real databases; one binary, one module per area. The tests
+//! register themselves (`on_both!`, `test_case!`); `main` runs them (see
+//! `orm_tests::harness`).
 
 mod crud;
 mod ddl;
@@ -14,3 +16,7 @@ mod session;
 mod shapes;
 mod types;
 mod ui;
+
+fn main() {
+    orm_tests::harness::run()
+}

@@ -4,7 +4,7 @@
 use orm_core::dialect::{POSTGRES, SQLITE};
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, NPlusOne};
-use orm_tests::{TestDb, on_both};
+use orm_tests::{TestDb, on_both, test_case};
 
 use crate::models::*;
 
@@ -32,25 +32,26 @@ fn articles(db: &TestDb, n: usize) {
     s.commit().unwrap();
 }
 
-#[test]
-fn the_association_table_is_generated_with_a_composite_key_and_cascading_foreign_keys() {
-    let assoc = Article::table().relationship("labels").unwrap().secondary.unwrap();
-    assert_eq!(
-        assoc.create_sql(&POSTGRES),
-        [
-            "CREATE TABLE article_labels (\n\tarticle_id INTEGER NOT NULL,\n\tlabel_id INTEGER NOT NULL,\n\t\
-             PRIMARY KEY (article_id, label_id),\n\t\
-             FOREIGN KEY(article_id) REFERENCES articles (id) ON DELETE CASCADE,\n\t\
-             FOREIGN KEY(label_id) REFERENCES labels (id) ON DELETE CASCADE\n)",
-            "CREATE INDEX ix_article_labels_label_id ON article_labels (label_id)",
-        ]
-    );
-    // Declared on both sides: the same table, the columns in the same order.
-    let from_students = Student::table().relationship("clubs").unwrap().secondary.unwrap();
-    let from_clubs = Club::table().relationship("members").unwrap().secondary.unwrap();
-    assert_eq!(from_students.create_sql(&SQLITE), from_clubs.create_sql(&SQLITE));
-    assert_eq!(from_students.columns[0].name, "club_id");
-    assert_eq!(from_students.columns[1].sql_type, orm_core::SqlType::BigInt, "students.id is an i64");
+test_case! {
+    fn the_association_table_is_generated_with_a_composite_key_and_cascading_foreign_keys() {
+        let assoc = Article::table().relationship("labels").unwrap().secondary.unwrap();
+        assert_eq!(
+            assoc.create_sql(&POSTGRES),
+            [
+                "CREATE TABLE article_labels (\n\tarticle_id INTEGER NOT NULL,\n\tlabel_id INTEGER NOT NULL,\n\t\
+                 PRIMARY KEY (article_id, label_id),\n\t\
+                 FOREIGN KEY(article_id) REFERENCES articles (id) ON DELETE CASCADE,\n\t\
+                 FOREIGN KEY(label_id) REFERENCES labels (id) ON DELETE CASCADE\n)",
+                "CREATE INDEX ix_article_labels_label_id ON article_labels (label_id)",
+            ]
+        );
+        // Declared on both sides: the same table, the columns in the same order.
+        let from_students = Student::table().relationship("clubs").unwrap().secondary.unwrap();
+        let from_clubs = Club::table().relationship("members").unwrap().secondary.unwrap();
+        assert_eq!(from_students.create_sql(&SQLITE), from_clubs.create_sql(&SQLITE));
+        assert_eq!(from_students.columns[0].name, "club_id");
+        assert_eq!(from_students.columns[1].sql_type, orm_core::SqlType::BigInt, "students.id is an i64");
+    }
 }
 
 on_both! {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use orm_core::dialect::{POSTGRES, SQLITE};
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, Expr, Value};
-use orm_tests::{TestDb, on_both};
+use orm_tests::{TestDb, on_both, test_case};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -358,40 +358,42 @@ fn url_like() -> impl Strategy<Value = String> {
     (scheme, sep, rest).prop_map(|(a, b, c)| format!("{a}{b}{c}"))
 }
 
-#[test]
-fn url_parser_never_panics_and_fails_typed() {
-    check(1000, prop_oneof![any::<String>(), url_like()], |url| {
-        match orm_core::check_url(&url) {
-            Ok(()) => {}
-            Err(e) => {
-                prop_assert_eq!(e.kind(), ErrorKind::BadUrl, "{:?}: {}", url, e);
-                // What the parser refuses, the engine refuses the same way, without connecting.
-                let started = std::time::Instant::now();
-                let err = Engine::builder(&url)
-                    .connect_timeout(std::time::Duration::from_millis(50))
-                    .build()
-                    .err()
-                    .ok_or_else(|| TestCaseError::fail("build() accepted a URL check_url refused"))?;
-                prop_assert_eq!(err.kind(), ErrorKind::BadUrl);
-                prop_assert!(started.elapsed() < std::time::Duration::from_millis(50));
+test_case! {
+    fn url_parser_never_panics_and_fails_typed() {
+        check(1000, prop_oneof![any::<String>(), url_like()], |url| {
+            match orm_core::check_url(&url) {
+                Ok(()) => {}
+                Err(e) => {
+                    prop_assert_eq!(e.kind(), ErrorKind::BadUrl, "{:?}: {}", url, e);
+                    // What the parser refuses, the engine refuses the same way, without connecting.
+                    let started = std::time::Instant::now();
+                    let err = Engine::builder(&url)
+                        .connect_timeout(std::time::Duration::from_millis(50))
+                        .build()
+                        .err()
+                        .ok_or_else(|| TestCaseError::fail("build() accepted a URL check_url refused"))?;
+                    prop_assert_eq!(err.kind(), ErrorKind::BadUrl);
+                    prop_assert!(started.elapsed() < std::time::Duration::from_millis(50));
+                }
             }
-        }
-        Ok(())
-    });
+            Ok(())
+        });
+    }
 }
 
-#[test]
-fn bad_url_errors_never_show_the_password() {
-    let secret = "[A-Za-z0-9]{6,12}".prop_map(|s| format!("S3cr{s}"));
-    let bad_tail = prop::sample::select(vec![":notaport/db", ":99999/db", ":-1/db", ":1:2/db", ":/db?x=%zz"]);
-    check(500, (secret, bad_tail), |(secret, tail)| {
-        let url = format!("postgres://user:{secret}@host{tail}");
-        if let Err(e) = orm_core::check_url(&url) {
-            prop_assert!(!e.to_string().contains(&secret), "{}", e);
-            prop_assert!(!format!("{e:?}").contains(&secret), "{:?}", e);
-        }
-        Ok(())
-    });
+test_case! {
+    fn bad_url_errors_never_show_the_password() {
+        let secret = "[A-Za-z0-9]{6,12}".prop_map(|s| format!("S3cr{s}"));
+        let bad_tail = prop::sample::select(vec![":notaport/db", ":99999/db", ":-1/db", ":1:2/db", ":/db?x=%zz"]);
+        check(500, (secret, bad_tail), |(secret, tail)| {
+            let url = format!("postgres://user:{secret}@host{tail}");
+            if let Err(e) = orm_core::check_url(&url) {
+                prop_assert!(!e.to_string().contains(&secret), "{}", e);
+                prop_assert!(!format!("{e:?}").contains(&secret), "{:?}", e);
+            }
+            Ok(())
+        });
+    }
 }
 
 // ----- query building --------------------------------------------------------------------

@@ -3,7 +3,7 @@
 use orm_core::dialect::{POSTGRES, SQLITE};
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, Value, and, not, or};
-use orm_tests::{TestDb, on_both};
+use orm_tests::{TestDb, on_both, test_case};
 
 use crate::models::{Course, Program};
 
@@ -81,28 +81,29 @@ on_both! {
     }
 }
 
-#[test]
-fn in_is_one_statement_shape_for_any_number_of_values() {
-    let q1 = Program::query().filter(Program::ID.in_([1]));
-    let q3 = Program::query().filter(Program::ID.in_([1, 2, 3]));
-    let (a, pa) = q1.to_sql(&POSTGRES).unwrap();
-    let (b, pb) = q3.to_sql(&POSTGRES).unwrap();
-    assert_eq!(a, b);
-    assert_eq!(
-        a,
-        "SELECT programs.id, programs.name, programs.years_of_study FROM programs WHERE programs.id = ANY($1)"
-    );
-    assert_eq!(pa, [Value::Array(vec![Value::I32(1)])]);
-    assert_eq!(pb.len(), 1);
-    // SQLite has no array parameters: one placeholder per value.
-    let (c, pc) = Program::query().filter(Program::ID.in_([1, 2, 3])).to_sql(&SQLITE).unwrap();
-    assert_eq!(
-        c,
-        "SELECT programs.id, programs.name, programs.years_of_study FROM programs WHERE programs.id IN (?1, ?2, ?3)"
-    );
-    assert_eq!(pc.len(), 3);
-    let (d, _) = Program::query().filter(Program::NAME.ilike("a%")).offset(2).to_sql(&SQLITE).unwrap();
-    assert!(d.ends_with("WHERE lower(programs.name) LIKE lower(?1) ESCAPE '\\' LIMIT -1 OFFSET ?2"), "{d}");
+test_case! {
+    fn in_is_one_statement_shape_for_any_number_of_values() {
+        let q1 = Program::query().filter(Program::ID.in_([1]));
+        let q3 = Program::query().filter(Program::ID.in_([1, 2, 3]));
+        let (a, pa) = q1.to_sql(&POSTGRES).unwrap();
+        let (b, pb) = q3.to_sql(&POSTGRES).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            a,
+            "SELECT programs.id, programs.name, programs.years_of_study FROM programs WHERE programs.id = ANY($1)"
+        );
+        assert_eq!(pa, [Value::Array(vec![Value::I32(1)])]);
+        assert_eq!(pb.len(), 1);
+        // SQLite has no array parameters: one placeholder per value.
+        let (c, pc) = Program::query().filter(Program::ID.in_([1, 2, 3])).to_sql(&SQLITE).unwrap();
+        assert_eq!(
+            c,
+            "SELECT programs.id, programs.name, programs.years_of_study FROM programs WHERE programs.id IN (?1, ?2, ?3)"
+        );
+        assert_eq!(pc.len(), 3);
+        let (d, _) = Program::query().filter(Program::NAME.ilike("a%")).offset(2).to_sql(&SQLITE).unwrap();
+        assert!(d.ends_with("WHERE lower(programs.name) LIKE lower(?1) ESCAPE '\\' LIMIT -1 OFFSET ?2"), "{d}");
+    }
 }
 
 on_both! {

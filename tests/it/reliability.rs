@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, IsolationLevel, params};
-use orm_tests::{TestDb, on_both, pg, postgres_required};
+use orm_tests::harness::PG_BIN;
+use orm_tests::{TestDb, on_both, pg, postgres_required, test_case};
 
 use crate::models::{Course, Program, ProgramRelations};
 
@@ -417,76 +418,76 @@ on_both! {
 
 // ----- 4. backend killed mid-session -----------------------------------------------------
 
-/// PostgreSQL only: a SQLite connection has no server process to kill.
-///
-/// The session flushes (its transaction holds a row), another engine terminates its
-/// server process, and the commit reports `ConnectionLost`; nothing persists, the pool
-/// replaces the connection, and the next session works.
-#[test]
-fn backend_killed_mid_session_is_connection_lost() {
-    let app = unique_app("killed");
-    let db = pg!("rel_killed", |b| b.max_size(1).application_name(&app).checkout_timeout(Duration::from_secs(5)));
-    seed_tables(&db);
-    let observer = db.engine_with(|b| b.max_size(1));
-    let mut s = db.engine.session();
-    let p = s.add(Program::new("doomed", 1));
-    p.courses(&mut s).unwrap().push(Course::new("doomed too", "X 1"));
-    s.flush().unwrap();
-    let pids = backend_pids(&observer, &app);
-    assert_eq!(pids.len(), 1, "{pids:?}");
-    let state: Vec<String> = observer
-        .query_raw("SELECT state FROM pg_stat_activity WHERE pid = $1", params![pids[0]], |r| r.get(0))
-        .unwrap();
-    assert_eq!(state, ["idle in transaction"]);
-    let killed: Vec<bool> =
-        observer.query_raw("SELECT pg_terminate_backend($1)", params![pids[0]], |r| r.get(0)).unwrap();
-    assert_eq!(killed, [true]);
-    assert!(eventually(Duration::from_secs(5), || backend_pids(&observer, &app).is_empty()));
+test_case! {
+    /// PostgreSQL only: a SQLite connection has no server process to kill.
+    ///
+    /// The session flushes (its transaction holds a row), another engine terminates its
+    /// server process, and the commit reports `ConnectionLost`; nothing persists, the pool
+    /// replaces the connection, and the next session works.
+    fn backend_killed_mid_session_is_connection_lost() needs(postgres) {
+        let app = unique_app("killed");
+        let db = pg!("rel_killed", |b| b.max_size(1).application_name(&app).checkout_timeout(Duration::from_secs(5)));
+        seed_tables(&db);
+        let observer = db.engine_with(|b| b.max_size(1));
+        let mut s = db.engine.session();
+        let p = s.add(Program::new("doomed", 1));
+        p.courses(&mut s).unwrap().push(Course::new("doomed too", "X 1"));
+        s.flush().unwrap();
+        let pids = backend_pids(&observer, &app);
+        assert_eq!(pids.len(), 1, "{pids:?}");
+        let state: Vec<String> = observer
+            .query_raw("SELECT state FROM pg_stat_activity WHERE pid = $1", params![pids[0]], |r| r.get(0))
+            .unwrap();
+        assert_eq!(state, ["idle in transaction"]);
+        let killed: Vec<bool> =
+            observer.query_raw("SELECT pg_terminate_backend($1)", params![pids[0]], |r| r.get(0)).unwrap();
+        assert_eq!(killed, [true]);
+        assert!(eventually(Duration::from_secs(5), || backend_pids(&observer, &app).is_empty()));
 
-    let started = Instant::now();
-    let err = s.commit().unwrap_err();
-    let took = started.elapsed();
-    assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err:?}");
-    assert!(err.is_retryable());
-    assert!(took < Duration::from_secs(2), "{took:?}");
-    eprintln!("measured: killed backend: commit failed with ConnectionLost after {took:?}");
-    assert_eq!(p.state(), ObjectState::Transient);
-    assert_eq!(p.get().id, 0);
-    assert_eq!((db.count("programs"), db.count("courses")), (0, 0));
+        let started = Instant::now();
+        let err = s.commit().unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err:?}");
+        assert!(err.is_retryable());
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        eprintln!("measured: killed backend: commit failed with ConnectionLost after {took:?}");
+        assert_eq!(p.state(), ObjectState::Transient);
+        assert_eq!(p.get().id, 0);
+        assert_eq!((db.count("programs"), db.count("courses")), (0, 0));
 
-    // The same session, and a new one, work on a new connection.
-    s.add(Program::new("after the kill", 1));
-    s.commit().unwrap();
-    let mut again = db.engine.session();
-    assert_eq!(again.query::<Program>().count().unwrap(), 1);
-    drop(again);
-    let new_pids = backend_pids(&observer, &app);
-    assert_eq!(new_pids.len(), 1);
-    assert_ne!(new_pids[0], pids[0], "the pool replaced the connection");
+        // The same session, and a new one, work on a new connection.
+        s.add(Program::new("after the kill", 1));
+        s.commit().unwrap();
+        let mut again = db.engine.session();
+        assert_eq!(again.query::<Program>().count().unwrap(), 1);
+        drop(again);
+        let new_pids = backend_pids(&observer, &app);
+        assert_eq!(new_pids.len(), 1);
+        assert_ne!(new_pids[0], pids[0], "the pool replaced the connection");
+    }
 }
 
-/// PostgreSQL only (no server process on SQLite): a connection killed while idle in the
-/// pool is noticed by the checkout health check, and the session never sees it.
-#[test]
-fn backend_killed_while_idle_in_the_pool_is_replaced_at_checkout() {
-    let app = unique_app("killed_idle");
-    let db = pg!("rel_killed_idle", |b| b.max_size(1).application_name(&app).health_check_after_idle(Duration::ZERO));
-    seed_tables(&db);
-    let observer = db.engine_with(|b| b.max_size(1));
-    let pids = backend_pids(&observer, &app);
-    assert_eq!(pids.len(), 1);
-    observer.query_raw("SELECT pg_terminate_backend($1)", params![pids[0]], |r| r.get::<bool>(0)).unwrap();
-    assert!(eventually(Duration::from_secs(5), || backend_pids(&observer, &app).is_empty()));
-    let mut s = db.engine.session();
-    s.add(Program::new("fine", 1));
-    s.commit().unwrap();
-    assert_eq!(db.count("programs"), 1);
-    assert_ne!(backend_pids(&observer, &app), pids);
+test_case! {
+    /// PostgreSQL only (no server process on SQLite): a connection killed while idle in the
+    /// pool is noticed by the checkout health check, and the session never sees it.
+    fn backend_killed_while_idle_in_the_pool_is_replaced_at_checkout() needs(postgres) {
+        let app = unique_app("killed_idle");
+        let db = pg!("rel_killed_idle", |b| b.max_size(1).application_name(&app).health_check_after_idle(Duration::ZERO));
+        seed_tables(&db);
+        let observer = db.engine_with(|b| b.max_size(1));
+        let pids = backend_pids(&observer, &app);
+        assert_eq!(pids.len(), 1);
+        observer.query_raw("SELECT pg_terminate_backend($1)", params![pids[0]], |r| r.get::<bool>(0)).unwrap();
+        assert!(eventually(Duration::from_secs(5), || backend_pids(&observer, &app).is_empty()));
+        let mut s = db.engine.session();
+        s.add(Program::new("fine", 1));
+        s.commit().unwrap();
+        assert_eq!(db.count("programs"), 1);
+        assert_ne!(backend_pids(&observer, &app), pids);
+    }
 }
 
 // ----- 5. server down and back -----------------------------------------------------------
-
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
 /// A throwaway PostgreSQL cluster of the test's own: its own directory and port,
 /// stopped (immediately) and removed when dropped, also when the test fails.
@@ -599,62 +600,63 @@ fn free_port() -> u16 {
         .expect("a free port in 54000..55000")
 }
 
-/// PostgreSQL only: it stops and restarts a server, which SQLite does not have.
-///
-/// With the server stopped, a checkout on an existing engine fails with `PoolTimeout`
-/// at the checkout timeout, a session in the middle of a transaction gets
-/// `ConnectionLost`, and building a new engine fails at its connect timeout instead of
-/// hanging. After a restart the same engine works again.
-#[test]
-fn server_down_and_back() {
-    let Some(cluster) = Cluster::start() else { return };
-    let timeout = Duration::from_secs(1);
-    let engine = Engine::builder(&cluster.url())
-        .max_size(2)
-        .checkout_timeout(timeout)
-        .connect_timeout(timeout)
-        .health_check_after_idle(Duration::ZERO)
-        .build()
-        .unwrap();
-    engine.create_all(&[Program::table(), Course::table()]).unwrap();
-    let mut in_flight = engine.session();
-    in_flight.add(Program::new("in flight", 1));
-    in_flight.flush().unwrap();
+test_case! {
+    /// PostgreSQL only: it stops and restarts a server, which SQLite does not have.
+    ///
+    /// With the server stopped, a checkout on an existing engine fails with `PoolTimeout`
+    /// at the checkout timeout, a session in the middle of a transaction gets
+    /// `ConnectionLost`, and building a new engine fails at its connect timeout instead of
+    /// hanging. After a restart the same engine works again.
+    fn server_down_and_back() needs(pg_ctl) {
+        let Some(cluster) = Cluster::start() else { return };
+        let timeout = Duration::from_secs(1);
+        let engine = Engine::builder(&cluster.url())
+            .max_size(2)
+            .checkout_timeout(timeout)
+            .connect_timeout(timeout)
+            .health_check_after_idle(Duration::ZERO)
+            .build()
+            .unwrap();
+        engine.create_all(&[Program::table(), Course::table()]).unwrap();
+        let mut in_flight = engine.session();
+        in_flight.add(Program::new("in flight", 1));
+        in_flight.flush().unwrap();
 
-    cluster.ctl_stop();
+        cluster.ctl_stop();
 
-    let started = Instant::now();
-    let err = in_flight.commit().unwrap_err();
-    let lost_after = started.elapsed();
-    assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err:?}");
-    assert!(lost_after < timeout, "{lost_after:?}");
-    drop(in_flight);
+        let started = Instant::now();
+        let err = in_flight.commit().unwrap_err();
+        let lost_after = started.elapsed();
+        assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err:?}");
+        assert!(lost_after < timeout, "{lost_after:?}");
+        drop(in_flight);
 
-    let started = Instant::now();
-    let err = engine.connection().unwrap_err();
-    let checkout_took = started.elapsed();
-    assert_eq!(err.kind(), ErrorKind::PoolTimeout, "{err:?}");
-    assert_about(checkout_took, timeout);
+        let started = Instant::now();
+        let err = engine.connection().unwrap_err();
+        let checkout_took = started.elapsed();
+        assert_eq!(err.kind(), ErrorKind::PoolTimeout, "{err:?}");
+        assert_about(checkout_took, timeout);
 
-    let started = Instant::now();
-    let err = Engine::builder(&cluster.url()).connect_timeout(timeout).build().unwrap_err();
-    let build_took = started.elapsed();
-    assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err:?}");
-    assert!(err.to_string().contains("cannot connect"), "{err}");
-    assert_about(build_took, timeout);
+        let started = Instant::now();
+        let err = Engine::builder(&cluster.url()).connect_timeout(timeout).build().unwrap_err();
+        let build_took = started.elapsed();
+        assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err:?}");
+        assert!(err.to_string().contains("cannot connect"), "{err}");
+        assert_about(build_took, timeout);
 
-    cluster.ctl_start();
-    let started = Instant::now();
-    let mut s = engine.session();
-    assert_eq!(s.query::<Program>().count().unwrap(), 0, "the in-flight row was never committed");
-    s.add(Program::new("after the restart", 1));
-    s.commit().unwrap();
-    let back_after = started.elapsed();
-    assert_eq!(Program::query().count(&engine).unwrap(), 1);
-    eprintln!(
-        "measured: server_down_and_back: ConnectionLost after {lost_after:?}, PoolTimeout after {checkout_took:?}, \
-         build() failed after {build_took:?}, working again {back_after:?} after the restart"
-    );
+        cluster.ctl_start();
+        let started = Instant::now();
+        let mut s = engine.session();
+        assert_eq!(s.query::<Program>().count().unwrap(), 0, "the in-flight row was never committed");
+        s.add(Program::new("after the restart", 1));
+        s.commit().unwrap();
+        let back_after = started.elapsed();
+        assert_eq!(Program::query().count(&engine).unwrap(), 1);
+        eprintln!(
+            "measured: server_down_and_back: ConnectionLost after {lost_after:?}, PoolTimeout after {checkout_took:?}, \
+             build() failed after {build_took:?}, working again {back_after:?} after the restart"
+        );
+    }
 }
 
 // ----- 6. pool exhaustion ----------------------------------------------------------------
@@ -750,20 +752,22 @@ fn pool_storm(db: &TestDb, app: &str) {
     eprintln!("measured: pool storm ({:?}): {seen}", db.backend);
 }
 
-#[test]
-fn sixteen_threads_on_a_pool_of_four_postgres() {
-    let app = unique_app("storm");
-    let db = pg!("rel_storm", |b| b.max_size(4).application_name(&app).checkout_timeout(Duration::from_secs(20)));
-    pool_storm(&db, &app);
+test_case! {
+    fn sixteen_threads_on_a_pool_of_four_postgres() needs(postgres) {
+        let app = unique_app("storm");
+        let db = pg!("rel_storm", |b| b.max_size(4).application_name(&app).checkout_timeout(Duration::from_secs(20)));
+        pool_storm(&db, &app);
+    }
 }
 
-#[test]
-fn sixteen_threads_on_a_pool_of_four_sqlite() {
-    let db = TestDb::new(orm_tests::Backend::Sqlite, "rel_storm", |b| {
-        b.max_size(4).checkout_timeout(Duration::from_secs(20)).busy_timeout(Duration::from_secs(30))
-    })
-    .unwrap();
-    pool_storm(&db, "");
+test_case! {
+    fn sixteen_threads_on_a_pool_of_four_sqlite() needs(sqlite) {
+        let db = TestDb::new(orm_tests::Backend::Sqlite, "rel_storm", |b| {
+            b.max_size(4).checkout_timeout(Duration::from_secs(20)).busy_timeout(Duration::from_secs(30))
+        })
+        .unwrap();
+        pool_storm(&db, "");
+    }
 }
 
 // ----- 7. timeouts -----------------------------------------------------------------------
@@ -815,57 +819,59 @@ on_both! {
     }
 }
 
-/// PostgreSQL only: keepalives are a TCP socket option of the client connection.
-///
-/// Hangs on a dead network are bounded by TCP keepalives (idle connections) and
-/// TCP_USER_TIMEOUT (unacknowledged data), which `EngineBuilder::build` sets on every
-/// connection. The engine builds and works with them, and (when `/proc/net/tcp` is
-/// readable) the kernel shows a keepalive timer on the client's socket.
-#[test]
-fn connections_carry_keepalives_and_tcp_user_timeout() {
-    let app = unique_app("keepalive");
-    let db = pg!("rel_keepalive", |b| b.max_size(1).application_name(&app).tcp_user_timeout(Duration::from_secs(5)));
-    let port: Vec<Option<i32>> = db
-        .engine
-        .query_raw("SELECT client_port FROM pg_stat_activity WHERE pid = pg_backend_pid()", &[], |r| r.get(0))
-        .unwrap();
-    let Some(port) = port[0].filter(|p| *p > 0) else {
-        eprintln!("connected over a Unix socket: no TCP keepalive to inspect");
-        return;
-    };
-    let tables: String =
-        ["/proc/net/tcp", "/proc/net/tcp6"].iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect();
-    if tables.is_empty() {
-        eprintln!("no /proc/net/tcp: keepalive timer not inspected");
-        return;
+test_case! {
+    /// PostgreSQL only: keepalives are a TCP socket option of the client connection.
+    ///
+    /// Hangs on a dead network are bounded by TCP keepalives (idle connections) and
+    /// TCP_USER_TIMEOUT (unacknowledged data), which `EngineBuilder::build` sets on every
+    /// connection. The engine builds and works with them, and (when `/proc/net/tcp` is
+    /// readable) the kernel shows a keepalive timer on the client's socket.
+    fn connections_carry_keepalives_and_tcp_user_timeout() needs(postgres) {
+        let app = unique_app("keepalive");
+        let db = pg!("rel_keepalive", |b| b.max_size(1).application_name(&app).tcp_user_timeout(Duration::from_secs(5)));
+        let port: Vec<Option<i32>> = db
+            .engine
+            .query_raw("SELECT client_port FROM pg_stat_activity WHERE pid = pg_backend_pid()", &[], |r| r.get(0))
+            .unwrap();
+        let Some(port) = port[0].filter(|p| *p > 0) else {
+            eprintln!("connected over a Unix socket: no TCP keepalive to inspect");
+            return;
+        };
+        let tables: String =
+            ["/proc/net/tcp", "/proc/net/tcp6"].iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect();
+        if tables.is_empty() {
+            eprintln!("no /proc/net/tcp: keepalive timer not inspected");
+            return;
+        }
+        let local = format!(":{port:04X}");
+        // sl local_address rem_address st tx_queue:rx_queue tr:tm->when ...
+        let line = tables
+            .lines()
+            .find(|l| l.split_whitespace().nth(1).is_some_and(|a| a.ends_with(&local)))
+            .unwrap_or_else(|| panic!("our socket (port {port}) in /proc/net/tcp"));
+        let timer = line.split_whitespace().nth(5).unwrap();
+        eprintln!("measured: client socket {local} timer {timer} (02 = keepalive armed)");
+        assert!(timer.starts_with("02:"), "an idle client socket with keepalives has its keepalive timer armed: {line}");
     }
-    let local = format!(":{port:04X}");
-    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when ...
-    let line = tables
-        .lines()
-        .find(|l| l.split_whitespace().nth(1).is_some_and(|a| a.ends_with(&local)))
-        .unwrap_or_else(|| panic!("our socket (port {port}) in /proc/net/tcp"));
-    let timer = line.split_whitespace().nth(5).unwrap();
-    eprintln!("measured: client socket {local} timer {timer} (02 = keepalive armed)");
-    assert!(timer.starts_with("02:"), "an idle client socket with keepalives has its keepalive timer armed: {line}");
 }
 
-/// A "server" that accepts connections and never answers: `build()` gives up at the
-/// connect timeout instead of waiting for the startup reply forever.
-#[test]
-fn server_that_never_answers_fails_at_the_connect_timeout() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let started = Instant::now();
-    let err = Engine::builder(&format!("postgres://postgres@127.0.0.1:{port}/test"))
-        .connect_timeout(Duration::from_millis(500))
-        .build()
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err:?}");
-    let took = started.elapsed();
-    assert_about(took, Duration::from_millis(500));
-    eprintln!("measured: silent server: build() failed after {took:?} (connect timeout 500ms)");
-    drop(listener); // the pool's connection attempt gets EOF and ends
+test_case! {
+    /// A "server" that accepts connections and never answers: `build()` gives up at the
+    /// connect timeout instead of waiting for the startup reply forever.
+    fn server_that_never_answers_fails_at_the_connect_timeout() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let started = Instant::now();
+        let err = Engine::builder(&format!("postgres://postgres@127.0.0.1:{port}/test"))
+            .connect_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err:?}");
+        let took = started.elapsed();
+        assert_about(took, Duration::from_millis(500));
+        eprintln!("measured: silent server: build() failed after {took:?} (connect timeout 500ms)");
+        drop(listener); // the pool's connection attempt gets EOF and ends
+    }
 }
 
 // ----- 8. hostile identifiers ------------------------------------------------------------
@@ -1315,46 +1321,47 @@ on_both! {
     }
 }
 
-/// PostgreSQL only: SQLite has no SERIALIZABLE snapshot conflicts (its writers queue on
-/// one lock, so write skew cannot happen there).
-///
-/// Write skew: two sessions each read the sum of all rows, then insert a row based on
-/// it. Under SERIALIZABLE exactly one commit fails with `SerializationFailure`; that
-/// session works after `rollback()` (its retry sees the other's row).
-#[test]
-fn serializable_write_skew_fails_exactly_one_commit() {
-    let db = pg!("rel_write_skew", |b| b.isolation_level(IsolationLevel::Serializable));
-    seed_tables(&db);
-    Program::new("seed", 10).insert(&db.engine).unwrap();
-    let sum = |s: &mut Session| -> orm_core::Result<i32> {
-        Ok(s.query::<Program>().all()?.iter().map(|p| p.get().years_of_study).sum())
-    };
-    let mut one = db.engine.session();
-    let mut two = db.engine.session();
-    let seen_one = sum(&mut one).unwrap();
-    let seen_two = sum(&mut two).unwrap();
-    assert_eq!((seen_one, seen_two), (10, 10));
-    one.add(Program::new("one", seen_one + 1));
-    two.add(Program::new("two", seen_two + 2));
-    let results = [one.commit(), two.commit()];
-    let failures: Vec<&orm_core::Error> = results.iter().filter_map(|r| r.as_ref().err()).collect();
-    assert_eq!(failures.len(), 1, "{results:?}");
-    assert_eq!(failures[0].kind(), ErrorKind::SerializationFailure, "{:?}", failures[0]);
-    assert!(failures[0].is_retryable());
-    assert_eq!(failures[0].sqlstate(), Some("40001"));
-    eprintln!(
-        "measured: write skew: session {} failed with {:?} (SQLSTATE {:?})",
-        if results[0].is_err() { "one (first to commit)" } else { "two (second to commit)" },
-        failures[0].kind(),
-        failures[0].sqlstate()
-    );
-    let loser = if results[0].is_err() { &mut one } else { &mut two };
-    loser.rollback().unwrap();
-    let seen = sum(loser).unwrap();
-    assert_eq!(seen, 10 + seen_one + 1, "the retry sees the winner's row");
-    loser.add(Program::new("retried", seen));
-    loser.commit().unwrap();
-    assert_eq!(db.count("programs"), 3);
+test_case! {
+    /// PostgreSQL only: SQLite has no SERIALIZABLE snapshot conflicts (its writers queue on
+    /// one lock, so write skew cannot happen there).
+    ///
+    /// Write skew: two sessions each read the sum of all rows, then insert a row based on
+    /// it. Under SERIALIZABLE exactly one commit fails with `SerializationFailure`; that
+    /// session works after `rollback()` (its retry sees the other's row).
+    fn serializable_write_skew_fails_exactly_one_commit() needs(postgres) {
+        let db = pg!("rel_write_skew", |b| b.isolation_level(IsolationLevel::Serializable));
+        seed_tables(&db);
+        Program::new("seed", 10).insert(&db.engine).unwrap();
+        let sum = |s: &mut Session| -> orm_core::Result<i32> {
+            Ok(s.query::<Program>().all()?.iter().map(|p| p.get().years_of_study).sum())
+        };
+        let mut one = db.engine.session();
+        let mut two = db.engine.session();
+        let seen_one = sum(&mut one).unwrap();
+        let seen_two = sum(&mut two).unwrap();
+        assert_eq!((seen_one, seen_two), (10, 10));
+        one.add(Program::new("one", seen_one + 1));
+        two.add(Program::new("two", seen_two + 2));
+        let results = [one.commit(), two.commit()];
+        let failures: Vec<&orm_core::Error> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!(failures.len(), 1, "{results:?}");
+        assert_eq!(failures[0].kind(), ErrorKind::SerializationFailure, "{:?}", failures[0]);
+        assert!(failures[0].is_retryable());
+        assert_eq!(failures[0].sqlstate(), Some("40001"));
+        eprintln!(
+            "measured: write skew: session {} failed with {:?} (SQLSTATE {:?})",
+            if results[0].is_err() { "one (first to commit)" } else { "two (second to commit)" },
+            failures[0].kind(),
+            failures[0].sqlstate()
+        );
+        let loser = if results[0].is_err() { &mut one } else { &mut two };
+        loser.rollback().unwrap();
+        let seen = sum(loser).unwrap();
+        assert_eq!(seen, 10 + seen_one + 1, "the retry sees the winner's row");
+        loser.add(Program::new("retried", seen));
+        loser.commit().unwrap();
+        assert_eq!(db.count("programs"), 3);
+    }
 }
 
 // ----- 11. logs --------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use orm_core::{ErrorKind, params};
-use orm_tests::{on_both, pg};
+use orm_tests::{on_both, pg, test_case};
 use rust_decimal::Decimal;
 
 use crate::models::{Everything, Setting};
@@ -212,58 +212,60 @@ on_both! {
     }
 }
 
-/// PostgreSQL only: SQLite does not enforce VARCHAR lengths.
-#[test]
-fn varchar_length_is_enforced_by_postgresql() {
-    let db = pg!("types_length");
-    db.engine.create_all(&[Everything::table()]).unwrap();
-    let mut row = full("x");
-    row.short_text = "x".repeat(21);
-    let err = row.insert(&db.engine).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Database);
-    assert_eq!(err.sqlstate(), Some("22001"));
+test_case! {
+    /// PostgreSQL only: SQLite does not enforce VARCHAR lengths.
+    fn varchar_length_is_enforced_by_postgresql() needs(postgres) {
+        let db = pg!("types_length");
+        db.engine.create_all(&[Everything::table()]).unwrap();
+        let mut row = full("x");
+        row.short_text = "x".repeat(21);
+        let err = row.insert(&db.engine).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Database);
+        assert_eq!(err.sqlstate(), Some("22001"));
+    }
 }
 
-/// PostgreSQL only: text and integer columns are read from their bytes once the column's
-/// type is known; every text-like and integer type, NULLs, and the types that still go
-/// through `FromSql` (citext-like domains, widening) decode as before.
-#[test]
-fn postgresql_columns_decode_by_their_declared_types() {
-    let db = pg!("types_decode");
-    let rows = db
-        .engine
-        .query_raw(
-            "SELECT 'v'::varchar, 'c'::char(3), 'n'::name, 't'::text, NULL::text, \
-             (-7)::int2, 8::int4, (-9000000000)::int8, NULL::int4, true, false, 1.5::float8, 'é✓'::text",
-            &[],
-            |r| {
-                Ok((
-                    (r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<String>(3)?),
-                    r.get::<Option<String>>(4)?,
-                    (r.get::<i16>(5)?, r.get::<i32>(6)?, r.get::<i64>(7)?, r.get::<Option<i32>>(8)?),
-                    (r.get::<bool>(9)?, r.get::<bool>(10)?, r.get::<f64>(11)?, r.get::<String>(12)?),
-                ))
-            },
-        )
-        .unwrap();
-    assert_eq!(
-        rows,
-        [(
-            ("v".to_owned(), "c  ".to_owned(), "n".to_owned(), "t".to_owned()),
-            None,
-            (-7, 8, -9_000_000_000, None),
-            (true, false, 1.5, "é✓".to_owned()),
-        )]
-    );
-    // A type the direct readers do not take goes through `FromSql`, with its message.
-    let err = db.engine.query_raw("SELECT 8::int4", &[], |r| r.get::<i64>(0)).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Decode);
-    assert!(err.to_string().contains("int4"), "{err}");
-    let err = db.engine.query_raw("SELECT 8::int8", &[], |r| r.get::<String>(0)).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Decode);
-    assert!(err.to_string().contains("int8"), "{err}");
-    let err = db.engine.query_raw("SELECT NULL::int2", &[], |r| r.get::<i16>(0)).unwrap_err();
-    assert!(err.to_string().contains("make the field an Option"), "{err}");
+test_case! {
+    /// PostgreSQL only: text and integer columns are read from their bytes once the column's
+    /// type is known; every text-like and integer type, NULLs, and the types that still go
+    /// through `FromSql` (citext-like domains, widening) decode as before.
+    fn postgresql_columns_decode_by_their_declared_types() needs(postgres) {
+        let db = pg!("types_decode");
+        let rows = db
+            .engine
+            .query_raw(
+                "SELECT 'v'::varchar, 'c'::char(3), 'n'::name, 't'::text, NULL::text, \
+                 (-7)::int2, 8::int4, (-9000000000)::int8, NULL::int4, true, false, 1.5::float8, 'é✓'::text",
+                &[],
+                |r| {
+                    Ok((
+                        (r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<String>(3)?),
+                        r.get::<Option<String>>(4)?,
+                        (r.get::<i16>(5)?, r.get::<i32>(6)?, r.get::<i64>(7)?, r.get::<Option<i32>>(8)?),
+                        (r.get::<bool>(9)?, r.get::<bool>(10)?, r.get::<f64>(11)?, r.get::<String>(12)?),
+                    ))
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            rows,
+            [(
+                ("v".to_owned(), "c  ".to_owned(), "n".to_owned(), "t".to_owned()),
+                None,
+                (-7, 8, -9_000_000_000, None),
+                (true, false, 1.5, "é✓".to_owned()),
+            )]
+        );
+        // A type the direct readers do not take goes through `FromSql`, with its message.
+        let err = db.engine.query_raw("SELECT 8::int4", &[], |r| r.get::<i64>(0)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        assert!(err.to_string().contains("int4"), "{err}");
+        let err = db.engine.query_raw("SELECT 8::int8", &[], |r| r.get::<String>(0)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        assert!(err.to_string().contains("int8"), "{err}");
+        let err = db.engine.query_raw("SELECT NULL::int2", &[], |r| r.get::<i16>(0)).unwrap_err();
+        assert!(err.to_string().contains("make the field an Option"), "{err}");
+    }
 }
 
 on_both! {

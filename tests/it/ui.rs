@@ -1,5 +1,8 @@
-#[test]
-fn derive_errors() {
-    let t = trybuild::TestCases::new();
-    t.compile_fail("ui/*.rs");
+use orm_tests::test_case;
+
+test_case! {
+    fn derive_errors() {
+        let t = trybuild::TestCases::new();
+        t.compile_fail("ui/*.rs");
+    }
 }

@@ -2,14 +2,23 @@
 //! dropped afterwards) and on SQLite (a file in a temporary directory, removed
 //! afterwards), so that tests run in parallel and never see each other's tables.
 //!
-//! [`on_both!`] turns one test body into a test per backend. Without a PostgreSQL server
-//! the PostgreSQL tests print a skip notice and pass, unless `ORM_REQUIRE_POSTGRES=1`
-//! (set by CI) makes a missing server a failure. SQLite tests always run.
+//! [`on_both!`] turns one test body into a test per backend; [`test_case!`] declares a
+//! test of one backend or of none. Both register the test with the runner in
+//! [`harness`], the `main` of the test binaries: without a PostgreSQL server the
+//! PostgreSQL tests are reported as ignored, with one line that says why, unless
+//! `ORM_REQUIRE_POSTGRES=1` (set by CI) makes a missing server a failure. SQLite tests
+//! always run.
+
+pub mod harness;
+
+#[doc(hidden)]
+pub use inventory;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use harness::Need;
 use orm_core::{Engine, EngineBuilder, Value};
 
 /// `DATABASE_URL`, or the local server.
@@ -80,8 +89,10 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// A fresh PostgreSQL schema named after `tag`, or `None` (after a skip notice) when
-    /// no server answers and none is required.
+    /// A fresh PostgreSQL schema named after `tag`. Without a server: in a test run by
+    /// [`harness::run`] a panic (the harness ignores a test that declares `needs(postgres)`
+    /// before it starts); elsewhere `None`, after a skip notice, unless
+    /// `ORM_REQUIRE_POSTGRES=1` makes it a panic.
     pub fn postgres(tag: &str) -> Option<TestDb> {
         TestDb::new(Backend::Postgres, tag, |b| b)
     }
@@ -116,6 +127,7 @@ impl TestDb {
                     .build()
                 {
                     Ok(engine) => engine,
+                    Err(e) if harness::current_needs().is_some() => panic!("{}", missing_in_a_test(Need::Postgres, &e)),
                     Err(e) if !postgres_required() => {
                         eprintln!(
                             "SKIPPED {tag} on PostgreSQL: not reachable at {url} ({e}); set DATABASE_URL, \
@@ -259,7 +271,8 @@ impl TestDb {
 
     /// `pg_dump --schema-only --no-owner` of the PostgreSQL schema, normalised as the
     /// seed's reference was: comments, settings and psql meta-commands removed, the schema
-    /// named `public`. `None` (after a notice) without pg_dump, unless required.
+    /// named `public`. Without pg_dump: in a test run by [`harness::run`] a panic (declare
+    /// `needs(pg_dump)`); elsewhere `None` after a notice, unless required.
     pub fn dump_schema(&self) -> Option<String> {
         assert!(self.is_postgres(), "pg_dump works on PostgreSQL only");
         let out = match std::process::Command::new("pg_dump")
@@ -267,6 +280,7 @@ impl TestDb {
             .output()
         {
             Ok(out) => out,
+            Err(e) if harness::current_needs().is_some() => panic!("{}", missing_in_a_test(Need::PgDump, &e)),
             Err(e) if !postgres_required() => {
                 eprintln!("SKIPPED pg_dump comparison: pg_dump not found ({e})");
                 return None;
@@ -305,11 +319,19 @@ impl Drop for TestDb {
 
 /// One test body, run once per backend: `fn name(db) { .. }` becomes the tests
 /// `name::postgres` and `name::sqlite`, each with `db: &TestDb` on its own database.
-/// `fn name(db, |b| b.max_size(1)) { .. }` configures the engine.
+/// `fn name(db, |b| b.max_size(1)) { .. }` configures the engine; `fn name(db)
+/// needs(pg_dump) { .. }` adds needs (see [`test_case!`]) to the PostgreSQL test.
+///
+/// The tests are registered with the runner in [`harness`]: the PostgreSQL one needs a
+/// server, and is ignored (or, with `ORM_REQUIRE_POSTGRES=1`, fails) without one.
 #[macro_export]
 macro_rules! on_both {
     () => {};
-    ($(#[$meta:meta])* fn $name:ident($db:ident $(, $configure:expr)?) $body:block $($rest:tt)*) => {
+    (
+        $(#[$meta:meta])*
+        fn $name:ident($db:ident $(, $configure:expr)?) $(needs($($need:ident),* $(,)?))? $body:block
+        $($rest:tt)*
+    ) => {
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
@@ -317,7 +339,6 @@ macro_rules! on_both {
 
             fn __test_body($db: &$crate::TestDb) $body
 
-            #[test]
             fn postgres() {
                 let configure = |b: ::orm_core::EngineBuilder| -> ::orm_core::EngineBuilder {
                     $( let b = $crate::configure(b, $configure); )?
@@ -328,7 +349,6 @@ macro_rules! on_both {
                 }
             }
 
-            #[test]
             fn sqlite() {
                 let configure = |b: ::orm_core::EngineBuilder| -> ::orm_core::EngineBuilder {
                     $( let b = $crate::configure(b, $configure); )?
@@ -337,13 +357,86 @@ macro_rules! on_both {
                 let db = $crate::TestDb::new($crate::Backend::Sqlite, stringify!($name), configure).expect("SQLite");
                 __test_body(&db);
             }
+
+            $crate::inventory::submit! {
+                $crate::harness::TestCase::new(
+                    module_path!(),
+                    "postgres",
+                    &[$crate::harness::Need::Postgres $($(, $crate::__need!($need))*)?],
+                    postgres,
+                )
+            }
+            $crate::inventory::submit! {
+                $crate::harness::TestCase::new(module_path!(), "sqlite", &[$crate::harness::Need::Sqlite], sqlite)
+            }
         }
         $crate::on_both! { $($rest)* }
     };
 }
 
-/// Gets a PostgreSQL [`TestDb`] or returns from the test (after a skip notice), for
-/// tests of what only PostgreSQL has.
+/// Tests of one backend, or of none: each `fn name() { .. }` becomes the test `name`
+/// (in the module of the declaration), registered with the runner in [`harness`].
+/// `needs(..)` after the parentheses says what the test needs, so that it shows as
+/// ignored where that is missing (or fails, with `ORM_REQUIRE_POSTGRES=1`):
+/// `postgres` (a server at [`database_url()`]), `sqlite` (always there; says the test is
+/// about SQLite), `pg_dump`, `pg_ctl` (`initdb` and `pg_ctl` in [`harness::PG_BIN`]).
+///
+/// ```text
+/// test_case! {
+///     /// PostgreSQL only: ...
+///     fn statements_are_prepared_once() needs(postgres) {
+///         let db = pg!("stmt_cache");
+///         ...
+///     }
+///
+///     fn engine_is_send_sync() { .. }
+/// }
+/// ```
+#[macro_export]
+macro_rules! test_case {
+    () => {};
+    (
+        $(#[$meta:meta])*
+        fn $name:ident() $(needs($($need:ident),* $(,)?))? $body:block
+        $($rest:tt)*
+    ) => {
+        $(#[$meta])*
+        fn $name() $body
+
+        $crate::inventory::submit! {
+            $crate::harness::TestCase::new(
+                module_path!(),
+                stringify!($name),
+                &[$($($crate::__need!($need)),*)?],
+                $name,
+            )
+        }
+        $crate::test_case! { $($rest)* }
+    };
+}
+
+/// A need as [`test_case!`] spells it, as a [`harness::Need`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __need {
+    (postgres) => {
+        $crate::harness::Need::Postgres
+    };
+    (sqlite) => {
+        $crate::harness::Need::Sqlite
+    };
+    (pg_dump) => {
+        $crate::harness::Need::PgDump
+    };
+    (pg_ctl) => {
+        $crate::harness::Need::PgCtl
+    };
+}
+
+/// Gets a PostgreSQL [`TestDb`], for tests of what only PostgreSQL has (declared with
+/// `needs(postgres)`, see [`test_case!`]). Without a server it panics in a test run by
+/// [`harness::run`]; elsewhere it returns from the test after a skip notice, as
+/// [`TestDb::postgres`] says.
 #[macro_export]
 macro_rules! pg {
     ($tag:expr) => {
@@ -358,6 +451,20 @@ macro_rules! pg {
             None => return,
         }
     };
+}
+
+/// Why a test run by the harness cannot go on without `need`: it was declared but has
+/// gone since the run started, or it was not declared.
+fn missing_in_a_test(need: Need, error: &dyn std::fmt::Display) -> String {
+    let what = match need {
+        Need::Postgres => format!("no PostgreSQL server at {} ({error})", harness::redacted(&database_url())),
+        _ => format!("no {} ({error})", need.keyword()),
+    };
+    if harness::current_needs().unwrap_or_default().contains(&need) {
+        format!("{what}, though there was when the run started")
+    } else {
+        format!("{what}: declare the test with `needs({})`, so that it shows as ignored without it", need.keyword())
+    }
 }
 
 /// Applies engine settings given as a closure (used by [`on_both!`]).
