@@ -105,6 +105,10 @@ test_case! {
             assert!(stdout.lines().any(|l| l.starts_with(&format!("workload={w} ")) && l.contains(" ratio=")), "{stdout}");
         }
         assert!(stdout.contains("peak_rss_mb="), "{stdout}");
+        for s in ["S1", "S2", "S3", "S4", "S6", "S7", "S8"] {
+            assert!(stdout.lines().any(|l| l.starts_with(&format!("scaling={s} ")) && l.contains(" growth_ratio=")), "{stdout}");
+        }
+        assert!(stdout.lines().any(|l| l.starts_with("memory rows=") && l.contains(" ratio=")), "{stdout}");
         assert!(stdout.contains("# not pinned"), "{stdout}");
         drop(db);
     }

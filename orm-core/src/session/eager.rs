@@ -67,8 +67,9 @@ impl Session {
             let link = option_link(option)?;
             match option.strategy {
                 Loading::SelectIn => {
-                    let children = self.select_in(parents, link)?;
+                    // The children are listed only when options go on below them.
                     let nested = effective_options(link.child, &option.then)?;
+                    let children = self.select_in(parents, link, !nested.is_empty())?;
                     if !children.is_empty() {
                         self.apply_options(&children, &nested)?;
                     }
@@ -134,7 +135,7 @@ impl Session {
 
     /// `SELECT child.* FROM child WHERE child.fk = ANY($1)`: the collections of all
     /// `parents` in one statement (chunked where bind parameters are limited).
-    fn select_in(&mut self, parents: &[usize], link: Link) -> Result<Vec<usize>> {
+    fn select_in(&mut self, parents: &[usize], link: Link, list_children: bool) -> Result<Vec<usize>> {
         let loader = link_loader(link)?;
         let (keys, by_key) = self.owner_keys(parents.iter().copied(), link.parent, link.parent_column)?;
         // Each key's place in `keys`, and the children found for it there.
@@ -158,7 +159,9 @@ impl Session {
             self.report = Some(ParentReport { child: child_table, column: fk, parent: link.parent, parent_key: None });
             let read = self.with_rows(&sql, &params, |s, row| {
                 let child = loader(s, row, 0)?;
-                all_children.push(child);
+                if list_children {
+                    all_children.push(child);
+                }
                 let parent = s.report.as_ref().and_then(|r| r.parent_key.as_ref());
                 if let Some(&slot) = parent.and_then(|key| slots.get(key)) {
                     let group = &mut groups[slot];

@@ -5,13 +5,18 @@ use std::collections::hash_map::{Entry, VacantEntry};
 
 use crate::schema::identity_key::IdentityKey;
 
-/// The identity map: the session entry of each row's object. Integer keys are kept as
-/// plain words, which need no pass over the table to drop it when the session ends;
-/// other keys beside them.
+/// The identity map: the session entry of each row's object. Integer keys, by far the
+/// most common, sit in one table per model table, as `key -> entry` (16 bytes a slot:
+/// every loaded object has one, so its size counts), which needs no pass over it to drop
+/// it when the session ends; other keys beside them.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct IdentityMap {
-    ints: HashMap<(usize, i64), usize>,
+    /// Per model table (the address of its static metadata): integer key -> entry. A
+    /// session touches few tables: they are found by a scan.
+    ints: Vec<(usize, HashMap<i64, u32>)>,
     others: HashMap<IdentityKey, usize>,
+    /// Room asked for before the table of the coming rows was known.
+    reserve: usize,
 }
 
 /// What [`IdentityMap::slot`] found for a key.
@@ -24,7 +29,7 @@ pub(crate) enum Slot<'a> {
 
 /// The place of a key not yet in the map.
 pub(crate) enum Vacancy<'a> {
-    Int(VacantEntry<'a, (usize, i64), usize>),
+    Int(VacantEntry<'a, i64, u32>),
     Other(VacantEntry<'a, IdentityKey, usize>),
 }
 
@@ -32,7 +37,7 @@ impl Vacancy<'_> {
     pub(crate) fn insert(self, entry: usize) {
         match self {
             Vacancy::Int(slot) => {
-                slot.insert(entry);
+                slot.insert(small(entry));
             }
             Vacancy::Other(slot) => {
                 slot.insert(entry);
@@ -41,10 +46,37 @@ impl Vacancy<'_> {
     }
 }
 
+/// An entry number as the integer tables keep it: a session holds far fewer than
+/// `u32::MAX` objects (its entry numbers are `u32` in every object's `Meta` too).
+fn small(entry: usize) -> u32 {
+    u32::try_from(entry).unwrap_or(u32::MAX)
+}
+
 impl IdentityMap {
+    fn ints_of(&self, table: usize) -> Option<&HashMap<i64, u32>> {
+        self.ints.iter().find(|(t, _)| *t == table).map(|(_, m)| m)
+    }
+
+    /// The integer table of `table`, made when missing (and sized as asked before).
+    #[inline]
+    fn ints_of_mut(&mut self, table: usize) -> &mut HashMap<i64, u32> {
+        let at = match self.ints.iter().position(|(t, _)| *t == table) {
+            Some(at) => at,
+            None => {
+                self.ints.push((table, HashMap::default()));
+                self.ints.len() - 1
+            }
+        };
+        let map = &mut self.ints[at].1;
+        if self.reserve > 0 {
+            map.reserve(std::mem::take(&mut self.reserve));
+        }
+        map
+    }
+
     pub(crate) fn get(&self, key: &IdentityKey) -> Option<usize> {
         match key {
-            IdentityKey::Int { table, key } => self.ints.get(&(*table, *key)).copied(),
+            IdentityKey::Int { table, key } => self.ints_of(*table)?.get(key).map(|&e| e as usize),
             other => self.others.get(other).copied(),
         }
     }
@@ -57,8 +89,8 @@ impl IdentityMap {
     #[inline]
     pub(crate) fn slot(&mut self, key: &IdentityKey) -> Slot<'_> {
         match key {
-            IdentityKey::Int { table, key } => match self.ints.entry((*table, *key)) {
-                Entry::Occupied(found) => Slot::Found(*found.get()),
+            IdentityKey::Int { table, key } => match self.ints_of_mut(*table).entry(*key) {
+                Entry::Occupied(found) => Slot::Found(*found.get() as usize),
                 Entry::Vacant(vacant) => Slot::Vacant(Vacancy::Int(vacant)),
             },
             other => match self.others.entry(other.clone()) {
@@ -70,26 +102,34 @@ impl IdentityMap {
 
     pub(crate) fn insert(&mut self, key: IdentityKey, entry: usize) {
         match key {
-            IdentityKey::Int { table, key } => self.ints.insert((table, key), entry),
-            other => self.others.insert(other, entry),
-        };
+            IdentityKey::Int { table, key } => {
+                self.ints_of_mut(table).insert(key, small(entry));
+            }
+            other => {
+                self.others.insert(other, entry);
+            }
+        }
     }
 
     pub(crate) fn remove(&mut self, key: &IdentityKey) -> Option<usize> {
         match key {
-            IdentityKey::Int { table, key } => self.ints.remove(&(*table, *key)),
+            IdentityKey::Int { table, key } => {
+                let at = self.ints.iter().position(|(t, _)| t == table)?;
+                self.ints[at].1.remove(key).map(|e| e as usize)
+            }
             other => self.others.remove(other),
         }
     }
 
-    /// Room for `n` more integer keys.
+    /// Room for `n` more integer keys (of the table the next rows come from).
     pub(crate) fn reserve(&mut self, n: usize) {
-        self.ints.reserve(n);
+        self.reserve = n;
     }
 
     pub(crate) fn clear(&mut self) {
         self.ints.clear();
         self.others.clear();
+        self.reserve = 0;
     }
 }
 

@@ -11,6 +11,10 @@
 //! of the rounds' orm/raw ratios. Workloads made of many independent steps (lookups,
 //! loads, scenarios) run each round in slices, the two sides taking turns slice by
 //! slice, so that a slow moment of the machine falls on both.
+//!
+//! The scaling section (`scale.rs`) then runs workloads at two sizes ten times apart and
+//! prints each side's cost per operation at both and how it grew, the memory per loaded
+//! object, and (with `--svg PATH`) a plot of cost per operation against size.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -18,6 +22,12 @@ use std::time::{Duration, Instant};
 
 use orm_core::prelude::*;
 use postgres::{Client, NoTls};
+
+mod scale;
+
+/// Counts the bytes the process holds, while asked to (see `scale::memory`).
+#[global_allocator]
+static ALLOCATOR: scale::CountingAllocator = scale::CountingAllocator;
 
 #[derive(Model, Debug)]
 #[orm(table = "programs")]
@@ -36,6 +46,7 @@ pub struct Course {
     #[orm(primary_key)]
     pub id: i32,
     pub title: String,
+    #[orm(index)]
     pub code: String,
     #[orm(foreign_key = "programs.id", on_delete = "cascade")]
     pub program_id: i32,
@@ -43,21 +54,21 @@ pub struct Course {
 
 /// What the hand-written side decodes rows into.
 #[derive(Debug)]
-struct RawProgram {
+pub(crate) struct RawProgram {
     id: i32,
     name: String,
     years_of_study: i32,
 }
 
 #[derive(Debug)]
-struct RawCourse {
-    id: i32,
-    title: String,
-    code: String,
-    program_id: i32,
+pub(crate) struct RawCourse {
+    pub(crate) id: i32,
+    pub(crate) title: String,
+    pub(crate) code: String,
+    pub(crate) program_id: i32,
 }
 
-type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+pub(crate) type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 /// Sizes, scaled by `--scale` (1.0 = the workloads as specified).
 struct Sizes {
@@ -75,15 +86,15 @@ impl Sizes {
     }
 }
 
-struct Bench {
-    engine: Engine,
-    client: Client,
+pub(crate) struct Bench {
+    pub(crate) engine: Engine,
+    pub(crate) client: Client,
     sizes: Sizes,
     round: usize,
     /// The slice of the round being run: (index, count).
     slice: (usize, usize),
     /// Run only this workload (for profiling).
-    only: Option<String>,
+    pub(crate) only: Option<String>,
 }
 
 fn main() -> BenchResult {
@@ -91,6 +102,8 @@ fn main() -> BenchResult {
     let mut rounds = 15;
     let mut only: Option<String> = None;
     let mut pin = true;
+    let mut scaling_rounds = 5;
+    let mut svg: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -98,8 +111,16 @@ fn main() -> BenchResult {
             "--rounds" => rounds = args.next().ok_or("--rounds needs a number")?.parse()?,
             "--only" => only = Some(args.next().ok_or("--only needs a workload, e.g. W4")?),
             "--no-pin" => pin = false,
+            "--scaling-rounds" => {
+                scaling_rounds = args.next().ok_or("--scaling-rounds needs a number")?.parse()?;
+            }
+            "--svg" => svg = Some(args.next().ok_or("--svg needs a file name")?),
             other => {
-                return Err(format!("unknown argument `{other}`; use --scale F --rounds N --only W4 --no-pin").into());
+                return Err(format!(
+                    "unknown argument `{other}`; use --scale F --rounds N --only W4|S2 --no-pin \
+                     --scaling-rounds N --svg FILE"
+                )
+                .into());
             }
         }
     }
@@ -110,7 +131,8 @@ fn main() -> BenchResult {
     let schema = format!("orm_bench_{}", std::process::id());
     let mut admin = Client::connect(&url, NoTls)?;
     admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))?;
-    let result = run(&url, &schema, Options { scale, rounds, only: only.as_deref(), pin });
+    let options = Options { scale, rounds, only: only.as_deref(), pin, scaling_rounds, svg: svg.as_deref() };
+    let result = run(&url, &schema, options);
     admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
     result
 }
@@ -121,9 +143,12 @@ struct Options<'a> {
     rounds: usize,
     only: Option<&'a str>,
     pin: bool,
+    scaling_rounds: usize,
+    svg: Option<&'a str>,
 }
 
-fn run(url: &str, schema: &str, Options { scale, rounds, only, pin }: Options<'_>) -> BenchResult {
+fn run(url: &str, schema: &str, options: Options<'_>) -> BenchResult {
+    let Options { scale, rounds, only, pin, scaling_rounds, svg } = options;
     let engine = Engine::builder(url).search_path(schema).max_size(2).build()?;
     let mut config: postgres::Config = url.parse()?;
     config.options(&format!("-c search_path={schema}"));
@@ -150,6 +175,7 @@ fn run(url: &str, schema: &str, Options { scale, rounds, only, pin }: Options<'_
     measure(&mut b, "W5", "seed_scenario", rounds, 10, None, orm_seed_scenario, raw_seed_scenario)?;
     measure(&mut b, "W6", "update_batch", rounds, 1, None, orm_update_batch, raw_update_batch)?;
     println!("peak_rss_mb={:.1}", peak_rss_mb());
+    scale::run(&mut b, scale, scaling_rounds, svg)?;
     Ok(())
 }
 
@@ -220,7 +246,7 @@ fn measure(
     Ok(())
 }
 
-fn median(times: &mut [Duration]) -> f64 {
+pub(crate) fn median(times: &mut [Duration]) -> f64 {
     times.sort();
     times[times.len() / 2].as_secs_f64()
 }
@@ -278,7 +304,7 @@ fn peak_rss_mb() -> f64 {
 
 /// VACUUM ANALYZE the tables and, where the user may, CHECKPOINT (both sides read the
 /// same settled tables; a checkpoint left to chance lands in some rounds and not others).
-fn settle(b: &mut Bench) -> BenchResult {
+pub(crate) fn settle(b: &mut Bench) -> BenchResult {
     b.client.batch_execute("VACUUM ANALYZE programs, courses")?;
     if let Err(e) = b.client.batch_execute("CHECKPOINT") {
         eprintln!("# no CHECKPOINT ({e}); timings may include one");
@@ -334,51 +360,84 @@ fn raw_insert_batch(b: &mut Bench) -> BenchResult {
     Ok(())
 }
 
-// ----- W2: lookups by primary key, each asking the database --------------------------------
+// ----- W2: lookups by primary key of distinct rows, in one session ---------------------------
 
 fn orm_get_by_pk(b: &mut Bench) -> BenchResult {
-    let mut db = b.engine.session();
-    for i in b.part(b.sizes.lookups) {
-        let id = (i % b.sizes.programs) as i32 + 1;
-        let program = db.get::<Program>(id)?.ok_or("missing program")?;
-        black_box(program.get().name.len());
-        db.expunge_all(); // so that the next lookup asks the database again
+    let lookups = b.part(b.sizes.lookups);
+    get_courses_in_one_session(&b.engine, lookups)
+}
+
+/// `db.get::<Course>(id)` for each id, in one session that keeps every object it loads:
+/// each lookup asks the database (no id twice), as a user's loop does.
+pub(crate) fn get_courses_in_one_session(engine: &Engine, ids: std::ops::Range<usize>) -> BenchResult {
+    let mut db = engine.session();
+    for i in ids {
+        let course = db.get::<Course>(i as i32 + 1)?.ok_or("missing course")?;
+        black_box(course.get().title.len());
     }
     Ok(())
 }
 
 fn raw_get_by_pk(b: &mut Bench) -> BenchResult {
-    let stmt = b.client.prepare("SELECT id, name, years_of_study FROM programs WHERE id = $1")?;
-    for i in b.part(b.sizes.lookups) {
-        let id = (i % b.sizes.programs) as i32 + 1;
-        let row = b.client.query_one(&stmt, &[&id])?;
-        let program = RawProgram { id: row.get(0), name: row.get(1), years_of_study: row.get(2) };
-        black_box(program.name.len() + program.id as usize + program.years_of_study as usize);
+    let lookups = b.part(b.sizes.lookups);
+    raw_get_courses(&mut b.client, lookups)
+}
+
+pub(crate) fn raw_get_courses(client: &mut Client, ids: std::ops::Range<usize>) -> BenchResult {
+    let stmt = client.prepare("SELECT id, title, code, program_id FROM courses WHERE id = $1")?;
+    for i in ids {
+        let row = client.query_one(&stmt, &[&(i as i32 + 1)])?;
+        let course = RawCourse { id: row.get(0), title: row.get(1), code: row.get(2), program_id: row.get(3) };
+        black_box(course.title.len() + course.code.len() + (course.id + course.program_id) as usize);
     }
     Ok(())
 }
 
-// ----- W3: name = $1 LIMIT 1 ----------------------------------------------------------------
+// ----- W3: code = $1 LIMIT 1, distinct codes, in one session --------------------------------
 
 fn orm_filter_first(b: &mut Bench) -> BenchResult {
-    let mut db = b.engine.session();
-    let names: Vec<String> = (0..b.sizes.programs).map(|p| format!("Program {p}")).collect();
-    for i in b.part(b.sizes.lookups) {
-        let program =
-            db.query::<Program>().filter(Program::NAME.eq(&names[i % names.len()])).first()?.ok_or("missing")?;
-        black_box(program.get().id);
-        db.expunge_all();
+    let lookups = b.part(b.sizes.lookups);
+    let per_program = b.sizes.courses_per_program;
+    filter_courses_in_one_session(&b.engine, lookups, per_program)
+}
+
+/// The code of the `i`-th course the data set holds (`C{program}-{course}`).
+pub(crate) fn course_code(i: usize, per_program: usize) -> String {
+    format!("C{}-{}", i / per_program, i % per_program)
+}
+
+/// `Course::CODE.eq(..)` then `first()` for each course, in one session.
+pub(crate) fn filter_courses_in_one_session(
+    engine: &Engine,
+    courses: std::ops::Range<usize>,
+    per_program: usize,
+) -> BenchResult {
+    let mut db = engine.session();
+    for i in courses {
+        let code = course_code(i, per_program);
+        let course = db.query::<Course>().filter(Course::CODE.eq(&code)).first()?.ok_or("missing")?;
+        black_box(course.get().id);
     }
     Ok(())
 }
 
 fn raw_filter_first(b: &mut Bench) -> BenchResult {
-    let stmt = b.client.prepare("SELECT id, name, years_of_study FROM programs WHERE name = $1 LIMIT 1")?;
-    let names: Vec<String> = (0..b.sizes.programs).map(|p| format!("Program {p}")).collect();
-    for i in b.part(b.sizes.lookups) {
-        let row = b.client.query_opt(&stmt, &[&names[i % names.len()]])?.ok_or("missing")?;
-        let program = RawProgram { id: row.get(0), name: row.get(1), years_of_study: row.get(2) };
-        black_box(program.id as usize + program.name.len() + program.years_of_study as usize);
+    let lookups = b.part(b.sizes.lookups);
+    let per_program = b.sizes.courses_per_program;
+    raw_filter_courses(&mut b.client, lookups, per_program)
+}
+
+pub(crate) fn raw_filter_courses(
+    client: &mut Client,
+    courses: std::ops::Range<usize>,
+    per_program: usize,
+) -> BenchResult {
+    let stmt = client.prepare("SELECT id, title, code, program_id FROM courses WHERE code = $1 LIMIT 1")?;
+    for i in courses {
+        let code = course_code(i, per_program);
+        let row = client.query_opt(&stmt, &[&code])?.ok_or("missing")?;
+        let course = RawCourse { id: row.get(0), title: row.get(1), code: row.get(2), program_id: row.get(3) };
+        black_box(course.id as usize + course.title.len() + course.code.len() + course.program_id as usize);
     }
     Ok(())
 }

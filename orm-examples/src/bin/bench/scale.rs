@@ -1,0 +1,621 @@
+//! How costs grow: each workload at two sizes ten times apart, the ORM and hand-written
+//! code on the same data in the same run, written as users write them (one session for
+//! a whole loop, nothing cleared between steps). For each it prints the cost of one
+//! operation (a row, a lookup, a query, a savepoint) at both sizes, how much it grew,
+//! and the ORM's growth over raw's; then the memory per loaded object, and with `--svg`
+//! a plot of cost per operation against size.
+//!
+//! A session that pays for what it holds on every operation shows here as growth: the
+//! same lookup costing more at 20,000 objects held than at 2,000.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use orm_core::prelude::*;
+use postgres::Client;
+
+use super::{
+    Bench, BenchResult, Course, Program, ProgramRelations, RawCourse, course_code, filter_courses_in_one_session,
+    get_courses_in_one_session, median, raw_filter_courses, raw_get_courses, settle,
+};
+
+/// One workload's two sizes, both sides.
+struct Growth {
+    id: &'static str,
+    name: &'static str,
+    /// What one operation is, for the report.
+    unit: &'static str,
+    sizes: [usize; 2],
+    /// Seconds per operation: `[small, large]`.
+    orm: [f64; 2],
+    raw: [f64; 2],
+}
+
+impl Growth {
+    fn orm_growth(&self) -> f64 {
+        self.orm[1] / self.orm[0]
+    }
+
+    fn raw_growth(&self) -> f64 {
+        self.raw[1] / self.raw[0]
+    }
+
+    fn print(&self) {
+        let us = |s: f64| s * 1e6;
+        println!(
+            "scaling={} name={} per={} small={} large={} orm_small_us={:.3} orm_large_us={:.3} raw_small_us={:.3} \
+             raw_large_us={:.3} orm_growth={:.3} raw_growth={:.3} growth_ratio={:.3}",
+            self.id,
+            self.name,
+            self.unit,
+            self.sizes[0],
+            self.sizes[1],
+            us(self.orm[0]),
+            us(self.orm[1]),
+            us(self.raw[0]),
+            us(self.raw[1]),
+            self.orm_growth(),
+            self.raw_growth(),
+            self.orm_growth() / self.raw_growth(),
+        );
+    }
+}
+
+/// A timed part of a workload: the setup before it is not counted.
+type Timed = Box<dyn FnMut(&mut Bench) -> BenchResult<Duration>>;
+
+/// Runs both sides `rounds` times (after a warm-up), alternating which goes first, and
+/// returns the median seconds per operation of each.
+fn per_op(b: &mut Bench, rounds: usize, ops: usize, mut orm: Timed, mut raw: Timed) -> BenchResult<(f64, f64)> {
+    let (mut o, mut r) = (Vec::new(), Vec::new());
+    for round in 0..=rounds {
+        let (to, tr) = if round % 2 == 0 {
+            let to = orm(b)?;
+            (to, raw(b)?)
+        } else {
+            let tr = raw(b)?;
+            (orm(b)?, tr)
+        };
+        if round > 0 {
+            o.push(to);
+            r.push(tr);
+        }
+    }
+    let per = |times: &mut Vec<Duration>| median(times) / ops.max(1) as f64;
+    Ok((per(&mut o), per(&mut r)))
+}
+
+/// Times `f`.
+fn timed(f: impl FnOnce() -> BenchResult) -> BenchResult<Duration> {
+    let started = Instant::now();
+    f()?;
+    Ok(started.elapsed())
+}
+
+/// Empties the tables and fills them with `programs` programs of `per_program` courses
+/// each (hand-written, in two statements), settled.
+fn fill(b: &mut Bench, programs: usize, per_program: usize) -> BenchResult {
+    b.client.batch_execute("TRUNCATE courses, programs RESTART IDENTITY")?;
+    let names: Vec<String> = (0..programs).map(|p| format!("Program {p}")).collect();
+    let years = vec![3_i32; programs];
+    b.client.execute(
+        "INSERT INTO programs (name, years_of_study) SELECT * FROM unnest($1::varchar[], $2::int4[])",
+        &[&names, &years],
+    )?;
+    let n = programs * per_program;
+    let titles: Vec<String> = (0..n).map(|i| format!("Course {}-{}", i / per_program, i % per_program)).collect();
+    let codes: Vec<String> = (0..n).map(|i| course_code(i, per_program)).collect();
+    let program_ids: Vec<i32> = (0..n).map(|i| (i / per_program) as i32 + 1).collect();
+    b.client.execute(
+        "INSERT INTO courses (title, code, program_id) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::int4[])",
+        &[&titles, &codes, &program_ids],
+    )?;
+    settle(b)
+}
+
+fn raw_courses(client: &mut Client) -> BenchResult<Vec<RawCourse>> {
+    Ok(client
+        .query("SELECT id, title, code, program_id FROM courses ORDER BY id", &[])?
+        .iter()
+        .map(|r| RawCourse { id: r.get(0), title: r.get(1), code: r.get(2), program_id: r.get(3) })
+        .collect())
+}
+
+/// The scaling section: every pair, then memory, then the plot.
+pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -> BenchResult {
+    let n = |full: usize| ((full as f64 * scale).round() as usize).max(1);
+    let only = b.only.clone();
+    let wanted = |id: &str| only.as_deref().is_none_or(|o| o == id || o == "S");
+    println!("# scaling: two sizes ten times apart, {rounds} rounds each after a warm-up; per-operation medians");
+    let mut all: Vec<Growth> = Vec::new();
+
+    // S1: a commit of new rows (programs with 100 courses each).
+    if wanted("S1") {
+        let mut g = Growth {
+            id: "S1",
+            name: "insert",
+            unit: "row",
+            sizes: [n(10_000), n(100_000)],
+            orm: [0.0; 2],
+            raw: [0.0; 2],
+        };
+        for (k, rows) in g.sizes.into_iter().enumerate() {
+            let programs = (rows / 100).max(1);
+            let orm: Timed = Box::new(move |b| {
+                b.client.batch_execute("TRUNCATE courses, programs RESTART IDENTITY")?;
+                timed(|| {
+                    let mut db = b.engine.session();
+                    for p in 0..programs {
+                        let mut program = Program::new(format!("Program {p}"), 3);
+                        for c in 0..100 {
+                            program.courses.push(Course::new(format!("Course {p}-{c}"), format!("C{p}-{c}")));
+                        }
+                        db.add(program);
+                    }
+                    db.commit()?;
+                    Ok(())
+                })
+            });
+            let raw: Timed = Box::new(move |b| {
+                b.client.batch_execute("TRUNCATE courses, programs RESTART IDENTITY")?;
+                timed(|| raw_insert(&mut b.client, programs, 100))
+            });
+            (g.orm[k], g.raw[k]) = per_op(b, rounds, programs * 101, orm, raw)?;
+        }
+        g.print();
+        all.push(g);
+    }
+
+    // S2, S3: lookups of distinct rows in one session that keeps what it loads.
+    if wanted("S2") || wanted("S3") {
+        let [small, large] = [n(2_000), n(20_000)];
+        fill(b, (large / 100).max(1), 100)?;
+        if wanted("S2") {
+            let mut g = Growth {
+                id: "S2",
+                name: "get_by_pk",
+                unit: "lookup",
+                sizes: [small, large],
+                orm: [0.0; 2],
+                raw: [0.0; 2],
+            };
+            for (k, lookups) in g.sizes.into_iter().enumerate() {
+                let orm: Timed = Box::new(move |b| timed(|| get_courses_in_one_session(&b.engine, 0..lookups)));
+                let raw: Timed = Box::new(move |b| timed(|| raw_get_courses(&mut b.client, 0..lookups)));
+                (g.orm[k], g.raw[k]) = per_op(b, rounds, lookups, orm, raw)?;
+            }
+            g.print();
+            all.push(g);
+        }
+        if wanted("S3") {
+            let mut g = Growth {
+                id: "S3",
+                name: "filter_first",
+                unit: "query",
+                sizes: [small, large],
+                orm: [0.0; 2],
+                raw: [0.0; 2],
+            };
+            for (k, lookups) in g.sizes.into_iter().enumerate() {
+                let orm: Timed = Box::new(move |b| timed(|| filter_courses_in_one_session(&b.engine, 0..lookups, 100)));
+                let raw: Timed = Box::new(move |b| timed(|| raw_filter_courses(&mut b.client, 0..lookups, 100)));
+                (g.orm[k], g.raw[k]) = per_op(b, rounds, lookups, orm, raw)?;
+            }
+            g.print();
+            all.push(g);
+        }
+    }
+
+    // S4, S6, S7, S8 share a data set per size: 10,000 and 100,000 courses.
+    let sizes = [n(10_000), n(100_000)];
+    let mut s4 = Growth { id: "S4", name: "load_one_to_many", unit: "child", sizes, orm: [0.0; 2], raw: [0.0; 2] };
+    let mut s6 = Growth { id: "S6", name: "update_batch", unit: "row", sizes, orm: [0.0; 2], raw: [0.0; 2] };
+    let mut s7 = Growth { id: "S7", name: "queries_after_load", unit: "query", sizes, orm: [0.0; 2], raw: [0.0; 2] };
+    let mut s8 =
+        Growth { id: "S8", name: "savepoint_after_load", unit: "savepoint", sizes, orm: [0.0; 2], raw: [0.0; 2] };
+    let queries = n(1_000);
+    let savepoints = n(100);
+    for (k, rows) in sizes.into_iter().enumerate() {
+        if !(wanted("S4") || wanted("S6") || wanted("S7") || wanted("S8")) {
+            break;
+        }
+        // 100 programs, so that a load of every program with its courses grows in children.
+        let per_program = (rows / 100).max(1);
+        fill(b, 100, per_program)?;
+        if wanted("S4") {
+            let orm: Timed = Box::new(|b| {
+                timed(|| {
+                    let mut db = b.engine.session();
+                    let programs = db.query::<Program>().options(selectinload(Program::COURSES)).all()?;
+                    let mut children = 0;
+                    for p in &programs {
+                        children += p.courses(&mut db)?.len();
+                    }
+                    black_box(children);
+                    Ok(())
+                })
+            });
+            let raw: Timed = Box::new(|b| timed(|| raw_load_all(&mut b.client)));
+            (s4.orm[k], s4.raw[k]) = per_op(b, rounds, 100 * per_program, orm, raw)?;
+        }
+        if wanted("S6") {
+            // Every run writes new titles (the same ones twice would be no change to the ORM).
+            static RUN: AtomicUsize = AtomicUsize::new(0);
+            let orm: Timed = Box::new(|b| {
+                let run = RUN.fetch_add(1, Ordering::Relaxed);
+                timed(|| {
+                    let mut db = b.engine.session();
+                    let courses = db.query::<Course>().all()?;
+                    for c in &courses {
+                        let mut c = c.get_mut();
+                        c.title = format!("Course {} (run {run})", c.id);
+                    }
+                    db.commit()?;
+                    Ok(())
+                })
+            });
+            let raw: Timed = Box::new(|b| {
+                let run = RUN.fetch_add(1, Ordering::Relaxed);
+                timed(|| raw_update_all(&mut b.client, run))
+            });
+            (s6.orm[k], s6.raw[k]) = per_op(b, rounds, 100 * per_program, orm, raw)?;
+        }
+        if wanted("S7") {
+            // The session (or the Vec) holds every course; then small queries, timed.
+            let orm: Timed = Box::new(move |b| {
+                let mut db = b.engine.session();
+                let held = db.query::<Course>().all()?;
+                let t = timed(|| {
+                    for q in 0..queries {
+                        let p = db.query::<Program>().filter(Program::ID.eq((q % 100) as i32 + 1)).first()?;
+                        black_box(p.ok_or("missing")?.get().years_of_study);
+                    }
+                    Ok(())
+                });
+                black_box(held.len());
+                t
+            });
+            let raw: Timed = Box::new(move |b| {
+                let held = raw_courses(&mut b.client)?;
+                let stmt = b.client.prepare("SELECT id, name, years_of_study FROM programs WHERE id = $1 LIMIT 1")?;
+                let t = timed(|| {
+                    for q in 0..queries {
+                        let row = b.client.query_opt(&stmt, &[&((q % 100) as i32 + 1)])?.ok_or("missing")?;
+                        black_box(row.get::<_, i32>(2));
+                    }
+                    Ok(())
+                });
+                black_box(held.len());
+                t
+            });
+            (s7.orm[k], s7.raw[k]) = per_op(b, rounds, queries, orm, raw)?;
+        }
+        if wanted("S8") {
+            // In a transaction that has loaded every course: savepoints, each changing one
+            // course and released.
+            let orm: Timed = Box::new(move |b| {
+                let mut db = b.engine.session();
+                db.begin()?;
+                let held = db.query::<Course>().all()?;
+                let t = timed(|| {
+                    for s in 0..savepoints {
+                        let course = &held[s % held.len()];
+                        db.begin_nested(|_| {
+                            course.get_mut().title.push('.');
+                            Ok(())
+                        })?;
+                    }
+                    Ok(())
+                });
+                db.rollback()?;
+                t
+            });
+            let raw: Timed = Box::new(move |b| {
+                let mut tx = b.client.transaction()?;
+                let mut held: Vec<RawCourse> = tx
+                    .query("SELECT id, title, code, program_id FROM courses ORDER BY id", &[])?
+                    .iter()
+                    .map(|r| RawCourse { id: r.get(0), title: r.get(1), code: r.get(2), program_id: r.get(3) })
+                    .collect();
+                let update = tx.prepare("UPDATE courses SET title = $1 WHERE id = $2")?;
+                let t = timed(|| {
+                    for s in 0..savepoints {
+                        let n = held.len();
+                        let course = &mut held[s % n];
+                        course.title.push('.');
+                        let mut sp = tx.savepoint("sp")?;
+                        sp.execute(&update, &[&course.title, &course.id])?;
+                        sp.commit()?;
+                    }
+                    Ok(())
+                });
+                tx.rollback()?;
+                t
+            });
+            (s8.orm[k], s8.raw[k]) = per_op(b, rounds, savepoints, orm, raw)?;
+        }
+    }
+    for g in [s4, s6, s7, s8] {
+        if wanted(g.id) {
+            g.print();
+            all.push(g);
+        }
+    }
+
+    if wanted("M") {
+        memory(b, n(100_000))?;
+    }
+    if let Some(path) = svg {
+        std::fs::write(path, plot(&all))?;
+        println!("# plot written to {path}");
+    }
+    Ok(())
+}
+
+fn raw_insert(client: &mut Client, programs: usize, per_program: usize) -> BenchResult {
+    let mut tx = client.transaction()?;
+    let names: Vec<String> = (0..programs).map(|p| format!("Program {p}")).collect();
+    let years = vec![3_i32; programs];
+    let mut ids: Vec<i32> = tx
+        .query(
+            "INSERT INTO programs (name, years_of_study) SELECT n, y FROM unnest($1::varchar[], $2::int4[]) \
+             WITH ORDINALITY AS t(n, y, o) ORDER BY o RETURNING id",
+            &[&names, &years],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    ids.sort_unstable();
+    let n = programs * per_program;
+    let (mut titles, mut codes, mut program_ids) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for (p, id) in ids.iter().enumerate() {
+        for c in 0..per_program {
+            titles.push(format!("Course {p}-{c}"));
+            codes.push(format!("C{p}-{c}"));
+            program_ids.push(*id);
+        }
+    }
+    tx.execute(
+        "INSERT INTO courses (title, code, program_id) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::int4[])",
+        &[&titles, &codes, &program_ids],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn raw_load_all(client: &mut Client) -> BenchResult {
+    let programs: Vec<(i32, String)> = client
+        .query("SELECT id, name, years_of_study FROM programs", &[])?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let ids: Vec<i32> = programs.iter().map(|p| p.0).collect();
+    let mut by_program: std::collections::HashMap<i32, Vec<RawCourse>> = std::collections::HashMap::new();
+    for r in client.query("SELECT id, title, code, program_id FROM courses WHERE program_id = ANY($1)", &[&ids])? {
+        let c = RawCourse { id: r.get(0), title: r.get(1), code: r.get(2), program_id: r.get(3) };
+        by_program.entry(c.program_id).or_default().push(c);
+    }
+    let children: usize = programs.iter().map(|p| by_program.get(&p.0).map_or(0, Vec::len)).sum();
+    black_box(children);
+    Ok(())
+}
+
+fn raw_update_all(client: &mut Client, run: usize) -> BenchResult {
+    let mut courses = raw_courses(client)?;
+    for c in &mut courses {
+        c.title = format!("Course {} (run {run})", c.id);
+    }
+    let titles: Vec<&str> = courses.iter().map(|c| c.title.as_str()).collect();
+    let ids: Vec<i32> = courses.iter().map(|c| c.id).collect();
+    client.execute(
+        "UPDATE courses SET title = v.title FROM unnest($1::varchar[], $2::int4[]) AS v(title, id) WHERE courses.id = v.id",
+        &[&titles, &ids],
+    )?;
+    Ok(())
+}
+
+// ----- memory ---------------------------------------------------------------------------
+
+/// The global allocator, counting the bytes the process holds while `COUNTING` is on:
+/// what was asked for, and what the allocator uses for it (glibc: the chunk, usable size
+/// plus its 8-byte header; a 12-byte string takes a 32-byte chunk).
+pub(crate) struct CountingAllocator;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ASKED: AtomicIsize = AtomicIsize::new(0);
+static USED: AtomicIsize = AtomicIsize::new(0);
+static PEAK_USED: AtomicIsize = AtomicIsize::new(0);
+
+#[cfg(target_os = "linux")]
+unsafe extern "C" {
+    fn malloc_usable_size(ptr: *mut std::ffi::c_void) -> usize;
+}
+
+/// The bytes the allocator uses for the block at `p` of `size` bytes asked.
+#[cfg_attr(target_os = "linux", allow(unused_variables))]
+fn used(p: *mut u8, size: usize) -> isize {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `p` is a live block of the system allocator (glibc's malloc).
+        (unsafe { malloc_usable_size(p.cast()) } + 8) as isize
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = p;
+        size as isize
+    }
+}
+
+fn add(asked: isize, used: isize) {
+    ASKED.fetch_add(asked, Ordering::Relaxed);
+    let now = USED.fetch_add(used, Ordering::Relaxed) + used;
+    PEAK_USED.fetch_max(now, Ordering::Relaxed);
+}
+
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: passed through to the system allocator with the caller's layout.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
+            add(layout.size() as isize, used(p, layout.size()));
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if COUNTING.load(Ordering::Relaxed) {
+            add(-(layout.size() as isize), -used(ptr, layout.size()));
+        }
+        // SAFETY: `ptr` was allocated by the system allocator with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let counting = COUNTING.load(Ordering::Relaxed);
+        let before = if counting { used(ptr, layout.size()) } else { 0 };
+        // SAFETY: passed through to the system allocator.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() && counting {
+            add(new_size as isize - layout.size() as isize, used(p, new_size) - before);
+        }
+        p
+    }
+}
+
+/// What `f` makes the process hold while it runs and after (what `f` returns is still
+/// held): `(value, asked after, used after, peak used during)`, in bytes, relative to
+/// the start.
+fn counted<T>(f: impl FnOnce() -> BenchResult<T>) -> BenchResult<(T, isize, isize, isize)> {
+    ASKED.store(0, Ordering::Relaxed);
+    USED.store(0, Ordering::Relaxed);
+    PEAK_USED.store(0, Ordering::Relaxed);
+    COUNTING.store(true, Ordering::Relaxed);
+    let result = f();
+    COUNTING.store(false, Ordering::Relaxed);
+    let value = result?;
+    Ok((value, ASKED.load(Ordering::Relaxed), USED.load(Ordering::Relaxed), PEAK_USED.load(Ordering::Relaxed)))
+}
+
+/// Memory per loaded object at `rows` courses: the ORM (a session holding every course as
+/// an object) against a `Vec` of plain structs built by hand, each with its strings.
+fn memory(b: &mut Bench, rows: usize) -> BenchResult {
+    fill(b, 100, (rows / 100).max(1))?;
+    let rows = (rows / 100).max(1) * 100;
+    // Warm both sides' connections and statements first: their buffers are not objects.
+    {
+        let mut db = b.engine.session();
+        black_box(db.query::<Course>().all()?.len());
+        black_box(raw_courses(&mut b.client)?.len());
+    }
+    let ((db, held), orm_asked, orm_used, orm_peak) = counted(|| {
+        let mut db = b.engine.session();
+        let held = db.query::<Course>().all()?;
+        Ok((db, held))
+    })?;
+    assert_eq!(held.len(), rows);
+    drop(held);
+    drop(db);
+    let (plain, raw_asked, raw_used, raw_peak) = counted(|| raw_courses(&mut b.client))?;
+    assert_eq!(plain.len(), rows);
+    drop(plain);
+    let per = |bytes: isize| bytes as f64 / rows as f64;
+    println!(
+        "memory rows={rows} orm_bytes_per_object={:.0} raw_bytes_per_object={:.0} ratio={:.2} \
+         orm_peak_bytes_per_object={:.0} raw_peak_bytes_per_object={:.0} peak_ratio={:.2} \
+         orm_asked_bytes_per_object={:.0} raw_asked_bytes_per_object={:.0} asked_ratio={:.2}",
+        per(orm_used),
+        per(raw_used),
+        orm_used as f64 / raw_used as f64,
+        per(orm_peak),
+        per(raw_peak),
+        orm_peak as f64 / raw_peak as f64,
+        per(orm_asked),
+        per(raw_asked),
+        orm_asked as f64 / raw_asked as f64,
+    );
+    Ok(())
+}
+
+// ----- plot -------------------------------------------------------------------------------
+
+/// An SVG of cost per operation against size, one panel per workload, both axes
+/// logarithmic: a flat line is a cost that does not grow.
+fn plot(all: &[Growth]) -> String {
+    use std::fmt::Write as _;
+    let (cols, w, h) = (4usize, 230.0, 190.0);
+    let rows = all.len().div_ceil(cols).max(1);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif" font-size="11">"#,
+        cols as f64 * w,
+        rows as f64 * h + 30.0
+    );
+    let _ = write!(
+        svg,
+        r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="18" font-size="13">Cost per operation against size (log-log): ORM (blue) and hand-written postgres code (grey)</text>"#
+    );
+    for (i, g) in all.iter().enumerate() {
+        let (x0, y0) = ((i % cols) as f64 * w + 45.0, (i / cols) as f64 * h + 45.0);
+        let (pw, ph) = (w - 65.0, h - 75.0);
+        let values = [g.orm[0], g.orm[1], g.raw[0], g.raw[1]].map(|v| v.max(1e-9) * 1e6);
+        let lo = values.iter().copied().fold(f64::INFINITY, f64::min).log10().floor();
+        let hi = values.iter().copied().fold(0.0, f64::max).log10().ceil().max(lo + 1.0);
+        let y = |us: f64| y0 + ph - (us.max(1e-9).log10() - lo) / (hi - lo) * ph;
+        let x = |k: usize| x0 + if k == 0 { 0.15 * pw } else { 0.85 * pw };
+        let _ = write!(
+            svg,
+            r##"<rect x="{x0}" y="{y0}" width="{pw}" height="{ph}" fill="none" stroke="#999"/><text x="{x0}" y="{}">{} {} (per {})</text>"##,
+            y0 - 6.0,
+            g.id,
+            g.name,
+            g.unit
+        );
+        for decade in (lo as i32)..=(hi as i32) {
+            let v = 10f64.powi(decade);
+            let _ = write!(
+                svg,
+                r##"<text x="{}" y="{}" text-anchor="end" fill="#555">{}µs</text>"##,
+                x0 - 4.0,
+                y(v) + 4.0,
+                if decade >= 0 { format!("{v:.0}") } else { format!("{v}") }
+            );
+        }
+        for (k, size) in g.sizes.iter().enumerate() {
+            let _ = write!(
+                svg,
+                r##"<text x="{}" y="{}" text-anchor="middle" fill="#555">{size}</text>"##,
+                x(k),
+                y0 + ph + 14.0
+            );
+        }
+        for (side, color) in [(&g.orm, "#1f5fbf"), (&g.raw, "#777")] {
+            let (a, b) = (side[0] * 1e6, side[1] * 1e6);
+            let _ = write!(
+                svg,
+                r#"<polyline points="{},{} {},{}" fill="none" stroke="{color}" stroke-width="2"/><circle cx="{}" cy="{}" r="3" fill="{color}"/><circle cx="{}" cy="{}" r="3" fill="{color}"/>"#,
+                x(0),
+                y(a),
+                x(1),
+                y(b),
+                x(0),
+                y(a),
+                x(1),
+                y(b)
+            );
+        }
+        let _ = write!(
+            svg,
+            r##"<text x="{}" y="{}" fill="#333">growth: ORM {:.2}x, raw {:.2}x</text>"##,
+            x0,
+            y0 + ph + 28.0,
+            g.orm_growth(),
+            g.raw_growth()
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
