@@ -4,6 +4,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::collections::hash_map::{Entry, VacantEntry};
 
 use crate::schema::identity_key::IdentityKey;
+use crate::schema::table::TableDef;
 
 /// The identity map: the session entry of each row's object. Integer keys, by far the
 /// most common, sit in one table per model table, as `key -> entry` (16 bytes a slot:
@@ -124,6 +125,16 @@ impl IdentityMap {
     /// Room for `n` more integer keys (of the table the next rows come from).
     pub(crate) fn reserve(&mut self, n: usize) {
         self.reserve = n;
+    }
+
+    /// Room for `n` more integer keys of `table`.
+    pub(crate) fn reserve_for(&mut self, table: &'static TableDef, n: usize) {
+        let id = std::ptr::from_ref(table) as usize;
+        let at = self.ints.iter().position(|(t, _)| *t == id).unwrap_or_else(|| {
+            self.ints.push((id, HashMap::default()));
+            self.ints.len() - 1
+        });
+        self.ints[at].1.reserve(n);
     }
 
     pub(crate) fn clear(&mut self) {

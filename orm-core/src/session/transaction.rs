@@ -27,9 +27,13 @@ pub(crate) enum TxRecord {
 /// What flushes of the open transaction did, newest last, and which entries already have
 /// their values before the transaction (or before the innermost savepoint) recorded, by an
 /// `Inserted` or `Updated` record: a later flush of the same object keeps the first one.
+/// That index is brought up to date only when a flush updates rows (or a savepoint
+/// begins): a transaction that only inserts never pays for it.
 #[derive(Default)]
 pub(crate) struct TxLog {
     records: Vec<TxRecord>,
+    /// `records[..indexed]` are in `kept_at`.
+    indexed: usize,
     /// Entry -> its newest place in `kept`.
     kept_at: HashMap<usize, usize>,
     /// Entries as they got a record of their values before, with the place of their
@@ -39,20 +43,27 @@ pub(crate) struct TxLog {
 
 impl TxLog {
     pub(crate) fn push(&mut self, record: TxRecord) {
-        let kept: &[usize] = match &record {
-            TxRecord::Inserted(entries) => entries,
-            TxRecord::Updated(entry, _) => std::slice::from_ref(entry),
-            _ => &[],
-        };
-        for &entry in kept {
-            let previous = self.kept_at.insert(entry, self.kept.len());
-            self.kept.push((entry, previous));
-        }
         self.records.push(record);
     }
 
+    /// Brings the index of kept values up to date with the records.
+    pub(crate) fn index(&mut self) {
+        for record in &self.records[self.indexed..] {
+            let kept: &[usize] = match record {
+                TxRecord::Inserted(entries) => entries,
+                TxRecord::Updated(entry, _) => std::slice::from_ref(entry),
+                _ => &[],
+            };
+            for &entry in kept {
+                let previous = self.kept_at.insert(entry, self.kept.len());
+                self.kept.push((entry, previous));
+            }
+        }
+        self.indexed = self.records.len();
+    }
+
     /// Whether the values `entry` had before the transaction, or before the savepoint
-    /// whose mark is `since` (see [`TxLog::mark`]), are recorded.
+    /// whose mark is `since` (see [`TxLog::mark`]), are recorded (after [`TxLog::index`]).
     pub(crate) fn keeps_before(&self, entry: usize, since: (usize, usize)) -> bool {
         self.kept_at.get(&entry).is_some_and(|&at| at >= since.1)
     }
@@ -62,7 +73,8 @@ impl TxLog {
     }
 
     /// Where the log stands, to come back to ([`TxLog::split_off`]).
-    pub(crate) fn mark(&self) -> (usize, usize) {
+    pub(crate) fn mark(&mut self) -> (usize, usize) {
+        self.index();
         (self.records.len(), self.kept.len())
     }
 
@@ -75,11 +87,13 @@ impl TxLog {
                 None => self.kept_at.remove(&entry),
             };
         }
+        self.indexed = self.indexed.min(records);
         self.records.split_off(records.min(self.records.len()))
     }
 
     /// Every record, taken out.
     fn take(&mut self) -> Vec<TxRecord> {
+        self.indexed = 0;
         self.kept_at.clear();
         self.kept.clear();
         std::mem::take(&mut self.records)

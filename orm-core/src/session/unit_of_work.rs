@@ -378,7 +378,12 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
     // Values before are kept once per transaction, and once more per savepoint.
     let since = s.savepoints.last().map_or((0, 0), |saved| saved.tx_log);
     let in_transaction = s.in_transaction();
-    s.identity.reserve(s.new.len());
+    // Room in the identity map for each table's new rows, once.
+    for rows in plan.inserts.values() {
+        if let Some(table) = rows.first().and_then(|&r| s.entry(r)).map(|e| e.obj.table()) {
+            s.identity.reserve_for(table, rows.len());
+        }
+    }
     let mut new_rows = Vec::with_capacity(s.new.len());
     for entry in std::mem::take(&mut s.new) {
         let Some(e) = s.entry(entry) else { continue };
@@ -398,6 +403,9 @@ fn finish(s: &mut Session, plan: Plan, undo: Undo, updated: Vec<usize>) {
     // it lets go of the objects.
     if in_transaction && !undo.columns.is_empty() {
         s.tx_log.push(TxRecord::Columns(undo.columns));
+    }
+    if in_transaction && !updated.is_empty() {
+        s.tx_log.index();
     }
     for entry in updated {
         let Some(e) = s.entry(entry) else { continue };

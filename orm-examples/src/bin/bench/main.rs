@@ -102,7 +102,7 @@ fn main() -> BenchResult {
     let mut rounds = 15;
     let mut only: Option<String> = None;
     let mut pin = true;
-    let mut scaling_rounds = 5;
+    let mut scaling_rounds = 7;
     let mut svg: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {

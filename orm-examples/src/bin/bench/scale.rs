@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use orm_core::prelude::*;
-use postgres::Client;
+use postgres::{Client, Statement};
 
 use super::{
     Bench, BenchResult, Course, Program, ProgramRelations, RawCourse, course_code, filter_courses_in_one_session,
@@ -31,15 +31,28 @@ struct Growth {
     /// Seconds per operation: `[small, large]`.
     orm: [f64; 2],
     raw: [f64; 2],
+    /// The median of the rounds' orm/raw ratios at each size (paired rounds cancel the
+    /// machine's drift, as in the main workloads).
+    ratio: [f64; 2],
 }
 
 impl Growth {
+    fn new(id: &'static str, name: &'static str, unit: &'static str, sizes: [usize; 2]) -> Growth {
+        Growth { id, name, unit, sizes, orm: [0.0; 2], raw: [0.0; 2], ratio: [1.0; 2] }
+    }
+
     fn orm_growth(&self) -> f64 {
         self.orm[1] / self.orm[0]
     }
 
     fn raw_growth(&self) -> f64 {
         self.raw[1] / self.raw[0]
+    }
+
+    /// How much more the ORM grew than raw code: its ratio to raw at the large size over
+    /// its ratio at the small one.
+    fn growth_ratio(&self) -> f64 {
+        self.ratio[1] / self.ratio[0]
     }
 
     fn print(&self) {
@@ -58,7 +71,7 @@ impl Growth {
             us(self.raw[1]),
             self.orm_growth(),
             self.raw_growth(),
-            self.orm_growth() / self.raw_growth(),
+            self.growth_ratio(),
         );
     }
 }
@@ -67,8 +80,8 @@ impl Growth {
 type Timed = Box<dyn FnMut(&mut Bench) -> BenchResult<Duration>>;
 
 /// Runs both sides `rounds` times (after a warm-up), alternating which goes first, and
-/// returns the median seconds per operation of each.
-fn per_op(b: &mut Bench, rounds: usize, ops: usize, mut orm: Timed, mut raw: Timed) -> BenchResult<(f64, f64)> {
+/// returns the median seconds per operation of each and the median of the rounds' ratios.
+fn per_op(b: &mut Bench, rounds: usize, ops: usize, mut orm: Timed, mut raw: Timed) -> BenchResult<(f64, f64, f64)> {
     let (mut o, mut r) = (Vec::new(), Vec::new());
     for round in 0..=rounds {
         let (to, tr) = if round % 2 == 0 {
@@ -83,8 +96,11 @@ fn per_op(b: &mut Bench, rounds: usize, ops: usize, mut orm: Timed, mut raw: Tim
             r.push(tr);
         }
     }
+    let mut ratios: Vec<f64> = o.iter().zip(&r).map(|(o, r)| o.as_secs_f64() / r.as_secs_f64()).collect();
+    ratios.sort_by(f64::total_cmp);
+    let ratio = ratios[ratios.len() / 2];
     let per = |times: &mut Vec<Duration>| median(times) / ops.max(1) as f64;
-    Ok((per(&mut o), per(&mut r)))
+    Ok((per(&mut o), per(&mut r), ratio))
 }
 
 /// Times `f`.
@@ -115,9 +131,29 @@ fn fill(b: &mut Bench, programs: usize, per_program: usize) -> BenchResult {
     settle(b)
 }
 
+thread_local! {
+    /// The hand-written side's statements, prepared once on its connection (the ORM keeps
+    /// its own per pooled connection): preparing is no part of the workloads.
+    static STATEMENTS: std::cell::RefCell<std::collections::HashMap<&'static str, Statement>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// `sql`, prepared on `client` the first time.
+fn prepared(client: &mut Client, sql: &'static str) -> BenchResult<Statement> {
+    if let Some(stmt) = STATEMENTS.with(|s| s.borrow().get(sql).cloned()) {
+        return Ok(stmt);
+    }
+    let stmt = client.prepare(sql)?;
+    STATEMENTS.with(|s| s.borrow_mut().insert(sql, stmt.clone()));
+    Ok(stmt)
+}
+
+const ALL_COURSES: &str = "SELECT id, title, code, program_id FROM courses";
+
 fn raw_courses(client: &mut Client) -> BenchResult<Vec<RawCourse>> {
+    let stmt = prepared(client, ALL_COURSES)?;
     Ok(client
-        .query("SELECT id, title, code, program_id FROM courses ORDER BY id", &[])?
+        .query(&stmt, &[])?
         .iter()
         .map(|r| RawCourse { id: r.get(0), title: r.get(1), code: r.get(2), program_id: r.get(3) })
         .collect())
@@ -133,14 +169,7 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
 
     // S1: a commit of new rows (programs with 100 courses each).
     if wanted("S1") {
-        let mut g = Growth {
-            id: "S1",
-            name: "insert",
-            unit: "row",
-            sizes: [n(10_000), n(100_000)],
-            orm: [0.0; 2],
-            raw: [0.0; 2],
-        };
+        let mut g = Growth::new("S1", "insert", "row", [n(10_000), n(100_000)]);
         for (k, rows) in g.sizes.into_iter().enumerate() {
             let programs = (rows / 100).max(1);
             let orm: Timed = Box::new(move |b| {
@@ -162,7 +191,7 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
                 b.client.batch_execute("TRUNCATE courses, programs RESTART IDENTITY")?;
                 timed(|| raw_insert(&mut b.client, programs, 100))
             });
-            (g.orm[k], g.raw[k]) = per_op(b, rounds, programs * 101, orm, raw)?;
+            (g.orm[k], g.raw[k], g.ratio[k]) = per_op(b, rounds, programs * 101, orm, raw)?;
         }
         g.print();
         all.push(g);
@@ -173,35 +202,21 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
         let [small, large] = [n(2_000), n(20_000)];
         fill(b, (large / 100).max(1), 100)?;
         if wanted("S2") {
-            let mut g = Growth {
-                id: "S2",
-                name: "get_by_pk",
-                unit: "lookup",
-                sizes: [small, large],
-                orm: [0.0; 2],
-                raw: [0.0; 2],
-            };
+            let mut g = Growth::new("S2", "get_by_pk", "lookup", [small, large]);
             for (k, lookups) in g.sizes.into_iter().enumerate() {
                 let orm: Timed = Box::new(move |b| timed(|| get_courses_in_one_session(&b.engine, 0..lookups)));
                 let raw: Timed = Box::new(move |b| timed(|| raw_get_courses(&mut b.client, 0..lookups)));
-                (g.orm[k], g.raw[k]) = per_op(b, rounds, lookups, orm, raw)?;
+                (g.orm[k], g.raw[k], g.ratio[k]) = per_op(b, rounds, lookups, orm, raw)?;
             }
             g.print();
             all.push(g);
         }
         if wanted("S3") {
-            let mut g = Growth {
-                id: "S3",
-                name: "filter_first",
-                unit: "query",
-                sizes: [small, large],
-                orm: [0.0; 2],
-                raw: [0.0; 2],
-            };
+            let mut g = Growth::new("S3", "filter_first", "query", [small, large]);
             for (k, lookups) in g.sizes.into_iter().enumerate() {
                 let orm: Timed = Box::new(move |b| timed(|| filter_courses_in_one_session(&b.engine, 0..lookups, 100)));
                 let raw: Timed = Box::new(move |b| timed(|| raw_filter_courses(&mut b.client, 0..lookups, 100)));
-                (g.orm[k], g.raw[k]) = per_op(b, rounds, lookups, orm, raw)?;
+                (g.orm[k], g.raw[k], g.ratio[k]) = per_op(b, rounds, lookups, orm, raw)?;
             }
             g.print();
             all.push(g);
@@ -210,11 +225,10 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
 
     // S4, S6, S7, S8 share a data set per size: 10,000 and 100,000 courses.
     let sizes = [n(10_000), n(100_000)];
-    let mut s4 = Growth { id: "S4", name: "load_one_to_many", unit: "child", sizes, orm: [0.0; 2], raw: [0.0; 2] };
-    let mut s6 = Growth { id: "S6", name: "update_batch", unit: "row", sizes, orm: [0.0; 2], raw: [0.0; 2] };
-    let mut s7 = Growth { id: "S7", name: "queries_after_load", unit: "query", sizes, orm: [0.0; 2], raw: [0.0; 2] };
-    let mut s8 =
-        Growth { id: "S8", name: "savepoint_after_load", unit: "savepoint", sizes, orm: [0.0; 2], raw: [0.0; 2] };
+    let mut s4 = Growth::new("S4", "load_one_to_many", "child", sizes);
+    let mut s6 = Growth::new("S6", "update_batch", "row", sizes);
+    let mut s7 = Growth::new("S7", "queries_after_load", "query", sizes);
+    let mut s8 = Growth::new("S8", "savepoint_after_load", "savepoint", sizes);
     let queries = n(1_000);
     let savepoints = n(100);
     for (k, rows) in sizes.into_iter().enumerate() {
@@ -238,7 +252,7 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
                 })
             });
             let raw: Timed = Box::new(|b| timed(|| raw_load_all(&mut b.client)));
-            (s4.orm[k], s4.raw[k]) = per_op(b, rounds, 100 * per_program, orm, raw)?;
+            (s4.orm[k], s4.raw[k], s4.ratio[k]) = per_op(b, rounds, 100 * per_program, orm, raw)?;
         }
         if wanted("S6") {
             // Every run writes new titles (the same ones twice would be no change to the ORM).
@@ -260,7 +274,7 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
                 let run = RUN.fetch_add(1, Ordering::Relaxed);
                 timed(|| raw_update_all(&mut b.client, run))
             });
-            (s6.orm[k], s6.raw[k]) = per_op(b, rounds, 100 * per_program, orm, raw)?;
+            (s6.orm[k], s6.raw[k], s6.ratio[k]) = per_op(b, rounds, 100 * per_program, orm, raw)?;
         }
         if wanted("S7") {
             // The session (or the Vec) holds every course; then small queries, timed.
@@ -279,7 +293,8 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
             });
             let raw: Timed = Box::new(move |b| {
                 let held = raw_courses(&mut b.client)?;
-                let stmt = b.client.prepare("SELECT id, name, years_of_study FROM programs WHERE id = $1 LIMIT 1")?;
+                let stmt =
+                    prepared(&mut b.client, "SELECT id, name, years_of_study FROM programs WHERE id = $1 LIMIT 1")?;
                 let t = timed(|| {
                     for q in 0..queries {
                         let row = b.client.query_opt(&stmt, &[&((q % 100) as i32 + 1)])?.ok_or("missing")?;
@@ -290,7 +305,7 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
                 black_box(held.len());
                 t
             });
-            (s7.orm[k], s7.raw[k]) = per_op(b, rounds, queries, orm, raw)?;
+            (s7.orm[k], s7.raw[k], s7.ratio[k]) = per_op(b, rounds, queries, orm, raw)?;
         }
         if wanted("S8") {
             // In a transaction that has loaded every course: savepoints, each changing one
@@ -313,13 +328,14 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
                 t
             });
             let raw: Timed = Box::new(move |b| {
+                let all = prepared(&mut b.client, ALL_COURSES)?;
+                let update = prepared(&mut b.client, "UPDATE courses SET title = $1 WHERE id = $2")?;
                 let mut tx = b.client.transaction()?;
                 let mut held: Vec<RawCourse> = tx
-                    .query("SELECT id, title, code, program_id FROM courses ORDER BY id", &[])?
+                    .query(&all, &[])?
                     .iter()
                     .map(|r| RawCourse { id: r.get(0), title: r.get(1), code: r.get(2), program_id: r.get(3) })
                     .collect();
-                let update = tx.prepare("UPDATE courses SET title = $1 WHERE id = $2")?;
                 let t = timed(|| {
                     for s in 0..savepoints {
                         let n = held.len();
@@ -334,7 +350,7 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
                 tx.rollback()?;
                 t
             });
-            (s8.orm[k], s8.raw[k]) = per_op(b, rounds, savepoints, orm, raw)?;
+            (s8.orm[k], s8.raw[k], s8.ratio[k]) = per_op(b, rounds, savepoints, orm, raw)?;
         }
     }
     for g in [s4, s6, s7, s8] {
@@ -355,18 +371,19 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
 }
 
 fn raw_insert(client: &mut Client, programs: usize, per_program: usize) -> BenchResult {
+    let insert_programs = prepared(
+        client,
+        "INSERT INTO programs (name, years_of_study) SELECT n, y FROM unnest($1::varchar[], $2::int4[]) \
+         WITH ORDINALITY AS t(n, y, o) ORDER BY o RETURNING id",
+    )?;
+    let insert_courses = prepared(
+        client,
+        "INSERT INTO courses (title, code, program_id) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::int4[])",
+    )?;
     let mut tx = client.transaction()?;
     let names: Vec<String> = (0..programs).map(|p| format!("Program {p}")).collect();
     let years = vec![3_i32; programs];
-    let mut ids: Vec<i32> = tx
-        .query(
-            "INSERT INTO programs (name, years_of_study) SELECT n, y FROM unnest($1::varchar[], $2::int4[]) \
-             WITH ORDINALITY AS t(n, y, o) ORDER BY o RETURNING id",
-            &[&names, &years],
-        )?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let mut ids: Vec<i32> = tx.query(&insert_programs, &[&names, &years])?.iter().map(|r| r.get(0)).collect();
     ids.sort_unstable();
     let n = programs * per_program;
     let (mut titles, mut codes, mut program_ids) =
@@ -378,10 +395,7 @@ fn raw_insert(client: &mut Client, programs: usize, per_program: usize) -> Bench
             program_ids.push(*id);
         }
     }
-    tx.execute(
-        "INSERT INTO courses (title, code, program_id) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::int4[])",
-        &[&titles, &codes, &program_ids],
-    )?;
+    tx.execute(&insert_courses, &[&titles, &codes, &program_ids])?;
     tx.commit()?;
     Ok(())
 }
@@ -410,10 +424,11 @@ fn raw_update_all(client: &mut Client, run: usize) -> BenchResult {
     }
     let titles: Vec<&str> = courses.iter().map(|c| c.title.as_str()).collect();
     let ids: Vec<i32> = courses.iter().map(|c| c.id).collect();
-    client.execute(
+    let update = prepared(
+        client,
         "UPDATE courses SET title = v.title FROM unnest($1::varchar[], $2::int4[]) AS v(title, id) WHERE courses.id = v.id",
-        &[&titles, &ids],
     )?;
+    client.execute(&update, &[&titles, &ids])?;
     Ok(())
 }
 
