@@ -12,6 +12,8 @@ thread_local! {
     pub(crate) static CHANGE_CHECKS: Cell<usize> = const { Cell::new(0) };
     /// Objects whose values were copied whole.
     pub(crate) static VALUE_COPIES: Cell<usize> = const { Cell::new(0) };
+    /// Blocks of objects allocated anew (not taken from the thread's kept ones).
+    pub(crate) static NEW_BLOCKS: Cell<usize> = const { Cell::new(0) };
 }
 
 pub(crate) fn count(counter: &'static LocalKey<Cell<usize>>) {
@@ -169,4 +171,17 @@ fn leaving_the_session_touches_only_the_leaving_objects_collections() {
     }
     assert_eq!(program.courses(&mut db).expect("courses").len(), N - 10, "expunged children leave the collection");
     assert_eq!(db.len(), N + 1 - 10);
+}
+
+#[test]
+fn the_next_session_on_a_thread_reuses_the_memory_of_the_last_ones_objects() {
+    let (engine, db, courses) = loaded();
+    drop(courses);
+    drop(db);
+    taken(&NEW_BLOCKS);
+    for _ in 0..3 {
+        let mut db = engine.session();
+        assert_eq!(db.query::<Course>().all().expect("load").len(), N);
+    }
+    assert_eq!(taken(&NEW_BLOCKS), 0, "every block of the next loads came from the last session's");
 }

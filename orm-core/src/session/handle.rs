@@ -12,8 +12,8 @@ use crate::schema::identity_key::IdentityKey;
 use crate::schema::model::Model;
 use crate::schema::table::TableDef;
 use crate::schema::types::PrimaryKey;
-use crate::session::modified;
 use crate::session::pending::{Attach, PendingChildren};
+use crate::session::{modified, pool};
 use crate::value::Value;
 
 /// Where an object stands, as in SQLAlchemy.
@@ -67,7 +67,17 @@ pub(crate) const BLOCK_SIZE: usize = 64;
 /// statement. Freed when the last handle on any of them, and their session, let go.
 pub(crate) enum Block<T> {
     One(ObjCell<T>),
-    Many(Box<[ObjCell<T>]>),
+    /// The cells, and where their memory goes when the block goes (back to the thread's
+    /// pool of blocks of this model: see `pool.rs`).
+    Many(Vec<ObjCell<T>>, fn(Vec<ObjCell<T>>)),
+}
+
+impl<T> Drop for Block<T> {
+    fn drop(&mut self) {
+        if let Block::Many(cells, give_back) = self {
+            give_back(std::mem::take(cells));
+        }
+    }
 }
 
 impl<T> Block<T> {
@@ -75,7 +85,7 @@ impl<T> Block<T> {
     fn cell(&self, index: u32) -> &ObjCell<T> {
         match self {
             Block::One(cell) => cell,
-            Block::Many(cells) => &cells[index as usize],
+            Block::Many(cells, _) => &cells[index as usize],
         }
     }
 
@@ -83,7 +93,7 @@ impl<T> Block<T> {
     pub(crate) fn cells(&self) -> &[ObjCell<T>] {
         match self {
             Block::One(cell) => std::slice::from_ref(cell),
-            Block::Many(cells) => cells,
+            Block::Many(cells, _) => cells,
         }
     }
 }
@@ -188,9 +198,9 @@ impl<T: Model> Obj<T> {
         let mut objs = Vec::with_capacity(values.len());
         let mut values = values.into_iter().peekable();
         while values.peek().is_some() {
-            let cells: Vec<ObjCell<T>> =
-                values.by_ref().take(BLOCK_SIZE).map(|v| ObjCell::new(v, Meta::TRANSIENT)).collect();
-            let block = Rc::new(Block::Many(cells.into_boxed_slice()));
+            let mut cells = pool::take::<T>();
+            cells.extend(values.by_ref().take(BLOCK_SIZE).map(|v| ObjCell::new(v, Meta::TRANSIENT)));
+            let block = Rc::new(Block::Many(cells, pool::give_back::<T>));
             let len = block.cells().len();
             objs.extend((0..len).map(|index| Obj { block: block.clone(), index: index as u32 }));
         }

@@ -17,6 +17,7 @@ mod modified;
 pub(crate) mod options;
 mod parent_links;
 mod pending;
+mod pool;
 mod query;
 mod staging;
 mod transaction;

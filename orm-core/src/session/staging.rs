@@ -6,7 +6,7 @@ use std::any::Any;
 use std::rc::Rc;
 
 use super::handle::{AnyBlock, BLOCK_SIZE, Block, ObjCell};
-use super::{Entry, ErasedObj, Meta, ObjectState};
+use super::{Entry, ErasedObj, Meta, ObjectState, pool};
 use crate::schema::model::Model;
 
 /// The session's entries, as staging fills them.
@@ -43,11 +43,12 @@ impl<T: Model> Stage for Staged<T> {
     }
 
     fn seal(&mut self, entries: &mut Entries, next_capacity: usize) {
-        let cells = std::mem::replace(&mut self.filling, Vec::with_capacity(next_capacity));
+        let next = if next_capacity == BLOCK_SIZE { pool::take::<T>() } else { Vec::with_capacity(next_capacity) };
+        let cells = std::mem::replace(&mut self.filling, next);
         if cells.is_empty() {
             return;
         }
-        let block = Rc::new(Block::Many(cells.into_boxed_slice()));
+        let block = Rc::new(Block::Many(cells, pool::give_back::<T>));
         let erased: Rc<dyn AnyBlock> = block.clone();
         for (index, entry) in self.entries.drain(..).enumerate() {
             let slot = Some(Entry { obj: ErasedObj::new(erased.clone(), index) });
@@ -85,7 +86,7 @@ impl Staging {
             Some(staged) => staged,
             None => {
                 self.stages.push(Box::new(Staged::<T> {
-                    filling: Vec::with_capacity(left),
+                    filling: if left == BLOCK_SIZE { pool::take::<T>() } else { Vec::with_capacity(left) },
                     entries: Vec::with_capacity(left),
                 }));
                 let last = self.stages.last_mut().expect("just pushed");
