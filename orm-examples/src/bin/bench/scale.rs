@@ -243,7 +243,7 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
     let mut s7 = Growth::new("S7", "queries_after_load", "query", sizes);
     let mut s8 = Growth::new("S8", "savepoint_after_load", "savepoint", sizes);
     let queries = n(1_000);
-    let savepoints = n(100);
+    let savepoints = n(500);
     for (k, rows) in sizes.into_iter().enumerate() {
         if !(wanted("S4") || wanted("S6") || wanted("S7") || wanted("S8")) {
             break;
