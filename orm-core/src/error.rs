@@ -36,6 +36,11 @@ pub enum ErrorKind {
     QueryCanceled,
     /// The connection to the database was lost or closed.
     ConnectionLost,
+    /// The server, or a pooler in front of it, refused a new connection for a reason
+    /// that waiting will not fix: authentication failed, the database does not exist,
+    /// TLS was refused or the certificate could not be verified, a startup parameter
+    /// was rejected. Returned at once, with the server's own message.
+    ConnectionRejected,
     /// No pooled connection became free within the checkout timeout.
     PoolTimeout,
     /// A query that must return a row returned none.

@@ -5,13 +5,16 @@ use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
 #[cfg(feature = "postgres")]
-use crate::execution::backend::postgres::PgManager;
+use crate::execution::backend::postgres::{DEFAULT_STATEMENT_CACHE_SIZE, PgManager};
 #[cfg(feature = "sqlite")]
 use crate::execution::backend::sqlite::{SqliteManager, SqliteTarget};
 use crate::execution::connection::{Connection, IsolationLevel, Settings};
 use crate::execution::ddl;
 use crate::execution::echo::Echo;
 use crate::execution::row::Row;
+use crate::execution::tls::SslMode;
+#[cfg(feature = "postgres")]
+use crate::execution::url::PgTarget;
 use crate::execution::url::{DatabaseUrl, redact};
 use crate::schema::table::TableDef;
 use crate::sql::dialect::Dialect;
@@ -204,6 +207,9 @@ pub struct EngineBuilder {
     keepalive_idle: Duration,
     search_path: Option<String>,
     application_name: Option<String>,
+    ssl_mode: Option<SslMode>,
+    ssl_root_cert: Option<std::path::PathBuf>,
+    statement_cache_size: Option<usize>,
     busy_timeout: Duration,
     isolation: IsolationLevel,
     n_plus_one: NPlusOne,
@@ -227,6 +233,9 @@ impl EngineBuilder {
             keepalive_idle: Duration::from_secs(60),
             search_path: None,
             application_name: None,
+            ssl_mode: None,
+            ssl_root_cert: None,
+            statement_cache_size: None,
             busy_timeout: Duration::from_secs(5),
             isolation: IsolationLevel::ReadCommitted,
             n_plus_one: NPlusOne::Off,
@@ -337,6 +346,48 @@ impl EngineBuilder {
         self
     }
 
+    /// How the connection to PostgreSQL uses TLS (libpq's `sslmode`; default: the URL's
+    /// `sslmode`, else [`SslMode::Prefer`]); set here, it wins over the URL's.
+    ///
+    /// ```no_run
+    /// use orm_core::{Engine, SslMode};
+    /// # fn main() -> orm_core::Result<()> {
+    /// let engine = Engine::builder("postgres://app@db.internal/app")
+    ///     .ssl_mode(SslMode::VerifyFull)
+    ///     .ssl_root_cert("/etc/ssl/certs/db-ca.pem")
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ssl_mode(mut self, mode: SslMode) -> Self {
+        self.ssl_mode = Some(mode);
+        self
+    }
+
+    /// The PEM file of the CAs trusted to sign the server's certificate (libpq's
+    /// `sslrootcert`); without it, `verify-ca` and `verify-full` trust the system's CAs.
+    pub fn ssl_root_cert(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.ssl_root_cert = Some(path.into());
+        self
+    }
+
+    /// Prepared statements each PostgreSQL connection keeps (default 256; the URL's
+    /// `statement_cache_size` otherwise). `0` sends every statement unnamed, with its
+    /// parameters, in one round trip, and relies on no state of the server connection:
+    /// what a transaction pooler such as PgBouncer in `pool_mode = transaction` needs,
+    /// since it may run each transaction on another server connection.
+    ///
+    /// ```no_run
+    /// # fn main() -> orm_core::Result<()> {
+    /// let engine = orm_core::Engine::builder("postgres://app@pgbouncer.internal:6432/app")
+    ///     .statement_cache_size(0)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn statement_cache_size(mut self, statements: usize) -> Self {
+        self.statement_cache_size = Some(statements);
+        self
+    }
+
     /// How long a SQLite statement waits for another connection's lock (default 5 s).
     pub fn busy_timeout(mut self, t: Duration) -> Self {
         self.busy_timeout = t;
@@ -385,24 +436,36 @@ impl EngineBuilder {
     pub fn build(self) -> Result<Engine> {
         match DatabaseUrl::parse(&self.url)? {
             #[cfg(feature = "postgres")]
-            DatabaseUrl::Postgres(config) => self.build_postgres(*config),
+            DatabaseUrl::Postgres(target) => self.build_postgres(*target),
             #[cfg(feature = "sqlite")]
             DatabaseUrl::Sqlite(target) => self.build_sqlite(target),
         }
     }
 
     #[cfg(feature = "postgres")]
-    fn build_postgres(self, mut config: postgres::Config) -> Result<Engine> {
+    fn build_postgres(self, target: PgTarget) -> Result<Engine> {
+        let started = std::time::Instant::now();
         let shown = redact(&self.url);
+        let PgTarget { mut config, ssl_mode, ssl_root_cert, statement_cache_size } = target;
+        let ssl_mode = self.ssl_mode.or(ssl_mode).unwrap_or_default();
+        let ssl_root_cert = self.ssl_root_cert.clone().or(ssl_root_cert);
+        let cache_size = self.statement_cache_size.or(statement_cache_size).unwrap_or(DEFAULT_STATEMENT_CACHE_SIZE);
+        let tls = crate::execution::tls::setup(ssl_mode, ssl_root_cert.as_deref())?;
+        config.ssl_mode(tls.driver_mode);
         let mut options = config.get_options().unwrap_or("").to_owned();
+        if cache_size == 0 {
+            self.refuse_connection_state(&options)?;
+        }
         if let Some(t) = self.statement_timeout {
             options.push_str(&format!(" -c statement_timeout={}", t.as_millis()));
         }
         if let Some(path) = &self.search_path {
             options.push_str(&format!(" -c search_path={}", path.replace(' ', "\\ ")));
         }
+        if !options.trim().is_empty() {
+            config.options(options.trim());
+        }
         config
-            .options(options.trim())
             .connect_timeout(self.connect_timeout)
             .keepalives(true)
             .keepalives_idle(self.keepalive_idle)
@@ -417,6 +480,27 @@ impl EngineBuilder {
             None => {}
         }
         let ping_after = (!self.health_check_after_idle.is_zero()).then_some(self.health_check_after_idle);
+        // Fail now, rather than at the first query: at once when the server (or a pooler)
+        // refuses, within the connect timeout when it cannot be reached. The first
+        // attempt runs on a thread of its own: the driver's connect timeout bounds the TCP
+        // connect, not a server that accepts and then says nothing.
+        #[allow(clippy::clone_on_copy)] // without the `tls` feature the connector is `Copy`
+        let probe = PgManager::new(config.clone(), tls.connector.clone(), None, cache_size);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(r2d2::ManageConnection::connect(&probe).map(drop));
+        });
+        let manager = PgManager::new(config, tls.connector, ping_after, cache_size);
+        let first = match receiver.recv_timeout(self.connect_timeout.saturating_sub(started.elapsed())) {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => match super::connect_error::classify(&e) {
+                super::connect_error::Refusal::Definitive => {
+                    return Err(super::connect_error::rejected(e, &shown, ssl_mode));
+                }
+                super::connect_error::Refusal::Transient => Some(e.to_string()),
+            },
+            Err(_) => Some("no answer".to_owned()),
+        };
         let pool = r2d2::Pool::builder()
             .max_size(self.max_size)
             .min_idle(self.min_idle)
@@ -425,20 +509,25 @@ impl EngineBuilder {
             .idle_timeout(self.idle_timeout)
             .max_lifetime(self.max_lifetime)
             .error_handler(Box::new(LogPoolErrors))
-            .build_unchecked(PgManager::new(config, ping_after));
-        // Fail now, within the connect timeout, rather than at the first query.
-        let probe = pool.get_timeout(self.connect_timeout).map_err(|e| {
-            Error::new(
-                ErrorKind::ConnectionLost,
-                format!(
-                    "cannot connect to {shown} within {:.1}s: {e}; check that the server \
-                     is running and the URL is right",
-                    self.connect_timeout.as_secs_f64()
-                ),
-            )
-            .with_cause(e)
-        })?;
-        drop(probe);
+            .build_unchecked(manager);
+        if let Some(first) = first {
+            let unreachable = |e: String| {
+                Error::new(
+                    ErrorKind::ConnectionLost,
+                    format!(
+                        "cannot connect to {shown} within {:.1}s: {e}; check that the server \
+                         is running and the URL is right",
+                        self.connect_timeout.as_secs_f64()
+                    ),
+                )
+            };
+            let left = self.connect_timeout.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(unreachable(first));
+            }
+            let probe = pool.get_timeout(left).map_err(|e| unreachable(e.to_string()).with_cause(e))?;
+            drop(probe);
+        }
         Ok(Engine {
             shared: Arc::new(Shared {
                 settings: Arc::new(Settings {
@@ -456,12 +545,46 @@ impl EngineBuilder {
         })
     }
 
+    /// With the statement cache off (a transaction pooler), nothing may rely on the
+    /// server connection's own settings: the pooler hands each transaction to any of its
+    /// server connections, and PgBouncer refuses the `options` startup parameter.
+    #[cfg(feature = "postgres")]
+    fn refuse_connection_state(&self, url_options: &str) -> Result<()> {
+        let setting = if !url_options.trim().is_empty() {
+            "the URL's `options`"
+        } else if self.statement_timeout.is_some() {
+            "statement_timeout"
+        } else if self.search_path.is_some() {
+            "search_path"
+        } else {
+            return Ok(());
+        };
+        Err(Error::unsupported(format!(
+            "{setting} is a setting of the server connection, which a transaction pooler \
+             (statement_cache_size=0) does not keep from one transaction to the next; set it on \
+             the database or role instead (ALTER ROLE app SET statement_timeout = '5s'), or \
+             connect without the pooler"
+        )))
+    }
+
     #[cfg(feature = "sqlite")]
     fn build_sqlite(self, target: SqliteTarget) -> Result<Engine> {
         let shown = redact(&self.url);
         if self.search_path.is_some() {
             return Err(Error::unsupported(
                 "search_path is a PostgreSQL setting; SQLite has one schema per database file",
+            ));
+        }
+        if self.ssl_mode.is_some() || self.ssl_root_cert.is_some() {
+            return Err(Error::unsupported(
+                "ssl_mode and ssl_root_cert are PostgreSQL settings; a SQLite database is a local \
+                 file with no connection to encrypt: remove them",
+            ));
+        }
+        if self.statement_cache_size.is_some() {
+            return Err(Error::unsupported(
+                "statement_cache_size is a PostgreSQL setting (for transaction poolers); \
+                 SQLite keeps its own statement cache: remove it",
             ));
         }
         let manager = SqliteManager::new(target, self.busy_timeout, self.statement_timeout);

@@ -7,6 +7,8 @@
 
 pub(crate) mod backend;
 pub(crate) mod batch;
+#[cfg(feature = "postgres")]
+pub(crate) mod connect_error;
 pub mod connection;
 pub mod crud;
 pub(crate) mod ddl;
@@ -14,4 +16,5 @@ pub mod echo;
 pub mod engine;
 pub mod query;
 pub mod row;
+pub mod tls;
 pub(crate) mod url;

@@ -1,5 +1,9 @@
 //! Database URLs: `postgres://user:password@host:port/database?options`,
 //! `sqlite::memory:`, `sqlite://relative/path.db`, `sqlite:///absolute/path.db`.
+//!
+//! A PostgreSQL URL takes the `postgres` crate's options plus three it does not know:
+//! `sslmode` with libpq's `verify-ca` and `verify-full`, `sslrootcert`, and
+//! `statement_cache_size` (asyncpg's and SQLAlchemy's name; `0` for transaction poolers).
 
 #[cfg(feature = "postgres")]
 use std::str::FromStr;
@@ -9,14 +13,56 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::error::{Error, Result};
 #[cfg(feature = "sqlite")]
 use crate::execution::backend::sqlite::SqliteTarget;
+#[cfg(feature = "postgres")]
+use crate::execution::tls::SslMode;
 
 /// A parsed database URL.
 #[derive(Debug, Clone)]
 pub(crate) enum DatabaseUrl {
     #[cfg(feature = "postgres")]
-    Postgres(Box<postgres::Config>),
+    Postgres(Box<PgTarget>),
     #[cfg(feature = "sqlite")]
     Sqlite(SqliteTarget),
+}
+
+/// A PostgreSQL URL: the driver's configuration and the options we read ourselves.
+#[cfg(feature = "postgres")]
+#[derive(Debug, Clone)]
+pub(crate) struct PgTarget {
+    pub(crate) config: postgres::Config,
+    pub(crate) ssl_mode: Option<SslMode>,
+    pub(crate) ssl_root_cert: Option<std::path::PathBuf>,
+    pub(crate) statement_cache_size: Option<usize>,
+}
+
+/// The options a URL may carry that only PostgreSQL understands.
+#[cfg(feature = "sqlite")]
+const POSTGRES_ONLY: [&str; 6] = ["sslmode", "sslrootcert", "sslcert", "sslkey", "statement_cache_size", "options"];
+
+/// `%2F` and the like, as URL query values spell them.
+#[cfg(feature = "postgres")]
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b'+', ..) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, ..) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(feature = "sqlite")]
@@ -31,7 +77,13 @@ fn parse_sqlite(url: &str) -> Result<SqliteTarget> {
         SqliteTarget::Memory(format!("orm_memory_{}_{n}", std::process::id()))
     };
     let rest = &url["sqlite:".len()..];
-    let rest = rest.split_once('?').map_or(rest, |(path, _)| path);
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if let Some(key) = query.split('&').filter_map(|p| p.split('=').next()).find(|k| POSTGRES_ONLY.contains(k)) {
+        return Err(Error::bad_url(format!(
+            "`{key}` in `{url}` is a PostgreSQL setting; a SQLite database is a local file, with no \
+             server to encrypt the connection to or to prepare statements on: remove it"
+        )));
+    }
     if rest == ":memory:" || rest == "//" || rest == "///:memory:" || rest == "//:memory:" {
         return Ok(memory());
     }
@@ -49,7 +101,33 @@ fn parse_sqlite(url: &str) -> Result<SqliteTarget> {
 
 #[cfg(feature = "postgres")]
 fn parse_postgres(url: &str, shown: &str) -> Result<DatabaseUrl> {
-    let config = postgres::Config::from_str(url).map_err(|e| {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let (mut ssl_mode, mut ssl_root_cert, mut statement_cache_size) = (None, None, None);
+    let mut passed = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "sslmode" => ssl_mode = Some(percent_decode(value).parse::<SslMode>()?),
+            "sslrootcert" => ssl_root_cert = Some(std::path::PathBuf::from(percent_decode(value))),
+            "statement_cache_size" => {
+                statement_cache_size = Some(percent_decode(value).parse::<usize>().map_err(|_| {
+                    Error::bad_url(format!(
+                        "statement_cache_size in `{shown}` must be a number of statements \
+                         (0 turns prepared statements off, for transaction poolers such as PgBouncer)"
+                    ))
+                })?);
+            }
+            "sslcert" | "sslkey" => {
+                return Err(Error::unsupported(format!(
+                    "`{key}` in `{shown}`: client certificates are not supported yet; \
+                     authenticate with a password (TLS still encrypts it)"
+                )));
+            }
+            _ => passed.push(pair),
+        }
+    }
+    let url = if passed.is_empty() { base.to_owned() } else { format!("{base}?{}", passed.join("&")) };
+    let config = postgres::Config::from_str(&url).map_err(|e| {
         Error::bad_url(format!(
             "cannot read the PostgreSQL URL `{shown}`: {e}; write postgres://user:password@host:port/database"
         ))
@@ -59,7 +137,7 @@ fn parse_postgres(url: &str, shown: &str) -> Result<DatabaseUrl> {
             "the PostgreSQL URL `{shown}` names no host; write postgres://user@host:port/database"
         )));
     }
-    Ok(DatabaseUrl::Postgres(Box::new(config)))
+    Ok(DatabaseUrl::Postgres(Box::new(PgTarget { config, ssl_mode, ssl_root_cert, statement_cache_size })))
 }
 
 #[cfg(not(feature = "postgres"))]
@@ -136,12 +214,41 @@ mod tests {
     #[test]
     #[cfg(feature = "postgres")]
     fn parses_postgres_urls() {
-        let Ok(DatabaseUrl::Postgres(c)) = DatabaseUrl::parse("postgres://postgres@127.0.0.1:5432/test") else {
+        let Ok(DatabaseUrl::Postgres(t)) = DatabaseUrl::parse("postgres://postgres@127.0.0.1:5432/test") else {
             panic!("not a PostgreSQL URL")
         };
-        assert_eq!(c.get_dbname(), Some("test"));
-        assert_eq!(c.get_ports(), &[5432]);
+        assert_eq!(t.config.get_dbname(), Some("test"));
+        assert_eq!(t.config.get_ports(), &[5432]);
+        assert_eq!((t.ssl_mode, t.statement_cache_size), (None, None));
         assert!(DatabaseUrl::parse("postgresql://u:p@localhost/db").is_ok());
+    }
+
+    #[test]
+    #[cfg(feature = "postgres")]
+    fn reads_tls_and_statement_cache_options() {
+        let url = "postgres://u@h/db?application_name=a&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem\
+                   &statement_cache_size=0&connect_timeout=3";
+        let Ok(DatabaseUrl::Postgres(t)) = DatabaseUrl::parse(url) else { panic!() };
+        assert_eq!(t.ssl_mode, Some(SslMode::VerifyFull));
+        assert_eq!(t.ssl_root_cert.as_deref(), Some(std::path::Path::new("/etc/ca.pem")));
+        assert_eq!(t.statement_cache_size, Some(0));
+        assert_eq!(t.config.get_application_name(), Some("a"));
+        assert_eq!(t.config.get_connect_timeout(), Some(&std::time::Duration::from_secs(3)));
+        for bad in ["postgres://u@h/db?sslmode=sometimes", "postgres://u@h/db?statement_cache_size=off"] {
+            assert_eq!(DatabaseUrl::parse(bad).unwrap_err().kind(), ErrorKind::BadUrl, "{bad}");
+        }
+        let e = DatabaseUrl::parse("postgres://u@h/db?sslcert=/c.pem").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+    }
+
+    #[test]
+    #[cfg(feature = "sqlite")]
+    fn sqlite_urls_refuse_postgres_settings() {
+        for url in ["sqlite:///tmp/a.db?sslmode=require", "sqlite::memory:?statement_cache_size=0"] {
+            let e = DatabaseUrl::parse(url).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::BadUrl, "{url}");
+            assert!(e.to_string().contains("PostgreSQL setting"), "{e}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod parent_links;
 mod pending;
 mod pool;
 mod query;
+mod retry;
 mod staging;
 mod transaction;
 mod unit_of_work;
@@ -30,6 +31,7 @@ pub use accessors::Children;
 pub use handle::{Obj, ObjectState};
 pub use loading::LoaderOf;
 pub use query::SessionQuery;
+pub use retry::Retry;
 
 use collections::Collections;
 use deleted::Deletions;

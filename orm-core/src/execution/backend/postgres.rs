@@ -1,5 +1,6 @@
 //! PostgreSQL through the `postgres` crate: the pooled connection with its prepared
-//! statement cache, value binding, and SQLSTATE-to-[`ErrorKind`] mapping.
+//! statement cache (or, for transaction poolers, unnamed statements), value binding, and
+//! SQLSTATE-to-[`ErrorKind`] mapping.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::error::Error as StdError;
@@ -8,26 +9,34 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use postgres::types::{IsNull, Kind, ToSql, Type};
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 use r2d2::ManageConnection;
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::{BackendConnection, Failure, Prepared};
 use crate::error::{Error, ErrorKind};
 use crate::execution::row::Row;
+use crate::execution::tls::Connector;
 use crate::value::Value;
 
 /// Our r2d2 manager over `r2d2_postgres`: its connections carry a statement cache and
 /// the transaction state, so that a connection returned mid-transaction is discarded.
 pub(crate) struct PgManager {
-    inner: PostgresConnectionManager<NoTls>,
+    inner: PostgresConnectionManager<Connector>,
     /// Skip the checkout ping for connections used more recently than this.
     ping_after_idle: Option<Duration>,
+    /// Prepared statements a connection keeps; 0: none, every statement goes unnamed.
+    statement_cache_size: usize,
 }
 
 impl PgManager {
-    pub(crate) fn new(config: postgres::Config, ping_after_idle: Option<Duration>) -> PgManager {
-        PgManager { inner: PostgresConnectionManager::new(config, NoTls), ping_after_idle }
+    pub(crate) fn new(
+        config: postgres::Config,
+        connector: Connector,
+        ping_after_idle: Option<Duration>,
+        statement_cache_size: usize,
+    ) -> PgManager {
+        PgManager { inner: PostgresConnectionManager::new(config, connector), ping_after_idle, statement_cache_size }
     }
 }
 
@@ -46,6 +55,7 @@ impl ManageConnection for PgManager {
         Ok(PgConn {
             client,
             statements: HashMap::default(),
+            cache_size: self.statement_cache_size,
             in_transaction: false,
             broken: false,
             last_used: Instant::now(),
@@ -70,12 +80,22 @@ impl ManageConnection for PgManager {
 pub(crate) struct PgConn {
     client: Client,
     statements: HashMap<String, Statement>,
+    cache_size: usize,
     pub(crate) in_transaction: bool,
     pub(crate) broken: bool,
     last_used: Instant,
 }
 
-const STATEMENT_CACHE_SIZE: usize = 256;
+/// Prepared statements a connection keeps by default.
+pub(crate) const DEFAULT_STATEMENT_CACHE_SIZE: usize = 256;
+
+/// How one statement is sent: prepared once and cached, or unnamed with its parameter
+/// types given (for transaction poolers, which may run each statement on another server
+/// connection, where a prepared statement does not exist).
+enum Dispatch<'a> {
+    Prepared(&'a Statement),
+    Unnamed(&'a str, &'a [(&'a (dyn ToSql + Sync), Type)]),
+}
 
 impl PgConn {
     fn prepare_cached(&mut self, sql: &str) -> Result<(Statement, Prepared), postgres::Error> {
@@ -84,25 +104,32 @@ impl PgConn {
         }
         let started = Instant::now();
         let stmt = self.client.prepare(sql)?;
-        if self.statements.len() >= STATEMENT_CACHE_SIZE {
+        if self.statements.len() >= self.cache_size {
             self.statements.clear();
         }
         self.statements.insert(sql.to_owned(), stmt.clone());
         Ok((stmt, Some(started.elapsed())))
     }
 
-    /// Runs a prepared (cached) statement with `params` bound, through `run`.
+    /// Runs `sql` with `params` bound, through `run`: as a cached prepared statement, or
+    /// unnamed in one round trip when the statement cache is off.
     fn with_statement<R>(
         &mut self,
         sql: &str,
         params: &[Value],
         hide: bool,
-        run: impl FnOnce(&mut Client, &Statement, &[&(dyn ToSql + Sync)]) -> Result<R, postgres::Error>,
+        run: impl FnOnce(&mut Client, Dispatch<'_>, &[&(dyn ToSql + Sync)]) -> Result<R, postgres::Error>,
     ) -> Result<(R, Prepared), postgres::Error> {
-        let (stmt, prepared) = self.prepare_cached(sql)?;
         let binds: Vec<Bind<'_>> = params.iter().map(|value| Bind { value, hide }).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
-        let result = run(&mut self.client, &stmt, &refs);
+        let (result, prepared) = if self.cache_size == 0 {
+            let typed: Vec<(&(dyn ToSql + Sync), Type)> =
+                binds.iter().map(|b| (b as &(dyn ToSql + Sync), wire_type(b.value))).collect();
+            (run(&mut self.client, Dispatch::Unnamed(sql, &typed), &refs), None)
+        } else {
+            let (stmt, prepared) = self.prepare_cached(sql)?;
+            (run(&mut self.client, Dispatch::Prepared(&stmt), &refs), prepared)
+        };
         self.last_used = Instant::now();
         Ok((result?, prepared))
     }
@@ -121,7 +148,10 @@ impl BackendConnection for PgConn {
         f: &mut dyn FnMut(&Row<'_>) -> crate::error::Result<()>,
     ) -> Result<Prepared, Failure> {
         let (rows, prepared) = self
-            .with_statement(sql, params, hide, |client, stmt, refs| client.query(stmt, refs))
+            .with_statement(sql, params, hide, |client, send, refs| match send {
+                Dispatch::Prepared(stmt) => client.query(stmt, refs),
+                Dispatch::Unnamed(sql, typed) => client.query_typed(sql, typed),
+            })
             .map_err(|e| Failure::Database(map_error(e)))?;
         let total = rows.len();
         for row in &rows {
@@ -131,7 +161,11 @@ impl BackendConnection for PgConn {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value], hide: bool) -> Result<(u64, Prepared), Error> {
-        self.with_statement(sql, params, hide, |client, stmt, refs| client.execute(stmt, refs)).map_err(map_error)
+        self.with_statement(sql, params, hide, |client, send, refs| match send {
+            Dispatch::Prepared(stmt) => client.execute(stmt, refs),
+            Dispatch::Unnamed(sql, typed) => client.execute_typed(sql, typed),
+        })
+        .map_err(map_error)
     }
 
     /// Runs statements without parameters through the simple-query protocol.
@@ -164,6 +198,57 @@ impl BackendConnection for PgConn {
 
     fn is_closed(&self) -> bool {
         self.client.is_closed()
+    }
+}
+
+/// The type a value is sent as when no prepared statement told us the parameter's type:
+/// the type of its Rust value (the server casts where the column differs, as it does for
+/// an `int4` sent to an `int8` column); NULL goes untyped, for the server to infer.
+fn wire_type(value: &Value) -> Type {
+    match value {
+        Value::Null => Type::new("unspecified".to_owned(), 0, Kind::Pseudo, "pg_catalog".to_owned()),
+        Value::Bool(_) => Type::BOOL,
+        Value::I16(_) => Type::INT2,
+        Value::I32(_) => Type::INT4,
+        Value::I64(_) => Type::INT8,
+        Value::F32(_) => Type::FLOAT4,
+        Value::F64(_) => Type::FLOAT8,
+        Value::Text(_) => Type::TEXT,
+        Value::Bytes(_) => Type::BYTEA,
+        #[cfg(feature = "chrono")]
+        Value::Date(_) => Type::DATE,
+        #[cfg(feature = "chrono")]
+        Value::Time(_) => Type::TIME,
+        #[cfg(feature = "chrono")]
+        Value::Timestamp(_) => Type::TIMESTAMP,
+        #[cfg(feature = "chrono")]
+        Value::TimestampTz(_) => Type::TIMESTAMPTZ,
+        #[cfg(feature = "uuid")]
+        Value::Uuid(_) => Type::UUID,
+        #[cfg(feature = "json")]
+        Value::Json(_) => Type::JSONB,
+        #[cfg(feature = "decimal")]
+        Value::Decimal(_) => Type::NUMERIC,
+        Value::Array(items) => {
+            let member = items.iter().find(|v| !v.is_null()).map_or(Type::TEXT, wire_type);
+            match member {
+                Type::BOOL => Type::BOOL_ARRAY,
+                Type::INT2 => Type::INT2_ARRAY,
+                Type::INT4 => Type::INT4_ARRAY,
+                Type::INT8 => Type::INT8_ARRAY,
+                Type::FLOAT4 => Type::FLOAT4_ARRAY,
+                Type::FLOAT8 => Type::FLOAT8_ARRAY,
+                Type::BYTEA => Type::BYTEA_ARRAY,
+                Type::DATE => Type::DATE_ARRAY,
+                Type::TIME => Type::TIME_ARRAY,
+                Type::TIMESTAMP => Type::TIMESTAMP_ARRAY,
+                Type::TIMESTAMPTZ => Type::TIMESTAMPTZ_ARRAY,
+                Type::UUID => Type::UUID_ARRAY,
+                Type::JSONB => Type::JSONB_ARRAY,
+                Type::NUMERIC => Type::NUMERIC_ARRAY,
+                _ => Type::TEXT_ARRAY,
+            }
+        }
     }
 }
 
