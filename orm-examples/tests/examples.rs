@@ -3,7 +3,8 @@
 
 use std::process::Command;
 
-use orm_tests::{TestDb, on_both, test_case};
+use orm_tests::pgbouncer::PgBouncer;
+use orm_tests::{ScratchDatabase, TestDb, database_port, on_both, rows, test_case};
 
 fn main() {
     orm_tests::harness::run()
@@ -44,6 +45,21 @@ test_case! {
         let out = run(env!("CARGO_BIN_EXE_seed"), None);
         check_seed_output(&out);
         assert!(out.contains("VALUES (?1, ?2), (?3, ?4) RETURNING programs.id"), "SQLite's SQL is echoed:\n{out}");
+    }
+}
+
+test_case! {
+    /// The seed walkthrough, unchanged, through PgBouncer in transaction pooling mode
+    /// (2 server connections) with `?statement_cache_size=0`: the same output, the same rows.
+    fn seed_runs_through_pgbouncer() needs(postgres, pgbouncer) {
+        let scratch = ScratchDatabase::create("seed_pgbouncer");
+        let bouncer = PgBouncer::start(database_port(), 2);
+        let out = run(env!("CARGO_BIN_EXE_seed"), Some(&bouncer.url(&scratch.name)));
+        check_seed_output(&out);
+        let engine = orm_core::Engine::connect(&scratch.url()).unwrap();
+        let mut all = rows(&engine, "programs");
+        all.extend(rows(&engine, "courses"));
+        assert_eq!(all.join("\n") + "\n", include_str!("../../tests/fixtures/reference-rows.txt"));
     }
 }
 

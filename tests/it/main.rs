@@ -8,6 +8,7 @@ mod engine;
 mod errors;
 mod many_to_many;
 mod models;
+mod production;
 mod props;
 mod query;
 mod relationships;

@@ -6,16 +6,14 @@
 //! cleans up after itself and runs beside all the others. `docs/reliability.md` lists the
 //! faults and the measured outcomes. Property tests and fuzzing are in `props.rs`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, IsolationLevel, params};
-use orm_tests::harness::PG_BIN;
-use orm_tests::{TestDb, on_both, pg, postgres_required, test_case};
+use orm_tests::cluster::Cluster;
+use orm_tests::{TestDb, on_both, pg, test_case};
 
 use crate::models::{Course, Program, ProgramRelations};
 
@@ -489,117 +487,6 @@ test_case! {
 
 // ----- 5. server down and back -----------------------------------------------------------
 
-/// A throwaway PostgreSQL cluster of the test's own: its own directory and port,
-/// stopped (immediately) and removed when dropped, also when the test fails.
-struct Cluster {
-    dir: PathBuf,
-    port: u16,
-}
-
-impl Cluster {
-    /// `None` (after a notice) when the server binaries are missing and not required.
-    fn start() -> Option<Cluster> {
-        let initdb = Path::new(PG_BIN).join("initdb");
-        if !initdb.exists() || !Path::new(PG_BIN).join("pg_ctl").exists() {
-            assert!(!postgres_required(), "ORM_REQUIRE_POSTGRES=1 but {PG_BIN}/initdb or pg_ctl is missing");
-            eprintln!("SKIPPED server_down_and_back: no initdb/pg_ctl in {PG_BIN}");
-            return None;
-        }
-        let dir = std::env::temp_dir().join(format!("orm-rel-cluster-{}-{}", std::process::id(), unique_app("c")));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut cluster = Cluster { dir, port: 0 };
-        if is_root() {
-            run(Command::new("chown").arg("postgres:postgres").arg(&cluster.dir));
-        }
-        cluster.port = free_port();
-        let data = cluster.data();
-        cluster.pg(
-            &initdb,
-            &["-D", &data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "--no-instructions"],
-        );
-        cluster.ctl_start();
-        Some(cluster)
-    }
-
-    fn data(&self) -> String {
-        self.dir.join("data").display().to_string()
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    /// Runs a server binary as the `postgres` user (initdb refuses root).
-    fn pg(&self, program: &Path, args: &[&str]) {
-        let mut cmd = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(program);
-            c
-        } else {
-            Command::new(program)
-        };
-        run(cmd.args(args).current_dir(&self.dir));
-    }
-
-    fn ctl_start(&self) {
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c shared_buffers=16MB \
-             -c max_connections=20 -c fsync=off",
-            self.port,
-            self.dir.display()
-        );
-        let log = self.dir.join("server.log").display().to_string();
-        self.pg(
-            &Path::new(PG_BIN).join("pg_ctl"),
-            &["-D", &self.data(), "-o", &options, "-l", &log, "-w", "-t", "30", "start"],
-        );
-    }
-
-    fn ctl_stop(&self) {
-        self.pg(&Path::new(PG_BIN).join("pg_ctl"), &["-D", &self.data(), "-m", "immediate", "-w", "stop"]);
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let pg_ctl = Path::new(PG_BIN).join("pg_ctl");
-        let data = self.data();
-        let mut cmd = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&pg_ctl);
-            c
-        } else {
-            Command::new(&pg_ctl)
-        };
-        let _ = cmd.args(["-D", &data, "-m", "immediate", "-w", "stop"]).output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// 54000 + pid % 1000, or the next port after it that nothing listens on.
-fn free_port() -> u16 {
-    let base = 54_000 + u16::try_from(std::process::id() % 1000).unwrap();
-    let offset = u16::try_from(APP.fetch_add(1, Ordering::Relaxed) % 50).unwrap();
-    (0..200)
-        .map(|i| 54_000 + (base - 54_000 + offset + i) % 1000)
-        .find(|&p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
-        .expect("a free port in 54000..55000")
-}
-
 test_case! {
     /// PostgreSQL only: it stops and restarts a server, which SQLite does not have.
     ///
@@ -608,7 +495,7 @@ test_case! {
     /// `ConnectionLost`, and building a new engine fails at its connect timeout instead of
     /// hanging. After a restart the same engine works again.
     fn server_down_and_back() needs(pg_ctl) {
-        let Some(cluster) = Cluster::start() else { return };
+        let Some(cluster) = Cluster::start("down_and_back") else { return };
         let timeout = Duration::from_secs(1);
         let engine = Engine::builder(&cluster.url())
             .max_size(2)

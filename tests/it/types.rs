@@ -46,7 +46,7 @@ pub(crate) fn full(text: &str) -> Everything {
     }
 }
 
-fn nulls() -> Everything {
+pub(crate) fn nulls() -> Everything {
     Everything {
         maybe_small: None,
         maybe_int: None,

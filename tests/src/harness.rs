@@ -45,6 +45,10 @@ pub enum Need {
     PgDump,
     /// `initdb` and `pg_ctl` in [`PG_BIN`], to start a server of the test's own.
     PgCtl,
+    /// `pgbouncer` on the `PATH` or in `/usr/sbin` (Debian's package `pgbouncer`).
+    PgBouncer,
+    /// The `openssl` command, to make a CA and certificates.
+    Openssl,
 }
 
 impl Need {
@@ -55,6 +59,8 @@ impl Need {
             Need::Sqlite => "sqlite",
             Need::PgDump => "pg_dump",
             Need::PgCtl => "pg_ctl",
+            Need::PgBouncer => "pgbouncer",
+            Need::Openssl => "openssl",
         }
     }
 
@@ -81,6 +87,11 @@ impl Need {
                     ["initdb", "pg_ctl"].into_iter().filter(|p| !Path::new(PG_BIN).join(p).exists()).collect();
                 if missing.is_empty() { Ok(()) } else { Err(format!("no {} in {PG_BIN}", missing.join(" or "))) }
             }
+            Need::PgBouncer => crate::pgbouncer::program().map(drop).ok_or_else(|| "no pgbouncer".to_owned()),
+            Need::Openssl => match std::process::Command::new("openssl").arg("version").output() {
+                Ok(out) if out.status.success() => Ok(()),
+                _ => Err("no openssl command".to_owned()),
+            },
         }
     }
 
@@ -91,6 +102,8 @@ impl Need {
             Need::Sqlite => "SQLite",
             Need::PgDump => "pg_dump",
             Need::PgCtl => "initdb/pg_ctl",
+            Need::PgBouncer => "PgBouncer",
+            Need::Openssl => "openssl",
         }
     }
 
@@ -111,6 +124,8 @@ impl Need {
             Need::Sqlite => format!("{count} SQLite {test}"),
             Need::PgDump => format!("{count} {test} that {need} pg_dump"),
             Need::PgCtl => format!("{count} {test} that {need} initdb and pg_ctl"),
+            Need::PgBouncer => format!("{count} {test} that {need} PgBouncer"),
+            Need::Openssl => format!("{count} {test} that {need} openssl"),
         }
     }
 
@@ -121,6 +136,8 @@ impl Need {
             Need::Sqlite => "",
             Need::PgDump => "install the PostgreSQL client programs",
             Need::PgCtl => "install the PostgreSQL 15 server programs",
+            Need::PgBouncer => "install PgBouncer (apt-get install -y pgbouncer; .ci/run does)",
+            Need::Openssl => "install openssl",
         }
     }
 }

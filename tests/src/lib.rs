@@ -9,7 +9,9 @@
 //! `ORM_REQUIRE_POSTGRES=1` (set by CI) makes a missing server a failure. SQLite tests
 //! always run.
 
+pub mod cluster;
 pub mod harness;
+pub mod pgbouncer;
 
 #[doc(hidden)]
 pub use inventory;
@@ -253,20 +255,7 @@ impl TestDb {
 
     /// The rows of a table as `a|b|c` lines, ordered by the first column.
     pub fn rows(&self, table: &str) -> Vec<String> {
-        let sql = format!("SELECT * FROM {} ORDER BY 1", quoted(table));
-        self.engine
-            .query_raw(&sql, &[], |row| {
-                let text = |i: usize| -> orm_core::Result<String> {
-                    let shown = |v: Option<String>| v.unwrap_or_default();
-                    row.get::<Option<i32>>(i)
-                        .map(|v| shown(v.map(|v| v.to_string())))
-                        .or_else(|_| row.get::<Option<i64>>(i).map(|v| shown(v.map(|v| v.to_string()))))
-                        .or_else(|_| row.get::<Option<String>>(i).map(shown))
-                };
-                let fields: Vec<String> = (0..row.len()).map(text).collect::<orm_core::Result<_>>()?;
-                Ok(fields.join("|"))
-            })
-            .expect("rows")
+        rows(&self.engine, table)
     }
 
     /// `pg_dump --schema-only --no-owner` of the PostgreSQL schema, normalised as the
@@ -315,6 +304,83 @@ impl Drop for TestDb {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// A PostgreSQL database of the test's own, on the server at [`database_url()`], for
+/// what a schema cannot isolate: engines that may not set `search_path` (through a
+/// transaction pooler) and programs that connect by URL alone. Dropped (with its
+/// connections) afterwards. Panics without a server: declare `needs(postgres)`.
+pub struct ScratchDatabase {
+    /// The database's name.
+    pub name: String,
+    admin: Engine,
+}
+
+impl ScratchDatabase {
+    /// Creates `orm_db_<pid>_<n>_<tag>`.
+    pub fn create(tag: &str) -> ScratchDatabase {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let mut name = format!("orm_db_{}_{n}_{}", std::process::id(), tag.to_lowercase());
+        name.retain(|c| c.is_ascii_alphanumeric() || c == '_');
+        name.truncate(63);
+        let admin = Engine::builder(&database_url()).max_size(1).build().expect("PostgreSQL at DATABASE_URL");
+        admin.execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"), &[]).expect("drop stale database");
+        admin.execute(&format!("CREATE DATABASE \"{name}\""), &[]).expect("create test database");
+        ScratchDatabase { name, admin }
+    }
+
+    /// [`database_url()`] with this database in place of its own.
+    pub fn url(&self) -> String {
+        with_database(&database_url(), &self.name)
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let _ = self.admin.execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name), &[]);
+    }
+}
+
+/// `url` with its database name replaced by `database` (its options kept).
+pub fn with_database(url: &str, database: &str) -> String {
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    let (head, query) = url.split_once('?').map_or((url, None), |(h, q)| (h, Some(q)));
+    let path = head[authority..].find('/').map_or(head.len(), |i| authority + i);
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{}/{database}{query}", &head[..path])
+}
+
+/// The port of the server at [`database_url()`] (5432 when the URL names none).
+pub fn database_port() -> u16 {
+    let url = database_url();
+    let authority = url.split("://").nth(1).unwrap_or_default().split(['/', '?']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    host.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(5432)
+}
+
+/// The rows of a table as `a|b|c` lines, ordered by the first column (integers and
+/// text; NULL as an empty field).
+pub fn rows(engine: &Engine, table: &str) -> Vec<String> {
+    let sql = format!("SELECT * FROM {} ORDER BY 1", quoted(table));
+    engine
+        .query_raw(&sql, &[], |row| {
+            let text = |i: usize| -> orm_core::Result<String> {
+                let shown = |v: Option<String>| v.unwrap_or_default();
+                row.get::<Option<i32>>(i)
+                    .map(|v| shown(v.map(|v| v.to_string())))
+                    .or_else(|_| row.get::<Option<i64>>(i).map(|v| shown(v.map(|v| v.to_string()))))
+                    .or_else(|_| row.get::<Option<String>>(i).map(shown))
+            };
+            let fields: Vec<String> = (0..row.len()).map(text).collect::<orm_core::Result<_>>()?;
+            Ok(fields.join("|"))
+        })
+        .expect("rows")
+}
+
+/// `url` with `option` (`key=value`) added to its query string.
+pub fn with_option(url: &str, option: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{option}")
 }
 
 /// One test body, run once per backend: `fn name(db) { .. }` becomes the tests
@@ -430,6 +496,12 @@ macro_rules! __need {
     };
     (pg_ctl) => {
         $crate::harness::Need::PgCtl
+    };
+    (pgbouncer) => {
+        $crate::harness::Need::PgBouncer
+    };
+    (openssl) => {
+        $crate::harness::Need::Openssl
     };
 }
 

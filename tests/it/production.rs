@@ -1,0 +1,431 @@
+//! Reaching a production PostgreSQL, against the real components: TLS (the local server,
+//! and a throwaway cluster with a CA and certificates made here), connects that fail at
+//! once with the server's reason, PgBouncer in transaction pooling mode (started here on
+//! a free port), and transactions retried on serialization failures and deadlocks.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use orm_core::prelude::*;
+use orm_core::{EngineBuilder, ErrorKind, IsolationLevel, Retry, SslMode};
+use orm_tests::cluster::{Cluster, run};
+use orm_tests::pgbouncer::PgBouncer;
+use orm_tests::{ScratchDatabase, database_port, database_url, on_both, pg, test_case, with_database, with_option};
+
+use crate::models::{Everything, Program};
+use crate::types::{full, nulls};
+
+/// Whether the server end of `engine`'s connections is encrypted (`pg_stat_ssl`).
+fn encrypted(engine: &Engine) -> bool {
+    engine.query_raw("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[], |row| row.get::<bool>(0)).unwrap()
+        [0]
+}
+
+/// Builds an engine for `url`, expecting a `ConnectionRejected` error well under a second
+/// (the connect timeout is 10 s); returns its message.
+fn rejected_at_once(builder: EngineBuilder) -> String {
+    let started = Instant::now();
+    let err = builder.connect_timeout(Duration::from_secs(10)).build().unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::ConnectionRejected, "{err}");
+    assert!(took < Duration::from_secs(1), "took {took:?}: {err}");
+    eprintln!("measured: rejected after {took:?}: {err}");
+    err.to_string()
+}
+
+// ----- TLS -----------------------------------------------------------------------------
+
+test_case! {
+    /// The local server has `ssl = on`: `sslmode=require` encrypts (the server says so in
+    /// `pg_stat_ssl`), `disable` does not, and the default (`prefer`) encrypts when the
+    /// server offers it, as libpq does.
+    fn sslmode_require_encrypts_the_connection() needs(postgres) {
+        let url = database_url();
+        let require = Engine::connect(&with_option(&url, "sslmode=require")).unwrap();
+        assert!(encrypted(&require), "sslmode=require connected in plain text");
+        let disable = Engine::connect(&with_option(&url, "sslmode=disable")).unwrap();
+        assert!(!encrypted(&disable));
+        let builder = Engine::builder(&with_option(&url, "sslmode=disable")).ssl_mode(SslMode::Require);
+        assert!(encrypted(&builder.build().unwrap()), "the builder's mode wins over the URL's");
+        let default = Engine::connect(&url).unwrap();
+        let server_has_tls = default.query_raw("SHOW ssl", &[], |row| row.get::<String>(0)).unwrap()[0] == "on";
+        assert_eq!(encrypted(&default), server_has_tls && !url.contains("sslmode=disable"));
+    }
+}
+
+/// A CA, and a server certificate it signed for `names` (subjectAltName entries such as
+/// `DNS:localhost`), made with the openssl command in `dir`: `(ca.crt, server.crt,
+/// server.key)`.
+fn certificates(dir: &Path, ca: &str, names: &str) -> (PathBuf, PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = |name: &str| dir.join(format!("{ca}-{name}"));
+    let openssl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(dir));
+    let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let (ca_key, ca_crt) = (path("ca.key"), path("ca.crt"));
+    let (srv_key, srv_csr, srv_crt, ext) = (path("server.key"), path("server.csr"), path("server.crt"), path("ext"));
+    let s = |p: &PathBuf| p.display().to_string();
+    let subject = format!("/CN={ca}");
+    openssl(
+        &[&["req", "-x509"][..], &key, &["-keyout", &s(&ca_key), "-out", &s(&ca_crt), "-days", "2", "-subj", &subject]]
+            .concat(),
+    );
+    openssl(
+        &[&["req"][..], &key, &["-keyout", &s(&srv_key), "-out", &s(&srv_csr), "-subj", "/CN=orm test server"]]
+            .concat(),
+    );
+    std::fs::write(&ext, format!("subjectAltName={names}\n")).unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &s(&srv_csr),
+        "-CA",
+        &s(&ca_crt),
+        "-CAkey",
+        &s(&ca_key),
+        "-CAcreateserial",
+        "-out",
+        &s(&srv_crt),
+        "-days",
+        "2",
+        "-extfile",
+        &s(&ext),
+    ]);
+    (ca_crt, srv_crt, srv_key)
+}
+
+test_case! {
+    /// A cluster of the test's own with a certificate for `localhost` signed by a CA made
+    /// here, and password authentication for a user `app` over TLS. `verify-full` passes
+    /// for `localhost` and rejects `127.0.0.1` (not in the certificate) and a certificate
+    /// checked against another CA, each at once with the reason; `verify-ca` accepts the
+    /// CA whatever the host; a wrong password is rejected at once with the server's
+    /// message.
+    fn verify_full_checks_the_ca_and_the_host() needs(pg_ctl, openssl) {
+        let Some(mut cluster) = Cluster::init("tls") else { return };
+        let certs = cluster.dir.join("certs");
+        let (ca, server_crt, server_key) = certificates(&certs, "orm-ca", "DNS:localhost");
+        let (other_ca, _, _) = certificates(&certs, "other-ca", "DNS:localhost");
+        let crt = cluster.install("server.crt", &std::fs::read(server_crt).unwrap());
+        let key = cluster.install("server.key", &std::fs::read(server_key).unwrap());
+        cluster.set("ssl", "on");
+        cluster.set("ssl_cert_file", &crt.display().to_string());
+        cluster.set("ssl_key_file", &key.display().to_string());
+        cluster.write_hba(
+            "local all all trust\n\
+             hostssl all app 127.0.0.1/32 scram-sha-256\n\
+             hostssl all app ::1/128 scram-sha-256\n\
+             host all postgres 127.0.0.1/32 trust\n\
+             host all postgres ::1/128 trust\n",
+        );
+        cluster.ctl_start();
+        let admin = Engine::connect(&cluster.url()).unwrap();
+        admin.execute("CREATE ROLE app LOGIN PASSWORD 'right horse battery'", &[]).unwrap();
+        let port = cluster.port;
+        let url = |host: &str, mode: &str, root: &Path| {
+            format!("postgres://postgres@{host}:{port}/postgres?sslmode={mode}&sslrootcert={}", root.display())
+        };
+
+        let full = Engine::connect(&url("localhost", "verify-full", &ca)).unwrap();
+        assert!(encrypted(&full));
+
+        let wrong_host = rejected_at_once(Engine::builder(&url("127.0.0.1", "verify-full", &ca)));
+        assert!(wrong_host.contains("certificate verify failed") && wrong_host.contains("mismatch"), "{wrong_host}");
+        assert!(wrong_host.contains("name the host"), "{wrong_host}");
+
+        let ca_only = Engine::connect(&url("127.0.0.1", "verify-ca", &ca)).unwrap();
+        assert!(encrypted(&ca_only), "verify-ca checks the CA, not the host");
+
+        let other = rejected_at_once(Engine::builder(&url("localhost", "verify-full", &other_ca)));
+        assert!(other.contains("unable to get local issuer certificate"), "{other}");
+        assert!(other.contains("sslrootcert"), "{other}");
+        rejected_at_once(Engine::builder(&url("localhost", "verify-ca", &other_ca)));
+
+        // `require` with a root certificate checks it, as libpq does; without, it does not.
+        rejected_at_once(Engine::builder(&url("localhost", "require", &other_ca)));
+        let unverified = Engine::connect(&format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=require"));
+        assert!(encrypted(&unverified.unwrap()));
+
+        // The builder's settings, as the URL's.
+        let built = Engine::builder(&format!("postgres://postgres@localhost:{port}/postgres"))
+            .ssl_mode(SslMode::VerifyFull)
+            .ssl_root_cert(&ca)
+            .build()
+            .unwrap();
+        assert!(encrypted(&built));
+
+        let app = |password: &str| {
+            Engine::builder(&format!(
+                "postgres://app:{password}@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={}",
+                ca.display()
+            ))
+        };
+        let wrong = rejected_at_once(app("wrong"));
+        assert!(wrong.contains("password authentication failed"), "{wrong}");
+        assert!(wrong.contains("28P01") && !wrong.contains("wrong@"), "{wrong}");
+        let engine = app("right%20horse%20battery").build().unwrap();
+        assert!(encrypted(&engine));
+    }
+}
+
+test_case! {
+    /// A database name with a typo fails at once with the server's reason, not after the
+    /// connect timeout as "db error".
+    fn a_typo_in_the_database_name_fails_at_once() needs(postgres) {
+        let url = with_database(&database_url(), "no_such_database_here");
+        let message = rejected_at_once(Engine::builder(&url));
+        assert!(message.contains("database \"no_such_database_here\" does not exist"), "{message}");
+        assert!(message.contains("check the database name"), "{message}");
+    }
+
+    /// An unreachable server is the one case that waits for the connect timeout (it may
+    /// be starting); the error says so.
+    fn a_closed_port_waits_for_the_connect_timeout() needs(postgres) {
+        let port = orm_tests::cluster::free_port();
+        let started = Instant::now();
+        let err = Engine::builder(&format!("postgres://postgres@127.0.0.1:{port}/test"))
+            .connect_timeout(Duration::from_millis(700))
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err}");
+        assert!(started.elapsed() >= Duration::from_millis(600), "{:?}", started.elapsed());
+        assert!(err.to_string().contains("check that the server is running"), "{err}");
+    }
+
+    /// TLS settings on a SQLite URL, or on the builder of a SQLite engine, are errors.
+    fn sqlite_refuses_tls_and_statement_cache_settings() needs(sqlite) {
+        let err = Engine::connect("sqlite::memory:?sslmode=require").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadUrl, "{err}");
+        let err = Engine::builder("sqlite::memory:").ssl_mode(SslMode::Require).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        let err = Engine::builder("sqlite::memory:").statement_cache_size(0).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    }
+}
+
+// ----- statement cache off, and PgBouncer ----------------------------------------------
+
+test_case! {
+    /// With the statement cache off, every type goes out with the type of its Rust value
+    /// in unnamed statements: single rows, NULLs, and arrays of a batch insert.
+    fn every_type_round_trips_with_the_statement_cache_off() needs(postgres) {
+        let scratch = ScratchDatabase::create("nocache_types");
+        let engine = Engine::builder(&scratch.url()).statement_cache_size(0).build().unwrap();
+        engine.create_all(&[Everything::table()]).unwrap();
+        let mut one = full("single");
+        let id = one.insert(&engine).unwrap();
+        assert_eq!(Everything::get(&engine, id).unwrap(), Some(one));
+        let rows = vec![full("first"), nulls(), full("third"), nulls()];
+        let mut s = engine.session();
+        let objs = s.add_all(rows.clone());
+        s.commit().unwrap();
+        for (obj, mut row) in objs.iter().zip(rows) {
+            row.id = obj.get().id;
+            assert_eq!(Everything::get(&engine, row.id).unwrap(), Some(row));
+        }
+        let prepared: i64 = engine
+            .query_raw("SELECT count(*) FROM pg_prepared_statements", &[], |row| row.get(0))
+            .unwrap()[0];
+        assert_eq!(prepared, 0, "nothing was prepared on the connection");
+    }
+
+    /// Behind a transaction pooler, nothing may rely on the server connection's settings:
+    /// `statement_timeout` with the cache off is refused at `build()`, before connecting;
+    /// and with the cache on, PgBouncer's refusal of the `options` startup parameter comes
+    /// back at once with its reason and what to do.
+    fn transaction_pooler_settings_fail_clearly() needs(postgres, pgbouncer) {
+        let scratch = ScratchDatabase::create("pgb_refusals");
+        let bouncer = PgBouncer::start(database_port(), 2);
+        let err = Engine::builder(&bouncer.url(&scratch.name))
+            .statement_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert!(err.to_string().contains("ALTER ROLE"), "{err}");
+
+        let cached = bouncer.url(&scratch.name).replace("?statement_cache_size=0", "");
+        let message = rejected_at_once(Engine::builder(&cached).statement_timeout(Duration::from_secs(5)));
+        assert!(message.contains("unsupported startup parameter: options"), "{message}");
+        assert!(message.contains("statement_cache_size=0"), "{message}");
+
+        // PgBouncer offers no TLS here: `require` is refused at once, `prefer` goes plain.
+        let message = rejected_at_once(Engine::builder(&with_option(&bouncer.url(&scratch.name), "sslmode=require")));
+        assert!(message.contains("does not support TLS"), "{message}");
+        Engine::connect(&with_option(&bouncer.url(&scratch.name), "sslmode=prefer")).unwrap();
+    }
+
+    /// The issue's program: 8 threads x 200 sessions (add, commit, query by name, get,
+    /// update, commit) on one engine through PgBouncer in transaction mode with 2 server
+    /// connections: no errors, every row there with its update.
+    fn eight_threads_through_pgbouncer_in_transaction_mode() needs(postgres, pgbouncer) {
+        let scratch = ScratchDatabase::create("pgb_threads");
+        let bouncer = PgBouncer::start(database_port(), 2);
+        let engine = Engine::builder(&bouncer.url(&scratch.name)).max_size(8).build().unwrap();
+        engine.create_all(&[Program::table(), crate::models::Course::table()]).unwrap();
+        let started = Instant::now();
+        let failures = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for thread in 0..8 {
+                let (engine, failures) = (&engine, &failures);
+                scope.spawn(move || {
+                    for i in 0..200 {
+                        if let Err(e) = one_session(engine, thread, i) {
+                            failures.fetch_add(1, Ordering::Relaxed);
+                            eprintln!("thread {thread} session {i}: {e}");
+                        }
+                    }
+                });
+            }
+        });
+        let took = started.elapsed();
+        assert_eq!(failures.load(Ordering::Relaxed), 0, "{}", bouncer.log());
+        let rows = Program::query().count(&engine).unwrap();
+        let updated = Program::query().filter(Program::YEARS_OF_STUDY.eq(4)).count(&engine).unwrap();
+        assert_eq!((rows, updated), (1600, 1600));
+        eprintln!("measured: 1,600 sessions through PgBouncer (pool of 2) in {took:?}");
+    }
+
+    /// PgBouncer killed mid-run: the session in flight gets `ConnectionLost`, a checkout
+    /// while it is down `PoolTimeout`; once it is back the same engine works again.
+    fn pgbouncer_restarted_mid_run() needs(postgres, pgbouncer) {
+        let scratch = ScratchDatabase::create("pgb_restart");
+        let mut bouncer = PgBouncer::start(database_port(), 2);
+        let engine = Engine::builder(&bouncer.url(&scratch.name))
+            .max_size(2)
+            .checkout_timeout(Duration::from_millis(800))
+            .health_check_after_idle(Duration::ZERO)
+            .build()
+            .unwrap();
+        engine.create_all(&[Program::table(), crate::models::Course::table()]).unwrap();
+        one_session(&engine, 0, 0).unwrap();
+        let mut in_flight = engine.session();
+        in_flight.add(Program::new("in flight", 1));
+        in_flight.flush().unwrap();
+
+        bouncer.kill();
+        let err = in_flight.commit().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionLost, "{err}");
+        drop(in_flight);
+        let err = one_session(&engine, 0, 1).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::PoolTimeout | ErrorKind::ConnectionLost), "{err}");
+
+        bouncer.restart();
+        let started = Instant::now();
+        one_session(&engine, 0, 2).unwrap();
+        eprintln!("measured: working again {:?} after PgBouncer's restart", started.elapsed());
+        let names = Program::query().count(&engine).unwrap();
+        assert_eq!(names, 2, "sessions 0 and 2; the in-flight row was never committed");
+    }
+}
+
+/// One session of the PgBouncer program: add, commit, query by name, get, update, commit.
+fn one_session(engine: &Engine, thread: usize, i: usize) -> orm_core::Result<()> {
+    let name = format!("program {thread}-{i}");
+    let mut db = engine.session();
+    let added = db.add(Program::new(&name, 3));
+    db.commit()?;
+    let id = added.get().id;
+    let mut db = engine.session();
+    let found = db.query::<Program>().filter(Program::NAME.eq(name.as_str())).one()?;
+    let got = db.get::<Program>(id)?.expect("the program just added");
+    assert!(found == got, "the identity map gives the same object");
+    got.get_mut().years_of_study = 4;
+    db.commit()
+}
+
+// ----- retried transactions ------------------------------------------------------------
+
+test_case! {
+    /// Two SERIALIZABLE transactions read the same row, then both write it: the second to
+    /// commit fails with a serialization failure, and `engine.transaction` runs it again,
+    /// on fresh data. Both increments land; the closure ran three times.
+    fn transaction_retries_serialization_failures() needs(postgres) {
+        let db = pg!("retry_serial", |b| b.isolation_level(IsolationLevel::Serializable));
+        db.engine.create_all(&[Program::table()]).unwrap();
+        let id = Program::new("counter", 0).insert(&db.engine).unwrap();
+        let both_read = Barrier::new(2);
+        let calls = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    let mut first = true;
+                    db.engine
+                        .transaction(|s| {
+                            calls.fetch_add(1, Ordering::Relaxed);
+                            let p = s.get::<Program>(id)?.expect("the counter");
+                            if std::mem::take(&mut first) {
+                                both_read.wait();
+                            }
+                            p.get_mut().years_of_study += 1;
+                            Ok(())
+                        })
+                        .unwrap();
+                });
+            }
+        });
+        assert_eq!(calls.load(Ordering::Relaxed), 3, "one of the two ran again");
+        assert_eq!(Program::get(&db.engine, id).unwrap().unwrap().years_of_study, 2);
+    }
+
+    /// Two transactions lock two rows in opposite orders: PostgreSQL picks one as the
+    /// deadlock victim (after `deadlock_timeout`, 1 s), and it is retried.
+    fn transaction_retries_deadlocks() needs(postgres) {
+        let db = pg!("retry_deadlock");
+        db.engine.create_all(&[Program::table()]).unwrap();
+        let a = Program::new("a", 0).insert(&db.engine).unwrap();
+        let b = Program::new("b", 0).insert(&db.engine).unwrap();
+        let both_locked = Arc::new(Barrier::new(2));
+        let calls = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for (first, second) in [(a, b), (b, a)] {
+                let (both_locked, calls, engine) = (both_locked.clone(), &calls, &db.engine);
+                scope.spawn(move || {
+                    let mut wait = true;
+                    engine
+                        .transaction_with(Retry { attempts: 3, ..Retry::default() }, |s| {
+                            calls.fetch_add(1, Ordering::Relaxed);
+                            s.get::<Program>(first)?.expect("row").get_mut().years_of_study += 1;
+                            s.flush()?; // holds the first row's lock
+                            if std::mem::take(&mut wait) {
+                                both_locked.wait();
+                            }
+                            s.get::<Program>(second)?.expect("row").get_mut().years_of_study += 1;
+                            s.flush()
+                        })
+                        .unwrap();
+                });
+            }
+        });
+        assert_eq!(calls.load(Ordering::Relaxed), 3, "the deadlock victim ran again");
+        for id in [a, b] {
+            assert_eq!(Program::get(&db.engine, id).unwrap().unwrap().years_of_study, 2);
+        }
+    }
+}
+
+on_both! {
+    /// Any other error is returned at once, after a rollback: the closure runs once and
+    /// nothing it did is left.
+    fn transaction_does_not_retry_other_errors(db) {
+        db.engine.create_all(&[crate::models::Setting::table()]).unwrap();
+        crate::models::Setting::new("theme", "dark").insert(&db.engine).unwrap();
+        let calls = AtomicUsize::new(0);
+        let err = db
+            .engine
+            .transaction(|s| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                s.add(crate::models::Setting::new("lang", "en"));
+                s.add(crate::models::Setting::new("theme", "light"));
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UniqueViolation, "{err}");
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+        assert_eq!(db.count("settings"), 1, "the transaction's other row is not there");
+        let value = db.engine.transaction(|s| Ok(s.get::<crate::models::Setting>("theme".to_owned())?.map(|o| o.get().value.clone())));
+        assert_eq!(value.unwrap().as_deref(), Some("dark"));
+    }
+}
