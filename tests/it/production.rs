@@ -10,7 +10,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use orm_core::prelude::*;
-use orm_core::{EngineBuilder, ErrorKind, IsolationLevel, Retry, SslMode};
+use orm_core::{EngineBuilder, ErrorKind, IsolationLevel, Retry, Session, SslMode};
 use orm_tests::cluster::{Cluster, run};
 use orm_tests::pgbouncer::PgBouncer;
 use orm_tests::{ScratchDatabase, database_port, database_url, on_both, pg, test_case, with_database, with_option};
@@ -202,6 +202,8 @@ test_case! {
         let err = Engine::builder("sqlite::memory:").ssl_mode(SslMode::Require).build().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
         let err = Engine::builder("sqlite::memory:").statement_cache_size(0).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        let err = Engine::builder("sqlite::memory:").replica("sqlite::memory:").build().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
     }
 }
@@ -427,5 +429,144 @@ on_both! {
         assert_eq!(db.count("settings"), 1, "the transaction's other row is not there");
         let value = db.engine.transaction(|s| Ok(s.get::<crate::models::Setting>("theme".to_owned())?.map(|o| o.get().value.clone())));
         assert_eq!(value.unwrap().as_deref(), Some("dark"));
+    }
+}
+
+// ----- read replicas -------------------------------------------------------------------
+
+/// Whether the session's next read runs on a standby.
+fn reads_from_standby(db: &mut Session) -> bool {
+    db.query_raw("SELECT pg_is_in_recovery()", &[], |row| row.get::<bool>(0)).unwrap()[0]
+}
+
+/// A primary with the seed's tables and a streaming standby that has replayed them.
+fn primary_and_standby(tag: &str) -> Option<(Cluster, Cluster)> {
+    let primary = Cluster::start(&format!("{tag}_primary"))?;
+    Engine::connect(&primary.url()).unwrap().create_all(&[Program::table(), crate::models::Course::table()]).unwrap();
+    let standby = Cluster::standby_of(&primary, &format!("{tag}_standby"))?;
+    let direct = Engine::connect(&standby.url()).unwrap();
+    let replayed =
+        || direct.query_raw("SELECT to_regclass('courses') IS NOT NULL", &[], |row| row.get::<bool>(0)).unwrap()[0];
+    let started = Instant::now();
+    while !replayed() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the standby never replayed the tables");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some((primary, standby))
+}
+
+test_case! {
+    /// A primary and a streaming standby made by `pg_basebackup -R`: a session that has
+    /// not written reads from the standby (`pg_is_in_recovery()`), `on_primary()` and a
+    /// first write move it to the primary. With the standby's replay paused, a session
+    /// after a commit reads from the primary (the standby has not replayed it) and sees
+    /// the row; once replay resumes, sessions read from the standby again, and see it.
+    fn replicas_serve_reads_and_read_your_writes() needs(pg_ctl) {
+        let Some((primary, standby)) = primary_and_standby("ryw") else { return };
+        let engine = Engine::builder(&primary.url()).replica(&standby.url()).build().unwrap();
+        let mut reads = engine.session();
+        assert!(reads_from_standby(&mut reads), "a reading session reads from the replica");
+        assert_eq!(reads.query::<Program>().count().unwrap(), 0);
+        assert!(!reads_from_standby(&mut engine.session().on_primary()));
+
+        let mut writes = engine.session();
+        assert!(reads_from_standby(&mut writes));
+        writes.add(Program::new("first", 3));
+        writes.flush().unwrap();
+        assert!(!reads_from_standby(&mut writes), "from its first write on, the primary");
+        writes.commit().unwrap();
+        assert!(!reads_from_standby(&mut writes), "and it stays there");
+
+        let on_standby = Engine::connect(&standby.url()).unwrap();
+        on_standby.execute("SELECT pg_wal_replay_pause()", &[]).unwrap();
+        let mut during = engine.session();
+        during.add(Program::new("during the pause", 3));
+        during.commit().unwrap();
+        let mut after = engine.session();
+        assert!(!reads_from_standby(&mut after), "the standby has not replayed the commit");
+        let found = after.query::<Program>().filter(Program::NAME.eq("during the pause")).count().unwrap();
+        assert_eq!(found, 1, "read your writes");
+        let on_replica = Program::query().filter(Program::NAME.eq("during the pause")).count(&on_standby).unwrap();
+        assert_eq!(on_replica, 0, "the standby really is behind");
+
+        on_standby.execute("SELECT pg_wal_replay_resume()", &[]).unwrap();
+        let started = Instant::now();
+        loop {
+            let mut s = engine.session();
+            if reads_from_standby(&mut s) {
+                let found = s.query::<Program>().filter(Program::NAME.eq("during the pause")).count().unwrap();
+                assert_eq!(found, 1);
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "reads never came back to the standby");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!("measured: reads back on the standby {:?} after replay resumed", started.elapsed());
+    }
+
+    /// The standby stopped: reads go to the primary (the first after a checkout attempt of
+    /// at most 1 s, the next at once while the replica is left alone), and return to the
+    /// standby once it is back.
+    fn a_replica_down_is_skipped_and_comes_back() needs(pg_ctl) {
+        let Some((primary, standby)) = primary_and_standby("down") else { return };
+        let engine = Engine::builder(&primary.url())
+            .replica(&standby.url())
+            .replica_retry_after(Duration::from_millis(300))
+            .replica_max_lag(Duration::from_millis(500))
+            .health_check_after_idle(Duration::ZERO)
+            .build()
+            .unwrap();
+        assert!(reads_from_standby(&mut engine.session()));
+        let capture = crate::engine::capture();
+        let mark = capture.mark();
+        standby.ctl_stop();
+        let started = Instant::now();
+        assert!(!reads_from_standby(&mut engine.session()), "the primary serves");
+        let first = started.elapsed();
+        assert!(first < Duration::from_millis(1500), "{first:?}");
+        let started = Instant::now();
+        assert!(!reads_from_standby(&mut engine.session()));
+        let next = started.elapsed();
+        assert!(next < Duration::from_millis(200), "a replica found down is left alone: {next:?}");
+
+        let replica_records = |mark| -> Vec<String> {
+            let port = standby.port.to_string();
+            let records = capture.since(mark);
+            records.into_iter().filter(|(t, m)| t == "orm::replica" && m.contains(&port)).map(|(_, m)| m).collect()
+        };
+        let down = replica_records(mark);
+        assert_eq!(down.len(), 1, "one log record while it is down: {down:?}");
+        assert!(down[0].contains("unreachable") && down[0].contains("reading from the primary"), "{down:?}");
+
+        standby.ctl_start();
+        let mark = capture.mark();
+        let started = Instant::now();
+        while !reads_from_standby(&mut engine.session()) {
+            assert!(started.elapsed() < Duration::from_secs(20), "reads never came back to the standby");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let back = replica_records(mark);
+        assert!(back.last().is_some_and(|m| m.contains("is back")), "{back:?}");
+        let back_after = started.elapsed();
+
+        // Lagging: replay paused while the primary takes writes this engine did not make
+        // (so read-your-writes does not decide), past the 500 ms bound. The lag is the age
+        // of the last transaction the standby replayed: one first, replayed.
+        let (on_primary, on_standby) = (Engine::connect(&primary.url()).unwrap(), Engine::connect(&standby.url()).unwrap());
+        Program::new("replayed", 1).insert(&on_primary).unwrap();
+        while Program::query().count(&on_standby).unwrap() == 0 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        on_standby.execute("SELECT pg_wal_replay_pause()", &[]).unwrap();
+        Program::new("not replayed", 1).insert(&on_primary).unwrap();
+        std::thread::sleep(Duration::from_millis(1100)); // past the bound and the 1 s between lag checks
+        let mark = capture.mark();
+        assert!(!reads_from_standby(&mut engine.session()), "a lagging replica is skipped");
+        let lagging = replica_records(mark);
+        assert!(lagging.len() == 1 && lagging[0].contains("behind its primary"), "{lagging:?}");
+        eprintln!(
+            "measured: replica down: first read on the primary after {first:?}, the next after {next:?}; \
+             back on the standby {back_after:?} after its restart"
+        );
     }
 }

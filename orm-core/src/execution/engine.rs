@@ -11,6 +11,8 @@ use crate::execution::backend::sqlite::{SqliteManager, SqliteTarget};
 use crate::execution::connection::{Connection, IsolationLevel, Settings};
 use crate::execution::ddl;
 use crate::execution::echo::Echo;
+#[cfg(feature = "postgres")]
+use crate::execution::replicas::Replicas;
 use crate::execution::row::Row;
 use crate::execution::tls::SslMode;
 #[cfg(feature = "postgres")]
@@ -48,6 +50,9 @@ struct Shared {
     n_plus_one: NPlusOne,
     url: String,
     checkout_timeout: Duration,
+    /// Read replicas (PostgreSQL standbys), when the builder named some.
+    #[cfg(feature = "postgres")]
+    replicas: Option<Replicas>,
     /// Keeps an in-memory SQLite database alive while the engine lives.
     #[cfg(feature = "sqlite")]
     _keeper: Option<std::sync::Mutex<rusqlite::Connection>>,
@@ -131,6 +136,34 @@ impl Engine {
         self.connection()?.query_raw(sql, params, f)
     }
 
+    /// A connection to a read replica that has replayed this engine's commits, if the
+    /// engine has replicas and one can serve; see [`EngineBuilder::replica`].
+    pub(crate) fn replica_connection(&self) -> Option<Connection> {
+        #[cfg(feature = "postgres")]
+        if let Some(replicas) = &self.shared.replicas {
+            return replicas.read_connection();
+        }
+        None
+    }
+
+    /// Whether the engine has read replicas.
+    pub(crate) fn has_replicas(&self) -> bool {
+        #[cfg(feature = "postgres")]
+        return self.shared.replicas.is_some();
+        #[cfg(not(feature = "postgres"))]
+        false
+    }
+
+    /// After a commit on `conn` (the primary): notes where the primary's WAL stands, so
+    /// that later reads go to a replica only once it has replayed that far.
+    pub(crate) fn note_commit(&self, conn: &mut Connection) {
+        #[cfg(feature = "postgres")]
+        if let Some(replicas) = &self.shared.replicas {
+            replicas.note_commit(crate::execution::replicas::primary_position(conn));
+        }
+        let _ = conn;
+    }
+
     /// The isolation level of the engine's transactions.
     pub fn isolation_level(&self) -> IsolationLevel {
         self.shared.settings.isolation
@@ -210,6 +243,11 @@ pub struct EngineBuilder {
     ssl_mode: Option<SslMode>,
     ssl_root_cert: Option<std::path::PathBuf>,
     statement_cache_size: Option<usize>,
+    replicas: Vec<String>,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    replica_max_lag: Duration,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    replica_retry_after: Duration,
     busy_timeout: Duration,
     isolation: IsolationLevel,
     n_plus_one: NPlusOne,
@@ -236,6 +274,9 @@ impl EngineBuilder {
             ssl_mode: None,
             ssl_root_cert: None,
             statement_cache_size: None,
+            replicas: Vec::new(),
+            replica_max_lag: Duration::from_secs(30),
+            replica_retry_after: Duration::from_secs(5),
             busy_timeout: Duration::from_secs(5),
             isolation: IsolationLevel::ReadCommitted,
             n_plus_one: NPlusOne::Off,
@@ -388,6 +429,45 @@ impl EngineBuilder {
         self
     }
 
+    /// A read replica: a PostgreSQL streaming standby of the primary at the engine's URL
+    /// (call again for several). A session reads from the replicas in turn until it
+    /// writes, then from the primary; a session that must see a commit of this engine
+    /// reads from a replica only once that replica has replayed it. A replica that is
+    /// down or lags more than [`replica_max_lag`](Self::replica_max_lag) is skipped, with
+    /// one log record under `orm::replica`, and tried again after
+    /// [`replica_retry_after`](Self::replica_retry_after). Engine-level calls
+    /// (`engine.execute`, CRUD on `&engine`) use the primary, and so do sessions above
+    /// READ COMMITTED (their reads share their transaction's snapshot).
+    ///
+    /// ```no_run
+    /// # fn main() -> orm_core::Result<()> {
+    /// let engine = orm_core::Engine::builder("postgres://app@db-primary/app")
+    ///     .replica("postgres://app@db-replica-1/app")
+    ///     .replica("postgres://app@db-replica-2/app")
+    ///     .build()?;
+    /// let mut reads = engine.session();               // reads from a replica
+    /// let mut writes = engine.session().on_primary(); // everything on the primary
+    /// # Ok(()) }
+    /// ```
+    pub fn replica(mut self, url: &str) -> Self {
+        self.replicas.push(url.to_owned());
+        self
+    }
+
+    /// How far a replica's replay may lag behind its primary before reads skip it
+    /// (default 30 s).
+    pub fn replica_max_lag(mut self, lag: Duration) -> Self {
+        self.replica_max_lag = lag;
+        self
+    }
+
+    /// How long a replica found down or lagging is left alone before it is tried again
+    /// (default 5 s).
+    pub fn replica_retry_after(mut self, wait: Duration) -> Self {
+        self.replica_retry_after = wait;
+        self
+    }
+
     /// How long a SQLite statement waits for another connection's lock (default 5 s).
     pub fn busy_timeout(mut self, t: Duration) -> Self {
         self.busy_timeout = t;
@@ -442,10 +522,13 @@ impl EngineBuilder {
         }
     }
 
+    /// The driver's configuration and TLS connector for `target` with this builder's
+    /// settings: (configuration, connector, sslmode, statement cache size).
     #[cfg(feature = "postgres")]
-    fn build_postgres(self, target: PgTarget) -> Result<Engine> {
-        let started = std::time::Instant::now();
-        let shown = redact(&self.url);
+    fn postgres_config(
+        &self,
+        target: PgTarget,
+    ) -> Result<(postgres::Config, crate::execution::tls::Connector, SslMode, usize)> {
         let PgTarget { mut config, ssl_mode, ssl_root_cert, statement_cache_size } = target;
         let ssl_mode = self.ssl_mode.or(ssl_mode).unwrap_or_default();
         let ssl_root_cert = self.ssl_root_cert.clone().or(ssl_root_cert);
@@ -479,18 +562,40 @@ impl EngineBuilder {
             }
             None => {}
         }
+        Ok((config, tls.connector, ssl_mode, cache_size))
+    }
+
+    /// A pool of connections made by `manager`, with this builder's settings.
+    #[cfg(feature = "postgres")]
+    fn postgres_pool(&self, manager: PgManager, checkout_timeout: Duration) -> r2d2::Pool<PgManager> {
+        r2d2::Pool::builder()
+            .max_size(self.max_size)
+            .min_idle(self.min_idle)
+            .connection_timeout(checkout_timeout)
+            .test_on_check_out(self.health_check)
+            .idle_timeout(self.idle_timeout)
+            .max_lifetime(self.max_lifetime)
+            .error_handler(Box::new(LogPoolErrors))
+            .build_unchecked(manager)
+    }
+
+    #[cfg(feature = "postgres")]
+    fn build_postgres(self, target: PgTarget) -> Result<Engine> {
+        let started = std::time::Instant::now();
+        let shown = redact(&self.url);
+        let (config, connector, ssl_mode, cache_size) = self.postgres_config(target)?;
         let ping_after = (!self.health_check_after_idle.is_zero()).then_some(self.health_check_after_idle);
         // Fail now, rather than at the first query: at once when the server (or a pooler)
         // refuses, within the connect timeout when it cannot be reached. The first
         // attempt runs on a thread of its own: the driver's connect timeout bounds the TCP
         // connect, not a server that accepts and then says nothing.
         #[allow(clippy::clone_on_copy)] // without the `tls` feature the connector is `Copy`
-        let probe = PgManager::new(config.clone(), tls.connector.clone(), None, cache_size);
+        let probe = PgManager::new(config.clone(), connector.clone(), None, cache_size);
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let _ = sender.send(r2d2::ManageConnection::connect(&probe).map(drop));
         });
-        let manager = PgManager::new(config, tls.connector, ping_after, cache_size);
+        let manager = PgManager::new(config, connector, ping_after, cache_size);
         let first = match receiver.recv_timeout(self.connect_timeout.saturating_sub(started.elapsed())) {
             Ok(Ok(())) => None,
             Ok(Err(e)) => match super::connect_error::classify(&e) {
@@ -501,15 +606,7 @@ impl EngineBuilder {
             },
             Err(_) => Some("no answer".to_owned()),
         };
-        let pool = r2d2::Pool::builder()
-            .max_size(self.max_size)
-            .min_idle(self.min_idle)
-            .connection_timeout(self.checkout_timeout)
-            .test_on_check_out(self.health_check)
-            .idle_timeout(self.idle_timeout)
-            .max_lifetime(self.max_lifetime)
-            .error_handler(Box::new(LogPoolErrors))
-            .build_unchecked(manager);
+        let pool = self.postgres_pool(manager, self.checkout_timeout);
         if let Some(first) = first {
             let unreachable = |e: String| {
                 Error::new(
@@ -528,21 +625,52 @@ impl EngineBuilder {
             let probe = pool.get_timeout(left).map_err(|e| unreachable(e.to_string()).with_cause(e))?;
             drop(probe);
         }
+        let settings = Arc::new(Settings {
+            dialect: &crate::sql::dialect::POSTGRES,
+            echo: self.echo.clone(),
+            isolation: self.isolation,
+        });
+        let replicas = self.build_replicas(&settings, ping_after)?;
         Ok(Engine {
             shared: Arc::new(Shared {
-                settings: Arc::new(Settings {
-                    dialect: &crate::sql::dialect::POSTGRES,
-                    echo: self.echo.clone(),
-                    isolation: self.isolation,
-                }),
+                settings,
                 n_plus_one: self.n_plus_one,
                 pool: Pool::Postgres(pool),
                 url: shown,
                 checkout_timeout: self.checkout_timeout,
+                replicas,
                 #[cfg(feature = "sqlite")]
                 _keeper: None,
             }),
         })
+    }
+
+    /// The replicas' pools, made without connecting: a replica that is down when the
+    /// engine starts is skipped until it is up.
+    #[cfg(feature = "postgres")]
+    fn build_replicas(&self, settings: &Arc<Settings>, ping_after: Option<Duration>) -> Result<Option<Replicas>> {
+        if self.replicas.is_empty() {
+            return Ok(None);
+        }
+        // A checkout from a replica gives up soon: the primary can serve the read.
+        let checkout = self.checkout_timeout.min(self.connect_timeout).min(Duration::from_secs(1));
+        let mut pools = Vec::with_capacity(self.replicas.len());
+        for url in &self.replicas {
+            let shown = redact(url);
+            #[allow(unreachable_patterns)]
+            let target = match DatabaseUrl::parse(url)? {
+                DatabaseUrl::Postgres(target) => *target,
+                _ => {
+                    return Err(Error::bad_url(format!(
+                        "the replica `{shown}` is not a PostgreSQL URL; replicas are PostgreSQL standbys"
+                    )));
+                }
+            };
+            let (config, connector, _, cache_size) = self.postgres_config(target)?;
+            let manager = PgManager::new(config, connector, ping_after, cache_size);
+            pools.push((self.postgres_pool(manager, checkout), shown));
+        }
+        Ok(Some(Replicas::new(pools, settings.clone(), checkout, self.replica_max_lag, self.replica_retry_after)))
     }
 
     /// With the statement cache off (a transaction pooler), nothing may rely on the
@@ -587,6 +715,11 @@ impl EngineBuilder {
                  SQLite keeps its own statement cache: remove it",
             ));
         }
+        if !self.replicas.is_empty() {
+            return Err(Error::unsupported(
+                "read replicas are PostgreSQL standbys; a SQLite database has none: remove replica(..)",
+            ));
+        }
         let manager = SqliteManager::new(target, self.busy_timeout, self.statement_timeout);
         let keeper = manager.keeper().map_err(|e| {
             Error::new(ErrorKind::ConnectionLost, format!("cannot open the SQLite database {shown}: {e}"))
@@ -619,6 +752,8 @@ impl EngineBuilder {
                 pool: Pool::Sqlite(pool),
                 url: shown,
                 checkout_timeout: self.checkout_timeout,
+                #[cfg(feature = "postgres")]
+                replicas: None,
                 _keeper: keeper.map(std::sync::Mutex::new),
             }),
         })

@@ -15,6 +15,8 @@ pub(crate) mod ddl;
 pub mod echo;
 pub mod engine;
 pub mod query;
+#[cfg(feature = "postgres")]
+pub(crate) mod replicas;
 pub mod row;
 pub mod tls;
 pub(crate) mod url;

@@ -182,8 +182,7 @@ impl Session {
         params: &[Value],
         mut f: impl FnMut(&mut Session, &Row<'_>) -> Result<()>,
     ) -> Result<()> {
-        self.read_connection()?;
-        let mut conn = self.conn.take().expect("connection just checked out");
+        let (mut conn, replica) = self.take_read_connection()?;
         let mut first = true;
         self.staging = Some(Staging::new(self.id, self.entries.len()));
         let result = conn.query_raw(sql, params, |row| {
@@ -199,7 +198,7 @@ impl Session {
             }
             f(self, row)
         });
-        self.conn = Some(conn);
+        self.put_back_read_connection(conn, replica);
         // Also after a failure: the rows read so far are registered.
         if let Some(staging) = self.staging.take() {
             staging.finish(&mut self.entries);

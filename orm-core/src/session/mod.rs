@@ -74,7 +74,12 @@ static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 /// ```
 pub struct Session {
     engine: Engine,
+    /// The primary's connection, from the first statement sent there to commit or rollback.
     conn: Option<Connection>,
+    /// A read replica's connection, while the session reads there (see `read_connection`).
+    replica: Option<Connection>,
+    /// Reads go to the primary: asked for, or the session has written.
+    on_primary: bool,
     id: u64,
     entries: Vec<Option<Entry>>,
     identity: IdentityMap,
@@ -122,6 +127,8 @@ impl Engine {
         Session {
             engine: self.clone(),
             conn: None,
+            replica: None,
+            on_primary: false,
             id,
             entries: Vec::new(),
             identity: IdentityMap::default(),
@@ -158,6 +165,44 @@ impl Session {
     /// The engine the session works on.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Sends every statement of the session, reads included, to the primary, also on an
+    /// engine with read replicas ([`EngineBuilder::replica`](crate::EngineBuilder::replica)).
+    ///
+    /// ```
+    /// # fn main() -> orm_core::Result<()> {
+    /// let engine = orm_core::Engine::connect("sqlite::memory:")?;
+    /// let mut db = engine.session().on_primary();
+    /// # Ok(()) }
+    /// ```
+    pub fn on_primary(mut self) -> Session {
+        self.on_primary = true;
+        self.replica = None;
+        self
+    }
+
+    /// Runs raw SQL on the session's connection (after autoflush), handing each row to `f`:
+    /// inside the session's transaction when one is open, else where its reads go (a read
+    /// replica, on an engine that has them, until the session writes).
+    ///
+    /// ```
+    /// # fn main() -> orm_core::Result<()> {
+    /// let engine = orm_core::Engine::connect("sqlite::memory:")?;
+    /// let mut db = engine.session();
+    /// let two = db.query_raw("SELECT 1 + 1", &[], |row| row.get::<i64>(0))?;
+    /// assert_eq!(two, [2]);
+    /// # Ok(()) }
+    /// ```
+    pub fn query_raw<T>(
+        &mut self,
+        sql: &str,
+        params: &[crate::value::Value],
+        f: impl FnMut(&crate::execution::row::Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.check_usable()?;
+        self.autoflush()?;
+        self.read_connection()?.query_raw(sql, params, f)
     }
 
     // ----- adding, deleting, detaching --------------------------------------------
@@ -487,15 +532,62 @@ impl Session {
     }
 
     /// The connection for a read: outside READ COMMITTED the transaction opens first, so
-    /// that every read of the session sees one snapshot.
+    /// that every read of the session sees one snapshot. On an engine with read replicas,
+    /// a session that has not written (and has no transaction open) reads from a replica
+    /// that has replayed the engine's commits, when one can serve.
     pub(crate) fn read_connection(&mut self) -> Result<&mut Connection> {
         if self.engine.isolation_level() != crate::execution::connection::IsolationLevel::ReadCommitted {
             self.ensure_transaction()?;
         }
+        if self.reads_from_replica() {
+            return Ok(self.replica.as_mut().expect("the replica connection"));
+        }
         self.connection()
     }
 
+    /// Whether this read goes to a replica (checking one out if needed).
+    fn reads_from_replica(&mut self) -> bool {
+        if self.on_primary || self.conn.is_some() || !self.engine.has_replicas() {
+            return false;
+        }
+        if self.replica.is_none() {
+            self.replica = self.engine.replica_connection();
+        }
+        self.replica.is_some()
+    }
+
+    /// Takes the connection the next read goes to, with whether it is the replica's.
+    pub(crate) fn take_read_connection(&mut self) -> Result<(Connection, bool)> {
+        self.read_connection()?;
+        match self.replica.take() {
+            Some(replica) => Ok((replica, true)),
+            None => Ok((self.conn.take().expect("connection just checked out"), false)),
+        }
+    }
+
+    /// Gives back what [`take_read_connection`](Self::take_read_connection) took.
+    pub(crate) fn put_back_read_connection(&mut self, conn: Connection, replica: bool) {
+        if replica { self.replica = Some(conn) } else { self.conn = Some(conn) }
+    }
+
+    /// From its first write on, the session works on the primary.
+    pub(crate) fn writes_on_primary(&mut self) {
+        self.on_primary = true;
+        self.replica = None;
+    }
+
+    /// After a commit on the primary: lets the engine note where the primary stands, for
+    /// read-your-writes on its replicas.
+    pub(crate) fn note_commit(&mut self) {
+        if self.engine.has_replicas()
+            && let Some(conn) = self.conn.as_mut()
+        {
+            self.engine.note_commit(conn);
+        }
+    }
+
     pub(crate) fn ensure_transaction(&mut self) -> Result<()> {
+        self.writes_on_primary();
         let conn = self.connection()?;
         if !conn.in_transaction() {
             conn.begin()?;

@@ -151,6 +151,7 @@ impl Session {
                 self.conn = None;
                 return Err(e.context("commit failed; the transaction was rolled back"));
             }
+            self.note_commit();
         }
         self.finish_transaction();
         Ok(())
@@ -193,6 +194,7 @@ impl Session {
         };
         self.restore_after_rollback();
         self.conn = None;
+        self.replica = None;
         self.poisoned = None;
         match result {
             Err(e) if e.kind() != ErrorKind::ConnectionLost => Err(e),
@@ -272,6 +274,7 @@ impl Session {
             }
         }
         self.conn = None;
+        self.replica = None;
     }
 
     fn restore_after_rollback(&mut self) {

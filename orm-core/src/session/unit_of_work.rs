@@ -55,7 +55,9 @@ pub(crate) fn flush(s: &mut Session, committing: bool) -> Result<()> {
     let single = committing && !s.in_transaction() && single_statement(s, &plan);
     let mut undo = Undo::default();
     let result = (|| {
-        if !single {
+        if single {
+            s.writes_on_primary();
+        } else {
             s.ensure_transaction()?;
         }
         execute(s, &plan, &mut undo)
@@ -63,6 +65,10 @@ pub(crate) fn flush(s: &mut Session, committing: bool) -> Result<()> {
     match result {
         Ok(updated) => {
             finish(s, plan, undo, updated);
+            if single {
+                // The statement committed on its own.
+                s.note_commit();
+            }
             Ok(())
         }
         Err(e) => {
