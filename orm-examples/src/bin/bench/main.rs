@@ -3,10 +3,12 @@
 //! ```sh
 //! cargo run --release -p orm-examples --bin bench            # DATABASE_URL or local PostgreSQL
 //! cargo run --release -p orm-examples --bin bench -- --scale 0.01 --rounds 1   # a smoke run
+//! cargo run --release -p orm-examples --bin bench -- --statement-cache-off    # W2, W3 unnamed
+//! cargo run --release -p orm-examples --bin bench -- --pgbouncer 6432         # W2, W3 through it
 //! ```
 //!
 //! Each workload runs ORM and raw code alternately, `--rounds` times after a warm-up, on
-//! the seed's schema (programs, courses with ON DELETE CASCADE) in a schema of its own,
+//! the seed's schema (programs, courses with ON DELETE CASCADE) in a database of its own,
 //! and prints `workload=W.. orm_s=.. raw_s=.. ratio=..`: the median times, and the median
 //! of the rounds' orm/raw ratios. Workloads made of many independent steps (lookups,
 //! loads, scenarios) run each round in slices, the two sides taking turns slice by
@@ -15,12 +17,20 @@
 //! The scaling section (`scale.rs`) then runs workloads at two sizes ten times apart and
 //! prints each side's cost per operation at both and how it grew, the memory per loaded
 //! object, and (with `--svg PATH`) a plot of cost per operation against size.
+//!
+//! With `--statement-cache-off` both sides send unnamed statements with typed parameters
+//! (the ORM's `statement_cache_size(0)`, the `postgres` crate's `query_typed`), and with
+//! `--pgbouncer PORT` they do so through a PgBouncer on that loopback port (in
+//! transaction mode, in front of the server of `DATABASE_URL`); both run W2 and W3 only.
+//! Both sides connect without TLS (`sslmode=disable`): loopback, and the same for both.
 
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use orm_core::SslMode;
 use orm_core::prelude::*;
+use postgres::types::Type;
 use postgres::{Client, NoTls};
 
 mod scale;
@@ -95,6 +105,8 @@ pub(crate) struct Bench {
     slice: (usize, usize),
     /// Run only this workload (for profiling).
     pub(crate) only: Option<String>,
+    /// Unnamed statements on both sides (the statement cache off).
+    unnamed: bool,
 }
 
 fn main() -> BenchResult {
@@ -104,6 +116,8 @@ fn main() -> BenchResult {
     let mut pin = true;
     let mut scaling_rounds = 7;
     let mut svg: Option<String> = None;
+    let mut unnamed = false;
+    let mut pgbouncer: Option<u16> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -115,10 +129,15 @@ fn main() -> BenchResult {
                 scaling_rounds = args.next().ok_or("--scaling-rounds needs a number")?.parse()?;
             }
             "--svg" => svg = Some(args.next().ok_or("--svg needs a file name")?),
+            "--statement-cache-off" => unnamed = true,
+            "--pgbouncer" => {
+                pgbouncer = Some(args.next().ok_or("--pgbouncer needs PgBouncer's port")?.parse()?);
+                unnamed = true;
+            }
             other => {
                 return Err(format!(
                     "unknown argument `{other}`; use --scale F --rounds N --only W4|S2 --no-pin \
-                     --scaling-rounds N --svg FILE"
+                     --scaling-rounds N --svg FILE --statement-cache-off --pgbouncer PORT"
                 )
                 .into());
             }
@@ -128,13 +147,33 @@ fn main() -> BenchResult {
     if !url.starts_with("postgres") {
         return Err("the benchmark compares with the postgres crate: set DATABASE_URL=postgres://...".into());
     }
-    let schema = format!("orm_bench_{}", std::process::id());
+    let database = format!("orm_bench_{}", std::process::id());
     let mut admin = Client::connect(&url, NoTls)?;
-    admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))?;
-    let options = Options { scale, rounds, only: only.as_deref(), pin, scaling_rounds, svg: svg.as_deref() };
-    let result = run(&url, &schema, options);
-    admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))?;
+    admin.batch_execute(&format!("CREATE DATABASE {database}"))?;
+    let mut target: postgres::Config = url.parse()?;
+    target.dbname(&database).ssl_mode(postgres::config::SslMode::Disable);
+    if let Some(port) = pgbouncer {
+        target.host("127.0.0.1");
+        target.port(port);
+    }
+    let options =
+        Options { scale, rounds, only: only.as_deref(), pin, scaling_rounds, svg: svg.as_deref(), unnamed, pgbouncer };
+    let result = run(&target, options);
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))?;
     result
+}
+
+/// The URL of `config`'s first host, port, user and database.
+fn url_of(config: &postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(host)) => host.clone(),
+        _ => "127.0.0.1".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("postgres");
+    let password = config.get_password().map(|p| format!(":{}", String::from_utf8_lossy(p))).unwrap_or_default();
+    format!("postgres://{user}{password}@{host}:{port}/{}", config.get_dbname().unwrap_or("postgres"))
 }
 
 /// What the command line asked for.
@@ -145,24 +184,36 @@ struct Options<'a> {
     pin: bool,
     scaling_rounds: usize,
     svg: Option<&'a str>,
+    unnamed: bool,
+    pgbouncer: Option<u16>,
 }
 
-fn run(url: &str, schema: &str, options: Options<'_>) -> BenchResult {
-    let Options { scale, rounds, only, pin, scaling_rounds, svg } = options;
-    let engine = Engine::builder(url).search_path(schema).max_size(2).build()?;
-    let mut config: postgres::Config = url.parse()?;
-    config.options(&format!("-c search_path={schema}"));
-    let mut client = config.connect(NoTls)?;
+fn run(target: &postgres::Config, options: Options<'_>) -> BenchResult {
+    let Options { scale, rounds, only, pin, scaling_rounds, svg, unnamed, pgbouncer } = options;
+    let mut builder = Engine::builder(&url_of(target)).ssl_mode(SslMode::Disable).max_size(2);
+    if unnamed {
+        builder = builder.statement_cache_size(0);
+    }
+    let engine = builder.build()?;
+    let mut client = target.connect(NoTls)?;
     engine.create_all(&[Program::table(), Course::table()])?;
     let pinned = if pin { pin_processes(&engine, &mut client) } else { None };
-    let mut b =
-        Bench { engine, client, sizes: Sizes::scaled(scale), round: 0, slice: (0, 1), only: only.map(str::to_owned) };
+    let only = match (only, unnamed) {
+        (Some(only), _) => Some(only.to_owned()),
+        (None, true) => Some("W2|W3".to_owned()),
+        (None, false) => None,
+    };
+    let mut b = Bench { engine, client, sizes: Sizes::scaled(scale), round: 0, slice: (0, 1), only, unnamed };
 
     println!(
         "# {} programs x {} courses, {} lookups, {} loads, {} scenarios; {rounds} rounds after a warm-up",
         b.sizes.programs, b.sizes.courses_per_program, b.sizes.lookups, b.sizes.loads, b.sizes.scenarios
     );
     println!("# {}", pinned.as_deref().unwrap_or("not pinned: the scheduler places client and server"));
+    if unnamed {
+        let via = pgbouncer.map_or("directly".to_owned(), |port| format!("through PgBouncer on port {port}"));
+        println!("# statements: unnamed with typed parameters on both sides (statement cache off), {via}");
+    }
     measure(&mut b, "W1", "insert_batch", rounds, 1, Some(reset), orm_insert_batch, raw_insert_batch)?;
     // The read workloads share one data set, settled first: statistics gathered, and the
     // write workloads' WAL written out now rather than during the next workload's rounds.
@@ -175,7 +226,9 @@ fn run(url: &str, schema: &str, options: Options<'_>) -> BenchResult {
     measure(&mut b, "W5", "seed_scenario", rounds, 10, None, orm_seed_scenario, raw_seed_scenario)?;
     measure(&mut b, "W6", "update_batch", rounds, 1, None, orm_update_batch, raw_update_batch)?;
     println!("peak_rss_mb={:.1}", peak_rss_mb());
-    scale::run(&mut b, scale, scaling_rounds, svg)?;
+    if !unnamed {
+        scale::run(&mut b, scale, scaling_rounds, svg)?;
+    }
     Ok(())
 }
 
@@ -202,7 +255,7 @@ fn measure(
     orm: Workload,
     raw: Workload,
 ) -> BenchResult {
-    if b.only.as_deref().is_some_and(|only| only != id) {
+    if b.only.as_deref().is_some_and(|only| !only.split('|').any(|o| o == id)) {
         return Ok(());
     }
     let time = |b: &mut Bench, f: Workload| -> BenchResult<Duration> {
@@ -380,7 +433,21 @@ pub(crate) fn get_courses_in_one_session(engine: &Engine, ids: std::ops::Range<u
 
 fn raw_get_by_pk(b: &mut Bench) -> BenchResult {
     let lookups = b.part(b.sizes.lookups);
+    if b.unnamed {
+        return raw_get_courses_unnamed(&mut b.client, lookups);
+    }
     raw_get_courses(&mut b.client, lookups)
+}
+
+/// W2's raw side with the statement unnamed, its parameter typed (one round trip each).
+fn raw_get_courses_unnamed(client: &mut Client, ids: std::ops::Range<usize>) -> BenchResult {
+    let sql = "SELECT id, title, code, program_id FROM courses WHERE id = $1";
+    for i in ids {
+        let row = client.query_typed_one(sql, &[(&(i as i32 + 1), Type::INT4)])?;
+        let course = RawCourse { id: row.get(0), title: row.get(1), code: row.get(2), program_id: row.get(3) };
+        black_box(course.title.len() + course.code.len() + (course.id + course.program_id) as usize);
+    }
+    Ok(())
 }
 
 pub(crate) fn raw_get_courses(client: &mut Client, ids: std::ops::Range<usize>) -> BenchResult {
@@ -424,7 +491,22 @@ pub(crate) fn filter_courses_in_one_session(
 fn raw_filter_first(b: &mut Bench) -> BenchResult {
     let lookups = b.part(b.sizes.lookups);
     let per_program = b.sizes.courses_per_program;
+    if b.unnamed {
+        return raw_filter_courses_unnamed(&mut b.client, lookups, per_program);
+    }
     raw_filter_courses(&mut b.client, lookups, per_program)
+}
+
+/// W3's raw side with the statement unnamed, its parameter typed.
+fn raw_filter_courses_unnamed(client: &mut Client, courses: std::ops::Range<usize>, per_program: usize) -> BenchResult {
+    let sql = "SELECT id, title, code, program_id FROM courses WHERE code = $1 LIMIT 1";
+    for i in courses {
+        let code = course_code(i, per_program);
+        let row = client.query_typed_opt(sql, &[(&code, Type::TEXT)])?.ok_or("missing")?;
+        let course = RawCourse { id: row.get(0), title: row.get(1), code: row.get(2), program_id: row.get(3) };
+        black_box(course.id as usize + course.title.len() + course.code.len() + course.program_id as usize);
+    }
+    Ok(())
 }
 
 pub(crate) fn raw_filter_courses(
