@@ -3,18 +3,20 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::hash_map::{Entry, VacantEntry};
 
+use super::int_keys::{IntKeys, IntSlot, IntVacancy};
 use crate::schema::identity_key::IdentityKey;
 use crate::schema::table::TableDef;
 
 /// The identity map: the session entry of each row's object. Integer keys, by far the
-/// most common, sit in one table per model table, as `key -> entry` (16 bytes a slot:
-/// every loaded object has one, so its size counts), which needs no pass over it to drop
-/// it when the session ends; other keys beside them.
+/// most common, sit in one table per model table, as `key -> entry` (`int_keys.rs`:
+/// 4 bytes a key while the keys are dense, as serial keys are; every loaded object has
+/// one, so its size counts), which needs no pass over it to drop it when the session
+/// ends; other keys beside them.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct IdentityMap {
     /// Per model table (the address of its static metadata): integer key -> entry. A
     /// session touches few tables: they are found by a scan.
-    ints: Vec<(usize, HashMap<i64, u32>)>,
+    ints: Vec<(usize, IntKeys)>,
     others: HashMap<IdentityKey, usize>,
     /// Room asked for before the table of the coming rows was known.
     reserve: usize,
@@ -30,16 +32,14 @@ pub(crate) enum Slot<'a> {
 
 /// The place of a key not yet in the map.
 pub(crate) enum Vacancy<'a> {
-    Int(VacantEntry<'a, i64, u32>),
+    Int(IntVacancy<'a>),
     Other(VacantEntry<'a, IdentityKey, usize>),
 }
 
 impl Vacancy<'_> {
     pub(crate) fn insert(self, entry: usize) {
         match self {
-            Vacancy::Int(slot) => {
-                slot.insert(small(entry));
-            }
+            Vacancy::Int(slot) => slot.insert(small(entry)),
             Vacancy::Other(slot) => {
                 slot.insert(entry);
             }
@@ -54,17 +54,17 @@ fn small(entry: usize) -> u32 {
 }
 
 impl IdentityMap {
-    fn ints_of(&self, table: usize) -> Option<&HashMap<i64, u32>> {
+    fn ints_of(&self, table: usize) -> Option<&IntKeys> {
         self.ints.iter().find(|(t, _)| *t == table).map(|(_, m)| m)
     }
 
     /// The integer table of `table`, made when missing (and sized as asked before).
     #[inline]
-    fn ints_of_mut(&mut self, table: usize) -> &mut HashMap<i64, u32> {
+    fn ints_of_mut(&mut self, table: usize) -> &mut IntKeys {
         let at = match self.ints.iter().position(|(t, _)| *t == table) {
             Some(at) => at,
             None => {
-                self.ints.push((table, HashMap::default()));
+                self.ints.push((table, IntKeys::default()));
                 self.ints.len() - 1
             }
         };
@@ -77,7 +77,7 @@ impl IdentityMap {
 
     pub(crate) fn get(&self, key: &IdentityKey) -> Option<usize> {
         match key {
-            IdentityKey::Int { table, key } => self.ints_of(*table)?.get(key).map(|&e| e as usize),
+            IdentityKey::Int { table, key } => self.ints_of(*table)?.get(*key).map(|e| e as usize),
             other => self.others.get(other).copied(),
         }
     }
@@ -90,9 +90,9 @@ impl IdentityMap {
     #[inline]
     pub(crate) fn slot(&mut self, key: &IdentityKey) -> Slot<'_> {
         match key {
-            IdentityKey::Int { table, key } => match self.ints_of_mut(*table).entry(*key) {
-                Entry::Occupied(found) => Slot::Found(*found.get() as usize),
-                Entry::Vacant(vacant) => Slot::Vacant(Vacancy::Int(vacant)),
+            IdentityKey::Int { table, key } => match self.ints_of_mut(*table).slot(*key) {
+                IntSlot::Found(found) => Slot::Found(found as usize),
+                IntSlot::Vacant(vacant) => Slot::Vacant(Vacancy::Int(vacant)),
             },
             other => match self.others.entry(other.clone()) {
                 Entry::Occupied(found) => Slot::Found(*found.get()),
@@ -116,7 +116,7 @@ impl IdentityMap {
         match key {
             IdentityKey::Int { table, key } => {
                 let at = self.ints.iter().position(|(t, _)| t == table)?;
-                self.ints[at].1.remove(key).map(|e| e as usize)
+                self.ints[at].1.remove(*key).map(|e| e as usize)
             }
             other => self.others.remove(other),
         }
@@ -131,7 +131,7 @@ impl IdentityMap {
     pub(crate) fn reserve_for(&mut self, table: &'static TableDef, n: usize) {
         let id = std::ptr::from_ref(table) as usize;
         let at = self.ints.iter().position(|(t, _)| *t == id).unwrap_or_else(|| {
-            self.ints.push((id, HashMap::default()));
+            self.ints.push((id, IntKeys::default()));
             self.ints.len() - 1
         });
         self.ints[at].1.reserve(n);

@@ -11,6 +11,7 @@ mod eager;
 mod flush_plan;
 mod handle;
 mod identity;
+mod int_keys;
 mod links;
 mod loading;
 mod modified;
