@@ -137,40 +137,38 @@ impl IntKeys {
         // Rows announced count as keys to come: a load in descending key order must not
         // look sparse after its first key.
         let limit = SLOTS_PER_KEY.saturating_mul((*len + 1).max(*reserve)).saturating_add(SLACK);
-        let offset = key.checked_sub(*base).and_then(|d| i128::try_from(d).ok()).unwrap_or(i128::MAX);
-        if let Ok(at) = usize::try_from(offset)
-            && at < slots.len()
-        {
-            return Some(at);
+        // Key arithmetic in i128: no i64 difference overflows there.
+        let (key, old_base) = (i128::from(key), i128::from(*base));
+        let (offset, width, limit) = (key - old_base, slots.len() as i128, limit as i128);
+        if (0..width).contains(&offset) {
+            return usize::try_from(offset).ok();
         }
         // Past either end: grow (doubling, as far as the density allows) or turn sparse.
-        let (new_base, new_len) = if offset >= 0 {
-            let needed = usize::try_from(offset).ok()?.checked_add(1)?;
-            (*base, needed.max(slots.len().saturating_mul(2)).min(limit.max(needed)))
+        let (new_base, new_width) = if offset >= 0 {
+            (old_base, (offset + 1).max((2 * width).min(limit)))
         } else {
-            let gap = usize::try_from(offset.unsigned_abs()).unwrap_or(usize::MAX);
             // Room before the key too, so that descending keys do not shift every time.
-            let front = gap.saturating_add(slots.len().min(limit / 2));
-            let front_i64 = i64::try_from(front).ok();
-            match front_i64.and_then(|f| base.checked_sub(f)) {
-                Some(new_base) => (new_base, slots.len().saturating_add(front)),
-                None => (i64::MIN, usize::MAX),
-            }
+            let new_base = (key - width.min(limit / 2)).max(i128::from(i64::MIN));
+            (new_base, old_base - new_base + width)
         };
-        if new_len > limit || new_base == i64::MIN {
+        if new_width > limit {
             self.make_sparse();
             return None;
         }
-        if new_base != *base {
-            let shift = usize::try_from(*base - new_base).ok()?;
+        let (Ok(shift), Ok(new_width), Ok(new_base_i64)) =
+            (usize::try_from(old_base - new_base), usize::try_from(new_width), i64::try_from(new_base))
+        else {
+            self.make_sparse();
+            return None;
+        };
+        if shift > 0 {
             let mut moved = vec![EMPTY; shift];
             moved.extend_from_slice(slots);
             *slots = moved;
-            *base = new_base;
+            *base = new_base_i64;
         }
-        slots.resize(new_len.max(slots.len()), EMPTY);
-        let at = usize::try_from(key - *base).ok()?;
-        (at < slots.len()).then_some(at)
+        slots.resize(new_width.max(slots.len()), EMPTY);
+        usize::try_from(key - new_base).ok()
     }
 
     fn make_sparse(&mut self) {
@@ -236,6 +234,17 @@ mod tests {
             assert_eq!(t.get(i), Some(u32::try_from(i).unwrap()));
         }
         assert_eq!((t.get(1 << 40), t.get(i64::MIN), t.get(i64::MAX)), (Some(1), Some(2), Some(3)));
+    }
+
+    #[test]
+    fn keys_at_both_ends_of_i64_turn_sparse_without_overflow() {
+        for (first, second) in [(i64::MAX, i64::MIN), (i64::MIN, i64::MAX), (0, i64::MIN), (-5, i64::MAX)] {
+            let mut t = IntKeys::default();
+            put(&mut t, first, 1);
+            put(&mut t, second, 2);
+            assert!(!t.is_dense());
+            assert_eq!((t.get(first), t.get(second)), (Some(1), Some(2)), "{first} {second}");
+        }
     }
 
     #[test]
