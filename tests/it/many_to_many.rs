@@ -339,3 +339,20 @@ on_both! {
         assert_eq!(db.count("roles"), 1);
     }
 }
+
+on_both! {
+    /// `extend_objs` adds objects that exist already (`article.labels += [l0, l1]`).
+    fn extend_objs_adds_existing_objects(db) {
+        blog(db);
+        let mut s = db.engine.session();
+        let (l0, l1) = (s.add(Label::new("l0")), s.add(Label::new("l1")));
+        let article = s.add(Article::new("a"));
+        article.labels(&mut s).unwrap().extend_objs([&l0, &l1]).unwrap();
+        s.commit().unwrap();
+        let pairs = db.count("article_labels");
+        assert_eq!(pairs, 2);
+        let mut s = db.engine.session();
+        let article = s.query::<Article>().one().unwrap();
+        assert_eq!(names(&article.labels(&mut s).unwrap().to_vec(), |l| l.name.clone()), ["l0", "l1"]);
+    }
+}

@@ -685,3 +685,37 @@ on_both! {
         assert!(children.contains(&course));
     }
 }
+
+on_both! {
+    /// `extend` adds several new children at once; `remove_at` and `retain` take children
+    /// out without a handle cloned out of the collection first; the foreign keys follow
+    /// at flush (NULL for those taken out).
+    fn extend_remove_at_and_retain_change_a_collection(db) {
+        db.engine.create_all(&[Department::table(), Employee::table()]).unwrap();
+        let mut s = db.engine.session();
+        let sales = s.add(Department::new("sales"));
+        let added = sales.employees(&mut s).unwrap().extend(["ann", "bob", "cid", "dee"].map(Employee::new));
+        assert_eq!(added.len(), 4);
+        s.commit().unwrap();
+        let assigned = |name: &str| {
+            db.column(
+                "SELECT coalesce(d.name, '-') FROM employees e LEFT JOIN departments d ON d.id = e.department_id \
+                 WHERE e.name = $1",
+                &[Value::from(name)],
+            )
+            .pop()
+            .unwrap()
+        };
+        assert_eq!(assigned("cid"), "sales");
+
+        let gone = sales.employees(&mut s).unwrap().remove_at(1).unwrap().expect("a second employee");
+        assert_eq!(gone.get().name, "bob");
+        assert_eq!(sales.employees(&mut s).unwrap().remove_at(9).unwrap(), None);
+        let went = sales.employees(&mut s).unwrap().retain(|e| e.get().name != "dee").unwrap();
+        assert_eq!(went, 1);
+        let left: Vec<String> = sales.employees(&mut s).unwrap().iter().map(|e| e.get().name.clone()).collect();
+        assert_eq!(left, ["ann", "cid"]);
+        s.commit().unwrap();
+        assert_eq!((assigned("ann"), assigned("bob"), assigned("cid"), assigned("dee")), ("sales".into(), "-".into(), "sales".into(), "-".into()));
+    }
+}

@@ -139,6 +139,69 @@ impl<C: Model> Children<'_, C> {
         }
         Ok(())
     }
+
+    /// Adds new children, as [`push`](Self::push) does each; returns their handles.
+    ///
+    /// ```no_run
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "courses")]
+    /// # struct Course { #[orm(primary_key)] id: i32, title: String, #[orm(foreign_key = "programs.id")] program_id: i32 }
+    /// # #[derive(Model)] #[orm(table = "programs")]
+    /// # struct Program { #[orm(primary_key)] id: i32, name: String,
+    /// #   #[orm(has_many(Course, foreign_key = "program_id", backref = "program"))] courses: HasMany<Course> }
+    /// # fn main() -> orm_core::Result<()> {
+    /// # let engine = Engine::connect("postgres://postgres@127.0.0.1/test")?;
+    /// # let mut db = engine.session();
+    /// let cs = db.add(Program::new("Bachelors in CS"));
+    /// let added = cs.courses(&mut db)?.extend([Course::new("Data SCIENCE"), Course::new("Compilers")]);
+    /// assert_eq!(added.len(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn extend(&mut self, children: impl IntoIterator<Item = C>) -> Vec<Obj<C>> {
+        children.into_iter().map(|child| self.push(child)).collect()
+    }
+
+    /// Adds objects that exist already, as [`push_obj`](Self::push_obj) does each
+    /// (`post.tags(&mut db)?.extend_objs([&classic, &award])?`).
+    pub fn extend_objs<'o>(&mut self, children: impl IntoIterator<Item = &'o Obj<C>>) -> Result<()>
+    where
+        C: 'o,
+    {
+        children.into_iter().try_for_each(|child| self.push_obj(child))
+    }
+
+    /// Takes the child at `index` out of the collection (see [`remove`](Self::remove));
+    /// returns it, or `None` when there is no child at `index`.
+    pub fn remove_at(&mut self, index: usize) -> Result<Option<Obj<C>>> {
+        let Some(child) = self.get(index) else { return Ok(None) };
+        self.remove(&child)?;
+        Ok(Some(child))
+    }
+
+    /// Keeps the children for which `keep` is true and takes the others out (see
+    /// [`remove`](Self::remove)); returns how many went.
+    ///
+    /// ```no_run
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "courses")]
+    /// # struct Course { #[orm(primary_key)] id: i32, title: String, #[orm(foreign_key = "programs.id")] program_id: Option<i32> }
+    /// # #[derive(Model)] #[orm(table = "programs")]
+    /// # struct Program { #[orm(primary_key)] id: i32, name: String,
+    /// #   #[orm(has_many(Course, foreign_key = "program_id", backref = "program"))] courses: HasMany<Course> }
+    /// # fn main() -> orm_core::Result<()> {
+    /// # let engine = Engine::connect("postgres://postgres@127.0.0.1/test")?;
+    /// # let mut db = engine.session();
+    /// # let cs = db.get::<Program>(1)?.expect("program 1");
+    /// let gone = cs.courses(&mut db)?.retain(|course| !course.get().title.starts_with("Old"))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn retain(&mut self, mut keep: impl FnMut(&Obj<C>) -> bool) -> Result<usize> {
+        let going: Vec<Obj<C>> = self.iter().filter(|child| !keep(child)).collect();
+        for child in &going {
+            self.remove(child)?;
+        }
+        Ok(going.len())
+    }
 }
 
 impl Session {
