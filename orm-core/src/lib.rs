@@ -111,8 +111,9 @@ pub fn check_url(url: &str) -> Result<()> {
 /// - `length = N`: VARCHAR(N) for a `String`;
 /// - `default = <expr>`: the value `new()` gives the field (it is then no argument of `new`;
 ///   neither are foreign keys, which relationships fill in);
-/// - `server_default = "SQL"`: the column's DEFAULT; the column is left out of INSERTs
-///   and read back;
+/// - `server_default = "SQL"`: the column's DEFAULT (NOT NULL); the field is an `Option`:
+///   `None` leaves the column out of the INSERT and reads back what the database chose,
+///   `Some(value)` is sent as set;
 /// - `foreign_key = "table.column"` with `on_delete = "cascade"` / `on_update = ..`
 ///   (`cascade`, `set null`, `set default`, `restrict`, `no action`);
 /// - `skip`: not a column (the field must implement `Default`);

@@ -332,6 +332,17 @@ fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Fiel
         }
         None => attrs.primary_key.is_some() && ["i16", "i32", "i64"].iter().any(|t| is_path_named(base, t)),
     };
+    if let (Some(server), false) = (&attrs.server_default, nullable_syntax) {
+        cx.error_spanned_by(
+            server,
+            format!(
+                "a column with a server default needs an Option field: `{ident}: Option<..>`. \
+                 `None` leaves the value to the database (read back after the insert), \
+                 `Some(value)` is sent as set; without the Option a value set on a new \
+                 object could not be told from one never set"
+            ),
+        );
+    }
     if let (Some(default), Some(server)) = (&attrs.default, &attrs.server_default) {
         cx.error_spanned_by(
             default,

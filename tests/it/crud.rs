@@ -45,11 +45,8 @@ on_both! {
         a.scratch.push("not stored".into());
         let before = chrono::Utc::now() - chrono::Duration::seconds(60);
         a.insert(&db.engine).unwrap();
-        assert!(
-            a.created_at > before,
-            "server default read back: {}",
-            a.created_at
-        );
+        let created_at = a.created_at.expect("server default read back");
+        assert!(created_at > before, "server default read back: {created_at}");
         let back = Account::get(&db.engine, a.id).unwrap().unwrap();
         assert_eq!(back.created_at, a.created_at);
         assert_eq!(back.balance, 100);
@@ -151,5 +148,27 @@ on_both! {
             )
             .unwrap()[0];
         assert_eq!(prepared, 1);
+    }
+}
+
+on_both! {
+    /// A value set on a column with a server default is sent (the data-loss bug: `false`
+    /// set on a new object came back as the server's `true`); `None` leaves it to the
+    /// database and reads back what it chose.
+    fn a_value_set_on_a_server_default_column_is_stored(db) {
+        use crate::models::LibraryBook;
+        db.engine.create_all(&[LibraryBook::table()]).unwrap();
+        let mut unset = LibraryBook::new("Dune");
+        assert_eq!((unset.in_print, unset.copies), (None, None));
+        unset.insert(&db.engine).unwrap();
+        assert_eq!((unset.in_print, unset.copies), (Some(true), Some(1)), "read back");
+        let mut set = LibraryBook::new("Solaris");
+        set.in_print = Some(false);
+        set.insert(&db.engine).unwrap();
+        assert_eq!((set.in_print, set.copies), (Some(false), Some(1)));
+        let stored = LibraryBook::get(&db.engine, set.id).unwrap().unwrap();
+        assert_eq!((stored.in_print, stored.copies), (Some(false), Some(1)), "the value set is stored");
+        let sql = db.statements.sql();
+        assert!(sql.iter().any(|s| s.contains("(title, in_print) VALUES")), "{sql:?}");
     }
 }

@@ -99,7 +99,7 @@ pub struct Account {
     #[orm(default = 100)]
     pub balance: i64,
     #[orm(server_default = "CURRENT_TIMESTAMP")]
-    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
     #[orm(skip)]
     pub scratch: Vec<String>,
 }
@@ -247,7 +247,7 @@ pub struct Event {
     #[orm(primary_key)]
     pub code: String,
     #[orm(server_default = "'new'")]
-    pub status: String,
+    pub status: Option<String>,
     pub weight: i32,
 }
 
@@ -369,4 +369,18 @@ pub struct Role {
     #[orm(foreign_key = "films.id", on_delete = "cascade")]
     pub film_id: i32,
     pub part: String,
+}
+
+/// Columns with server defaults: `None` leaves them to the database, a value set is sent.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "library_books")]
+pub struct LibraryBook {
+    #[orm(primary_key)]
+    pub id: i32,
+    #[orm(unique)]
+    pub title: String,
+    #[orm(server_default = "true")]
+    pub in_print: Option<bool>,
+    #[orm(server_default = "1")]
+    pub copies: Option<i32>,
 }

@@ -803,7 +803,7 @@ on_both! {
         let mut s = db.engine.session();
         let events = s.add_all(["c", "a", "b"].map(|code| Event {
             code: code.into(),
-            status: String::new(),
+            status: None,
             weight: 1,
         }));
         s.commit().unwrap();
@@ -816,7 +816,7 @@ on_both! {
         for e in &events {
             let e = e.get();
             let row = rows.iter().find(|(code, _)| *code == e.code).unwrap();
-            assert_eq!(e.status, row.1, "{} got its own default", e.code);
+            assert_eq!(e.status.as_deref(), Some(row.1.as_str()), "{} got its own default", e.code);
         }
     }
 }
@@ -999,5 +999,39 @@ on_both! {
         assert_eq!(years, [3, 5]);
         second.expunge_all();
         assert_eq!(loaded[1].state(), ObjectState::Detached);
+    }
+}
+
+on_both! {
+    /// In one flush, rows that set a server-default column and rows that leave it go in
+    /// separate INSERTs (runs of consecutive rows, so keys follow add order), inside one
+    /// transaction: a failing run leaves nothing of the others.
+    fn set_and_unset_server_defaults_in_one_flush(db) {
+        use crate::models::LibraryBook;
+        db.engine.create_all(&[LibraryBook::table()]).unwrap();
+        let book = |title: &str, in_print: Option<bool>| LibraryBook { in_print, ..LibraryBook::new(title) };
+        let mut s = db.engine.session();
+        let books = s.add_all([
+            book("a", None),
+            book("b", Some(false)),
+            book("c", None),
+            book("d", Some(true)),
+            book("e", Some(false)),
+        ]);
+        let (_, sql) = db.statements.during(|| s.commit().unwrap());
+        let inserts = sql.iter().filter(|s| s.starts_with("INSERT")).count();
+        assert_eq!(inserts, 4, "runs: a | b | c | d e: {sql:?}");
+        assert_eq!(sql.first().map(String::as_str), Some("BEGIN"), "{sql:?}");
+        let stored = db.column("SELECT title || ':' || CAST(in_print AS INTEGER) FROM library_books ORDER BY id", &[]);
+        assert_eq!(stored, ["a:1", "b:0", "c:1", "d:1", "e:0"], "stored, keys in add order");
+        let prints: Vec<Option<bool>> = books.iter().map(|b| b.get().in_print).collect();
+        assert_eq!(prints, [Some(true), Some(false), Some(true), Some(true), Some(false)]);
+
+        // A run that fails takes the runs before it with it.
+        let mut s = db.engine.session();
+        s.add_all([book("f", None), book("a", Some(false))]);
+        let err = s.commit().unwrap_err();
+        assert_eq!(err.kind(), orm_core::ErrorKind::UniqueViolation, "{err}");
+        assert_eq!(db.count("library_books"), 5, "`f` is not there either");
     }
 }

@@ -4,8 +4,8 @@ use orm_core::prelude::*;
 struct Program {
     #[orm(primary_key)]
     id: i32,
-    #[orm(default = 3, server_default = "3")]
-    years_of_study: i32,
+    #[orm(default = Some(3), server_default = "3")]
+    years_of_study: Option<i32>,
 }
 
 fn main() {}

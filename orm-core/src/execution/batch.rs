@@ -60,7 +60,7 @@ pub(crate) fn insert(
         for r in 0..rows {
             let mut w = SqlWriter::new(dialect);
             let mut next = 0;
-            insert_sql(&mut w, table, &mut |_| {
+            insert_sql(&mut w, table, given, generated, &mut |_| {
                 next += 1;
                 columns[next - 1][r].clone()
             });

@@ -22,7 +22,8 @@ fn insert_on<M: Model>(conn: &mut Connection, obj: &mut M) -> Result<M::PrimaryK
     let table = M::TABLE;
     {
         let mut w = SqlWriter::new(conn.dialect());
-        let generated = insert_sql(&mut w, table, &mut |i| obj.column_value(i));
+        let (given, generated) = table.insert_columns(|i| obj.column_value(i).is_null());
+        insert_sql(&mut w, table, &given, &generated, &mut |i| obj.column_value(i));
         let (sql, params) = w.finish();
         if generated.is_empty() {
             conn.execute(&sql, &params)?;

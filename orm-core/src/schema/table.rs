@@ -41,6 +41,22 @@ pub struct TableDef {
 }
 
 impl TableDef {
+    /// The columns an INSERT of one row sends, and those it leaves to the database (read
+    /// back with RETURNING): an autoincrement key is always left to it, a column with a
+    /// server default when the row's value is NULL (its `Option` field is `None`); a
+    /// value the user set is always sent.
+    pub(crate) fn insert_columns(&self, is_null: impl Fn(usize) -> bool) -> (Vec<usize>, Vec<usize>) {
+        (0..self.columns.len()).partition(|&i| {
+            let c = &self.columns[i];
+            !(c.autoincrement || (c.server_default.is_some() && is_null(i)))
+        })
+    }
+
+    /// The columns with a server default (sent or left to the database row by row).
+    pub(crate) fn server_default_columns(&self) -> Vec<usize> {
+        (0..self.columns.len()).filter(|&i| self.columns[i].server_default.is_some()).collect()
+    }
+
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&'static ColumnDef> {
         self.columns.iter().find(|c| c.name == name)
@@ -96,14 +112,16 @@ pub struct ColumnDef {
     /// VARCHAR length, from `#[orm(length = N)]`.
     pub length: Option<u32>,
     /// A SQL expression used as the column's DEFAULT, from `#[orm(server_default = "...")]`.
-    /// The column is left out of INSERTs and read back from RETURNING.
+    /// The field is an `Option`: `None` leaves the column out of the INSERT and reads back
+    /// what the database chose, `Some(value)` is sent.
     pub server_default: Option<&'static str>,
     /// The foreign key, from `#[orm(foreign_key = "table.column")]`.
     pub foreign_key: Option<ForeignKeyDef>,
 }
 
 impl ColumnDef {
-    /// Whether INSERT statements leave this column to the database.
+    /// Whether INSERT statements may leave this column to the database (always for an
+    /// autoincrement key; for a server default, when the row's value is NULL).
     pub fn generated_on_insert(&self) -> bool {
         self.autoincrement || self.server_default.is_some()
     }

@@ -199,12 +199,43 @@ fn set_column(s: &Session, entry: usize, column: usize, value: Value, undo: &mut
     Ok(())
 }
 
-/// INSERTs the new rows of one table (and wave). Each row is handled in two calls on its
+/// INSERTs the new rows of one table (and wave): one statement (or batch) per run of
+/// consecutive rows that leave the same server-default columns to the database (NULL in
+/// the object), so that a value the user set is always sent and keys follow add order.
+fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: &mut Undo) -> Result<()> {
+    let defaults = table.server_default_columns();
+    let mut start = 0;
+    while start < rows.len() {
+        let unset = unset_defaults(s, &defaults, rows[start])?;
+        let mut end = start + 1;
+        while end < rows.len() && unset_defaults(s, &defaults, rows[end])? == unset {
+            end += 1;
+        }
+        let (given, generated) =
+            table.insert_columns(|c| defaults.iter().position(|&d| d == c).is_some_and(|k| unset[k]));
+        insert_run(s, table, &rows[start..end], &given, &generated, undo)?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// Which of the `defaults` columns the row leaves to the database (NULL in the object).
+pub(super) fn unset_defaults(s: &Session, defaults: &[usize], row: usize) -> Result<Vec<bool>> {
+    let obj = &s.entry(row).expect("live entry").obj;
+    defaults.iter().map(|&c| obj.column_value(c).map(|v| v.is_null())).collect()
+}
+
+/// INSERTs rows that send the same columns. Each row is handled in two calls on its
 /// object: one takes its parents' keys and lends its values to the statement, one after
 /// the statement takes them back with the generated key.
-fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: &mut Undo) -> Result<()> {
-    let given: Vec<usize> = (0..table.columns.len()).filter(|&i| !table.columns[i].generated_on_insert()).collect();
-    let generated: Vec<usize> = (0..table.columns.len()).filter(|&i| table.columns[i].generated_on_insert()).collect();
+fn insert_run(
+    s: &mut Session,
+    table: &'static TableDef,
+    rows: &[usize],
+    given: &[usize],
+    generated: &[usize],
+    undo: &mut Undo,
+) -> Result<()> {
     let links: Vec<LinkKey> = LinkKey::of_foreign_keys(table).collect();
     let dialect = s.engine.dialect();
     // One array per column: what PostgreSQL binds. When all rows go in one statement the
@@ -212,7 +243,7 @@ fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: 
     let moved = dialect.array_params() && rows.len() > 1 && rows.len() <= batch::max_rows(dialect, given.len());
     undo.columns.reserve(rows.len() * (generated.len() + links.len()));
     let Undo { columns: undo_columns, inserted } = undo;
-    let mut insert = InsertColumns::new(&given, &generated, moved, rows.len(), undo_columns);
+    let mut insert = InsertColumns::new(given, generated, moved, rows.len(), undo_columns);
     let mut last = None;
     let mut keys = Vec::new();
     for (n, &row) in rows.iter().enumerate() {
@@ -227,7 +258,7 @@ fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: 
         }
     }
     let result = match s.connection() {
-        Ok(conn) => batch::insert(conn, dialect, table, &given, &generated, &mut insert.values, rows.len()),
+        Ok(conn) => batch::insert(conn, dialect, table, given, generated, &mut insert.values, rows.len()),
         Err(e) => Err(e),
     };
     let returned = match result {

@@ -5,10 +5,16 @@ use crate::schema::table::TableDef;
 use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
-/// `INSERT INTO t (..) VALUES (..) RETURNING <generated columns>` for one row.
-pub(crate) fn insert_sql(w: &mut SqlWriter, table: &TableDef, value_of: &mut dyn FnMut(usize) -> Value) -> Vec<usize> {
+/// `INSERT INTO t (given..) VALUES (..) RETURNING <generated..>` for one row
+/// ([`TableDef::insert_columns`] says which are which).
+pub(crate) fn insert_sql(
+    w: &mut SqlWriter,
+    table: &TableDef,
+    given: &[usize],
+    generated: &[usize],
+    value_of: &mut dyn FnMut(usize) -> Value,
+) {
     w.push("INSERT INTO ").ident(table.name);
-    let given: Vec<usize> = (0..table.columns.len()).filter(|&i| !table.columns[i].generated_on_insert()).collect();
     if given.is_empty() {
         w.push(" DEFAULT VALUES");
     } else {
@@ -28,9 +34,7 @@ pub(crate) fn insert_sql(w: &mut SqlWriter, table: &TableDef, value_of: &mut dyn
         }
         w.push(")");
     }
-    let generated: Vec<usize> = (0..table.columns.len()).filter(|&i| table.columns[i].generated_on_insert()).collect();
-    returning(w, table, &generated);
-    generated
+    returning(w, table, generated);
 }
 
 /// ` RETURNING t.a, t.b` (nothing when there is nothing to read back).

@@ -85,6 +85,9 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
         let (pk, auto, unique, index) = (c.primary_key, c.autoincrement, c.unique, c.indexed);
         let length = option(c.length.map(|n| quote!(#n)));
         let server_default = option(c.server_default.as_ref().map(|s| quote!(#s)));
+        // A server default's `Option` means "not set yet", not NULL: the column is NOT NULL.
+        let nullable =
+            if c.server_default.is_some() { quote!(false) } else { quote!(__orm_nullable::<#ident, #idx>()) };
         let foreign_key = option(c.foreign_key.as_ref().map(|fk| {
             let (t, col) = (&fk.table, &fk.column);
             let (on_delete, on_update) = (action(fk.on_delete), action(fk.on_update));
@@ -98,7 +101,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                 field: #field_name,
                 sql_type: __orm_sql_type::<#ident, #idx>(),
                 rust_type: __orm_rust_type::<#ident, #idx>(),
-                nullable: __orm_nullable::<#ident, #idx>(),
+                nullable: #nullable,
                 primary_key: #pk,
                 autoincrement: #auto,
                 unique: #unique,
