@@ -72,7 +72,7 @@ pub use sql::dialect;
 /// Static table metadata: tables, columns, keys and relationship descriptions.
 pub mod metadata {
     pub use crate::schema::relationship::{Cascade, Loading, RelationKind, RelationshipDef};
-    pub use crate::schema::table::{ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef};
+    pub use crate::schema::table::{CheckDef, ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef};
 }
 
 /// DDL: the order tables are created in; `TableDef::create_sql` / `drop_sql` give the text.
@@ -111,6 +111,8 @@ pub fn check_url(url: &str) -> Result<()> {
 /// - `length = N`: VARCHAR(N) for a `String`;
 /// - `default = <expr>`: the value `new()` gives the field (it is then no argument of `new`;
 ///   neither are foreign keys, which relationships fill in);
+/// - `check = "SQL"`: a CHECK constraint on the column, named `ck_<table>_<column>`
+///   (on the struct: a table CHECK, `ck_<table>_<n>`);
 /// - `server_default = "SQL"`: the column's DEFAULT (NOT NULL); the field is an `Option`:
 ///   `None` leaves the column out of the INSERT and reads back what the database chose,
 ///   `Some(value)` is sent as set;
@@ -176,7 +178,7 @@ pub mod __private {
     pub use crate::schema::fields::{HasMany, HasOne, PendingVisitor};
     pub use crate::schema::model::Model;
     pub use crate::schema::relationship::{Cascade, Loading, ModelHook, RelationKind, RelationshipDef};
-    pub use crate::schema::table::{ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef};
+    pub use crate::schema::table::{CheckDef, ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef};
     pub use crate::schema::types::{ColumnType, PrimaryKey, SqlType};
     pub use crate::session::{Children, LoaderOf, Obj, Session};
     pub use crate::sql::expr::Column;

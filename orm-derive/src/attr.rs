@@ -43,7 +43,7 @@ impl<'c, T> Attr<'c, T> {
     }
 }
 
-const CONTAINER_KEYS: &[&str] = &["table", "primary_key", "unique", "index"];
+const CONTAINER_KEYS: &[&str] = &["table", "primary_key", "unique", "index", "check"];
 const FIELD_KEYS: &[&str] = &[
     "primary_key",
     "autoincrement",
@@ -53,6 +53,7 @@ const FIELD_KEYS: &[&str] = &[
     "length",
     "default",
     "server_default",
+    "check",
     "foreign_key",
     "on_delete",
     "on_update",
@@ -77,6 +78,8 @@ pub struct Container {
     pub primary_key: Option<FieldList>,
     pub uniques: Vec<FieldList>,
     pub indexes: Vec<FieldList>,
+    /// Table CHECK constraints: `#[orm(check = "ends_at > starts_at")]`.
+    pub checks: Vec<LitStr>,
     /// An `#[orm(...)]` on the struct did not parse; what follows its error is lost.
     pub malformed: bool,
 }
@@ -87,6 +90,7 @@ impl Container {
         let mut primary_key = Attr::none(cx, PRIMARY_KEY);
         let mut uniques = Vec::new();
         let mut indexes = Vec::new();
+        let mut checks = Vec::new();
         let mut malformed = false;
         for attr in input.attrs.iter().filter(|a| a.path() == ORM) {
             let r = attr.parse_nested_meta(|meta| {
@@ -103,6 +107,9 @@ impl Container {
                 } else if meta.path == INDEX {
                     // #[orm(index(a, b))]
                     indexes.push(field_list(&meta)?);
+                } else if meta.path == CHECK {
+                    // #[orm(check = "ends_at > starts_at")]
+                    checks.push(lit_str(&meta, CHECK, "check = \"ends_at > starts_at\"")?);
                 } else {
                     return Err(unknown_key(&meta, "orm struct attribute", CONTAINER_KEYS));
                 }
@@ -113,7 +120,7 @@ impl Container {
                 cx.syn_error(e);
             }
         }
-        Container { table: table.get(), primary_key: primary_key.get(), uniques, indexes, malformed }
+        Container { table: table.get(), primary_key: primary_key.get(), uniques, indexes, checks, malformed }
     }
 }
 
@@ -177,6 +184,7 @@ pub struct Field {
     pub length: Option<LitInt>,
     pub default: Option<syn::Expr>,
     pub server_default: Option<LitStr>,
+    pub check: Option<LitStr>,
     pub foreign_key: Option<LitStr>,
     pub on_delete: Option<LitStr>,
     pub on_update: Option<LitStr>,
@@ -196,6 +204,7 @@ impl Field {
         let mut length = Attr::none(cx, LENGTH);
         let mut default = Attr::none(cx, DEFAULT);
         let mut server_default = Attr::none(cx, SERVER_DEFAULT);
+        let mut check = Attr::none(cx, CHECK);
         let mut foreign_key = Attr::none(cx, FOREIGN_KEY);
         let mut on_delete = Attr::none(cx, ON_DELETE);
         let mut on_update = Attr::none(cx, ON_UPDATE);
@@ -231,6 +240,9 @@ impl Field {
                 } else if meta.path == SERVER_DEFAULT {
                     // #[orm(server_default = "now()")]
                     server_default.set(&meta.path, lit_str(&meta, SERVER_DEFAULT, "server_default = \"now()\"")?);
+                } else if meta.path == CHECK {
+                    // #[orm(check = "price >= 0")]
+                    check.set(&meta.path, lit_str(&meta, CHECK, "check = \"price >= 0\"")?);
                 } else if meta.path == FOREIGN_KEY {
                     // #[orm(foreign_key = "programs.id")]
                     foreign_key.set(&meta.path, lit_str(&meta, FOREIGN_KEY, "foreign_key = \"programs.id\"")?);
@@ -275,6 +287,7 @@ impl Field {
             length: length.get(),
             default: default.get(),
             server_default: server_default.get(),
+            check: check.get(),
             foreign_key: foreign_key.get(),
             on_delete: on_delete.get(),
             on_update: on_update.get(),

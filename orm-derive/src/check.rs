@@ -94,6 +94,22 @@ pub fn resolve_keys(cx: &Ctxt, model: &mut Model<'_>, container: &Container, inp
         }
     }
     model.indexes = indexes;
+    let mut checks: Vec<(String, String)> = model
+        .columns()
+        .filter_map(|(_, c)| c.check.clone().map(|expr| (format!("ck_{}_{}", model.table, c.name), expr)))
+        .collect();
+    for (n, lit) in container.checks.iter().enumerate() {
+        checks.push((format!("ck_{}_{}", model.table, n + 1), crate::model::check_expr(cx, lit)));
+    }
+    for (name, _) in &checks {
+        if name.len() > MAX_NAME_BYTES {
+            cx.error_spanned_by(
+                &input.ident,
+                format!("the CHECK name `{name}` is longer than {MAX_NAME_BYTES} bytes; use a shorter table name"),
+            );
+        }
+    }
+    model.checks = checks;
 }
 
 fn column_name(model: &Model<'_>, field: usize) -> String {

@@ -22,6 +22,8 @@ pub struct Model<'a> {
     pub uniques: Vec<Vec<String>>,
     /// Indexes: (name, column names).
     pub indexes: Vec<(String, Vec<String>)>,
+    /// CHECK constraints: (name, SQL expression).
+    pub checks: Vec<(String, String)>,
 }
 
 /// One named field of the struct.
@@ -50,6 +52,8 @@ pub struct Column {
     pub length: Option<u32>,
     pub default: Option<syn::Expr>,
     pub server_default: Option<String>,
+    /// A CHECK constraint on the column (an SQL expression).
+    pub check: Option<String>,
     pub foreign_key: Option<ForeignKey>,
     pub nullable_syntax: bool,
 }
@@ -183,6 +187,7 @@ impl<'a> Model<'a> {
             primary_key: Vec::new(),
             uniques: Vec::new(),
             indexes: Vec::new(),
+            checks: Vec::new(),
         };
         crate::check::resolve_keys(cx, &mut model, &container, input, malformed);
         crate::check::check(cx, &model);
@@ -377,6 +382,7 @@ fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Fiel
         length,
         default: attrs.default,
         server_default: attrs.server_default.map(|l| l.value()),
+        check: attrs.check.as_ref().map(|l| check_expr(cx, l)),
         foreign_key,
         nullable_syntax,
     })
@@ -648,6 +654,15 @@ pub fn snake_case(name: &str) -> String {
         }
     }
     out
+}
+
+/// The SQL of a `check = "..."` attribute; an empty one is an error at the attribute.
+pub fn check_expr(cx: &Ctxt, lit: &syn::LitStr) -> String {
+    let expr = lit.value();
+    if expr.trim().is_empty() {
+        cx.error_spanned_by(lit, "an empty CHECK; write the condition rows must meet, e.g. check = \"price >= 0\"");
+    }
+    expr
 }
 
 #[cfg(test)]

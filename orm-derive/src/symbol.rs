@@ -19,6 +19,7 @@ pub const COLUMN: Symbol = Symbol("column");
 pub const LENGTH: Symbol = Symbol("length");
 pub const DEFAULT: Symbol = Symbol("default");
 pub const SERVER_DEFAULT: Symbol = Symbol("server_default");
+pub const CHECK: Symbol = Symbol("check");
 pub const FOREIGN_KEY: Symbol = Symbol("foreign_key");
 pub const ON_DELETE: Symbol = Symbol("on_delete");
 pub const ON_UPDATE: Symbol = Symbol("on_update");

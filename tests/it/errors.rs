@@ -237,3 +237,26 @@ test_case! {
         assert!(err.to_string().contains("cannot open the SQLite database"), "{err}");
     }
 }
+
+on_both! {
+    /// `#[orm(check = "..")]` on a field and on the struct become named CHECK constraints;
+    /// a row that breaks one is a `CheckViolation` naming it, and nothing is written.
+    fn check_constraints_declared_on_the_model(db) {
+        use crate::models::PricedItem;
+        let ddl = PricedItem::table().create_sql(db.engine.dialect()).join("\n");
+        assert!(ddl.contains("CONSTRAINT ck_priced_items_price CHECK (price >= 0)"), "{ddl}");
+        assert!(ddl.contains("CONSTRAINT ck_priced_items_1 CHECK (discount <= price)"), "{ddl}");
+        db.engine.create_all(&[PricedItem::table()]).unwrap();
+        PricedItem::new("tea", 500, 0).insert(&db.engine).unwrap();
+        for (item, constraint) in
+            [(PricedItem::new("free lunch", -1, -2), "ck_priced_items_price"), (PricedItem::new("bargain", 5, 9), "ck_priced_items_1")]
+        {
+            let mut s = db.engine.session();
+            s.add(item);
+            let err = s.commit().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::CheckViolation, "{err}");
+            assert_eq!(err.constraint(), Some(constraint), "{err}");
+        }
+        assert_eq!(db.count("priced_items"), 1);
+    }
+}

@@ -384,3 +384,15 @@ pub struct LibraryBook {
     #[orm(server_default = "1")]
     pub copies: Option<i32>,
 }
+
+/// CHECK constraints on a column and on the table.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "priced_items", check = "discount <= price")]
+pub struct PricedItem {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub name: String,
+    #[orm(check = "price >= 0")]
+    pub price: i64,
+    pub discount: i64,
+}

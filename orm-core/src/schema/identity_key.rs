@@ -134,6 +134,7 @@ mod tests {
         primary_key: &[0],
         uniques: &[],
         indexes: &[],
+        checks: &[],
         relationships: &[],
     };
 

@@ -36,6 +36,8 @@ pub struct TableDef {
     pub uniques: &'static [&'static [&'static str]],
     /// Indexes, from `#[orm(index)]` on fields and `#[orm(index(a, b))]` on the struct.
     pub indexes: &'static [IndexDef],
+    /// CHECK constraints, from `#[orm(check = "..")]` on fields and on the struct.
+    pub checks: &'static [CheckDef],
     /// Relationships declared on this model.
     pub relationships: &'static [RelationshipDef],
 }
@@ -166,6 +168,16 @@ impl ReferentialAction {
             ReferentialAction::SetDefault => Some("SET DEFAULT"),
         }
     }
+}
+
+/// A CHECK constraint: `CONSTRAINT name CHECK (expr)`.
+#[derive(Debug)]
+pub struct CheckDef {
+    /// The constraint's name: `ck_<table>_<column>` for a field's, `ck_<table>_<n>` for
+    /// the struct's n-th.
+    pub name: &'static str,
+    /// The condition every row must meet, as SQL.
+    pub expr: &'static str,
 }
 
 /// An index over one or more columns.

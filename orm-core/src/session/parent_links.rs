@@ -190,6 +190,7 @@ mod tests {
         primary_key: &[0],
         uniques: &[],
         indexes: &[],
+        checks: &[],
         relationships: &[],
     };
 

@@ -53,6 +53,9 @@ impl TableDef {
         for unique in self.uniques {
             lines.push(format!("UNIQUE ({})", list(&mut unique.iter().copied())));
         }
+        for check in self.checks {
+            lines.push(format!("CONSTRAINT {} CHECK ({})", ident(check.name), check.expr));
+        }
         for c in self.columns {
             if let Some(fk) = &c.foreign_key {
                 let mut line =

@@ -288,6 +288,7 @@ mod tests {
         primary_key: &[],
         uniques: &[],
         indexes: &[],
+        checks: &[],
         relationships: &[],
     };
 

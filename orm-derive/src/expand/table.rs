@@ -119,6 +119,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
     let uniques = model.uniques.iter().map(|cols| quote!(&[#(#cols),*]));
     let indexes =
         model.indexes.iter().map(|(name, cols)| quote!(__orm::IndexDef { name: #name, columns: &[#(#cols),*] }));
+    let checks = model.checks.iter().map(|(name, expr)| quote!(__orm::CheckDef { name: #name, expr: #expr }));
     let mut target_fns = Vec::new();
     let mut association_tables = Vec::new();
     let relationships: Vec<TokenStream> = model
@@ -195,6 +196,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             primary_key: &[#(#primary_key),*],
             uniques: &[#(#uniques),*],
             indexes: &[#(#indexes),*],
+            checks: &[#(#checks),*],
             relationships: &[#(#relationships),*],
         };
     }
@@ -255,6 +257,7 @@ fn association_table(model: &Model<'_>, target: &syn::Path, name: &str, assoc: &
             primary_key: &[0, 1],
             uniques: &[],
             indexes: &[__orm::IndexDef { name: #index_name, columns: &[#second_name] }],
+            checks: &[],
             relationships: &[],
         };
     }
