@@ -72,7 +72,9 @@ pub use sql::dialect;
 /// Static table metadata: tables, columns, keys and relationship descriptions.
 pub mod metadata {
     pub use crate::schema::relationship::{Cascade, Loading, RelationKind, RelationshipDef};
-    pub use crate::schema::table::{CheckDef, ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef};
+    pub use crate::schema::table::{
+        CheckDef, ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef, UniqueDef,
+    };
 }
 
 /// DDL: the order tables are created in; `TableDef::create_sql` / `drop_sql` give the text.
@@ -100,8 +102,11 @@ pub fn check_url(url: &str) -> Result<()> {
 /// Struct attributes (`#[orm(...)]`):
 /// - `table = "name"`: the table's name (default: the struct's name in snake_case);
 /// - `primary_key(a, b)`: a composite primary key over the named fields;
-/// - `unique(a, b)`: a UNIQUE constraint over several fields (repeatable);
-/// - `index(a, b)`: an index over several fields (repeatable).
+/// - `unique(a, b)`: a UNIQUE constraint over several fields (repeatable), named with
+///   `unique(a, b, name = "uq_..")`;
+/// - `index(a, b)`: an index over several fields (repeatable), `name = ".."` to name it,
+///   `where = "deleted = false"` for a partial index;
+/// - `check = "SQL"`: a table CHECK constraint (repeatable).
 ///
 /// Field attributes:
 /// - `primary_key`: the primary key; an integer key is SERIAL (assigned by the
@@ -178,7 +183,9 @@ pub mod __private {
     pub use crate::schema::fields::{HasMany, HasOne, PendingVisitor};
     pub use crate::schema::model::Model;
     pub use crate::schema::relationship::{Cascade, Loading, ModelHook, RelationKind, RelationshipDef};
-    pub use crate::schema::table::{CheckDef, ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef};
+    pub use crate::schema::table::{
+        CheckDef, ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef, UniqueDef,
+    };
     pub use crate::schema::types::{ColumnType, PrimaryKey, SqlType};
     pub use crate::session::{Children, LoaderOf, Obj, Session};
     pub use crate::sql::expr::Column;

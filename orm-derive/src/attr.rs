@@ -66,10 +66,13 @@ const FIELD_KEYS: &[&str] = &[
 const RELATION_KEYS: &[&str] =
     &["foreign_key", "secondary", "backref", "back_populates", "passive_deletes", "cascade", "lazy"];
 
-/// A list of field names: `primary_key(a, b)`.
+/// A list of field names: `primary_key(a, b)`, with, for constraints and indexes, a
+/// `name = ".."` and (indexes) a `where = ".."`.
 pub struct FieldList {
     pub keyword: TokenStream,
     pub fields: Vec<Ident>,
+    pub name: Option<LitStr>,
+    pub predicate: Option<LitStr>,
 }
 
 /// Struct-level attributes.
@@ -137,18 +140,37 @@ fn field_list(meta: &ParseNestedMeta<'_>) -> syn::Result<FieldList> {
     }
     let content;
     syn::parenthesized!(content in meta.input);
-    let mut fields = Vec::new();
+    let (mut fields, mut name, mut predicate) = (Vec::new(), None, None);
     while !content.is_empty() {
-        if !content.peek(Ident) || content.peek2(Token![::]) {
+        if content.peek(Token![where]) {
+            // index(a, where = "deleted_at IS NULL")
+            content.parse::<Token![where]>()?;
+            content.parse::<Token![=]>()?;
+            predicate = Some(content.parse::<LitStr>()?);
+        } else if content.peek(Ident) && content.peek2(Token![=]) {
+            // unique(a, b, name = "uq_shelf_position")
+            let key = content.parse::<Ident>()?;
+            if key != "name" {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!(
+                        "unknown option `{key}` in {example}; use `name = \"..\"` (or, for an index, `where = \"..\"`)"
+                    ),
+                ));
+            }
+            content.parse::<Token![=]>()?;
+            name = Some(content.parse::<LitStr>()?);
+        } else if !content.peek(Ident) || content.peek2(Token![::]) {
             return Err(content.error(format_args!("expected a field name, e.g. {example}")));
+        } else {
+            fields.push(content.parse::<Ident>()?);
         }
-        fields.push(content.parse::<Ident>()?);
         if content.is_empty() {
             break;
         }
         content.parse::<Token![,]>()?;
     }
-    Ok(FieldList { keyword, fields })
+    Ok(FieldList { keyword, fields, name, predicate })
 }
 
 /// The kind of relationship a field declares.

@@ -31,6 +31,9 @@ pub fn resolve_keys(cx: &Ctxt, model: &mut Model<'_>, container: &Container, inp
                     ),
                 );
             }
+            for option in list.name.iter().chain(&list.predicate) {
+                cx.error_spanned_by(option, "a primary key takes only field names: remove this option");
+            }
             let columns = columns_of(cx, model, list, "primary key");
             for &i in &columns {
                 let ident = model.fields[i].ident;
@@ -72,20 +75,29 @@ pub fn resolve_keys(cx: &Ctxt, model: &mut Model<'_>, container: &Container, inp
         }
     }
     for list in &container.uniques {
+        if let Some(predicate) = &list.predicate {
+            cx.error_spanned_by(
+                predicate,
+                "a UNIQUE constraint cannot be partial (unique partial indexes are not supported \
+                 yet): remove `where`",
+            );
+        }
         let columns = columns_of(cx, model, list, "unique constraint");
         let names = columns.iter().map(|&i| column_name(model, i)).collect();
-        model.uniques.push(names);
+        model.uniques.push((list.name.as_ref().map(syn::LitStr::value), names));
     }
     let mut indexes = Vec::new();
     for (_, c) in model.columns().filter(|(_, c)| c.indexed) {
-        indexes.push((format!("ix_{}_{}", model.table, c.name), vec![c.name.clone()]));
+        indexes.push((format!("ix_{}_{}", model.table, c.name), vec![c.name.clone()], None));
     }
     for list in &container.indexes {
         let columns = columns_of(cx, model, list, "index");
         let names: Vec<String> = columns.iter().map(|&i| column_name(model, i)).collect();
-        indexes.push((format!("ix_{}_{}", model.table, names.join("_")), names));
+        let name =
+            list.name.as_ref().map_or_else(|| format!("ix_{}_{}", model.table, names.join("_")), syn::LitStr::value);
+        indexes.push((name, names, list.predicate.as_ref().map(syn::LitStr::value)));
     }
-    for (name, _) in &indexes {
+    for (name, _, _) in &indexes {
         if name.len() > MAX_NAME_BYTES {
             cx.error_spanned_by(
                 &input.ident,

@@ -18,10 +18,10 @@ pub struct Model<'a> {
     pub fields: Vec<Field<'a>>,
     /// Indexes into `fields` of the primary key, in key order.
     pub primary_key: Vec<usize>,
-    /// Multi-column UNIQUE constraints, as column names.
-    pub uniques: Vec<Vec<String>>,
-    /// Indexes: (name, column names).
-    pub indexes: Vec<(String, Vec<String>)>,
+    /// Multi-column UNIQUE constraints: (name if given, column names).
+    pub uniques: Vec<(Option<String>, Vec<String>)>,
+    /// Indexes: (name, column names, partial index predicate).
+    pub indexes: Vec<(String, Vec<String>, Option<String>)>,
     /// CHECK constraints: (name, SQL expression).
     pub checks: Vec<(String, String)>,
 }

@@ -251,3 +251,37 @@ on_both! {
         assert_eq!(err.constraint(), Some("accounts_owner_label_key"));
     }
 }
+
+on_both! {
+    /// `unique(a, b, name = "..")` is a named constraint, `index(a, where = "..")` a partial
+    /// index, `index(a, name = "..")` an index of that name; all created by `create_all`.
+    fn named_uniques_and_partial_indexes(db) {
+        use crate::models::ShelfSlot;
+        let ddl = ShelfSlot::table().create_sql(db.engine.dialect()).join("\n");
+        assert!(ddl.contains("CONSTRAINT uq_shelf_position UNIQUE (shelf, position)"), "{ddl}");
+        assert!(ddl.contains("CREATE INDEX ix_shelf_slots_shelf ON shelf_slots (shelf) WHERE archived = false"), "{ddl}");
+        assert!(ddl.contains("CREATE INDEX ix_slot_title ON shelf_slots (title)"), "{ddl}");
+        db.engine.create_all(&[ShelfSlot::table()]).unwrap();
+        let indexes = db.indexes();
+        for name in ["ix_shelf_slots_shelf", "ix_slot_title"] {
+            assert!(indexes.iter().any(|i| i == name), "{name} in {indexes:?}");
+        }
+        let definition = db.column(
+            db.pick(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_shelf_slots_shelf'",
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_shelf_slots_shelf'",
+            ),
+            &[],
+        );
+        assert!(definition[0].contains("WHERE") && definition[0].contains("archived = false"), "{definition:?}");
+
+        let slot = |position| ShelfSlot { shelf: 1, position, ..ShelfSlot::new(1, 1, "Dune", false) };
+        slot(1).insert(&db.engine).unwrap();
+        slot(2).insert(&db.engine).unwrap();
+        let err = slot(1).insert(&db.engine).unwrap_err();
+        assert_eq!(err.kind(), orm_core::ErrorKind::UniqueViolation, "{err}");
+        if db.is_postgres() {
+            assert_eq!(err.constraint(), Some("uq_shelf_position"), "{err}");
+        }
+    }
+}

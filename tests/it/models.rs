@@ -396,3 +396,20 @@ pub struct PricedItem {
     pub price: i64,
     pub discount: i64,
 }
+
+/// A named multi-column UNIQUE constraint, a partial index and a named index.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(
+    table = "shelf_slots",
+    unique(shelf, position, name = "uq_shelf_position"),
+    index(shelf, where = "archived = false"),
+    index(title, name = "ix_slot_title")
+)]
+pub struct ShelfSlot {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub shelf: i32,
+    pub position: i32,
+    pub title: String,
+    pub archived: bool,
+}

@@ -32,8 +32,8 @@ pub struct TableDef {
     pub columns: &'static [ColumnDef],
     /// Indexes into `columns` of the primary key, in key order.
     pub primary_key: &'static [usize],
-    /// Multi-column UNIQUE constraints (column names), from `#[orm(unique(a, b))]`.
-    pub uniques: &'static [&'static [&'static str]],
+    /// Multi-column UNIQUE constraints, from `#[orm(unique(a, b))]` on the struct.
+    pub uniques: &'static [UniqueDef],
     /// Indexes, from `#[orm(index)]` on fields and `#[orm(index(a, b))]` on the struct.
     pub indexes: &'static [IndexDef],
     /// CHECK constraints, from `#[orm(check = "..")]` on fields and on the struct.
@@ -180,6 +180,15 @@ pub struct CheckDef {
     pub expr: &'static str,
 }
 
+/// A UNIQUE constraint over several columns: `#[orm(unique(a, b, name = "uq_.."))]`.
+#[derive(Debug)]
+pub struct UniqueDef {
+    /// The constraint's name, when the model gives one (else the database names it).
+    pub name: Option<&'static str>,
+    /// Column names, in order.
+    pub columns: &'static [&'static str],
+}
+
 /// An index over one or more columns.
 #[derive(Debug)]
 pub struct IndexDef {
@@ -187,4 +196,6 @@ pub struct IndexDef {
     pub name: &'static str,
     /// Column names, in index order.
     pub columns: &'static [&'static str],
+    /// For a partial index, the rows it covers: `#[orm(index(a, where = "deleted = false"))]`.
+    pub predicate: Option<&'static str>,
 }

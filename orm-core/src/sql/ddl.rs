@@ -51,7 +51,11 @@ impl TableDef {
             lines.push(format!("UNIQUE ({})", ident(c.name)));
         }
         for unique in self.uniques {
-            lines.push(format!("UNIQUE ({})", list(&mut unique.iter().copied())));
+            let columns = list(&mut unique.columns.iter().copied());
+            lines.push(match unique.name {
+                Some(name) => format!("CONSTRAINT {} UNIQUE ({columns})", ident(name)),
+                None => format!("UNIQUE ({columns})"),
+            });
         }
         for check in self.checks {
             lines.push(format!("CONSTRAINT {} CHECK ({})", ident(check.name), check.expr));
@@ -73,12 +77,17 @@ impl TableDef {
         }
         let mut statements = vec![format!("CREATE TABLE {} (\n\t{}\n)", ident(self.name), lines.join(",\n\t"))];
         for index in self.indexes {
-            statements.push(format!(
+            let mut statement = format!(
                 "CREATE INDEX {} ON {} ({})",
                 ident(index.name),
                 ident(self.name),
                 list(&mut index.columns.iter().copied())
-            ));
+            );
+            if let Some(predicate) = index.predicate {
+                statement.push_str(" WHERE ");
+                statement.push_str(predicate);
+            }
+            statements.push(statement);
         }
         statements
     }

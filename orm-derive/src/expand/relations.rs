@@ -127,7 +127,7 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
             }
         });
         let sole_key = c.primary_key && model.primary_key.len() == 1;
-        let sole_unique = model.uniques.iter().any(|cols| cols.len() == 1 && cols[0] == *name);
+        let sole_unique = model.uniques.iter().any(|(_, cols)| cols.len() == 1 && cols[0] == *name);
         if c.unique || sole_key || sole_unique {
             out.extend(quote! {
                 impl __orm::UniqueColumn<{ __orm::name_hash(#name) }> for #ident {}

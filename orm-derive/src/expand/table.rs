@@ -116,9 +116,14 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
         crate::model::Role::Column(c) => c.index,
         _ => 0,
     });
-    let uniques = model.uniques.iter().map(|cols| quote!(&[#(#cols),*]));
-    let indexes =
-        model.indexes.iter().map(|(name, cols)| quote!(__orm::IndexDef { name: #name, columns: &[#(#cols),*] }));
+    let uniques = model.uniques.iter().map(|(name, cols)| {
+        let name = option(name.as_ref().map(|n| quote!(#n)));
+        quote!(__orm::UniqueDef { name: #name, columns: &[#(#cols),*] })
+    });
+    let indexes = model.indexes.iter().map(|(name, cols, predicate)| {
+        let predicate = option(predicate.as_ref().map(|p| quote!(#p)));
+        quote!(__orm::IndexDef { name: #name, columns: &[#(#cols),*], predicate: #predicate })
+    });
     let checks = model.checks.iter().map(|(name, expr)| quote!(__orm::CheckDef { name: #name, expr: #expr }));
     let mut target_fns = Vec::new();
     let mut association_tables = Vec::new();
@@ -256,7 +261,7 @@ fn association_table(model: &Model<'_>, target: &syn::Path, name: &str, assoc: &
             columns: &[#first_def, #second_def],
             primary_key: &[0, 1],
             uniques: &[],
-            indexes: &[__orm::IndexDef { name: #index_name, columns: &[#second_name] }],
+            indexes: &[__orm::IndexDef { name: #index_name, columns: &[#second_name], predicate: __orm::None }],
             checks: &[],
             relationships: &[],
         };
