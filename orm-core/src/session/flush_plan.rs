@@ -297,12 +297,9 @@ fn insert_statements(s: &Session, rows: &[usize]) -> usize {
     };
     let table = first.obj.table();
     // Rows that leave different server defaults to the database go in different statements.
-    let defaults = table.server_default_columns();
-    if !defaults.is_empty() {
-        let unset = |&row: &usize| super::unit_of_work::unset_defaults(s, &defaults, row).ok();
-        if rows.iter().map(unset).collect::<std::collections::HashSet<_>>().len() > 1 {
-            return 2;
-        }
+    let runs = super::unit_of_work::default_runs(s, &table.server_default_columns(), rows).map_or(1, |r| r.len());
+    if runs > 1 {
+        return runs;
     }
     let waves = insert_waves(s, table, rows).len();
     let per_row = table.columns.iter().filter(|c| !c.generated_on_insert()).count().max(1);

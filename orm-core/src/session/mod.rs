@@ -580,9 +580,7 @@ impl Session {
     /// After a commit on the primary: lets the engine note where the primary stands, for
     /// read-your-writes on its replicas.
     pub(crate) fn note_commit(&mut self) {
-        if self.engine.has_replicas()
-            && let Some(conn) = self.conn.as_mut()
-        {
+        if let Some(conn) = self.conn.as_mut() {
             self.engine.note_commit(conn);
         }
     }

@@ -204,25 +204,34 @@ fn set_column(s: &Session, entry: usize, column: usize, value: Value, undo: &mut
 /// the object), so that a value the user set is always sent and keys follow add order.
 fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: &mut Undo) -> Result<()> {
     let defaults = table.server_default_columns();
-    let mut start = 0;
-    while start < rows.len() {
-        let unset = unset_defaults(s, &defaults, rows[start])?;
-        let mut end = start + 1;
-        while end < rows.len() && unset_defaults(s, &defaults, rows[end])? == unset {
-            end += 1;
-        }
+    for (run, unset) in default_runs(s, &defaults, rows)? {
         let (given, generated) =
             table.insert_columns(|c| defaults.iter().position(|&d| d == c).is_some_and(|k| unset[k]));
-        insert_run(s, table, &rows[start..end], &given, &generated, undo)?;
-        start = end;
+        insert_run(s, table, &rows[run], &given, &generated, undo)?;
     }
     Ok(())
 }
 
-/// Which of the `defaults` columns the row leaves to the database (NULL in the object).
-pub(super) fn unset_defaults(s: &Session, defaults: &[usize], row: usize) -> Result<Vec<bool>> {
-    let obj = &s.entry(row).expect("live entry").obj;
-    defaults.iter().map(|&c| obj.column_value(c).map(|v| v.is_null())).collect()
+/// The runs of consecutive `rows` that leave the same of the `defaults` columns to the
+/// database (NULL in the object), with which they leave; one run when there are none.
+pub(super) fn default_runs(
+    s: &Session,
+    defaults: &[usize],
+    rows: &[usize],
+) -> Result<Vec<(std::ops::Range<usize>, Vec<bool>)>> {
+    if defaults.is_empty() {
+        return Ok(vec![(0..rows.len(), Vec::new())]);
+    }
+    let mut runs: Vec<(std::ops::Range<usize>, Vec<bool>)> = Vec::new();
+    for (n, &row) in rows.iter().enumerate() {
+        let obj = &s.entry(row).expect("live entry").obj;
+        let unset = defaults.iter().map(|&c| obj.column_value(c).map(|v| v.is_null())).collect::<Result<Vec<_>>>()?;
+        match runs.last_mut() {
+            Some((run, same)) if *same == unset => run.end = n + 1,
+            _ => runs.push((n..n + 1, unset)),
+        }
+    }
+    Ok(runs)
 }
 
 /// INSERTs rows that send the same columns. Each row is handled in two calls on its
