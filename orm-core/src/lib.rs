@@ -55,9 +55,10 @@ pub use execution::engine::{Engine, EngineBuilder, Executor, NPlusOne};
 pub use execution::row::Row;
 pub use execution::tls::SslMode;
 pub use schema::fields::{BelongsTo, HasMany, HasOne, ManyToMany};
+pub use schema::mapped::{EnumDef, MappedType};
 pub use schema::model::Model;
 pub use schema::table::{ColumnDef, TableDef};
-pub use schema::types::{ColumnType, PrimaryKey, SqlArg, SqlType};
+pub use schema::types::{BaseType, ColumnType, PrimaryKey, SqlArg, SqlType};
 pub use session::options::{LoadOption, joinedload, lazyload, raiseload, selectinload};
 pub use session::{Children, Obj, ObjectState, Retry, Session, SessionQuery};
 pub use sql::dialect::Dialect;
@@ -157,6 +158,51 @@ pub fn check_url(url: &str) -> Result<()> {
 /// ```
 pub use orm_derive::Model;
 
+/// `#[derive(ColumnType)]`: a type of your own as a column type.
+///
+/// - On a newtype (`struct Email(String);`), the value is stored as the inner type; the
+///   newtype can be a primary or foreign key.
+/// - On a fieldless enum, each variant is stored as a label (the variant's name in
+///   snake_case, or `#[orm(rename = "..")]`): as text kept to the labels by a CHECK, or,
+///   with `#[orm(pg_enum = "type_name")]` on the enum, as a PostgreSQL `ENUM` type that
+///   `create_all` creates first (SQLite stores the text with the CHECK).
+///
+/// A column type also implements `Clone` and `Default` (`#[default]` on one variant).
+///
+/// ```
+/// use orm_core::prelude::*;
+///
+/// #[derive(ColumnType, Debug, Clone, Default, PartialEq)]
+/// pub struct Isbn(String);
+///
+/// #[derive(ColumnType, Debug, Clone, Copy, Default, PartialEq)]
+/// #[orm(pg_enum = "book_format")]
+/// pub enum Format {
+///     #[default]
+///     Hardcover,
+///     Paperback,
+///     #[orm(rename = "e-book")]
+///     Ebook,
+/// }
+///
+/// #[derive(Model)]
+/// struct Book {
+///     #[orm(primary_key, autoincrement = false)]
+///     isbn: Isbn,
+///     format: Format,
+/// }
+///
+/// let engine = Engine::connect("sqlite::memory:")?;
+/// engine.create_all(&[Book::table()])?;
+/// let mut session = engine.session();
+/// session.add(Book::new(Isbn("978-0441172719".into()), Format::Ebook));
+/// session.commit()?;
+/// let ebooks = session.query::<Book>().filter(Book::FORMAT.eq(Format::Ebook)).all()?;
+/// assert_eq!(ebooks[0].get().isbn, Isbn("978-0441172719".into()));
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub use orm_derive::ColumnType;
+
 /// The names most programs need: `use orm_core::prelude::*;`.
 pub mod prelude {
     pub use crate::execution::engine::{Engine, Executor};
@@ -168,7 +214,7 @@ pub mod prelude {
     pub use crate::sql::expr::{Column, Expr};
     pub use crate::sql::query::Query;
     pub use crate::sql::relationship::Relationship;
-    pub use orm_derive::Model;
+    pub use orm_derive::{ColumnType, Model};
 }
 
 /// Items used by the code `#[derive(Model)]` generates. Not a public API.
@@ -181,12 +227,13 @@ pub mod __private {
     };
     pub use crate::schema::decode::ColumnSource;
     pub use crate::schema::fields::{HasMany, HasOne, PendingVisitor};
+    pub use crate::schema::mapped::{EnumDef, MappedType};
     pub use crate::schema::model::Model;
     pub use crate::schema::relationship::{Cascade, Loading, ModelHook, RelationKind, RelationshipDef};
     pub use crate::schema::table::{
         CheckDef, ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef, UniqueDef,
     };
-    pub use crate::schema::types::{ColumnType, PrimaryKey, SqlType};
+    pub use crate::schema::types::{BaseType, ColumnType, PrimaryKey, SqlType};
     pub use crate::session::{Children, LoaderOf, Obj, Session};
     pub use crate::sql::expr::Column;
     pub use crate::sql::relationship::Relationship;

@@ -7,6 +7,7 @@
 
 mod attr;
 mod check;
+mod column_type;
 mod ctxt;
 mod expand;
 mod model;
@@ -20,4 +21,12 @@ use syn::{DeriveInput, parse_macro_input};
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::derive(&input).into()
+}
+
+/// Stores a newtype as its inner type, or a fieldless enum by label; see
+/// `orm_core::MappedType`.
+#[proc_macro_derive(ColumnType, attributes(orm))]
+pub fn derive_column_type(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    column_type::derive(&input).into()
 }

@@ -7,6 +7,7 @@ mod ddl;
 mod engine;
 mod errors;
 mod many_to_many;
+mod mapped;
 mod models;
 mod production;
 mod props;

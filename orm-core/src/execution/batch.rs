@@ -23,7 +23,7 @@ pub(crate) fn max_rows(dialect: &dyn Dialect, params_per_row: usize) -> usize {
 /// `$1::INTEGER[]`: a whole column as one array parameter.
 fn array_param(w: &mut SqlWriter, table: &TableDef, column: usize, values: Vec<Value>) {
     w.param(Value::Array(values));
-    w.push("::").push(pg_type_name(table.columns[column].sql_type)).push("[]");
+    w.push("::").push(&pg_type_name(table.columns[column].sql_type)).push("[]");
 }
 
 /// Splits row-major values into one array per column.

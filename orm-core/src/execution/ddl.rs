@@ -5,8 +5,11 @@ use std::collections::HashSet;
 
 use crate::error::Result;
 use crate::execution::connection::Connection;
+use crate::schema::mapped::EnumDef;
 use crate::schema::table::TableDef;
 use crate::schema::table_order::{sort_tables, with_association_tables};
+use crate::sql::dialect::Dialect;
+use crate::value::Value;
 
 /// Creates the missing tables among `tables`, in one transaction.
 pub(crate) fn create_all(conn: &mut Connection, tables: &[&'static TableDef]) -> Result<()> {
@@ -14,7 +17,9 @@ pub(crate) fn create_all(conn: &mut Connection, tables: &[&'static TableDef]) ->
     conn.transaction(|conn| {
         let existing = existing_tables(conn, &ordered)?;
         let dialect = conn.dialect();
-        for table in ordered.iter().filter(|t| !existing.contains(t.name)) {
+        let missing: Vec<&'static TableDef> = ordered.iter().copied().filter(|t| !existing.contains(t.name)).collect();
+        create_enum_types(conn, &missing)?;
+        for table in missing {
             for statement in table.create_sql(dialect) {
                 conn.batch_execute(&statement)?;
             }
@@ -29,11 +34,69 @@ pub(crate) fn drop_all(conn: &mut Connection, tables: &[&'static TableDef]) -> R
     conn.transaction(|conn| {
         let existing = existing_tables(conn, &ordered)?;
         let dialect = conn.dialect();
-        for table in ordered.iter().rev().filter(|t| existing.contains(t.name)) {
+        let dropped: Vec<&'static TableDef> =
+            ordered.iter().rev().copied().filter(|t| existing.contains(t.name)).collect();
+        for table in &dropped {
             conn.batch_execute(&table.drop_sql(dialect))?;
         }
-        Ok(())
+        drop_unused_enum_types(conn, &dropped)
     })
+}
+
+/// The PostgreSQL enum types the tables use, each once.
+fn enum_types(dialect: &dyn Dialect, tables: &[&'static TableDef]) -> Vec<&'static EnumDef> {
+    let mut all: Vec<&'static EnumDef> = Vec::new();
+    for def in tables.iter().flat_map(|t| t.enum_types(dialect)) {
+        if !all.contains(&def) {
+            all.push(def);
+        }
+    }
+    all
+}
+
+/// Creates the enum types the tables need that do not exist yet.
+fn create_enum_types(conn: &mut Connection, tables: &[&'static TableDef]) -> Result<()> {
+    let types = enum_types(conn.dialect(), tables);
+    if types.is_empty() {
+        return Ok(());
+    }
+    let names = Value::Array(types.iter().filter_map(|d| d.pg_type).map(Value::from).collect());
+    let existing: HashSet<String> = conn
+        .query_raw(
+            "SELECT t.typname::text FROM pg_catalog.pg_type t WHERE t.typname = ANY($1) \
+             AND pg_catalog.pg_type_is_visible(t.oid)",
+            &[names],
+            |row| row.get::<String>(0),
+        )?
+        .into_iter()
+        .collect();
+    for def in types {
+        if let (Some(name), Some(sql)) = (def.pg_type, def.create_sql(conn.dialect()))
+            && !existing.contains(name)
+        {
+            conn.batch_execute(&sql)?;
+        }
+    }
+    Ok(())
+}
+
+/// Drops the enum types of the dropped tables that no other column uses.
+fn drop_unused_enum_types(conn: &mut Connection, dropped: &[&'static TableDef]) -> Result<()> {
+    for def in enum_types(conn.dialect(), dropped) {
+        let Some(name) = def.pg_type else { continue };
+        let users = conn.query_raw(
+            "SELECT count(*) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON a.atttypid = t.oid \
+             WHERE t.typname = $1 AND pg_catalog.pg_type_is_visible(t.oid) AND NOT a.attisdropped",
+            &[Value::from(name)],
+            |row| row.get::<i64>(0),
+        )?;
+        if users.first().copied().unwrap_or(0) == 0 {
+            let mut sql = String::from("DROP TYPE IF EXISTS ");
+            conn.dialect().write_ident(&mut sql, name);
+            conn.batch_execute(&sql)?;
+        }
+    }
+    Ok(())
 }
 
 /// Which of the tables exist (and are visible on the search path).

@@ -171,7 +171,7 @@ pub(crate) fn read_value(row: &Row<'_>, idx: usize, table: &TableDef, column: us
         SqlType::Real => read::<f32>(row, idx, table, column),
         SqlType::Double => read::<f64>(row, idx, table, column),
         SqlType::Boolean => read::<bool>(row, idx, table, column),
-        SqlType::Text => read::<String>(row, idx, table, column),
+        SqlType::Text | SqlType::Enum(_) => read::<String>(row, idx, table, column),
         SqlType::Bytes => read::<Vec<u8>>(row, idx, table, column),
         #[cfg(feature = "chrono")]
         SqlType::Date => read::<chrono::NaiveDate>(row, idx, table, column),

@@ -40,6 +40,9 @@ pub enum SqlType {
     Json,
     /// Exact decimal number (`rust_decimal::Decimal`).
     Decimal,
+    /// A fieldless Rust enum stored by label (`#[derive(ColumnType)]`): TEXT with a CHECK,
+    /// or a PostgreSQL `ENUM` type.
+    Enum(&'static crate::schema::mapped::EnumDef),
 }
 
 impl SqlType {
@@ -66,6 +69,8 @@ impl SqlType {
     label = "this field's type has no SQL mapping",
     note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8> and Option<T> of those; \
             chrono, uuid, serde_json and rust_decimal types behind orm-core's features",
+    note = "for a newtype or a fieldless enum of your own, add #[derive(ColumnType)]; \
+            for any other type, implement `orm_core::MappedType`",
     note = "to keep a field out of the table, mark it `#[orm(skip)]`"
 )]
 pub trait ColumnType: Sized + Clone + Default + 'static {
@@ -101,14 +106,29 @@ pub trait ColumnType: Sized + Clone + Default + 'static {
 }
 
 /// A non-NULL column type: the base of [`ColumnType`] for `T` and `Option<T>`.
-#[doc(hidden)]
+///
+/// Implemented by the built-in types and, through [`MappedType`](crate::MappedType), by
+/// types of your own; implement `MappedType`, not this.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a non-NULL column type",
+    label = "expected a built-in column type or a type implementing `MappedType`",
+    note = "a newtype or a mapped type is stored as a non-NULL type: `String`, not `Option<String>`; \
+            put the `Option` on the model's field instead"
+)]
 pub trait BaseType: Sized + Clone + Default + 'static {
+    /// The column's SQL type.
     const SQL_TYPE: SqlType;
+    /// The Rust type's name, for messages.
     const RUST_NAME: &'static str;
+    #[doc(hidden)]
     fn to_value(&self) -> Value;
+    #[doc(hidden)]
     fn into_value(self) -> Value;
+    #[doc(hidden)]
     fn equals_value(&self, value: &Value) -> bool;
+    #[doc(hidden)]
     fn from_value(value: Value) -> Result<Self, Value>;
+    #[doc(hidden)]
     fn decode_nullable<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<Option<Self>, DecodeError>;
 }
 

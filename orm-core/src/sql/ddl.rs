@@ -1,7 +1,9 @@
 //! DDL text: the CREATE TABLE / CREATE INDEX / DROP TABLE statements of a table, as a
 //! [`Dialect`] spells them, without a database.
 
+use crate::schema::mapped::EnumDef;
 use crate::schema::table::TableDef;
+use crate::schema::types::SqlType;
 use crate::sql::dialect::Dialect;
 
 impl TableDef {
@@ -40,6 +42,11 @@ impl TableDef {
             }
             if !c.nullable || c.primary_key {
                 line.push_str(" NOT NULL");
+            }
+            if let SqlType::Enum(def) = c.sql_type
+                && !(def.pg_type.is_some() && dialect.native_enums())
+            {
+                line.push_str(&format!(" CHECK ({} IN ({}))", ident(c.name), def.label_list()));
             }
             lines.push(line);
         }
@@ -92,10 +99,39 @@ impl TableDef {
         statements
     }
 
+    /// The PostgreSQL enum types this table's columns use (the `pg_enum` form), which
+    /// must exist before it.
+    pub fn enum_types(&self, dialect: &dyn Dialect) -> Vec<&'static EnumDef> {
+        let mut found: Vec<&'static EnumDef> = Vec::new();
+        for c in self.columns {
+            if let SqlType::Enum(def) = c.sql_type
+                && def.pg_type.is_some()
+                && dialect.native_enums()
+                && !found.contains(&def)
+            {
+                found.push(def);
+            }
+        }
+        found
+    }
+
     /// The statement that drops this table.
     pub fn drop_sql(&self, dialect: &dyn Dialect) -> String {
         let mut sql = String::from("DROP TABLE ");
         dialect.write_ident(&mut sql, self.name);
         sql
+    }
+}
+
+impl EnumDef {
+    /// `CREATE TYPE name AS ENUM ('a', 'b')`, for the native form.
+    pub fn create_sql(&self, dialect: &dyn Dialect) -> Option<String> {
+        let name = self.pg_type.filter(|_| dialect.native_enums())?;
+        let mut sql = String::from("CREATE TYPE ");
+        dialect.write_ident(&mut sql, name);
+        sql.push_str(" AS ENUM (");
+        sql.push_str(&self.label_list());
+        sql.push(')');
+        Some(sql)
     }
 }

@@ -51,6 +51,12 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
     /// Whether `ILIKE` exists; otherwise it is rendered with `lower()`.
     fn has_ilike(&self) -> bool;
 
+    /// Whether enum types exist (`CREATE TYPE .. AS ENUM`); otherwise an enum mapped with
+    /// `pg_enum` is stored as text with a CHECK.
+    fn native_enums(&self) -> bool {
+        false
+    }
+
     /// Written after a LIKE pattern so that a backslash escapes `%`, `_` and itself, as
     /// it does by default on PostgreSQL: nothing there, ` ESCAPE '\'` on SQLite.
     fn like_escape(&self) -> &'static str {
@@ -115,7 +121,8 @@ impl Dialect for Postgres {
         }
         match (column.sql_type, column.length) {
             (SqlType::Text, Some(n)) => format!("VARCHAR({n})"),
-            (ty, _) => pg_type_name(ty).into(),
+            (SqlType::Enum(def), Some(n)) if def.pg_type.is_none() => format!("VARCHAR({n})"),
+            (ty, _) => pg_type_name(ty).into_owned(),
         }
     }
 
@@ -129,6 +136,10 @@ impl Dialect for Postgres {
     }
 
     fn has_ilike(&self) -> bool {
+        true
+    }
+
+    fn native_enums(&self) -> bool {
         true
     }
 }
@@ -156,7 +167,7 @@ impl Dialect for Sqlite {
             return "INTEGER".into();
         }
         match (column.sql_type, column.length) {
-            (SqlType::Text, Some(n)) => format!("VARCHAR({n})"),
+            (SqlType::Text | SqlType::Enum(_), Some(n)) => format!("VARCHAR({n})"),
             (ty, _) => sqlite_type_name(ty).into(),
         }
     }
@@ -222,12 +233,23 @@ fn sqlite_type_name(ty: SqlType) -> &'static str {
         SqlType::Timestamp | SqlType::TimestampTz => "DATETIME",
         SqlType::Uuid => "CHAR(36)",
         SqlType::Json | SqlType::Decimal => "TEXT",
+        SqlType::Enum(_) => "VARCHAR",
     }
 }
 
 /// The PostgreSQL name of a logical type, also used for `$1::type[]` casts.
-pub(crate) fn pg_type_name(ty: SqlType) -> &'static str {
-    match ty {
+pub(crate) fn pg_type_name(ty: SqlType) -> std::borrow::Cow<'static, str> {
+    if let SqlType::Enum(def) = ty {
+        return match def.pg_type {
+            Some(name) => {
+                let mut quoted = String::new();
+                POSTGRES.write_ident(&mut quoted, name);
+                quoted.into()
+            }
+            None => "VARCHAR".into(),
+        };
+    }
+    let name = match ty {
         SqlType::SmallInt => "SMALLINT",
         SqlType::Integer => "INTEGER",
         SqlType::BigInt => "BIGINT",
@@ -243,7 +265,9 @@ pub(crate) fn pg_type_name(ty: SqlType) -> &'static str {
         SqlType::Uuid => "UUID",
         SqlType::Json => "JSONB",
         SqlType::Decimal => "NUMERIC",
-    }
+        SqlType::Enum(_) => "VARCHAR",
+    };
+    name.into()
 }
 
 /// Whether an identifier must be double-quoted to keep its exact spelling: anything but

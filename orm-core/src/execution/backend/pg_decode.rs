@@ -76,9 +76,14 @@ fn read_direct<T: for<'b> FromSql<'b>>(
     }
 }
 
-/// The SQL types whose values are plain UTF-8 text on the wire, both ways.
+/// The SQL types whose values are plain UTF-8 text on the wire, both ways: the text
+/// types and enum types (whose binary form is the label).
 pub(crate) fn is_text(ty: &Type) -> bool {
-    *ty == Type::TEXT || *ty == Type::VARCHAR || *ty == Type::BPCHAR || *ty == Type::NAME
+    *ty == Type::TEXT
+        || *ty == Type::VARCHAR
+        || *ty == Type::BPCHAR
+        || *ty == Type::NAME
+        || matches!(ty.kind(), postgres::types::Kind::Enum(_))
 }
 
 fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], String> {

@@ -1,0 +1,6 @@
+use orm_core::prelude::*;
+
+#[derive(ColumnType, Clone, Default)]
+struct Nickname(Option<String>);
+
+fn main() {}

@@ -1,0 +1,10 @@
+use orm_core::prelude::*;
+
+#[derive(ColumnType, Clone, Default)]
+#[orm(pg_enun = "format")]
+enum Format {
+    #[default]
+    Paperback,
+}
+
+fn main() {}

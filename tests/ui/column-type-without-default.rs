@@ -1,0 +1,9 @@
+use orm_core::prelude::*;
+
+#[derive(ColumnType, Clone)]
+enum Format {
+    Paperback,
+    Hardcover,
+}
+
+fn main() {}
