@@ -54,6 +54,9 @@ const FIELD_KEYS: &[&str] = &[
     "default",
     "server_default",
     "check",
+    "version",
+    "created_at",
+    "updated_at",
     "foreign_key",
     "on_delete",
     "on_update",
@@ -211,6 +214,11 @@ pub struct Field {
     pub on_delete: Option<LitStr>,
     pub on_update: Option<LitStr>,
     pub skip: Option<TokenStream>,
+    /// `#[orm(version)]`: the optimistic-locking counter.
+    pub version: Option<TokenStream>,
+    /// `#[orm(created_at)]` / `#[orm(updated_at)]`: timestamps the session sets.
+    pub created_at: Option<TokenStream>,
+    pub updated_at: Option<TokenStream>,
     pub relation: Option<Relation>,
     /// An `#[orm(...)]` on the field did not parse; what follows its error is lost.
     pub malformed: bool,
@@ -231,6 +239,9 @@ impl Field {
         let mut on_delete = Attr::none(cx, ON_DELETE);
         let mut on_update = Attr::none(cx, ON_UPDATE);
         let mut skip = Attr::none(cx, SKIP);
+        let mut version = Attr::none(cx, VERSION);
+        let mut created_at = Attr::none(cx, CREATED_AT);
+        let mut updated_at = Attr::none(cx, UPDATED_AT);
         let mut relation = Attr::none(cx, Symbol("relationship"));
         let mut malformed = false;
         for attr in field.attrs.iter().filter(|a| a.path() == ORM) {
@@ -278,6 +289,18 @@ impl Field {
                     // #[orm(skip)]
                     flag(&meta, SKIP, false)?;
                     skip.set(&meta.path, ());
+                } else if meta.path == VERSION {
+                    // #[orm(version)]
+                    flag(&meta, VERSION, false)?;
+                    version.set(&meta.path, ());
+                } else if meta.path == CREATED_AT {
+                    // #[orm(created_at)]
+                    flag(&meta, CREATED_AT, false)?;
+                    created_at.set(&meta.path, ());
+                } else if meta.path == UPDATED_AT {
+                    // #[orm(updated_at)]
+                    flag(&meta, UPDATED_AT, false)?;
+                    updated_at.set(&meta.path, ());
                 } else if meta.path == HAS_MANY {
                     // #[orm(has_many(Course, foreign_key = "program_id", backref = "program"))]
                     relation.set(&meta.path, relation_attr(cx, &meta, RelationKind::HasMany)?);
@@ -314,6 +337,9 @@ impl Field {
             on_delete: on_delete.get(),
             on_update: on_update.get(),
             skip: skip.get_flag(),
+            version: version.get_flag(),
+            created_at: created_at.get_flag(),
+            updated_at: updated_at.get_flag(),
             relation: relation.get(),
             malformed,
         }

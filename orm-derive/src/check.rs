@@ -190,6 +190,18 @@ pub fn check(cx: &Ctxt, model: &Model<'_>) {
             );
         }
     }
+    type Is = fn(&crate::model::Column) -> bool;
+    let managed: [(&str, Is); 3] = [
+        ("version", |c| c.version),
+        ("created_at", |c| c.stamp == Some(crate::model::Stamp::Created)),
+        ("updated_at", |c| c.stamp == Some(crate::model::Stamp::Updated)),
+    ];
+    for (key, is) in managed {
+        let mut fields = model.columns().filter(|(_, c)| is(c)).map(|(f, _)| f.ident);
+        if let (Some(first), Some(second)) = (fields.next(), fields.next()) {
+            cx.error_spanned_by(second, format!("`{first}` is already the model's `{key}` column; a model has one"));
+        }
+    }
 }
 
 /// A `belongs_to` names a foreign-key column of its own model.

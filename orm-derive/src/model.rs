@@ -56,6 +56,17 @@ pub struct Column {
     pub check: Option<String>,
     pub foreign_key: Option<ForeignKey>,
     pub nullable_syntax: bool,
+    /// The optimistic-locking counter (`#[orm(version)]`).
+    pub version: bool,
+    /// A timestamp the session sets on insert (and, for `Updated`, on every update).
+    pub stamp: Option<Stamp>,
+}
+
+/// Which timestamp a column is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    Created,
+    Updated,
 }
 
 pub struct ForeignKey {
@@ -225,7 +236,10 @@ impl<'a> Model<'a> {
 }
 
 fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Field, column_count: &mut usize) -> Role {
-    let column_only: [(&str, Option<proc_macro2::TokenStream>); 11] = [
+    let column_only: [(&str, Option<proc_macro2::TokenStream>); 14] = [
+        ("version", attrs.version.clone()),
+        ("created_at", attrs.created_at.clone()),
+        ("updated_at", attrs.updated_at.clone()),
         ("primary_key", attrs.primary_key.as_ref().map(ToTokens::to_token_stream)),
         ("autoincrement", attrs.autoincrement.as_ref().map(ToTokens::to_token_stream)),
         ("column", attrs.column.as_ref().map(ToTokens::to_token_stream)),
@@ -355,6 +369,20 @@ fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Fiel
         );
         let _ = server;
     }
+    check_managed(cx, &attrs, ident, nullable_syntax);
+    let stamp = match (&attrs.created_at, &attrs.updated_at) {
+        (Some(_), Some(updated)) => {
+            cx.error_spanned_by(
+                updated,
+                "a column is either `created_at` (set on insert) or `updated_at` (set on insert \
+                 and every update); use two fields for both",
+            );
+            None
+        }
+        (Some(_), None) => Some(Stamp::Created),
+        (None, Some(_)) => Some(Stamp::Updated),
+        (None, None) => None,
+    };
     let foreign_key =
         attrs.foreign_key.as_ref().and_then(|lit| foreign_key_ir(cx, lit, &attrs, ident, nullable_syntax));
     if attrs.foreign_key.is_none() {
@@ -385,7 +413,37 @@ fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Fiel
         check: attrs.check.as_ref().map(|l| check_expr(cx, l)),
         foreign_key,
         nullable_syntax,
+        version: attrs.version.is_some(),
+        stamp,
     })
+}
+
+/// `version`, `created_at` and `updated_at` are set by the session: not on a key, not
+/// with a default of another kind, and a version is never NULL.
+fn check_managed(cx: &Ctxt, attrs: &attr::Field, ident: &Ident, nullable: bool) {
+    for (key, tokens) in
+        [("version", &attrs.version), ("created_at", &attrs.created_at), ("updated_at", &attrs.updated_at)]
+    {
+        let Some(tokens) = tokens else { continue };
+        if attrs.primary_key.is_some() {
+            cx.error_spanned_by(
+                tokens,
+                format!("the primary key cannot be the `{key}` column; use a field of its own"),
+            );
+        }
+        if attrs.default.is_some() || attrs.server_default.is_some() {
+            cx.error_spanned_by(
+                tokens,
+                format!("the session sets the `{key}` column itself; remove `default`/`server_default` from `{ident}`"),
+            );
+        }
+        if key == "version" && nullable {
+            cx.error_spanned_by(
+                tokens,
+                format!("the version counter `{ident}` is never NULL: make it i32 or i64, not an Option"),
+            );
+        }
+    }
 }
 
 fn foreign_key_ir(

@@ -18,6 +18,7 @@ mod session;
 mod shapes;
 mod types;
 mod ui;
+mod versioning;
 
 fn main() {
     orm_tests::harness::run()

@@ -272,7 +272,8 @@ fn returned_count_error(table: &TableDef, expected: usize, got: usize) -> Error 
     Error::new(ErrorKind::StaleData, format!("inserting {expected} rows into `{}` returned {got} rows", table.name))
 }
 
-/// Sets `columns` of the rows with primary keys `keys` to `values`.
+/// Sets `columns` of the rows matched by `keys` to `values`: each key is the row's
+/// primary key, then its version if the table has a version counter.
 pub(crate) fn update(
     conn: &mut Connection,
     dialect: &'static dyn Dialect,
@@ -284,6 +285,7 @@ pub(crate) fn update(
     // `values` has one vector per changed column (moved into the statement and back on
     // PostgreSQL); `keys` one per row.
     let expected = keys.len();
+    let matching = table.match_columns();
     if expected > 1 && dialect.array_params() {
         let mut w = SqlWriter::new(dialect);
         w.push("UPDATE ").ident(table.name).push(" SET ");
@@ -300,7 +302,7 @@ pub(crate) fn update(
             }
             array_param(&mut w, table, c, std::mem::take(column));
         }
-        for (&k, column) in table.primary_key.iter().zip(columns_of(keys, table.primary_key.len())) {
+        for (&k, column) in matching.iter().zip(columns_of(keys, matching.len())) {
             w.push(", ");
             array_param(&mut w, table, k, column);
         }
@@ -308,11 +310,11 @@ pub(crate) fn update(
         for n in 0..columns.len() {
             w.push(&format!("c{n}, "));
         }
-        for n in 0..table.primary_key.len() {
+        for n in 0..matching.len() {
             w.push(if n == 0 { "" } else { ", " }).push(&format!("k{n}"));
         }
         w.push(") WHERE ");
-        for (n, &k) in table.primary_key.iter().enumerate() {
+        for (n, &k) in matching.iter().enumerate() {
             if n > 0 {
                 w.push(" AND ");
             }
@@ -339,14 +341,14 @@ pub(crate) fn update(
             }
             w.ident(table.columns[c].name).push(" = ").param(v);
         }
-        w.where_key(table, key);
+        w.where_match(table, &matching, key);
         let (sql, params) = w.finish();
         let matched = conn.execute(&sql, &params)?;
         return check_count("update", table, 1, matched);
     }
     // `UPDATE t SET a = v.column1 FROM (VALUES (?1, ?2), ..) AS v WHERE t.id = v.column2`,
     // as many rows per statement as parameters allow.
-    let width = columns.len() + table.primary_key.len();
+    let width = columns.len() + matching.len();
     let rows: Vec<Vec<Value>> = keys
         .into_iter()
         .enumerate()
@@ -369,7 +371,7 @@ pub(crate) fn update(
         w.push(" FROM (VALUES ");
         values_list(&mut w, part);
         w.push(") AS v WHERE ");
-        for (n, &k) in table.primary_key.iter().enumerate() {
+        for (n, &k) in matching.iter().enumerate() {
             if n > 0 {
                 w.push(" AND ");
             }
@@ -396,7 +398,7 @@ fn values_list(w: &mut SqlWriter, rows: &[Vec<Value>]) {
     }
 }
 
-/// Deletes the rows with primary keys `keys`.
+/// Deletes the rows matched by `keys` (primary key, then version, as for [`update`]).
 pub(crate) fn delete(
     conn: &mut Connection,
     dialect: &'static dyn Dialect,
@@ -404,38 +406,39 @@ pub(crate) fn delete(
     keys: Vec<Vec<Value>>,
 ) -> Result<()> {
     let expected = keys.len();
+    let matching = table.match_columns();
     let mut w = SqlWriter::new(dialect);
     w.push("DELETE FROM ").ident(table.name);
     if expected == 1 {
         let key = keys.into_iter().next().unwrap_or_default();
-        w.where_key(table, key);
-    } else if dialect.array_params() && table.primary_key.len() == 1 {
-        let pk = table.primary_key[0];
+        w.where_match(table, &matching, key);
+    } else if dialect.array_params() && matching.len() == 1 {
+        let pk = matching[0];
         w.push(" WHERE ").ident(table.name).push(".").ident(table.columns[pk].name).push(" = ANY(");
         w.param(Value::Array(keys.into_iter().flatten().collect()));
         w.push(")");
     } else if dialect.array_params() {
         w.push(" USING unnest(");
-        for (n, (&k, column)) in table.primary_key.iter().zip(columns_of(keys, table.primary_key.len())).enumerate() {
+        for (n, (&k, column)) in matching.iter().zip(columns_of(keys, matching.len())).enumerate() {
             if n > 0 {
                 w.push(", ");
             }
             array_param(&mut w, table, k, column);
         }
         w.push(") AS v(");
-        for n in 0..table.primary_key.len() {
+        for n in 0..matching.len() {
             w.push(if n == 0 { "" } else { ", " }).push(&format!("k{n}"));
         }
         w.push(") WHERE ");
-        for (n, &k) in table.primary_key.iter().enumerate() {
+        for (n, &k) in matching.iter().enumerate() {
             if n > 0 {
                 w.push(" AND ");
             }
             w.ident(table.name).push(".").ident(table.columns[k].name).push(&format!(" = v.k{n}"));
         }
-    } else if table.primary_key.len() == 1 {
+    } else if matching.len() == 1 {
         // `IN (?1, ?2, ..)`, as many keys per statement as parameters allow.
-        let pk = table.primary_key[0];
+        let pk = matching[0];
         let mut matched = 0;
         let all: Vec<Value> = keys.into_iter().flatten().collect();
         for part in all.chunks(max_rows(dialect, 1)) {
@@ -456,10 +459,10 @@ pub(crate) fn delete(
     } else {
         // `WHERE (a, b) IN (VALUES (?1, ?2), ..)`: row values.
         let mut matched = 0;
-        for part in keys.chunks(max_rows(dialect, table.primary_key.len())) {
+        for part in keys.chunks(max_rows(dialect, matching.len())) {
             let mut w = SqlWriter::new(dialect);
             w.push("DELETE FROM ").ident(table.name).push(" WHERE (");
-            for (n, &k) in table.primary_key.iter().enumerate() {
+            for (n, &k) in matching.iter().enumerate() {
                 if n > 0 {
                     w.push(", ");
                 }
@@ -523,11 +526,12 @@ fn check_count(what: &str, table: &TableDef, expected: usize, matched: u64) -> R
     if matched as usize == expected {
         return Ok(());
     }
+    let since = if table.version.is_some() { " (or changed their version)" } else { "" };
     Err(Error::new(
         ErrorKind::StaleData,
         format!(
             "expected to {what} {expected} row(s) of `{}` but {matched} matched: another transaction \
-             changed or deleted them; roll back and reload",
+             changed or deleted them{since} since they were loaded; roll back and reload",
             table.name
         ),
     )

@@ -5,6 +5,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::execution::connection::Connection;
 use crate::execution::engine::Executor;
 use crate::execution::row::read_value;
+use crate::schema::managed::{Clock, is_unset_time, next_version};
 use crate::schema::model::Model;
 use crate::schema::table::TableDef;
 use crate::schema::types::PrimaryKey;
@@ -20,6 +21,12 @@ pub fn insert<M: Model>(db: impl Executor, obj: &mut M) -> Result<M::PrimaryKey>
 
 fn insert_on<M: Model>(conn: &mut Connection, obj: &mut M) -> Result<M::PrimaryKey> {
     let table = M::TABLE;
+    let mut clock = Clock::default();
+    for stamp in [table.created_at, table.updated_at].into_iter().flatten() {
+        if is_unset_time(&obj.column_value(stamp)) {
+            obj.set_column_value(stamp, clock.now(table, stamp)?)?;
+        }
+    }
     {
         let mut w = SqlWriter::new(conn.dialect());
         let (given, generated) = table.insert_columns(|i| obj.column_value(i).is_null());
@@ -56,12 +63,24 @@ pub fn get<M: Model>(db: impl Executor, key: M::PrimaryKey) -> Result<Option<M>>
 }
 
 /// Writes every column of `obj` to its row; [`NotFound`](crate::ErrorKind::NotFound)
-/// when no row has its key.
-pub fn update<M: Model>(db: impl Executor, obj: &M) -> Result<()> {
+/// when no row has its key. With a version counter, the row must still be at `obj`'s
+/// version ([`StaleData`](crate::ErrorKind::StaleData) if another writer changed it) and
+/// `obj` gets the next one; an `updated_at` column gets the current time.
+pub fn update<M: Model>(db: impl Executor, obj: &mut M) -> Result<()> {
     let table = M::TABLE;
     let columns: Vec<usize> = (0..table.columns.len()).filter(|&i| !table.columns[i].primary_key).collect();
     if columns.is_empty() {
         return Ok(());
+    }
+    let mut matched = obj.primary_key().to_values();
+    let mut next = Vec::new();
+    if let Some(version) = table.version {
+        let loaded = obj.column_value(version);
+        next.push((version, next_version(table, version, &loaded)?));
+        matched.push(loaded);
+    }
+    if let Some(stamp) = table.updated_at {
+        next.push((stamp, Clock::default().now(table, stamp)?));
     }
     db.with_connection(|conn| {
         let mut w = SqlWriter::new(conn.dialect());
@@ -70,20 +89,56 @@ pub fn update<M: Model>(db: impl Executor, obj: &M) -> Result<()> {
             if n > 0 {
                 w.push(", ");
             }
-            w.ident(table.columns[i].name).push(" = ").param(obj.column_value(i));
+            let value = next.iter().find(|(c, _)| *c == i).map_or_else(|| obj.column_value(i), |(_, v)| v.clone());
+            w.ident(table.columns[i].name).push(" = ").param(value);
         }
-        w.where_key(table, obj.primary_key().to_values());
+        w.where_match(table, &table.match_columns(), matched.clone());
         let (sql, params) = w.finish();
         match conn.execute(&sql, &params)? {
+            0 if table.version.is_some() => Err(stale(table, &matched)),
             0 => Err(Error::not_found(describe_key(table, &obj.primary_key().to_values()))),
             _ => Ok(()),
         }
-    })
+    })?;
+    for (column, value) in next {
+        obj.set_column_value(column, value)?;
+    }
+    Ok(())
 }
 
-/// Deletes the row of `obj`; [`NotFound`](crate::ErrorKind::NotFound) when there is none.
+/// No row with this key at this version: deleted, or changed by another writer.
+fn stale(table: &TableDef, matched: &[Value]) -> Error {
+    let (key, version) = matched.split_at(matched.len() - 1);
+    Error::new(
+        ErrorKind::StaleData,
+        format!(
+            "the row {} is no longer at version {:?}: another transaction changed or deleted it \
+             since it was read; read it again and retry",
+            describe_key(table, key),
+            version[0]
+        ),
+    )
+}
+
+/// Deletes the row of `obj`; [`NotFound`](crate::ErrorKind::NotFound) when there is none,
+/// [`StaleData`](crate::ErrorKind::StaleData) when it is no longer at `obj`'s version.
 pub fn delete<M: Model>(db: impl Executor, obj: &M) -> Result<()> {
-    delete_by_key::<M>(db, obj.primary_key())
+    let table = M::TABLE;
+    let Some(version) = table.version else {
+        return delete_by_key::<M>(db, obj.primary_key());
+    };
+    let mut matched = obj.primary_key().to_values();
+    matched.push(obj.column_value(version));
+    db.with_connection(|conn| {
+        let mut w = SqlWriter::new(conn.dialect());
+        w.push("DELETE FROM ").ident(table.name);
+        w.where_match(table, &table.match_columns(), matched.clone());
+        let (sql, params) = w.finish();
+        match conn.execute(&sql, &params)? {
+            0 => Err(stale(table, &matched)),
+            _ => Ok(()),
+        }
+    })
 }
 
 /// Deletes the row with primary key `key`; [`NotFound`](crate::ErrorKind::NotFound) when

@@ -136,6 +136,9 @@ mod tests {
         indexes: &[],
         checks: &[],
         relationships: &[],
+        version: None,
+        created_at: None,
+        updated_at: None,
     };
 
     #[test]

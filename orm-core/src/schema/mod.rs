@@ -11,6 +11,7 @@ pub mod decode;
 pub mod fields;
 pub(crate) mod identity_key;
 pub(crate) mod link;
+pub(crate) mod managed;
 pub mod mapped;
 pub mod model;
 pub mod relationship;

@@ -40,6 +40,14 @@ pub struct TableDef {
     pub checks: &'static [CheckDef],
     /// Relationships declared on this model.
     pub relationships: &'static [RelationshipDef],
+    /// The version counter (`#[orm(version)]`): every UPDATE and DELETE of a session
+    /// matches the version it loaded and writes the next one.
+    pub version: Option<usize>,
+    /// The column the session sets to the current time on insert (`#[orm(created_at)]`).
+    pub created_at: Option<usize>,
+    /// The column the session sets to the current time on insert and on every update
+    /// (`#[orm(updated_at)]`).
+    pub updated_at: Option<usize>,
 }
 
 impl TableDef {
@@ -57,6 +65,12 @@ impl TableDef {
     /// The columns with a server default (sent or left to the database row by row).
     pub(crate) fn server_default_columns(&self) -> Vec<usize> {
         (0..self.columns.len()).filter(|&i| self.columns[i].server_default.is_some()).collect()
+    }
+
+    /// The columns an UPDATE or DELETE of one object matches: the primary key, then the
+    /// version counter if there is one.
+    pub fn match_columns(&self) -> Vec<usize> {
+        self.primary_key.iter().copied().chain(self.version).collect()
     }
 
     /// The column called `name`.

@@ -50,6 +50,11 @@ impl SqlType {
     pub const fn is_integer(self) -> bool {
         matches!(self, SqlType::SmallInt | SqlType::Integer | SqlType::BigInt)
     }
+
+    /// Whether this is a timestamp type (candidate for `created_at` / `updated_at`).
+    pub const fn is_timestamp(self) -> bool {
+        matches!(self, SqlType::Timestamp | SqlType::TimestampTz)
+    }
 }
 
 /// A Rust type that can be stored in a database column.

@@ -252,6 +252,12 @@ pub(super) fn single_statement(s: &Session, plan: &Plan) -> bool {
     if !plan.deleted_by_database.is_empty() && plan.deletes.is_empty() {
         return false;
     }
+    // An UPDATE or DELETE of several rows that matches fewer than expected (another
+    // transaction changed them, or their version) fails the flush after the statement
+    // ran: it must run in a transaction that the failure rolls back.
+    if plan.updates.values().chain(plan.deletes.values()).any(|rows| rows.len() > 1) {
+        return false;
+    }
     // Each table (and association table) touched needs a statement at least.
     if plan.inserts.len() + plan.updates.len() + plan.deletes.len() + plan.pair_inserts + plan.pair_deletes > 1 {
         return false;

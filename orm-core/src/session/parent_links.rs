@@ -192,6 +192,9 @@ mod tests {
         indexes: &[],
         checks: &[],
         relationships: &[],
+        version: None,
+        created_at: None,
+        updated_at: None,
     };
 
     fn link(fk_column: usize, parent: usize) -> ParentLink {

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::execution::batch;
 use crate::schema::identity_key::IdentityKey;
 use crate::schema::link::LinkKey;
+use crate::schema::managed::{Clock, is_unset_time, next_version};
 use crate::schema::table::TableDef;
 use crate::value::Value;
 
@@ -31,6 +32,8 @@ use crate::value::Value;
 #[derive(Default)]
 struct Undo {
     columns: Vec<(usize, usize, Value)>,
+    /// The instant the flush stamps `created_at` / `updated_at` columns with.
+    clock: Clock,
     /// Indexed by entry: whether the flush has inserted that pending row.
     inserted: Vec<bool>,
 }
@@ -203,6 +206,15 @@ fn set_column(s: &Session, entry: usize, column: usize, value: Value, undo: &mut
 /// consecutive rows that leave the same server-default columns to the database (NULL in
 /// the object), so that a value the user set is always sent and keys follow add order.
 fn insert_wave(s: &mut Session, table: &'static TableDef, rows: &[usize], undo: &mut Undo) -> Result<()> {
+    for stamp in [table.created_at, table.updated_at].into_iter().flatten() {
+        for &row in rows {
+            let current = s.entry(row).expect("live entry").obj.column_value(stamp)?;
+            if is_unset_time(&current) {
+                let now = undo.clock.now(table, stamp)?;
+                set_column(s, row, stamp, now, undo)?;
+            }
+        }
+    }
     let defaults = table.server_default_columns();
     for (run, unset) in default_runs(s, &defaults, rows)? {
         let (given, generated) =
@@ -251,7 +263,7 @@ fn insert_run(
     // values are moved out of the objects and back after it, instead of copied.
     let moved = dialect.array_params() && rows.len() > 1 && rows.len() <= batch::max_rows(dialect, given.len());
     undo.columns.reserve(rows.len() * (generated.len() + links.len()));
-    let Undo { columns: undo_columns, inserted } = undo;
+    let Undo { columns: undo_columns, inserted, .. } = undo;
     let mut insert = InsertColumns::new(given, generated, moved, rows.len(), undo_columns);
     let mut last = None;
     let mut keys = Vec::new();
@@ -312,10 +324,12 @@ fn update_rows(
     let mut last = None;
     for &row in rows {
         sync_foreign_keys(s, row, undo, &mut last)?;
-        let e = s.entry(row).expect("live entry");
-        let changed = e.obj.changed_columns()?;
+        let mut changed = s.entry(row).expect("live entry").obj.changed_columns()?;
         if changed.is_empty() {
             continue;
+        }
+        if table.version.is_some() || table.updated_at.is_some() {
+            changed = stamp_update(s, table, row, &changed, undo)?;
         }
         updated.push(row);
         match groups.iter_mut().find(|(cols, _)| *cols == changed) {
@@ -331,8 +345,13 @@ fn update_rows(
         let mut values: Vec<Vec<Value>> = columns.iter().map(|_| Vec::with_capacity(members.len())).collect();
         for &row in &members {
             let e = s.entry(row).expect("live entry");
-            // The key as the database has it (the snapshot), in case the key changed.
-            keys.push(e.obj.database_key());
+            // The key as the database has it (the snapshot), in case the key changed, and
+            // the version the object was loaded at.
+            let mut key = e.obj.database_key();
+            if let Some(version) = table.version {
+                key.push(e.obj.snapshot().and_then(|before| before.get(version).cloned()).unwrap_or(Value::Null));
+            }
+            keys.push(key);
             e.obj.push_columns(&columns, &mut values, moved)?;
         }
         let conn = s.connection()?;
@@ -347,6 +366,27 @@ fn update_rows(
     Ok(())
 }
 
+/// Before a changed row is updated: the next version, and the update time unless the
+/// user set one. Returns the row's changed columns with these.
+fn stamp_update(
+    s: &Session,
+    table: &'static TableDef,
+    row: usize,
+    changed: &[usize],
+    undo: &mut Undo,
+) -> Result<Vec<usize>> {
+    let obj = &s.entry(row).expect("live entry").obj;
+    if let Some(version) = table.version {
+        let loaded = obj.snapshot().and_then(|before| before.get(version).cloned()).unwrap_or(Value::Null);
+        set_column(s, row, version, next_version(table, version, &loaded)?, undo)?;
+    }
+    if let Some(stamp) = table.updated_at.filter(|c| !changed.contains(c)) {
+        let now = undo.clock.now(table, stamp)?;
+        set_column(s, row, stamp, now, undo)?;
+    }
+    s.entry(row).expect("live entry").obj.changed_columns()
+}
+
 fn delete_rows(s: &mut Session, table: &'static TableDef, rows: &[usize]) -> Result<()> {
     let mut keys = Vec::with_capacity(rows.len());
     for &row in rows {
@@ -355,7 +395,7 @@ fn delete_rows(s: &mut Session, table: &'static TableDef, rows: &[usize]) -> Res
             Some(snapshot) => snapshot,
             None => e.obj.values()?,
         };
-        keys.push(table.primary_key.iter().map(|&k| values[k].clone()).collect::<Vec<_>>());
+        keys.push(table.match_columns().iter().map(|&k| values[k].clone()).collect::<Vec<_>>());
     }
     let dialect = s.engine.dialect();
     let conn = s.connection()?;

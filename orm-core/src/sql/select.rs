@@ -290,6 +290,9 @@ mod tests {
         indexes: &[],
         checks: &[],
         relationships: &[],
+        version: None,
+        created_at: None,
+        updated_at: None,
     };
 
     fn col(name: &'static str) -> ColumnRef {

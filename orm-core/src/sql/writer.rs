@@ -60,12 +60,17 @@ impl SqlWriter {
 
     /// `WHERE pk1 = $n AND pk2 = $m` for a key's values.
     pub(crate) fn where_key(&mut self, table: &TableDef, key: Vec<Value>) -> &mut Self {
+        self.where_match(table, table.primary_key, key)
+    }
+
+    /// `WHERE t.a = $1 AND t.b = $2` over the given columns of `table`.
+    pub(crate) fn where_match(&mut self, table: &TableDef, columns: &[usize], values: Vec<Value>) -> &mut Self {
         self.push(" WHERE ");
-        for (i, (c, v)) in table.primary_key_columns().zip(key).enumerate() {
+        for (i, (&c, v)) in columns.iter().zip(values).enumerate() {
             if i > 0 {
                 self.push(" AND ");
             }
-            self.ident(table.name).push(".").ident(c.name).push(" = ").param(v);
+            self.ident(table.name).push(".").ident(table.columns[c].name).push(" = ").param(v);
         }
         self
     }

@@ -26,8 +26,11 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
         let f = field.ident;
         let ty = field.ty;
         match &field.role {
+            // A version starts at 1 (and the session counts from there).
+            Role::Column(c) if c.version => quote!(#f: 1),
             Role::Column(c)
                 if c.autoincrement
+                    || c.stamp.is_some()
                     || c.server_default.is_some()
                     || (c.foreign_key.is_some() && c.default.is_none()) =>
             {
@@ -86,7 +89,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             }
 
             /// Writes every column to this object's row.
-            #vis fn update(&self, db: impl ::orm_core::Executor) -> ::orm_core::Result<()> {
+            #vis fn update(&mut self, db: impl ::orm_core::Executor) -> ::orm_core::Result<()> {
                 ::orm_core::crud::update(db, self)
             }
 

@@ -190,10 +190,41 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             const _: () = ::core::assert!(__orm_sql_type::<#ident, #idx>().is_integer(), #message);
         }
     });
+    let managed_checks = model.columns().filter(|(_, c)| c.version || c.stamp.is_some()).map(|(field, c)| {
+        let idx = c.index;
+        let (test, message) = if c.version {
+            (
+                quote!(is_integer),
+                format!("`{}` is the version counter, which is an integer: make it i32 or i64", field.ident),
+            )
+        } else {
+            (
+                quote!(is_timestamp),
+                format!(
+                    "`{}` is a timestamp the session sets: make it chrono's DateTime<Utc> or \
+                     NaiveDateTime (or an Option of one)",
+                    field.ident
+                ),
+            )
+        };
+        quote_spanned! {field.ty.span()=>
+            const _: () = ::core::assert!(__orm_sql_type::<#ident, #idx>().#test(), #message);
+        }
+    });
+    let position = |is: fn(&crate::model::Column) -> bool| {
+        option(model.columns().find(|(_, c)| is(c)).map(|(_, c)| {
+            let idx = c.index;
+            quote!(#idx)
+        }))
+    };
+    let version = position(|c| c.version);
+    let created_at = position(|c| c.stamp == Some(crate::model::Stamp::Created));
+    let updated_at = position(|c| c.stamp == Some(crate::model::Stamp::Updated));
     quote! {
         #(#target_fns)*
         #(#association_tables)*
         #(#autoincrement_checks)*
+        #(#managed_checks)*
         static __TABLE: __orm::TableDef = __orm::TableDef {
             name: #table,
             model: #struct_name,
@@ -203,6 +234,9 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             indexes: &[#(#indexes),*],
             checks: &[#(#checks),*],
             relationships: &[#(#relationships),*],
+            version: #version,
+            created_at: #created_at,
+            updated_at: #updated_at,
         };
     }
 }
@@ -264,6 +298,9 @@ fn association_table(model: &Model<'_>, target: &syn::Path, name: &str, assoc: &
             indexes: &[__orm::IndexDef { name: #index_name, columns: &[#second_name], predicate: __orm::None }],
             checks: &[],
             relationships: &[],
+            version: __orm::None,
+            created_at: __orm::None,
+            updated_at: __orm::None,
         };
     }
 }
