@@ -63,6 +63,8 @@ pub enum ErrorKind {
     Unsupported,
     /// A flush expected to change rows that another transaction changed or deleted.
     StaleData,
+    /// A model's [`Hooks::validate`](crate::Hooks::validate) refused an object.
+    Validation,
     /// Any other error reported by the database.
     Database,
     /// An error made by the application with [`Error::custom`].

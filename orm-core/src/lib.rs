@@ -55,6 +55,7 @@ pub use execution::engine::{Engine, EngineBuilder, Executor, NPlusOne};
 pub use execution::row::Row;
 pub use execution::tls::SslMode;
 pub use schema::fields::{BelongsTo, HasMany, HasOne, ManyToMany};
+pub use schema::hooks::Hooks;
 pub use schema::mapped::{EnumDef, MappedType};
 pub use schema::model::Model;
 pub use schema::table::{ColumnDef, TableDef};
@@ -227,6 +228,7 @@ pub mod __private {
     };
     pub use crate::schema::decode::ColumnSource;
     pub use crate::schema::fields::{HasMany, HasOne, PendingVisitor};
+    pub use crate::schema::hooks::{Hooks, run_write_hooks};
     pub use crate::schema::mapped::{EnumDef, MappedType};
     pub use crate::schema::model::Model;
     pub use crate::schema::relationship::{Cascade, Loading, ModelHook, RelationKind, RelationshipDef};

@@ -43,7 +43,7 @@ impl<'c, T> Attr<'c, T> {
     }
 }
 
-const CONTAINER_KEYS: &[&str] = &["table", "primary_key", "unique", "index", "check"];
+const CONTAINER_KEYS: &[&str] = &["table", "primary_key", "unique", "index", "check", "hooks"];
 const FIELD_KEYS: &[&str] = &[
     "primary_key",
     "autoincrement",
@@ -86,6 +86,8 @@ pub struct Container {
     pub indexes: Vec<FieldList>,
     /// Table CHECK constraints: `#[orm(check = "ends_at > starts_at")]`.
     pub checks: Vec<LitStr>,
+    /// `#[orm(hooks)]`: the model implements `Hooks`.
+    pub hooks: bool,
     /// An `#[orm(...)]` on the struct did not parse; what follows its error is lost.
     pub malformed: bool,
 }
@@ -97,6 +99,7 @@ impl Container {
         let mut uniques = Vec::new();
         let mut indexes = Vec::new();
         let mut checks = Vec::new();
+        let mut hooks = Attr::none(cx, Symbol("hooks"));
         let mut malformed = false;
         for attr in input.attrs.iter().filter(|a| a.path() == ORM) {
             let r = attr.parse_nested_meta(|meta| {
@@ -116,6 +119,10 @@ impl Container {
                 } else if meta.path == CHECK {
                     // #[orm(check = "ends_at > starts_at")]
                     checks.push(lit_str(&meta, CHECK, "check = \"ends_at > starts_at\"")?);
+                } else if meta.path.is_ident("hooks") {
+                    // #[orm(hooks)]
+                    flag(&meta, Symbol("hooks"), false)?;
+                    hooks.set(&meta.path, ());
                 } else {
                     return Err(unknown_key(&meta, "orm struct attribute", CONTAINER_KEYS));
                 }
@@ -126,7 +133,8 @@ impl Container {
                 cx.syn_error(e);
             }
         }
-        Container { table: table.get(), primary_key: primary_key.get(), uniques, indexes, checks, malformed }
+        let hooks = hooks.get().is_some();
+        Container { table: table.get(), primary_key: primary_key.get(), uniques, indexes, checks, hooks, malformed }
     }
 }
 

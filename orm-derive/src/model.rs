@@ -24,6 +24,8 @@ pub struct Model<'a> {
     pub indexes: Vec<(String, Vec<String>, Option<String>)>,
     /// CHECK constraints: (name, SQL expression).
     pub checks: Vec<(String, String)>,
+    /// The model implements `Hooks` (`#[orm(hooks)]`).
+    pub hooks: bool,
 }
 
 /// One named field of the struct.
@@ -199,6 +201,7 @@ impl<'a> Model<'a> {
             uniques: Vec::new(),
             indexes: Vec::new(),
             checks: Vec::new(),
+            hooks: container.hooks,
         };
         crate::check::resolve_keys(cx, &mut model, &container, input, malformed);
         crate::check::check(cx, &model);

@@ -6,6 +6,7 @@ mod crud;
 mod ddl;
 mod engine;
 mod errors;
+mod hooks;
 mod many_to_many;
 mod mapped;
 mod models;

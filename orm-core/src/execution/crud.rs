@@ -21,6 +21,7 @@ pub fn insert<M: Model>(db: impl Executor, obj: &mut M) -> Result<M::PrimaryKey>
 
 fn insert_on<M: Model>(conn: &mut Connection, obj: &mut M) -> Result<M::PrimaryKey> {
     let table = M::TABLE;
+    obj.__before_write(true)?;
     let mut clock = Clock::default();
     for stamp in [table.created_at, table.updated_at].into_iter().flatten() {
         if is_unset_time(&obj.column_value(stamp)) {
@@ -72,6 +73,7 @@ pub fn update<M: Model>(db: impl Executor, obj: &mut M) -> Result<()> {
     if columns.is_empty() {
         return Ok(());
     }
+    obj.__before_write(false)?;
     let mut matched = obj.primary_key().to_values();
     let mut next = Vec::new();
     if let Some(version) = table.version {

@@ -9,6 +9,7 @@
 pub mod compile_checks;
 pub mod decode;
 pub mod fields;
+pub mod hooks;
 pub(crate) mod identity_key;
 pub(crate) mod link;
 pub(crate) mod managed;

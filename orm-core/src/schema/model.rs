@@ -75,6 +75,14 @@ pub trait Model: Sized + 'static {
         }
     }
 
+    /// Runs the model's [`Hooks`](crate::Hooks) before a write (generated with
+    /// `#[orm(hooks)]`).
+    #[doc(hidden)]
+    fn __before_write(&mut self, inserting: bool) -> Result<()> {
+        let _ = inserting;
+        Ok(())
+    }
+
     /// Hands the objects pushed into the struct's relationship fields to `visitor`, taking
     /// them out (generated).
     #[doc(hidden)]

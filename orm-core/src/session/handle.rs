@@ -406,6 +406,8 @@ pub(crate) trait AnyObject {
     fn refresh_from_row(&self, row: &Row<'_>, offset: usize, force: bool) -> Result<()>;
     /// Children added to the struct's `HasMany` fields before it joined the session.
     fn take_pending_children(&self) -> Vec<Attach>;
+    /// Runs the model's `before_insert` / `before_update` and `validate` hooks.
+    fn before_write(&self, inserting: bool) -> Result<()>;
     fn describe(&self) -> String;
     /// The identity key of the object's current primary-key values.
     fn identity_key(&self) -> IdentityKey;
@@ -669,6 +671,12 @@ impl<T: Model> AnyObject for ObjCell<T> {
             value.take_pending_children(&mut pending);
         }
         pending.0
+    }
+
+    fn before_write(&self, inserting: bool) -> Result<()> {
+        self.snapshot_before_change();
+        let mut value = self.value.try_borrow_mut().map_err(|_| self.borrowed_error())?;
+        value.__before_write(inserting)
     }
 
     fn describe(&self) -> String {

@@ -44,7 +44,7 @@ pub(crate) fn flush(s: &mut Session, committing: bool) -> Result<()> {
         return Ok(());
     }
     let deleted_before = s.deleted.clone();
-    let plan = match prepare(s) {
+    let plan = match prepare(s).and_then(|plan| before_write(s, &plan).map(|()| plan)) {
         Ok(plan) => plan,
         Err(e) => {
             s.deleted = deleted_before;
@@ -400,6 +400,22 @@ fn delete_rows(s: &mut Session, table: &'static TableDef, rows: &[usize]) -> Res
     let dialect = s.engine.dialect();
     let conn = s.connection()?;
     batch::delete(conn, dialect, table, keys).map_err(|e| blame(e, s, table, rows, "deleting"))
+}
+
+/// The models' hooks on the rows the flush will insert and update, in the order the
+/// objects joined the session, before any statement is sent.
+fn before_write(s: &Session, plan: &Plan) -> Result<()> {
+    let mut rows: Vec<(usize, bool)> = plan.inserts.values().flatten().map(|&r| (r, true)).collect();
+    rows.extend(plan.updates.values().flatten().map(|&r| (r, false)));
+    rows.sort_unstable();
+    for (row, inserting) in rows {
+        let e = s.entry(row).expect("live entry");
+        e.obj.before_write(inserting).map_err(|err| {
+            let doing = if inserting { "inserting" } else { "updating" };
+            err.context(format!("flush stopped before {doing} {}; nothing of the flush was written", e.obj.describe()))
+        })?;
+    }
+    Ok(())
 }
 
 /// Adds to a failed statement's error which object and what the flush was doing.

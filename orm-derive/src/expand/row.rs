@@ -63,6 +63,22 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
     });
     let table_name = &model.table;
     let key_column = model.key_column();
+    let (from_row_body, before_write) = if model.hooks {
+        (
+            quote! {
+                let mut __obj = #ident { #(#inits),* };
+                <Self as __orm::Hooks>::after_load(&mut __obj);
+                __orm::Ok(__obj)
+            },
+            quote! {
+                fn __before_write(&mut self, __inserting: bool) -> __orm::Result<()> {
+                    __orm::run_write_hooks(self, __inserting)
+                }
+            },
+        )
+    } else {
+        (quote!(__orm::Ok(#ident { #(#inits),* })), TokenStream::new())
+    };
     quote! {
         #[automatically_derived]
         impl __orm::Model for #ident {
@@ -77,8 +93,10 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             }
 
             fn from_row<R: __orm::ColumnSource + ?Sized>(__row: &R, __offset: usize) -> __orm::Result<Self> {
-                __orm::Ok(#ident { #(#inits),* })
+                #from_row_body
             }
+
+            #before_write
 
             fn column_value(&self, __column: usize) -> __orm::Value {
                 match __column {
