@@ -108,7 +108,9 @@ pub fn check_url(url: &str) -> Result<()> {
 ///   `unique(a, b, name = "uq_..")`;
 /// - `index(a, b)`: an index over several fields (repeatable), `name = ".."` to name it,
 ///   `where = "deleted = false"` for a partial index;
-/// - `check = "SQL"`: a table CHECK constraint (repeatable).
+/// - `check = "SQL"`: a table CHECK constraint (repeatable);
+/// - `hooks`: the model implements [`Hooks`] (`before_insert`, `before_update`,
+///   `validate`, `after_load`), which the session runs.
 ///
 /// Field attributes:
 /// - `primary_key`: the primary key; an integer key is SERIAL (assigned by the
@@ -125,6 +127,11 @@ pub fn check_url(url: &str) -> Result<()> {
 ///   `Some(value)` is sent as set;
 /// - `foreign_key = "table.column"` with `on_delete = "cascade"` / `on_update = ..`
 ///   (`cascade`, `set null`, `set default`, `restrict`, `no action`);
+/// - `version`: the optimistic-locking counter (an integer; `new()` starts it at 1): every
+///   UPDATE and DELETE matches the loaded version and writes the next one, a mismatch is
+///   [`ErrorKind::StaleData`];
+/// - `created_at` / `updated_at`: a timestamp (`DateTime<Utc>` or `NaiveDateTime`, or an
+///   `Option`) the session sets on insert (unless set) / on insert and every update;
 /// - `skip`: not a column (the field must implement `Default`);
 /// - `has_many(Target, foreign_key = "col", backref = "name", passive_deletes, ...)`:
 ///   a one-to-many relationship (the field is a `HasMany<Target>`);

@@ -84,11 +84,14 @@ on_both! {
             [
                 "Bob's order: only 1 of Lemon cake left",
                 "after rollback, cake costs 1200 cents",
+                "tea is at version 3",
+                "selling the cake twice: StaleData",
+                "refused: Validation",
                 "Ann: 1 order(s)",
                 "  3 x Green tea at 500 cents",
                 "  1 x Lemon cake at 1200 cents",
                 "Bob: 0 order(s)",
-                "stock: [(\"CAKE-2\", 1), (\"TEA-1\", 7)]",
+                "stock: [(\"CAKE-2\", 0), (\"TEA-1\", 7)]",
                 "orders of customers named Ann: 1",
                 "bought tea: [\"Ann\"]",
                 "drinks on sale: 1",
@@ -96,6 +99,7 @@ on_both! {
                 "Bob has 0 order(s)",
                 "Lemon cake is in Food > Sweets",
                 "Ann's card: 10 points",
+                "paid orders: 1",
                 "customers left: 1",
             ]
         );

@@ -2,14 +2,16 @@
 //! Shows more than the seed: every relationship shape (one-to-many, one-to-one,
 //! many-to-many, a self-referential tree), eager loading through several levels, queries
 //! along relationships, updates of loaded objects, a business rule that rolls a savepoint
-//! back, and a transaction rolled back.
+//! back, a transaction rolled back, an enum column, optimistic locking (a version
+//! counter), a CHECK constraint and a validation hook.
 //!
 //! Run it with `cargo run -p orm-examples --bin shop` (`DATABASE_URL` as for the seed).
 
+use orm_core::Hooks;
 use orm_core::prelude::*;
 
 #[derive(Model, Debug)]
-#[orm(table = "customers")]
+#[orm(table = "customers", hooks)]
 pub struct Customer {
     #[orm(primary_key)]
     pub id: i32,
@@ -20,6 +22,31 @@ pub struct Customer {
     pub orders: HasMany<Order>,
     #[orm(has_one(LoyaltyCard, foreign_key = "customer_id", backref = "holder", cascade = "all, delete-orphan"))]
     pub card: HasOne<LoyaltyCard>,
+}
+
+/// Emails are stored in lower case, and must look like one.
+impl Hooks for Customer {
+    fn before_insert(&mut self) -> orm_core::Result<()> {
+        self.email = self.email.trim().to_lowercase();
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !self.email.contains('@') {
+            return Err(format!("`{}` is not an email address", self.email));
+        }
+        Ok(())
+    }
+}
+
+/// Where an order stands: a PostgreSQL ENUM type (text with a CHECK on SQLite).
+#[derive(ColumnType, Debug, Clone, Copy, Default, PartialEq)]
+#[orm(pg_enum = "order_status")]
+pub enum OrderStatus {
+    #[default]
+    Open,
+    Paid,
+    Shipped,
 }
 
 /// One card per customer (one-to-one: `customer_id` is unique).
@@ -57,7 +84,11 @@ pub struct Product {
     pub sku: String,
     pub title: String,
     pub price_cents: i64,
+    #[orm(check = "stock >= 0")]
     pub stock: i32,
+    /// Two sessions selling the last cake: the second is refused (StaleData).
+    #[orm(version)]
+    pub version: i32,
     #[orm(many_to_many(Category, secondary = "product_categories", backref = "products"))]
     pub categories: ManyToMany<Category>,
     #[orm(has_many(OrderLine, foreign_key = "product_id", backref = "product"))]
@@ -71,8 +102,8 @@ pub struct Order {
     pub id: i64,
     #[orm(foreign_key = "customers.id", on_delete = "cascade")]
     pub customer_id: i32,
-    #[orm(default = "open")]
-    pub status: String,
+    #[orm(default = OrderStatus::Open)]
+    pub status: OrderStatus,
     #[orm(has_many(OrderLine, foreign_key = "order_id", backref = "order", cascade = "all, delete-orphan"))]
     pub lines: HasMany<OrderLine>,
 }
@@ -159,7 +190,26 @@ fn main() -> orm_core::Result<()> {
     db.rollback()?;
     println!("after rollback, cake costs {} cents", cake.get().price_cents);
     tea.get_mut().price_cents = 500;
-    db.commit()?; // UPDATE products SET price_cents = ... for the tea only
+    db.commit()?; // UPDATE products SET price_cents = .., version = .. for the tea only
+    println!("tea is at version {}", tea.get().version);
+
+    // Another session sells the last cake meanwhile: this session's copy is stale.
+    let mut other = engine.session();
+    let same_cake = other.get::<Product>(cake.get().id)?.expect("the cake");
+    same_cake.get_mut().stock -= 1;
+    other.commit()?;
+    cake.get_mut().stock -= 1;
+    let stale = db.commit().expect_err("a stale version");
+    println!("selling the cake twice: {:?}", stale.kind());
+    db.rollback()?;
+    db.refresh(&cake)?;
+
+    // A customer whose email is no email is refused before anything is written.
+    db.add(Customer::new("nobody", "Nobody"));
+    println!("refused: {:?}", db.commit().expect_err("invalid").kind());
+    db.rollback()?;
+    order.get_mut().status = OrderStatus::Paid;
+    db.commit()?;
 
     // A report in three statements, whatever the number of customers and orders.
     let mut db = engine.session();
@@ -209,6 +259,8 @@ fn main() -> orm_core::Result<()> {
     let ann = db.query::<Customer>().filter(Customer::NAME.eq("Ann")).one()?;
     let points = ann.card(&mut db)?.map_or(0, |card| card.get().points);
     println!("Ann's card: {points} points");
+    let paid = db.query::<Order>().filter(Order::STATUS.eq(OrderStatus::Paid)).count()?;
+    println!("paid orders: {paid}");
 
     // Closing Bob's account deletes his (empty) orders with him.
     let bob = db.query::<Customer>().filter(Customer::EMAIL.eq("bob@example.com")).one()?;
