@@ -56,6 +56,8 @@ pub use execution::row::Row;
 pub use execution::tls::SslMode;
 pub use schema::fields::{BelongsTo, HasMany, HasOne, ManyToMany};
 pub use schema::hooks::Hooks;
+#[cfg(feature = "json")]
+pub use schema::json::{Json, JsonDocument};
 pub use schema::mapped::{EnumDef, MappedType};
 pub use schema::model::Model;
 pub use schema::table::{ColumnDef, TableDef};
@@ -63,7 +65,7 @@ pub use schema::types::{BaseType, ColumnType, PrimaryKey, SqlArg, SqlType};
 pub use session::options::{LoadOption, joinedload, lazyload, raiseload, selectinload};
 pub use session::{Children, Obj, ObjectState, Retry, Session, SessionQuery};
 pub use sql::dialect::Dialect;
-pub use sql::expr::{CmpOp, Column, ColumnRef, Expr, OrderBy, and, not, or};
+pub use sql::expr::{CmpOp, Column, ColumnRef, Contains, DocumentPath, Expr, OrderBy, PathTest, and, not, or};
 pub use sql::query::Query;
 pub use sql::relationship::Relationship;
 pub use value::Value;

@@ -57,6 +57,11 @@ pub enum Value {
     Decimal(rust_decimal::Decimal),
     /// An array of values of one type, used for `= ANY($1)` and `UNNEST` on PostgreSQL.
     Array(Vec<Value>),
+    /// A value that could not be converted for the database (e.g. a `Json<T>` whose
+    /// `Serialize` failed), and why: binding it is an [`Encode`](crate::ErrorKind::Encode)
+    /// error, so the statement is never sent.
+    #[doc(hidden)]
+    Unencodable(String),
 }
 
 impl Value {
@@ -110,6 +115,7 @@ impl Value {
             #[cfg(feature = "decimal")]
             Value::Decimal(_) => "Decimal",
             Value::Array(_) => "array",
+            Value::Unencodable(_) => "unencodable",
         }
     }
 }
@@ -154,6 +160,7 @@ impl fmt::Debug for Value {
             Value::Json(v) => write_quoted(f, &v.to_string()),
             #[cfg(feature = "decimal")]
             Value::Decimal(v) => write!(f, "Decimal('{v}')"),
+            Value::Unencodable(why) => write!(f, "<cannot encode: {why}>"),
             Value::Array(items) => {
                 const SHOWN: usize = 10;
                 f.write_str("[")?;

@@ -4,6 +4,7 @@
 
 mod crud;
 mod ddl;
+mod documents;
 mod engine;
 mod errors;
 mod hooks;

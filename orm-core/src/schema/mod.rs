@@ -11,6 +11,8 @@ pub mod decode;
 pub mod fields;
 pub mod hooks;
 pub(crate) mod identity_key;
+#[cfg(feature = "json")]
+pub mod json;
 pub(crate) mod link;
 pub(crate) mod managed;
 pub mod mapped;

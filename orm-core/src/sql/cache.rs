@@ -3,7 +3,8 @@
 
 use crate::schema::link::Path;
 use crate::sql::dialect::Dialect;
-use crate::sql::expr::{ColumnRef, Expr};
+use crate::sql::document::{contains_params, path_text_params};
+use crate::sql::expr::{ColumnRef, Expr, PathTest};
 use crate::sql::storage::{json_array, json_in_list};
 use crate::value::Value;
 
@@ -68,6 +69,17 @@ pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) 
             out.push(50);
             expr_shape(inner, dialect, out);
         }
+        Expr::Contains { column: c, path, .. } => {
+            out.push(70 + usize::from(path.is_empty()));
+            column(out, c);
+        }
+        Expr::PathText { column: c, test, .. } => {
+            out.push(match test {
+                PathTest::Compare(op, _) => 80 + *op as usize,
+                PathTest::IsNull(negated) => 90 + usize::from(*negated),
+            });
+            column(out, c);
+        }
         Expr::Exists { related, negated } => {
             out.push(60 + usize::from(*negated));
             match &related.path {
@@ -99,6 +111,8 @@ pub(crate) fn expr_params(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<Value>)
         }
         Expr::In { values, .. } => out.extend(values.iter().cloned()),
         Expr::IsNull { .. } => {}
+        Expr::Contains { path, part, .. } => contains_params(dialect, path, part, out),
+        Expr::PathText { path, test, .. } => path_text_params(dialect, path, test, out),
         Expr::And(es) | Expr::Or(es) => es.iter().for_each(|inner| expr_params(inner, dialect, out)),
         Expr::Not(inner) => expr_params(inner, dialect, out),
         Expr::Exists { related, .. } => {

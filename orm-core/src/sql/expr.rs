@@ -145,6 +145,123 @@ impl<M, T: ColumnType<Inner = String>> Column<M, T> {
     }
 }
 
+/// Column types whose values can contain others: JSON documents (`@>` on PostgreSQL,
+/// the same test computed by SQLite) and arrays.
+pub trait Contains {
+    /// What a value of the column may contain: a JSON value for documents.
+    type Part;
+    /// The part as a bound value.
+    #[doc(hidden)]
+    fn part_value(part: Self::Part) -> Value;
+}
+
+#[cfg(feature = "json")]
+impl Contains for serde_json::Value {
+    type Part = serde_json::Value;
+    fn part_value(part: serde_json::Value) -> Value {
+        Value::Json(part)
+    }
+}
+
+#[cfg(feature = "json")]
+impl<T> Contains for crate::schema::json::Json<T> {
+    type Part = serde_json::Value;
+    fn part_value(part: serde_json::Value) -> Value {
+        Value::Json(part)
+    }
+}
+
+impl<M, T: ColumnType> Column<M, T>
+where
+    T::Inner: Contains,
+{
+    /// `column @> part`: the column's value contains `part` (a JSON document contains a
+    /// sub-document: `{"sizes": [40]}` is in `{"color": "teal", "sizes": [38, 40]}`).
+    pub fn contains(self, part: <T::Inner as Contains>::Part) -> Expr {
+        let part = <T::Inner as Contains>::part_value(part);
+        Expr::Contains { column: self.reference(), path: Vec::new(), part }
+    }
+}
+
+#[cfg(feature = "json")]
+impl<M, T: ColumnType> Column<M, T>
+where
+    T::Inner: crate::schema::json::JsonDocument,
+{
+    /// The value at key `key` of a JSON document column, for filters:
+    /// `Shirt::SPECS.field("color").eq("teal")` (`specs ->> 'color' = 'teal'`);
+    /// `.field(..)` again goes deeper.
+    pub fn field(self, key: &str) -> DocumentPath {
+        DocumentPath { column: self.reference(), path: vec![key.to_owned()] }
+    }
+}
+
+/// A path into a JSON document column (from [`Column::field`]), compared as text or
+/// tested for containment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentPath {
+    column: ColumnRef,
+    path: Vec<String>,
+}
+
+macro_rules! path_comparisons {
+    ($($(#[$doc:meta])* $name:ident => $op:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        pub fn $name(self, text: impl SqlArg<String>) -> Expr {
+            Expr::PathText { column: self.column, path: self.path, test: PathTest::Compare(CmpOp::$op, text.into_value()) }
+        }
+    )*};
+}
+
+impl DocumentPath {
+    /// The value at key `key` below this one.
+    #[must_use]
+    pub fn field(mut self, key: &str) -> DocumentPath {
+        self.path.push(key.to_owned());
+        self
+    }
+
+    path_comparisons! {
+        /// The value at the path, as text, equals `text` (`->>` / `#>>`).
+        eq => Eq,
+        /// The value at the path, as text, differs from `text`.
+        ne => Ne,
+        /// The value at the path, as text, sorts before `text`.
+        lt => Lt,
+        /// ... before or equal to `text`.
+        le => Le,
+        /// ... after `text`.
+        gt => Gt,
+        /// ... after or equal to `text`.
+        ge => Ge,
+    }
+
+    /// No value at the path (the key is missing, or holds JSON null).
+    pub fn is_null(self) -> Expr {
+        Expr::PathText { column: self.column, path: self.path, test: PathTest::IsNull(false) }
+    }
+
+    /// A value at the path that is not JSON null.
+    pub fn is_not_null(self) -> Expr {
+        Expr::PathText { column: self.column, path: self.path, test: PathTest::IsNull(true) }
+    }
+
+    /// The sub-document at the path contains `part` (`#> path @> part`).
+    #[cfg(feature = "json")]
+    pub fn contains(self, part: serde_json::Value) -> Expr {
+        Expr::Contains { column: self.column, path: self.path, part: Value::Json(part) }
+    }
+}
+
+/// What a filter on a path of a document tests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PathTest {
+    /// The text at the path compared with a value.
+    Compare(CmpOp, Value),
+    /// `IS NULL` (`false`) or `IS NOT NULL` (`true`).
+    IsNull(bool),
+}
+
 /// A column named by table and column name, in rendered SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ColumnRef {
@@ -236,6 +353,24 @@ pub enum Expr {
     Or(Vec<Expr>),
     /// The negation.
     Not(Box<Expr>),
+    /// `column [#> path] @> part`: the value (at the path) contains `part`.
+    Contains {
+        /// The column.
+        column: ColumnRef,
+        /// Keys into a document; empty for the whole value.
+        path: Vec<String>,
+        /// The bound part.
+        part: Value,
+    },
+    /// `(column #>> path) <test>`: the text at a path of a JSON document.
+    PathText {
+        /// The column.
+        column: ColumnRef,
+        /// Keys into the document.
+        path: Vec<String>,
+        /// The test.
+        test: PathTest,
+    },
     /// `[NOT] EXISTS (SELECT 1 FROM related WHERE <join condition> AND ..)`, from
     /// [`Relationship::any`](crate::Relationship::any) and friends.
     Exists {
@@ -284,7 +419,9 @@ impl Expr {
             Expr::Compare { column, .. }
             | Expr::Like { column, .. }
             | Expr::In { column, .. }
-            | Expr::IsNull { column, .. } => (column.table != own).then_some(column.table),
+            | Expr::IsNull { column, .. }
+            | Expr::Contains { column, .. }
+            | Expr::PathText { column, .. } => (column.table != own).then_some(column.table),
             Expr::And(es) | Expr::Or(es) => es.iter().find_map(|e| e.other_table(own)),
             Expr::Not(e) => e.other_table(own),
             Expr::Exists { related, .. } => {

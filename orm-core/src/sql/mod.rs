@@ -9,6 +9,7 @@ pub(crate) mod cache;
 pub mod ddl;
 pub mod dialect;
 pub(crate) mod dml;
+pub(crate) mod document;
 pub mod expr;
 pub mod query;
 pub mod relationship;

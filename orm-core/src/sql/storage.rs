@@ -20,18 +20,18 @@ pub(crate) enum Storage<'a> {
 }
 
 /// The storage form of `value`, or why SQLite cannot store it faithfully.
-pub(crate) fn sqlite_storage(value: &Value) -> Result<Storage<'_>, &'static str> {
+pub(crate) fn sqlite_storage(value: &Value) -> Result<Storage<'_>, Cow<'static, str>> {
     Ok(match value {
         Value::Null => Storage::Null,
         Value::Bool(b) => Storage::Integer(i64::from(*b)),
         Value::I16(v) => Storage::Integer(i64::from(*v)),
         Value::I32(v) => Storage::Integer(i64::from(*v)),
         Value::I64(v) => Storage::Integer(*v),
-        Value::F32(v) if v.is_nan() => return Err(NAN),
-        Value::F64(v) if v.is_nan() => return Err(NAN),
+        Value::F32(v) if v.is_nan() => return Err(NAN.into()),
+        Value::F64(v) if v.is_nan() => return Err(NAN.into()),
         Value::F32(v) => Storage::Real(f64::from(*v)),
         Value::F64(v) => Storage::Real(*v),
-        Value::Text(s) if s.contains('\0') => return Err(NUL_IN_TEXT),
+        Value::Text(s) if s.contains('\0') => return Err(NUL_IN_TEXT.into()),
         Value::Text(s) => Storage::Text(Cow::Borrowed(s)),
         Value::Bytes(b) => Storage::Blob(b),
         #[cfg(feature = "chrono")]
@@ -48,7 +48,10 @@ pub(crate) fn sqlite_storage(value: &Value) -> Result<Storage<'_>, &'static str>
         Value::Json(j) => Storage::Text(j.to_string().into()),
         #[cfg(feature = "decimal")]
         Value::Decimal(d) => Storage::Text(d.to_string().into()),
-        Value::Array(_) => return Err("SQLite has no array parameters; this statement was rendered for PostgreSQL"),
+        Value::Array(_) => {
+            return Err("SQLite has no array parameters; this statement was rendered for PostgreSQL".into());
+        }
+        Value::Unencodable(why) => return Err(why.clone().into()),
     })
 }
 

@@ -138,6 +138,8 @@ impl SqlWriter {
                 self.nested_always(inner);
             }
             Expr::Exists { related, negated } => self.exists(related, *negated),
+            Expr::Contains { column, path, part } => self.contains(*column, path, part),
+            Expr::PathText { column, path, test } => self.path_text(*column, path, test),
         }
         self
     }

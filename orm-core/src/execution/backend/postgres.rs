@@ -213,7 +213,7 @@ fn wire_type(value: &Value) -> Type {
         Value::I64(_) => Type::INT8,
         Value::F32(_) => Type::FLOAT4,
         Value::F64(_) => Type::FLOAT8,
-        Value::Text(_) => Type::TEXT,
+        Value::Text(_) | Value::Unencodable(_) => Type::TEXT,
         Value::Bytes(_) => Type::BYTEA,
         #[cfg(feature = "chrono")]
         Value::Date(_) => Type::DATE,
@@ -318,6 +318,7 @@ impl ToSql for Value {
             Value::Json(v) => v.to_sql_checked(ty, out),
             #[cfg(feature = "decimal")]
             Value::Decimal(v) => v.to_sql_checked(ty, out),
+            Value::Unencodable(why) => Err(why.clone().into()),
             Value::Array(items) => match ty.kind() {
                 Kind::Array(member) => array_to_sql(items, ty, member, out),
                 _ => Err(format!("an array cannot be bound to a parameter of type {ty}").into()),

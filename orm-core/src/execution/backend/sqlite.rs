@@ -83,6 +83,8 @@ impl ManageConnection for SqliteManager {
             raw.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
             raw.execute_batch("PRAGMA synchronous = NORMAL")?;
         }
+        #[cfg(feature = "json")]
+        register_json_contains(&raw)?;
         let deadline = Arc::new(AtomicU64::new(0));
         if self.statement_timeout.is_some() {
             let watched = deadline.clone();
@@ -269,7 +271,7 @@ impl rusqlite::ToSql for Bind<'_> {
             Ok(Storage::Text(Cow::Borrowed(s))) => Ok(ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))),
             Ok(Storage::Text(Cow::Owned(s))) => Ok(ToSqlOutput::Owned(V::Text(s))),
             Ok(Storage::Blob(b)) => Ok(ToSqlOutput::Borrowed(ValueRef::Blob(b))),
-            Err(why) => Err(rusqlite::Error::ToSqlConversionFailure(why.into())),
+            Err(why) => Err(rusqlite::Error::ToSqlConversionFailure(why.into_owned().into())),
         }
     }
 }
@@ -445,6 +447,33 @@ impl SqliteDecode for rust_decimal::Decimal {
 /// Turns a driver error into our typed error. SQLite names no constraints; the names
 /// given follow PostgreSQL's defaults (`<table>_pkey`, `<table>_<column>_key`) so that
 /// code matching on them works on both.
+/// `orm_json_contains(doc, part)`: PostgreSQL's `jsonb @> jsonb` on JSON text, for the
+/// containment filters (`sql/document.rs`). NULL when either side is NULL.
+#[cfg(feature = "json")]
+fn register_json_contains(raw: &Raw) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    fn document(ctx: &rusqlite::functions::Context<'_>, idx: usize) -> rusqlite::Result<Option<serde_json::Value>> {
+        match ctx.get_raw(idx) {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(text) => serde_json::from_slice(text)
+                .map(Some)
+                .map_err(|e| rusqlite::Error::UserFunctionError(format!("not JSON: {e}").into())),
+            ValueRef::Integer(n) => Ok(Some(n.into())),
+            ValueRef::Real(r) => Ok(Some(r.into())),
+            ValueRef::Blob(_) => Err(rusqlite::Error::UserFunctionError("a BLOB is not a JSON document".into())),
+        }
+    }
+    raw.create_scalar_function(
+        "orm_json_contains",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| match (document(ctx, 0)?, document(ctx, 1)?) {
+            (Some(doc), Some(part)) => Ok(Some(crate::schema::json::json_contains(&doc, &part, true))),
+            _ => Ok(None),
+        },
+    )
+}
+
 pub(crate) fn map_error(e: rusqlite::Error) -> Error {
     let rusqlite::Error::SqliteFailure(failure, message) = &e else {
         return match &e {

@@ -1,0 +1,90 @@
+//! Filters into documents and arrays: containment (`@>`) and the text at a path of a
+//! JSON document (`#>>`), as each dialect spells them. PostgreSQL has the operators;
+//! SQLite reads paths with `->>` and tests containment with `orm_json_contains`, a
+//! function the SQLite backend registers on each connection (PostgreSQL's rules).
+
+use crate::sql::dialect::Dialect;
+use crate::sql::expr::{ColumnRef, PathTest};
+use crate::sql::storage::json_array;
+use crate::sql::writer::SqlWriter;
+use crate::value::Value;
+
+/// The bound form of a path: `text[]` on PostgreSQL, a JSON path (`$."a"."b"`) on SQLite.
+pub(crate) fn path_param(dialect: &dyn Dialect, path: &[String]) -> Value {
+    if dialect.array_params() {
+        return Value::Array(path.iter().map(|k| Value::Text(k.clone())).collect());
+    }
+    let mut json_path = String::from("$");
+    for key in path {
+        if key.contains('"') {
+            return Value::Unencodable(format!(
+                "the key `{key}` has a double quote, which a SQLite JSON path cannot hold"
+            ));
+        }
+        json_path.push_str(".\"");
+        json_path.push_str(key);
+        json_path.push('"');
+    }
+    Value::Text(json_path)
+}
+
+/// The bound form of a contained part: arrays travel as JSON text where there are no
+/// array parameters.
+pub(crate) fn part_param(dialect: &dyn Dialect, part: &Value) -> Value {
+    match part {
+        Value::Array(items) if !dialect.array_params() => Value::Text(json_array(items)),
+        other => other.clone(),
+    }
+}
+
+/// The parameters of a containment filter, in the order it binds them.
+pub(crate) fn contains_params(dialect: &dyn Dialect, path: &[String], part: &Value, out: &mut Vec<Value>) {
+    if !path.is_empty() {
+        out.push(path_param(dialect, path));
+    }
+    out.push(part_param(dialect, part));
+}
+
+/// The parameters of a path test, in the order it binds them.
+pub(crate) fn path_text_params(dialect: &dyn Dialect, path: &[String], test: &PathTest, out: &mut Vec<Value>) {
+    out.push(path_param(dialect, path));
+    if let PathTest::Compare(_, value) = test {
+        out.push(value.clone());
+    }
+}
+
+impl SqlWriter {
+    /// `column @> $1`, `(column #> $1) @> $2`; SQLite: `orm_json_contains(column -> ?1, ?2)`.
+    pub(crate) fn contains(&mut self, column: ColumnRef, path: &[String], part: &Value) {
+        let dialect = self.dialect;
+        if dialect.array_params() {
+            if path.is_empty() {
+                self.column(column);
+            } else {
+                self.push("(").column(column).push(" #> ").param(path_param(dialect, path)).push(")");
+            }
+            self.push(" @> ").param(part_param(dialect, part));
+        } else {
+            self.push("orm_json_contains(").column(column);
+            if !path.is_empty() {
+                self.push(" -> ").param(path_param(dialect, path));
+            }
+            self.push(", ").param(part_param(dialect, part)).push(")");
+        }
+    }
+
+    /// `(column #>> $1) = $2`; SQLite: `(column ->> ?1) = ?2`.
+    pub(crate) fn path_text(&mut self, column: ColumnRef, path: &[String], test: &PathTest) {
+        let dialect = self.dialect;
+        let operator = if dialect.array_params() { " #>> " } else { " ->> " };
+        self.push("(").column(column).push(operator).param(path_param(dialect, path)).push(")");
+        match test {
+            PathTest::Compare(op, value) => {
+                self.push(op.sql()).param(value.clone());
+            }
+            PathTest::IsNull(negated) => {
+                self.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
+            }
+        }
+    }
+}

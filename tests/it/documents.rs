@@ -1,0 +1,147 @@
+//! JSON document columns (`Json<T>` of any serde type, `serde_json::Value`): round trips,
+//! dirty checks, and the filters into them (`->>` paths, `@>` containment) with the same
+//! answers on both backends.
+
+use std::collections::HashMap;
+
+use orm_core::prelude::*;
+use orm_core::{ErrorKind, Json, Value};
+use orm_tests::on_both;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Serialize, Deserialize, Clone, Default, Debug, PartialEq)]
+pub struct Specs {
+    pub color: String,
+    pub sizes: Vec<u32>,
+    pub maker: Maker,
+}
+
+#[derive(Serialize, Deserialize, Clone, Default, Debug, PartialEq)]
+pub struct Maker {
+    pub name: String,
+    pub country: Option<String>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "shirts")]
+pub struct Shirt {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub name: String,
+    pub specs: Json<Specs>,
+    pub notes: Option<Json<Vec<String>>>,
+    pub raw: serde_json::Value,
+}
+
+/// A map with tuple keys, which JSON cannot hold.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "grids")]
+pub struct Grid {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub cells: Json<HashMap<(i32, i32), i32>>,
+}
+
+fn shirt(name: &str, color: &str, sizes: &[u32], maker: &str, country: Option<&str>) -> Shirt {
+    let specs = Specs {
+        color: color.into(),
+        sizes: sizes.to_vec(),
+        maker: Maker { name: maker.into(), country: country.map(Into::into) },
+    };
+    Shirt::new(name, Json(specs), None, json!({"tags": [name]}))
+}
+
+fn stock(db: &orm_tests::TestDb) -> Session {
+    db.engine.create_all(&[Shirt::table()]).unwrap();
+    let mut s = db.engine.session();
+    s.add(shirt("oxford", "white", &[38, 40, 42], "Acme", Some("PT")));
+    s.add(shirt("polo", "teal", &[40], "Acme", None));
+    s.add(shirt("tee", "teal", &[36, 38], "Basic Co", Some("VN")));
+    s.commit().unwrap();
+    s
+}
+
+fn names(s: &mut Session, filter: Expr) -> Vec<String> {
+    let found = s.query::<Shirt>().filter(filter).order_by(Shirt::NAME.asc()).all().unwrap();
+    found.iter().map(|o| o.get().name.clone()).collect()
+}
+
+on_both! {
+    /// A document round-trips, and a change inside it is an UPDATE (an unchanged one is not).
+    fn documents_round_trip_and_take_part_in_dirty_checks(db) {
+        let mut s = stock(db);
+        let polo = s.query::<Shirt>().filter(Shirt::NAME.eq("polo")).one().unwrap();
+        assert_eq!(polo.get().specs.maker.name, "Acme");
+        assert_eq!(polo.get().notes, None);
+        let (_, sql) = db.statements.during(|| s.commit().unwrap());
+        assert!(sql.iter().all(|q| !q.starts_with("UPDATE")), "{sql:?}");
+        {
+            let mut p = polo.get_mut();
+            p.specs.sizes.push(44);
+            p.notes = Some(Json(vec!["restocked".into()]));
+        }
+        let (_, sql) = db.statements.during(|| s.commit().unwrap());
+        assert_eq!(sql.iter().filter(|q| q.starts_with("UPDATE")).count(), 1, "{sql:?}");
+        let fresh = db.engine.session().get::<Shirt>(polo.get().id).unwrap().unwrap();
+        assert_eq!(*fresh.get(), *polo.get());
+        let stored_type = db.column(
+            db.pick(
+                "SELECT jsonb_typeof(specs) FROM shirts WHERE name = 'polo'",
+                "SELECT json_type(specs) FROM shirts WHERE name = 'polo'",
+            ),
+            &[],
+        );
+        assert_eq!(stored_type, ["object"]);
+    }
+}
+
+on_both! {
+    /// Paths (`->>`) and containment (`@>`) give the same rows on both backends.
+    fn document_filters_agree_on_both_backends(db) {
+        let mut s = stock(db);
+        assert_eq!(names(&mut s, Shirt::SPECS.field("color").eq("teal")), ["polo", "tee"]);
+        assert_eq!(names(&mut s, Shirt::SPECS.field("color").ne("teal")), ["oxford"]);
+        assert_eq!(names(&mut s, Shirt::SPECS.field("maker").field("name").eq("Acme")), ["oxford", "polo"]);
+        assert_eq!(names(&mut s, Shirt::SPECS.field("maker").field("country").is_null()), ["polo"]);
+        assert_eq!(names(&mut s, Shirt::SPECS.field("maker").field("country").is_not_null()), ["oxford", "tee"]);
+        assert_eq!(names(&mut s, Shirt::SPECS.field("missing").is_null()).len(), 3);
+        assert_eq!(names(&mut s, Shirt::SPECS.contains(json!({"sizes": [40]}))), ["oxford", "polo"]);
+        assert_eq!(names(&mut s, Shirt::SPECS.contains(json!({"sizes": [38, 42]}))), ["oxford"]);
+        assert_eq!(names(&mut s, Shirt::SPECS.contains(json!({"color": "teal", "maker": {"name": "Basic Co"}}))), ["tee"]);
+        assert_eq!(names(&mut s, Shirt::SPECS.contains(json!({"sizes": 40}))), Vec::<String>::new());
+        assert_eq!(names(&mut s, Shirt::SPECS.field("maker").contains(json!({"country": "PT"}))), ["oxford"]);
+        assert_eq!(names(&mut s, !Shirt::SPECS.contains(json!({"color": "teal"}))), ["oxford"]);
+        assert_eq!(names(&mut s, Shirt::RAW.contains(json!({"tags": ["tee"]}))), ["tee"]);
+        assert_eq!(names(&mut s, Shirt::RAW.field("tags").contains(json!("polo"))), ["polo"]);
+        // A key is a bound value, never SQL.
+        assert_eq!(names(&mut s, Shirt::SPECS.field("color') OR 1=1 --").eq("teal")), Vec::<String>::new());
+        // The same through the engine, without a session.
+        assert_eq!(Shirt::query().filter(Shirt::SPECS.contains(json!({"sizes": [36]}))).count(&db.engine).unwrap(), 1);
+    }
+}
+
+on_both! {
+    /// A stored document of the wrong shape is a decode error naming the column; a value
+    /// JSON cannot hold is an encode error, and nothing is written.
+    fn documents_that_do_not_fit_are_typed_errors(db) {
+        db.engine.create_all(&[Shirt::table(), Grid::table()]).unwrap();
+        db.engine
+            .execute(
+                &db.sql("INSERT INTO shirts (name, specs, raw) VALUES ('odd', $1, $2)"),
+                &[Value::Json(json!({"color": 5})), Value::Json(json!(null))],
+            )
+            .unwrap();
+        let err = db.engine.session().query::<Shirt>().all().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+        assert!(err.to_string().contains("shirts.specs"), "{err}");
+
+        let mut s = db.engine.session();
+        s.add(Grid::new(Json(HashMap::from([((1, 2), 3)]))));
+        let err = s.commit().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
+        assert!(err.to_string().contains("cannot serialize"), "{err}");
+        s.rollback().unwrap();
+        assert_eq!(db.count("grids"), 0);
+    }
+}
