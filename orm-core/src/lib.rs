@@ -61,7 +61,7 @@ pub use schema::json::{Json, JsonDocument};
 pub use schema::mapped::{EnumDef, MappedType};
 pub use schema::model::Model;
 pub use schema::table::{ColumnDef, TableDef};
-pub use schema::types::{BaseType, ColumnType, PrimaryKey, SqlArg, SqlType};
+pub use schema::types::{ArrayElement, BaseType, ColumnType, PrimaryKey, SqlArg, SqlType};
 pub use session::options::{LoadOption, joinedload, lazyload, raiseload, selectinload};
 pub use session::{Children, Obj, ObjectState, Retry, Session, SessionQuery};
 pub use sql::dialect::Dialect;

@@ -2,6 +2,7 @@
 //! register themselves (`on_both!`, `test_case!`); `main` runs them (see
 //! `orm_tests::harness`).
 
+mod arrays;
 mod crud;
 mod ddl;
 mod documents;

@@ -9,15 +9,23 @@ use crate::execution::connection::Connection;
 use crate::execution::row::{read_key_array, read_value};
 use crate::schema::identity_key::IdentityKey;
 use crate::schema::table::TableDef;
+use crate::schema::types::SqlType;
 use crate::sql::dialect::{Dialect, pg_type_name};
 use crate::sql::dml::{self, insert_sql};
 use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
+/// Whether a batch of `table`'s rows binds one array per column (`UNNEST($1::int[], ..)`):
+/// on PostgreSQL, unless a column holds arrays itself (UNNEST would flatten them), in
+/// which case each value is a parameter.
+pub(crate) fn binds_columns(dialect: &dyn Dialect, table: &TableDef) -> bool {
+    dialect.array_params() && !table.columns.iter().any(|c| matches!(c.sql_type, SqlType::Array(_)))
+}
+
 /// Rows per statement: bounded by the bind-parameter limit where each value is a
 /// parameter, by memory where a column is one array.
-pub(crate) fn max_rows(dialect: &dyn Dialect, params_per_row: usize) -> usize {
-    if dialect.array_params() { 100_000 } else { (dialect.max_bind_params() / params_per_row.max(1)).max(1) }
+pub(crate) fn max_rows(dialect: &dyn Dialect, table: &TableDef, params_per_row: usize) -> usize {
+    if binds_columns(dialect, table) { 100_000 } else { (dialect.max_bind_params() / params_per_row.max(1)).max(1) }
 }
 
 /// `$1::INTEGER[]`: a whole column as one array parameter.
@@ -98,7 +106,8 @@ pub(crate) fn insert(
         ([only], Some(auto)) => dialect.array_params() && *only == auto,
         _ => false,
     };
-    let chunk = max_rows(dialect, given.len());
+    let chunk = max_rows(dialect, table, given.len());
+    let unnest = binds_columns(dialect, table);
     let mut returned: Vec<Vec<Value>> = Vec::new();
     let mut start = 0;
     while start < rows {
@@ -115,7 +124,7 @@ pub(crate) fn insert(
             w.ident(table.columns[c].name);
         }
         w.push(")");
-        if dialect.array_params() {
+        if unnest {
             w.push(" SELECT ");
             for n in 0..given.len() {
                 w.push(if n == 0 { "" } else { ", " }).push(&format!("p{n}"));
@@ -160,7 +169,7 @@ pub(crate) fn insert(
         } else {
             run_insert(conn, &sql, &params, table, &returning, generated, autoincrement, &mut returned)
         };
-        if dialect.array_params() && start == 0 && end == rows {
+        if unnest && start == 0 && end == rows {
             // Give the moved columns back.
             for (column, param) in columns.iter_mut().zip(params) {
                 if let Value::Array(values) = param {
@@ -286,7 +295,7 @@ pub(crate) fn update(
     // PostgreSQL); `keys` one per row.
     let expected = keys.len();
     let matching = table.match_columns();
-    if expected > 1 && dialect.array_params() {
+    if expected > 1 && binds_columns(dialect, table) {
         let mut w = SqlWriter::new(dialect);
         w.push("UPDATE ").ident(table.name).push(" SET ");
         for (n, &c) in columns.iter().enumerate() {
@@ -359,7 +368,7 @@ pub(crate) fn update(
         })
         .collect();
     let mut matched = 0;
-    for part in rows.chunks(max_rows(dialect, width)) {
+    for part in rows.chunks(max_rows(dialect, table, width)) {
         let mut w = SqlWriter::new(dialect);
         w.push("UPDATE ").ident(table.name).push(" SET ");
         for (n, &c) in columns.iter().enumerate() {
@@ -369,7 +378,20 @@ pub(crate) fn update(
             w.ident(table.columns[c].name).push(&format!(" = v.column{}", n + 1));
         }
         w.push(" FROM (VALUES ");
-        values_list(&mut w, part);
+        if dialect.array_params() {
+            // PostgreSQL types a VALUES list's parameters as text: cast each to its column's type.
+            let casts: Vec<_> =
+                columns.iter().chain(&matching).map(|&c| pg_type_name(table.columns[c].sql_type)).collect();
+            for (r, row) in part.iter().enumerate() {
+                w.push(if r == 0 { "(" } else { ", (" });
+                for (n, (v, cast)) in row.iter().zip(&casts).enumerate() {
+                    w.push(if n == 0 { "" } else { ", " }).param(v.clone()).push("::").push(cast);
+                }
+                w.push(")");
+            }
+        } else {
+            values_list(&mut w, part);
+        }
         w.push(") AS v WHERE ");
         for (n, &k) in matching.iter().enumerate() {
             if n > 0 {
@@ -441,7 +463,7 @@ pub(crate) fn delete(
         let pk = matching[0];
         let mut matched = 0;
         let all: Vec<Value> = keys.into_iter().flatten().collect();
-        for part in all.chunks(max_rows(dialect, 1)) {
+        for part in all.chunks(max_rows(dialect, table, 1)) {
             let mut w = SqlWriter::new(dialect);
             w.push("DELETE FROM ").ident(table.name).push(" WHERE ");
             w.ident(table.name).push(".").ident(table.columns[pk].name).push(" IN (");
@@ -459,7 +481,7 @@ pub(crate) fn delete(
     } else {
         // `WHERE (a, b) IN (VALUES (?1, ?2), ..)`: row values.
         let mut matched = 0;
-        for part in keys.chunks(max_rows(dialect, matching.len())) {
+        for part in keys.chunks(max_rows(dialect, table, matching.len())) {
             let mut w = SqlWriter::new(dialect);
             w.push("DELETE FROM ").ident(table.name).push(" WHERE (");
             for (n, &k) in matching.iter().enumerate() {

@@ -122,6 +122,23 @@ impl<'a> Row<'a> {
 macro_rules! row_source {
     ($($(#[$cfg:meta])* $method:ident -> $ty:ty;)*) => {
         impl ColumnSource for Row<'_> {
+            fn array(&self, idx: usize, element: SqlType) -> Result<Option<Vec<Value>>, DecodeError> {
+                match &self.inner {
+                    #[cfg(feature = "postgres")]
+                    RowInner::Pg(r) => crate::execution::backend::pg_decode::decode_array(r, idx, element),
+                    #[cfg(feature = "sqlite")]
+                    RowInner::Sqlite(r) => {
+                        let value = r.get_ref(idx).map_err(|e| DecodeError::new("?".to_owned(), e.to_string()))?;
+                        if let rusqlite::types::ValueRef::Null = value {
+                            return Ok(None);
+                        }
+                        crate::execution::backend::sqlite::decode_array(value, element)
+                            .map(Some)
+                            .map_err(|message| DecodeError::new(storage_class(value).to_owned(), message))
+                    }
+                }
+            }
+
             $(
                 $(#[$cfg])*
                 #[inline(always)]

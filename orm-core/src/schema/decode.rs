@@ -6,7 +6,8 @@
 
 use crate::error::{Error, Result};
 use crate::schema::table::TableDef;
-use crate::schema::types::ColumnType;
+use crate::schema::types::{ColumnType, SqlType};
+use crate::value::Value;
 
 /// Generates the [`ColumnSource`] trait: one method per base type.
 macro_rules! column_source {
@@ -21,6 +22,9 @@ macro_rules! column_source {
                 #[doc = concat!("Column `idx` as a `", stringify!($ty), "`.")]
                 fn $method(&self, idx: usize) -> Result<Option<$ty>, DecodeError>;
             )*
+
+            /// Column `idx` as an array of values of SQL type `element`.
+            fn array(&self, idx: usize, element: SqlType) -> Result<Option<Vec<Value>>, DecodeError>;
         }
     };
 }

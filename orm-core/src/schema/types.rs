@@ -43,6 +43,8 @@ pub enum SqlType {
     /// A fieldless Rust enum stored by label (`#[derive(ColumnType)]`): TEXT with a CHECK,
     /// or a PostgreSQL `ENUM` type.
     Enum(&'static crate::schema::mapped::EnumDef),
+    /// A one-dimensional array (`Vec<T>`): a PostgreSQL array, a JSON array on SQLite.
+    Array(&'static SqlType),
 }
 
 impl SqlType {
@@ -72,8 +74,9 @@ impl SqlType {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a database column",
     label = "this field's type has no SQL mapping",
-    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8> and Option<T> of those; \
-            chrono, uuid, serde_json and rust_decimal types behind orm-core's features",
+    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, Vec<T> (arrays of those but u8) \
+            and Option<T> of those; chrono, uuid, serde_json (and Json<T>) and rust_decimal types \
+            behind orm-core's features",
     note = "for a newtype or a fieldless enum of your own, add #[derive(ColumnType)]; \
             for any other type, implement `orm_core::MappedType`",
     note = "to keep a field out of the table, mark it `#[orm(skip)]`"
@@ -202,6 +205,76 @@ impl<T: BaseType> ColumnType for Option<T> {
 
     fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<Self, DecodeError> {
         T::decode_nullable(row, idx)
+    }
+}
+
+/// A type that can be an element of an array column (`Vec<T>`): the built-in scalar
+/// types other than `u8` (`Vec<u8>` is binary data) and types mapped with
+/// [`MappedType`](crate::MappedType) or `#[derive(ColumnType)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an element of an array column",
+    note = "array elements are integers, floats, bools, Strings, chrono, uuid and decimal types, \
+            and mapped types (enums, newtypes)"
+)]
+pub trait ArrayElement: BaseType {}
+
+macro_rules! array_elements {
+    ($($(#[$cfg:meta])* $ty:ty),* $(,)?) => {$( $(#[$cfg])* impl ArrayElement for $ty {} )*};
+}
+
+array_elements! {
+    i16, i32, i64, f32, f64, bool, String,
+    #[cfg(feature = "chrono")] chrono::NaiveDate,
+    #[cfg(feature = "chrono")] chrono::NaiveTime,
+    #[cfg(feature = "chrono")] chrono::NaiveDateTime,
+    #[cfg(feature = "chrono")] chrono::DateTime<chrono::Utc>,
+    #[cfg(feature = "uuid")] uuid::Uuid,
+    #[cfg(feature = "decimal")] rust_decimal::Decimal,
+}
+
+impl<T: crate::schema::mapped::MappedType> ArrayElement for T {}
+
+/// `Vec<T>` is an array column: `INTEGER[]` on PostgreSQL (filters `contains`, `overlaps`,
+/// `any`), a JSON array on SQLite (the same filters, through JSON functions).
+impl<E: ArrayElement> BaseType for Vec<E> {
+    const SQL_TYPE: SqlType = SqlType::Array(&E::SQL_TYPE);
+    const RUST_NAME: &'static str = "Vec<T>";
+
+    fn to_value(&self) -> Value {
+        Value::Array(self.iter().map(BaseType::to_value).collect())
+    }
+
+    fn into_value(self) -> Value {
+        Value::Array(self.into_iter().map(BaseType::into_value).collect())
+    }
+
+    fn equals_value(&self, value: &Value) -> bool {
+        matches!(value, Value::Array(items) if items.len() == self.len()
+            && self.iter().zip(items).all(|(e, v)| e.equals_value(v)))
+    }
+
+    fn from_value(value: Value) -> Result<Self, Value> {
+        match value {
+            Value::Array(items) => {
+                items.iter().cloned().map(E::from_value).collect::<Result<Vec<E>, _>>().map_err(|_| Value::Array(items))
+            }
+            other => Err(other),
+        }
+    }
+
+    fn decode_nullable<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<Option<Self>, DecodeError> {
+        let Some(items) = row.array(idx, E::SQL_TYPE)? else {
+            return Ok(None);
+        };
+        items
+            .into_iter()
+            .map(|v| {
+                E::from_value(v).map_err(|v| {
+                    DecodeError::new("array".to_owned(), format!("the element {v:?} is not a {}", E::RUST_NAME))
+                })
+            })
+            .collect::<Result<Vec<E>, _>>()
+            .map(Some)
     }
 }
 

@@ -309,7 +309,7 @@ fn insert_statements(s: &Session, rows: &[usize]) -> usize {
     }
     let waves = insert_waves(s, table, rows).len();
     let per_row = table.columns.iter().filter(|c| !c.generated_on_insert()).count().max(1);
-    let chunk = batch::max_rows(s.engine.dialect(), per_row);
+    let chunk = batch::max_rows(s.engine.dialect(), table, per_row);
     waves.max(1) * rows.len().div_ceil(chunk).max(1)
 }
 

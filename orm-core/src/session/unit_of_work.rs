@@ -261,7 +261,9 @@ fn insert_run(
     let dialect = s.engine.dialect();
     // One array per column: what PostgreSQL binds. When all rows go in one statement the
     // values are moved out of the objects and back after it, instead of copied.
-    let moved = dialect.array_params() && rows.len() > 1 && rows.len() <= batch::max_rows(dialect, given.len());
+    let moved = batch::binds_columns(dialect, table)
+        && rows.len() > 1
+        && rows.len() <= batch::max_rows(dialect, table, given.len());
     undo.columns.reserve(rows.len() * (generated.len() + links.len()));
     let Undo { columns: undo_columns, inserted, .. } = undo;
     let mut insert = InsertColumns::new(given, generated, moved, rows.len(), undo_columns);
@@ -340,7 +342,7 @@ fn update_rows(
     let dialect = s.engine.dialect();
     for (columns, members) in groups {
         // As for inserts: values move into one statement and back, instead of copies.
-        let moved = dialect.array_params() && members.len() > 1;
+        let moved = batch::binds_columns(dialect, table) && members.len() > 1;
         let mut keys = Vec::with_capacity(members.len());
         let mut values: Vec<Vec<Value>> = columns.iter().map(|_| Vec::with_capacity(members.len())).collect();
         for &row in &members {

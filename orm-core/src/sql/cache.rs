@@ -3,7 +3,7 @@
 
 use crate::schema::link::Path;
 use crate::sql::dialect::Dialect;
-use crate::sql::document::{contains_params, path_text_params};
+use crate::sql::document::{contains_params, part_param, path_text_params};
 use crate::sql::expr::{ColumnRef, Expr, PathTest};
 use crate::sql::storage::{json_array, json_in_list};
 use crate::value::Value;
@@ -69,6 +69,14 @@ pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) 
             out.push(50);
             expr_shape(inner, dialect, out);
         }
+        Expr::Overlaps { column: c, .. } => {
+            out.push(100);
+            column(out, c);
+        }
+        Expr::AnyElement { column: c, .. } => {
+            out.push(101);
+            column(out, c);
+        }
         Expr::Contains { column: c, path, .. } => {
             out.push(70 + usize::from(path.is_empty()));
             column(out, c);
@@ -112,6 +120,8 @@ pub(crate) fn expr_params(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<Value>)
         Expr::In { values, .. } => out.extend(values.iter().cloned()),
         Expr::IsNull { .. } => {}
         Expr::Contains { path, part, .. } => contains_params(dialect, path, part, out),
+        Expr::Overlaps { values, .. } => out.push(part_param(dialect, values)),
+        Expr::AnyElement { value, .. } => out.push(value.clone()),
         Expr::PathText { path, test, .. } => path_text_params(dialect, path, test, out),
         Expr::And(es) | Expr::Or(es) => es.iter().for_each(|inner| expr_params(inner, dialect, out)),
         Expr::Not(inner) => expr_params(inner, dialect, out),

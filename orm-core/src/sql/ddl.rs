@@ -104,7 +104,11 @@ impl TableDef {
     pub fn enum_types(&self, dialect: &dyn Dialect) -> Vec<&'static EnumDef> {
         let mut found: Vec<&'static EnumDef> = Vec::new();
         for c in self.columns {
-            if let SqlType::Enum(def) = c.sql_type
+            let element = match c.sql_type {
+                SqlType::Array(element) => *element,
+                other => other,
+            };
+            if let SqlType::Enum(def) = element
                 && def.pg_type.is_some()
                 && dialect.native_enums()
                 && !found.contains(&def)

@@ -234,21 +234,12 @@ fn sqlite_type_name(ty: SqlType) -> &'static str {
         SqlType::Uuid => "CHAR(36)",
         SqlType::Json | SqlType::Decimal => "TEXT",
         SqlType::Enum(_) => "VARCHAR",
+        SqlType::Array(_) => "TEXT",
     }
 }
 
 /// The PostgreSQL name of a logical type, also used for `$1::type[]` casts.
 pub(crate) fn pg_type_name(ty: SqlType) -> std::borrow::Cow<'static, str> {
-    if let SqlType::Enum(def) = ty {
-        return match def.pg_type {
-            Some(name) => {
-                let mut quoted = String::new();
-                POSTGRES.write_ident(&mut quoted, name);
-                quoted.into()
-            }
-            None => "VARCHAR".into(),
-        };
-    }
     let name = match ty {
         SqlType::SmallInt => "SMALLINT",
         SqlType::Integer => "INTEGER",
@@ -265,7 +256,15 @@ pub(crate) fn pg_type_name(ty: SqlType) -> std::borrow::Cow<'static, str> {
         SqlType::Uuid => "UUID",
         SqlType::Json => "JSONB",
         SqlType::Decimal => "NUMERIC",
-        SqlType::Enum(_) => "VARCHAR",
+        SqlType::Enum(def) => match def.pg_type {
+            Some(name) => {
+                let mut quoted = String::new();
+                POSTGRES.write_ident(&mut quoted, name);
+                return quoted.into();
+            }
+            None => "VARCHAR",
+        },
+        SqlType::Array(element) => return format!("{}[]", pg_type_name(*element)).into(),
     };
     name.into()
 }

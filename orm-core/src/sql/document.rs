@@ -5,7 +5,7 @@
 
 use crate::sql::dialect::Dialect;
 use crate::sql::expr::{ColumnRef, PathTest};
-use crate::sql::storage::json_array;
+use crate::sql::storage::json_array_exact;
 use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
@@ -32,7 +32,10 @@ pub(crate) fn path_param(dialect: &dyn Dialect, path: &[String]) -> Value {
 /// array parameters.
 pub(crate) fn part_param(dialect: &dyn Dialect, part: &Value) -> Value {
     match part {
-        Value::Array(items) if !dialect.array_params() => Value::Text(json_array(items)),
+        Value::Array(items) if !dialect.array_params() => match json_array_exact(items) {
+            Ok(json) => Value::Text(json),
+            Err(why) => Value::Unencodable(why.into_owned()),
+        },
         other => other.clone(),
     }
 }
@@ -70,6 +73,27 @@ impl SqlWriter {
                 self.push(" -> ").param(path_param(dialect, path));
             }
             self.push(", ").param(part_param(dialect, part)).push(")");
+        }
+    }
+
+    /// `column && $1`; SQLite: an element of the JSON array in both.
+    pub(crate) fn overlaps(&mut self, column: ColumnRef, values: &Value) {
+        let dialect = self.dialect;
+        if dialect.array_params() {
+            self.column(column).push(" && ").param(part_param(dialect, values));
+        } else {
+            self.push("EXISTS (SELECT 1 FROM json_each(").column(column);
+            self.push(") WHERE value IN (SELECT value FROM json_each(").param(part_param(dialect, values)).push(")))");
+        }
+    }
+
+    /// `$1 = ANY(column)`; SQLite: an element of the JSON array equal to it.
+    pub(crate) fn any_element(&mut self, column: ColumnRef, value: &Value) {
+        if self.dialect.array_params() {
+            self.param(value.clone()).push(" = ANY(").column(column).push(")");
+        } else {
+            self.push("EXISTS (SELECT 1 FROM json_each(").column(column).push(") WHERE value = ");
+            self.param(value.clone()).push(")");
         }
     }
 

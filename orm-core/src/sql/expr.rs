@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{BitAnd, BitOr, Not};
 
-use crate::schema::types::{ColumnType, SqlArg};
+use crate::schema::types::{ArrayElement, BaseType, ColumnType, SqlArg};
 use crate::sql::relationship::Related;
 use crate::value::Value;
 
@@ -168,6 +168,25 @@ impl<T> Contains for crate::schema::json::Json<T> {
     type Part = serde_json::Value;
     fn part_value(part: serde_json::Value) -> Value {
         Value::Json(part)
+    }
+}
+
+impl<E: ArrayElement> Contains for Vec<E> {
+    type Part = Vec<E>;
+    fn part_value(part: Vec<E>) -> Value {
+        Value::Array(part.iter().map(BaseType::to_value).collect())
+    }
+}
+
+impl<M, E: ArrayElement, T: ColumnType<Inner = Vec<E>>> Column<M, T> {
+    /// `column && values`: the array column shares an element with `values`.
+    pub fn overlaps(self, values: Vec<E>) -> Expr {
+        Expr::Overlaps { column: self.reference(), values: Vec::<E>::part_value(values) }
+    }
+
+    /// `value = ANY(column)`: the array column has `value` among its elements.
+    pub fn any(self, value: impl SqlArg<E>) -> Expr {
+        Expr::AnyElement { column: self.reference(), value: value.into_value() }
     }
 }
 
@@ -353,6 +372,20 @@ pub enum Expr {
     Or(Vec<Expr>),
     /// The negation.
     Not(Box<Expr>),
+    /// `column && values`: an array column shares an element with `values`.
+    Overlaps {
+        /// The column.
+        column: ColumnRef,
+        /// The bound array.
+        values: Value,
+    },
+    /// `value = ANY(column)`: an array column has the element.
+    AnyElement {
+        /// The column.
+        column: ColumnRef,
+        /// The bound element.
+        value: Value,
+    },
     /// `column [#> path] @> part`: the value (at the path) contains `part`.
     Contains {
         /// The column.
@@ -421,6 +454,8 @@ impl Expr {
             | Expr::In { column, .. }
             | Expr::IsNull { column, .. }
             | Expr::Contains { column, .. }
+            | Expr::Overlaps { column, .. }
+            | Expr::AnyElement { column, .. }
             | Expr::PathText { column, .. } => (column.table != own).then_some(column.table),
             Expr::And(es) | Expr::Or(es) => es.iter().find_map(|e| e.other_table(own)),
             Expr::Not(e) => e.other_table(own),

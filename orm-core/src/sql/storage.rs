@@ -48,9 +48,8 @@ pub(crate) fn sqlite_storage(value: &Value) -> Result<Storage<'_>, Cow<'static, 
         Value::Json(j) => Storage::Text(j.to_string().into()),
         #[cfg(feature = "decimal")]
         Value::Decimal(d) => Storage::Text(d.to_string().into()),
-        Value::Array(_) => {
-            return Err("SQLite has no array parameters; this statement was rendered for PostgreSQL".into());
-        }
+        // An array column: a JSON array.
+        Value::Array(items) => Storage::Text(json_array_exact(items)?.into()),
         Value::Unencodable(why) => return Err(why.clone().into()),
     })
 }
@@ -111,6 +110,37 @@ pub(crate) fn json_array(values: &[Value]) -> String {
     }
     out.push(']');
     out
+}
+
+/// An array column's value as SQLite stores it, a JSON array: booleans as `true`/`false`,
+/// numbers as numbers, everything else in its text storage form; or why it cannot be.
+pub(crate) fn json_array_exact(values: &[Value]) -> Result<String, Cow<'static, str>> {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(values.len() * 8 + 2);
+    out.push('[');
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if let Value::Bool(b) = v {
+            out.push_str(if *b { "true" } else { "false" });
+            continue;
+        }
+        match sqlite_storage(v)? {
+            Storage::Null => out.push_str("null"),
+            Storage::Integer(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Storage::Real(r) if r.is_finite() => {
+                let _ = write!(out, "{r:?}");
+            }
+            Storage::Real(_) => return Err("an infinite float cannot be stored in a JSON array".into()),
+            Storage::Text(t) => json_string(&mut out, &t),
+            Storage::Blob(_) => return Err("binary data cannot be stored in a JSON array".into()),
+        }
+    }
+    out.push(']');
+    Ok(out)
 }
 
 fn json_string(out: &mut String, s: &str) {

@@ -139,6 +139,8 @@ impl SqlWriter {
             }
             Expr::Exists { related, negated } => self.exists(related, *negated),
             Expr::Contains { column, path, part } => self.contains(*column, path, part),
+            Expr::Overlaps { column, values } => self.overlaps(*column, values),
+            Expr::AnyElement { column, value } => self.any_element(*column, value),
             Expr::PathText { column, path, test } => self.path_text(*column, path, test),
         }
         self

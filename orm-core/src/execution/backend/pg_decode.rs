@@ -134,3 +134,106 @@ impl PgDecode for uuid::Uuid {}
 impl PgDecode for serde_json::Value {}
 #[cfg(feature = "decimal")]
 impl PgDecode for rust_decimal::Decimal {}
+
+/// Reads column `idx`, a one-dimensional array, as values of SQL type `element`:
+/// PostgreSQL's binary array format (dimensions, a NULL flag, the element type, each
+/// dimension's length and lower bound, then each element's length and bytes).
+pub(crate) fn decode_array(
+    row: &postgres::Row,
+    idx: usize,
+    element: crate::schema::types::SqlType,
+) -> Result<Option<Vec<crate::value::Value>>, DecodeError> {
+    let ty = row.columns().get(idx).map(|c| c.type_().clone());
+    let fail = |why: String| DecodeError::new(column_type_name(row, idx), why);
+    let Some(postgres::types::Kind::Array(member)) = ty.as_ref().map(Type::kind) else {
+        return Err(fail("the column is not an array".to_owned()));
+    };
+    let raw = match row.try_get::<usize, RawColumn<'_>>(idx) {
+        Ok(RawColumn(None)) => return Ok(None),
+        Ok(RawColumn(Some(bytes))) => bytes,
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    let mut reader = ArrayReader { bytes: raw };
+    let dimensions = reader.i32().map_err(fail)?;
+    reader.i32().map_err(fail)?; // has NULLs
+    reader.i32().map_err(fail)?; // element type oid
+    if dimensions == 0 {
+        return Ok(Some(Vec::new()));
+    }
+    if dimensions != 1 {
+        return Err(fail(format!("a {dimensions}-dimensional array cannot be read into a Vec")));
+    }
+    let len = usize::try_from(reader.i32().map_err(fail)?).map_err(|_| fail("a negative length".to_owned()))?;
+    reader.i32().map_err(fail)?; // lower bound
+    let mut values = Vec::with_capacity(len);
+    for _ in 0..len {
+        let size = reader.i32().map_err(fail)?;
+        if size < 0 {
+            values.push(crate::value::Value::Null);
+            continue;
+        }
+        let bytes = reader.take(size as usize).map_err(fail)?;
+        values.push(element_value(member, element, bytes).map_err(fail)?);
+    }
+    Ok(Some(values))
+}
+
+struct ArrayReader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> ArrayReader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        if self.bytes.len() < n {
+            return Err("the array ends early".to_owned());
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    fn i32(&mut self) -> Result<i32, String> {
+        self.take(4).and_then(fixed::<4>).map(i32::from_be_bytes)
+    }
+}
+
+/// One array element's bytes as a value of SQL type `element`.
+fn element_value(
+    member: &Type,
+    element: crate::schema::types::SqlType,
+    bytes: &[u8],
+) -> Result<crate::value::Value, String> {
+    use crate::schema::types::SqlType;
+    use crate::value::Value;
+    fn via<T: for<'b> FromSql<'b> + Into<Value>>(member: &Type, bytes: &[u8]) -> Result<Value, String> {
+        T::from_sql(member, bytes).map(Into::into).map_err(|e| e.to_string())
+    }
+    match element {
+        SqlType::SmallInt => via::<i16>(member, bytes),
+        SqlType::Integer => via::<i32>(member, bytes),
+        SqlType::BigInt => via::<i64>(member, bytes),
+        SqlType::Real => via::<f32>(member, bytes),
+        SqlType::Double => via::<f64>(member, bytes),
+        SqlType::Boolean => via::<bool>(member, bytes),
+        SqlType::Text | SqlType::Enum(_) => {
+            std::str::from_utf8(bytes).map(|s| Value::Text(s.to_owned())).map_err(|e| e.to_string())
+        }
+        SqlType::Bytes => via::<Vec<u8>>(member, bytes),
+        #[cfg(feature = "chrono")]
+        SqlType::Date => via::<chrono::NaiveDate>(member, bytes),
+        #[cfg(feature = "chrono")]
+        SqlType::Time => via::<chrono::NaiveTime>(member, bytes),
+        #[cfg(feature = "chrono")]
+        SqlType::Timestamp => via::<chrono::NaiveDateTime>(member, bytes),
+        #[cfg(feature = "chrono")]
+        SqlType::TimestampTz => via::<chrono::DateTime<chrono::Utc>>(member, bytes),
+        #[cfg(feature = "uuid")]
+        SqlType::Uuid => via::<uuid::Uuid>(member, bytes),
+        #[cfg(feature = "json")]
+        SqlType::Json => via::<serde_json::Value>(member, bytes),
+        #[cfg(feature = "decimal")]
+        SqlType::Decimal => via::<rust_decimal::Decimal>(member, bytes),
+        #[allow(unreachable_patterns)]
+        other => Err(format!("array elements of type {other:?} cannot be read")),
+    }
+}

@@ -559,3 +559,65 @@ pub(crate) fn map_error(e: rusqlite::Error) -> Error {
     err.set_location(constraint.as_deref(), table, column.as_deref());
     err.with_cause(e)
 }
+
+/// An array column's JSON text as values of SQL type `element`, each element read as
+/// SQLite would hold it in a column of that type.
+#[cfg(feature = "json")]
+pub(crate) fn decode_array(value: ValueRef<'_>, element: crate::SqlType) -> Result<Vec<Value>, String> {
+    let text = text(value)?;
+    let items: Vec<serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| format!("an array column holds JSON arrays: {e}"))?;
+    items.iter().map(|item| element_value(item, element)).collect()
+}
+
+/// Without JSON, SQLite cannot read array columns.
+#[cfg(not(feature = "json"))]
+pub(crate) fn decode_array(_: ValueRef<'_>, _: crate::SqlType) -> Result<Vec<Value>, String> {
+    Err("array columns on SQLite are JSON arrays: enable orm-core's `json` feature".to_owned())
+}
+
+#[cfg(feature = "json")]
+fn element_value(item: &serde_json::Value, element: crate::SqlType) -> Result<Value, String> {
+    use crate::SqlType;
+    use serde_json::Value as J;
+    fn via<T: SqliteDecode + Into<Value>>(v: ValueRef<'_>) -> Result<Value, String> {
+        T::from_sqlite(v).map(Into::into)
+    }
+    let text_form;
+    let v = match item {
+        J::Null => return Ok(Value::Null),
+        J::Bool(b) => ValueRef::Integer(i64::from(*b)),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => ValueRef::Integer(i),
+            None => ValueRef::Real(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => ValueRef::Text(s.as_bytes()),
+        other => {
+            text_form = other.to_string();
+            ValueRef::Text(text_form.as_bytes())
+        }
+    };
+    match element {
+        SqlType::SmallInt => via::<i16>(v),
+        SqlType::Integer => via::<i32>(v),
+        SqlType::BigInt => via::<i64>(v),
+        SqlType::Real => via::<f32>(v),
+        SqlType::Double => via::<f64>(v),
+        SqlType::Boolean => via::<bool>(v),
+        SqlType::Text | SqlType::Enum(_) => via::<String>(v),
+        #[cfg(feature = "chrono")]
+        SqlType::Date => via::<chrono::NaiveDate>(v),
+        #[cfg(feature = "chrono")]
+        SqlType::Time => via::<chrono::NaiveTime>(v),
+        #[cfg(feature = "chrono")]
+        SqlType::Timestamp => via::<chrono::NaiveDateTime>(v),
+        #[cfg(feature = "chrono")]
+        SqlType::TimestampTz => via::<chrono::DateTime<chrono::Utc>>(v),
+        #[cfg(feature = "uuid")]
+        SqlType::Uuid => via::<uuid::Uuid>(v),
+        #[cfg(feature = "decimal")]
+        SqlType::Decimal => via::<rust_decimal::Decimal>(v),
+        #[allow(unreachable_patterns)]
+        other => Err(format!("array elements of type {other:?} cannot be read on SQLite")),
+    }
+}
