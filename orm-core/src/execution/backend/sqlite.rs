@@ -563,7 +563,7 @@ pub(crate) fn map_error(e: rusqlite::Error) -> Error {
 /// An array column's JSON text as values of SQL type `element`, each element read as
 /// SQLite would hold it in a column of that type.
 #[cfg(feature = "json")]
-pub(crate) fn decode_array(value: ValueRef<'_>, element: crate::SqlType) -> Result<Vec<Value>, String> {
+pub(crate) fn decode_array(value: ValueRef<'_>, element: crate::schema::types::SqlType) -> Result<Vec<Value>, String> {
     let text = text(value)?;
     let items: Vec<serde_json::Value> =
         serde_json::from_str(text).map_err(|e| format!("an array column holds JSON arrays: {e}"))?;
@@ -572,13 +572,13 @@ pub(crate) fn decode_array(value: ValueRef<'_>, element: crate::SqlType) -> Resu
 
 /// Without JSON, SQLite cannot read array columns.
 #[cfg(not(feature = "json"))]
-pub(crate) fn decode_array(_: ValueRef<'_>, _: crate::SqlType) -> Result<Vec<Value>, String> {
+pub(crate) fn decode_array(_: ValueRef<'_>, _: crate::schema::types::SqlType) -> Result<Vec<Value>, String> {
     Err("array columns on SQLite are JSON arrays: enable orm-core's `json` feature".to_owned())
 }
 
 #[cfg(feature = "json")]
-fn element_value(item: &serde_json::Value, element: crate::SqlType) -> Result<Value, String> {
-    use crate::SqlType;
+fn element_value(item: &serde_json::Value, element: crate::schema::types::SqlType) -> Result<Value, String> {
+    use crate::schema::types::SqlType;
     use serde_json::Value as J;
     fn via<T: SqliteDecode + Into<Value>>(v: ValueRef<'_>) -> Result<Value, String> {
         T::from_sqlite(v).map(Into::into)
