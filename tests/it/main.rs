@@ -8,6 +8,7 @@ mod ddl;
 mod documents;
 mod engine;
 mod errors;
+mod graphs;
 mod hooks;
 mod many_to_many;
 mod mapped;

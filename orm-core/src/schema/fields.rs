@@ -3,7 +3,6 @@
 //! session; the session takes them out through [`PendingVisitor`].
 
 use std::fmt;
-use std::marker::PhantomData;
 
 use crate::schema::model::Model;
 use crate::schema::relationship::RelationshipDef;
@@ -172,27 +171,90 @@ impl<T> fmt::Debug for HasOne<T> {
 pub type ManyToMany<T> = HasMany<T>;
 
 /// A many-to-one relationship field declared on the child:
-/// `#[orm(belongs_to(Department, foreign_key = "department_id"))] department: BelongsTo<Department>`.
+/// `#[orm(belongs_to(Category, foreign_key = "category_id"))] category: BelongsTo<Category>`.
 ///
-/// It holds nothing: reach the parent through the generated accessor
-/// (`employee.department(&mut db)?`) and set it with `set_department`.
+/// In a session, reach the parent through the generated accessor
+/// (`book.category(&mut db)?`) and change it with `set_category`. Before the object joins
+/// a session, its parent can be set here, as SQLAlchemy's `Book(category=scifi)`: a new
+/// parent ([`to`](Self::to), added with the child) or one already in the session
+/// ([`to_obj`](Self::to_obj)). The foreign key follows at flush.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # #[derive(Model, Clone)] #[orm(table = "categories")]
+/// # struct Category { #[orm(primary_key)] id: i32, name: String,
+/// #   #[orm(foreign_key = "categories.id")] parent_id: Option<i32>,
+/// #   #[orm(belongs_to(Category, foreign_key = "parent_id"))] parent: BelongsTo<Category> }
+/// let engine = Engine::connect("sqlite::memory:")?;
+/// engine.create_all(&[Category::table()])?;
+/// let mut db = engine.session();
+/// let fiction = db.add(Category::new("Fiction"));
+/// let scifi = db.add(Category { parent: BelongsTo::to_obj(&fiction), ..Category::new("Sci-fi") });
+/// let space = db.add(Category {
+///     parent: BelongsTo::to(Category::new("Hard SF")), // a new parent, added with it
+///     ..Category::new("Space opera")
+/// });
+/// db.commit()?;
+/// assert_eq!(scifi.get().parent_id, Some(fiction.get().id));
+/// assert_eq!(space.parent(&mut db)?.unwrap().get().name, "Hard SF");
+/// # Ok::<(), orm_core::Error>(())
+/// ```
 pub struct BelongsTo<T> {
-    _marker: PhantomData<fn() -> T>,
+    pub(crate) pending: Option<PendingParent<T>>,
+}
+
+/// The parent a [`BelongsTo`] holds until its object joins a session.
+#[doc(hidden)]
+pub enum PendingParent<T> {
+    /// A new parent, added with the child.
+    New(Box<T>),
+    /// An object of a session: which session, its entry, and the object's identity there
+    /// (its allocation and index), checked when the child joins.
+    InSession { session: u64, entry: usize, block: usize, index: u32 },
+}
+
+impl<T> BelongsTo<T> {
+    /// A new parent object, added to the session with the child.
+    pub fn to(parent: T) -> BelongsTo<T> {
+        BelongsTo { pending: Some(PendingParent::New(Box::new(parent))) }
+    }
+
+    /// Sets a new parent object, added to the session with the child.
+    pub fn set(&mut self, parent: T) {
+        self.pending = Some(PendingParent::New(Box::new(parent)));
+    }
+
+    /// Whether a parent waits to be linked when the object joins a session.
+    pub fn is_set(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    #[doc(hidden)]
+    pub fn take(&mut self) -> Option<PendingParent<T>> {
+        self.pending.take()
+    }
 }
 
 impl<T> Default for BelongsTo<T> {
     fn default() -> Self {
-        BelongsTo { _marker: PhantomData }
+        BelongsTo { pending: None }
     }
 }
 
-impl<T> Clone for BelongsTo<T> {
+impl<T: Clone> Clone for BelongsTo<T> {
     fn clone(&self) -> Self {
-        BelongsTo::default()
+        let pending = self.pending.as_ref().map(|p| match p {
+            PendingParent::New(value) => PendingParent::New(value.clone()),
+            PendingParent::InSession { session, entry, block, index } => {
+                PendingParent::InSession { session: *session, entry: *entry, block: *block, index: *index }
+            }
+        });
+        BelongsTo { pending }
     }
 }
 
 impl<T> PartialEq for BelongsTo<T> {
+    /// Relationship fields never make two objects differ.
     fn eq(&self, _: &Self) -> bool {
         true
     }
@@ -200,7 +262,7 @@ impl<T> PartialEq for BelongsTo<T> {
 
 impl<T> fmt::Debug for BelongsTo<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BelongsTo")
+        f.write_str(if self.pending.is_some() { "BelongsTo(1 waiting)" } else { "BelongsTo" })
     }
 }
 
@@ -214,4 +276,12 @@ pub trait PendingVisitor {
 
     /// Objects pushed into the `many_to_many` field `def` of a `declared_on` row.
     fn members<C: Model>(&mut self, def: &'static RelationshipDef, declared_on: &'static TableDef, members: Vec<C>);
+
+    /// The parent set on the `belongs_to` field `def` of a `declared_on` row.
+    fn parent<P: Model>(
+        &mut self,
+        def: &'static RelationshipDef,
+        declared_on: &'static TableDef,
+        parent: PendingParent<P>,
+    );
 }

@@ -364,6 +364,10 @@ impl Session {
         declared_on: &'static crate::schema::table::TableDef,
     ) -> Result<()> {
         self.check_usable()?;
+        if child.state() == ObjectState::Transient {
+            // Setting the parent of a new object brings it into the session (save-update).
+            self.add_obj(child)?;
+        }
         let entry = self.entry_of(child)?;
         let link = Link::has_many(declared_on, def)?;
         let parent_entry = match parent {
@@ -383,12 +387,22 @@ impl Session {
                 None
             }
         };
-        if let Some(p) = parent_entry
-            && link.is_one_to_one()
-        {
-            self.displace_one(p, link, Some(entry))?;
+        match parent_entry {
+            Some(p) => self.set_new_parent(link, entry, p),
+            None => {
+                self.link(link, entry, None);
+                Ok(())
+            }
         }
-        self.link(link, entry, parent_entry);
+    }
+
+    /// Links `child` under `parent` over `link` (a one-to-one parent lets go of the child
+    /// it had).
+    pub(crate) fn set_new_parent(&mut self, link: Link, child: usize, parent: usize) -> Result<()> {
+        if link.is_one_to_one() {
+            self.displace_one(parent, link, Some(child))?;
+        }
+        self.link(link, child, Some(parent));
         Ok(())
     }
 }

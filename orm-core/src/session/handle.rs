@@ -264,6 +264,11 @@ impl<T: Model> Obj<T> {
         self.get().clone()
     }
 
+    /// The object's allocation and index in it: what tells it apart from any other.
+    pub(crate) fn identity(&self) -> (usize, u32) {
+        (Rc::as_ptr(&self.block).cast::<()>() as usize, self.index)
+    }
+
     pub(crate) fn erased(&self) -> ErasedObj {
         ErasedObj { block: self.block.clone(), index: self.index }
     }
@@ -490,6 +495,11 @@ impl ErasedObj {
     /// Which block the object is in.
     pub(crate) fn block_id(&self) -> *const () {
         Rc::as_ptr(&self.block).cast()
+    }
+
+    /// The object's index in its block.
+    pub(crate) fn index(&self) -> u32 {
+        self.index
     }
 
     /// Whether anything but this handle holds the object's block (another handle on one

@@ -99,6 +99,9 @@ pub struct Session {
     autoflush: bool,
     /// Set by a failed flush: everything but `rollback` is refused.
     poisoned: Option<String>,
+    /// Why an object added by `add` could not be linked as its fields asked (a parent of
+    /// another session): the next flush returns it, writing nothing.
+    refused_add: Option<Error>,
     /// What flushes of the open transaction changed, to undo on rollback.
     tx_log: TxLog,
     /// Open savepoints, innermost last.
@@ -141,6 +144,7 @@ impl Engine {
             pairs: HashMap::default(),
             autoflush: true,
             poisoned: None,
+            refused_add: None,
             tx_log: TxLog::default(),
             savepoints: Vec::new(),
             lazy_loads: HashMap::default(),
@@ -270,9 +274,8 @@ impl Session {
         let entry = self.push_entry(obj, ObjectState::Pending);
         self.new.push(entry);
         for children in pending {
-            // Only fails on inconsistent metadata, which the derive rules out.
             if let Err(e) = children(self, entry) {
-                log::warn!(target: "orm::session", "cannot add children: {e}");
+                self.refused_add.get_or_insert(e);
             }
         }
         entry

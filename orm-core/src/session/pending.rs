@@ -2,8 +2,8 @@
 //! (`program.courses.push(..)` on a new `Program`): when the owner is added, they are
 //! taken out of the fields, added with it and linked to it (save-update cascade).
 
-use crate::error::Result;
-use crate::schema::fields::PendingVisitor;
+use crate::error::{Error, Result};
+use crate::schema::fields::{BelongsTo, PendingParent, PendingVisitor};
 use crate::schema::link::{Link, Secondary};
 use crate::schema::model::Model;
 use crate::schema::relationship::RelationshipDef;
@@ -40,5 +40,53 @@ impl PendingVisitor for PendingChildren {
             }
             Ok(())
         }));
+    }
+
+    fn parent<P: Model>(
+        &mut self,
+        def: &'static RelationshipDef,
+        declared_on: &'static TableDef,
+        parent: PendingParent<P>,
+    ) {
+        self.0.push(Box::new(move |session, child_entry| {
+            let link = Link::has_many(declared_on, def)?;
+            let parent_entry = match parent {
+                PendingParent::New(value) => {
+                    let parent = session.add(*value);
+                    parent.cell().meta.get().entry()
+                }
+                PendingParent::InSession { session: id, entry, block, index } => {
+                    let found = session.entry(entry).map(|e| (e.obj.block_id() as usize, e.obj.index()));
+                    if id != session.id || found != Some((block, index)) {
+                        return Err(Error::invalid_state(format!(
+                            "the {} set as the parent of a new {} is not an object of this session; \
+                             add it to this session first, or set a new parent with BelongsTo::to",
+                            P::TABLE.model,
+                            declared_on.model
+                        )));
+                    }
+                    entry
+                }
+            };
+            session.set_new_parent(link, child_entry, parent_entry)
+        }));
+    }
+}
+
+impl<T: Model> BelongsTo<T> {
+    /// A parent that is already in a session (pending or persistent): the child joins that
+    /// session under it.
+    pub fn to_obj(parent: &Obj<T>) -> BelongsTo<T> {
+        let mut field = BelongsTo::default();
+        field.set_obj(parent);
+        field
+    }
+
+    /// Sets a parent that is already in a session; checked when the child joins it.
+    pub fn set_obj(&mut self, parent: &Obj<T>) {
+        let meta = parent.cell().meta.get();
+        let (block, index) = parent.identity();
+        let session = if meta.state == crate::ObjectState::Transient { 0 } else { meta.session };
+        self.pending = Some(PendingParent::InSession { session, entry: meta.entry(), block, index });
     }
 }

@@ -39,6 +39,11 @@ struct Undo {
 }
 
 pub(crate) fn flush(s: &mut Session, committing: bool) -> Result<()> {
+    if let Some(e) = s.refused_add.take() {
+        // The objects are not as the application built them: roll back before going on.
+        s.poison(e.to_string());
+        return Err(e.context("an object added to the session could not be linked; nothing was written"));
+    }
     s.prune_unchanged();
     if !s.is_dirty() {
         return Ok(());

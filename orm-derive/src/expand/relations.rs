@@ -252,6 +252,11 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                 let setter = format_ident!("set_{}", name);
                 let fk_ty = fk_type_of_self(model, fk);
                 let describe = format!("the {name} of this {ident}");
+                take_pending.push(quote! {
+                    if let __orm::Some(parent) = self.#name.take() {
+                        __visitor.parent::<#target>(#def, &__TABLE, parent);
+                    }
+                });
                 own_methods.push(quote! {
                     fn #name(&self, db: &mut ::orm_core::Session)
                         -> ::orm_core::Result<<#fk_ty as __orm::ForeignKeyField>::Parent<::orm_core::Obj<#target>>> {
