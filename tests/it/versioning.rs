@@ -96,6 +96,9 @@ on_both! {
         }
         let err = s.commit().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::StaleData, "{err}");
+        let message = err.to_string();
+        assert!(message.contains(&format!("Page({})", ids[1])), "the stale object is named: {message}");
+        assert!(message.contains("changed or deleted its row since it was loaded at version 2"), "{message}");
         s.rollback().unwrap();
         let bodies = db.column(&db.sql("SELECT body FROM wiki_pages ORDER BY id"), &[]);
         assert_eq!(bodies, ["first draft"; 3], "nothing of the failed flush was written");
@@ -193,6 +196,7 @@ on_both! {
         }
         let err = s.commit().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::StaleData, "{err}");
+        assert!(err.to_string().contains("its row was deleted by another transaction"), "{err}");
         s.rollback().unwrap();
         assert_eq!(db.column(&db.sql("SELECT CAST(years_of_study AS TEXT) FROM programs"), &[]), ["3", "3"]);
     }

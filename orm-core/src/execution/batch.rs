@@ -282,7 +282,9 @@ fn returned_count_error(table: &TableDef, expected: usize, got: usize) -> Error 
 }
 
 /// Sets `columns` of the rows matched by `keys` to `values`: each key is the row's
-/// primary key, then its version if the table has a version counter.
+/// primary key, then its version if the table has a version counter. With `updated`,
+/// a batch returns the keys it matched (`RETURNING`; a one-column key), so that a
+/// mismatch can name the rows it missed.
 pub(crate) fn update(
     conn: &mut Connection,
     dialect: &'static dyn Dialect,
@@ -290,7 +292,11 @@ pub(crate) fn update(
     columns: &[usize],
     keys: Vec<Vec<Value>>,
     values: &mut [Vec<Value>],
+    mut updated: Option<&mut Vec<Value>>,
 ) -> Result<()> {
+    if table.primary_key.len() != 1 {
+        updated = None;
+    }
     // `values` has one vector per changed column (moved into the statement and back on
     // PostgreSQL); `keys` one per row.
     let expected = keys.len();
@@ -329,8 +335,14 @@ pub(crate) fn update(
             }
             w.ident(table.name).push(".").ident(table.columns[k].name).push(&format!(" = v.k{n}"));
         }
+        if updated.is_some() {
+            returning_key(&mut w, table);
+        }
         let (sql, params) = w.finish();
-        let result = conn.execute(&sql, &params);
+        let result = match updated {
+            Some(keys) => run_returning_keys(conn, &sql, &params, table, keys),
+            None => conn.execute(&sql, &params),
+        };
         for (column, param) in values.iter_mut().zip(params) {
             if let Value::Array(moved) = param {
                 *column = moved;
@@ -400,10 +412,37 @@ pub(crate) fn update(
             w.ident(table.name).push(".").ident(table.columns[k].name);
             w.push(&format!(" = v.column{}", columns.len() + n + 1));
         }
+        if updated.is_some() {
+            returning_key(&mut w, table);
+        }
         let (sql, params) = w.finish();
-        matched += conn.execute(&sql, &params)?;
+        matched += match updated.as_deref_mut() {
+            Some(keys) => run_returning_keys(conn, &sql, &params, table, keys)?,
+            None => conn.execute(&sql, &params)?,
+        };
     }
     check_count("update", table, expected, matched)
+}
+
+/// ` RETURNING t.id`: the key of each row a statement changed.
+fn returning_key(w: &mut SqlWriter, table: &TableDef) {
+    let key = table.primary_key[0];
+    w.push(" RETURNING ").ident(table.name).push(".").ident(table.columns[key].name);
+}
+
+/// Runs a statement that returns its rows' keys, collecting them; returns how many.
+fn run_returning_keys(
+    conn: &mut Connection,
+    sql: &str,
+    params: &[Value],
+    table: &TableDef,
+    keys: &mut Vec<Value>,
+) -> Result<u64> {
+    let key = table.primary_key[0];
+    let got = conn.query_raw(sql, params, |row| read_value(row, 0, table, key))?;
+    let n = got.len() as u64;
+    keys.extend(got);
+    Ok(n)
 }
 
 /// `(?1, ?2), (?3, ?4)`.

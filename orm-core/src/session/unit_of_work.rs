@@ -362,13 +362,19 @@ fn update_rows(
             e.obj.push_columns(&columns, &mut values, moved)?;
         }
         let conn = s.connection()?;
-        let result = batch::update(conn, dialect, table, &columns, keys, &mut values);
+        // A versioned batch learns which rows it matched, to name a stale one.
+        let mut updated = Vec::new();
+        let returning = (table.version.is_some() && members.len() > 1).then_some(&mut updated);
+        let result = batch::update(conn, dialect, table, &columns, keys, &mut values, returning);
         if moved {
             for (n, &row) in members.iter().enumerate() {
                 s.entry(row).expect("live entry").obj.put_columns(&columns, &mut values, n)?;
             }
         }
-        result.map_err(|e| blame(e, s, table, &members, "updating"))?;
+        if let Err(e) = result {
+            let e = name_stale(e, s, table, &members, &updated);
+            return Err(blame(e, s, table, &members, "updating"));
+        }
     }
     Ok(())
 }
@@ -406,7 +412,8 @@ fn delete_rows(s: &mut Session, table: &'static TableDef, rows: &[usize]) -> Res
     }
     let dialect = s.engine.dialect();
     let conn = s.connection()?;
-    batch::delete(conn, dialect, table, keys).map_err(|e| blame(e, s, table, rows, "deleting"))
+    let result = batch::delete(conn, dialect, table, keys);
+    result.map_err(|e| blame(e, s, table, rows, "deleting"))
 }
 
 /// The models' hooks on the rows the flush will insert and update, in the order the
@@ -423,6 +430,49 @@ fn before_write(s: &Session, plan: &Plan) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// An UPDATE batch that matched fewer rows than it had: names the first of `rows` it
+/// missed. A versioned batch returned the keys it `updated`; otherwise the missed rows
+/// are those gone from the table (one SELECT by key).
+fn name_stale(e: Error, s: &mut Session, table: &'static TableDef, rows: &[usize], updated: &[Value]) -> Error {
+    if e.kind() != crate::error::ErrorKind::StaleData || rows.len() < 2 || table.primary_key.len() != 1 {
+        return e;
+    }
+    let key_column = table.primary_key[0];
+    let expected: Vec<(usize, Value)> =
+        rows.iter().filter_map(|&row| Some((row, s.entry(row)?.obj.database_key().into_iter().next()?))).collect();
+    let present: std::collections::HashSet<IdentityKey> = if table.version.is_some() {
+        updated.iter().map(|k| IdentityKey::of_value(table, k.clone())).collect()
+    } else {
+        let mut w = crate::sql::writer::SqlWriter::new(s.engine.dialect());
+        w.push("SELECT ").ident(table.columns[key_column].name).push(" FROM ").ident(table.name).push(" WHERE ");
+        w.expr(&crate::sql::expr::Expr::In {
+            column: crate::sql::expr::ColumnRef { table: table.name, name: table.columns[key_column].name },
+            values: expected.iter().map(|(_, k)| k.clone()).collect(),
+            negated: false,
+        });
+        let (sql, params) = w.finish();
+        let Ok(conn) = s.connection() else { return e };
+        match conn.query_raw(&sql, &params, |row| crate::execution::row::read_value(row, 0, table, key_column)) {
+            Ok(keys) => keys.into_iter().map(|k| IdentityKey::of_value(table, k)).collect(),
+            Err(_) => return e,
+        }
+    };
+    let Some(&(row, _)) = expected.iter().find(|(_, k)| !present.contains(&IdentityKey::of_value(table, k.clone())))
+    else {
+        return e;
+    };
+    let obj = &s.entry(row).expect("live entry").obj;
+    let why = match table.version {
+        Some(v) => {
+            let loaded = obj.snapshot().and_then(|b| b.get(v).cloned()).unwrap_or(Value::Null);
+            format!("another transaction changed or deleted its row since it was loaded at version {loaded:?}")
+        }
+        None => "its row was deleted by another transaction".to_owned(),
+    };
+    Error::new(crate::error::ErrorKind::StaleData, format!("{}: {why}; roll back and reload it", obj.describe()))
+        .with_cause(e)
 }
 
 /// Adds to a failed statement's error which object and what the flush was doing.
