@@ -65,7 +65,9 @@ pub use schema::types::{ArrayElement, BaseType, ColumnType, PrimaryKey, SqlArg, 
 pub use session::options::{LoadOption, joinedload, lazyload, raiseload, selectinload};
 pub use session::{Children, Obj, ObjectState, Retry, Session, SessionQuery};
 pub use sql::dialect::Dialect;
-pub use sql::expr::{CmpOp, Column, ColumnRef, Contains, DocumentPath, Expr, OrderBy, PathTest, and, not, or};
+pub use sql::expr::{
+    CmpOp, Column, ColumnRef, Contains, DocumentPath, Expr, NumberPath, OrderBy, PathTest, and, not, or,
+};
 pub use sql::query::Query;
 pub use sql::relationship::Relationship;
 pub use value::Value;

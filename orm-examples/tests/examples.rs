@@ -107,6 +107,28 @@ on_both! {
     }
 }
 
+on_both! {
+    fn library_runs_and_reports(db) {
+        let out = run(env!("CARGO_BIN_EXE_library"), Some(&db.url()));
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            [
+                "Le Guin is stored as \"Ursula K. Le Guin\"",
+                "e-books: [\"The Left Hand of Darkness\"]",
+                "classics: [\"Dune\", \"The Dispossessed\", \"The Left Hand of Darkness\"]",
+                "published by Ace: [\"Dune\", \"The Left Hand of Darkness\"]",
+                "before 1970: [\"Dune\", \"The Left Hand of Darkness\"]",
+                "Dune by Frank Herbert in Fiction > Science fiction",
+                "Dune is at version 2 with tags [\"classic\", \"desert\", \"ecology\"]",
+                "a nameless author: Validation",
+                "nine stars: CheckViolation",
+                "reviews: 2",
+            ]
+        );
+        assert_eq!(db.count("books"), 3);
+    }
+}
+
 test_case! {
     /// The benchmark at a tiny scale: it compiles, runs every workload on both sides, and
     /// prints its report (its timings are not checked: performance is measured with

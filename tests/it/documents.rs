@@ -62,6 +62,10 @@ fn stock(db: &orm_tests::TestDb) -> Session {
     s
 }
 
+fn none_of() -> Vec<String> {
+    Vec::new()
+}
+
 fn names(s: &mut Session, filter: Expr) -> Vec<String> {
     let found = s.query::<Shirt>().filter(filter).order_by(Shirt::NAME.asc()).all().unwrap();
     found.iter().map(|o| o.get().name.clone()).collect()
@@ -114,6 +118,19 @@ on_both! {
         assert_eq!(names(&mut s, !Shirt::SPECS.contains(json!({"color": "teal"}))), ["oxford"]);
         assert_eq!(names(&mut s, Shirt::RAW.contains(json!({"tags": ["tee"]}))), ["tee"]);
         assert_eq!(names(&mut s, Shirt::RAW.field("tags").contains(json!("polo"))), ["polo"]);
+        // Numbers and booleans read as PostgreSQL spells them; numbers compare as numbers.
+        db.engine
+            .execute(
+                &db.sql("UPDATE shirts SET raw = $1 WHERE name = 'tee'"),
+                &[Value::Json(json!({"tags": ["tee"], "weight": 140, "cotton": true, "ratio": 0.5}))],
+            )
+            .unwrap();
+        assert_eq!(names(&mut s, Shirt::RAW.field("weight").eq("140")), ["tee"]);
+        assert_eq!(names(&mut s, Shirt::RAW.field("cotton").eq("true")), ["tee"]);
+        assert_eq!(names(&mut s, Shirt::RAW.field("ratio").eq("0.5")), ["tee"]);
+        assert_eq!(names(&mut s, Shirt::RAW.field("weight").number().gt(99)), ["tee"]);
+        assert_eq!(names(&mut s, Shirt::RAW.field("weight").number().lt(99)), none_of());
+        assert_eq!(names(&mut s, Shirt::RAW.field("ratio").number().eq(0.5)), ["tee"]);
         // A key is a bound value, never SQL.
         assert_eq!(names(&mut s, Shirt::SPECS.field("color') OR 1=1 --").eq("teal")), Vec::<String>::new());
         // The same through the engine, without a session.

@@ -84,6 +84,7 @@ pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) 
         Expr::PathText { column: c, test, .. } => {
             out.push(match test {
                 PathTest::Compare(op, _) => 80 + *op as usize,
+                PathTest::Number(op, _) => 110 + *op as usize,
                 PathTest::IsNull(negated) => 90 + usize::from(*negated),
             });
             column(out, c);

@@ -50,9 +50,16 @@ pub(crate) fn contains_params(dialect: &dyn Dialect, path: &[String], part: &Val
 
 /// The parameters of a path test, in the order it binds them.
 pub(crate) fn path_text_params(dialect: &dyn Dialect, path: &[String], test: &PathTest, out: &mut Vec<Value>) {
-    out.push(path_param(dialect, path));
-    if let PathTest::Compare(_, value) = test {
-        out.push(value.clone());
+    let path = path_param(dialect, path);
+    if !dialect.array_params() && !matches!(test, PathTest::Number(..)) {
+        // SQLite reads the path twice: its JSON type, then its value.
+        out.push(path.clone());
+    }
+    out.push(path);
+    match test {
+        PathTest::Compare(_, value) => out.push(value.clone()),
+        PathTest::Number(_, number) => out.push(Value::F64(*number)),
+        PathTest::IsNull(_) => {}
     }
 }
 
@@ -97,12 +104,32 @@ impl SqlWriter {
         }
     }
 
-    /// `(column #>> $1) = $2`; SQLite: `(column ->> ?1) = ?2`.
+    /// `(column #>> $1) = $2`; SQLite: the same text, as PostgreSQL spells it (`->>`
+    /// gives SQL values there: numbers become their text, booleans `true`/`false`).
+    /// Numbers: `(column #>> $1)::double precision < $2`, `CAST(column ->> ?1 AS REAL)`.
     pub(crate) fn path_text(&mut self, column: ColumnRef, path: &[String], test: &PathTest) {
         let dialect = self.dialect;
-        let operator = if dialect.array_params() { " #>> " } else { " ->> " };
-        self.push("(").column(column).push(operator).param(path_param(dialect, path)).push(")");
+        let param = path_param(dialect, path);
+        match (dialect.array_params(), test) {
+            (true, PathTest::Number(..)) => {
+                self.push("(").column(column).push(" #>> ").param(param).push(")::double precision");
+            }
+            (true, _) => {
+                self.push("(").column(column).push(" #>> ").param(param).push(")");
+            }
+            (false, PathTest::Number(..)) => {
+                self.push("CAST(").column(column).push(" ->> ").param(param).push(" AS REAL)");
+            }
+            (false, _) => {
+                self.push("(CASE json_type(").column(column).push(", ").param(param.clone());
+                self.push(") WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(");
+                self.column(column).push(" ->> ").param(param).push(" AS TEXT) END)");
+            }
+        }
         match test {
+            PathTest::Number(op, number) => {
+                self.push(op.sql()).param(Value::F64(*number));
+            }
             PathTest::Compare(op, value) => {
                 self.push(op.sql()).param(value.clone());
             }

@@ -255,6 +255,12 @@ impl DocumentPath {
         ge => Ge,
     }
 
+    /// The value at the path as a number, for numeric comparisons:
+    /// `Book::EDITION.field("year").number().lt(1970)`.
+    pub fn number(self) -> NumberPath {
+        NumberPath { path: self }
+    }
+
     /// No value at the path (the key is missing, or holds JSON null).
     pub fn is_null(self) -> Expr {
         Expr::PathText { column: self.column, path: self.path, test: PathTest::IsNull(false) }
@@ -272,11 +278,47 @@ impl DocumentPath {
     }
 }
 
+/// The number at a path of a JSON document (from [`DocumentPath::number`]); a value that
+/// is not a number makes the comparison fail on PostgreSQL and compare as 0 on SQLite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberPath {
+    path: DocumentPath,
+}
+
+macro_rules! number_comparisons {
+    ($($(#[$doc:meta])* $name:ident => $op:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        pub fn $name(self, number: impl Into<f64>) -> Expr {
+            let DocumentPath { column, path } = self.path;
+            Expr::PathText { column, path, test: PathTest::Number(CmpOp::$op, number.into()) }
+        }
+    )*};
+}
+
+impl NumberPath {
+    number_comparisons! {
+        /// The number at the path equals `number`.
+        eq => Eq,
+        /// ... differs from `number`.
+        ne => Ne,
+        /// ... is less than `number`.
+        lt => Lt,
+        /// ... is at most `number`.
+        le => Le,
+        /// ... is greater than `number`.
+        gt => Gt,
+        /// ... is at least `number`.
+        ge => Ge,
+    }
+}
+
 /// What a filter on a path of a document tests.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PathTest {
     /// The text at the path compared with a value.
     Compare(CmpOp, Value),
+    /// The number at the path compared with a number.
+    Number(CmpOp, f64),
     /// `IS NULL` (`false`) or `IS NOT NULL` (`true`).
     IsNull(bool),
 }
