@@ -75,6 +75,10 @@ pub trait Model: Sized + 'static {
         }
     }
 
+    /// Whether the model declares [`Hooks`](crate::Hooks) (`#[orm(hooks)]`).
+    #[doc(hidden)]
+    const HAS_HOOKS: bool = false;
+
     /// Runs the model's [`Hooks`](crate::Hooks) before a write (generated with
     /// `#[orm(hooks)]`).
     #[doc(hidden)]

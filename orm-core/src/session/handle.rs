@@ -411,6 +411,8 @@ pub(crate) trait AnyObject {
     fn refresh_from_row(&self, row: &Row<'_>, offset: usize, force: bool) -> Result<()>;
     /// Children added to the struct's `HasMany` fields before it joined the session.
     fn take_pending_children(&self) -> Vec<Attach>;
+    /// Whether the model has hooks to run before a write.
+    fn has_hooks(&self) -> bool;
     /// Runs the model's `before_insert` / `before_update` and `validate` hooks.
     fn before_write(&self, inserting: bool) -> Result<()>;
     fn describe(&self) -> String;
@@ -681,6 +683,10 @@ impl<T: Model> AnyObject for ObjCell<T> {
             value.take_pending_children(&mut pending);
         }
         pending.0
+    }
+
+    fn has_hooks(&self) -> bool {
+        T::HAS_HOOKS
     }
 
     fn before_write(&self, inserting: bool) -> Result<()> {

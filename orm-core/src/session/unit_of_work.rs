@@ -419,8 +419,12 @@ fn delete_rows(s: &mut Session, table: &'static TableDef, rows: &[usize]) -> Res
 /// The models' hooks on the rows the flush will insert and update, in the order the
 /// objects joined the session, before any statement is sent.
 fn before_write(s: &Session, plan: &Plan) -> Result<()> {
-    let mut rows: Vec<(usize, bool)> = plan.inserts.values().flatten().map(|&r| (r, true)).collect();
-    rows.extend(plan.updates.values().flatten().map(|&r| (r, false)));
+    let with_hooks = |rows: &&Vec<usize>| rows.first().and_then(|&r| s.entry(r)).is_some_and(|e| e.obj.has_hooks());
+    let mut rows: Vec<(usize, bool)> = plan.inserts.values().filter(with_hooks).flatten().map(|&r| (r, true)).collect();
+    rows.extend(plan.updates.values().filter(with_hooks).flatten().map(|&r| (r, false)));
+    if rows.is_empty() {
+        return Ok(());
+    }
     rows.sort_unstable();
     for (row, inserting) in rows {
         let e = s.entry(row).expect("live entry");

@@ -71,6 +71,8 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                 __orm::Ok(__obj)
             },
             quote! {
+                const HAS_HOOKS: bool = true;
+
                 fn __before_write(&mut self, __inserting: bool) -> __orm::Result<()> {
                     __orm::run_write_hooks(self, __inserting)
                 }
