@@ -335,11 +335,15 @@ pub(crate) fn update(
             }
             w.ident(table.name).push(".").ident(table.columns[k].name).push(&format!(" = v.k{n}"));
         }
-        if updated.is_some() {
+        let guarded = !conn.in_transaction();
+        if guarded {
+            guard_count(&mut w, expected);
+        } else if updated.is_some() {
             returning_key(&mut w, table);
         }
         let (sql, params) = w.finish();
         let result = match updated {
+            _ if guarded => run_guarded(conn, &sql, &params, "update", table, expected),
             Some(keys) => run_returning_keys(conn, &sql, &params, table, keys),
             None => conn.execute(&sql, &params),
         };
@@ -422,6 +426,43 @@ pub(crate) fn update(
         };
     }
     check_count("update", table, expected, matched)
+}
+
+/// Makes a statement that runs outside a transaction fail as a whole when it changes
+/// another number of rows than `expected`: `WITH changed AS (<statement> RETURNING 1)
+/// SELECT count(*) / (CASE WHEN count(*) = $n THEN 1 ELSE 0 END) FROM changed` divides by
+/// zero on a mismatch, which undoes the statement (PostgreSQL). A one-statement flush
+/// thus needs no BEGIN/COMMIT to leave nothing half-written.
+fn guard_count(w: &mut SqlWriter, expected: usize) {
+    w.prepend("WITH changed AS (");
+    w.push(" RETURNING 1) SELECT count(*) / (CASE WHEN count(*) = ");
+    w.param(Value::I64(i64::try_from(expected).unwrap_or(i64::MAX)));
+    w.push(" THEN 1 ELSE 0 END) FROM changed");
+}
+
+/// Runs a statement made by [`guard_count`]: the rows it changed, or, for the division
+/// by zero (SQLSTATE 22012) it raised on a mismatch, a `StaleData` error.
+fn run_guarded(
+    conn: &mut Connection,
+    sql: &str,
+    params: &[Value],
+    what: &str,
+    table: &TableDef,
+    expected: usize,
+) -> Result<u64> {
+    match conn.query_raw(sql, params, |row| row.get::<i64>(0)) {
+        Ok(counts) => Ok(counts.first().copied().unwrap_or(0).max(0) as u64),
+        Err(e) if e.sqlstate() == Some("22012") => Err(Error::new(
+            ErrorKind::StaleData,
+            format!(
+                "expected to {what} {expected} rows of `{}` but another number matched: another transaction \
+                 changed or deleted some since they were loaded; nothing was changed; roll back and reload",
+                table.name
+            ),
+        )
+        .context_table(table.name)),
+        Err(e) => Err(e),
+    }
 }
 
 /// ` RETURNING t.id`: the key of each row a statement changed.
@@ -537,8 +578,17 @@ pub(crate) fn delete(
         }
         return check_count("delete", table, expected, matched);
     }
+    // Several rows in one statement outside a transaction: the statement checks its count.
+    let guarded = expected > 1 && dialect.array_params() && !conn.in_transaction();
+    if guarded {
+        guard_count(&mut w, expected);
+    }
     let (sql, params) = w.finish();
-    let matched = conn.execute(&sql, &params)?;
+    let matched = if guarded {
+        run_guarded(conn, &sql, &params, "delete", table, expected)?
+    } else {
+        conn.execute(&sql, &params)?
+    };
     check_count("delete", table, expected, matched)
 }
 

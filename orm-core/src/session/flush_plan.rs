@@ -253,9 +253,16 @@ pub(super) fn single_statement(s: &Session, plan: &Plan) -> bool {
         return false;
     }
     // An UPDATE or DELETE of several rows that matches fewer than expected (another
-    // transaction changed them, or their version) fails the flush after the statement
-    // ran: it must run in a transaction that the failure rolls back.
-    if plan.updates.values().chain(plan.deletes.values()).any(|rows| rows.len() > 1) {
+    // transaction changed them, or their version) must change nothing. On PostgreSQL the
+    // one statement checks its own count (`batch::guard_count`); elsewhere it runs in a
+    // transaction that the failure rolls back.
+    let dialect = s.engine.dialect();
+    let self_checking = |rows: &Vec<usize>| {
+        rows.len() < 2
+            || (dialect.array_params()
+                && rows.first().and_then(|&r| s.entry(r)).is_some_and(|e| batch::binds_columns(dialect, e.obj.table())))
+    };
+    if !plan.updates.values().chain(plan.deletes.values()).all(self_checking) {
         return false;
     }
     // Each table (and association table) touched needs a statement at least.

@@ -362,17 +362,19 @@ fn update_rows(
             e.obj.push_columns(&columns, &mut values, moved)?;
         }
         let conn = s.connection()?;
-        // A versioned batch learns which rows it matched, to name a stale one.
+        // A versioned batch in a transaction learns which rows it matched, to name a stale
+        // one (outside one, a mismatch changes nothing, and the rows tell).
         let mut updated = Vec::new();
-        let returning = (table.version.is_some() && members.len() > 1).then_some(&mut updated);
-        let result = batch::update(conn, dialect, table, &columns, keys, &mut values, returning);
+        let returning_keys = table.version.is_some() && members.len() > 1 && conn.in_transaction();
+        let result =
+            batch::update(conn, dialect, table, &columns, keys, &mut values, returning_keys.then_some(&mut updated));
         if moved {
             for (n, &row) in members.iter().enumerate() {
                 s.entry(row).expect("live entry").obj.put_columns(&columns, &mut values, n)?;
             }
         }
         if let Err(e) = result {
-            let e = name_stale(e, s, table, &members, &updated);
+            let e = name_stale(e, s, table, &members, returning_keys.then_some(&updated[..]));
             return Err(blame(e, s, table, &members, "updating"));
         }
     }
@@ -437,46 +439,68 @@ fn before_write(s: &Session, plan: &Plan) -> Result<()> {
 }
 
 /// An UPDATE batch that matched fewer rows than it had: names the first of `rows` it
-/// missed. A versioned batch returned the keys it `updated`; otherwise the missed rows
-/// are those gone from the table (one SELECT by key).
-fn name_stale(e: Error, s: &mut Session, table: &'static TableDef, rows: &[usize], updated: &[Value]) -> Error {
+/// missed. A versioned batch in a transaction returned the keys it `matched`; otherwise
+/// one SELECT by key finds the rows gone or, when the batch changed nothing (a
+/// versioned one outside a transaction), at another version than loaded.
+fn name_stale(e: Error, s: &mut Session, table: &'static TableDef, rows: &[usize], matched: Option<&[Value]>) -> Error {
     if e.kind() != crate::error::ErrorKind::StaleData || rows.len() < 2 || table.primary_key.len() != 1 {
         return e;
     }
     let key_column = table.primary_key[0];
-    let expected: Vec<(usize, Value)> =
-        rows.iter().filter_map(|&row| Some((row, s.entry(row)?.obj.database_key().into_iter().next()?))).collect();
-    let present: std::collections::HashSet<IdentityKey> = if table.version.is_some() {
-        updated.iter().map(|k| IdentityKey::of_value(table, k.clone())).collect()
-    } else {
-        let mut w = crate::sql::writer::SqlWriter::new(s.engine.dialect());
-        w.push("SELECT ").ident(table.columns[key_column].name).push(" FROM ").ident(table.name).push(" WHERE ");
-        w.expr(&crate::sql::expr::Expr::In {
-            column: crate::sql::expr::ColumnRef { table: table.name, name: table.columns[key_column].name },
-            values: expected.iter().map(|(_, k)| k.clone()).collect(),
-            negated: false,
-        });
-        let (sql, params) = w.finish();
-        let Ok(conn) = s.connection() else { return e };
-        match conn.query_raw(&sql, &params, |row| crate::execution::row::read_value(row, 0, table, key_column)) {
-            Ok(keys) => keys.into_iter().map(|k| IdentityKey::of_value(table, k)).collect(),
-            Err(_) => return e,
+    let loaded_version = |row: usize| {
+        let version = table.version?;
+        let obj = &s.entry(row)?.obj;
+        Some(obj.snapshot().and_then(|b| b.get(version).cloned()).unwrap_or(Value::Null))
+    };
+    let expected: Vec<(usize, Value, Option<Value>)> = rows
+        .iter()
+        .filter_map(|&row| Some((row, s.entry(row)?.obj.database_key().into_iter().next()?, loaded_version(row))))
+        .collect();
+    // Key -> the version the database holds (None without a version column).
+    let present: std::collections::HashMap<IdentityKey, Option<Value>> = match matched {
+        Some(keys) => keys.iter().map(|k| (IdentityKey::of_value(table, k.clone()), None)).collect(),
+        None => {
+            let mut w = crate::sql::writer::SqlWriter::new(s.engine.dialect());
+            w.push("SELECT ").ident(table.columns[key_column].name);
+            if let Some(v) = table.version {
+                w.push(", ").ident(table.columns[v].name);
+            }
+            w.push(" FROM ").ident(table.name).push(" WHERE ");
+            w.expr(&crate::sql::expr::Expr::In {
+                column: crate::sql::expr::ColumnRef { table: table.name, name: table.columns[key_column].name },
+                values: expected.iter().map(|(_, k, _)| k.clone()).collect(),
+                negated: false,
+            });
+            let (sql, params) = w.finish();
+            let Ok(conn) = s.connection() else { return e };
+            let found = conn.query_raw(&sql, &params, |row| {
+                let key = crate::execution::row::read_value(row, 0, table, key_column)?;
+                let version = match table.version {
+                    Some(v) => Some(crate::execution::row::read_value(row, 1, table, v)?),
+                    None => None,
+                };
+                Ok((IdentityKey::of_value(table, key), version))
+            });
+            match found {
+                Ok(found) => found.into_iter().collect(),
+                Err(_) => return e,
+            }
         }
     };
-    let Some(&(row, _)) = expected.iter().find(|(_, k)| !present.contains(&IdentityKey::of_value(table, k.clone())))
-    else {
-        return e;
-    };
-    let obj = &s.entry(row).expect("live entry").obj;
-    let why = match table.version {
-        Some(v) => {
-            let loaded = obj.snapshot().and_then(|b| b.get(v).cloned()).unwrap_or(Value::Null);
-            format!("another transaction changed or deleted its row since it was loaded at version {loaded:?}")
+    let stale =
+        expected.into_iter().find(|(_, key, loaded)| match present.get(&IdentityKey::of_value(table, key.clone())) {
+            None => true,
+            Some(now) => now.is_some() && now != loaded,
+        });
+    let Some((row, _, loaded)) = stale else { return e };
+    let why = match loaded {
+        Some(version) => {
+            format!("another transaction changed or deleted its row since it was loaded at version {version:?}")
         }
         None => "its row was deleted by another transaction".to_owned(),
     };
-    Error::new(crate::error::ErrorKind::StaleData, format!("{}: {why}; roll back and reload it", obj.describe()))
-        .with_cause(e)
+    let describe = s.entry(row).map(|e| e.obj.describe()).unwrap_or_default();
+    Error::new(crate::error::ErrorKind::StaleData, format!("{describe}: {why}; roll back and reload it")).with_cause(e)
 }
 
 /// Adds to a failed statement's error which object and what the flush was doing.

@@ -23,6 +23,12 @@ impl SqlWriter {
         SqlWriter { sql: String::with_capacity(128), params: Vec::new(), dialect, aliases: Vec::new() }
     }
 
+    /// Puts `s` before everything written so far (placeholders keep their numbers).
+    pub(crate) fn prepend(&mut self, s: &str) -> &mut Self {
+        self.sql.insert_str(0, s);
+        self
+    }
+
     pub(crate) fn push(&mut self, s: &str) -> &mut Self {
         self.sql.push_str(s);
         self
