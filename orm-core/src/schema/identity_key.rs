@@ -127,19 +127,7 @@ fn table_id(table: &'static TableDef) -> usize {
 mod tests {
     use super::*;
 
-    static T: TableDef = TableDef {
-        name: "t",
-        model: "T",
-        columns: &[],
-        primary_key: &[0],
-        uniques: &[],
-        indexes: &[],
-        checks: &[],
-        relationships: &[],
-        version: None,
-        created_at: None,
-        updated_at: None,
-    };
+    static T: TableDef = TableDef::for_tests(&[0]);
 
     #[test]
     fn integer_widths_do_not_matter() {

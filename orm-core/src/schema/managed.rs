@@ -71,19 +71,7 @@ pub(crate) fn is_unset_time(value: &Value) -> bool {
 mod tests {
     use super::*;
 
-    static T: TableDef = TableDef {
-        name: "t",
-        model: "T",
-        columns: &[],
-        primary_key: &[],
-        uniques: &[],
-        indexes: &[],
-        checks: &[],
-        relationships: &[],
-        version: None,
-        created_at: None,
-        updated_at: None,
-    };
+    static T: TableDef = TableDef::for_tests(&[]);
 
     #[test]
     fn versions_count_up_in_their_own_type() {

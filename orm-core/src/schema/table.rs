@@ -67,6 +67,24 @@ impl TableDef {
         (0..self.columns.len()).filter(|&i| self.columns[i].server_default.is_some()).collect()
     }
 
+    /// A table `t` with no columns and the given key, for unit tests.
+    #[cfg(test)]
+    pub(crate) const fn for_tests(primary_key: &'static [usize]) -> TableDef {
+        TableDef {
+            name: "t",
+            model: "T",
+            columns: &[],
+            primary_key,
+            uniques: &[],
+            indexes: &[],
+            checks: &[],
+            relationships: &[],
+            version: None,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
     /// The columns an UPDATE or DELETE of one object matches: the primary key, then the
     /// version counter if there is one.
     pub fn match_columns(&self) -> Vec<usize> {

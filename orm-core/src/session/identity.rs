@@ -150,19 +150,7 @@ mod tests {
     use crate::schema::table::TableDef;
     use crate::value::Value;
 
-    static T: TableDef = TableDef {
-        name: "t",
-        model: "T",
-        columns: &[],
-        primary_key: &[0],
-        uniques: &[],
-        indexes: &[],
-        checks: &[],
-        relationships: &[],
-        version: None,
-        created_at: None,
-        updated_at: None,
-    };
+    static T: TableDef = TableDef::for_tests(&[0]);
 
     #[test]
     fn the_map_finds_integer_and_other_keys() {

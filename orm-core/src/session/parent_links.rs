@@ -183,19 +183,7 @@ mod tests {
     use super::*;
     use crate::schema::table::TableDef;
 
-    static TABLE: TableDef = TableDef {
-        name: "t",
-        model: "T",
-        columns: &[],
-        primary_key: &[0],
-        uniques: &[],
-        indexes: &[],
-        checks: &[],
-        relationships: &[],
-        version: None,
-        created_at: None,
-        updated_at: None,
-    };
+    static TABLE: TableDef = TableDef::for_tests(&[0]);
 
     fn link(fk_column: usize, parent: usize) -> ParentLink {
         let link = Link { parent: &TABLE, child: &TABLE, fk_column, parent_column: 0, def: None };

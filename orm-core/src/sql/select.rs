@@ -281,19 +281,7 @@ mod tests {
     use crate::sql::dialect::{POSTGRES, SQLITE};
     use crate::sql::expr::{CmpOp, ColumnRef};
 
-    static T: TableDef = TableDef {
-        name: "t",
-        model: "T",
-        columns: &[],
-        primary_key: &[],
-        uniques: &[],
-        indexes: &[],
-        checks: &[],
-        relationships: &[],
-        version: None,
-        created_at: None,
-        updated_at: None,
-    };
+    static T: TableDef = TableDef::for_tests(&[]);
 
     fn col(name: &'static str) -> ColumnRef {
         ColumnRef { table: "t", name }
