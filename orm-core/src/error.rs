@@ -34,6 +34,8 @@ pub enum ErrorKind {
     SerializationFailure,
     /// The statement was canceled, e.g. by a statement timeout (57014).
     QueryCanceled,
+    /// A `nowait()` query found rows another transaction has locked (55P03).
+    LockNotAvailable,
     /// The connection to the database was lost or closed.
     ConnectionLost,
     /// The server, or a pooler in front of it, refused a new connection for a reason

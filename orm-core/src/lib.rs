@@ -68,7 +68,7 @@ pub use sql::dialect::Dialect;
 pub use sql::expr::{
     CmpOp, Column, ColumnRef, Contains, DocumentPath, Expr, NumberPath, OrderBy, PathTest, and, not, or,
 };
-pub use sql::query::Query;
+pub use sql::query::{Query, QueryBuilder};
 pub use sql::relationship::Relationship;
 pub use value::Value;
 
@@ -92,7 +92,7 @@ pub mod ddl {
 /// model rows.
 pub mod query {
     pub use crate::execution::query::from_sql;
-    pub use crate::sql::query::Query;
+    pub use crate::sql::query::{Query, QueryBuilder};
 }
 
 /// Parses a database URL as [`Engine::builder`](crate::Engine::builder) would, without
@@ -224,7 +224,7 @@ pub mod prelude {
     pub use crate::session::options::{joinedload, lazyload, raiseload, selectinload};
     pub use crate::session::{Obj, ObjectState, Session};
     pub use crate::sql::expr::{Column, Expr};
-    pub use crate::sql::query::Query;
+    pub use crate::sql::query::{Query, QueryBuilder};
     pub use crate::sql::relationship::Relationship;
     pub use orm_derive::{ColumnType, Model};
 }

@@ -1,7 +1,7 @@
 //! DDL text, create_all/drop_all ordering, and the seed schema against the reference.
 
-use orm_core::ErrorKind;
 use orm_core::dialect::{POSTGRES, SQLITE};
+use orm_core::{ErrorKind, QueryBuilder};
 use orm_tests::{on_both, pg, test_case};
 
 use crate::models::{Account, Course, Everything, Membership, Program, User};

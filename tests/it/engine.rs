@@ -4,7 +4,7 @@ use std::sync::{Mutex, OnceLock};
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use orm_core::{Engine, LOG_TARGET, params};
+use orm_core::{Engine, LOG_TARGET, QueryBuilder, params};
 use orm_tests::{on_both, pg, test_case};
 
 use crate::models::Program;

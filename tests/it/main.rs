@@ -10,6 +10,7 @@ mod engine;
 mod errors;
 mod graphs;
 mod hooks;
+mod locking;
 mod many_to_many;
 mod mapped;
 mod models;

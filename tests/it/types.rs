@@ -1,7 +1,7 @@
 //! Every column type round-trips exactly, including NULL and hostile text.
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use orm_core::{ErrorKind, params};
+use orm_core::{ErrorKind, QueryBuilder, params};
 use orm_tests::{on_both, pg, test_case};
 use rust_decimal::Decimal;
 

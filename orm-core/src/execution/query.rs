@@ -15,6 +15,12 @@ impl<M: Model> Query<M> {
     fn fetch(&self, db: impl Executor, limit: Option<u64>) -> Result<Vec<M>> {
         let rows = db.with_connection(|conn| {
             let (sql, params) = self.select.render(conn.dialect(), limit)?;
+            if self.select.locks() && !conn.in_transaction() {
+                return Err(Error::invalid_state(
+                    "row locks last until the transaction ends, and this query runs in none: run it in a \
+                     session, or on a connection after begin()",
+                ));
+            }
             conn.query_raw(&sql, &params, |row: &Row<'_>| M::from_row(row, 0))
         })?;
         if !self.select.fans_out() {

@@ -187,6 +187,55 @@ impl Session {
         self
     }
 
+    /// Runs a statement of your own inside the session's transaction (after autoflush, so
+    /// it sees the session's changes; it commits or rolls back with them), and returns the
+    /// number of rows it changed: SQLAlchemy's `session.execute(text(..))`. Objects the
+    /// session holds are not refreshed from what it changed (`refresh` them).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "products")]
+    /// # struct Product { #[orm(primary_key)] id: i32, sku: String, stock: i32 }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Product::table()])?;
+    /// let mut db = engine.session();
+    /// db.add(Product::new("TEA-1", 10));
+    /// let sold = db.execute("UPDATE products SET stock = stock - 1 WHERE sku = $1", orm_core::params!["TEA-1"])?;
+    /// assert_eq!(sold, 1); // the pending product was flushed first
+    /// db.rollback()?;      // and both are undone together
+    /// assert_eq!(db.query::<Product>().count()?, 0);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn execute(&mut self, sql: &str, params: &[crate::value::Value]) -> Result<u64> {
+        self.check_usable()?;
+        self.autoflush()?;
+        self.ensure_transaction()?;
+        self.connection()?.execute(sql, params)
+    }
+
+    /// Runs a [`Query`](crate::Query) value in the session: its rows come back as the
+    /// session's objects (autoflush first), as from [`query`](Self::query). One query,
+    /// built once, runs on an engine (plain values) or in a session (objects).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "programs")]
+    /// # struct Program { #[orm(primary_key)] id: i32, name: String }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Program::table()])?;
+    /// let named = |name: &str| Program::query().filter(Program::NAME.eq(name));
+    /// let mut db = engine.session();
+    /// db.add(Program::new("Bachelors in CS"));
+    /// let obj = db.select(named("Bachelors in CS")).one()?;  // an Obj<Program>, autoflushed
+    /// db.commit()?;
+    /// let plain = named("Bachelors in CS").one(&engine)?;    // a Program
+    /// assert_eq!(plain.id, obj.get().id);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn select<T: Model>(&mut self, query: crate::sql::query::Query<T>) -> SessionQuery<'_, T> {
+        SessionQuery::from_select(self, query.select)
+    }
+
     /// Runs raw SQL on the session's connection (after autoflush), handing each row to `f`:
     /// inside the session's transaction when one is open, else where its reads go (a read
     /// replica, on an engine that has them, until the session writes).

@@ -6,7 +6,7 @@ use super::{Obj, Session};
 use crate::error::{Error, Result};
 use crate::schema::model::Model;
 use crate::session::options::LoadOption;
-use crate::sql::expr::{Expr, OrderBy};
+use crate::sql::query::QueryBuilder;
 use crate::sql::select::Select;
 
 /// A SELECT of `T` in a session, from [`Session::query`]. Pending changes are flushed
@@ -40,39 +40,11 @@ pub struct SessionQuery<'s, T> {
 
 impl<'s, T: Model> SessionQuery<'s, T> {
     pub(crate) fn new(session: &'s mut Session) -> Self {
-        SessionQuery { session, select: Select::new(T::TABLE), options: Vec::new(), _model: PhantomData }
+        Self::from_select(session, Select::new(T::TABLE))
     }
 
-    /// Keeps the rows where `expr` holds (several filters are ANDed).
-    pub fn filter(mut self, expr: Expr) -> Self {
-        self.select.filters.push(expr);
-        self
-    }
-
-    /// Joins the related table along a relationship, so that filters and ordering can use
-    /// its columns; it may start at `T` or at a table joined before. Objects come back once
-    /// each even when the join repeats their rows.
-    pub fn join<A: Model, R: Model>(mut self, rel: crate::sql::relationship::Relationship<A, R>) -> Self {
-        self.select.join(rel.path());
-        self
-    }
-
-    /// Orders the rows; a bare column orders ascending.
-    pub fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
-        self.select.order.push(order.into());
-        self
-    }
-
-    /// Returns at most `n` rows.
-    pub fn limit(mut self, n: u64) -> Self {
-        self.select.limit = Some(n);
-        self
-    }
-
-    /// Skips the first `n` rows.
-    pub fn offset(mut self, n: u64) -> Self {
-        self.select.offset = Some(n);
-        self
+    pub(crate) fn from_select(session: &'s mut Session, select: Select) -> Self {
+        SessionQuery { session, select, options: Vec::new(), _model: PhantomData }
     }
 
     /// Loads relationships with the rows: `selectinload(Program::COURSES)`, ...
@@ -84,6 +56,10 @@ impl<'s, T: Model> SessionQuery<'s, T> {
     fn fetch(self, limit: Option<u64>) -> Result<Vec<Obj<T>>> {
         self.session.check_usable()?;
         self.session.autoflush()?;
+        if self.select.locks() {
+            // Row locks last as long as the transaction: the session's, on the primary.
+            self.session.ensure_transaction()?;
+        }
         self.session.load_select::<T>(&self.select, limit, &self.options)
     }
 
@@ -142,5 +118,11 @@ impl<'s, T: Model> SessionQuery<'s, T> {
         let conn = self.session.read_connection()?;
         let counts = conn.query_raw(&sql, &params, |row| row.get::<i64>(0))?;
         Ok(counts.into_iter().next().unwrap_or(0))
+    }
+}
+
+impl<T> QueryBuilder for SessionQuery<'_, T> {
+    fn select_mut(&mut self) -> &mut Select {
+        &mut self.select
     }
 }

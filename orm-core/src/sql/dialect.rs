@@ -51,6 +51,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
     /// Whether `ILIKE` exists; otherwise it is rendered with `lower()`.
     fn has_ilike(&self) -> bool;
 
+    /// Whether SELECTs can lock rows (`FOR UPDATE`, `FOR SHARE`, `NOWAIT`, `SKIP LOCKED`).
+    fn row_locks(&self) -> bool {
+        false
+    }
+
     /// Whether enum types exist (`CREATE TYPE .. AS ENUM`); otherwise an enum mapped with
     /// `pg_enum` is stored as text with a CHECK.
     fn native_enums(&self) -> bool {
@@ -140,6 +145,10 @@ impl Dialect for Postgres {
     }
 
     fn native_enums(&self) -> bool {
+        true
+    }
+
+    fn row_locks(&self) -> bool {
         true
     }
 }

@@ -6,10 +6,11 @@ use std::marker::PhantomData;
 
 use crate::error::Result;
 use crate::schema::model::Model;
+use crate::schema::table::TableDef;
 use crate::sql::dialect::Dialect;
 use crate::sql::expr::{Expr, OrderBy};
 use crate::sql::relationship::Relationship;
-use crate::sql::select::Select;
+use crate::sql::select::{LockWait, Select};
 use crate::value::Value;
 
 /// A SELECT of one model, built without a database and run on an [`Executor`](crate::Executor)
@@ -58,42 +59,108 @@ impl<M: Model> Query<M> {
         Query { select: Select::new(M::TABLE), _model: PhantomData }
     }
 
+    /// The SQL text and parameters this query sends, for inspection.
+    pub fn to_sql(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
+        self.select.render(dialect, None)
+    }
+}
+
+impl<M> QueryBuilder for Query<M> {
+    fn select_mut(&mut self) -> &mut Select {
+        &mut self.select
+    }
+}
+
+/// The building methods of every query, written once: a [`Query`] (run on an engine or a
+/// connection, giving plain values) and a [`SessionQuery`](crate::SessionQuery) (run in a
+/// session, giving its objects) have them all. In the prelude.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// use orm_core::dialect::POSTGRES;
+/// # #[derive(Model)] #[orm(table = "jobs")]
+/// # struct Job { #[orm(primary_key)] id: i64, queue: String, claimed: bool }
+/// // The next ten unclaimed jobs, skipping those other workers hold.
+/// let next = Job::query()
+///     .filter(Job::CLAIMED.eq(false))
+///     .order_by(Job::ID)
+///     .limit(10)
+///     .for_update()
+///     .skip_locked();
+/// let (sql, _) = next.to_sql(&POSTGRES)?;
+/// assert!(sql.ends_with("ORDER BY jobs.id ASC LIMIT $2 FOR UPDATE SKIP LOCKED"), "{sql}");
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub trait QueryBuilder: Sized {
+    /// The SELECT being built.
+    #[doc(hidden)]
+    fn select_mut(&mut self) -> &mut Select;
+
     /// Keeps the rows where `expr` holds (several filters are ANDed).
-    pub fn filter(mut self, expr: Expr) -> Self {
-        self.select.filters.push(expr);
+    fn filter(mut self, expr: Expr) -> Self {
+        self.select_mut().filters.push(expr);
         self
     }
 
     /// Joins the related table along a relationship, so that filters and ordering can use
     /// its columns: `Course::query().join(Course::PROGRAM).filter(Program::NAME.eq(..))`.
-    /// The relationship may start at `M` or at a table joined before, so joins chain:
-    /// `Enrollment::query().join(Enrollment::COURSE).join(Course::PROGRAM)`.
+    /// The relationship may start at the queried model or at a table joined before, so
+    /// joins chain: `Enrollment::query().join(Enrollment::COURSE).join(Course::PROGRAM)`.
     /// Rows come back once each even when the join repeats them.
-    pub fn join<A: Model, T: Model>(mut self, rel: Relationship<A, T>) -> Self {
-        self.select.join(rel.path());
+    fn join<A: Model, T: Model>(mut self, rel: Relationship<A, T>) -> Self {
+        self.select_mut().join(rel.path());
         self
     }
 
     /// Orders the rows; a bare column orders ascending.
-    pub fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
-        self.select.order.push(order.into());
+    fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
+        self.select_mut().order.push(order.into());
         self
     }
 
     /// Returns at most `n` rows.
-    pub fn limit(mut self, n: u64) -> Self {
-        self.select.limit = Some(n);
+    fn limit(mut self, n: u64) -> Self {
+        self.select_mut().limit = Some(n);
         self
     }
 
     /// Skips the first `n` rows.
-    pub fn offset(mut self, n: u64) -> Self {
-        self.select.offset = Some(n);
+    fn offset(mut self, n: u64) -> Self {
+        self.select_mut().offset = Some(n);
         self
     }
 
-    /// The SQL text and parameters this query sends, for inspection.
-    pub fn to_sql(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
-        self.select.render(dialect, None)
+    /// Locks the rows for update until the transaction ends (`FOR UPDATE`, PostgreSQL; a
+    /// session runs the query in its transaction). SQLite has no row locks and refuses it.
+    fn for_update(mut self) -> Self {
+        self.select_mut().lock_mut().share = false;
+        self
+    }
+
+    /// Locks the rows against changes by others, who may still read and share-lock them
+    /// (`FOR SHARE`).
+    fn for_share(mut self) -> Self {
+        self.select_mut().lock_mut().share = true;
+        self
+    }
+
+    /// Fails at once (`ErrorKind::LockNotAvailable`) instead of waiting for rows another
+    /// transaction has locked (`NOWAIT`); locks for update unless `for_share` was asked.
+    fn nowait(mut self) -> Self {
+        self.select_mut().lock_mut().wait = LockWait::NoWait;
+        self
+    }
+
+    /// Leaves out the rows another transaction has locked (`SKIP LOCKED`): the work-queue
+    /// pattern, each worker taking rows no other holds.
+    fn skip_locked(mut self) -> Self {
+        self.select_mut().lock_mut().wait = LockWait::SkipLocked;
+        self
+    }
+
+    /// Locks only the rows of `table` (`FOR UPDATE OF t`) in a query that joins others.
+    fn of(mut self, table: &'static TableDef) -> Self {
+        self.select_mut().lock_mut().of.push(table.name);
+        self
     }
 }

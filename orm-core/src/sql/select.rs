@@ -13,7 +13,8 @@ use crate::value::Value;
 
 /// The parts of a SELECT over one model's table, independent of where it runs.
 #[derive(Debug, Clone)]
-pub(crate) struct Select {
+#[doc(hidden)]
+pub struct Select {
     pub(crate) table: &'static TableDef,
     pub(crate) joins: Vec<Path>,
     /// A `join` that could not be resolved, reported when the query runs.
@@ -22,6 +23,32 @@ pub(crate) struct Select {
     pub(crate) order: Vec<OrderBy>,
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
+    /// Row locks: `FOR UPDATE` / `FOR SHARE` (PostgreSQL).
+    pub(crate) lock: Option<Lock>,
+}
+
+/// The row locks a SELECT takes (`FOR UPDATE [OF t] [NOWAIT | SKIP LOCKED]`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Lock {
+    pub(crate) share: bool,
+    pub(crate) wait: LockWait,
+    /// Lock only the rows of these tables (`OF t`); empty: every table of the query.
+    pub(crate) of: Vec<&'static str>,
+}
+
+/// What a locking SELECT does about rows another transaction has locked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum LockWait {
+    Wait,
+    NoWait,
+    SkipLocked,
+}
+
+impl Lock {
+    fn tokens(&self, shape: &mut Vec<usize>) {
+        shape.push(1 << 8 | usize::from(self.share) << 2 | self.wait as usize);
+        shape.extend(self.of.iter().map(|t| t.as_ptr() as usize));
+    }
 }
 
 impl Select {
@@ -34,7 +61,48 @@ impl Select {
             order: Vec::new(),
             limit: None,
             offset: None,
+            lock: None,
         }
+    }
+
+    /// The lock of the query, set up (FOR UPDATE unless said otherwise).
+    pub(crate) fn lock_mut(&mut self) -> &mut Lock {
+        self.lock.get_or_insert_with(|| Lock { share: false, wait: LockWait::Wait, of: Vec::new() })
+    }
+
+    /// ` FOR UPDATE OF t NOWAIT`; an error where the dialect has no row locks, or the
+    /// query cannot lock its rows.
+    fn lock_clause(&self, w: &mut SqlWriter) -> Result<()> {
+        let Some(lock) = &self.lock else { return Ok(()) };
+        if !w.dialect.row_locks() {
+            return Err(Error::unsupported(format!(
+                "{} has no row locks (FOR UPDATE / FOR SHARE): a write transaction there locks the whole \
+                 database from BEGIN, which already serializes writers; drop for_update()/for_share() \
+                 on this backend",
+                w.dialect.name()
+            )));
+        }
+        if self.fans_out() {
+            return Err(Error::unsupported(
+                "a query whose join repeats rows cannot lock them (PostgreSQL refuses FOR UPDATE with \
+                 DISTINCT); filter with .any() instead of joining the children",
+            ));
+        }
+        w.push(if lock.share { " FOR SHARE" } else { " FOR UPDATE" });
+        for (n, table) in lock.of.iter().enumerate() {
+            w.push(if n == 0 { " OF " } else { ", " }).ident(table);
+        }
+        w.push(match lock.wait {
+            LockWait::Wait => "",
+            LockWait::NoWait => " NOWAIT",
+            LockWait::SkipLocked => " SKIP LOCKED",
+        });
+        Ok(())
+    }
+
+    /// Whether the query takes row locks (and so must run inside a transaction).
+    pub(crate) fn locks(&self) -> bool {
+        self.lock.is_some()
     }
 
     /// Adds a JOIN along a relationship from this table (or a table joined before).
@@ -165,6 +233,7 @@ impl Select {
         self.where_clause(&mut w);
         w.order_by(&self.order);
         self.limit_offset(&mut w, limit);
+        self.lock_clause(&mut w)?;
         let (sql, params) = w.finish();
         cache_sql(shape, &sql);
         Ok((sql, params))
@@ -182,6 +251,7 @@ impl Select {
         self.where_clause(&mut w);
         w.order_by(&self.order);
         self.limit_offset(&mut w, self.limit);
+        self.lock_clause(&mut w)?;
         Ok(w.finish())
     }
 
@@ -211,6 +281,9 @@ impl Select {
             ]);
         }
         shape.push(usize::from(limit.is_some()) | usize::from(self.offset.is_some()) << 1 | 1 << 2);
+        if let Some(lock) = &self.lock {
+            lock.tokens(&mut shape);
+        }
         shape
     }
 
@@ -224,6 +297,12 @@ impl Select {
     /// `SELECT count(*) ...` of the rows the query would return.
     pub(crate) fn render_count(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
         self.check_tables()?;
+        if self.lock.is_some() {
+            return Err(Error::unsupported(
+                "a count locks no rows (PostgreSQL refuses FOR UPDATE with aggregates); lock them with \
+                 .all() and count those",
+            ));
+        }
         let mut w = SqlWriter::new(dialect);
         if self.limit.is_none() && self.offset.is_none() && !self.fans_out() {
             w.push("SELECT count(*) AS count_1 FROM ").ident(self.table.name);

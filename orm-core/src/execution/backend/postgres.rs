@@ -451,6 +451,14 @@ pub(crate) fn map_error(e: postgres::Error) -> Error {
             ErrorKind::SerializationFailure,
             format!("the transaction could not be completed: {}; roll back and run it again", db.message()),
         ),
+        "55P03" => (
+            ErrorKind::LockNotAvailable,
+            format!(
+                "{}: another transaction holds the rows this NOWAIT query wanted to lock; roll back \
+                 and try again later, or skip them with skip_locked()",
+                db.message()
+            ),
+        ),
         "57014" => (
             ErrorKind::QueryCanceled,
             format!(
