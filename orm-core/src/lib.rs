@@ -68,8 +68,18 @@ pub use sql::dialect::Dialect;
 pub use sql::expr::{
     CmpOp, Column, ColumnRef, Contains, DocumentPath, Expr, NumberPath, OrderBy, PathTest, and, not, or,
 };
+pub use sql::operand::{IntoSqlExpr, Numeric, Operand, SqlExpr, Summable};
+pub use sql::projection::{ExprOrder, Rows, SelectItem, Selection};
 pub use sql::query::{Query, QueryBuilder};
 pub use sql::relationship::Relationship;
+
+/// SQL functions and aggregates over typed expressions: `lower(Program::NAME)`,
+/// `count_all()`, `sum(Item::PRICE * Item::QUANTITY)`, ...
+pub mod functions {
+    pub use crate::sql::operand::{
+        avg, coalesce, concat, count, count_all, count_distinct, length, lower, max, min, sum, upper,
+    };
+}
 pub use value::Value;
 
 pub use execution::crud;

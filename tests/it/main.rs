@@ -15,6 +15,7 @@ mod many_to_many;
 mod mapped;
 mod models;
 mod production;
+mod projections;
 mod props;
 mod query;
 mod relationships;

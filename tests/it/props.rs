@@ -490,7 +490,7 @@ fn filter() -> impl Strategy<Value = F> {
 }
 
 fn to_expr(f: &F) -> Expr {
-    fn cmp<T>(c: Column<Doc, T>, op: Op, v: impl orm_core::SqlArg<T::Inner>) -> Expr
+    fn cmp<T>(c: Column<Doc, T>, op: Op, v: impl orm_core::Operand<T::Inner>) -> Expr
     where
         T: orm_core::ColumnType,
     {

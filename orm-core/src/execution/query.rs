@@ -119,3 +119,38 @@ impl<M: Model> Query<M> {
 pub fn from_sql<M: Model>(db: impl Executor, sql: &str, params: &[Value]) -> Result<Vec<M>> {
     db.with_connection(|conn| conn.query_raw(sql, params, |row| M::from_row(row, 0)))
 }
+
+impl<M: Model, S: crate::sql::projection::Selection> crate::sql::projection::Rows<M, S> {
+    /// Every row's values.
+    pub fn all(self, db: impl Executor) -> Result<Vec<S::Output>> {
+        db.with_connection(|conn| {
+            let (sql, params) = self.render(conn.dialect())?;
+            if self.select.locks() && !conn.in_transaction() {
+                return Err(Error::invalid_state(
+                    "row locks last until the transaction ends, and this query runs in none: run it in a \
+                     session, or on a connection after begin()",
+                ));
+            }
+            conn.query_raw(&sql, &params, |row: &Row<'_>| Self::decode(row))
+        })
+    }
+
+    /// The first row's values (`LIMIT 1`), if any.
+    pub fn first(mut self, db: impl Executor) -> Result<Option<S::Output>> {
+        self.select.limit = Some(self.select.limit.map_or(1, |n| n.min(1)));
+        Ok(self.all(db)?.into_iter().next())
+    }
+
+    /// Exactly one row's values: [`NotFound`](crate::ErrorKind::NotFound) when there is
+    /// none, [`MultipleRows`](crate::ErrorKind::MultipleRows) when there are more. For a
+    /// single aggregate, its value: `Course::query().select(count_all()).one(&engine)?`.
+    pub fn one(self, db: impl Executor) -> Result<S::Output> {
+        let what = self.select.describe();
+        let mut rows = self.all(db)?;
+        match rows.len() {
+            1 => Ok(rows.pop().expect("one row")),
+            0 => Err(Error::not_found(what)),
+            _ => Err(Error::multiple_rows(what)),
+        }
+    }
+}

@@ -236,6 +236,37 @@ impl Session {
         SessionQuery::from_select(self, query.select)
     }
 
+    /// Runs a query of values ([`Query::select`](crate::Query::select)) in the session:
+    /// after autoflush, on its connection (and in its transaction when one is open), so
+    /// that it counts and sums what the session has written.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// use orm_core::functions::count_all;
+    /// # #[derive(Model)] #[orm(table = "programs")]
+    /// # struct Program { #[orm(primary_key)] id: i32, name: String }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Program::table()])?;
+    /// let mut db = engine.session();
+    /// db.add(Program::new("Bachelors in CS"));
+    /// let names: Vec<String> = db.rows(Program::query().select(Program::NAME))?;
+    /// assert_eq!(names, ["Bachelors in CS"]);
+    /// assert_eq!(db.rows(Program::query().select(count_all()))?, [1]);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn rows<M: Model, S: crate::sql::projection::Selection>(
+        &mut self,
+        query: crate::sql::projection::Rows<M, S>,
+    ) -> Result<Vec<S::Output>> {
+        self.check_usable()?;
+        self.autoflush()?;
+        if query.select.locks() {
+            self.ensure_transaction()?;
+        }
+        let (sql, params) = query.render(self.engine.dialect())?;
+        self.read_connection()?.query_raw(&sql, &params, |row| crate::sql::projection::Rows::<M, S>::decode(row))
+    }
+
     /// Runs raw SQL on the session's connection (after autoflush), handing each row to `f`:
     /// inside the session's transaction when one is open, else where its reads go (a read
     /// replica, on an engine that has them, until the session writes).

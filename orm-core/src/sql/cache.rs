@@ -69,6 +69,8 @@ pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) 
             out.push(50);
             expr_shape(inner, dialect, out);
         }
+        // Not cached (`Expr::cacheable`): the shape only has to differ from the others'.
+        Expr::Cmp { .. } | Expr::NodeIsNull { .. } => out.push(usize::MAX - 2),
         Expr::Overlaps { column: c, .. } => {
             out.push(100);
             column(out, c);
@@ -120,6 +122,11 @@ pub(crate) fn expr_params(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<Value>)
         }
         Expr::In { values, .. } => out.extend(values.iter().cloned()),
         Expr::IsNull { .. } => {}
+        Expr::Cmp { left, right, .. } => {
+            left.params(out);
+            right.params(out);
+        }
+        Expr::NodeIsNull { node, .. } => node.params(out),
         Expr::Contains { path, part, .. } => contains_params(dialect, path, part, out),
         Expr::Overlaps { values, .. } => out.push(part_param(dialect, values)),
         Expr::AnyElement { value, .. } => out.push(value.clone()),

@@ -51,6 +51,9 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
     /// Whether `ILIKE` exists; otherwise it is rendered with `lower()`.
     fn has_ilike(&self) -> bool;
 
+    /// The type name a `CAST(.. AS type)` to `ty` uses.
+    fn cast_type(&self, ty: SqlType) -> std::borrow::Cow<'static, str>;
+
     /// Whether SELECTs can lock rows (`FOR UPDATE`, `FOR SHARE`, `NOWAIT`, `SKIP LOCKED`).
     fn row_locks(&self) -> bool {
         false
@@ -136,6 +139,10 @@ impl Dialect for Postgres {
         32_767
     }
 
+    fn cast_type(&self, ty: SqlType) -> std::borrow::Cow<'static, str> {
+        pg_type_name(ty)
+    }
+
     fn array_params(&self) -> bool {
         true
     }
@@ -184,6 +191,10 @@ impl Dialect for Sqlite {
     fn max_bind_params(&self) -> usize {
         // SQLITE_MAX_VARIABLE_NUMBER since 3.32.
         32_766
+    }
+
+    fn cast_type(&self, ty: SqlType) -> std::borrow::Cow<'static, str> {
+        sqlite_type_name(ty).into()
     }
 
     fn array_params(&self) -> bool {

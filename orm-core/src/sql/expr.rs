@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::ops::{BitAnd, BitOr, Not};
 
 use crate::schema::types::{ArrayElement, BaseType, ColumnType, SqlArg};
+use crate::sql::operand::{Node, Operand, SqlExpr, compare};
 use crate::sql::relationship::Related;
 use crate::value::Value;
 
@@ -91,26 +92,36 @@ impl<M, T> Column<M, T> {
 macro_rules! comparisons {
     ($($(#[$doc:meta])* $name:ident => $op:ident),* $(,)?) => {$(
         $(#[$doc])*
-        pub fn $name(self, value: impl SqlArg<T::Inner>) -> Expr {
-            Expr::Compare { column: self.reference(), op: CmpOp::$op, value: value.into_value() }
+        pub fn $name(self, other: impl Operand<T::Inner>) -> Expr {
+            compare(Node::Column(self.reference()), CmpOp::$op, other.into_node())
         }
     )*};
 }
 
 impl<M, T: ColumnType> Column<M, T> {
     comparisons! {
-        /// `column = value`.
+        /// `column = other`: a value (bound), another column or an expression of its type.
         eq => Eq,
-        /// `column <> value`.
+        /// `column <> other`.
         ne => Ne,
-        /// `column < value`.
+        /// `column < other`.
         lt => Lt,
-        /// `column <= value`.
+        /// `column <= other`.
         le => Le,
-        /// `column > value`.
+        /// `column > other`.
         gt => Gt,
-        /// `column >= value`.
+        /// `column >= other`.
         ge => Ge,
+    }
+
+    /// `column BETWEEN low AND high` (both ends included).
+    pub fn between(self, low: impl Operand<T::Inner>, high: impl Operand<T::Inner>) -> Expr {
+        SqlExpr::<T>::new(Node::Column(self.reference())).between(low, high)
+    }
+
+    /// The column as a typed expression, for [`cast`](SqlExpr::cast) and the like.
+    pub fn expr(self) -> SqlExpr<T> {
+        SqlExpr::new(Node::Column(self.reference()))
     }
 
     /// `column IN (values)`; on PostgreSQL `column = ANY($1)`, one statement for any count.
@@ -428,6 +439,22 @@ pub enum Expr {
         /// The bound element.
         value: Value,
     },
+    /// `left <op> right` over expressions (a column with a column, functions, arithmetic).
+    Cmp {
+        /// The left side.
+        left: Node,
+        /// The operator.
+        op: CmpOp,
+        /// The right side.
+        right: Node,
+    },
+    /// `expr IS [NOT] NULL` over an expression.
+    NodeIsNull {
+        /// The expression.
+        node: Node,
+        /// IS NOT NULL.
+        negated: bool,
+    },
     /// `column [#> path] @> part`: the value (at the path) contains `part`.
     Contains {
         /// The column.
@@ -488,8 +515,9 @@ impl Expr {
         Expr::Not(Box::new(self))
     }
 
-    /// A table the expression refers to other than `own`, if any.
-    pub(crate) fn other_table(&self, own: &str) -> Option<&'static str> {
+    /// A table the expression names that `known` does not know (not in the query).
+    pub(crate) fn unknown_table(&self, known: &dyn Fn(&str) -> bool) -> Option<&'static str> {
+        let check = |t: &'static str| (!known(t)).then_some(t);
         match self {
             Expr::Compare { column, .. }
             | Expr::Like { column, .. }
@@ -498,12 +526,32 @@ impl Expr {
             | Expr::Contains { column, .. }
             | Expr::Overlaps { column, .. }
             | Expr::AnyElement { column, .. }
-            | Expr::PathText { column, .. } => (column.table != own).then_some(column.table),
-            Expr::And(es) | Expr::Or(es) => es.iter().find_map(|e| e.other_table(own)),
-            Expr::Not(e) => e.other_table(own),
-            Expr::Exists { related, .. } => {
-                related.path.as_ref().ok().map(|path| path.from().name).filter(|t| *t != own)
+            | Expr::PathText { column, .. } => check(column.table),
+            Expr::Cmp { left, right, .. } => {
+                let mut tables = Vec::new();
+                left.tables(&mut tables);
+                right.tables(&mut tables);
+                tables.into_iter().find_map(check)
             }
+            Expr::NodeIsNull { node, .. } => {
+                let mut tables = Vec::new();
+                node.tables(&mut tables);
+                tables.into_iter().find_map(check)
+            }
+            Expr::And(es) | Expr::Or(es) => es.iter().find_map(|e| e.unknown_table(known)),
+            Expr::Not(e) => e.unknown_table(known),
+            Expr::Exists { related, .. } => related.path.as_ref().ok().and_then(|path| check(path.from().name)),
+        }
+    }
+
+    /// Whether the expression's SQL text depends only on its shape (so it can be cached).
+    pub(crate) fn cacheable(&self) -> bool {
+        match self {
+            Expr::Cmp { .. } | Expr::NodeIsNull { .. } => false,
+            Expr::And(es) | Expr::Or(es) => es.iter().all(Expr::cacheable),
+            Expr::Not(e) => e.cacheable(),
+            Expr::Exists { related, .. } => related.filter.as_ref().is_none_or(|f| f.cacheable()),
+            _ => true,
         }
     }
 

@@ -11,6 +11,8 @@ pub mod dialect;
 pub(crate) mod dml;
 pub(crate) mod document;
 pub mod expr;
+pub mod operand;
+pub mod projection;
 pub mod query;
 pub mod relationship;
 pub(crate) mod select;

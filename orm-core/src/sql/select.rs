@@ -8,6 +8,8 @@ use crate::schema::table::TableDef;
 use crate::sql::cache::{cache_sql, cached_sql, expr_params, expr_shape};
 use crate::sql::dialect::Dialect;
 use crate::sql::expr::{Expr, OrderBy};
+use crate::sql::operand::Node;
+use crate::sql::projection::ExprOrder;
 use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
@@ -146,7 +148,7 @@ impl Select {
         let other = self
             .filters
             .iter()
-            .find_map(|f| f.other_table(own).filter(|t| !joined(t)))
+            .find_map(|f| f.unknown_table(&joined))
             .or_else(|| self.order.iter().map(|o| o.column.table).find(|t| !joined(t)));
         match other {
             Some(other) => Err(Error::invalid_state(format!(
@@ -218,8 +220,9 @@ impl Select {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let shape = self.shape(dialect, limit);
-        if let Some(sql) = cached_sql(&shape) {
+        let cacheable = self.filters.iter().all(Expr::cacheable);
+        let shape = if cacheable { self.shape(dialect, limit) } else { Vec::new() };
+        if cacheable && let Some(sql) = cached_sql(&shape) {
             let mut params = Vec::new();
             for f in &self.filters {
                 expr_params(f, dialect, &mut params);
@@ -235,8 +238,63 @@ impl Select {
         self.limit_offset(&mut w, limit);
         self.lock_clause(&mut w)?;
         let (sql, params) = w.finish();
-        cache_sql(shape, &sql);
+        if cacheable {
+            cache_sql(shape, &sql);
+        }
         Ok((sql, params))
+    }
+
+    /// `SELECT <items> FROM .. WHERE .. GROUP BY .. HAVING .. ORDER BY .. LIMIT ..`: a
+    /// projection (`sql/projection.rs`); `tables` are those its expressions name.
+    pub(crate) fn render_projection(
+        &self,
+        dialect: &'static dyn Dialect,
+        items: &[Node],
+        group_by: &[Node],
+        having: &[Expr],
+        order: &[ExprOrder],
+        tables: &[&'static str],
+    ) -> Result<(String, Vec<Value>)> {
+        self.check_tables()?;
+        let own = self.table.name;
+        let joined = |t: &str| t == own || self.joins.iter().any(|j| j.to().name == t);
+        let other = tables
+            .iter()
+            .copied()
+            .find(|t| !joined(t))
+            .or_else(|| having.iter().find_map(|h| h.unknown_table(&joined)));
+        if let Some(other) = other {
+            return Err(Error::invalid_state(format!(
+                "the query selects from `{own}` but an expression uses a column of `{other}`; join it along \
+                 a relationship first (.join(..))"
+            )));
+        }
+        if self.lock.is_some() && (!group_by.is_empty() || items.iter().any(Node::is_aggregate)) {
+            return Err(Error::unsupported("grouped or aggregated rows cannot be locked; lock the rows themselves"));
+        }
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ");
+        for (i, item) in items.iter().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).node(item);
+        }
+        w.push(" FROM ").ident(own);
+        self.joins_clause(&mut w);
+        self.where_clause(&mut w);
+        for (i, g) in group_by.iter().enumerate() {
+            w.push(if i == 0 { " GROUP BY " } else { ", " }).node(g);
+        }
+        for (i, h) in having.iter().enumerate() {
+            w.push(if i == 0 { " HAVING " } else { " AND " });
+            w.push("(").expr(h).push(")");
+        }
+        w.order_by(&self.order);
+        for (i, o) in order.iter().enumerate() {
+            w.push(if i == 0 && self.order.is_empty() { " ORDER BY " } else { ", " });
+            w.node(&o.node).push(if o.descending { " DESC" } else { " ASC" });
+        }
+        self.limit_offset(&mut w, self.limit);
+        self.lock_clause(&mut w)?;
+        Ok(w.finish())
     }
 
     /// The SELECT with one more column: the number of children of each row over `link`.

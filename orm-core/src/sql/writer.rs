@@ -5,6 +5,7 @@ use crate::schema::link::{Path, Secondary};
 use crate::schema::table::TableDef;
 use crate::sql::dialect::Dialect;
 use crate::sql::expr::{ColumnRef, Expr, OrderBy};
+use crate::sql::operand::Node;
 use crate::sql::relationship::Related;
 use crate::sql::storage::{json_array, json_in_list};
 use crate::value::Value;
@@ -27,6 +28,30 @@ impl SqlWriter {
     pub(crate) fn prepend(&mut self, s: &str) -> &mut Self {
         self.sql.insert_str(0, s);
         self
+    }
+
+    /// A typed expression's node.
+    pub(crate) fn node(&mut self, node: &Node) -> &mut Self {
+        match node {
+            Node::Column(c) => self.column(*c),
+            Node::Value(v) => self.param(v.clone()),
+            Node::Binary { left, op, right } => self.push("(").node(left).push(op).node(right).push(")"),
+            Node::Function { name, args } => {
+                self.push(name).push("(");
+                for (i, a) in args.iter().enumerate() {
+                    self.push(if i == 0 { "" } else { ", " }).node(a);
+                }
+                self.push(")")
+            }
+            Node::Count { arg: None, .. } => self.push("count(*)"),
+            Node::Count { arg: Some(arg), distinct } => {
+                self.push(if *distinct { "count(DISTINCT " } else { "count(" }).node(arg).push(")")
+            }
+            Node::Cast { node, to } => {
+                let name = self.dialect.cast_type(*to);
+                self.push("CAST(").node(node).push(" AS ").push(&name).push(")")
+            }
+        }
     }
 
     pub(crate) fn push(&mut self, s: &str) -> &mut Self {
@@ -144,6 +169,12 @@ impl SqlWriter {
                 self.nested_always(inner);
             }
             Expr::Exists { related, negated } => self.exists(related, *negated),
+            Expr::Cmp { left, op, right } => {
+                self.node(left).push(op.sql()).node(right);
+            }
+            Expr::NodeIsNull { node, negated } => {
+                self.node(node).push(if *negated { " IS NOT NULL" } else { " IS NULL" });
+            }
             Expr::Contains { column, path, part } => self.contains(*column, path, part),
             Expr::Overlaps { column, values } => self.overlaps(*column, values),
             Expr::AnyElement { column, value } => self.any_element(*column, value),

@@ -1,0 +1,235 @@
+//! Queries that return values instead of whole objects: columns and expressions as typed
+//! tuples (`(String, String)`, `(String, i64)`), with `GROUP BY` and `HAVING`.
+//!
+//! ```
+//! use orm_core::prelude::*;
+//! use orm_core::functions::{avg, count_all};
+//! # #[derive(Model)] #[orm(table = "products")]
+//! # struct Product { #[orm(primary_key)] id: i32, category: String, price: i64 }
+//! let engine = Engine::connect("sqlite::memory:")?;
+//! engine.create_all(&[Product::table()])?;
+//! for (category, price) in [("tea", 400), ("tea", 600), ("cake", 1200)] {
+//!     Product::new(category, price).insert(&engine)?;
+//! }
+//! let per_category: Vec<(String, i64, Option<f64>)> = Product::query()
+//!     .select((Product::CATEGORY, count_all(), avg(Product::PRICE)))
+//!     .group_by(Product::CATEGORY)
+//!     .having(count_all().gt(1))
+//!     .all(&engine)?;
+//! assert_eq!(per_category, [("tea".to_owned(), 2, Some(500.0))]);
+//! # Ok::<(), orm_core::Error>(())
+//! ```
+
+use std::marker::PhantomData;
+
+use crate::error::{Error, Result};
+use crate::schema::decode::ColumnSource;
+use crate::schema::types::ColumnType;
+use crate::sql::dialect::Dialect;
+use crate::sql::expr::{Column, Expr};
+use crate::sql::operand::{IntoSqlExpr, Node, SqlExpr};
+use crate::sql::query::{Query, QueryBuilder};
+use crate::sql::select::Select;
+use crate::sql::writer::SqlWriter;
+use crate::value::Value;
+
+/// One selected column or expression, read back as `Output`.
+pub trait SelectItem {
+    /// The Rust type it reads back as.
+    type Output;
+    /// The expression.
+    #[doc(hidden)]
+    fn node(self) -> Node;
+    /// Reads column `idx` of a row.
+    #[doc(hidden)]
+    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<Self::Output>;
+}
+
+impl<T: ColumnType> SelectItem for SqlExpr<T> {
+    type Output = T;
+    fn node(self) -> Node {
+        self.node
+    }
+    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<T> {
+        T::decode(row, idx).map_err(|e| e.into_error("query", &format!("column {}", idx + 1), T::RUST_NAME))
+    }
+}
+
+impl<M, T: ColumnType> SelectItem for Column<M, T> {
+    type Output = T;
+    fn node(self) -> Node {
+        self.into_sql_expr().node
+    }
+    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<T> {
+        <SqlExpr<T> as SelectItem>::decode(row, idx)
+    }
+}
+
+/// What a query selects: one item or a tuple of up to eight.
+pub trait Selection {
+    /// A row's values: one item's type, or a tuple of them.
+    type Output;
+    /// The selected expressions, in order.
+    #[doc(hidden)]
+    fn nodes(self) -> Vec<Node>;
+    /// Reads a row.
+    #[doc(hidden)]
+    fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<Self::Output>;
+}
+
+impl<T: ColumnType> Selection for SqlExpr<T> {
+    type Output = T;
+    fn nodes(self) -> Vec<Node> {
+        vec![self.node]
+    }
+    fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<T> {
+        <Self as SelectItem>::decode(row, 0)
+    }
+}
+
+impl<M, T: ColumnType> Selection for Column<M, T> {
+    type Output = T;
+    fn nodes(self) -> Vec<Node> {
+        vec![SelectItem::node(self)]
+    }
+    fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<T> {
+        <Self as SelectItem>::decode(row, 0)
+    }
+}
+
+macro_rules! tuple_selection {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: SelectItem),+> Selection for ($($t,)+) {
+            type Output = ($($t::Output,)+);
+            fn nodes(self) -> Vec<Node> {
+                vec![$(self.$i.node()),+]
+            }
+            fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<Self::Output> {
+                Ok(($($t::decode(row, $i)?,)+))
+            }
+        }
+    };
+}
+
+tuple_selection!(A 0);
+tuple_selection!(A 0, B 1);
+tuple_selection!(A 0, B 1, C 2);
+tuple_selection!(A 0, B 1, C 2, D 3);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+
+/// One `ORDER BY` term over an expression (from [`SqlExpr::asc`] / [`SqlExpr::desc`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExprOrder {
+    pub(crate) node: Node,
+    pub(crate) descending: bool,
+}
+
+impl<T> SqlExpr<T> {
+    /// Ascending order by this expression.
+    pub fn asc(self) -> ExprOrder {
+        ExprOrder { node: self.node, descending: false }
+    }
+
+    /// Descending order by this expression: `.order_by_expr(count_all().desc())`.
+    pub fn desc(self) -> ExprOrder {
+        ExprOrder { node: self.node, descending: true }
+    }
+}
+
+/// A query of `M`'s table that returns the values `S` selects (from [`Query::select`]):
+/// run it on an engine or connection ([`all`](Self::all)) or in a session
+/// ([`Session::rows`](crate::Session::rows)).
+#[must_use]
+pub struct Rows<M, S: Selection> {
+    pub(crate) select: Select,
+    pub(crate) items: Vec<Node>,
+    pub(crate) group_by: Vec<Node>,
+    pub(crate) having: Vec<Expr>,
+    pub(crate) order: Vec<ExprOrder>,
+    _types: PhantomData<fn() -> (M, S)>,
+}
+
+impl<M, S: Selection> QueryBuilder for Rows<M, S> {
+    fn select_mut(&mut self) -> &mut Select {
+        &mut self.select
+    }
+}
+
+impl<M> Query<M> {
+    /// Selects columns and expressions instead of whole rows:
+    /// `Course::query().join(Course::PROGRAM).select((Course::TITLE, Program::NAME))`
+    /// reads `(String, String)` rows.
+    pub fn select<S: Selection>(self, selection: S) -> Rows<M, S> {
+        Rows {
+            select: self.select,
+            items: selection.nodes(),
+            group_by: Vec::new(),
+            having: Vec::new(),
+            order: Vec::new(),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<M, S: Selection> Rows<M, S> {
+    /// Groups the rows by a column or expression (call again for several).
+    pub fn group_by<T>(mut self, by: impl IntoSqlExpr<T>) -> Self {
+        self.group_by.push(by.into_sql_expr().node);
+        self
+    }
+
+    /// Keeps the groups where `expr` holds: `.having(count_all().gt(10))`.
+    pub fn having(mut self, expr: Expr) -> Self {
+        self.having.push(expr);
+        self
+    }
+
+    /// Orders the rows by an expression: `.order_by_expr(count_all().desc())`.
+    pub fn order_by_expr(mut self, order: ExprOrder) -> Self {
+        self.order.push(order);
+        self
+    }
+
+    /// The SQL text and parameters this query sends, for inspection.
+    pub fn to_sql(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
+        self.render(dialect)
+    }
+
+    /// Reads one row.
+    pub(crate) fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<S::Output> {
+        S::decode(row)
+    }
+
+    /// Every selected expression is aggregated or grouped by, when the query aggregates.
+    fn check_grouping(&self) -> Result<()> {
+        let aggregates = self.items.iter().any(Node::is_aggregate) || !self.group_by.is_empty();
+        if !aggregates {
+            return Ok(());
+        }
+        for item in &self.items {
+            if !item.is_aggregate() && !self.group_by.contains(item) && !matches!(item, Node::Value(_)) {
+                let mut w = SqlWriter::new(&crate::sql::dialect::POSTGRES);
+                w.node(item);
+                let (text, _) = w.finish();
+                return Err(Error::invalid_state(format!(
+                    "`{text}` is selected but neither grouped nor aggregated; add it to group_by(..) \
+                     or select an aggregate of it (count, sum, min, ..)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn render(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
+        self.check_grouping()?;
+        let mut extra: Vec<&'static str> = Vec::new();
+        for node in self.items.iter().chain(&self.group_by).chain(self.order.iter().map(|o| &o.node)) {
+            node.tables(&mut extra);
+        }
+        let having: Vec<Expr> = self.having.clone();
+        self.select.render_projection(dialect, &self.items, &self.group_by, &having, &self.order, &extra)
+    }
+}
