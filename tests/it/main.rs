@@ -3,6 +3,7 @@
 //! `orm_tests::harness`).
 
 mod arrays;
+mod bulk;
 mod crud;
 mod ddl;
 mod documents;

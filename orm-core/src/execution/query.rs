@@ -91,6 +91,21 @@ impl<M: Model> Query<M> {
         })
     }
 
+    /// Sets columns of the matching rows in one statement; returns how many:
+    /// `Product::query().filter(Product::SKU.eq("TEA-1")).update([Product::STOCK.set(Product::STOCK - 1)], &engine)?`.
+    /// In a session, [`Session::update`](crate::Session::update) also updates the objects it holds.
+    pub fn update(
+        self,
+        sets: impl IntoIterator<Item = crate::sql::writes::Assignment<M>>,
+        db: impl Executor,
+    ) -> Result<u64> {
+        let sets: Vec<_> = sets.into_iter().collect();
+        db.with_connection(|conn| {
+            let (sql, params) = self.select.render_update(conn.dialect(), &sets, false)?;
+            conn.execute(&sql, &params)
+        })
+    }
+
     /// Deletes the matching rows in one statement; returns how many.
     pub fn delete(self, db: impl Executor) -> Result<u64> {
         db.with_connection(|conn| {
@@ -152,5 +167,16 @@ impl<M: Model, S: crate::sql::projection::Selection> crate::sql::projection::Row
             0 => Err(Error::not_found(what)),
             _ => Err(Error::multiple_rows(what)),
         }
+    }
+}
+
+impl<M: Model> crate::sql::writes::Insert<M> {
+    /// Runs the INSERT; returns the rows written (inserted or updated; not those a
+    /// `do_nothing` skipped).
+    pub fn execute(self, db: impl Executor) -> Result<u64> {
+        db.with_connection(|conn| {
+            let (sql, params) = self.to_sql(conn.dialect())?;
+            conn.execute(&sql, &params)
+        })
     }
 }

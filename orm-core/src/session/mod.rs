@@ -3,6 +3,7 @@
 
 mod accessors;
 mod association;
+mod bulk;
 mod collections;
 #[cfg(test)]
 mod cost_tests;

@@ -18,3 +18,4 @@ pub mod relationship;
 pub(crate) mod select;
 pub(crate) mod storage;
 pub(crate) mod writer;
+pub(crate) mod writes;

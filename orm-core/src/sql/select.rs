@@ -392,15 +392,32 @@ impl Select {
         Ok(w.finish())
     }
 
+    /// A query that an UPDATE or DELETE can take the filters of: no limit, offset,
+    /// ordering, joins or locks.
+    pub(crate) fn check_plain(&self, what: &str) -> Result<()> {
+        self.check_tables()?;
+        if self.limit.is_some()
+            || self.offset.is_some()
+            || !self.order.is_empty()
+            || !self.joins.is_empty()
+            || self.lock.is_some()
+        {
+            return Err(Error::unsupported(format!(
+                "{what} cannot have limit, offset, order_by, joins or locks; filter the rows instead \
+                 (.any()/.has() for related rows)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// ` WHERE ..` of the query's filters.
+    pub(crate) fn write_where(&self, w: &mut SqlWriter) {
+        self.where_clause(w);
+    }
+
     /// `DELETE FROM t WHERE ..` for the query's filters.
     pub(crate) fn render_delete(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
-        self.check_tables()?;
-        if self.limit.is_some() || self.offset.is_some() || !self.order.is_empty() || !self.joins.is_empty() {
-            return Err(Error::unsupported(
-                "a bulk delete cannot have limit, offset, order_by or joins; filter the rows instead \
-                 (.any()/.has() for related rows)",
-            ));
-        }
+        self.check_plain("a bulk delete")?;
         let mut w = SqlWriter::new(dialect);
         w.push("DELETE FROM ").ident(self.table.name);
         self.where_clause(&mut w);

@@ -1,0 +1,130 @@
+//! Writes by criteria inside a session, kept true to the identity map (SQLAlchemy's
+//! `synchronize_session="fetch"`): the statement returns the keys of the rows it changed,
+//! and the objects the session holds for them get the new values (or are marked deleted);
+//! a rollback gives them their values back. Upserts run in the session's transaction.
+
+use super::transaction::TxRecord;
+use super::{Meta, ObjectState, Session};
+use crate::error::Result;
+use crate::execution::row::read_value;
+use crate::schema::identity_key::IdentityKey;
+use crate::schema::model::Model;
+use crate::sql::expr::{ColumnRef, Expr};
+use crate::sql::query::Query;
+use crate::sql::select::Select;
+use crate::sql::writes::{Assignment, Insert};
+use crate::value::Value;
+
+impl Session {
+    /// Sets columns of the rows the query matches, in one statement inside the session's
+    /// transaction (after autoflush), and returns how many: `UPDATE products SET stock =
+    /// stock - 1 WHERE sku = $1`. Objects the session holds for those rows are refreshed.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "products")]
+    /// # struct Product { #[orm(primary_key)] id: i32, sku: String, stock: i32 }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Product::table()])?;
+    /// let mut db = engine.session();
+    /// let tea = db.add(Product::new("TEA-1", 10));
+    /// let sold = Product::query().filter(Product::SKU.eq("TEA-1"));
+    /// assert_eq!(db.update(sold, [Product::STOCK.set(Product::STOCK - 1)])?, 1);
+    /// assert_eq!(tea.get().stock, 9); // the object the session holds follows
+    /// db.commit()?;
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn update<M: Model>(&mut self, query: Query<M>, sets: impl IntoIterator<Item = Assignment<M>>) -> Result<u64> {
+        self.check_usable()?;
+        self.autoflush()?;
+        self.ensure_transaction()?;
+        let sets: Vec<Assignment<M>> = sets.into_iter().collect();
+        let (sql, params) = query.select.render_update(self.engine.dialect(), &sets, true)?;
+        let keys = self.changed_keys::<M>(&sql, &params)?;
+        let held = self.held_entries::<M>(&keys);
+        if !held.is_empty() {
+            for &entry in &held {
+                if let Some(e) = self.entry(entry) {
+                    let before = e.obj.values()?;
+                    self.tx_log.push(TxRecord::Updated(entry, before));
+                }
+            }
+            self.reload::<M>(&held)?;
+        }
+        Ok(keys.len() as u64)
+    }
+
+    /// Deletes the rows the query matches, in one statement inside the session's
+    /// transaction (after autoflush), and returns how many; objects the session holds for
+    /// them become deleted, as after a flush. Relationships are not cascaded: the
+    /// database's `ON DELETE` rules apply.
+    pub fn delete_where<M: Model>(&mut self, query: Query<M>) -> Result<u64> {
+        self.check_usable()?;
+        self.autoflush()?;
+        self.ensure_transaction()?;
+        let (sql, params) = query.select.render_delete_returning(self.engine.dialect())?;
+        let keys = self.changed_keys::<M>(&sql, &params)?;
+        for entry in self.held_entries::<M>(&keys) {
+            if let Some(key) = self.registered_key(entry) {
+                self.identity.remove(&key);
+            }
+            let parents: Vec<_> =
+                self.parent_links_of(entry).into_iter().filter_map(|(link, p)| p.map(|p| (p, link.key()))).collect();
+            if let Some(e) = self.entry(entry) {
+                let meta = e.obj.meta();
+                e.obj.set_meta(Meta { state: ObjectState::Deleted, ..meta });
+            }
+            self.forget_links(entry, parents);
+            self.tx_log.push(TxRecord::Deleted(entry));
+        }
+        Ok(keys.len() as u64)
+    }
+
+    /// Runs an [`Insert`] (an upsert) inside the session's transaction, after autoflush;
+    /// returns the rows written. The rows do not become objects of the session.
+    pub fn insert<M: Model>(&mut self, insert: Insert<M>) -> Result<u64> {
+        self.check_usable()?;
+        self.autoflush()?;
+        self.ensure_transaction()?;
+        let (sql, params) = insert.to_sql(self.engine.dialect())?;
+        self.connection()?.execute(&sql, &params)
+    }
+
+    /// Runs a statement that returns the primary keys of the rows it changed.
+    fn changed_keys<M: Model>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+        let table = M::TABLE;
+        self.connection()?.query_raw(sql, params, |row| {
+            table.primary_key.iter().enumerate().map(|(n, &c)| read_value(row, n, table, c)).collect()
+        })
+    }
+
+    /// The entries the session holds for these keys.
+    fn held_entries<M: Model>(&self, keys: &[Vec<Value>]) -> Vec<usize> {
+        keys.iter().filter_map(|k| self.identity.get(&IdentityKey::new(M::TABLE, k))).collect()
+    }
+
+    /// Reads the rows of these entries again (one statement for a one-column key).
+    fn reload<M: Model>(&mut self, entries: &[usize]) -> Result<()> {
+        let table = M::TABLE;
+        if let [key_column] = table.primary_key {
+            let keys: Vec<Value> = entries
+                .iter()
+                .filter_map(|&e| self.entry(e).and_then(|e| e.obj.database_key().into_iter().next()))
+                .collect();
+            let mut select = Select::new(table);
+            select.filters.push(Expr::In {
+                column: ColumnRef { table: table.name, name: table.columns[*key_column].name },
+                values: keys,
+                negated: false,
+            });
+            self.load_select::<M>(&select, None, &[])?;
+            return Ok(());
+        }
+        for &entry in entries {
+            if let Some(obj) = self.handle::<M>(entry) {
+                self.refresh(&obj)?;
+            }
+        }
+        Ok(())
+    }
+}

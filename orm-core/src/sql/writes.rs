@@ -1,0 +1,224 @@
+//! Writes by criteria and upserts, as SQL values: `UPDATE t SET .. WHERE ..` from a
+//! query's filters ([`Query::update`](crate::Query::update)), and `INSERT .. ON CONFLICT
+//! (..) DO NOTHING | DO UPDATE SET c = excluded.c` ([`Insert`]), on both backends.
+
+use std::marker::PhantomData;
+
+use crate::error::{Error, Result};
+use crate::schema::model::Model;
+use crate::schema::types::ColumnType;
+use crate::sql::dialect::Dialect;
+use crate::sql::expr::Column;
+use crate::sql::operand::{Node, Operand};
+use crate::sql::select::Select;
+use crate::sql::writer::SqlWriter;
+use crate::value::Value;
+
+/// `column = expr` in an UPDATE: from [`Column::set`] or [`Column::set_null`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment<M> {
+    pub(crate) column: &'static str,
+    pub(crate) value: Node,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M, T: ColumnType> Column<M, T> {
+    /// `SET column = value` in a bulk update; the value may be an expression of the row's
+    /// columns: `Product::STOCK.set(Product::STOCK - 1)`.
+    pub fn set(self, value: impl Operand<T::Inner>) -> Assignment<M> {
+        Assignment { column: self.name(), value: value.into_node(), _model: PhantomData }
+    }
+
+    /// `SET column = NULL` (a NULL-able column).
+    pub fn set_null(self) -> Assignment<M> {
+        Assignment { column: self.name(), value: Node::Value(Value::Null), _model: PhantomData }
+    }
+}
+
+impl Select {
+    /// `UPDATE t SET a = .., b = .. WHERE <filters> [RETURNING key]`.
+    pub(crate) fn render_update<M>(
+        &self,
+        dialect: &'static dyn Dialect,
+        sets: &[Assignment<M>],
+        returning_key: bool,
+    ) -> Result<(String, Vec<Value>)> {
+        self.check_plain("an update")?;
+        if sets.is_empty() {
+            return Err(Error::invalid_state("an update needs at least one column to set (.set(..))"));
+        }
+        let mut w = SqlWriter::new(dialect);
+        w.push("UPDATE ").ident(self.table.name).push(" SET ");
+        for (i, set) in sets.iter().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).ident(set.column).push(" = ").node(&set.value);
+        }
+        self.write_where(&mut w);
+        if returning_key {
+            self.returning_key(&mut w);
+        }
+        Ok(w.finish())
+    }
+
+    /// `DELETE FROM t WHERE <filters> RETURNING key`.
+    pub(crate) fn render_delete_returning(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
+        self.check_plain("a bulk delete")?;
+        let mut w = SqlWriter::new(dialect);
+        w.push("DELETE FROM ").ident(self.table.name);
+        self.write_where(&mut w);
+        self.returning_key(&mut w);
+        Ok(w.finish())
+    }
+
+    fn returning_key(&self, w: &mut SqlWriter) {
+        w.push(" RETURNING ");
+        for (i, c) in self.table.primary_key_columns().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).ident(self.table.name).push(".").ident(c.name);
+        }
+    }
+}
+
+/// The columns a conflict is detected on, or updated from: a column of `M` or a tuple of
+/// them.
+pub trait ColumnList<M> {
+    /// The column names.
+    #[doc(hidden)]
+    fn names(&self) -> Vec<&'static str>;
+}
+
+impl<M, T> ColumnList<M> for Column<M, T> {
+    fn names(&self) -> Vec<&'static str> {
+        vec![self.name()]
+    }
+}
+
+macro_rules! column_tuples {
+    ($($t:ident $i:tt),+) => {
+        impl<M, $($t),+> ColumnList<M> for ($(Column<M, $t>,)+) {
+            fn names(&self) -> Vec<&'static str> {
+                vec![$(self.$i.name()),+]
+            }
+        }
+    };
+}
+
+column_tuples!(A 0, B 1);
+column_tuples!(A 0, B 1, C 2);
+column_tuples!(A 0, B 1, C 2, D 3);
+
+/// What an upsert does on a conflict.
+#[derive(Debug, Clone, PartialEq)]
+enum OnConflict {
+    Fail,
+    Nothing(Vec<&'static str>),
+    Update { target: Vec<&'static str>, columns: Vec<&'static str> },
+}
+
+/// An `INSERT` of several rows that may meet rows already there: `ON CONFLICT (..) DO
+/// NOTHING` or `DO UPDATE SET c = excluded.c` (PostgreSQL and SQLite alike).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// use orm_core::Insert;
+/// # #[derive(Model, Clone)] #[orm(table = "stock")]
+/// # struct Stock { #[orm(primary_key)] id: i32, #[orm(unique)] sku: String, count: i32 }
+/// let engine = Engine::connect("sqlite::memory:")?;
+/// engine.create_all(&[Stock::table()])?;
+/// Insert::rows([Stock::new("TEA-1", 5)]).execute(&engine)?;
+/// let delivery = [Stock::new("TEA-1", 12), Stock::new("CAKE-2", 3)];
+/// let written = Insert::rows(delivery).on_conflict(Stock::SKU).do_update(Stock::COUNT).execute(&engine)?;
+/// assert_eq!(written, 2);
+/// let tea = Stock::query().filter(Stock::SKU.eq("TEA-1")).one(&engine)?;
+/// assert_eq!(tea.count, 12);
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+#[must_use]
+pub struct Insert<M> {
+    pub(crate) rows: Vec<M>,
+    conflict: OnConflict,
+    target: Vec<&'static str>,
+}
+
+impl<M: Model> Insert<M> {
+    /// An INSERT of these rows (their database-generated key columns are left out).
+    pub fn rows(rows: impl IntoIterator<Item = M>) -> Insert<M> {
+        Insert { rows: rows.into_iter().collect(), conflict: OnConflict::Fail, target: Vec::new() }
+    }
+
+    /// The unique columns a conflict is detected on: `on_conflict(Stock::SKU)` or a tuple.
+    pub fn on_conflict(mut self, columns: impl ColumnList<M>) -> Self {
+        self.target = columns.names();
+        self
+    }
+
+    /// A row that conflicts is left out (`DO NOTHING`).
+    pub fn do_nothing(mut self) -> Self {
+        self.conflict = OnConflict::Nothing(self.target.clone());
+        self
+    }
+
+    /// A row that conflicts updates these columns of the existing row with its values
+    /// (`DO UPDATE SET c = excluded.c`).
+    pub fn do_update(mut self, columns: impl ColumnList<M>) -> Self {
+        self.conflict = OnConflict::Update { target: self.target.clone(), columns: columns.names() };
+        self
+    }
+
+    /// The statement and its parameters.
+    pub fn to_sql(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
+        let table = M::TABLE;
+        if self.rows.is_empty() {
+            return Err(Error::invalid_state("an insert needs at least one row"));
+        }
+        // Database-generated keys stay with the database; a server default is left to it
+        // only when no row sets the column.
+        let columns: Vec<usize> = (0..table.columns.len())
+            .filter(|&c| {
+                let def = &table.columns[c];
+                let left_to_default =
+                    def.server_default.is_some() && self.rows.iter().all(|r| r.column_value(c).is_null());
+                !(def.autoincrement || left_to_default)
+            })
+            .collect();
+        let mut w = SqlWriter::new(dialect);
+        w.push("INSERT INTO ").ident(table.name).push(" (");
+        for (i, &c) in columns.iter().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).ident(table.columns[c].name);
+        }
+        w.push(") VALUES ");
+        for (r, row) in self.rows.iter().enumerate() {
+            w.push(if r == 0 { "(" } else { ", (" });
+            for (i, &c) in columns.iter().enumerate() {
+                w.push(if i == 0 { "" } else { ", " }).param(row.column_value(c));
+            }
+            w.push(")");
+        }
+        let target = |w: &mut SqlWriter, target: &[&'static str]| -> Result<()> {
+            if target.is_empty() {
+                return Err(Error::invalid_state(
+                    "say which unique columns a conflict is on: .on_conflict(Model::COLUMN) before do_nothing/do_update",
+                ));
+            }
+            w.push(" ON CONFLICT (");
+            for (i, c) in target.iter().enumerate() {
+                w.push(if i == 0 { "" } else { ", " }).ident(c);
+            }
+            w.push(")");
+            Ok(())
+        };
+        match &self.conflict {
+            OnConflict::Fail => {}
+            OnConflict::Nothing(t) => {
+                target(&mut w, t)?;
+                w.push(" DO NOTHING");
+            }
+            OnConflict::Update { target: t, columns } => {
+                target(&mut w, t)?;
+                w.push(" DO UPDATE SET ");
+                for (i, c) in columns.iter().enumerate() {
+                    w.push(if i == 0 { "" } else { ", " }).ident(c).push(" = excluded.").ident(c);
+                }
+            }
+        }
+        Ok(w.finish())
+    }
+}
