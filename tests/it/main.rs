@@ -23,6 +23,7 @@ mod relationships;
 mod reliability;
 mod session;
 mod shapes;
+mod streaming;
 mod types;
 mod ui;
 mod versioning;

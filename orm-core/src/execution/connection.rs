@@ -182,6 +182,33 @@ impl Connection {
         }
     }
 
+    /// Runs a query and hands each row to `f` as it arrives, holding none of them:
+    /// a million rows take the memory of one.
+    pub fn for_each_row(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.check_usable()?;
+        let hide = self.settings.echo.hide_parameters;
+        let result = self.backend().query_stream(sql, params, hide, &mut |row| f(row));
+        match result {
+            Ok(prepared) => {
+                self.settings.echo.statement(sql, params, prepared);
+                Ok(())
+            }
+            Err(Failure::Row(e)) => {
+                self.settings.echo.statement(sql, params, None);
+                Err(e)
+            }
+            Err(Failure::Database(e)) => {
+                self.settings.echo.statement(sql, params, None);
+                Err(self.failed(e))
+            }
+        }
+    }
+
     /// Runs one or more statements without parameters (DDL scripts).
     pub fn batch_execute(&mut self, sql: &str) -> Result<()> {
         self.check_usable()?;

@@ -82,6 +82,47 @@ impl<M: Model> Query<M> {
         }
     }
 
+    /// Streams the matching rows: each is read, built and handed to `f` in turn, and
+    /// none is kept, so that memory stays flat for any number of rows (a PostgreSQL
+    /// result is read from the connection as `f` asks for rows). `f` may stop the stream
+    /// by returning an error.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "events")]
+    /// # struct Event { #[orm(primary_key)] id: i64, kind: String }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Event::table()])?;
+    /// for kind in ["click", "view", "click"] {
+    ///     Event::new(kind).insert(&engine)?;
+    /// }
+    /// let mut clicks = 0;
+    /// Event::query().for_each(&engine, |event| {
+    ///     clicks += usize::from(event.kind == "click");
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!(clicks, 2);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn for_each(self, db: impl Executor, mut f: impl FnMut(M) -> Result<()>) -> Result<()> {
+        if self.select.fans_out() {
+            return Err(Error::unsupported(
+                "a streamed query cannot have a join that repeats rows (they are not kept to drop \
+                 the repeats); filter with .any() instead",
+            ));
+        }
+        db.with_connection(|conn| {
+            let (sql, params) = self.select.render(conn.dialect(), None)?;
+            if self.select.locks() && !conn.in_transaction() {
+                return Err(Error::invalid_state(
+                    "row locks last until the transaction ends, and this query runs in none: run it on a \
+                     connection after begin()",
+                ));
+            }
+            conn.for_each_row(&sql, &params, |row| f(M::from_row(row, 0)?))
+        })
+    }
+
     /// The number of matching rows.
     pub fn count(self, db: impl Executor) -> Result<i64> {
         db.with_connection(|conn| {
@@ -147,6 +188,14 @@ impl<M: Model, S: crate::sql::projection::Selection> crate::sql::projection::Row
                 ));
             }
             conn.query_raw(&sql, &params, |row: &Row<'_>| Self::decode(row))
+        })
+    }
+
+    /// Streams the rows' values to `f`, keeping none (see [`Query::for_each`]).
+    pub fn for_each(self, db: impl Executor, mut f: impl FnMut(S::Output) -> Result<()>) -> Result<()> {
+        db.with_connection(|conn| {
+            let (sql, params) = self.render(conn.dialect())?;
+            conn.for_each_row(&sql, &params, |row| f(Self::decode(row)?))
         })
     }
 

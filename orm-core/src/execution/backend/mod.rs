@@ -34,6 +34,18 @@ pub(crate) trait BackendConnection {
         f: &mut dyn FnMut(&Row<'_>) -> crate::error::Result<()>,
     ) -> Result<Prepared, Failure>;
 
+    /// Runs a query, handing each row to `f` as it arrives, without holding the result
+    /// (SQLite steps through its rows anyway).
+    fn query_stream(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        hide: bool,
+        f: &mut dyn FnMut(&Row<'_>) -> crate::error::Result<()>,
+    ) -> Result<Prepared, Failure> {
+        self.query(sql, params, hide, f)
+    }
+
     /// Runs a statement; returns the rows it changed.
     fn execute(&mut self, sql: &str, params: &[Value], hide: bool) -> Result<(u64, Prepared), Error>;
 

@@ -160,6 +160,40 @@ impl BackendConnection for PgConn {
         Ok(prepared)
     }
 
+    /// Rows read from the connection as they are iterated (`RowIter`): the driver's
+    /// channel holds one batch of messages, so the server waits while `f` works.
+    fn query_stream(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        hide: bool,
+        f: &mut dyn FnMut(&Row<'_>) -> crate::error::Result<()>,
+    ) -> Result<Prepared, Failure> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut failure = None;
+        let (_, prepared) = self
+            .with_statement(sql, params, hide, |client, send, refs| {
+                let mut rows = match send {
+                    Dispatch::Prepared(stmt) => client.query_raw(stmt, refs.iter().copied())?,
+                    Dispatch::Unnamed(sql, typed) => client.query_typed_raw(sql, typed.iter().cloned())?,
+                };
+                while let Some(row) = rows.next()? {
+                    if let Err(e) = f(&Row::pg(&row, 0)) {
+                        failure = Some(e);
+                        // Read the rest, so that the connection is ready for the next statement.
+                        while rows.next()?.is_some() {}
+                        break;
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|e| Failure::Database(map_error(e)))?;
+        match failure {
+            Some(e) => Err(Failure::Row(e)),
+            None => Ok(prepared),
+        }
+    }
+
     fn execute(&mut self, sql: &str, params: &[Value], hide: bool) -> Result<(u64, Prepared), Error> {
         self.with_statement(sql, params, hide, |client, send, refs| match send {
             Dispatch::Prepared(stmt) => client.execute(stmt, refs),

@@ -381,6 +381,9 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
     if wanted("M") {
         memory(b, n(100_000))?;
     }
+    if wanted("R") {
+        streaming(b, n(1_000_000))?;
+    }
     if let Some(path) = svg {
         std::fs::write(path, plot(&all))?;
         println!("# plot written to {path}");
@@ -576,6 +579,49 @@ fn memory(b: &mut Bench, rows: usize) -> BenchResult {
         per(orm_asked),
         per(raw_asked),
         orm_asked as f64 / raw_asked as f64,
+    );
+    Ok(())
+}
+
+/// Peak heap while reading `rows` courses: `all()` (every row held at once) against
+/// `for_each` (each row built, handed over and dropped), with the hand-written client's
+/// streaming (`query_raw`) beside them. Streaming should stay flat at any size.
+fn streaming(b: &mut Bench, rows: usize) -> BenchResult {
+    fill(b, 100, (rows / 100).max(1))?;
+    let rows = (rows / 100).max(1) * 100;
+    let engine = b.engine.clone();
+    // Warm the connection and its statements: their buffers are not rows.
+    black_box(Course::query().limit(1).all(&engine)?.len());
+    let stream = |engine: &Engine| -> BenchResult<usize> {
+        let mut seen = 0;
+        Course::query().for_each(engine, |c| {
+            seen += usize::from(!c.title.is_empty());
+            Ok(())
+        })?;
+        Ok(seen)
+    };
+    black_box(stream(&engine)?);
+    let (held, _, _, all_peak) = counted(|| Ok(Course::query().all(&engine)?.len()))?;
+    let (streamed, _, _, stream_peak) = counted(|| stream(&engine))?;
+    let (raw, _, _, raw_peak) = counted(|| {
+        use postgres::fallible_iterator::FallibleIterator;
+        let select = b.client.prepare("SELECT id, title, code, program_id FROM courses")?;
+        let mut it = b.client.query_raw(&select, std::iter::empty::<i32>())?;
+        let mut seen = 0;
+        while let Some(row) = it.next()? {
+            let c = RawCourse { id: row.get(0), title: row.get(1), code: row.get(2), program_id: row.get(3) };
+            seen += usize::from(!c.title.is_empty() && c.id >= 0 && c.program_id >= 0 && !c.code.is_empty());
+        }
+        Ok(seen)
+    })?;
+    assert_eq!((held, streamed, raw), (rows, rows, rows));
+    let mb = |bytes: isize| bytes as f64 / 1e6;
+    println!(
+        "streaming rows={rows} all_peak_mb={:.1} stream_peak_mb={:.2} raw_stream_peak_mb={:.2} all_to_stream={:.0}",
+        mb(all_peak),
+        mb(stream_peak),
+        mb(raw_peak),
+        all_peak as f64 / stream_peak.max(1) as f64,
     );
     Ok(())
 }
