@@ -78,7 +78,8 @@ pub use sql::writes::{Assignment, ColumnList, Insert};
 /// `count_all()`, `sum(Item::PRICE * Item::QUANTITY)`, ...
 pub mod functions {
     pub use crate::sql::operand::{
-        avg, coalesce, concat, count, count_all, count_distinct, length, lower, max, min, sum, upper,
+        avg, coalesce, concat, count, count_all, count_distinct, exists, length, lower, max, min, not_exists, sum,
+        upper,
     };
 }
 pub use value::Value;

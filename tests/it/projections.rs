@@ -166,3 +166,51 @@ on_both! {
         assert_eq!(s.rows(LineItem::query().select(count_all())).unwrap(), [6]);
     }
 }
+
+on_both! {
+    /// Subqueries: `IN (SELECT ..)`, a scalar subquery as a value, correlated `EXISTS`,
+    /// and `DISTINCT`.
+    fn subqueries_and_distinct(db) {
+        use orm_core::functions::{exists, not_exists};
+        stock(db);
+        db.engine.create_all(&[Program::table(), Course::table()]).unwrap();
+        let mut s = db.engine.session();
+        let mut cs = Program::new("Bachelors in CS", 3);
+        cs.courses.push(Course::new("Data Science", "CS 103"));
+        cs.courses.push(Course::new("Data Structures", "CS 104"));
+        let mut biz = Program::new("Business", 3);
+        biz.courses.push(Course::new("Communication", "BZ 101"));
+        s.add(cs);
+        s.add(biz);
+        s.add(Program::new("Empty", 1));
+        s.commit().unwrap();
+        let names = |filter: Expr| -> Vec<String> {
+            Program::query().filter(filter).select(Program::NAME).order_by(Program::NAME).all(&db.engine).unwrap()
+        };
+        let data_courses = || Course::query().filter(Course::TITLE.like("Data%")).select(Course::PROGRAM_ID);
+        assert_eq!(names(Program::ID.in_query(data_courses())), ["Bachelors in CS"]);
+        assert_eq!(names(Program::ID.not_in_query(data_courses())), ["Business", "Empty"]);
+        let has_courses = || exists(Course::query().filter(Course::PROGRAM_ID.eq(Program::ID)).select(Course::ID));
+        assert_eq!(names(has_courses()), ["Bachelors in CS", "Business"]);
+        let childless = not_exists(Course::query().filter(Course::PROGRAM_ID.eq(Program::ID)).select(Course::ID));
+        assert_eq!(names(childless), ["Empty"]);
+
+        let average = LineItem::query().select(avg(LineItem::PRICE)).as_value();
+        let above: Vec<String> = LineItem::query()
+            .filter(LineItem::PRICE.expr().cast::<f64>().gt(average))
+            .select(LineItem::SKU)
+            .order_by(LineItem::SKU)
+            .all(&db.engine)
+            .unwrap();
+        assert_eq!(above, ["CAKE-1", "MUG-1", "MUG-2"], "above the average of 783.3");
+
+        let categories: Vec<String> =
+            LineItem::query().select(LineItem::CATEGORY).distinct().order_by(LineItem::CATEGORY).all(&db.engine).unwrap();
+        assert_eq!(categories, ["Cake", "Mugs", "Tea"]);
+
+        // A subquery that selects a column it neither groups nor aggregates is refused.
+        let bad = LineItem::query().select((LineItem::CATEGORY, count_all())).group_by(LineItem::SKU);
+        let err = LineItem::query().filter(exists(bad)).count(&db.engine).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidState, "{err}");
+    }
+}

@@ -181,7 +181,7 @@ impl<M: Model, S: crate::sql::projection::Selection> crate::sql::projection::Row
     pub fn all(self, db: impl Executor) -> Result<Vec<S::Output>> {
         db.with_connection(|conn| {
             let (sql, params) = self.render(conn.dialect())?;
-            if self.select.locks() && !conn.in_transaction() {
+            if self.query.select.locks() && !conn.in_transaction() {
                 return Err(Error::invalid_state(
                     "row locks last until the transaction ends, and this query runs in none: run it in a \
                      session, or on a connection after begin()",
@@ -201,7 +201,7 @@ impl<M: Model, S: crate::sql::projection::Selection> crate::sql::projection::Row
 
     /// The first row's values (`LIMIT 1`), if any.
     pub fn first(mut self, db: impl Executor) -> Result<Option<S::Output>> {
-        self.select.limit = Some(self.select.limit.map_or(1, |n| n.min(1)));
+        self.query.select.limit = Some(self.query.select.limit.map_or(1, |n| n.min(1)));
         Ok(self.all(db)?.into_iter().next())
     }
 
@@ -209,7 +209,7 @@ impl<M: Model, S: crate::sql::projection::Selection> crate::sql::projection::Row
     /// none, [`MultipleRows`](crate::ErrorKind::MultipleRows) when there are more. For a
     /// single aggregate, its value: `Course::query().select(count_all()).one(&engine)?`.
     pub fn one(self, db: impl Executor) -> Result<S::Output> {
-        let what = self.select.describe();
+        let what = self.query.select.describe();
         let mut rows = self.all(db)?;
         match rows.len() {
             1 => Ok(rows.pop().expect("one row")),

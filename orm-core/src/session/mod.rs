@@ -261,7 +261,7 @@ impl Session {
     ) -> Result<Vec<S::Output>> {
         self.check_usable()?;
         self.autoflush()?;
-        if query.select.locks() {
+        if query.query.select.locks() {
             self.ensure_transaction()?;
         }
         let (sql, params) = query.render(self.engine.dialect())?;

@@ -70,7 +70,9 @@ pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) 
             expr_shape(inner, dialect, out);
         }
         // Not cached (`Expr::cacheable`): the shape only has to differ from the others'.
-        Expr::Cmp { .. } | Expr::NodeIsNull { .. } => out.push(usize::MAX - 2),
+        Expr::Cmp { .. } | Expr::NodeIsNull { .. } | Expr::InQuery { .. } | Expr::ExistsQuery { .. } => {
+            out.push(usize::MAX - 2)
+        }
         Expr::Overlaps { column: c, .. } => {
             out.push(100);
             column(out, c);
@@ -112,7 +114,7 @@ pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) 
 }
 
 /// The parameters of an expression, in the order `SqlWriter::expr` binds them.
-pub(crate) fn expr_params(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<Value>) {
+pub(crate) fn expr_params(e: &Expr, dialect: &'static dyn Dialect, out: &mut Vec<Value>) {
     match e {
         Expr::Compare { value, .. } => out.push(value.clone()),
         Expr::Like { pattern, .. } => out.push(pattern.clone()),
@@ -127,6 +129,11 @@ pub(crate) fn expr_params(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<Value>)
             right.params(out);
         }
         Expr::NodeIsNull { node, .. } => node.params(out),
+        Expr::InQuery { left, query, .. } => {
+            left.params(out);
+            query.params(dialect, out);
+        }
+        Expr::ExistsQuery { query, .. } => query.params(dialect, out),
         Expr::Contains { path, part, .. } => contains_params(dialect, path, part, out),
         Expr::Overlaps { values, .. } => out.push(part_param(dialect, values)),
         Expr::AnyElement { value, .. } => out.push(value.clone()),

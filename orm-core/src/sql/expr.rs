@@ -6,6 +6,7 @@ use std::ops::{BitAnd, BitOr, Not};
 
 use crate::schema::types::{ArrayElement, BaseType, ColumnType, SqlArg};
 use crate::sql::operand::{Node, Operand, SqlExpr, compare};
+use crate::sql::projection::{Rows, Selection, Subquery};
 use crate::sql::relationship::Related;
 use crate::value::Value;
 
@@ -117,6 +118,25 @@ impl<M, T: ColumnType> Column<M, T> {
     /// `column BETWEEN low AND high` (both ends included).
     pub fn between(self, low: impl Operand<T::Inner>, high: impl Operand<T::Inner>) -> Expr {
         SqlExpr::<T>::new(Node::Column(self.reference())).between(low, high)
+    }
+
+    /// `column IN (SELECT ..)`: the values of another query's one column of this type:
+    /// `Customer::ID.in_query(Order::query().filter(..).select(Order::CUSTOMER_ID))`.
+    pub fn in_query<N, S>(self, query: Rows<N, S>) -> Expr
+    where
+        S: Selection,
+        S::Output: ColumnType<Inner = T::Inner>,
+    {
+        Expr::InQuery { left: Node::Column(self.reference()), query: Box::new(query.into_subquery()), negated: false }
+    }
+
+    /// `column NOT IN (SELECT ..)`.
+    pub fn not_in_query<N, S>(self, query: Rows<N, S>) -> Expr
+    where
+        S: Selection,
+        S::Output: ColumnType<Inner = T::Inner>,
+    {
+        Expr::InQuery { left: Node::Column(self.reference()), query: Box::new(query.into_subquery()), negated: true }
     }
 
     /// The column as a typed expression, for [`cast`](SqlExpr::cast) and the like.
@@ -448,6 +468,22 @@ pub enum Expr {
         /// The right side.
         right: Node,
     },
+    /// `left [NOT] IN (SELECT ..)`.
+    InQuery {
+        /// The left side.
+        left: Node,
+        /// The subquery (one column).
+        query: Box<Subquery>,
+        /// NOT IN.
+        negated: bool,
+    },
+    /// `[NOT] EXISTS (SELECT ..)` over any query (correlated or not).
+    ExistsQuery {
+        /// The subquery.
+        query: Box<Subquery>,
+        /// NOT EXISTS.
+        negated: bool,
+    },
     /// `expr IS [NOT] NULL` over an expression.
     NodeIsNull {
         /// The expression.
@@ -533,11 +569,12 @@ impl Expr {
                 right.tables(&mut tables);
                 tables.into_iter().find_map(check)
             }
-            Expr::NodeIsNull { node, .. } => {
+            Expr::NodeIsNull { node, .. } | Expr::InQuery { left: node, .. } => {
                 let mut tables = Vec::new();
                 node.tables(&mut tables);
                 tables.into_iter().find_map(check)
             }
+            Expr::ExistsQuery { .. } => None,
             Expr::And(es) | Expr::Or(es) => es.iter().find_map(|e| e.unknown_table(known)),
             Expr::Not(e) => e.unknown_table(known),
             Expr::Exists { related, .. } => related.path.as_ref().ok().and_then(|path| check(path.from().name)),
@@ -547,7 +584,7 @@ impl Expr {
     /// Whether the expression's SQL text depends only on its shape (so it can be cached).
     pub(crate) fn cacheable(&self) -> bool {
         match self {
-            Expr::Cmp { .. } | Expr::NodeIsNull { .. } => false,
+            Expr::Cmp { .. } | Expr::NodeIsNull { .. } | Expr::InQuery { .. } | Expr::ExistsQuery { .. } => false,
             Expr::And(es) | Expr::Or(es) => es.iter().all(Expr::cacheable),
             Expr::Not(e) => e.cacheable(),
             Expr::Exists { related, .. } => related.filter.as_ref().is_none_or(|f| f.cacheable()),
@@ -555,9 +592,14 @@ impl Expr {
         }
     }
 
-    /// The first problem an expression has (a relationship that cannot be resolved).
+    /// The first problem an expression has (a relationship that cannot be resolved, a
+    /// subquery that selects a column it neither groups nor aggregates).
     pub(crate) fn check(&self) -> crate::Result<()> {
         match self {
+            Expr::Cmp { left, right, .. } => left.check_subqueries().and(right.check_subqueries()),
+            Expr::NodeIsNull { node, .. } => node.check_subqueries(),
+            Expr::InQuery { left, query, .. } => left.check_subqueries().and(query.check_nested()),
+            Expr::ExistsQuery { query, .. } => query.check_nested(),
             Expr::And(es) | Expr::Or(es) => es.iter().try_for_each(Expr::check),
             Expr::Not(e) => e.check(),
             Expr::Exists { related, .. } => match &related.path {

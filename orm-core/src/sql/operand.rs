@@ -38,6 +38,8 @@ pub enum Node {
     Count { arg: Option<Box<Node>>, distinct: bool },
     /// `CAST(node AS type)`, with the dialect's name of the type.
     Cast { node: Box<Node>, to: SqlType },
+    /// `(SELECT ..)`: a scalar subquery.
+    Subquery(Box<crate::sql::projection::Subquery>),
 }
 
 impl Node {
@@ -50,7 +52,7 @@ impl Node {
             }
             Node::Binary { left, right, .. } => left.is_aggregate() || right.is_aggregate(),
             Node::Cast { node, .. } => node.is_aggregate(),
-            Node::Column(_) | Node::Value(_) => false,
+            Node::Column(_) | Node::Value(_) | Node::Subquery(_) => false,
         }
     }
 
@@ -70,6 +72,19 @@ impl Node {
                 }
             }
             Node::Cast { node, .. } => node.params(out),
+            Node::Subquery(sub) => sub.params(&crate::sql::dialect::POSTGRES, out),
+        }
+    }
+
+    /// The subqueries in the expression, checked (their grouping).
+    pub(crate) fn check_subqueries(&self) -> crate::error::Result<()> {
+        match self {
+            Node::Subquery(sub) => sub.check_nested(),
+            Node::Binary { left, right, .. } => left.check_subqueries().and(right.check_subqueries()),
+            Node::Function { args, .. } => args.iter().try_for_each(Node::check_subqueries),
+            Node::Count { arg: Some(a), .. } => a.check_subqueries(),
+            Node::Cast { node, .. } => node.check_subqueries(),
+            _ => Ok(()),
         }
     }
 
@@ -89,6 +104,8 @@ impl Node {
                 }
             }
             Node::Cast { node, .. } => node.tables(out),
+            // Its own tables are its business; a correlated one names the outer query's.
+            Node::Subquery(_) => {}
         }
     }
 }
@@ -312,6 +329,18 @@ where
 
 fn function<T, U>(name: &'static str, arg: impl IntoSqlExpr<T>) -> SqlExpr<U> {
     SqlExpr::new(Node::Function { name, args: vec![arg.into_sql_expr().node] })
+}
+
+/// `EXISTS (SELECT ..)`: the query finds a row. Its filters may name the enclosing
+/// query's columns (a correlated subquery):
+/// `exists(Order::query().filter(Order::CUSTOMER_ID.eq(Customer::ID)).select(count_all()))`.
+pub fn exists<M, S: crate::sql::projection::Selection>(query: crate::sql::projection::Rows<M, S>) -> Expr {
+    Expr::ExistsQuery { query: Box::new(query.into_subquery()), negated: false }
+}
+
+/// `NOT EXISTS (SELECT ..)`.
+pub fn not_exists<M, S: crate::sql::projection::Selection>(query: crate::sql::projection::Rows<M, S>) -> Expr {
+    Expr::ExistsQuery { query: Box::new(query.into_subquery()), negated: true }
 }
 
 /// `count(*)`: the number of rows.

@@ -139,70 +139,19 @@ impl<T> SqlExpr<T> {
     }
 }
 
-/// A query of `M`'s table that returns the values `S` selects (from [`Query::select`]):
-/// run it on an engine or connection ([`all`](Self::all)) or in a session
-/// ([`Session::rows`](crate::Session::rows)).
-#[must_use]
-pub struct Rows<M, S: Selection> {
+/// A SELECT of values, untyped: what [`Rows`] runs, and what a subquery embeds.
+#[derive(Debug, Clone, PartialEq)]
+#[doc(hidden)]
+pub struct Subquery {
     pub(crate) select: Select,
     pub(crate) items: Vec<Node>,
     pub(crate) group_by: Vec<Node>,
     pub(crate) having: Vec<Expr>,
     pub(crate) order: Vec<ExprOrder>,
-    _types: PhantomData<fn() -> (M, S)>,
+    pub(crate) distinct: bool,
 }
 
-impl<M, S: Selection> QueryBuilder for Rows<M, S> {
-    fn select_mut(&mut self) -> &mut Select {
-        &mut self.select
-    }
-}
-
-impl<M> Query<M> {
-    /// Selects columns and expressions instead of whole rows:
-    /// `Course::query().join(Course::PROGRAM).select((Course::TITLE, Program::NAME))`
-    /// reads `(String, String)` rows.
-    pub fn select<S: Selection>(self, selection: S) -> Rows<M, S> {
-        Rows {
-            select: self.select,
-            items: selection.nodes(),
-            group_by: Vec::new(),
-            having: Vec::new(),
-            order: Vec::new(),
-            _types: PhantomData,
-        }
-    }
-}
-
-impl<M, S: Selection> Rows<M, S> {
-    /// Groups the rows by a column or expression (call again for several).
-    pub fn group_by<T>(mut self, by: impl IntoSqlExpr<T>) -> Self {
-        self.group_by.push(by.into_sql_expr().node);
-        self
-    }
-
-    /// Keeps the groups where `expr` holds: `.having(count_all().gt(10))`.
-    pub fn having(mut self, expr: Expr) -> Self {
-        self.having.push(expr);
-        self
-    }
-
-    /// Orders the rows by an expression: `.order_by_expr(count_all().desc())`.
-    pub fn order_by_expr(mut self, order: ExprOrder) -> Self {
-        self.order.push(order);
-        self
-    }
-
-    /// The SQL text and parameters this query sends, for inspection.
-    pub fn to_sql(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
-        self.render(dialect)
-    }
-
-    /// Reads one row.
-    pub(crate) fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<S::Output> {
-        S::decode(row)
-    }
-
+impl Subquery {
     /// Every selected expression is aggregated or grouped by, when the query aggregates.
     fn check_grouping(&self) -> Result<()> {
         let aggregates = self.items.iter().any(Node::is_aggregate) || !self.group_by.is_empty();
@@ -223,13 +172,134 @@ impl<M, S: Selection> Rows<M, S> {
         Ok(())
     }
 
-    pub(crate) fn render(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
+    /// What must hold before the query is rendered: its grouping, the tables its
+    /// expressions name (`outer`: those of an enclosing query, for a correlated
+    /// subquery), its locks.
+    pub(crate) fn check(&self, outer: &[&'static str]) -> Result<()> {
         self.check_grouping()?;
-        let mut extra: Vec<&'static str> = Vec::new();
+        let mut tables: Vec<&'static str> = Vec::new();
         for node in self.items.iter().chain(&self.group_by).chain(self.order.iter().map(|o| &o.node)) {
-            node.tables(&mut extra);
+            node.tables(&mut tables);
         }
-        let having: Vec<Expr> = self.having.clone();
-        self.select.render_projection(dialect, &self.items, &self.group_by, &having, &self.order, &extra)
+        self.select.check_projection(&self.items, &self.group_by, &self.having, &tables, outer)
+    }
+
+    /// The checks of a query used inside another: its grouping (the tables it names may
+    /// be the enclosing query's; the database resolves them).
+    pub(crate) fn check_nested(&self) -> Result<()> {
+        self.check_grouping()
+    }
+
+    /// The parameters the query binds, in order.
+    pub(crate) fn params(&self, dialect: &'static dyn Dialect, out: &mut Vec<Value>) {
+        let mut w = SqlWriter::new(dialect);
+        self.write(&mut w);
+        out.extend(w.finish().1);
+    }
+
+    /// The SELECT's text, into `w` (checked before with [`check`](Self::check)).
+    pub(crate) fn write(&self, w: &mut SqlWriter) {
+        self.select.write_projection(w, self);
+    }
+
+    fn render(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
+        self.check(&[])?;
+        self.select.check_lock(dialect)?;
+        let mut w = SqlWriter::new(dialect);
+        self.write(&mut w);
+        Ok(w.finish())
+    }
+}
+
+/// A query of `M`'s table that returns the values `S` selects (from [`Query::select`]):
+/// run it on an engine or connection ([`all`](Self::all)) or in a session
+/// ([`Session::rows`](crate::Session::rows)), or use it as a subquery
+/// ([`Column::in_query`](crate::Column::in_query), [`exists`](crate::functions::exists),
+/// [`as_value`](Self::as_value)).
+#[must_use]
+pub struct Rows<M, S: Selection> {
+    pub(crate) query: Subquery,
+    _types: PhantomData<fn() -> (M, S)>,
+}
+
+impl<M, S: Selection> Clone for Rows<M, S> {
+    fn clone(&self) -> Self {
+        Rows { query: self.query.clone(), _types: PhantomData }
+    }
+}
+
+impl<M, S: Selection> QueryBuilder for Rows<M, S> {
+    fn select_mut(&mut self) -> &mut Select {
+        &mut self.query.select
+    }
+}
+
+impl<M> Query<M> {
+    /// Selects columns and expressions instead of whole rows:
+    /// `Course::query().join(Course::PROGRAM).select((Course::TITLE, Program::NAME))`
+    /// reads `(String, String)` rows.
+    pub fn select<S: Selection>(self, selection: S) -> Rows<M, S> {
+        Rows {
+            query: Subquery {
+                select: self.select,
+                items: selection.nodes(),
+                group_by: Vec::new(),
+                having: Vec::new(),
+                order: Vec::new(),
+                distinct: false,
+            },
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<M, S: Selection> Rows<M, S> {
+    /// Groups the rows by a column or expression (call again for several).
+    pub fn group_by<T>(mut self, by: impl IntoSqlExpr<T>) -> Self {
+        self.query.group_by.push(by.into_sql_expr().node);
+        self
+    }
+
+    /// Keeps the groups where `expr` holds: `.having(count_all().gt(10))`.
+    pub fn having(mut self, expr: Expr) -> Self {
+        self.query.having.push(expr);
+        self
+    }
+
+    /// Orders the rows by an expression: `.order_by_expr(count_all().desc())`.
+    pub fn order_by_expr(mut self, order: ExprOrder) -> Self {
+        self.query.order.push(order);
+        self
+    }
+
+    /// Each different row once (`SELECT DISTINCT`).
+    pub fn distinct(mut self) -> Self {
+        self.query.distinct = true;
+        self
+    }
+
+    /// The query as a value in another one (a scalar subquery: one row, one column):
+    /// `Item::PRICE.gt(Item::query().select(avg(Item::PRICE)).as_value())`.
+    pub fn as_value(self) -> SqlExpr<S::Output> {
+        SqlExpr::new(Node::Subquery(Box::new(self.query)))
+    }
+
+    /// The SQL text and parameters this query sends, for inspection.
+    pub fn to_sql(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
+        self.render(dialect)
+    }
+
+    /// Reads one row.
+    pub(crate) fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<S::Output> {
+        S::decode(row)
+    }
+
+    pub(crate) fn render(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
+        self.query.render(dialect)
+    }
+
+    /// The query as a subquery node.
+    pub(crate) fn into_subquery(self) -> Subquery {
+        self.query
     }
 }

@@ -9,7 +9,7 @@ use crate::sql::cache::{cache_sql, cached_sql, expr_params, expr_shape};
 use crate::sql::dialect::Dialect;
 use crate::sql::expr::{Expr, OrderBy};
 use crate::sql::operand::Node;
-use crate::sql::projection::ExprOrder;
+use crate::sql::projection::Subquery;
 use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
@@ -50,6 +50,20 @@ impl Lock {
     fn tokens(&self, shape: &mut Vec<usize>) {
         shape.push(1 << 8 | usize::from(self.share) << 2 | self.wait as usize);
         shape.extend(self.of.iter().map(|t| t.as_ptr() as usize));
+    }
+}
+
+/// Two SELECTs are equal when they read the same table the same way.
+impl PartialEq for Select {
+    fn eq(&self, other: &Select) -> bool {
+        std::ptr::eq(self.table, other.table)
+            && self.joins == other.joins
+            && self.join_error == other.join_error
+            && self.filters == other.filters
+            && self.order == other.order
+            && self.limit == other.limit
+            && self.offset == other.offset
+            && self.lock == other.lock
     }
 }
 
@@ -137,6 +151,12 @@ impl Select {
     }
 
     fn check_tables(&self) -> Result<()> {
+        self.check_tables_within(&[])
+    }
+
+    /// [`check_tables`](Self::check_tables) for a query inside another, whose tables
+    /// (`outer`) its filters may name.
+    fn check_tables_within(&self, outer: &[&'static str]) -> Result<()> {
         if let Some(e) = &self.join_error {
             return Err(Error::invalid_state(e.clone()));
         }
@@ -144,7 +164,7 @@ impl Select {
             f.check()?;
         }
         let own = self.table.name;
-        let joined = |t: &str| t == own || self.joins.iter().any(|j| j.to().name == t);
+        let joined = |t: &str| t == own || self.joins.iter().any(|j| j.to().name == t) || outer.contains(&t);
         let other = self
             .filters
             .iter()
@@ -244,20 +264,19 @@ impl Select {
         Ok((sql, params))
     }
 
-    /// `SELECT <items> FROM .. WHERE .. GROUP BY .. HAVING .. ORDER BY .. LIMIT ..`: a
-    /// projection (`sql/projection.rs`); `tables` are those its expressions name.
-    pub(crate) fn render_projection(
+    /// The checks of a projection (`sql/projection.rs`) over this SELECT: `tables` are
+    /// those its expressions name, `outer` those of an enclosing query.
+    pub(crate) fn check_projection(
         &self,
-        dialect: &'static dyn Dialect,
         items: &[Node],
         group_by: &[Node],
         having: &[Expr],
-        order: &[ExprOrder],
         tables: &[&'static str],
-    ) -> Result<(String, Vec<Value>)> {
-        self.check_tables()?;
+        outer: &[&'static str],
+    ) -> Result<()> {
+        self.check_tables_within(outer)?;
         let own = self.table.name;
-        let joined = |t: &str| t == own || self.joins.iter().any(|j| j.to().name == t);
+        let joined = |t: &str| t == own || self.joins.iter().any(|j| j.to().name == t) || outer.contains(&t);
         let other = tables
             .iter()
             .copied()
@@ -272,29 +291,37 @@ impl Select {
         if self.lock.is_some() && (!group_by.is_empty() || items.iter().any(Node::is_aggregate)) {
             return Err(Error::unsupported("grouped or aggregated rows cannot be locked; lock the rows themselves"));
         }
-        let mut w = SqlWriter::new(dialect);
-        w.push("SELECT ");
-        for (i, item) in items.iter().enumerate() {
+        Ok(())
+    }
+
+    /// Whether the dialect can take the query's locks (see `lock_clause`).
+    pub(crate) fn check_lock(&self, dialect: &'static dyn Dialect) -> Result<()> {
+        self.lock_clause(&mut SqlWriter::new(dialect))
+    }
+
+    /// `SELECT [DISTINCT] <items> FROM .. WHERE .. GROUP BY .. HAVING .. ORDER BY .. LIMIT ..`.
+    pub(crate) fn write_projection(&self, w: &mut SqlWriter, q: &Subquery) {
+        w.push(if q.distinct { "SELECT DISTINCT " } else { "SELECT " });
+        for (i, item) in q.items.iter().enumerate() {
             w.push(if i == 0 { "" } else { ", " }).node(item);
         }
-        w.push(" FROM ").ident(own);
-        self.joins_clause(&mut w);
-        self.where_clause(&mut w);
-        for (i, g) in group_by.iter().enumerate() {
+        w.push(" FROM ").ident(self.table.name);
+        self.joins_clause(w);
+        self.where_clause(w);
+        for (i, g) in q.group_by.iter().enumerate() {
             w.push(if i == 0 { " GROUP BY " } else { ", " }).node(g);
         }
-        for (i, h) in having.iter().enumerate() {
+        for (i, h) in q.having.iter().enumerate() {
             w.push(if i == 0 { " HAVING " } else { " AND " });
             w.push("(").expr(h).push(")");
         }
         w.order_by(&self.order);
-        for (i, o) in order.iter().enumerate() {
+        for (i, o) in q.order.iter().enumerate() {
             w.push(if i == 0 && self.order.is_empty() { " ORDER BY " } else { ", " });
             w.node(&o.node).push(if o.descending { " DESC" } else { " ASC" });
         }
-        self.limit_offset(&mut w, self.limit);
-        self.lock_clause(&mut w)?;
-        Ok(w.finish())
+        self.limit_offset(w, self.limit);
+        let _ = self.lock_clause(w);
     }
 
     /// The SELECT with one more column: the number of children of each row over `link`.

@@ -51,6 +51,11 @@ impl SqlWriter {
                 let name = self.dialect.cast_type(*to);
                 self.push("CAST(").node(node).push(" AS ").push(&name).push(")")
             }
+            Node::Subquery(sub) => {
+                self.push("(");
+                sub.write(self);
+                self.push(")")
+            }
         }
     }
 
@@ -171,6 +176,16 @@ impl SqlWriter {
             Expr::Exists { related, negated } => self.exists(related, *negated),
             Expr::Cmp { left, op, right } => {
                 self.node(left).push(op.sql()).node(right);
+            }
+            Expr::InQuery { left, query, negated } => {
+                self.node(left).push(if *negated { " NOT IN (" } else { " IN (" });
+                query.write(self);
+                self.push(")");
+            }
+            Expr::ExistsQuery { query, negated } => {
+                self.push(if *negated { "NOT EXISTS (" } else { "EXISTS (" });
+                query.write(self);
+                self.push(")");
             }
             Expr::NodeIsNull { node, negated } => {
                 self.node(node).push(if *negated { " IS NOT NULL" } else { " IS NULL" });
