@@ -77,9 +77,11 @@ pub use sql::writes::{Assignment, ColumnList, Insert};
 /// SQL functions and aggregates over typed expressions: `lower(Program::NAME)`,
 /// `count_all()`, `sum(Item::PRICE * Item::QUANTITY)`, ...
 pub mod functions {
+    #[cfg(feature = "chrono")]
+    pub use crate::sql::operand::now;
     pub use crate::sql::operand::{
-        avg, coalesce, concat, count, count_all, count_distinct, exists, length, lower, max, min, not_exists, sum,
-        upper,
+        Case, FunctionArg, FunctionArgs, avg, coalesce, concat, count, count_all, count_distinct, exists, function,
+        length, lower, max, min, not_exists, sum, upper, when,
     };
 }
 pub use value::Value;

@@ -214,3 +214,38 @@ on_both! {
         assert_eq!(err.kind(), ErrorKind::InvalidState, "{err}");
     }
 }
+
+on_both! {
+    /// CASE, IS DISTINCT FROM, any function by name, the current time.
+    fn case_distinct_functions_and_now(db) {
+        use orm_core::functions::{function, now, when};
+        stock(db);
+        let band = when(LineItem::PRICE.lt(500), "cheap").when(LineItem::PRICE.lt(1000), "fair").otherwise("dear");
+        let bands: Vec<(String, String)> =
+            LineItem::query().select((LineItem::SKU, band)).order_by(LineItem::SKU).all(&db.engine).unwrap();
+        let bands: Vec<String> = bands.into_iter().map(|(sku, band)| format!("{sku}:{band}")).collect();
+        assert_eq!(bands, ["CAKE-1:dear", "MUG-1:fair", "MUG-2:fair", "MUG-3:fair", "TEA-1:cheap", "TEA-2:fair"]);
+        let no_list: Vec<Option<i64>> = LineItem::query()
+            .select(when(LineItem::LIST_PRICE.is_null(), 1_i64).end())
+            .order_by(LineItem::SKU)
+            .all(&db.engine)
+            .unwrap();
+        assert_eq!(no_list, [Some(1), None, Some(1), None, None, None]);
+
+        let skus = |filter: Expr| -> Vec<String> {
+            LineItem::query().filter(filter).select(LineItem::SKU).order_by(LineItem::SKU).all(&db.engine).unwrap()
+        };
+        // NULL list prices differ from 600, and equal one another.
+        assert_eq!(skus(LineItem::LIST_PRICE.expr().is_distinct_from(600)), ["CAKE-1", "MUG-1", "MUG-2", "MUG-3", "TEA-1"]);
+        assert_eq!(skus(LineItem::LIST_PRICE.expr().is_not_distinct_from(600)), ["TEA-2"]);
+        let clean = function::<String>("replace", (LineItem::SKU, "-", ""));
+        assert_eq!(skus(clean.eq("CAKE1")), ["CAKE-1"]);
+        assert_eq!(skus(function::<i64>("abs", LineItem::PRICE - 1000).lt(150)), ["MUG-1", "MUG-2"]);
+        let bad = function::<String>("replace; DROP TABLE line_items", LineItem::SKU);
+        let err = LineItem::query().filter(bad.eq("x")).count(&db.engine).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidState, "{err}");
+        assert_eq!(db.count("line_items"), 6);
+        let earlier = LineItem::query().select(now()).first(&db.engine).unwrap().expect("a row");
+        assert!((chrono::Utc::now() - earlier).num_seconds().abs() < 60, "{earlier}");
+    }
+}

@@ -70,9 +70,11 @@ pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) 
             expr_shape(inner, dialect, out);
         }
         // Not cached (`Expr::cacheable`): the shape only has to differ from the others'.
-        Expr::Cmp { .. } | Expr::NodeIsNull { .. } | Expr::InQuery { .. } | Expr::ExistsQuery { .. } => {
-            out.push(usize::MAX - 2)
-        }
+        Expr::Cmp { .. }
+        | Expr::Distinct { .. }
+        | Expr::NodeIsNull { .. }
+        | Expr::InQuery { .. }
+        | Expr::ExistsQuery { .. } => out.push(usize::MAX - 2),
         Expr::Overlaps { column: c, .. } => {
             out.push(100);
             column(out, c);
@@ -124,7 +126,7 @@ pub(crate) fn expr_params(e: &Expr, dialect: &'static dyn Dialect, out: &mut Vec
         }
         Expr::In { values, .. } => out.extend(values.iter().cloned()),
         Expr::IsNull { .. } => {}
-        Expr::Cmp { left, right, .. } => {
+        Expr::Cmp { left, right, .. } | Expr::Distinct { left, right, .. } => {
             left.params(out);
             right.params(out);
         }

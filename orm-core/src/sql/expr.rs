@@ -484,6 +484,15 @@ pub enum Expr {
         /// NOT EXISTS.
         negated: bool,
     },
+    /// `left IS [NOT] DISTINCT FROM right` (`IS NOT` / `IS` on SQLite).
+    Distinct {
+        /// The left side.
+        left: Node,
+        /// The right side.
+        right: Node,
+        /// IS NOT DISTINCT FROM.
+        negated: bool,
+    },
     /// `expr IS [NOT] NULL` over an expression.
     NodeIsNull {
         /// The expression.
@@ -563,7 +572,7 @@ impl Expr {
             | Expr::Overlaps { column, .. }
             | Expr::AnyElement { column, .. }
             | Expr::PathText { column, .. } => check(column.table),
-            Expr::Cmp { left, right, .. } => {
+            Expr::Cmp { left, right, .. } | Expr::Distinct { left, right, .. } => {
                 let mut tables = Vec::new();
                 left.tables(&mut tables);
                 right.tables(&mut tables);
@@ -584,7 +593,11 @@ impl Expr {
     /// Whether the expression's SQL text depends only on its shape (so it can be cached).
     pub(crate) fn cacheable(&self) -> bool {
         match self {
-            Expr::Cmp { .. } | Expr::NodeIsNull { .. } | Expr::InQuery { .. } | Expr::ExistsQuery { .. } => false,
+            Expr::Cmp { .. }
+            | Expr::Distinct { .. }
+            | Expr::NodeIsNull { .. }
+            | Expr::InQuery { .. }
+            | Expr::ExistsQuery { .. } => false,
             Expr::And(es) | Expr::Or(es) => es.iter().all(Expr::cacheable),
             Expr::Not(e) => e.cacheable(),
             Expr::Exists { related, .. } => related.filter.as_ref().is_none_or(|f| f.cacheable()),
@@ -596,7 +609,9 @@ impl Expr {
     /// subquery that selects a column it neither groups nor aggregates).
     pub(crate) fn check(&self) -> crate::Result<()> {
         match self {
-            Expr::Cmp { left, right, .. } => left.check_subqueries().and(right.check_subqueries()),
+            Expr::Cmp { left, right, .. } | Expr::Distinct { left, right, .. } => {
+                left.check_subqueries().and(right.check_subqueries())
+            }
             Expr::NodeIsNull { node, .. } => node.check_subqueries(),
             Expr::InQuery { left, query, .. } => left.check_subqueries().and(query.check_nested()),
             Expr::ExistsQuery { query, .. } => query.check_nested(),

@@ -40,6 +40,10 @@ pub enum Node {
     Cast { node: Box<Node>, to: SqlType },
     /// `(SELECT ..)`: a scalar subquery.
     Subquery(Box<crate::sql::projection::Subquery>),
+    /// `CASE WHEN cond THEN value .. [ELSE value] END`.
+    Case { whens: Vec<(Expr, Node)>, otherwise: Option<Box<Node>> },
+    /// The current time (`now()`; SQLite: the same instant as text in the ORM's format).
+    Now,
 }
 
 impl Node {
@@ -52,7 +56,10 @@ impl Node {
             }
             Node::Binary { left, right, .. } => left.is_aggregate() || right.is_aggregate(),
             Node::Cast { node, .. } => node.is_aggregate(),
-            Node::Column(_) | Node::Value(_) | Node::Subquery(_) => false,
+            Node::Case { whens, otherwise } => {
+                whens.iter().any(|(_, n)| n.is_aggregate()) || otherwise.as_ref().is_some_and(|n| n.is_aggregate())
+            }
+            Node::Column(_) | Node::Value(_) | Node::Subquery(_) | Node::Now => false,
         }
     }
 
@@ -73,6 +80,16 @@ impl Node {
             }
             Node::Cast { node, .. } => node.params(out),
             Node::Subquery(sub) => sub.params(&crate::sql::dialect::POSTGRES, out),
+            Node::Case { whens, otherwise } => {
+                for (cond, value) in whens {
+                    crate::sql::cache::expr_params(cond, &crate::sql::dialect::POSTGRES, out);
+                    value.params(out);
+                }
+                if let Some(o) = otherwise {
+                    o.params(out);
+                }
+            }
+            Node::Now => {}
         }
     }
 
@@ -80,6 +97,17 @@ impl Node {
     pub(crate) fn check_subqueries(&self) -> crate::error::Result<()> {
         match self {
             Node::Subquery(sub) => sub.check_nested(),
+            Node::Function { name, .. } if !is_function_name(name) => Err(crate::error::Error::invalid_state(format!(
+                "`{name}` is not a function name (letters, digits and `_`, optionally `schema.`); \
+                 name a SQL function"
+            ))),
+            Node::Case { whens, otherwise } => {
+                for (cond, value) in whens {
+                    cond.check()?;
+                    value.check_subqueries()?;
+                }
+                otherwise.as_ref().map_or(Ok(()), |o| o.check_subqueries())
+            }
             Node::Binary { left, right, .. } => left.check_subqueries().and(right.check_subqueries()),
             Node::Function { args, .. } => args.iter().try_for_each(Node::check_subqueries),
             Node::Count { arg: Some(a), .. } => a.check_subqueries(),
@@ -105,7 +133,18 @@ impl Node {
             }
             Node::Cast { node, .. } => node.tables(out),
             // Its own tables are its business; a correlated one names the outer query's.
-            Node::Subquery(_) => {}
+            Node::Subquery(_) | Node::Now => {}
+            Node::Case { whens, otherwise } => {
+                for (cond, value) in whens {
+                    if let Some(t) = cond.unknown_table(&|_| false) {
+                        out.push(t);
+                    }
+                    value.tables(out);
+                }
+                if let Some(o) = otherwise {
+                    o.tables(out);
+                }
+            }
         }
     }
 }
@@ -257,6 +296,141 @@ impl<T: ColumnType> SqlExpr<T> {
     }
 }
 
+/// Whether `name` can be written as a function's name: `lower`, `date_trunc`,
+/// `public.my_fn`.
+fn is_function_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
+impl<T: ColumnType> SqlExpr<T> {
+    /// `expr IS DISTINCT FROM other`: `<>` with NULL as a value (`IS NOT` on SQLite).
+    pub fn is_distinct_from(self, other: impl Operand<T::Inner>) -> Expr {
+        Expr::Distinct { left: self.node, right: other.into_node(), negated: false }
+    }
+
+    /// `expr IS NOT DISTINCT FROM other`: `=` with NULL as a value (`IS` on SQLite).
+    pub fn is_not_distinct_from(self, other: impl Operand<T::Inner>) -> Expr {
+        Expr::Distinct { left: self.node, right: other.into_node(), negated: true }
+    }
+}
+
+/// `CASE WHEN .. THEN .. END`, started by [`when`].
+#[must_use]
+pub struct Case<T> {
+    whens: Vec<(Expr, Node)>,
+    _type: PhantomData<fn() -> T>,
+}
+
+/// `CASE WHEN cond THEN value`: add more with [`Case::when`], finish with
+/// [`Case::otherwise`] (a value for every other row) or [`Case::end`] (NULL for them).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// use orm_core::functions::when;
+/// # #[derive(Model)] #[orm(table = "items")]
+/// # struct Item { #[orm(primary_key)] id: i32, price: i64 }
+/// let band = when(Item::PRICE.lt(500), "cheap").when(Item::PRICE.lt(1000), "fair").otherwise("dear");
+/// let rows = Item::query().select((Item::ID, band));
+/// # let _ = rows;
+/// ```
+pub fn when<T: BaseType>(condition: Expr, then: impl Operand<T>) -> Case<T> {
+    Case { whens: vec![(condition, then.into_node())], _type: PhantomData }
+}
+
+impl<T: BaseType> Case<T> {
+    /// Another `WHEN cond THEN value`.
+    pub fn when(mut self, condition: Expr, then: impl Operand<T>) -> Case<T> {
+        self.whens.push((condition, then.into_node()));
+        self
+    }
+
+    /// `ELSE value END`.
+    pub fn otherwise(self, value: impl Operand<T>) -> SqlExpr<T> {
+        SqlExpr::new(Node::Case { whens: self.whens, otherwise: Some(Box::new(value.into_node())) })
+    }
+
+    /// `END`: NULL where no condition holds.
+    pub fn end(self) -> SqlExpr<Option<T>> {
+        SqlExpr::new(Node::Case { whens: self.whens, otherwise: None })
+    }
+}
+
+/// The current time, as a UTC timestamp.
+#[cfg(feature = "chrono")]
+pub fn now() -> SqlExpr<chrono::DateTime<chrono::Utc>> {
+    SqlExpr::new(Node::Now)
+}
+
+/// An argument of [`function`]: a column, an expression, or a value.
+pub trait FunctionArg {
+    /// The argument as an expression node.
+    #[doc(hidden)]
+    fn arg_node(self) -> Node;
+}
+
+impl<M, T> FunctionArg for Column<M, T> {
+    fn arg_node(self) -> Node {
+        Node::Column(self.reference())
+    }
+}
+
+impl<T> FunctionArg for SqlExpr<T> {
+    fn arg_node(self) -> Node {
+        self.node
+    }
+}
+
+macro_rules! value_args {
+    ($($ty:ty),*) => {$(
+        impl FunctionArg for $ty {
+            fn arg_node(self) -> Node {
+                Node::Value(Value::from(self))
+            }
+        }
+    )*};
+}
+
+value_args!(i16, i32, i64, f32, f64, bool, String, &str);
+
+/// The arguments of [`function`]: one, or a tuple of up to four.
+pub trait FunctionArgs {
+    /// The argument nodes.
+    #[doc(hidden)]
+    fn arg_nodes(self) -> Vec<Node>;
+}
+
+impl<A: FunctionArg> FunctionArgs for A {
+    fn arg_nodes(self) -> Vec<Node> {
+        vec![self.arg_node()]
+    }
+}
+
+macro_rules! function_args {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: FunctionArg),+> FunctionArgs for ($($t,)+) {
+            fn arg_nodes(self) -> Vec<Node> {
+                vec![$(self.$i.arg_node()),+]
+            }
+        }
+    };
+}
+
+function_args!(A 0, B 1);
+function_args!(A 0, B 1, C 2);
+function_args!(A 0, B 1, C 2, D 3);
+
+/// Any SQL function by name, read back as `T`: `function::<String>("replace", (Item::SKU,
+/// "-", ""))`. The name must be a plain identifier (checked before the query runs); the
+/// arguments are bound or named columns.
+pub fn function<T: ColumnType>(name: &'static str, args: impl FunctionArgs) -> SqlExpr<T> {
+    SqlExpr::new(Node::Function { name, args: args.arg_nodes() })
+}
+
 /// Number types that arithmetic applies to.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a number: arithmetic and averages take integer, float or decimal columns",
@@ -298,12 +472,12 @@ arithmetic!(Add add " + ", Sub sub " - ", Mul mul " * ", Div div " / ");
 
 /// `lower(text)`.
 pub fn lower<T: ColumnType<Inner = String>>(text: impl IntoSqlExpr<T>) -> SqlExpr<T> {
-    function("lower", text)
+    call("lower", text)
 }
 
 /// `upper(text)`.
 pub fn upper<T: ColumnType<Inner = String>>(text: impl IntoSqlExpr<T>) -> SqlExpr<T> {
-    function("upper", text)
+    call("upper", text)
 }
 
 /// `length(text)`: characters, as an `i64`.
@@ -327,7 +501,7 @@ where
     SqlExpr::new(Node::Function { name: "coalesce", args: vec![expr.into_sql_expr().node, fallback.into_node()] })
 }
 
-fn function<T, U>(name: &'static str, arg: impl IntoSqlExpr<T>) -> SqlExpr<U> {
+fn call<T, U>(name: &'static str, arg: impl IntoSqlExpr<T>) -> SqlExpr<U> {
     SqlExpr::new(Node::Function { name, args: vec![arg.into_sql_expr().node] })
 }
 
@@ -412,7 +586,7 @@ pub fn min<T: ColumnType>(expr: impl IntoSqlExpr<T>) -> SqlExpr<Option<T::Inner>
 where
     T::Inner: BaseType,
 {
-    function("min", expr)
+    call("min", expr)
 }
 
 /// `max(expr)`, `None` over no rows.
@@ -420,5 +594,5 @@ pub fn max<T: ColumnType>(expr: impl IntoSqlExpr<T>) -> SqlExpr<Option<T::Inner>
 where
     T::Inner: BaseType,
 {
-    function("max", expr)
+    call("max", expr)
 }

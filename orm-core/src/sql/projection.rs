@@ -177,6 +177,7 @@ impl Subquery {
     /// subquery), its locks.
     pub(crate) fn check(&self, outer: &[&'static str]) -> Result<()> {
         self.check_grouping()?;
+        self.check_items()?;
         let mut tables: Vec<&'static str> = Vec::new();
         for node in self.items.iter().chain(&self.group_by).chain(self.order.iter().map(|o| &o.node)) {
             node.tables(&mut tables);
@@ -187,7 +188,16 @@ impl Subquery {
     /// The checks of a query used inside another: its grouping (the tables it names may
     /// be the enclosing query's; the database resolves them).
     pub(crate) fn check_nested(&self) -> Result<()> {
-        self.check_grouping()
+        self.check_grouping()?;
+        self.check_items()
+    }
+
+    /// The expressions' own checks (function names, nested subqueries, CASE conditions).
+    fn check_items(&self) -> Result<()> {
+        for node in self.items.iter().chain(&self.group_by).chain(self.order.iter().map(|o| &o.node)) {
+            node.check_subqueries()?;
+        }
+        self.having.iter().try_for_each(Expr::check)
     }
 
     /// The parameters the query binds, in order.

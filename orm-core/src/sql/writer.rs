@@ -19,6 +19,22 @@ pub(crate) struct SqlWriter {
     aliases: Vec<(&'static str, String)>,
 }
 
+/// The SQL type of a bound value, for a cast.
+fn value_type(v: &Value) -> Option<crate::schema::types::SqlType> {
+    use crate::schema::types::SqlType;
+    Some(match v {
+        Value::Bool(_) => SqlType::Boolean,
+        Value::I16(_) => SqlType::SmallInt,
+        Value::I32(_) => SqlType::Integer,
+        Value::I64(_) => SqlType::BigInt,
+        Value::F32(_) => SqlType::Real,
+        Value::F64(_) => SqlType::Double,
+        Value::Text(_) => SqlType::Text,
+        Value::Bytes(_) => SqlType::Bytes,
+        _ => return None,
+    })
+}
+
 impl SqlWriter {
     pub(crate) fn new(dialect: &'static dyn Dialect) -> SqlWriter {
         SqlWriter { sql: String::with_capacity(128), params: Vec::new(), dialect, aliases: Vec::new() }
@@ -39,7 +55,7 @@ impl SqlWriter {
             Node::Function { name, args } => {
                 self.push(name).push("(");
                 for (i, a) in args.iter().enumerate() {
-                    self.push(if i == 0 { "" } else { ", " }).node(a);
+                    self.push(if i == 0 { "" } else { ", " }).typed_node(a);
                 }
                 self.push(")")
             }
@@ -56,6 +72,39 @@ impl SqlWriter {
                 sub.write(self);
                 self.push(")")
             }
+            Node::Case { whens, otherwise } => {
+                self.push("CASE");
+                for (cond, value) in whens {
+                    self.push(" WHEN ").expr(cond).push(" THEN ").typed_node(value);
+                }
+                if let Some(o) = otherwise {
+                    self.push(" ELSE ").typed_node(o);
+                }
+                self.push(" END")
+            }
+            Node::Now => {
+                if self.dialect.array_params() {
+                    self.push("now()")
+                } else {
+                    self.push("strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')")
+                }
+            }
+        }
+    }
+
+    /// A node where PostgreSQL cannot infer a bare parameter's type (a function's
+    /// argument, a CASE branch): the parameter is cast to its value's type.
+    fn typed_node(&mut self, node: &Node) -> &mut Self {
+        let to = match node {
+            Node::Value(v) if self.dialect.array_params() => value_type(v),
+            _ => None,
+        };
+        match to {
+            Some(to) => {
+                let name = self.dialect.cast_type(to);
+                self.push("CAST(").node(node).push(" AS ").push(&name).push(")")
+            }
+            None => self.node(node),
         }
     }
 
@@ -176,6 +225,15 @@ impl SqlWriter {
             Expr::Exists { related, negated } => self.exists(related, *negated),
             Expr::Cmp { left, op, right } => {
                 self.node(left).push(op.sql()).node(right);
+            }
+            Expr::Distinct { left, right, negated } => {
+                let op = match (self.dialect.array_params(), negated) {
+                    (true, false) => " IS DISTINCT FROM ",
+                    (true, true) => " IS NOT DISTINCT FROM ",
+                    (false, false) => " IS NOT ",
+                    (false, true) => " IS ",
+                };
+                self.node(left).push(op).node(right);
             }
             Expr::InQuery { left, query, negated } => {
                 self.node(left).push(if *negated { " NOT IN (" } else { " IN (" });
