@@ -80,8 +80,8 @@ pub mod functions {
     #[cfg(feature = "chrono")]
     pub use crate::sql::operand::now;
     pub use crate::sql::operand::{
-        Case, FunctionArg, FunctionArgs, avg, coalesce, concat, count, count_all, count_distinct, exists, function,
-        length, lower, max, min, not_exists, sum, upper, when,
+        Case, FunctionArg, FunctionArgs, Over, avg, coalesce, concat, count, count_all, count_distinct, dense_rank,
+        exists, function, length, lower, max, min, not_exists, rank, row_number, sum, upper, when,
     };
 }
 pub use value::Value;

@@ -249,3 +249,43 @@ on_both! {
         assert!((chrono::Utc::now() - earlier).num_seconds().abs() < 60, "{earlier}");
     }
 }
+
+on_both! {
+    /// UNION [ALL], INTERSECT, EXCEPT of value queries; window functions.
+    fn set_operations_and_windows(db) {
+        use orm_core::functions::{rank, row_number};
+        stock(db);
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        let teas = || LineItem::query().filter(LineItem::CATEGORY.eq("Tea")).select(LineItem::SKU);
+        let pricey = || LineItem::query().filter(LineItem::PRICE.ge(600)).select(LineItem::SKU);
+        assert_eq!(
+            sorted(teas().union(pricey()).all(&db.engine).unwrap()),
+            ["CAKE-1", "MUG-1", "MUG-2", "MUG-3", "TEA-1", "TEA-2"]
+        );
+        assert_eq!(teas().union_all(pricey()).all(&db.engine).unwrap().len(), 2 + 5);
+        assert_eq!(sorted(teas().intersect(pricey()).all(&db.engine).unwrap()), ["TEA-2"]);
+        assert_eq!(sorted(teas().except(pricey()).all(&db.engine).unwrap()), ["TEA-1"]);
+        let err = teas().order_by(LineItem::SKU).union(pricey()).all(&db.engine).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+
+        // The rank of each item's price in its category, and the category's total.
+        let ranked: Vec<(String, i64, i64, Option<i64>)> = LineItem::query()
+            .select((
+                LineItem::SKU,
+                row_number().partition_by(LineItem::CATEGORY).order_by(LineItem::PRICE.desc()).order_by(LineItem::SKU),
+                rank().order_by(LineItem::PRICE.desc()),
+                sum(LineItem::PRICE).over().partition_by(LineItem::CATEGORY),
+            ))
+            .order_by(LineItem::SKU)
+            .all(&db.engine)
+            .unwrap();
+        let show: Vec<String> = ranked.iter().map(|(s, n, r, t)| format!("{s}:{n}:{r}:{}", t.unwrap_or(0))).collect();
+        assert_eq!(
+            show,
+            ["CAKE-1:1:1:1200", "MUG-1:1:2:2500", "MUG-2:2:2:2500", "MUG-3:3:4:2500", "TEA-1:2:6:1000", "TEA-2:1:5:1000"]
+        );
+    }
+}

@@ -44,6 +44,8 @@ pub enum Node {
     Case { whens: Vec<(Expr, Node)>, otherwise: Option<Box<Node>> },
     /// The current time (`now()`; SQLite: the same instant as text in the ORM's format).
     Now,
+    /// `func OVER (PARTITION BY .. ORDER BY ..)`: a window function.
+    Window { func: Box<Node>, partition: Vec<Node>, order: Vec<(Node, bool)> },
 }
 
 impl Node {
@@ -59,7 +61,7 @@ impl Node {
             Node::Case { whens, otherwise } => {
                 whens.iter().any(|(_, n)| n.is_aggregate()) || otherwise.as_ref().is_some_and(|n| n.is_aggregate())
             }
-            Node::Column(_) | Node::Value(_) | Node::Subquery(_) | Node::Now => false,
+            Node::Column(_) | Node::Value(_) | Node::Subquery(_) | Node::Now | Node::Window { .. } => false,
         }
     }
 
@@ -90,6 +92,11 @@ impl Node {
                 }
             }
             Node::Now => {}
+            Node::Window { func, partition, order } => {
+                func.params(out);
+                partition.iter().for_each(|p| p.params(out));
+                order.iter().for_each(|(o, _)| o.params(out));
+            }
         }
     }
 
@@ -107,6 +114,10 @@ impl Node {
                     value.check_subqueries()?;
                 }
                 otherwise.as_ref().map_or(Ok(()), |o| o.check_subqueries())
+            }
+            Node::Window { func, partition, order } => {
+                func.check_subqueries()?;
+                partition.iter().chain(order.iter().map(|(o, _)| o)).try_for_each(Node::check_subqueries)
             }
             Node::Binary { left, right, .. } => left.check_subqueries().and(right.check_subqueries()),
             Node::Function { args, .. } => args.iter().try_for_each(Node::check_subqueries),
@@ -134,6 +145,10 @@ impl Node {
             Node::Cast { node, .. } => node.tables(out),
             // Its own tables are its business; a correlated one names the outer query's.
             Node::Subquery(_) | Node::Now => {}
+            Node::Window { func, partition, order } => {
+                func.tables(out);
+                partition.iter().chain(order.iter().map(|(o, _)| o)).for_each(|n| n.tables(out));
+            }
             Node::Case { whens, otherwise } => {
                 for (cond, value) in whens {
                     if let Some(t) = cond.unknown_table(&|_| false) {
@@ -358,6 +373,85 @@ impl<T: BaseType> Case<T> {
     pub fn end(self) -> SqlExpr<Option<T>> {
         SqlExpr::new(Node::Case { whens: self.whens, otherwise: None })
     }
+}
+
+/// A window function being built: `row_number().partition_by(..).order_by(..)`, or an
+/// aggregate over a window, `sum(Item::PRICE).over().partition_by(Item::CATEGORY)`.
+/// Select it like any expression.
+#[must_use]
+pub struct Over<T> {
+    func: Node,
+    partition: Vec<Node>,
+    order: Vec<(Node, bool)>,
+    /// The type an aggregate is cast back to (`sum`, `avg`), around the window.
+    cast: Option<SqlType>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Over<T> {
+    /// `PARTITION BY expr` (call again for several).
+    pub fn partition_by<U>(mut self, by: impl IntoSqlExpr<U>) -> Self {
+        self.partition.push(by.into_sql_expr().node);
+        self
+    }
+
+    /// `ORDER BY column` inside the window (`Item::PRICE.desc()` for descending).
+    pub fn order_by(mut self, order: impl Into<crate::sql::expr::OrderBy>) -> Self {
+        let order = order.into();
+        self.order.push((Node::Column(order.column), order.descending));
+        self
+    }
+
+    /// The window function as an expression.
+    pub fn expr(self) -> SqlExpr<T> {
+        let window = Node::Window { func: Box::new(self.func), partition: self.partition, order: self.order };
+        match self.cast {
+            Some(to) => SqlExpr::new(Node::Cast { node: Box::new(window), to }),
+            None => SqlExpr::new(window),
+        }
+    }
+}
+
+impl<T> IntoSqlExpr<T> for Over<T> {
+    fn into_sql_expr(self) -> SqlExpr<T> {
+        self.expr()
+    }
+}
+
+impl<T> SqlExpr<T> {
+    /// This aggregate over a window of rows instead of a group: `sum(..).over()`.
+    pub fn over(self) -> Over<T> {
+        let (func, cast) = match self.node {
+            Node::Cast { node, to } => (*node, Some(to)),
+            node => (node, None),
+        };
+        Over { func, partition: Vec::new(), order: Vec::new(), cast, _type: PhantomData }
+    }
+}
+
+fn window<T>(name: &'static str) -> Over<T> {
+    Over {
+        func: Node::Function { name, args: Vec::new() },
+        partition: Vec::new(),
+        order: Vec::new(),
+        cast: None,
+        _type: PhantomData,
+    }
+}
+
+/// `row_number() OVER (..)`: 1, 2, 3, .. in the window's order.
+pub fn row_number() -> Over<i64> {
+    window("row_number")
+}
+
+/// `rank() OVER (..)`: ties share a rank, the next rank skips.
+pub fn rank() -> Over<i64> {
+    window("rank")
+}
+
+/// `dense_rank() OVER (..)`: ties share a rank, no gaps.
+pub fn dense_rank() -> Over<i64> {
+    window("dense_rank")
 }
 
 /// The current time, as a UTC timestamp.

@@ -55,6 +55,16 @@ impl<T: ColumnType> SelectItem for SqlExpr<T> {
     }
 }
 
+impl<T: ColumnType> SelectItem for crate::sql::operand::Over<T> {
+    type Output = T;
+    fn node(self) -> Node {
+        self.expr().node
+    }
+    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<T> {
+        <SqlExpr<T> as SelectItem>::decode(row, idx)
+    }
+}
+
 impl<M, T: ColumnType> SelectItem for Column<M, T> {
     type Output = T;
     fn node(self) -> Node {
@@ -149,6 +159,29 @@ pub struct Subquery {
     pub(crate) having: Vec<Expr>,
     pub(crate) order: Vec<ExprOrder>,
     pub(crate) distinct: bool,
+    /// `UNION [ALL] | INTERSECT | EXCEPT` and the queries they add.
+    pub(crate) compounds: Vec<(SetOp, Subquery)>,
+}
+
+/// How a compound query combines its parts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[doc(hidden)]
+pub enum SetOp {
+    Union,
+    UnionAll,
+    Intersect,
+    Except,
+}
+
+impl SetOp {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            SetOp::Union => " UNION ",
+            SetOp::UnionAll => " UNION ALL ",
+            SetOp::Intersect => " INTERSECT ",
+            SetOp::Except => " EXCEPT ",
+        }
+    }
 }
 
 impl Subquery {
@@ -178,6 +211,7 @@ impl Subquery {
     pub(crate) fn check(&self, outer: &[&'static str]) -> Result<()> {
         self.check_grouping()?;
         self.check_items()?;
+        self.check_compounds()?;
         let mut tables: Vec<&'static str> = Vec::new();
         for node in self.items.iter().chain(&self.group_by).chain(self.order.iter().map(|o| &o.node)) {
             node.tables(&mut tables);
@@ -190,6 +224,24 @@ impl Subquery {
     pub(crate) fn check_nested(&self) -> Result<()> {
         self.check_grouping()?;
         self.check_items()
+    }
+
+    /// A compound query's parts are plain SELECTs (orders and limits apply to the whole,
+    /// and SQLite takes neither inside), and every part is checked.
+    fn check_compounds(&self) -> Result<()> {
+        if self.compounds.is_empty() {
+            return Ok(());
+        }
+        let ordered = |q: &Subquery| {
+            !q.order.is_empty() || !q.select.order.is_empty() || q.select.limit.is_some() || q.select.offset.is_some()
+        };
+        if ordered(self) || self.compounds.iter().any(|(_, q)| ordered(q) || !q.compounds.is_empty()) {
+            return Err(Error::unsupported(
+                "the parts of a UNION / INTERSECT / EXCEPT take no order_by, limit or offset (rows come in \
+                 the database's order); order the rows in Rust, or select from a subquery",
+            ));
+        }
+        self.compounds.iter().try_for_each(|(_, q)| q.check(&[]))
     }
 
     /// The expressions' own checks (function names, nested subqueries, CASE conditions).
@@ -257,6 +309,7 @@ impl<M> Query<M> {
                 having: Vec::new(),
                 order: Vec::new(),
                 distinct: false,
+                compounds: Vec::new(),
             },
             _types: PhantomData,
         }
@@ -286,6 +339,32 @@ impl<M, S: Selection> Rows<M, S> {
     pub fn distinct(mut self) -> Self {
         self.query.distinct = true;
         self
+    }
+
+    fn compound<N, T: Selection<Output = S::Output>>(mut self, op: SetOp, other: Rows<N, T>) -> Self {
+        self.query.compounds.push((op, other.query));
+        self
+    }
+
+    /// `UNION`: the rows of both queries, each different row once. The other query
+    /// selects values of the same types, from any table.
+    pub fn union<N, T: Selection<Output = S::Output>>(self, other: Rows<N, T>) -> Self {
+        self.compound(SetOp::Union, other)
+    }
+
+    /// `UNION ALL`: the rows of both queries, repeats kept.
+    pub fn union_all<N, T: Selection<Output = S::Output>>(self, other: Rows<N, T>) -> Self {
+        self.compound(SetOp::UnionAll, other)
+    }
+
+    /// `INTERSECT`: the rows both queries return.
+    pub fn intersect<N, T: Selection<Output = S::Output>>(self, other: Rows<N, T>) -> Self {
+        self.compound(SetOp::Intersect, other)
+    }
+
+    /// `EXCEPT`: the rows of this query that the other does not return.
+    pub fn except<N, T: Selection<Output = S::Output>>(self, other: Rows<N, T>) -> Self {
+        self.compound(SetOp::Except, other)
     }
 
     /// The query as a value in another one (a scalar subquery: one row, one column):

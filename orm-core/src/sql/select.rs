@@ -315,6 +315,10 @@ impl Select {
             w.push(if i == 0 { " HAVING " } else { " AND " });
             w.push("(").expr(h).push(")");
         }
+        for (op, other) in &q.compounds {
+            w.push(op.sql());
+            other.write(w);
+        }
         w.order_by(&self.order);
         for (i, o) in q.order.iter().enumerate() {
             w.push(if i == 0 && self.order.is_empty() { " ORDER BY " } else { ", " });

@@ -82,6 +82,21 @@ impl SqlWriter {
                 }
                 self.push(" END")
             }
+            Node::Window { func, partition, order } => {
+                self.node(func).push(" OVER (");
+                for (i, p) in partition.iter().enumerate() {
+                    self.push(if i == 0 { "PARTITION BY " } else { ", " }).node(p);
+                }
+                for (i, (o, descending)) in order.iter().enumerate() {
+                    self.push(match (i, partition.is_empty()) {
+                        (0, true) => "ORDER BY ",
+                        (0, false) => " ORDER BY ",
+                        _ => ", ",
+                    });
+                    self.node(o).push(if *descending { " DESC" } else { " ASC" });
+                }
+                self.push(")")
+            }
             Node::Now => {
                 if self.dialect.array_params() {
                     self.push("now()")
