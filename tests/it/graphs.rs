@@ -153,3 +153,33 @@ on_both! {
         drop(other);
     }
 }
+
+on_both! {
+    /// A category tree walked with a recursive CTE, down and up, through either side of
+    /// the relationship; in a session the rows come back as its objects.
+    fn a_tree_walked_with_a_recursive_query(db) {
+        db.engine.create_all(&tables()).unwrap();
+        let mut s = db.engine.session();
+        let fiction = s.add(Category::new("Fiction"));
+        let scifi = s.add(Category { parent: BelongsTo::to_obj(&fiction), ..Category::new("Science fiction") });
+        s.add(Category { parent: BelongsTo::to_obj(&scifi), ..Category::new("Space opera") });
+        s.add(Category { parent: BelongsTo::to_obj(&scifi), ..Category::new("Cyberpunk") });
+        s.add(Category { parent: BelongsTo::to_obj(&fiction), ..Category::new("Crime") });
+        s.add(Category::new("Cooking"));
+        s.commit().unwrap();
+        let names = |q: Query<Category>| -> Vec<String> {
+            q.order_by(Category::NAME).all(&db.engine).unwrap().into_iter().map(|c| c.name).collect()
+        };
+        let below_scifi = Category::query().filter(Category::NAME.eq("Science fiction")).descendants(Category::PARENT);
+        assert_eq!(names(below_scifi), ["Cyberpunk", "Science fiction", "Space opera"]);
+        let above = Category::query().filter(Category::NAME.eq("Space opera")).ancestors(Category::PARENT);
+        assert_eq!(names(above), ["Fiction", "Science fiction", "Space opera"]);
+        let all_fiction = Category::query().filter(Category::PARENT_ID.is_null()).filter(Category::NAME.ne("Cooking"));
+        assert_eq!(names(all_fiction.descendants(Category::PARENT)).len(), 5);
+        let in_session = s.query::<Category>().filter(Category::NAME.eq("Fiction")).descendants(Category::PARENT).all().unwrap();
+        assert_eq!(in_session.len(), 5);
+        assert!(in_session.contains(&scifi), "the session's own handles");
+        let err = Book::query().descendants(Book::CATEGORY).all(&db.engine).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidState, "{err}");
+    }
+}

@@ -158,6 +158,44 @@ pub trait QueryBuilder: Sized {
         self
     }
 
+    /// Every row below the filtered ones in a tree (a self-referential one-to-many such as
+    /// `Category::CHILDREN`), the filtered ones included: a `WITH RECURSIVE` walk, cycles
+    /// visited once.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "categories")]
+    /// # struct Category { #[orm(primary_key)] id: i32, name: String,
+    /// #   #[orm(foreign_key = "categories.id")] parent_id: Option<i32>,
+    /// #   #[orm(has_many(Category, foreign_key = "parent_id", backref = "parent"))] children: HasMany<Category> }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Category::table()])?;
+    /// let mut fiction = Category::new("Fiction");
+    /// let mut scifi = Category::new("Science fiction");
+    /// scifi.children.push(Category::new("Space opera"));
+    /// fiction.children.push(scifi);
+    /// let mut db = engine.session();
+    /// db.add(fiction);
+    /// db.add(Category::new("Cooking"));
+    /// db.commit()?;
+    /// let tree = Category::query().filter(Category::NAME.eq("Fiction")).descendants(Category::CHILDREN);
+    /// assert_eq!(tree.order_by(Category::ID).all(&engine)?.len(), 3);
+    /// let up = Category::query().filter(Category::NAME.eq("Space opera")).ancestors(Category::CHILDREN);
+    /// assert_eq!(up.all(&engine)?.len(), 3);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    fn descendants<A: Model, T: Model>(mut self, rel: Relationship<A, T>) -> Self {
+        self.select_mut().walk(rel.path(), true);
+        self
+    }
+
+    /// Every row above the filtered ones in a tree, up to the roots, the filtered ones
+    /// included (see [`descendants`](Self::descendants)).
+    fn ancestors<A: Model, T: Model>(mut self, rel: Relationship<A, T>) -> Self {
+        self.select_mut().walk(rel.path(), false);
+        self
+    }
+
     /// Locks only the rows of `table` (`FOR UPDATE OF t`) in a query that joins others.
     fn of(mut self, table: &'static TableDef) -> Self {
         self.select_mut().lock_mut().of.push(table.name);

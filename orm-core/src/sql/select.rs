@@ -27,6 +27,25 @@ pub struct Select {
     pub(crate) offset: Option<u64>,
     /// Row locks: `FOR UPDATE` / `FOR SHARE` (PostgreSQL).
     pub(crate) lock: Option<Lock>,
+    /// A walk along a self-referential relationship from the filtered rows (a recursive
+    /// CTE): their descendants or ancestors.
+    pub(crate) walk: Option<Walk>,
+}
+
+/// The rows reachable from the filtered ones over a self-referential foreign key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Walk {
+    pub(crate) link: Link,
+    /// Down to the children (descendants), or up to the parents (ancestors).
+    pub(crate) down: bool,
+}
+
+impl PartialEq for Walk {
+    fn eq(&self, other: &Walk) -> bool {
+        self.down == other.down
+            && self.link.fk_column == other.link.fk_column
+            && std::ptr::eq(self.link.child, other.link.child)
+    }
 }
 
 /// The row locks a SELECT takes (`FOR UPDATE [OF t] [NOWAIT | SKIP LOCKED]`).
@@ -64,6 +83,7 @@ impl PartialEq for Select {
             && self.limit == other.limit
             && self.offset == other.offset
             && self.lock == other.lock
+            && self.walk == other.walk
     }
 }
 
@@ -78,7 +98,50 @@ impl Select {
             limit: None,
             offset: None,
             lock: None,
+            walk: None,
         }
+    }
+
+    /// Walks a relationship from the filtered rows to every row reachable over it.
+    pub(crate) fn walk(&mut self, path: Result<Path>, down_from_parent: bool) {
+        match path {
+            // Either side of the relationship names the same tree.
+            Ok(Path::ForeignKey { link, .. }) if std::ptr::eq(link.parent, link.child) => {
+                self.walk = Some(Walk { link, down: down_from_parent });
+            }
+            Ok(_) => {
+                self.join_error = Some(format!(
+                    "descendants()/ancestors() walk a self-referential one-to-many relationship (a tree of \
+                     `{}` rows); this one is not",
+                    self.table.name
+                ));
+            }
+            Err(e) => self.join_error = Some(e.to_string()),
+        }
+    }
+
+    /// `WITH RECURSIVE orm_tree(k, up) AS (SELECT .. WHERE <filters> UNION SELECT .. JOIN
+    /// orm_tree ..)`, and the filter that keeps the rows it reached.
+    fn write_walk(&self, w: &mut SqlWriter, walk: Walk) {
+        let t = self.table.name;
+        let key = self.table.columns[walk.link.parent_column].name;
+        let fk = self.table.columns[walk.link.fk_column].name;
+        let member = |w: &mut SqlWriter| {
+            w.push("SELECT ").ident(t).push(".").ident(key).push(", ").ident(t).push(".").ident(fk);
+            w.push(" FROM ").ident(t);
+        };
+        w.push("WITH RECURSIVE orm_tree(k, up) AS (");
+        member(w);
+        self.where_clause(w);
+        w.push(" UNION ");
+        member(w);
+        w.push(" JOIN orm_tree ON ");
+        if walk.down {
+            w.ident(t).push(".").ident(fk).push(" = orm_tree.k");
+        } else {
+            w.ident(t).push(".").ident(key).push(" = orm_tree.up");
+        }
+        w.push(") ");
     }
 
     /// The lock of the query, set up (FOR UPDATE unless said otherwise).
@@ -240,7 +303,7 @@ impl Select {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let cacheable = self.filters.iter().all(Expr::cacheable);
+        let cacheable = self.walk.is_none() && self.filters.iter().all(Expr::cacheable);
         let shape = if cacheable { self.shape(dialect, limit) } else { Vec::new() };
         if cacheable && let Some(sql) = cached_sql(&shape) {
             let mut params = Vec::new();
@@ -251,9 +314,19 @@ impl Select {
             return Ok((sql, params));
         }
         let mut w = SqlWriter::new(dialect);
-        w.push("SELECT ").select_list(self.table).push(" FROM ").ident(self.table.name);
-        self.joins_clause(&mut w);
-        self.where_clause(&mut w);
+        if let Some(walk) = self.walk {
+            if !self.joins.is_empty() || self.lock.is_some() {
+                return Err(Error::unsupported("a walk (descendants/ancestors) takes no joins or locks"));
+            }
+            self.write_walk(&mut w, walk);
+            w.push("SELECT ").select_list(self.table).push(" FROM ").ident(self.table.name);
+            let key = self.table.columns[walk.link.parent_column].name;
+            w.push(" WHERE ").ident(self.table.name).push(".").ident(key).push(" IN (SELECT k FROM orm_tree)");
+        } else {
+            w.push("SELECT ").select_list(self.table).push(" FROM ").ident(self.table.name);
+            self.joins_clause(&mut w);
+            self.where_clause(&mut w);
+        }
         w.order_by(&self.order);
         self.limit_offset(&mut w, limit);
         self.lock_clause(&mut w)?;
@@ -386,6 +459,9 @@ impl Select {
     /// `SELECT count(*) ...` of the rows the query would return.
     pub(crate) fn render_count(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
         self.check_tables()?;
+        if self.walk.is_some() {
+            return Err(Error::unsupported("count the rows of a walk (descendants/ancestors) with .all()"));
+        }
         if self.lock.is_some() {
             return Err(Error::unsupported(
                 "a count locks no rows (PostgreSQL refuses FOR UPDATE with aggregates); lock them with \
@@ -428,6 +504,7 @@ impl Select {
     pub(crate) fn check_plain(&self, what: &str) -> Result<()> {
         self.check_tables()?;
         if self.limit.is_some()
+            || self.walk.is_some()
             || self.offset.is_some()
             || !self.order.is_empty()
             || !self.joins.is_empty()
