@@ -289,3 +289,22 @@ on_both! {
         );
     }
 }
+
+on_both! {
+    /// `DISTINCT ON`: the most expensive item per category on PostgreSQL; SQLite refuses it.
+    fn distinct_on_per_group(db) {
+        stock(db);
+        let top = LineItem::query()
+            .select((LineItem::CATEGORY, LineItem::SKU))
+            .distinct_on(LineItem::CATEGORY)
+            .order_by(LineItem::CATEGORY)
+            .order_by(LineItem::PRICE.desc())
+            .order_by(LineItem::SKU);
+        if !db.is_postgres() {
+            assert_eq!(top.all(&db.engine).unwrap_err().kind(), ErrorKind::Unsupported);
+            return;
+        }
+        let top: Vec<String> = top.all(&db.engine).unwrap().into_iter().map(|(c, s)| format!("{c}:{s}")).collect();
+        assert_eq!(top, ["Cake:CAKE-1", "Mugs:MUG-1", "Tea:TEA-2"]);
+    }
+}

@@ -54,6 +54,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
     /// The type name a `CAST(.. AS type)` to `ty` uses.
     fn cast_type(&self, ty: SqlType) -> std::borrow::Cow<'static, str>;
 
+    /// Whether `SELECT DISTINCT ON (..)` exists.
+    fn distinct_on(&self) -> bool {
+        false
+    }
+
     /// Whether SELECTs can lock rows (`FOR UPDATE`, `FOR SHARE`, `NOWAIT`, `SKIP LOCKED`).
     fn row_locks(&self) -> bool {
         false
@@ -156,6 +161,10 @@ impl Dialect for Postgres {
     }
 
     fn row_locks(&self) -> bool {
+        true
+    }
+
+    fn distinct_on(&self) -> bool {
         true
     }
 }

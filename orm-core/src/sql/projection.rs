@@ -159,6 +159,8 @@ pub struct Subquery {
     pub(crate) having: Vec<Expr>,
     pub(crate) order: Vec<ExprOrder>,
     pub(crate) distinct: bool,
+    /// `DISTINCT ON (..)` (PostgreSQL).
+    pub(crate) distinct_on: Vec<Node>,
     /// `UNION [ALL] | INTERSECT | EXCEPT` and the queries they add.
     pub(crate) compounds: Vec<(SetOp, Subquery)>,
 }
@@ -267,6 +269,12 @@ impl Subquery {
     fn render(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
         self.check(&[])?;
         self.select.check_lock(dialect)?;
+        if !self.distinct_on.is_empty() && !dialect.distinct_on() {
+            return Err(Error::unsupported(format!(
+                "{} has no DISTINCT ON; pick the rows with a window (row_number().partition_by(..)) instead",
+                dialect.name()
+            )));
+        }
         let mut w = SqlWriter::new(dialect);
         self.write(&mut w);
         Ok(w.finish())
@@ -309,6 +317,7 @@ impl<M> Query<M> {
                 having: Vec::new(),
                 order: Vec::new(),
                 distinct: false,
+                distinct_on: Vec::new(),
                 compounds: Vec::new(),
             },
             _types: PhantomData,
@@ -365,6 +374,15 @@ impl<M, S: Selection> Rows<M, S> {
     /// `EXCEPT`: the rows of this query that the other does not return.
     pub fn except<N, T: Selection<Output = S::Output>>(self, other: Rows<N, T>) -> Self {
         self.compound(SetOp::Except, other)
+    }
+
+    /// One row per different value of `on` (`DISTINCT ON (..)`, PostgreSQL; SQLite
+    /// refuses it): the first row of each in the query's order, which starts with `on`:
+    /// the latest reading per sensor is `.distinct_on(Reading::SENSOR)` ordered by sensor,
+    /// then time descending.
+    pub fn distinct_on<T>(mut self, on: impl IntoSqlExpr<T>) -> Self {
+        self.query.distinct_on.push(on.into_sql_expr().node);
+        self
     }
 
     /// The query as a value in another one (a scalar subquery: one row, one column):

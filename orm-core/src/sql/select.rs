@@ -375,6 +375,12 @@ impl Select {
     /// `SELECT [DISTINCT] <items> FROM .. WHERE .. GROUP BY .. HAVING .. ORDER BY .. LIMIT ..`.
     pub(crate) fn write_projection(&self, w: &mut SqlWriter, q: &Subquery) {
         w.push(if q.distinct { "SELECT DISTINCT " } else { "SELECT " });
+        for (i, on) in q.distinct_on.iter().enumerate() {
+            w.push(if i == 0 { "DISTINCT ON (" } else { ", " }).node(on);
+        }
+        if !q.distinct_on.is_empty() {
+            w.push(") ");
+        }
         for (i, item) in q.items.iter().enumerate() {
             w.push(if i == 0 { "" } else { ", " }).node(item);
         }
