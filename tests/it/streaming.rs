@@ -61,3 +61,31 @@ on_both! {
         assert_eq!(Reading::query().filter(Reading::ID.le(10)).count(&mut conn).unwrap(), 10);
     }
 }
+
+on_both! {
+    /// Objects streamed through a session in batches: the ones the closure changes stay
+    /// (and are written at commit), the others leave after their batch; objects the
+    /// session held before stay attached.
+    fn objects_stream_through_a_session_in_batches(db) {
+        db.engine.create_all(&[Reading::table()]).unwrap();
+        Insert::rows((0..5_000).map(|i| Reading::new(format!("s{}", i % 5), i))).execute(&db.engine).unwrap();
+        let mut s = db.engine.session();
+        let first = s.get::<Reading>(1).unwrap().expect("row 1");
+        let mut batches = Vec::new();
+        s.query::<Reading>()
+            .order_by(Reading::ID)
+            .for_each_batch(1_000, |batch| {
+                batches.push(batch.len());
+                for r in batch.iter().filter(|r| r.get().value % 1_000 == 999) {
+                    r.get_mut().value = -1;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(batches, [1_000; 5]);
+        assert_eq!(s.len(), 1 + 5, "the held object and the five changed ones");
+        assert_eq!(first.state(), ObjectState::Persistent);
+        s.commit().unwrap();
+        assert_eq!(Reading::query().filter(Reading::VALUE.eq(-1)).count(&db.engine).unwrap(), 5);
+    }
+}

@@ -459,6 +459,19 @@ impl Session {
         Some(e)
     }
 
+    /// Gives back the empty slots at the end of the entries (objects that left the
+    /// session last), so that a stream of objects through the session keeps no trace of
+    /// them. Not under a savepoint, which may bring them back to their slots.
+    pub(crate) fn trim_vacated_tail(&mut self) {
+        if !self.savepoints.is_empty() {
+            return;
+        }
+        while let Some(None) = self.entries.last() {
+            self.entries.pop();
+            self.vacated -= 1;
+        }
+    }
+
     /// The objects in the session (pending, persistent and marked deleted).
     pub fn len(&self) -> usize {
         self.entries.len() - self.vacated

@@ -63,6 +63,82 @@ impl<'s, T: Model> SessionQuery<'s, T> {
         self.session.load_select::<T>(&self.select, limit, &self.options)
     }
 
+    /// Streams the matching objects in batches of `size` (SQLAlchemy's `yield_per`): the
+    /// rows are read as `f` goes (none is held beyond its batch), each batch's objects
+    /// are handed to `f`, and those it did not change then leave the session, so that
+    /// memory stays flat for any number of rows. Changed ones stay and are written at
+    /// the next flush. `f` gets the objects only: the session is busy reading.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "events")]
+    /// # struct Event { #[orm(primary_key)] id: i64, kind: String, seen: bool }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Event::table()])?;
+    /// let mut db = engine.session();
+    /// db.add_all((0..250).map(|i| Event::new(if i % 2 == 0 { "click" } else { "view" }, false)));
+    /// db.commit()?;
+    /// let mut db = engine.session(); // (the first one holds all 250 it added)
+    /// db.query::<Event>().for_each_batch(100, |batch| {
+    ///     for event in batch.iter().filter(|e| e.get().kind == "click") {
+    ///         event.get_mut().seen = true; // stays in the session, written at commit
+    ///     }
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!(db.len(), 125);
+    /// db.commit()?;
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn for_each_batch(self, size: usize, mut f: impl FnMut(&[Obj<T>]) -> Result<()>) -> Result<()> {
+        let session = self.session;
+        session.check_usable()?;
+        session.autoflush()?;
+        if self.select.locks() {
+            session.ensure_transaction()?;
+        }
+        if self.select.fans_out() {
+            return Err(Error::unsupported(
+                "a streamed query cannot have a join that repeats rows; filter with .any() instead",
+            ));
+        }
+        let size = size.max(1);
+        let (sql, params) = self.select.render(session.engine.dialect(), None)?;
+        let (mut conn, replica) = session.take_read_connection()?;
+        // Objects the session held before stay whatever happens to them.
+        let held_before = session.entries.len();
+        let mut batch: Vec<(Obj<T>, bool)> = Vec::with_capacity(size);
+        let mut objs: Vec<Obj<T>> = Vec::with_capacity(size);
+        let mut hand_over = |session: &mut Session, batch: &mut Vec<(Obj<T>, bool)>| -> Result<()> {
+            objs.clear();
+            objs.extend(batch.iter().map(|(o, _)| o.clone()));
+            let result = f(&objs);
+            objs.clear();
+            for (obj, new) in batch.drain(..) {
+                if new && obj.cell().snapshot.is_none() && obj.state() == crate::ObjectState::Persistent {
+                    let _ = session.expunge(&obj);
+                }
+            }
+            session.trim_vacated_tail();
+            result
+        };
+        let result = conn.for_each_row(&sql, &params, |row| {
+            let entry = super::loading::load_row::<T>(session, row, 0)?;
+            if let Some(obj) = session.handle::<T>(entry) {
+                batch.push((obj, entry >= held_before));
+            }
+            if batch.len() == size {
+                hand_over(session, &mut batch)?;
+            }
+            Ok(())
+        });
+        session.put_back_read_connection(conn, replica);
+        result?;
+        if !batch.is_empty() {
+            hand_over(session, &mut batch)?;
+        }
+        Ok(())
+    }
+
     /// Every matching object.
     pub fn all(self) -> Result<Vec<Obj<T>>> {
         self.fetch(None)
