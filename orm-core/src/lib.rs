@@ -72,7 +72,7 @@ pub use sql::operand::{IntoSqlExpr, Numeric, Operand, SqlExpr, Summable};
 pub use sql::projection::{ExprOrder, Rows, SelectItem, Selection};
 pub use sql::query::{Query, QueryBuilder};
 pub use sql::relationship::Relationship;
-pub use sql::writes::{Assignment, ColumnList, Insert};
+pub use sql::writes::{Assignment, ColumnList, Insert, InsertSelect};
 
 /// SQL functions and aggregates over typed expressions: `lower(Program::NAME)`,
 /// `count_all()`, `sum(Item::PRICE * Item::QUANTITY)`, ...

@@ -105,3 +105,38 @@ on_both! {
         assert_eq!(db.count("shelf_stock"), 4);
     }
 }
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[orm(table = "stock_archive")]
+pub struct Archived {
+    #[orm(primary_key)]
+    pub id: i32,
+    pub sku: String,
+    pub count: i32,
+}
+
+on_both! {
+    /// `UPDATE .. RETURNING`, `DELETE .. RETURNING` and `INSERT .. SELECT`.
+    fn returning_and_insert_select(db) {
+        use orm_core::InsertSelect;
+        let _ = stock(db);
+        db.engine.create_all(&[Archived::table()]).unwrap();
+        let mut changed = Stock::query()
+            .filter(Stock::SKU.eq("TEA-1"))
+            .update_returning([Stock::COUNT.set(Stock::COUNT * 2)], (Stock::SHOP, Stock::COUNT), &db.engine)
+            .unwrap();
+        changed.sort();
+        assert_eq!(changed, [("north".to_owned(), 20), ("south".to_owned(), 10)]);
+        let copied = InsertSelect::into(
+            (Archived::SKU, Archived::COUNT),
+            Stock::query().filter(Stock::COUNT.ge(10)).select((Stock::SKU, Stock::COUNT)),
+        )
+        .execute(&db.engine)
+        .unwrap();
+        assert_eq!(copied, 2);
+        let gone = Stock::query().filter(Stock::COUNT.ge(10)).delete_returning(Stock::SHOP, &db.engine).unwrap();
+        assert_eq!(gone.len(), 2);
+        assert_eq!(db.count("shelf_stock"), 1);
+        assert_eq!(db.count("stock_archive"), 2);
+    }
+}

@@ -147,6 +147,37 @@ impl<M: Model> Query<M> {
         })
     }
 
+    /// Sets columns of the matching rows and returns values of the rows changed
+    /// (`UPDATE .. RETURNING`): `.update_returning([Stock::COUNT.set(0)], (Stock::SKU,
+    /// Stock::COUNT), &engine)?` gives `Vec<(String, i32)>`.
+    pub fn update_returning<S: crate::sql::projection::Selection>(
+        self,
+        sets: impl IntoIterator<Item = crate::sql::writes::Assignment<M>>,
+        returning: S,
+        db: impl Executor,
+    ) -> Result<Vec<S::Output>> {
+        let sets: Vec<_> = sets.into_iter().collect();
+        let items = returning.nodes();
+        db.with_connection(|conn| {
+            let (sql, params) = self.select.render_returning(conn.dialect(), Some(&sets), &items)?;
+            conn.query_raw(&sql, &params, |row: &Row<'_>| S::decode(row))
+        })
+    }
+
+    /// Deletes the matching rows and returns values of the rows deleted
+    /// (`DELETE .. RETURNING`).
+    pub fn delete_returning<S: crate::sql::projection::Selection>(
+        self,
+        returning: S,
+        db: impl Executor,
+    ) -> Result<Vec<S::Output>> {
+        let items = returning.nodes();
+        db.with_connection(|conn| {
+            let (sql, params) = self.select.render_returning::<M>(conn.dialect(), None, &items)?;
+            conn.query_raw(&sql, &params, |row: &Row<'_>| S::decode(row))
+        })
+    }
+
     /// Deletes the matching rows in one statement; returns how many.
     pub fn delete(self, db: impl Executor) -> Result<u64> {
         db.with_connection(|conn| {
@@ -222,6 +253,16 @@ impl<M: Model, S: crate::sql::projection::Selection> crate::sql::projection::Row
 impl<M: Model> crate::sql::writes::Insert<M> {
     /// Runs the INSERT; returns the rows written (inserted or updated; not those a
     /// `do_nothing` skipped).
+    pub fn execute(self, db: impl Executor) -> Result<u64> {
+        db.with_connection(|conn| {
+            let (sql, params) = self.to_sql(conn.dialect())?;
+            conn.execute(&sql, &params)
+        })
+    }
+}
+
+impl<M: Model> crate::sql::writes::InsertSelect<M> {
+    /// Runs the INSERT .. SELECT; returns the rows inserted.
     pub fn execute(self, db: impl Executor) -> Result<u64> {
         db.with_connection(|conn| {
             let (sql, params) = self.to_sql(conn.dialect())?;

@@ -59,6 +59,39 @@ impl Select {
         Ok(w.finish())
     }
 
+    /// `UPDATE .. RETURNING <items>` / `DELETE .. RETURNING <items>`: the values of the
+    /// rows changed.
+    pub(crate) fn render_returning<M>(
+        &self,
+        dialect: &'static dyn Dialect,
+        sets: Option<&[Assignment<M>]>,
+        items: &[Node],
+    ) -> Result<(String, Vec<Value>)> {
+        let mut w = SqlWriter::new(dialect);
+        match sets {
+            Some(sets) => {
+                self.check_plain("an update")?;
+                if sets.is_empty() {
+                    return Err(Error::invalid_state("an update needs at least one column to set (.set(..))"));
+                }
+                w.push("UPDATE ").ident(self.table.name).push(" SET ");
+                for (i, set) in sets.iter().enumerate() {
+                    w.push(if i == 0 { "" } else { ", " }).ident(set.column).push(" = ").node(&set.value);
+                }
+            }
+            None => {
+                self.check_plain("a bulk delete")?;
+                w.push("DELETE FROM ").ident(self.table.name);
+            }
+        }
+        self.write_where(&mut w);
+        w.push(" RETURNING ");
+        for (i, item) in items.iter().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).node(item);
+        }
+        Ok(w.finish())
+    }
+
     /// `DELETE FROM t WHERE <filters> RETURNING key`.
     pub(crate) fn render_delete_returning(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
         self.check_plain("a bulk delete")?;
@@ -104,6 +137,56 @@ macro_rules! column_tuples {
 column_tuples!(A 0, B 1);
 column_tuples!(A 0, B 1, C 2);
 column_tuples!(A 0, B 1, C 2, D 3);
+
+/// `INSERT INTO t (columns) SELECT ..`: the rows of a value query, into `M`'s table.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// use orm_core::InsertSelect;
+/// # #[derive(Model)] #[orm(table = "orders")]
+/// # struct Order { #[orm(primary_key)] id: i32, customer: String, total: i64 }
+/// # #[derive(Model)] #[orm(table = "big_orders")]
+/// # struct BigOrder { #[orm(primary_key)] id: i32, customer: String, total: i64 }
+/// let engine = Engine::connect("sqlite::memory:")?;
+/// engine.create_all(&[Order::table(), BigOrder::table()])?;
+/// Order::new("ann", 900).insert(&engine)?;
+/// Order::new("bob", 50).insert(&engine)?;
+/// let big = Order::query().filter(Order::TOTAL.ge(100)).select((Order::CUSTOMER, Order::TOTAL));
+/// let copied = InsertSelect::into((BigOrder::CUSTOMER, BigOrder::TOTAL), big).execute(&engine)?;
+/// assert_eq!(copied, 1);
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+#[must_use]
+pub struct InsertSelect<M> {
+    columns: Vec<&'static str>,
+    query: crate::sql::projection::Subquery,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> InsertSelect<M> {
+    /// Inserts the rows `query` selects into `columns` of `M`'s table; the query's values
+    /// have the columns' types, in order.
+    pub fn into<C, N, S>(columns: C, query: crate::sql::projection::Rows<N, S>) -> InsertSelect<M>
+    where
+        C: ColumnList<M> + crate::sql::projection::Selection<Output = S::Output>,
+        S: crate::sql::projection::Selection,
+    {
+        InsertSelect { columns: columns.names(), query: query.into_subquery(), _model: PhantomData }
+    }
+
+    /// The statement and its parameters.
+    pub fn to_sql(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
+        self.query.check(&[])?;
+        let mut w = SqlWriter::new(dialect);
+        w.push("INSERT INTO ").ident(M::TABLE.name).push(" (");
+        for (i, c) in self.columns.iter().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).ident(c);
+        }
+        w.push(") ");
+        self.query.write(&mut w);
+        Ok(w.finish())
+    }
+}
 
 /// What an upsert does on a conflict.
 #[derive(Debug, Clone, PartialEq)]
