@@ -183,3 +183,35 @@ on_both! {
         assert_eq!(err.kind(), ErrorKind::InvalidState, "{err}");
     }
 }
+
+on_both! {
+    /// Two copies of one table: categories with their parent's name (a self-join under an
+    /// alias).
+    fn a_table_joined_again_under_an_alias(db) {
+        db.engine.create_all(&tables()).unwrap();
+        let mut s = db.engine.session();
+        let fiction = s.add(Category::new("Fiction"));
+        s.add(Category { parent: BelongsTo::to_obj(&fiction), ..Category::new("Science fiction") });
+        s.add(Category { parent: BelongsTo::to_obj(&fiction), ..Category::new("Crime") });
+        s.add(Category::new("Cooking"));
+        s.commit().unwrap();
+        let pairs: Vec<(String, String)> = Category::query()
+            .join_as(Category::PARENT, "up")
+            .select((Category::NAME, Category::NAME.of("up")))
+            .order_by(Category::NAME)
+            .all(&db.engine)
+            .unwrap();
+        assert_eq!(
+            pairs,
+            [("Crime".to_owned(), "Fiction".to_owned()), ("Science fiction".to_owned(), "Fiction".to_owned())]
+        );
+        let under_fiction =
+            Category::query().join_as(Category::PARENT, "up").filter(Category::NAME.of("up").eq("Fiction")).count(&db.engine);
+        assert_eq!(under_fiction.unwrap(), 2);
+        // Without an alias the second copy is refused, saying what to do.
+        let err = Category::query().join(Category::PARENT).all(&db.engine).unwrap_err();
+        assert!(err.to_string().contains("join_as"), "{err}");
+        let err = Category::query().filter(Category::NAME.of("nowhere").eq("x")).all(&db.engine).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidState, "{err}");
+    }
+}

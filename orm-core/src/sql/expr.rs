@@ -50,6 +50,11 @@ impl<M, T> Column<M, T> {
         Column { table, name, index, _marker: PhantomData }
     }
 
+    /// The column of a table joined under another name ([`join_as`](crate::QueryBuilder::join_as)).
+    pub const fn of(self, alias: &'static str) -> Column<M, T> {
+        Column { table: alias, name: self.name, index: self.index, _marker: PhantomData }
+    }
+
     /// The column's name in the database.
     pub fn name(&self) -> &'static str {
         self.name

@@ -112,6 +112,15 @@ pub trait QueryBuilder: Sized {
         self
     }
 
+    /// Joins a table again under another name, along a relationship from the queried
+    /// model: its columns are then `Column::of(alias)`. An employee with the manager's
+    /// name: `Employee::query().join_as(Employee::MANAGER, "boss")
+    /// .filter(Employee::NAME.of("boss").eq("Ann"))`.
+    fn join_as<A: Model, T: Model>(mut self, rel: Relationship<A, T>, alias: &'static str) -> Self {
+        self.select_mut().join_as(rel.path(), alias);
+        self
+    }
+
     /// Orders the rows; a bare column orders ascending.
     fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
         self.select_mut().order.push(order.into());

@@ -19,6 +19,8 @@ use crate::value::Value;
 pub struct Select {
     pub(crate) table: &'static TableDef,
     pub(crate) joins: Vec<Path>,
+    /// The name each join's table goes by (`JOIN employees AS boss`), when aliased.
+    pub(crate) join_aliases: Vec<Option<&'static str>>,
     /// A `join` that could not be resolved, reported when the query runs.
     pub(crate) join_error: Option<String>,
     pub(crate) filters: Vec<Expr>,
@@ -77,6 +79,7 @@ impl PartialEq for Select {
     fn eq(&self, other: &Select) -> bool {
         std::ptr::eq(self.table, other.table)
             && self.joins == other.joins
+            && self.join_aliases == other.join_aliases
             && self.join_error == other.join_error
             && self.filters == other.filters
             && self.order == other.order
@@ -92,6 +95,7 @@ impl Select {
         Select {
             table,
             joins: Vec::new(),
+            join_aliases: Vec::new(),
             join_error: None,
             filters: Vec::new(),
             order: Vec::new(),
@@ -191,8 +195,8 @@ impl Select {
                 let (from, to) = (join.from(), join.to());
                 if to.name == self.table.name || self.joins.iter().any(|j| j.to().name == to.name) {
                     self.join_error = Some(format!(
-                        "`{}` is already in the query; a table can be joined once (filter a self-referential \
-                         relationship with .any()/.has() instead)",
+                        "`{}` is already in the query; join it again under another name with \
+                         .join_as(rel, \"alias\") and name its columns with Column::of(\"alias\")",
                         to.name
                     ));
                 } else if from.name != self.table.name && !self.joins.iter().any(|j| j.to().name == from.name) {
@@ -202,10 +206,44 @@ impl Select {
                     ));
                 } else {
                     self.joins.push(join);
+                    self.join_aliases.push(None);
                 }
             }
             Err(e) => self.join_error = Some(e.to_string()),
         }
+    }
+
+    /// Adds a JOIN along a relationship from this table, its table named `alias`: a
+    /// second copy of a table (an employee's manager, from `employees` again).
+    pub(crate) fn join_as(&mut self, join: Result<Path>, alias: &'static str) {
+        match join {
+            Ok(join @ Path::ForeignKey { .. }) => {
+                let from = join.from();
+                if alias == self.table.name || self.known(alias) {
+                    self.join_error = Some(format!("`{alias}` is already a name in the query; pick another alias"));
+                } else if from.name != self.table.name {
+                    self.join_error = Some(format!(
+                        "join_as starts at the queried table `{}`; `{}` is not it",
+                        self.table.name, from.name
+                    ));
+                } else {
+                    self.joins.push(join);
+                    self.join_aliases.push(Some(alias));
+                }
+            }
+            Ok(Path::Secondary(_)) => {
+                self.join_error = Some("join_as takes a one-to-many or many-to-one relationship".to_owned());
+            }
+            Err(e) => self.join_error = Some(e.to_string()),
+        }
+    }
+
+    /// Whether `name` is a table or alias the query's joins bring in.
+    fn known(&self, name: &str) -> bool {
+        self.joins.iter().zip(&self.join_aliases).any(|(j, alias)| match alias {
+            Some(a) => *a == name,
+            None => j.to().name == name,
+        })
     }
 
     /// Whether a join can repeat rows of the queried table (it joins children).
@@ -227,7 +265,7 @@ impl Select {
             f.check()?;
         }
         let own = self.table.name;
-        let joined = |t: &str| t == own || self.joins.iter().any(|j| j.to().name == t) || outer.contains(&t);
+        let joined = |t: &str| t == own || self.known(t) || outer.contains(&t);
         let other = self
             .filters
             .iter()
@@ -245,7 +283,7 @@ impl Select {
 
     /// ` JOIN t ON ..` for every join.
     fn joins_clause(&self, w: &mut SqlWriter) {
-        for j in &self.joins {
+        for (j, alias) in self.joins.iter().zip(&self.join_aliases) {
             match j {
                 Path::Secondary(sec) => {
                     let (assoc, from, to) = (sec.assoc, sec.from, sec.to);
@@ -256,10 +294,19 @@ impl Select {
                     w.ident(to.columns[sec.to_key].name);
                     w.push(" = ").ident(assoc.name).push(".").ident(assoc.columns[sec.to_col].name);
                 }
-                Path::ForeignKey { link, .. } => {
-                    w.push(" JOIN ").ident(j.to().name).push(" ON ");
-                    w.ident(link.child.name).push(".").ident(link.child.columns[link.fk_column].name);
-                    w.push(" = ").ident(link.parent.name).push(".");
+                Path::ForeignKey { link, from_parent } => {
+                    w.push(" JOIN ").ident(j.to().name);
+                    // The joined side goes by its alias; the side it starts from by its name.
+                    let (child, parent) = match alias {
+                        Some(a) => {
+                            w.push(" AS ").ident(a);
+                            if *from_parent { (*a, link.parent.name) } else { (link.child.name, *a) }
+                        }
+                        None => (link.child.name, link.parent.name),
+                    };
+                    w.push(" ON ");
+                    w.ident(child).push(".").ident(link.child.columns[link.fk_column].name);
+                    w.push(" = ").ident(parent).push(".");
                     w.ident(link.parent.columns[link.parent_column].name);
                 }
             }
@@ -349,7 +396,7 @@ impl Select {
     ) -> Result<()> {
         self.check_tables_within(outer)?;
         let own = self.table.name;
-        let joined = |t: &str| t == own || self.joins.iter().any(|j| j.to().name == t) || outer.contains(&t);
+        let joined = |t: &str| t == own || self.known(t) || outer.contains(&t);
         let other = tables
             .iter()
             .copied()
@@ -429,6 +476,7 @@ impl Select {
         shape.push(std::ptr::from_ref(self.table) as usize);
         shape.push(dialect.name().as_ptr() as usize);
         shape.push(self.joins.len());
+        shape.extend(self.join_aliases.iter().map(|a| a.map_or(0, |a| a.as_ptr() as usize)));
         for j in &self.joins {
             match j {
                 Path::Secondary(sec) => shape.extend([sec.assoc.name.as_ptr() as usize, sec.from_col, 2]),
