@@ -69,7 +69,7 @@ pub use sql::expr::{
     CmpOp, Column, ColumnRef, Contains, DocumentPath, Expr, NumberPath, OrderBy, PathTest, and, not, or,
 };
 pub use sql::operand::{IntoSqlExpr, Numeric, Operand, SqlExpr, Summable};
-pub use sql::projection::{ExprOrder, Rows, SelectItem, Selection};
+pub use sql::projection::{ExprOrder, FromRow, Rows, SelectItem, Selection};
 pub use sql::query::{Query, QueryBuilder};
 pub use sql::relationship::Relationship;
 pub use sql::writes::{Assignment, ColumnList, Insert, InsertSelect};
@@ -229,6 +229,9 @@ pub use orm_derive::Model;
 /// ```
 pub use orm_derive::ColumnType;
 
+/// `#[derive(FromRow)]`: a struct built from a value query's rows (see [`FromRow`]).
+pub use orm_derive::FromRow;
+
 /// The names most programs need: `use orm_core::prelude::*;`.
 pub mod prelude {
     pub use crate::execution::engine::{Engine, Executor};
@@ -240,7 +243,7 @@ pub mod prelude {
     pub use crate::sql::expr::{Column, Expr};
     pub use crate::sql::query::{Query, QueryBuilder};
     pub use crate::sql::relationship::Relationship;
-    pub use orm_derive::{ColumnType, Model};
+    pub use orm_derive::{ColumnType, FromRow, Model};
 }
 
 /// Items used by the code `#[derive(Model)]` generates. Not a public API.

@@ -10,6 +10,7 @@ mod check;
 mod column_type;
 mod ctxt;
 mod expand;
+mod from_row;
 mod model;
 mod symbol;
 
@@ -29,4 +30,12 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 pub fn derive_column_type(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     column_type::derive(&input).into()
+}
+
+/// Builds a struct from a value query's rows: its fields, in order, take the selected
+/// values; see `orm_core::FromRow`.
+#[proc_macro_derive(FromRow)]
+pub fn derive_from_row(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    from_row::derive(&input).into()
 }

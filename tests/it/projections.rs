@@ -308,3 +308,24 @@ on_both! {
         assert_eq!(top, ["Cake:CAKE-1", "Mugs:MUG-1", "Tea:TEA-2"]);
     }
 }
+
+#[derive(orm_core::FromRow, Debug, PartialEq)]
+struct CategoryStats {
+    category: String,
+    items: i64,
+    revenue: Option<i64>,
+}
+
+on_both! {
+    /// Rows read into a struct of the application's own (`#[derive(FromRow)]`).
+    fn rows_into_structs(db) {
+        stock(db);
+        let stats: Vec<CategoryStats> = LineItem::query()
+            .select((LineItem::CATEGORY, count_all(), sum(LineItem::PRICE)))
+            .group_by(LineItem::CATEGORY)
+            .order_by(LineItem::CATEGORY)
+            .all_as(&db.engine)
+            .unwrap();
+        assert_eq!(stats[1], CategoryStats { category: "Mugs".into(), items: 3, revenue: Some(2500) });
+    }
+}

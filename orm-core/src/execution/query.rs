@@ -230,6 +230,12 @@ impl<M: Model, S: crate::sql::projection::Selection> crate::sql::projection::Row
         })
     }
 
+    /// Every row as a struct of yours (`#[derive(FromRow)]`, fields in the selection's
+    /// order and types).
+    pub fn all_as<T: crate::sql::projection::FromRow<Values = S::Output>>(self, db: impl Executor) -> Result<Vec<T>> {
+        Ok(self.all(db)?.into_iter().map(T::from_values).collect())
+    }
+
     /// The first row's values (`LIMIT 1`), if any.
     pub fn first(mut self, db: impl Executor) -> Result<Option<S::Output>> {
         self.query.select.limit = Some(self.query.select.limit.map_or(1, |n| n.min(1)));

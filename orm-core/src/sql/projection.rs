@@ -130,6 +130,38 @@ tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
+/// A struct built from a value query's rows: `#[derive(FromRow)]` on a struct whose
+/// fields, in order, have the selected values' types; then
+/// [`Rows::all_as`](crate::Rows::all_as) reads it.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// use orm_core::functions::count_all;
+/// # #[derive(Model)] #[orm(table = "products")]
+/// # struct Product { #[orm(primary_key)] id: i32, category: String }
+/// #[derive(FromRow, Debug, PartialEq)]
+/// struct PerCategory {
+///     category: String,
+///     products: i64,
+/// }
+///
+/// let engine = Engine::connect("sqlite::memory:")?;
+/// engine.create_all(&[Product::table()])?;
+/// Product::new("tea").insert(&engine)?;
+/// let counts: Vec<PerCategory> = Product::query()
+///     .select((Product::CATEGORY, count_all()))
+///     .group_by(Product::CATEGORY)
+///     .all_as(&engine)?;
+/// assert_eq!(counts, [PerCategory { category: "tea".into(), products: 1 }]);
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub trait FromRow: Sized {
+    /// The selected values, as a tuple.
+    type Values;
+    /// The struct from one row's values.
+    fn from_values(values: Self::Values) -> Self;
+}
+
 /// One `ORDER BY` term over an expression (from [`SqlExpr::asc`] / [`SqlExpr::desc`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExprOrder {
