@@ -163,6 +163,10 @@ impl Connection {
         let hide = self.settings.echo.hide_parameters;
         let mut out = Vec::new();
         let result = self.backend().query(sql, params, hide, &mut |row| {
+            if out.capacity() == 0 {
+                // The driver knows how many rows came (PostgreSQL): one allocation.
+                out.reserve(row.total_hint());
+            }
             out.push(f(row)?);
             Ok(())
         });

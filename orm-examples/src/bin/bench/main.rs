@@ -225,6 +225,9 @@ fn run(target: &postgres::Config, options: Options<'_>) -> BenchResult {
     measure(&mut b, "W4", "load_one_to_many", rounds, 5, None, orm_load_one_to_many, raw_load_one_to_many)?;
     measure(&mut b, "W5", "seed_scenario", rounds, 10, None, orm_seed_scenario, raw_seed_scenario)?;
     measure(&mut b, "W6", "update_batch", rounds, 1, None, orm_update_batch, raw_update_batch)?;
+    settle(&mut b)?;
+    measure(&mut b, "W7", "aggregate_counts", rounds, 5, None, orm_aggregate_counts, raw_aggregate_counts)?;
+    measure(&mut b, "W8", "projection", rounds, 5, None, orm_projection, raw_projection)?;
     println!("peak_rss_mb={:.1}", peak_rss_mb());
     if !unnamed {
         scale::run(&mut b, scale, scaling_rounds, svg)?;
@@ -657,6 +660,52 @@ fn raw_seed_scenario(b: &mut Bench) -> BenchResult {
         let [row] = rows.as_slice() else { return Err("expected one program".into()) };
         let id: i32 = row.get(0);
         c.execute(&delete_program, &[&id])?;
+    }
+    Ok(())
+}
+
+// ----- W7: courses per program (GROUP BY), 50 times -----------------------------------------
+
+fn orm_aggregate_counts(b: &mut Bench) -> BenchResult {
+    use orm_core::functions::count_all;
+    for _ in b.part(b.sizes.loads) {
+        let counts: Vec<(i32, i64)> =
+            Course::query().select((Course::PROGRAM_ID, count_all())).group_by(Course::PROGRAM_ID).all(&b.engine)?;
+        assert_eq!(counts.len(), b.sizes.programs);
+        black_box(counts.iter().map(|(_, n)| n).sum::<i64>());
+    }
+    Ok(())
+}
+
+fn raw_aggregate_counts(b: &mut Bench) -> BenchResult {
+    let stmt = b.client.prepare("SELECT courses.program_id, count(*) FROM courses GROUP BY courses.program_id")?;
+    for _ in b.part(b.sizes.loads) {
+        let counts: Vec<(i32, i64)> = b.client.query(&stmt, &[])?.iter().map(|r| (r.get(0), r.get(1))).collect();
+        assert_eq!(counts.len(), b.sizes.programs);
+        black_box(counts.iter().map(|(_, n)| n).sum::<i64>());
+    }
+    Ok(())
+}
+
+// ----- W8: two columns of every course (10,000 rows), 50 times ------------------------------
+
+fn orm_projection(b: &mut Bench) -> BenchResult {
+    let expected = b.sizes.programs * b.sizes.courses_per_program;
+    for _ in b.part(b.sizes.loads) {
+        let rows: Vec<(String, String)> = Course::query().select((Course::TITLE, Course::CODE)).all(&b.engine)?;
+        assert_eq!(rows.len(), expected);
+        black_box(rows.iter().map(|(t, c)| t.len() + c.len()).sum::<usize>());
+    }
+    Ok(())
+}
+
+fn raw_projection(b: &mut Bench) -> BenchResult {
+    let stmt = b.client.prepare("SELECT courses.title, courses.code FROM courses")?;
+    let expected = b.sizes.programs * b.sizes.courses_per_program;
+    for _ in b.part(b.sizes.loads) {
+        let rows: Vec<(String, String)> = b.client.query(&stmt, &[])?.iter().map(|r| (r.get(0), r.get(1))).collect();
+        assert_eq!(rows.len(), expected);
+        black_box(rows.iter().map(|(t, c)| t.len() + c.len()).sum::<usize>());
     }
     Ok(())
 }
