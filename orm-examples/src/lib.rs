@@ -1,5 +1,7 @@
 //! Shared helpers of the example programs.
 
+pub mod shop;
+
 /// The database URL the examples use: `DATABASE_URL`, or else an in-memory SQLite
 /// database, so that they run on a machine with no database server.
 pub fn database_url() -> String {

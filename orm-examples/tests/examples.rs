@@ -129,6 +129,31 @@ on_both! {
     }
 }
 
+on_both! {
+    /// The query language on the shop's data: the same answers on both backends.
+    fn reports_answer_the_business_questions(db) {
+        let out = run(env!("CARGO_BIN_EXE_reports"), Some(&db.url()));
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            [
+                "1. spend: [(\"Ann\", Some(4350)), (\"Bob\", Some(2000))]",
+                "2. Food (4 categories): 4550",
+                "2. Kitchen (1 categories): 1800",
+                "3. never ordered: [\"JUICE-1\"]",
+                "4. no orders yet: [\"Cyd\"]",
+                "5. lines and products: [(\"Ann\", 3, 3), (\"Bob\", 1, 1)]",
+                "6. units sold: [\"TEA-2x5\", \"TEA-1x3\", \"MUG-1x2\", \"CAKE-2x1\"]",
+                "7. price bands: [(\"budget\", 3), (\"premium\", 2)]",
+                "8. average line 1588, average price 650",
+                "9. jobs claimed: 10 by two workers, 0 twice",
+                "10. delivery wrote 2 rows: [(\"TEA-1\", 80), (\"TEA-2\", 30), (\"TEA-3\", 12)]",
+                "11. raised 3 prices; black tea now 440 cents",
+                "12. parents: [(\"Drinks\", \"Food\"), (\"Sweets\", \"Food\"), (\"Tea\", \"Drinks\")]",
+            ]
+        );
+    }
+}
+
 test_case! {
     /// The benchmark at a tiny scale: it compiles, runs every workload on both sides, and
     /// prints its report (its timings are not checked: performance is measured with

@@ -226,7 +226,11 @@ impl Subquery {
             return Ok(());
         }
         for item in &self.items {
-            if !item.is_aggregate() && !self.group_by.contains(item) && !matches!(item, Node::Value(_)) {
+            // A window function over groups is the database's to check (its arguments and
+            // order must be grouped).
+            let free = matches!(item, Node::Value(_) | Node::Window { .. })
+                || matches!(item, Node::Cast { node, .. } if matches!(**node, Node::Window { .. }));
+            if !item.is_aggregate() && !self.group_by.contains(item) && !free {
                 let mut w = SqlWriter::new(&crate::sql::dialect::POSTGRES);
                 w.node(item);
                 let (text, _) = w.finish();

@@ -435,7 +435,17 @@ impl Select {
         self.joins_clause(w);
         self.where_clause(w);
         for (i, g) in q.group_by.iter().enumerate() {
-            w.push(if i == 0 { " GROUP BY " } else { ", " }).node(g);
+            w.push(if i == 0 { " GROUP BY " } else { ", " });
+            // A selected expression is grouped by its position: PostgreSQL does not see
+            // `CASE WHEN x < $1 ..` and `CASE WHEN x < $4 ..` as the same expression.
+            match q.items.iter().position(|item| item == g) {
+                Some(at) if !matches!(g, Node::Column(_)) => {
+                    w.push(&(at + 1).to_string());
+                }
+                _ => {
+                    w.node(g);
+                }
+            }
         }
         for (i, h) in q.having.iter().enumerate() {
             w.push(if i == 0 { " HAVING " } else { " AND " });
