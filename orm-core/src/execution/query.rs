@@ -132,9 +132,23 @@ impl<M: Model> Query<M> {
         })
     }
 
-    /// Sets columns of the matching rows in one statement; returns how many:
-    /// `Product::query().filter(Product::SKU.eq("TEA-1")).update([Product::STOCK.set(Product::STOCK - 1)], &engine)?`.
-    /// In a session, [`Session::update`](crate::Session::update) also updates the objects it holds.
+    /// Sets columns of the matching rows in one statement; returns how many. In a
+    /// session, [`Session::update`](crate::Session::update) also updates the objects it holds.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "products")]
+    /// # struct Product { #[orm(primary_key)] id: i32, sku: String, stock: i32 }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Product::table()])?;
+    /// Product::new("TEA-1", 10).insert(&engine)?;
+    /// let sold = Product::query().filter(Product::SKU.eq("TEA-1"));
+    /// assert_eq!(sold.update([Product::STOCK.set(Product::STOCK - 1)], &engine)?, 1);
+    /// let left = Product::query().filter(Product::SKU.eq("TEA-1"))
+    ///     .update_returning([Product::STOCK.set(Product::STOCK - 1)], Product::STOCK, &engine)?;
+    /// assert_eq!(left, [8]);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
     pub fn update(
         self,
         sets: impl IntoIterator<Item = crate::sql::writes::Assignment<M>>,

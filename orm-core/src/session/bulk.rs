@@ -58,6 +58,22 @@ impl Session {
     /// transaction (after autoflush), and returns how many; objects the session holds for
     /// them become deleted, as after a flush. Relationships are not cascaded: the
     /// database's `ON DELETE` rules apply.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "sessions_log")]
+    /// # struct Visit { #[orm(primary_key)] id: i32, expired: bool }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Visit::table()])?;
+    /// let mut db = engine.session();
+    /// let old = db.add(Visit::new(true));
+    /// db.add(Visit::new(false));
+    /// db.commit()?;
+    /// assert_eq!(db.delete_where(Visit::query().filter(Visit::EXPIRED.eq(true)))?, 1);
+    /// assert_eq!(old.state(), ObjectState::Deleted);
+    /// db.commit()?;
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
     pub fn delete_where<M: Model>(&mut self, query: Query<M>) -> Result<u64> {
         self.check_usable()?;
         self.autoflush()?;
@@ -82,6 +98,20 @@ impl Session {
 
     /// Runs an [`Insert`] (an upsert) inside the session's transaction, after autoflush;
     /// returns the rows written. The rows do not become objects of the session.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// use orm_core::Insert;
+    /// # #[derive(Model, Clone)] #[orm(table = "stock")]
+    /// # struct Stock { #[orm(primary_key)] id: i32, #[orm(unique)] sku: String, count: i32 }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Stock::table()])?;
+    /// let mut db = engine.session();
+    /// db.insert(Insert::rows([Stock::new("TEA-1", 3)]).on_conflict(Stock::SKU).do_update(Stock::COUNT))?;
+    /// db.rollback()?; // undone with the session's transaction
+    /// assert_eq!(Stock::query().count(&engine)?, 0);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
     pub fn insert<M: Model>(&mut self, insert: Insert<M>) -> Result<u64> {
         self.check_usable()?;
         self.autoflush()?;

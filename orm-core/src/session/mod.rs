@@ -468,7 +468,7 @@ impl Session {
         }
         while let Some(None) = self.entries.last() {
             self.entries.pop();
-            self.vacated -= 1;
+            self.vacated = self.vacated.saturating_sub(1);
         }
     }
 
