@@ -8,7 +8,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::execution::backend::postgres::PgManager;
 #[cfg(feature = "sqlite")]
 use crate::execution::backend::sqlite::SqliteManager;
-use crate::execution::backend::{BackendConnection, Failure};
+use crate::execution::backend::{BackendConnection, Failure, Prepared};
 use crate::execution::echo::Echo;
 use crate::execution::row::Row;
 use crate::sql::dialect::Dialect;
@@ -170,19 +170,23 @@ impl Connection {
             out.push(f(row)?);
             Ok(())
         });
+        self.finish_query(sql, params, result)?;
+        Ok(out)
+    }
+
+    /// Echoes a query that ran, and records a database failure (see [`failed`](Self::failed)).
+    fn finish_query(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        result: std::result::Result<Prepared, Failure>,
+    ) -> Result<()> {
+        let prepared = result.as_ref().ok().copied().flatten();
+        self.settings.echo.statement(sql, params, prepared);
         match result {
-            Ok(prepared) => {
-                self.settings.echo.statement(sql, params, prepared);
-                Ok(out)
-            }
-            Err(Failure::Row(e)) => {
-                self.settings.echo.statement(sql, params, None);
-                Err(e)
-            }
-            Err(Failure::Database(e)) => {
-                self.settings.echo.statement(sql, params, None);
-                Err(self.failed(e))
-            }
+            Ok(_) => Ok(()),
+            Err(Failure::Row(e)) => Err(e),
+            Err(Failure::Database(e)) => Err(self.failed(e)),
         }
     }
 
@@ -197,20 +201,7 @@ impl Connection {
         self.check_usable()?;
         let hide = self.settings.echo.hide_parameters;
         let result = self.backend().query_stream(sql, params, hide, &mut |row| f(row));
-        match result {
-            Ok(prepared) => {
-                self.settings.echo.statement(sql, params, prepared);
-                Ok(())
-            }
-            Err(Failure::Row(e)) => {
-                self.settings.echo.statement(sql, params, None);
-                Err(e)
-            }
-            Err(Failure::Database(e)) => {
-                self.settings.echo.statement(sql, params, None);
-                Err(self.failed(e))
-            }
-        }
+        self.finish_query(sql, params, result)
     }
 
     /// Runs one or more statements without parameters (DDL scripts).

@@ -106,14 +106,12 @@ impl<'s, T: Model> SessionQuery<'s, T> {
         let (mut conn, replica) = session.take_read_connection()?;
         // Objects the session held before stay whatever happens to them.
         let held_before = session.entries.len();
-        let mut batch: Vec<(Obj<T>, bool)> = Vec::with_capacity(size);
-        let mut objs: Vec<Obj<T>> = Vec::with_capacity(size);
-        let mut hand_over = |session: &mut Session, batch: &mut Vec<(Obj<T>, bool)>| -> Result<()> {
-            objs.clear();
-            objs.extend(batch.iter().map(|(o, _)| o.clone()));
-            let result = f(&objs);
-            objs.clear();
-            for (obj, new) in batch.drain(..) {
+        let mut batch: Vec<Obj<T>> = Vec::with_capacity(size);
+        // Whether each object of the batch joined the session with this stream.
+        let mut joined: Vec<bool> = Vec::with_capacity(size);
+        let mut hand_over = |session: &mut Session, batch: &mut Vec<Obj<T>>, joined: &mut Vec<bool>| -> Result<()> {
+            let result = f(batch);
+            for (obj, new) in batch.drain(..).zip(joined.drain(..)) {
                 if new && obj.cell().snapshot.is_none() && obj.state() == crate::ObjectState::Persistent {
                     let _ = session.expunge(&obj);
                 }
@@ -124,17 +122,18 @@ impl<'s, T: Model> SessionQuery<'s, T> {
         let result = conn.for_each_row(&sql, &params, |row| {
             let entry = super::loading::load_row::<T>(session, row, 0)?;
             if let Some(obj) = session.handle::<T>(entry) {
-                batch.push((obj, entry >= held_before));
+                batch.push(obj);
+                joined.push(entry >= held_before);
             }
             if batch.len() == size {
-                hand_over(session, &mut batch)?;
+                hand_over(session, &mut batch, &mut joined)?;
             }
             Ok(())
         });
         session.put_back_read_connection(conn, replica);
         result?;
         if !batch.is_empty() {
-            hand_over(session, &mut batch)?;
+            hand_over(session, &mut batch, &mut joined)?;
         }
         Ok(())
     }
