@@ -242,10 +242,11 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
     let mut s6 = Growth::new("S6", "update_batch", "row", sizes);
     let mut s7 = Growth::new("S7", "queries_after_load", "query", sizes);
     let mut s8 = Growth::new("S8", "savepoint_after_load", "savepoint", sizes);
+    let mut s9 = Growth::new("S9", "projection", "row", sizes);
     let queries = n(1_000);
     let savepoints = n(500);
     for (k, rows) in sizes.into_iter().enumerate() {
-        if !(wanted("S4") || wanted("S6") || wanted("S7") || wanted("S8")) {
+        if !(wanted("S4") || wanted("S6") || wanted("S7") || wanted("S8") || wanted("S9")) {
             break;
         }
         // 100 programs, so that a load of every program with its courses grows in children.
@@ -370,8 +371,29 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
             });
             (s8.orm[k], s8.raw[k], s8.ratio[k]) = per_op(b, rounds, savepoints, orm, raw)?;
         }
+        if wanted("S9") {
+            // Two columns of every course as typed rows (W8 at two sizes).
+            let orm: Timed = Box::new(|b| {
+                timed(|| {
+                    let rows: Vec<(String, String)> =
+                        Course::query().select((Course::TITLE, Course::CODE)).all(&b.engine)?;
+                    black_box(rows.len());
+                    Ok(())
+                })
+            });
+            let raw: Timed = Box::new(|b| {
+                let stmt = prepared(&mut b.client, "SELECT courses.title, courses.code FROM courses")?;
+                timed(|| {
+                    let rows: Vec<(String, String)> =
+                        b.client.query(&stmt, &[])?.iter().map(|r| (r.get(0), r.get(1))).collect();
+                    black_box(rows.len());
+                    Ok(())
+                })
+            });
+            (s9.orm[k], s9.raw[k], s9.ratio[k]) = per_op(b, rounds, 100 * per_program, orm, raw)?;
+        }
     }
-    for g in [s4, s6, s7, s8] {
+    for g in [s4, s6, s7, s8, s9] {
         if wanted(g.id) {
             g.print();
             all.push(g);
@@ -382,6 +404,8 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
         memory(b, n(100_000))?;
     }
     if wanted("R") {
+        // Streaming stays flat: the same peaks at two sizes ten times apart.
+        streaming(b, n(100_000))?;
         streaming(b, n(1_000_000))?;
     }
     if let Some(path) = svg {
