@@ -64,6 +64,7 @@ pub use schema::table::{ColumnDef, TableDef};
 pub use schema::types::{ArrayElement, BaseType, ColumnType, PrimaryKey, SqlArg, SqlType};
 pub use session::options::{LoadOption, joinedload, lazyload, raiseload, selectinload};
 pub use session::{Children, Obj, ObjectState, Retry, Session, SessionQuery};
+pub use sql::cte::Cte;
 pub use sql::dialect::Dialect;
 pub use sql::expr::{
     CmpOp, Column, ColumnRef, Contains, DocumentPath, Expr, NumberPath, OrderBy, PathTest, and, not, or,

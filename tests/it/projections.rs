@@ -268,8 +268,22 @@ on_both! {
         assert_eq!(teas().union_all(pricey()).all(&db.engine).unwrap().len(), 2 + 5);
         assert_eq!(sorted(teas().intersect(pricey()).all(&db.engine).unwrap()), ["TEA-2"]);
         assert_eq!(sorted(teas().except(pricey()).all(&db.engine).unwrap()), ["TEA-1"]);
-        let err = teas().order_by(LineItem::SKU).union(pricey()).all(&db.engine).unwrap_err();
+        // The whole is ordered and limited by the columns it returns.
+        let last = teas().union(pricey()).order_by(LineItem::SKU.desc()).limit(3).all(&db.engine).unwrap();
+        assert_eq!(last, ["TEA-2", "TEA-1", "MUG-3"]);
+        let mugs = || LineItem::query().filter(LineItem::CATEGORY.eq("Mugs")).select((LineItem::SKU, LineItem::PRICE));
+        let cheap = LineItem::query().filter(LineItem::PRICE.lt(650)).select((LineItem::SKU, LineItem::PRICE));
+        let both =
+            mugs().union(cheap).order_by_expr(LineItem::PRICE.expr().desc()).order_by_expr(LineItem::SKU.expr().asc());
+        let both = both.all(&db.engine).unwrap();
+        let skus: Vec<&str> = both.iter().map(|(sku, _)| sku.as_str()).collect();
+        assert_eq!(skus, ["MUG-1", "MUG-2", "MUG-3", "TEA-2", "TEA-1"]);
+        // A part cannot be ordered on its own, nor the whole by what it does not return.
+        let err = teas().union(pricey().order_by(LineItem::SKU)).all(&db.engine).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        let err = teas().union(pricey()).order_by(LineItem::PRICE).all(&db.engine).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert!(err.to_string().contains("columns it returns"), "{err}");
 
         // The rank of each item's price in its category, and the category's total.
         let ranked: Vec<(String, i64, i64, Option<i64>)> = LineItem::query()
@@ -327,5 +341,58 @@ on_both! {
             .all_as(&db.engine)
             .unwrap();
         assert_eq!(stats[1], CategoryStats { category: "Mugs".into(), items: 3, revenue: Some(2500) });
+    }
+}
+
+on_both! {
+    /// A common table expression joined like a table, its columns typed; its parameters
+    /// bind before the outer query's; objects, counts and sessions read through it.
+    fn common_table_expressions(db) {
+        stock(db);
+        let categories = LineItem::query()
+            .filter(LineItem::PRICE.ge(500))
+            .select((LineItem::CATEGORY, sum(LineItem::PRICE), count_all()))
+            .group_by(LineItem::CATEGORY)
+            .cte("category_totals");
+        let (category, total, items) = categories.columns();
+        let rows: Vec<(String, Option<i64>)> = LineItem::query()
+            .join_cte(&categories, category.clone().eq(LineItem::CATEGORY))
+            .filter(LineItem::QUANTITY.ge(2))
+            .select((LineItem::SKU, total))
+            .order_by(LineItem::SKU)
+            .all(&db.engine)
+            .unwrap();
+        let expected = [("CAKE-1", 1200), ("MUG-2", 2500), ("MUG-3", 2500), ("TEA-1", 600)];
+        assert_eq!(rows, expected.map(|(sku, t)| (sku.to_owned(), Some(t))));
+        let (sql, params) = LineItem::query()
+            .join_cte(&categories, category.clone().eq(LineItem::CATEGORY))
+            .filter(LineItem::QUANTITY.ge(2))
+            .select(LineItem::SKU)
+            .to_sql(&orm_core::dialect::POSTGRES)
+            .unwrap();
+        assert!(sql.starts_with("WITH category_totals(col_1, col_2, col_3) AS (SELECT "), "{sql}");
+        assert!(sql.contains(" JOIN category_totals ON category_totals.col_1 = line_items.category WHERE"), "{sql}");
+        assert_eq!(params, [orm_core::Value::I64(500), orm_core::Value::I32(2)]);
+
+        // Whole objects, their count, and the same query in a session.
+        let in_big_categories = || {
+            LineItem::query().join_cte(&categories, category.clone().eq(LineItem::CATEGORY)).filter(items.clone().ge(3))
+        };
+        let mugs: Vec<String> = in_big_categories().order_by(LineItem::SKU).all(&db.engine).unwrap()
+            .into_iter().map(|i| i.sku).collect();
+        assert_eq!(mugs, ["MUG-1", "MUG-2", "MUG-3"]);
+        assert_eq!(in_big_categories().count(&db.engine).unwrap(), 3);
+        let mut s = db.engine.session();
+        let loaded = s.select(in_big_categories()).all().unwrap();
+        assert_eq!(loaded.len(), 3);
+        assert!(loaded.iter().all(|i| i.get().category == "Mugs"));
+
+        // A CTE's name must be new to the query.
+        let clash = LineItem::query().select(LineItem::SKU).cte("line_items");
+        let err = LineItem::query().join_cte(&clash, clash.columns().eq(LineItem::SKU)).all(&db.engine).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidState, "{err}");
+        // A bulk write takes no CTE.
+        let err = s.update(in_big_categories(), [LineItem::QUANTITY.set(0)]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
     }
 }

@@ -6,6 +6,7 @@
 //! Imports only the schema layer and the shared base.
 
 pub(crate) mod cache;
+pub mod cte;
 pub mod ddl;
 pub mod dialect;
 pub(crate) mod dml;

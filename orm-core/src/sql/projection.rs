@@ -25,6 +25,7 @@ use std::marker::PhantomData;
 use crate::error::{Error, Result};
 use crate::schema::decode::ColumnSource;
 use crate::schema::types::ColumnType;
+use crate::sql::cte::cte_column;
 use crate::sql::dialect::Dialect;
 use crate::sql::expr::{Column, Expr};
 use crate::sql::operand::{IntoSqlExpr, Node, SqlExpr};
@@ -79,6 +80,11 @@ impl<M, T: ColumnType> SelectItem for Column<M, T> {
 pub trait Selection {
     /// A row's values: one item's type, or a tuple of them.
     type Output;
+    /// The columns of a [`Cte`](crate::sql::cte::Cte) of this selection, typed alike.
+    type Columns;
+    /// The columns of the CTE `name` that selects this.
+    #[doc(hidden)]
+    fn columns(name: &'static str) -> Self::Columns;
     /// The selected expressions, in order.
     #[doc(hidden)]
     fn nodes(self) -> Vec<Node>;
@@ -89,6 +95,10 @@ pub trait Selection {
 
 impl<T: ColumnType> Selection for SqlExpr<T> {
     type Output = T;
+    type Columns = SqlExpr<T>;
+    fn columns(name: &'static str) -> SqlExpr<T> {
+        cte_column(name, 0)
+    }
     fn nodes(self) -> Vec<Node> {
         vec![self.node]
     }
@@ -99,6 +109,10 @@ impl<T: ColumnType> Selection for SqlExpr<T> {
 
 impl<M, T: ColumnType> Selection for Column<M, T> {
     type Output = T;
+    type Columns = SqlExpr<T>;
+    fn columns(name: &'static str) -> SqlExpr<T> {
+        cte_column(name, 0)
+    }
     fn nodes(self) -> Vec<Node> {
         vec![SelectItem::node(self)]
     }
@@ -111,6 +125,10 @@ macro_rules! tuple_selection {
     ($($t:ident $i:tt),+) => {
         impl<$($t: SelectItem),+> Selection for ($($t,)+) {
             type Output = ($($t::Output,)+);
+            type Columns = ($(SqlExpr<$t::Output>,)+);
+            fn columns(name: &'static str) -> Self::Columns {
+                ($(cte_column(name, $i),)+)
+            }
             fn nodes(self) -> Vec<Node> {
                 vec![$(self.$i.node()),+]
             }
@@ -264,8 +282,9 @@ impl Subquery {
         self.check_items()
     }
 
-    /// A compound query's parts are plain SELECTs (orders and limits apply to the whole,
-    /// and SQLite takes neither inside), and every part is checked.
+    /// A compound query's parts are plain SELECTs (SQLite takes no order or limit inside
+    /// one); the whole is ordered by selected expressions only (the result's columns), and
+    /// every part is checked.
     fn check_compounds(&self) -> Result<()> {
         if self.compounds.is_empty() {
             return Ok(());
@@ -273,10 +292,18 @@ impl Subquery {
         let ordered = |q: &Subquery| {
             !q.order.is_empty() || !q.select.order.is_empty() || q.select.limit.is_some() || q.select.offset.is_some()
         };
-        if ordered(self) || self.compounds.iter().any(|(_, q)| ordered(q) || !q.compounds.is_empty()) {
+        if self.compounds.iter().any(|(_, q)| ordered(q) || !q.compounds.is_empty() || !q.select.ctes.is_empty()) {
             return Err(Error::unsupported(
-                "the parts of a UNION / INTERSECT / EXCEPT take no order_by, limit or offset (rows come in \
-                 the database's order); order the rows in Rust, or select from a subquery",
+                "the added parts of a UNION / INTERSECT / EXCEPT take no order_by, limit, offset or CTE \
+                 (they apply to the whole: put them on the first query)",
+            ));
+        }
+        let selected = |node: &Node| self.items.contains(node);
+        let columns = self.select.order.iter().map(|o| Node::Column(o.column));
+        if !columns.chain(self.order.iter().map(|o| o.node.clone())).all(|n| selected(&n)) {
+            return Err(Error::unsupported(
+                "a UNION / INTERSECT / EXCEPT is ordered by the columns it returns: order by expressions \
+                 that the query selects",
             ));
         }
         self.compounds.iter().try_for_each(|(_, q)| q.check(&[]))

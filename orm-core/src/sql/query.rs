@@ -7,8 +7,10 @@ use std::marker::PhantomData;
 use crate::error::Result;
 use crate::schema::model::Model;
 use crate::schema::table::TableDef;
+use crate::sql::cte::{Cte, CteJoin};
 use crate::sql::dialect::Dialect;
 use crate::sql::expr::{Expr, OrderBy};
+use crate::sql::projection::Selection;
 use crate::sql::relationship::Relationship;
 use crate::sql::select::{LockWait, Select};
 use crate::value::Value;
@@ -118,6 +120,14 @@ pub trait QueryBuilder: Sized {
     /// .filter(Employee::NAME.of("boss").eq("Ann"))`.
     fn join_as<A: Model, T: Model>(mut self, rel: Relationship<A, T>, alias: &'static str) -> Self {
         self.select_mut().join_as(rel.path(), alias);
+        self
+    }
+
+    /// Joins a common table expression ([`Rows::cte`](crate::Rows::cte)) on a condition
+    /// over its columns: `.join_cte(&spend, customer.eq(Customer::ID))`. A row repeats
+    /// for each CTE row it matches, as in SQL.
+    fn join_cte<S: Selection>(mut self, cte: &Cte<S>, on: Expr) -> Self {
+        self.select_mut().join_cte(CteJoin::new(cte, on));
         self
     }
 

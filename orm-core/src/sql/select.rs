@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::schema::link::{Link, Path};
 use crate::schema::table::TableDef;
 use crate::sql::cache::{cache_sql, cached_sql, expr_params, expr_shape};
+use crate::sql::cte::{CTE_COLUMNS, CteJoin};
 use crate::sql::dialect::Dialect;
 use crate::sql::expr::{Expr, OrderBy};
 use crate::sql::operand::Node;
@@ -32,6 +33,8 @@ pub struct Select {
     /// A walk along a self-referential relationship from the filtered rows (a recursive
     /// CTE): their descendants or ancestors.
     pub(crate) walk: Option<Walk>,
+    /// Common table expressions joined in (`WITH name AS (..) .. JOIN name ON ..`).
+    pub(crate) ctes: Vec<CteJoin>,
 }
 
 /// The rows reachable from the filtered ones over a self-referential foreign key.
@@ -87,6 +90,7 @@ impl PartialEq for Select {
             && self.offset == other.offset
             && self.lock == other.lock
             && self.walk == other.walk
+            && self.ctes == other.ctes
     }
 }
 
@@ -103,6 +107,7 @@ impl Select {
             offset: None,
             lock: None,
             walk: None,
+            ctes: Vec::new(),
         }
     }
 
@@ -238,12 +243,41 @@ impl Select {
         }
     }
 
-    /// Whether `name` is a table or alias the query's joins bring in.
+    /// Joins a common table expression: `JOIN name ON on`, with `WITH name AS (..)`
+    /// ahead of the SELECT.
+    pub(crate) fn join_cte(&mut self, cte: CteJoin) {
+        if cte.name == self.table.name || self.known(cte.name) {
+            self.join_error = Some(format!("`{}` is already a name in the query; name the CTE otherwise", cte.name));
+        } else if cte.query.items.len() > CTE_COLUMNS.len() {
+            self.join_error = Some(format!("a CTE selects at most {} columns", CTE_COLUMNS.len()));
+        } else {
+            self.ctes.push(cte);
+        }
+    }
+
+    /// Whether `name` is a table, alias or CTE the query's joins bring in.
     fn known(&self, name: &str) -> bool {
-        self.joins.iter().zip(&self.join_aliases).any(|(j, alias)| match alias {
-            Some(a) => *a == name,
-            None => j.to().name == name,
-        })
+        self.ctes.iter().any(|c| c.name == name)
+            || self.joins.iter().zip(&self.join_aliases).any(|(j, alias)| match alias {
+                Some(a) => *a == name,
+                None => j.to().name == name,
+            })
+    }
+
+    /// `WITH name(col_1, ..) AS (..), .. ` for the joined CTEs.
+    fn with_clause(&self, w: &mut SqlWriter) {
+        for (i, cte) in self.ctes.iter().enumerate() {
+            w.push(if i == 0 { "WITH " } else { ", " }).ident(cte.name).push("(");
+            for (n, name) in CTE_COLUMNS.iter().take(cte.query.items.len()).enumerate() {
+                w.push(if n == 0 { "" } else { ", " }).push(name);
+            }
+            w.push(") AS (");
+            cte.query.write(w);
+            w.push(")");
+        }
+        if !self.ctes.is_empty() {
+            w.push(" ");
+        }
     }
 
     /// Whether a join can repeat rows of the queried table (it joins children).
@@ -261,14 +295,18 @@ impl Select {
         if let Some(e) = &self.join_error {
             return Err(Error::invalid_state(e.clone()));
         }
-        for f in &self.filters {
+        for f in self.filters.iter().chain(self.ctes.iter().map(|c| &c.on)) {
             f.check()?;
+        }
+        for cte in &self.ctes {
+            cte.query.check(&[])?;
         }
         let own = self.table.name;
         let joined = |t: &str| t == own || self.known(t) || outer.contains(&t);
         let other = self
             .filters
             .iter()
+            .chain(self.ctes.iter().map(|c| &c.on))
             .find_map(|f| f.unknown_table(&joined))
             .or_else(|| self.order.iter().map(|o| o.column.table).find(|t| !joined(t)));
         match other {
@@ -311,6 +349,9 @@ impl Select {
                 }
             }
         }
+        for cte in &self.ctes {
+            w.push(" JOIN ").ident(cte.name).push(" ON ").expr(&cte.on);
+        }
     }
 
     fn where_clause(&self, w: &mut SqlWriter) {
@@ -350,7 +391,7 @@ impl Select {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let cacheable = self.walk.is_none() && self.filters.iter().all(Expr::cacheable);
+        let cacheable = self.walk.is_none() && self.ctes.is_empty() && self.filters.iter().all(Expr::cacheable);
         let shape = if cacheable { self.shape(dialect, limit) } else { Vec::new() };
         if cacheable && let Some(sql) = cached_sql(&shape) {
             let mut params = Vec::new();
@@ -362,7 +403,7 @@ impl Select {
         }
         let mut w = SqlWriter::new(dialect);
         if let Some(walk) = self.walk {
-            if !self.joins.is_empty() || self.lock.is_some() {
+            if !self.joins.is_empty() || !self.ctes.is_empty() || self.lock.is_some() {
                 return Err(Error::unsupported("a walk (descendants/ancestors) takes no joins or locks"));
             }
             self.write_walk(&mut w, walk);
@@ -370,6 +411,7 @@ impl Select {
             let key = self.table.columns[walk.link.parent_column].name;
             w.push(" WHERE ").ident(self.table.name).push(".").ident(key).push(" IN (SELECT k FROM orm_tree)");
         } else {
+            self.with_clause(&mut w);
             w.push("SELECT ").select_list(self.table).push(" FROM ").ident(self.table.name);
             self.joins_clause(&mut w);
             self.where_clause(&mut w);
@@ -421,6 +463,7 @@ impl Select {
 
     /// `SELECT [DISTINCT] <items> FROM .. WHERE .. GROUP BY .. HAVING .. ORDER BY .. LIMIT ..`.
     pub(crate) fn write_projection(&self, w: &mut SqlWriter, q: &Subquery) {
+        self.with_clause(w);
         w.push(if q.distinct { "SELECT DISTINCT " } else { "SELECT " });
         for (i, on) in q.distinct_on.iter().enumerate() {
             w.push(if i == 0 { "DISTINCT ON (" } else { ", " }).node(on);
@@ -455,10 +498,22 @@ impl Select {
             w.push(op.sql());
             other.write(w);
         }
-        w.order_by(&self.order);
-        for (i, o) in q.order.iter().enumerate() {
-            w.push(if i == 0 && self.order.is_empty() { " ORDER BY " } else { ", " });
-            w.node(&o.node).push(if o.descending { " DESC" } else { " ASC" });
+        if q.compounds.is_empty() {
+            w.order_by(&self.order);
+            for (i, o) in q.order.iter().enumerate() {
+                w.push(if i == 0 && self.order.is_empty() { " ORDER BY " } else { ", " });
+                w.node(&o.node).push(if o.descending { " DESC" } else { " ASC" });
+            }
+        } else {
+            // A compound query is ordered by its result's columns, by position (checked to
+            // be selected by `Subquery::check_compounds`).
+            let terms = self.order.iter().map(|o| (Node::Column(o.column), o.descending));
+            let terms = terms.chain(q.order.iter().map(|o| (o.node.clone(), o.descending)));
+            for (i, (node, descending)) in terms.enumerate() {
+                let at = q.items.iter().position(|item| *item == node).map_or(0, |at| at + 1);
+                w.push(if i == 0 { " ORDER BY " } else { ", " }).push(&at.to_string());
+                w.push(if descending { " DESC" } else { " ASC" });
+            }
         }
         self.limit_offset(w, self.limit);
         let _ = self.lock_clause(w);
@@ -468,6 +523,7 @@ impl Select {
     pub(crate) fn render_with_count(&self, dialect: &'static dyn Dialect, link: Link) -> Result<(String, Vec<Value>)> {
         self.check_tables()?;
         let mut w = SqlWriter::new(dialect);
+        self.with_clause(&mut w);
         w.push("SELECT ").select_list(self.table).push(", (SELECT count(*) FROM ").ident(link.child.name);
         w.push(" WHERE ").ident(link.child.name).push(".").ident(link.child.columns[link.fk_column].name);
         w.push(" = ").ident(self.table.name).push(".").ident(link.parent.columns[link.parent_column].name);
@@ -533,6 +589,7 @@ impl Select {
             ));
         }
         let mut w = SqlWriter::new(dialect);
+        self.with_clause(&mut w);
         if self.limit.is_none() && self.offset.is_none() && !self.fans_out() {
             w.push("SELECT count(*) AS count_1 FROM ").ident(self.table.name);
             self.joins_clause(&mut w);
@@ -572,6 +629,7 @@ impl Select {
             || self.offset.is_some()
             || !self.order.is_empty()
             || !self.joins.is_empty()
+            || !self.ctes.is_empty()
             || self.lock.is_some()
         {
             return Err(Error::unsupported(format!(
