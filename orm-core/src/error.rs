@@ -67,6 +67,9 @@ pub enum ErrorKind {
     StaleData,
     /// A model's [`Hooks::validate`](crate::Hooks::validate) refused an object.
     Validation,
+    /// A migration cannot run as asked: an applied migration's file was edited, a
+    /// destructive step was not confirmed, the database is not at the version expected.
+    Migration,
     /// Any other error reported by the database.
     Database,
     /// An error made by the application with [`Error::custom`].
@@ -125,6 +128,10 @@ impl Error {
 
     pub(crate) fn invalid_state(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::InvalidState, message)
+    }
+
+    pub(crate) fn migration(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Migration, message)
     }
 
     pub(crate) fn schema(message: impl Into<String>) -> Error {

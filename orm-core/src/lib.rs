@@ -39,8 +39,9 @@ compile_error!("orm-core needs a database backend: enable its `postgres` or `sql
 mod error;
 mod value;
 
-// The four layers, each importing only from the ones before it (checked by `layering`).
+// The five layers, each importing only from the ones before it (checked by `layering`).
 mod execution;
+pub mod migration;
 mod schema;
 mod session;
 mod sql;
@@ -54,6 +55,7 @@ pub use execution::echo::{LOG_TARGET, StatementListener};
 pub use execution::engine::{Engine, EngineBuilder, Executor, NPlusOne};
 pub use execution::row::Row;
 pub use execution::tls::SslMode;
+pub use migration::embed_migrations;
 pub use schema::fields::{BelongsTo, HasMany, HasOne, ManyToMany};
 pub use schema::hooks::Hooks;
 #[cfg(feature = "json")]
@@ -92,6 +94,9 @@ pub use sql::dialect;
 
 /// Static table metadata: tables, columns, keys and relationship descriptions.
 pub mod metadata {
+    pub use crate::schema::described::{
+        CheckSchema, ColumnKind, ColumnSchema, ForeignKeySchema, IndexSchema, Schema, TableSchema, UniqueSchema,
+    };
     pub use crate::schema::relationship::{Cascade, Loading, RelationKind, RelationshipDef};
     pub use crate::schema::table::{
         CheckDef, ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef, UniqueDef,

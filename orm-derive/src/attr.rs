@@ -43,7 +43,7 @@ impl<'c, T> Attr<'c, T> {
     }
 }
 
-const CONTAINER_KEYS: &[&str] = &["table", "primary_key", "unique", "index", "check", "hooks"];
+const CONTAINER_KEYS: &[&str] = &["table", "primary_key", "unique", "index", "check", "hooks", "renamed_from"];
 const FIELD_KEYS: &[&str] = &[
     "primary_key",
     "autoincrement",
@@ -60,6 +60,7 @@ const FIELD_KEYS: &[&str] = &[
     "foreign_key",
     "on_delete",
     "on_update",
+    "renamed_from",
     "skip",
     "has_many",
     "has_one",
@@ -88,6 +89,8 @@ pub struct Container {
     pub checks: Vec<LitStr>,
     /// `#[orm(hooks)]`: the model implements `Hooks`.
     pub hooks: bool,
+    /// `#[orm(renamed_from = "old_table")]`: the table's previous name, for migrations.
+    pub renamed_from: Option<LitStr>,
     /// An `#[orm(...)]` on the struct did not parse; what follows its error is lost.
     pub malformed: bool,
 }
@@ -100,6 +103,7 @@ impl Container {
         let mut indexes = Vec::new();
         let mut checks = Vec::new();
         let mut hooks = Attr::none(cx, Symbol("hooks"));
+        let mut renamed_from = Attr::none(cx, RENAMED_FROM);
         let mut malformed = false;
         for attr in input.attrs.iter().filter(|a| a.path() == ORM) {
             let r = attr.parse_nested_meta(|meta| {
@@ -119,6 +123,9 @@ impl Container {
                 } else if meta.path == CHECK {
                     // #[orm(check = "ends_at > starts_at")]
                     checks.push(lit_str(&meta, CHECK, "check = \"ends_at > starts_at\"")?);
+                } else if meta.path == RENAMED_FROM {
+                    // #[orm(renamed_from = "old_table")]
+                    renamed_from.set(&meta.path, lit_str(&meta, RENAMED_FROM, "renamed_from = \"old_table\"")?);
                 } else if meta.path.is_ident("hooks") {
                     // #[orm(hooks)]
                     flag(&meta, Symbol("hooks"), false)?;
@@ -134,7 +141,16 @@ impl Container {
             }
         }
         let hooks = hooks.get().is_some();
-        Container { table: table.get(), primary_key: primary_key.get(), uniques, indexes, checks, hooks, malformed }
+        Container {
+            table: table.get(),
+            primary_key: primary_key.get(),
+            uniques,
+            indexes,
+            checks,
+            hooks,
+            renamed_from: renamed_from.get(),
+            malformed,
+        }
     }
 }
 
@@ -221,6 +237,8 @@ pub struct Field {
     pub foreign_key: Option<LitStr>,
     pub on_delete: Option<LitStr>,
     pub on_update: Option<LitStr>,
+    /// `#[orm(renamed_from = "old")]`: the column's previous name, for migrations.
+    pub renamed_from: Option<LitStr>,
     pub skip: Option<TokenStream>,
     /// `#[orm(version)]`: the optimistic-locking counter.
     pub version: Option<TokenStream>,
@@ -246,6 +264,7 @@ impl Field {
         let mut foreign_key = Attr::none(cx, FOREIGN_KEY);
         let mut on_delete = Attr::none(cx, ON_DELETE);
         let mut on_update = Attr::none(cx, ON_UPDATE);
+        let mut renamed_from = Attr::none(cx, RENAMED_FROM);
         let mut skip = Attr::none(cx, SKIP);
         let mut version = Attr::none(cx, VERSION);
         let mut created_at = Attr::none(cx, CREATED_AT);
@@ -293,6 +312,9 @@ impl Field {
                 } else if meta.path == ON_UPDATE {
                     // #[orm(on_update = "cascade")]
                     on_update.set(&meta.path, lit_str(&meta, ON_UPDATE, "on_update = \"cascade\"")?);
+                } else if meta.path == RENAMED_FROM {
+                    // #[orm(renamed_from = "old_name")]
+                    renamed_from.set(&meta.path, lit_str(&meta, RENAMED_FROM, "renamed_from = \"old_name\"")?);
                 } else if meta.path == SKIP {
                     // #[orm(skip)]
                     flag(&meta, SKIP, false)?;
@@ -344,6 +366,7 @@ impl Field {
             foreign_key: foreign_key.get(),
             on_delete: on_delete.get(),
             on_update: on_update.get(),
+            renamed_from: renamed_from.get(),
             skip: skip.get_flag(),
             version: version.get_flag(),
             created_at: created_at.get_flag(),

@@ -9,6 +9,7 @@ mod attr;
 mod check;
 mod column_type;
 mod ctxt;
+mod embed;
 mod expand;
 mod from_row;
 mod model;
@@ -38,4 +39,12 @@ pub fn derive_column_type(input: TokenStream) -> TokenStream {
 pub fn derive_from_row(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     from_row::derive(&input).into()
+}
+
+/// Compiles a directory of migrations into the binary: `embed_migrations!("migrations")`
+/// (relative to the crate's `Cargo.toml`) is an `orm_core::migration::Migrations`.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    let dir = parse_macro_input!(input as syn::LitStr);
+    embed::expand(&dir).into()
 }

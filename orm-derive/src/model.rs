@@ -26,6 +26,8 @@ pub struct Model<'a> {
     pub checks: Vec<(String, String)>,
     /// The model implements `Hooks` (`#[orm(hooks)]`).
     pub hooks: bool,
+    /// The table's previous name (`#[orm(renamed_from = "..")]`).
+    pub renamed_from: Option<String>,
 }
 
 /// One named field of the struct.
@@ -54,6 +56,8 @@ pub struct Column {
     pub length: Option<u32>,
     pub default: Option<syn::Expr>,
     pub server_default: Option<String>,
+    /// The column's previous name (`#[orm(renamed_from = "..")]`).
+    pub renamed_from: Option<String>,
     /// A CHECK constraint on the column (an SQL expression).
     pub check: Option<String>,
     pub foreign_key: Option<ForeignKey>,
@@ -202,6 +206,7 @@ impl<'a> Model<'a> {
             indexes: Vec::new(),
             checks: Vec::new(),
             hooks: container.hooks,
+            renamed_from: container.renamed_from.as_ref().map(syn::LitStr::value),
         };
         crate::check::resolve_keys(cx, &mut model, &container, input, malformed);
         crate::check::check(cx, &model);
@@ -413,6 +418,7 @@ fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Fiel
         length,
         default: attrs.default,
         server_default: attrs.server_default.map(|l| l.value()),
+        renamed_from: attrs.renamed_from.map(|l| l.value()),
         check: attrs.check.as_ref().map(|l| check_expr(cx, l)),
         foreign_key,
         nullable_syntax,

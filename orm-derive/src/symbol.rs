@@ -19,6 +19,7 @@ pub const COLUMN: Symbol = Symbol("column");
 pub const LENGTH: Symbol = Symbol("length");
 pub const DEFAULT: Symbol = Symbol("default");
 pub const SERVER_DEFAULT: Symbol = Symbol("server_default");
+pub const RENAMED_FROM: Symbol = Symbol("renamed_from");
 pub const CHECK: Symbol = Symbol("check");
 pub const FOREIGN_KEY: Symbol = Symbol("foreign_key");
 pub const ON_DELETE: Symbol = Symbol("on_delete");

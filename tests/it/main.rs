@@ -14,6 +14,7 @@ mod hooks;
 mod locking;
 mod many_to_many;
 mod mapped;
+mod migrations;
 mod models;
 mod production;
 mod projections;

@@ -15,6 +15,7 @@ pub(crate) mod ddl;
 pub mod echo;
 pub mod engine;
 pub mod query;
+pub mod reflect;
 #[cfg(feature = "postgres")]
 pub(crate) mod replicas;
 pub mod row;

@@ -8,6 +8,7 @@
 
 pub mod compile_checks;
 pub mod decode;
+pub mod described;
 pub mod fields;
 pub mod hooks;
 pub(crate) mod identity_key;

@@ -48,6 +48,9 @@ pub struct TableDef {
     /// The column the session sets to the current time on insert and on every update
     /// (`#[orm(updated_at)]`).
     pub updated_at: Option<usize>,
+    /// The table's previous name (`#[orm(renamed_from = "..")]`): a migration renames it
+    /// instead of dropping one table and creating another.
+    pub renamed_from: Option<&'static str>,
 }
 
 impl TableDef {
@@ -82,6 +85,7 @@ impl TableDef {
             version: None,
             created_at: None,
             updated_at: None,
+            renamed_from: None,
         }
     }
 
@@ -149,6 +153,9 @@ pub struct ColumnDef {
     /// The field is an `Option`: `None` leaves the column out of the INSERT and reads back
     /// what the database chose, `Some(value)` is sent.
     pub server_default: Option<&'static str>,
+    /// The column's previous name (`#[orm(renamed_from = "..")]`): a migration renames it,
+    /// keeping its data.
+    pub renamed_from: Option<&'static str>,
     /// The foreign key, from `#[orm(foreign_key = "table.column")]`.
     pub foreign_key: Option<ForeignKeyDef>,
 }

@@ -1,8 +1,9 @@
 //! DDL text: the CREATE TABLE / CREATE INDEX / DROP TABLE statements of a table, as a
 //! [`Dialect`] spells them, without a database.
 
+use crate::schema::described::{ColumnKind, ColumnSchema, ForeignKeySchema, IndexSchema, TableSchema, UniqueSchema};
 use crate::schema::mapped::EnumDef;
-use crate::schema::table::TableDef;
+use crate::schema::table::{ColumnDef, TableDef};
 use crate::schema::types::SqlType;
 use crate::sql::dialect::Dialect;
 
@@ -27,76 +28,7 @@ impl TableDef {
     /// );
     /// ```
     pub fn create_sql(&self, dialect: &dyn Dialect) -> Vec<String> {
-        let ident = |name: &str| {
-            let mut s = String::new();
-            dialect.write_ident(&mut s, name);
-            s
-        };
-        let list = |names: &mut dyn Iterator<Item = &str>| names.map(ident).collect::<Vec<_>>().join(", ");
-        let mut lines = Vec::new();
-        for c in self.columns {
-            let mut line = format!("{} {}", ident(c.name), dialect.column_type(c));
-            if let Some(default) = c.server_default {
-                line.push_str(" DEFAULT ");
-                line.push_str(default);
-            }
-            if !c.nullable || c.primary_key {
-                line.push_str(" NOT NULL");
-            }
-            if let SqlType::Enum(def) = c.sql_type
-                && !(def.pg_type.is_some() && dialect.native_enums())
-            {
-                line.push_str(&format!(" CHECK ({} IN ({}))", ident(c.name), def.label_list()));
-            }
-            lines.push(line);
-        }
-        if !self.primary_key.is_empty() {
-            let cols = list(&mut self.primary_key_columns().map(|c| c.name));
-            lines.push(format!("PRIMARY KEY ({cols})"));
-        }
-        for c in self.columns.iter().filter(|c| c.unique && !(c.primary_key && self.primary_key.len() == 1)) {
-            lines.push(format!("UNIQUE ({})", ident(c.name)));
-        }
-        for unique in self.uniques {
-            let columns = list(&mut unique.columns.iter().copied());
-            lines.push(match unique.name {
-                Some(name) => format!("CONSTRAINT {} UNIQUE ({columns})", ident(name)),
-                None => format!("UNIQUE ({columns})"),
-            });
-        }
-        for check in self.checks {
-            lines.push(format!("CONSTRAINT {} CHECK ({})", ident(check.name), check.expr));
-        }
-        for c in self.columns {
-            if let Some(fk) = &c.foreign_key {
-                let mut line =
-                    format!("FOREIGN KEY({}) REFERENCES {} ({})", ident(c.name), ident(fk.table), ident(fk.column));
-                if let Some(action) = fk.on_delete.sql() {
-                    line.push_str(" ON DELETE ");
-                    line.push_str(action);
-                }
-                if let Some(action) = fk.on_update.sql() {
-                    line.push_str(" ON UPDATE ");
-                    line.push_str(action);
-                }
-                lines.push(line);
-            }
-        }
-        let mut statements = vec![format!("CREATE TABLE {} (\n\t{}\n)", ident(self.name), lines.join(",\n\t"))];
-        for index in self.indexes {
-            let mut statement = format!(
-                "CREATE INDEX {} ON {} ({})",
-                ident(index.name),
-                ident(self.name),
-                list(&mut index.columns.iter().copied())
-            );
-            if let Some(predicate) = index.predicate {
-                statement.push_str(" WHERE ");
-                statement.push_str(predicate);
-            }
-            statements.push(statement);
-        }
-        statements
+        TableSchema::from_model(self).create_sql(dialect)
     }
 
     /// The PostgreSQL enum types this table's columns use (the `pg_enum` form), which
@@ -137,5 +69,136 @@ impl EnumDef {
         sql.push_str(&self.label_list());
         sql.push(')');
         Some(sql)
+    }
+}
+
+/// `name` as the dialect writes an identifier (quoted when it must be).
+pub(crate) fn ident(dialect: &dyn Dialect, name: &str) -> String {
+    let mut s = String::new();
+    dialect.write_ident(&mut s, name);
+    s
+}
+
+/// `a, b, c`: identifiers in a list.
+pub(crate) fn ident_list(dialect: &dyn Dialect, names: &[String]) -> String {
+    names.iter().map(|n| ident(dialect, n)).collect::<Vec<_>>().join(", ")
+}
+
+impl TableSchema {
+    /// The statements that create this table and its indexes.
+    pub fn create_sql(&self, dialect: &dyn Dialect) -> Vec<String> {
+        self.create_sql_named(dialect, &self.name)
+    }
+
+    /// [`create_sql`](Self::create_sql) under another table name (SQLite's table rebuild
+    /// creates the new table beside the old one); indexes are left out then.
+    pub(crate) fn create_sql_named(&self, dialect: &dyn Dialect, name: &str) -> Vec<String> {
+        let mut lines: Vec<String> = self.columns.iter().map(|c| c.definition_sql(dialect)).collect();
+        if !self.primary_key.is_empty() {
+            lines.push(format!("PRIMARY KEY ({})", ident_list(dialect, &self.primary_key)));
+        }
+        lines.extend(self.uniques.iter().map(|u| u.definition_sql(dialect)));
+        for check in &self.checks {
+            lines.push(format!("CONSTRAINT {} CHECK ({})", ident(dialect, &check.name), check.expr));
+        }
+        lines.extend(self.foreign_keys.iter().map(|fk| fk.definition_sql(dialect)));
+        let mut statements = vec![format!("CREATE TABLE {} (\n\t{}\n)", ident(dialect, name), lines.join(",\n\t"))];
+        if name == self.name {
+            statements.extend(self.indexes.iter().map(|i| i.create_sql(dialect, &self.name)));
+        }
+        statements
+    }
+}
+
+impl ColumnSchema {
+    /// `name TYPE [DEFAULT ..] [NOT NULL] [CHECK (..)]`, as in CREATE TABLE and ADD COLUMN.
+    pub fn definition_sql(&self, dialect: &dyn Dialect) -> String {
+        let mut line = format!("{} {}", ident(dialect, &self.name), self.type_sql(dialect));
+        if let Some(default) = &self.default {
+            line.push_str(" DEFAULT ");
+            line.push_str(default);
+        }
+        if !self.nullable {
+            line.push_str(" NOT NULL");
+        }
+        if let ColumnKind::Known(SqlType::Enum(def)) = self.kind
+            && !(def.pg_type.is_some() && dialect.native_enums())
+        {
+            line.push_str(&format!(" CHECK ({} IN ({}))", ident(dialect, &self.name), def.label_list()));
+        }
+        line
+    }
+
+    /// The column's type as the dialect names it (`SERIAL`, `VARCHAR(80)`, `mood`).
+    pub fn type_sql(&self, dialect: &dyn Dialect) -> String {
+        match &self.kind {
+            ColumnKind::Known(ty) => dialect.column_type(&ColumnDef {
+                name: "",
+                field: "",
+                sql_type: *ty,
+                rust_type: "",
+                nullable: self.nullable,
+                primary_key: false,
+                autoincrement: self.autoincrement,
+                unique: false,
+                index: false,
+                length: self.length,
+                server_default: None,
+                renamed_from: None,
+                foreign_key: None,
+            }),
+            ColumnKind::Named(name) if dialect.native_enums() => ident(dialect, name),
+            ColumnKind::Named(_) => "TEXT".to_owned(),
+        }
+    }
+}
+
+impl UniqueSchema {
+    /// `[CONSTRAINT name] UNIQUE (a, b)`.
+    pub(crate) fn definition_sql(&self, dialect: &dyn Dialect) -> String {
+        let columns = ident_list(dialect, &self.columns);
+        match &self.name {
+            Some(name) => format!("CONSTRAINT {} UNIQUE ({columns})", ident(dialect, name)),
+            None => format!("UNIQUE ({columns})"),
+        }
+    }
+}
+
+impl ForeignKeySchema {
+    /// `FOREIGN KEY(a) REFERENCES t (b) [ON DELETE ..] [ON UPDATE ..]`.
+    pub(crate) fn definition_sql(&self, dialect: &dyn Dialect) -> String {
+        let mut line = format!(
+            "FOREIGN KEY({}) REFERENCES {} ({})",
+            ident_list(dialect, &self.columns),
+            ident(dialect, &self.table),
+            ident_list(dialect, &self.referenced)
+        );
+        if let Some(action) = self.on_delete.sql() {
+            line.push_str(" ON DELETE ");
+            line.push_str(action);
+        }
+        if let Some(action) = self.on_update.sql() {
+            line.push_str(" ON UPDATE ");
+            line.push_str(action);
+        }
+        line
+    }
+}
+
+impl IndexSchema {
+    /// `CREATE [UNIQUE] INDEX name ON table (a, b) [WHERE ..]`.
+    pub fn create_sql(&self, dialect: &dyn Dialect, table: &str) -> String {
+        let mut statement = format!(
+            "CREATE {}INDEX {} ON {} ({})",
+            if self.unique { "UNIQUE " } else { "" },
+            ident(dialect, &self.name),
+            ident(dialect, table),
+            ident_list(dialect, &self.columns)
+        );
+        if let Some(predicate) = &self.predicate {
+            statement.push_str(" WHERE ");
+            statement.push_str(predicate);
+        }
+        statement
     }
 }

@@ -85,6 +85,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
         let (pk, auto, unique, index) = (c.primary_key, c.autoincrement, c.unique, c.indexed);
         let length = option(c.length.map(|n| quote!(#n)));
         let server_default = option(c.server_default.as_ref().map(|s| quote!(#s)));
+        let renamed_from = option(c.renamed_from.as_ref().map(|s| quote!(#s)));
         // A server default's `Option` means "not set yet", not NULL: the column is NOT NULL.
         let nullable =
             if c.server_default.is_some() { quote!(false) } else { quote!(__orm_nullable::<#ident, #idx>()) };
@@ -108,6 +109,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                 index: #index,
                 length: #length,
                 server_default: #server_default,
+                renamed_from: #renamed_from,
                 foreign_key: #foreign_key,
             }
         }
@@ -220,6 +222,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
     let version = position(|c| c.version);
     let created_at = position(|c| c.stamp == Some(crate::model::Stamp::Created));
     let updated_at = position(|c| c.stamp == Some(crate::model::Stamp::Updated));
+    let table_renamed_from = option(model.renamed_from.as_ref().map(|s| quote!(#s)));
     quote! {
         #(#target_fns)*
         #(#association_tables)*
@@ -237,6 +240,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             version: #version,
             created_at: #created_at,
             updated_at: #updated_at,
+            renamed_from: #table_renamed_from,
         };
     }
 }
@@ -276,6 +280,7 @@ fn association_table(model: &Model<'_>, target: &syn::Path, name: &str, assoc: &
                 index: #indexed,
                 length: __orm::None,
                 server_default: __orm::None,
+                renamed_from: __orm::None,
                 foreign_key: __orm::Some(__orm::ForeignKeyDef {
                     table: #table,
                     column: #key,
@@ -301,6 +306,7 @@ fn association_table(model: &Model<'_>, target: &syn::Path, name: &str, assoc: &
             version: __orm::None,
             created_at: __orm::None,
             updated_at: __orm::None,
+            renamed_from: __orm::None,
         };
     }
 }
