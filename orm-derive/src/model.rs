@@ -406,6 +406,17 @@ fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Fiel
             }
         }
     }
+    if let Some(lit) = &attrs.renamed_from
+        && lit.value() == name
+    {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`renamed_from` names the column's previous name, and `{name}` is its name now: give the old \
+                 name, or remove the attribute once every database is migrated"
+            ),
+        );
+    }
     let index = *column_count;
     *column_count += 1;
     Role::Column(Column {

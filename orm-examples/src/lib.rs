@@ -1,5 +1,6 @@
 //! Shared helpers of the example programs.
 
+pub mod courses;
 pub mod shop;
 
 /// The database URL the examples use: `DATABASE_URL`, or else an in-memory SQLite

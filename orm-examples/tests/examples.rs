@@ -180,3 +180,71 @@ test_case! {
         drop(db);
     }
 }
+
+/// Runs a binary with arguments and `DATABASE_URL`; its exit code and output.
+fn run_with(bin: &str, args: &[&str], url: &str) -> (i32, String) {
+    let out = Command::new(bin).args(args).env("DATABASE_URL", url).output().expect("run the binary");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+on_both! {
+    /// The migrations walkthrough: the seed's schema, a release that adds a column, its
+    /// rollback; the same output on both backends.
+    fn migrations_walkthrough_upgrades_and_rolls_back(db) {
+        let out = run(env!("CARGO_BIN_EXE_migrations"), Some(&db.url()));
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            [
+                "applied 0001_programs_and_courses",
+                "models differ from the database: 1",
+                "applied 0002_course_description",
+                "models differ from the database: 0",
+                "Bachelors in CS: Data SCIENCE (Statistics and machine learning)",
+                "0001_programs_and_courses Applied",
+                "0002_course_description Applied",
+                "reverted 0002_course_description",
+                "course titles kept: [\"Data SCIENCE\"]; programs: 1",
+            ]
+        );
+    }
+
+    /// The command line as README shows it: upgrade to the seed's schema (the reference
+    /// pg_dump), status, check with its exit code, upgrade, downgrade -1.
+    fn migrate_command_line_works_as_readme_shows(db) needs(pg_dump) {
+        let bin = env!("CARGO_BIN_EXE_migrate");
+        let url = db.url();
+        let (code, out) = run_with(bin, &["upgrade", "1"], &url);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.starts_with("applied 0001_programs_and_courses in "), "{out}");
+        let (code, out) = run_with(bin, &["status"], &url);
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(
+            out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>(),
+            ["0001_programs_and_courses applied", "0002_course_description pending"]
+        );
+        let (code, out) = run_with(bin, &["check"], &url);
+        assert_eq!(code, 1, "check fails while the database lags the models: {out}");
+        assert!(out.contains("add column courses.description"), "{out}");
+        let (code, out) = run_with(bin, &["upgrade"], &url);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.starts_with("applied 0002_course_description in "), "{out}");
+        let (code, out) = run_with(bin, &["check"], &url);
+        assert_eq!((code, out.trim()), (0, "the database matches the models"));
+        let (code, out) = run_with(bin, &["upgrade"], &url);
+        assert_eq!((code, out.trim()), (0, "up to date"));
+        let (code, out) = run_with(bin, &["downgrade", "-1"], &url);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.starts_with("reverted 0002_course_description in "), "{out}");
+        let (code, out) = run_with(bin, &["downgrade"], &url);
+        assert_eq!(code, 2, "a usage error: {out}");
+        assert!(out.contains("usage: migrate"), "{out}");
+        // Version 1 is the seed's schema, exactly.
+        if db.is_postgres() {
+            db.engine.execute("DROP TABLE orm_migrations", &[]).unwrap();
+            if let Some(schema) = db.dump_schema() {
+                assert_eq!(schema, include_str!("../../tests/fixtures/reference-schema.sql"));
+            }
+        }
+    }
+}

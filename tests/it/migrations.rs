@@ -380,3 +380,79 @@ on_both! {
         assert_eq!(db.column("SELECT sku FROM items ORDER BY id", &[]), ["A", "B"]);
     }
 }
+
+on_both! {
+    /// A renamed table (`renamed_from` on the model) keeps its rows; a many-to-many brings
+    /// its association table; an enum column brings its PostgreSQL type; all of it back.
+    fn renamed_tables_association_tables_and_enums(db) {
+        use crate::mapped::Format;
+        use crate::models::{Article, Label};
+        mod before {
+            use orm_core::prelude::*;
+            #[derive(Model, Debug)]
+            #[orm(table = "writers")]
+            pub struct Writer {
+                #[orm(primary_key)]
+                pub id: i32,
+                pub name: String,
+            }
+        }
+        mod after {
+            use orm_core::prelude::*;
+            #[derive(Model, Debug)]
+            #[orm(table = "penmen", renamed_from = "writers")]
+            pub struct Writer {
+                #[orm(primary_key)]
+                pub id: i32,
+                pub name: String,
+                pub format: Option<crate::mapped::Format>,
+            }
+        }
+        let dir = Dir::new(db, "renamed");
+        step(db, &dir, &[before::Writer::table()], "writers");
+        db.engine.execute("INSERT INTO writers (name) VALUES ('Ann')", &[]).unwrap();
+        let models = [after::Writer::table(), Article::table(), Label::table()];
+        let id = step(db, &dir, &models, "rename writers, add articles");
+        let up = sql_of(&dir, &id, "up.postgresql.sql");
+        assert!(up.contains("ALTER TABLE writers RENAME TO penmen;"), "{up}");
+        assert!(up.contains("CREATE TYPE book_format AS ENUM"), "{up}");
+        assert!(up.contains("CREATE TABLE article_labels"), "{up}");
+        assert_eq!(db.column("SELECT name FROM penmen", &[]), ["Ann"]);
+        assert_eq!(check(&db.engine, &models).unwrap(), []);
+        let mut s = db.engine.session();
+        let mut article = Article::new("Migrations");
+        article.labels.push(Label::new("howto"));
+        s.add(article);
+        s.commit().unwrap();
+        let mut w = after::Writer::new("Bob", Some(Format::Ebook));
+        w.insert(&db.engine).unwrap();
+        assert_eq!(db.count("article_labels"), 1);
+
+        assert_eq!(Migrator::new(&db.engine, dir.migrations()).downgrade(1).unwrap(), [2]);
+        assert_eq!(db.column("SELECT name FROM writers ORDER BY id", &[]), ["Ann", "Bob"]);
+        assert_eq!(check(&db.engine, &[before::Writer::table()]).unwrap(), []);
+    }
+}
+
+orm_tests::test_case! {
+    /// The files autogenerate writes hold both backends' SQL: migrations generated against
+    /// SQLite run on PostgreSQL, and the other way round, up and all the way down.
+    fn migrations_generated_on_one_backend_run_on_the_other() needs(postgres) {
+        for (source, target) in [(orm_tests::Backend::Sqlite, orm_tests::Backend::Postgres), (orm_tests::Backend::Postgres, orm_tests::Backend::Sqlite)] {
+            let from = orm_tests::TestDb::new(source, "cross_from", |b| b).expect("source database");
+            let to = orm_tests::TestDb::new(target, "cross_to", |b| b).expect("target database");
+            let dir = Dir::new(&from, "cross");
+            let versions = [v1::models(), v2::models(), v3::models(), v4::models(), v5::models(), v6::models()];
+            for (n, models) in versions.iter().enumerate() {
+                let written = generate(&from.engine, models, dir.path(), &format!("version {}", n + 1)).unwrap();
+                assert!(written.is_some(), "version {}", n + 1);
+                Migrator::new(&from.engine, dir.migrations()).allow_destructive(true).upgrade(None).unwrap();
+            }
+            let migrator = Migrator::new(&to.engine, dir.migrations()).allow_destructive(true);
+            assert_eq!(migrator.upgrade(None).unwrap(), [1, 2, 3, 4, 5, 6]);
+            assert_eq!(check(&to.engine, &v6::models()).unwrap(), [], "{source:?} -> {target:?}");
+            assert_eq!(migrator.downgrade(0).unwrap(), [6, 5, 4, 3, 2, 1]);
+            assert_eq!(to.tables(), ["orm_migrations"]);
+        }
+    }
+}

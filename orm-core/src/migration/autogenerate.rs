@@ -71,10 +71,8 @@ impl MigrationPlan {
                     text.push_str(&format!("-- orm: destructive: {change}\n"));
                 }
                 text.push('\n');
-                for statement in statements {
-                    text.push_str(&statement);
-                    text.push_str(";\n\n");
-                }
+                let body: Vec<String> = statements.iter().map(|s| format!("{s};\n")).collect();
+                text.push_str(&body.join("\n"));
                 files.push((format!("{step}.{}.sql", dialect.name()), text));
             }
         }

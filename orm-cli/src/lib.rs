@@ -1,0 +1,265 @@
+//! The migration command line. An application gives it its models and its migrations
+//! directory in a two-line binary, `src/bin/migrate.rs`:
+//!
+//! ```no_run
+//! # use orm_core::prelude::*;
+//! # #[derive(Model)] #[orm(table = "programs")] struct Program { #[orm(primary_key)] id: i32 }
+//! fn main() -> std::process::ExitCode {
+//!     orm_cli::main(&[Program::table()], concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+//! }
+//! ```
+//!
+//! and then, with `DATABASE_URL` set:
+//!
+//! ```text
+//! cargo run --bin migrate -- generate "add email"   # compare models and database, write a migration
+//! cargo run --bin migrate -- upgrade                # apply what is pending (--allow-destructive)
+//! cargo run --bin migrate -- downgrade -1           # revert the latest (or: downgrade VERSION)
+//! cargo run --bin migrate -- status                 # each migration and whether it is applied
+//! cargo run --bin migrate -- history                # the applied ones, when, how long
+//! cargo run --bin migrate -- check                  # exit 1 when models and database differ
+//! ```
+//!
+//! Exit codes: 0 done, 1 the command failed (or `check` found differences), 2 the command
+//! line was wrong.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use orm_core::Engine;
+use orm_core::metadata::TableDef;
+use std::time::Duration;
+
+use orm_core::migration::{Direction, Migration, MigrationState, Migrations, Migrator, check, generate};
+
+/// The usage text.
+pub const USAGE: &str = "\
+usage: migrate [--database-url URL] [--dir DIR] COMMAND
+
+commands:
+  generate NAME          compare the models with the database and write a new migration
+  upgrade [VERSION]      apply the pending migrations (up to VERSION); destructive ones
+                         need --allow-destructive
+  downgrade VERSION|-N   revert the migrations after VERSION (0: all), or the latest N
+  status                 every migration and whether it is applied
+  history                the applied migrations, when, and how long they took
+  check                  exit with 1 when the models and the database differ
+
+The database is DATABASE_URL unless --database-url is given.";
+
+/// A parsed command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Args {
+    /// The database URL.
+    pub database_url: Option<String>,
+    /// The migrations directory, when given.
+    pub dir: Option<PathBuf>,
+    /// Whether destructive migrations may run.
+    pub allow_destructive: bool,
+    /// The command.
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Write a migration named so.
+    Generate(String),
+    /// Apply migrations, up to a version.
+    Upgrade(Option<i64>),
+    /// Revert to a version.
+    DowngradeTo(i64),
+    /// Revert the latest N.
+    DowngradeSteps(usize),
+    /// Show each migration's state.
+    Status,
+    /// Show the applied migrations.
+    History,
+    /// Compare models and database.
+    Check,
+}
+
+impl Args {
+    /// Parses the arguments after the program's name.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
+        let mut database_url = None;
+        let mut dir = None;
+        let mut allow_destructive = false;
+        let mut words = Vec::new();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--database-url" => database_url = Some(args.next().ok_or("--database-url needs a URL")?),
+                "--dir" => dir = Some(PathBuf::from(args.next().ok_or("--dir needs a directory")?)),
+                "--allow-destructive" => allow_destructive = true,
+                "-h" | "--help" | "help" => return Err(String::new()),
+                _ => words.push(arg),
+            }
+        }
+        let number = |w: &str| w.parse::<i64>().map_err(|_| format!("`{w}` is not a migration version"));
+        let command = match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["generate", name] => Command::Generate((*name).to_owned()),
+            ["generate"] => return Err("generate needs a name: generate \"add email\"".into()),
+            ["upgrade"] => Command::Upgrade(None),
+            ["upgrade", version] => Command::Upgrade(Some(number(version)?)),
+            ["downgrade", steps] if steps.starts_with('-') => {
+                Command::DowngradeSteps(steps[1..].parse().map_err(|_| format!("`{steps}` is not -N"))?)
+            }
+            ["downgrade", version] => Command::DowngradeTo(number(version)?),
+            ["downgrade"] => return Err("downgrade needs a target: a version (0: all) or -N".into()),
+            ["status"] => Command::Status,
+            ["history"] => Command::History,
+            ["check"] => Command::Check,
+            [] => return Err("no command given".into()),
+            other => return Err(format!("unknown command `{}`", other.join(" "))),
+        };
+        Ok(Args { database_url, dir, allow_destructive, command })
+    }
+}
+
+/// Runs the command line of the process with `models` and the migrations directory
+/// `dir` (overridden by `--dir`).
+pub fn main(models: &[&'static TableDef], dir: &str) -> ExitCode {
+    let mut out = std::io::stdout();
+    run(models, dir, std::env::args().skip(1), &mut out)
+}
+
+/// Runs a command line, printing to `out`; errors go to stderr.
+pub fn run(
+    models: &[&'static TableDef],
+    dir: &str,
+    args: impl IntoIterator<Item = String>,
+    out: &mut dyn std::io::Write,
+) -> ExitCode {
+    let args = match Args::parse(args) {
+        Ok(args) => args,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("error: {e}\n");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(if e.is_empty() { 0 } else { 2 });
+        }
+    };
+    let Some(url) = args.database_url.clone().or_else(|| std::env::var("DATABASE_URL").ok()) else {
+        eprintln!("error: no database: set DATABASE_URL or pass --database-url URL");
+        return ExitCode::from(2);
+    };
+    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from(dir));
+    match execute(models, &dir, &url, &args, out) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn execute(
+    models: &[&'static TableDef],
+    dir: &std::path::Path,
+    url: &str,
+    args: &Args,
+    out: &mut dyn std::io::Write,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let engine = Engine::builder(url).max_size(2).build()?;
+    let needs_models = || -> Result<(), Box<dyn std::error::Error>> {
+        if models.is_empty() {
+            return Err("this command compares the models with the database: run it from the application's \
+                        migrate binary (orm_cli::main(&[Model::table(), ..], dir))"
+                .into());
+        }
+        Ok(())
+    };
+    let migrations = Migrations::from_dir(dir)?;
+    match &args.command {
+        Command::Generate(name) => {
+            needs_models()?;
+            match generate(&engine, models, dir, name)? {
+                Some(path) => writeln!(out, "wrote {}", path.display())?,
+                None => writeln!(out, "the database matches the models: nothing to write")?,
+            }
+        }
+        Command::Upgrade(target) => {
+            let migrator = Migrator::new(&engine, migrations)
+                .allow_destructive(args.allow_destructive)
+                .on_progress(progress(&mut *out));
+            let applied = migrator.upgrade(*target)?;
+            drop(migrator);
+            if applied.is_empty() {
+                writeln!(out, "up to date")?;
+            }
+        }
+        Command::DowngradeTo(_) | Command::DowngradeSteps(_) => {
+            let migrator = Migrator::new(&engine, migrations).on_progress(progress(&mut *out));
+            let reverted = match args.command {
+                Command::DowngradeTo(version) => migrator.downgrade(version)?,
+                Command::DowngradeSteps(n) => migrator.downgrade_steps(n)?,
+                _ => Vec::new(),
+            };
+            drop(migrator);
+            if reverted.is_empty() {
+                writeln!(out, "nothing to revert")?;
+            }
+        }
+        Command::Status => {
+            for s in Migrator::new(&engine, migrations).status()? {
+                let state = match s.state {
+                    MigrationState::Applied => "applied",
+                    MigrationState::Pending => "pending",
+                    MigrationState::Changed => "CHANGED since applied",
+                    MigrationState::Missing => "MISSING: applied, no files",
+                };
+                writeln!(out, "{:<40} {state}", s.id)?;
+            }
+        }
+        Command::History => {
+            for m in Migrator::new(&engine, migrations).history()? {
+                writeln!(out, "{:04}_{:<35} {}  {} ms", m.version, m.name, m.applied_at, m.execution_ms)?;
+            }
+        }
+        Command::Check => {
+            needs_models()?;
+            let changes = check(&engine, models)?;
+            if changes.is_empty() {
+                writeln!(out, "the database matches the models")?;
+            } else {
+                writeln!(out, "the database differs from the models:")?;
+                for change in &changes {
+                    writeln!(out, "  {change}")?;
+                }
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress line per migration: `applied 0002_add_email in 14 ms`.
+fn progress(out: &mut dyn std::io::Write) -> impl FnMut(&Migration, Direction, Duration) + '_ {
+    move |m, direction, took| {
+        let verb = if direction == Direction::Up { "applied" } else { "reverted" };
+        let _ = writeln!(out, "{verb} {} in {} ms", m.id(), took.as_millis());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<Args, String> {
+        Args::parse(line.split(' ').filter(|w| !w.is_empty()).map(str::to_owned))
+    }
+
+    #[test]
+    fn command_lines_parse() {
+        assert_eq!(parse("upgrade").unwrap().command, Command::Upgrade(None));
+        assert_eq!(parse("upgrade 3 --allow-destructive").unwrap().allow_destructive, true);
+        assert_eq!(parse("downgrade -1").unwrap().command, Command::DowngradeSteps(1));
+        assert_eq!(parse("downgrade 0").unwrap().command, Command::DowngradeTo(0));
+        assert_eq!(parse("--dir m status").unwrap().dir, Some(PathBuf::from("m")));
+        assert!(parse("generate").unwrap_err().contains("needs a name"));
+        assert!(parse("launch").unwrap_err().contains("unknown command"));
+        assert!(parse("upgrade x").unwrap_err().contains("not a migration version"));
+    }
+}
