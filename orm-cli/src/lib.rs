@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn command_lines_parse() {
         assert_eq!(parse("upgrade").unwrap().command, Command::Upgrade(None));
-        assert_eq!(parse("upgrade 3 --allow-destructive").unwrap().allow_destructive, true);
+        assert!(parse("upgrade 3 --allow-destructive").unwrap().allow_destructive);
         assert_eq!(parse("downgrade -1").unwrap().command, Command::DowngradeSteps(1));
         assert_eq!(parse("downgrade 0").unwrap().command, Command::DowngradeTo(0));
         assert_eq!(parse("--dir m status").unwrap().dir, Some(PathBuf::from("m")));
