@@ -257,6 +257,10 @@ on_both! {
         assert!(authors.column("born").unwrap().nullable);
         assert!(authors.column("id").unwrap().autoincrement);
         assert_eq!(authors.column("country").unwrap().default.as_deref().map(|d| d.starts_with("'unknown'")), Some(true));
+        // The same, read from the schema named explicitly.
+        let named = db.pick(db.name.clone(), "main".to_owned());
+        assert_eq!(db.engine.reflect_schema(&named).unwrap(), schema);
+        assert!(db.engine.reflect_schema("no_such_schema").map(|s| s.tables.is_empty()).unwrap_or(true));
         // Every model agrees with what it created.
         assert_eq!(check(&db.engine, &[Program::table(), Course::table(), v3::Author::table()]).unwrap(), []);
     }
