@@ -84,7 +84,7 @@ pub mod functions {
     pub use crate::sql::operand::now;
     pub use crate::sql::operand::{
         Case, FunctionArg, FunctionArgs, Over, avg, coalesce, concat, count, count_all, count_distinct, dense_rank,
-        exists, function, length, lower, max, min, not_exists, rank, row_number, sum, upper, when,
+        exists, function, length, lower, max, min, not_exists, rank, row_number, sum, upper, value, when,
     };
 }
 pub use value::Value;

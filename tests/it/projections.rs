@@ -396,3 +396,53 @@ on_both! {
         assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
     }
 }
+
+on_both! {
+    /// `WITH RECURSIVE`: a category tree walked from its roots, each row with its root's
+    /// name and its depth, and a roll-up of the items below each root.
+    fn recursive_common_table_expressions(db) {
+        use orm_core::functions::value;
+        use crate::graphs::Category;
+        db.engine.create_all(&[Category::table()]).unwrap();
+        let rows = "('Fiction', NULL), ('Science fiction', 1), ('Cyberpunk', 2), ('Non-fiction', NULL), ('History', 4)";
+        db.engine.execute(&format!("INSERT INTO lib_categories (name, parent_id) VALUES {rows}"), &[]).unwrap();
+        let tree = Category::query()
+            .filter(Category::PARENT_ID.is_null())
+            .select((Category::ID, Category::NAME, value(0)))
+            .cte_recursive("tree", |tree| {
+                let (id, root, depth) = tree.columns();
+                Category::query().join_cte(tree, id.eq(Category::PARENT_ID)).select((Category::ID, root, depth + 1))
+            });
+        let (id, root, depth) = tree.columns();
+        let walked: Vec<(String, String, i32)> = Category::query()
+            .join_cte(&tree, id.clone().eq(Category::ID))
+            .select((Category::NAME, root.clone(), depth.clone()))
+            .order_by(Category::ID)
+            .all(&db.engine)
+            .unwrap();
+        let expected = [
+            ("Fiction", "Fiction", 0),
+            ("Science fiction", "Fiction", 1),
+            ("Cyberpunk", "Fiction", 2),
+            ("Non-fiction", "Non-fiction", 0),
+            ("History", "Non-fiction", 1),
+        ];
+        assert_eq!(walked, expected.map(|(n, r, d)| (n.to_owned(), r.to_owned(), d)));
+        // Grouped over the walk: how many categories and how deep below each root.
+        let per_root: Vec<(String, i64, Option<i32>)> = Category::query()
+            .join_cte(&tree, id.eq(Category::ID))
+            .select((root.clone(), count_all(), max(depth)))
+            .group_by(root)
+            .order_by_expr(count_all().desc())
+            .all(&db.engine)
+            .unwrap();
+        assert_eq!(per_root, [("Fiction".to_owned(), 3, Some(2)), ("Non-fiction".to_owned(), 2, Some(1))]);
+        let (sql, _) = Category::query()
+            .join_cte(&tree, tree.columns().0.eq(Category::ID))
+            .select(Category::NAME)
+            .to_sql(&orm_core::dialect::POSTGRES)
+            .unwrap();
+        assert!(sql.starts_with("WITH RECURSIVE tree(col_1, col_2, col_3) AS (SELECT "), "{sql}");
+        assert!(sql.contains(" UNION ALL SELECT lib_categories.id, tree.col_2, "), "{sql}");
+    }
+}

@@ -47,12 +47,22 @@ pub(crate) const CTE_COLUMNS: [&str; 8] = ["col_1", "col_2", "col_3", "col_4", "
 pub struct Cte<S: Selection> {
     pub(crate) name: &'static str,
     pub(crate) query: Subquery,
+    /// The recursive part of `WITH RECURSIVE`, which joins the CTE itself.
+    pub(crate) step: Option<Box<Subquery>>,
+    /// A CTE's own name inside its recursive part: joined, never defined again.
+    pub(crate) reference: bool,
     _types: PhantomData<fn() -> S>,
 }
 
 impl<S: Selection> Clone for Cte<S> {
     fn clone(&self) -> Self {
-        Cte { name: self.name, query: self.query.clone(), _types: PhantomData }
+        Cte {
+            name: self.name,
+            query: self.query.clone(),
+            step: self.step.clone(),
+            reference: self.reference,
+            _types: PhantomData,
+        }
     }
 }
 
@@ -79,7 +89,48 @@ impl<M, S: Selection> Rows<M, S> {
     /// Names the query as a common table expression (`WITH name AS (..)`), to join into
     /// another query with [`join_cte`](crate::QueryBuilder::join_cte).
     pub fn cte(self, name: &'static str) -> Cte<S> {
-        Cte { name, query: self.into_subquery(), _types: PhantomData }
+        Cte { name, query: self.into_subquery(), step: None, reference: false, _types: PhantomData }
+    }
+
+    /// A recursive common table expression (`WITH RECURSIVE name AS (this UNION ALL
+    /// step)`): this query gives the first rows, and `step`, given the CTE to join, the
+    /// rows that follow from those found so far, until it finds none. A category tree
+    /// with each category's depth:
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// use orm_core::functions::value;
+    /// # #[derive(Model)] #[orm(table = "categories")]
+    /// # struct Category { #[orm(primary_key)] id: i32, name: String,
+    /// #     #[orm(foreign_key = "categories.id")] parent_id: Option<i32> }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Category::table()])?;
+    /// let rows = "('Food', NULL), ('Tea', 1), ('Green tea', 2)";
+    /// engine.execute(&format!("INSERT INTO categories (name, parent_id) VALUES {rows}"), &[])?;
+    /// let tree = Category::query()
+    ///     .filter(Category::PARENT_ID.is_null())
+    ///     .select((Category::ID, value(0)))
+    ///     .cte_recursive("tree", |tree| {
+    ///         let (id, depth) = tree.columns();
+    ///         Category::query().join_cte(tree, id.eq(Category::PARENT_ID)).select((Category::ID, depth + 1))
+    ///     });
+    /// let (id, depth) = tree.columns();
+    /// let depths: Vec<(String, i32)> = Category::query()
+    ///     .join_cte(&tree, id.eq(Category::ID))
+    ///     .select((Category::NAME, depth))
+    ///     .order_by(Category::ID)
+    ///     .all(&engine)?;
+    /// assert_eq!(depths, [("Food".into(), 0), ("Tea".into(), 1), ("Green tea".into(), 2)]);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn cte_recursive<N, T: Selection<Output = S::Output>>(
+        self,
+        name: &'static str,
+        step: impl FnOnce(&Cte<S>) -> Rows<N, T>,
+    ) -> Cte<S> {
+        let itself = Cte { name, query: self.query.clone(), step: None, reference: true, _types: PhantomData };
+        let step = step(&itself).into_subquery();
+        Cte { name, query: self.into_subquery(), step: Some(Box::new(step)), reference: false, _types: PhantomData }
     }
 }
 
@@ -88,12 +139,16 @@ impl<M, S: Selection> Rows<M, S> {
 pub(crate) struct CteJoin {
     pub(crate) name: &'static str,
     pub(crate) query: Subquery,
+    /// The recursive part (`WITH RECURSIVE`).
+    pub(crate) step: Option<Box<Subquery>>,
+    /// Joined inside its own recursive part: defined by the enclosing WITH.
+    pub(crate) reference: bool,
     pub(crate) on: Expr,
 }
 
 impl CteJoin {
     pub(crate) fn new<S: Selection>(cte: &Cte<S>, on: Expr) -> CteJoin {
-        CteJoin { name: cte.name, query: cte.query.clone(), on }
+        CteJoin { name: cte.name, query: cte.query.clone(), step: cte.step.clone(), reference: cte.reference, on }
     }
 }
 

@@ -611,6 +611,12 @@ pub fn not_exists<M, S: crate::sql::projection::Selection>(query: crate::sql::pr
     Expr::ExistsQuery { query: Box::new(query.into_subquery()), negated: true }
 }
 
+/// A value as an expression of its type (`CAST($1 AS INTEGER)`), to select a constant:
+/// a recursive CTE's starting depth, `value(0)`.
+pub fn value<T: BaseType>(v: T) -> SqlExpr<T> {
+    SqlExpr::new(Node::Cast { node: Box::new(Node::Value(v.into_value())), to: T::SQL_TYPE })
+}
+
 /// `count(*)`: the number of rows.
 pub fn count_all() -> SqlExpr<i64> {
     SqlExpr::new(Node::Count { arg: None, distinct: false })

@@ -264,18 +264,30 @@ impl Select {
             })
     }
 
-    /// `WITH name(col_1, ..) AS (..), .. ` for the joined CTEs.
+    /// `WITH [RECURSIVE] name(col_1, ..) AS (.. [UNION ALL ..]), .. ` for the joined CTEs
+    /// (a CTE joined inside its own recursive part is defined by the enclosing WITH).
     fn with_clause(&self, w: &mut SqlWriter) {
-        for (i, cte) in self.ctes.iter().enumerate() {
-            w.push(if i == 0 { "WITH " } else { ", " }).ident(cte.name).push("(");
+        let defined: Vec<&CteJoin> = self.ctes.iter().filter(|c| !c.reference).collect();
+        let recursive = defined.iter().any(|c| c.step.is_some());
+        for (i, cte) in defined.iter().enumerate() {
+            let start = match (i, recursive) {
+                (0, true) => "WITH RECURSIVE ",
+                (0, false) => "WITH ",
+                _ => ", ",
+            };
+            w.push(start).ident(cte.name).push("(");
             for (n, name) in CTE_COLUMNS.iter().take(cte.query.items.len()).enumerate() {
                 w.push(if n == 0 { "" } else { ", " }).push(name);
             }
             w.push(") AS (");
             cte.query.write(w);
+            if let Some(step) = &cte.step {
+                w.push(" UNION ALL ");
+                step.write(w);
+            }
             w.push(")");
         }
-        if !self.ctes.is_empty() {
+        if !defined.is_empty() {
             w.push(" ");
         }
     }
@@ -298,8 +310,11 @@ impl Select {
         for f in self.filters.iter().chain(self.ctes.iter().map(|c| &c.on)) {
             f.check()?;
         }
-        for cte in &self.ctes {
+        for cte in self.ctes.iter().filter(|c| !c.reference) {
             cte.query.check(&[])?;
+            if let Some(step) = &cte.step {
+                step.check(&[])?;
+            }
         }
         let own = self.table.name;
         let joined = |t: &str| t == own || self.known(t) || outer.contains(&t);
