@@ -269,12 +269,12 @@ pub mod __private {
     pub use crate::schema::hooks::{Hooks, run_write_hooks};
     pub use crate::schema::mapped::{EnumDef, MappedType};
     pub use crate::schema::model::Model;
-    pub use crate::schema::relationship::{Cascade, Loading, ModelHook, RelationKind, RelationshipDef};
+    pub use crate::schema::relationship::{Cascade, LoaderSlot, Loading, RelationKind, RelationshipDef};
     pub use crate::schema::table::{
         CheckDef, ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef, UniqueDef,
     };
     pub use crate::schema::types::{BaseType, ColumnType, PrimaryKey, SqlType};
-    pub use crate::session::{Children, LoaderOf, Obj, Session};
+    pub use crate::session::{Children, Obj, Session, learn};
     pub use crate::sql::expr::Column;
     pub use crate::sql::relationship::Relationship;
     pub use crate::value::Value;

@@ -719,3 +719,77 @@ on_both! {
         assert_eq!((assigned("ann"), assigned("bob"), assigned("cid"), assigned("dee")), ("sales".into(), "-".into(), "sales".into(), "-".into()));
     }
 }
+
+/// Models no other test uses: the session meets them here first, in any order.
+mod first_met {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug)]
+    #[orm(table = "fm_shelves")]
+    pub struct Shelf {
+        #[orm(primary_key)]
+        pub id: i32,
+        pub name: String,
+        #[orm(has_many(Crate, foreign_key = "shelf_id", backref = "shelf", lazy = "selectin"))]
+        pub crates: HasMany<Crate>,
+    }
+
+    #[derive(Model, Debug)]
+    #[orm(table = "fm_crates")]
+    pub struct Crate {
+        #[orm(primary_key)]
+        pub id: i32,
+        pub label: String,
+        #[orm(foreign_key = "fm_shelves.id")]
+        pub shelf_id: i32,
+    }
+
+    #[derive(Model, Debug)]
+    #[orm(table = "fm_posts")]
+    pub struct Post {
+        #[orm(primary_key)]
+        pub id: i32,
+        pub title: String,
+        #[orm(many_to_many(Topic, secondary = "fm_post_topics", backref = "posts"))]
+        pub topics: ManyToMany<Topic>,
+    }
+
+    #[derive(Model, Debug)]
+    #[orm(table = "fm_topics")]
+    pub struct Topic {
+        #[orm(primary_key)]
+        pub id: i32,
+        pub name: String,
+    }
+}
+
+on_both! {
+    /// The session loads rows of a model it has not met yet, along a relationship from one
+    /// it has: declared eager loading, a backref's accessor, the other side of a
+    /// many-to-many (the loaders are set up when a model is first used, not compiled into
+    /// the tables).
+    fn models_first_met_through_relationships_load(db) {
+        use first_met::{Crate, Post, PostTopicsBackref, Shelf, ShelfCratesBackref, ShelfRelations, Topic};
+        db.engine.create_all(&[Shelf::table(), Crate::table(), Post::table(), Topic::table()]).unwrap();
+        for sql in [
+            "INSERT INTO fm_shelves (name) VALUES ('top')",
+            "INSERT INTO fm_crates (label, shelf_id) VALUES ('a', 1), ('b', 1)",
+            "INSERT INTO fm_posts (title) VALUES ('hello')",
+            "INSERT INTO fm_topics (name) VALUES ('rust')",
+            "INSERT INTO fm_post_topics (post_id, topic_id) VALUES (1, 1)",
+        ] {
+            db.engine.execute(sql, &[]).unwrap();
+        }
+        let mut s = db.engine.session();
+        // Topics first: their posts come through the backref of a relationship declared on Post.
+        let topic = s.query::<Topic>().one().unwrap();
+        let titles: Vec<String> = topic.posts(&mut s).unwrap().iter().map(|p| p.get().title.clone()).collect();
+        assert_eq!(titles, ["hello"]);
+        // Shelves: their crates are loaded eagerly (declared selectin) with the query.
+        let (shelves, statements) = db.statements.during(|| s.query::<Shelf>().all().unwrap());
+        assert_eq!(statements.len(), 2, "{statements:?}");
+        let crates = shelves[0].crates(&mut s).unwrap().to_vec();
+        assert_eq!(crates.iter().map(|c| c.get().label.clone()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(crates[0].shelf(&mut s).unwrap().get().name, "top");
+    }
+}

@@ -4,7 +4,7 @@
 //! descriptions; used to render joins and subqueries and by the session.
 
 use crate::error::{Error, Result};
-use crate::schema::relationship::{Loading, ModelHook, RelationKind, RelationshipDef};
+use crate::schema::relationship::{Loading, RelationKind, RelationshipDef};
 use crate::schema::table::TableDef;
 
 /// How a relationship links rows, in the direction walked: along a foreign key (from the
@@ -267,11 +267,6 @@ impl Secondary {
     /// Identifies the collection of `to` rows of a `from` row.
     pub(crate) fn key(&self) -> LinkKey {
         LinkKey { child_table: self.assoc.name, fk_column: self.from_col, through_association: true }
-    }
-
-    /// How the session loads a row of `to`.
-    pub(crate) fn loader(&self) -> ModelHook {
-        if self.reverse { self.def.owner_loader } else { self.def.loader }
     }
 
     pub(crate) fn describe(&self) -> String {

@@ -75,6 +75,12 @@ pub trait Model: Sized + 'static {
         }
     }
 
+    /// Makes the session able to load the models this one's relationships lead to
+    /// (generated: the session's `learn` of each related model). A constant, so that
+    /// nothing of the related models is compiled until the session meets this one.
+    #[doc(hidden)]
+    const RELATED: &'static [fn()] = &[];
+
     /// Whether the model declares [`Hooks`](crate::Hooks) (`#[orm(hooks)]`).
     #[doc(hidden)]
     const HAS_HOOKS: bool = false;

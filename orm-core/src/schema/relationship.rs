@@ -3,6 +3,7 @@
 //! them lives in `session/`.
 
 use std::any::Any;
+use std::sync::OnceLock;
 
 use crate::schema::table::TableDef;
 
@@ -30,13 +31,6 @@ pub struct RelationshipDef {
     pub passive_deletes: bool,
     /// How the related objects are loaded by default.
     pub loading: Loading,
-    /// How the session loads rows of the target model (generated; opaque here).
-    #[doc(hidden)]
-    pub loader: ModelHook,
-    /// How the session loads rows of the model the relationship is declared on
-    /// (generated; loads the other direction of a `many_to_many`).
-    #[doc(hidden)]
-    pub owner_loader: ModelHook,
 }
 
 impl std::fmt::Debug for RelationshipDef {
@@ -105,28 +99,45 @@ pub enum Loading {
     Raise,
 }
 
-/// Something a layer above the schema attaches to a relationship for a model (the
-/// session's row loader of the model), opaque to the schema: the derive fills it in, and
-/// only the layer that made it looks inside ([`ModelHook::get`]). Schema types so carry
-/// no types of the layers built on them.
+/// Where a layer above the schema keeps something of a model's (the session's row
+/// loader of the model), opaque to the schema: set once at run time, the first time the
+/// layer above meets the model ([`LoaderSlot::set`]), and read back by that layer only
+/// ([`LoaderSlot::get`]). A table carries one, empty in its static, so that no generic code
+/// of the model is compiled until something uses the model: a function pointer in a static
+/// would compile it, and all it calls, whether used or not.
 #[doc(hidden)]
-#[derive(Clone, Copy)]
-pub struct ModelHook(&'static (dyn Any + Send + Sync));
+pub struct LoaderSlot(OnceLock<&'static (dyn Any + Send + Sync)>);
 
-impl ModelHook {
-    /// Wraps a value of a layer above.
-    pub const fn new(hook: &'static (dyn Any + Send + Sync)) -> ModelHook {
-        ModelHook(hook)
+impl LoaderSlot {
+    /// An empty slot.
+    pub const fn new() -> LoaderSlot {
+        LoaderSlot(OnceLock::new())
     }
 
-    /// The value, when it is a `T`.
-    pub fn get<T: Any>(self) -> Option<&'static T> {
-        self.0.downcast_ref::<T>()
+    /// Fills the slot, unless it is filled already.
+    pub fn set(&self, value: &'static (dyn Any + Send + Sync)) {
+        let _ = self.0.set(value);
+    }
+
+    /// Whether the slot is filled.
+    pub fn is_set(&self) -> bool {
+        self.0.get().is_some()
+    }
+
+    /// The value, when the slot holds a `T`.
+    pub fn get<T: Any>(&self) -> Option<&'static T> {
+        self.0.get().and_then(|v| v.downcast_ref::<T>())
     }
 }
 
-impl std::fmt::Debug for ModelHook {
+impl Default for LoaderSlot {
+    fn default() -> Self {
+        LoaderSlot::new()
+    }
+}
+
+impl std::fmt::Debug for LoaderSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ModelHook")
+        f.write_str(if self.is_set() { "LoaderSlot(set)" } else { "LoaderSlot" })
     }
 }

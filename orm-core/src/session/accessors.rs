@@ -213,6 +213,7 @@ impl Session {
         parent: &Obj<P>,
         def: &'static RelationshipDef,
     ) -> Result<Children<'_, C>> {
+        super::loading::learn::<C>();
         if def.kind == crate::schema::relationship::RelationKind::ManyToMany {
             return self.associated(parent, def, P::TABLE);
         }
@@ -237,6 +238,7 @@ impl Session {
         def: &'static RelationshipDef,
         declared_on: &'static crate::schema::table::TableDef,
     ) -> Result<Children<'_, C>> {
+        super::loading::learn::<C>();
         self.check_usable()?;
         let entry = self.entry_of(obj)?;
         let sec = Secondary::new(declared_on, def, declared_on.name != P::TABLE.name)?;
@@ -251,6 +253,7 @@ impl Session {
         parent: &Obj<P>,
         def: &'static RelationshipDef,
     ) -> Result<Option<Obj<C>>> {
+        super::loading::learn::<C>();
         self.check_usable()?;
         let entry = self.entry_of(parent)?;
         let link = Link::has_many(P::TABLE, def)?;
@@ -280,6 +283,7 @@ impl Session {
         child: Option<&Obj<C>>,
         def: &'static RelationshipDef,
     ) -> Result<()> {
+        super::loading::learn::<C>();
         self.check_usable()?;
         let parent_entry = self.entry_of(parent)?;
         let link = Link::has_many(P::TABLE, def)?;

@@ -128,7 +128,7 @@ impl Session {
     /// the collections of all `owners` in one statement (chunked where bind parameters are
     /// limited), merged with the pairs changed in memory. Returns every loaded member.
     pub(crate) fn select_associated(&mut self, owners: &[usize], sec: Secondary) -> Result<Vec<usize>> {
-        let loader = super::loading::loader_of(sec.loader())?;
+        let loader = super::loading::loader_of(sec.to)?;
         let live = owners.iter().copied().filter(|&o| !self.is_pending(o));
         let (keys, by_key) = self.owner_keys(live, sec.from, sec.from_key)?;
         let dialect = self.engine.dialect();

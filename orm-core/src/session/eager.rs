@@ -346,8 +346,8 @@ fn option_link(option: &LoadOption) -> Result<Link> {
 }
 
 fn link_loader(link: Link) -> Result<RowLoader> {
-    let def = link
-        .def
-        .ok_or_else(|| Error::schema(format!("{} has no has_many declaration to load it with", link.describe())))?;
-    loader_of(def.loader)
+    if link.def.is_none() {
+        return Err(Error::schema(format!("{} has no has_many declaration to load it with", link.describe())));
+    }
+    loader_of(link.child)
 }

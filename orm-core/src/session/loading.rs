@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::execution::row::Row;
 use crate::schema::link::{Link, LinkKey};
 use crate::schema::model::Model;
-use crate::schema::relationship::{Loading, ModelHook};
+use crate::schema::relationship::Loading;
 use crate::schema::table::TableDef;
 use crate::session::Obj;
 use crate::session::options::LoadOption;
@@ -24,23 +24,39 @@ use crate::value::Value;
 #[doc(hidden)]
 pub type RowLoader = fn(&mut Session, &Row<'_>, usize) -> Result<usize>;
 
-/// The loader of model `T`, and the hook that carries it in relationship descriptions
-/// (`RelationshipDef::loader`), which the schema layer cannot name.
-#[doc(hidden)]
-pub struct LoaderOf<T>(PhantomData<fn() -> T>);
+/// The loader of model `T`, kept in its table's [`LoaderSlot`](crate::schema::relationship::LoaderSlot).
+struct LoaderOf<T>(PhantomData<fn() -> T>);
 
 impl<T: Model> LoaderOf<T> {
     /// [`load_row::<T>`](load_row).
-    pub const LOADER: RowLoader = load_row::<T>;
-    /// The loader as the derive stores it.
-    pub const HOOK: ModelHook = ModelHook::new(&Self::LOADER);
+    const LOADER: RowLoader = load_row::<T>;
 }
 
-/// The loader a relationship description carries.
-pub(crate) fn loader_of(hook: ModelHook) -> Result<RowLoader> {
-    hook.get::<RowLoader>()
-        .copied()
-        .ok_or_else(|| Error::schema("a relationship carries no row loader; derive its models with #[derive(Model)]"))
+/// Makes the session able to load rows of `T` and of every model its relationships
+/// lead to: fills `T`'s table's loader slot, then learns the related models (once per
+/// process; afterwards one atomic read). Called where the session first meets a model
+/// (added, queried, got); the loaders are compiled for the models a program uses in a
+/// session and the ones they lead to, never for the others.
+#[doc(hidden)]
+pub fn learn<T: Model>() {
+    if T::TABLE.loader.is_set() {
+        return;
+    }
+    T::TABLE.loader.set(&LoaderOf::<T>::LOADER);
+    for related in T::RELATED {
+        related();
+    }
+}
+
+/// The loader of rows of `table`.
+pub(crate) fn loader_of(table: &'static TableDef) -> Result<RowLoader> {
+    table.loader.get::<RowLoader>().copied().ok_or_else(|| {
+        Error::schema(format!(
+            "the session cannot load `{}` rows: it has not met the {} model; use it in the session \
+             (query or add one) first",
+            table.name, table.model
+        ))
+    })
 }
 
 /// While a selectin load reads children: the children's table, the column of each of
@@ -96,9 +112,10 @@ impl Session {
         // No autoflush: children pushed in memory are merged in below, so that new
         // children of several parents still go out together at the next flush.
         self.note_lazy_load(link.key(), || link.describe())?;
-        let Some(loader) = link.def.map(|d| loader_of(d.loader)).transpose()? else {
+        if link.def.is_none() {
             return Err(Error::schema(format!("{} cannot be loaded: it has no has_many declaration", link.describe())));
-        };
+        }
+        let loader = loader_of(link.child)?;
         let parent_value =
             self.entry(parent).map(|e| e.obj.column_value(link.parent_column)).transpose()?.unwrap_or(Value::Null);
         let mut select = Select::new(link.child);
@@ -224,6 +241,7 @@ impl Session {
         limit: Option<u64>,
         options: &[LoadOption],
     ) -> Result<Vec<Obj<T>>> {
+        learn::<T>();
         let mut entries = self.select_entries(select, limit, load_row::<T>, options)?;
         if select.fans_out() {
             let mut seen = rustc_hash::FxHashSet::default();

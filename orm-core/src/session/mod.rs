@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use accessors::Children;
 pub use handle::{Obj, ObjectState};
-pub use loading::LoaderOf;
+pub use loading::learn;
 pub use query::SessionQuery;
 pub use retry::Retry;
 
@@ -296,6 +296,7 @@ impl Session {
     /// Adds a new object; it is INSERTed at the next flush. Children pushed into its
     /// `HasMany` fields are added with it.
     pub fn add<T: Model>(&mut self, value: T) -> Obj<T> {
+        loading::learn::<T>();
         let obj = Obj::new(value);
         self.attach_new(obj.erased());
         obj
@@ -303,6 +304,7 @@ impl Session {
 
     /// Adds several new objects, in order (allocated together).
     pub fn add_all<T: Model>(&mut self, values: impl IntoIterator<Item = T>) -> Vec<Obj<T>> {
+        loading::learn::<T>();
         let objs = Obj::many(values.into_iter().collect());
         self.entries.reserve(objs.len());
         self.new.reserve(objs.len());
@@ -315,6 +317,7 @@ impl Session {
     /// Adds an existing handle: a transient one becomes pending, a detached one
     /// persistent again (unless the session already has another object for its row).
     pub fn add_obj<T: Model>(&mut self, obj: &Obj<T>) -> Result<()> {
+        loading::learn::<T>();
         let meta = obj.cell().meta.get();
         match meta.state {
             ObjectState::Transient => {

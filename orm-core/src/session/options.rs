@@ -18,6 +18,9 @@ pub struct LoadOption {
 
 impl LoadOption {
     fn new<P: Model, C: Model>(rel: Relationship<P, C>, strategy: Loading) -> LoadOption {
+        // The session may load rows of either side along the path.
+        super::loading::learn::<P>();
+        super::loading::learn::<C>();
         let path = match rel.path() {
             Ok(Path::ForeignKey { from_parent: false, .. }) => Err(format!(
                 "{rel:?} goes from a child to its parent; load parents with their own query \

@@ -119,6 +119,7 @@ impl<'s, T: Model> SessionQuery<'s, T> {
             session.trim_vacated_tail();
             result
         };
+        super::loading::learn::<T>();
         let result = conn.for_each_row(&sql, &params, |row| {
             let entry = super::loading::load_row::<T>(session, row, 0)?;
             if let Some(obj) = session.handle::<T>(entry) {
@@ -177,6 +178,7 @@ impl<'s, T: Model> SessionQuery<'s, T> {
         let (sql, params) = self.select.render_with_count(self.session.engine().dialect(), link)?;
         let n = T::TABLE.columns.len();
         let mut out = Vec::new();
+        super::loading::learn::<T>();
         self.session.with_rows(&sql, &params, |s, row| {
             let entry = super::loading::load_row::<T>(s, row, 0)?;
             out.push((entry, row.get::<i64>(n)?));

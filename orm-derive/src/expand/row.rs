@@ -63,6 +63,10 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
     });
     let table_name = &model.table;
     let key_column = model.key_column();
+    let related = model.relations().map(|(_, r)| {
+        let target = &r.target;
+        quote!(__orm::learn::<#target>)
+    });
     let (from_row_body, before_write) = if model.hooks {
         (
             quote! {
@@ -89,6 +93,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             const TABLE: &'static __orm::TableDef = &__TABLE;
             const TABLE_NAME: &'static str = #table_name;
             const KEY_COLUMN: &'static str = #key_column;
+            const RELATED: &'static [fn()] = &[#(#related),*];
 
             fn primary_key(&self) -> Self::PrimaryKey {
                 #pk_value

@@ -175,8 +175,6 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                     cascade: __orm::Cascade { save_update: #save_update, delete: #delete, delete_orphan: #delete_orphan },
                     passive_deletes: #passive,
                     loading: #loading,
-                    loader: __orm::LoaderOf::<#target>::HOOK,
-                    owner_loader: __orm::LoaderOf::<#ident>::HOOK,
                 }
             }
         })
@@ -241,7 +239,9 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             created_at: #created_at,
             updated_at: #updated_at,
             renamed_from: #table_renamed_from,
+            loader: &__LOADER,
         };
+        static __LOADER: __orm::LoaderSlot = __orm::LoaderSlot::new();
     }
 }
 
@@ -307,6 +307,11 @@ fn association_table(model: &Model<'_>, target: &syn::Path, name: &str, assoc: &
             created_at: __orm::None,
             updated_at: __orm::None,
             renamed_from: __orm::None,
+            loader: {
+                // Association rows are never loaded as objects.
+                static __NO_LOADER: __orm::LoaderSlot = __orm::LoaderSlot::new();
+                &__NO_LOADER
+            },
         };
     }
 }
