@@ -274,7 +274,7 @@ pub mod __private {
         CheckDef, ColumnDef, ForeignKeyDef, IndexDef, ReferentialAction, TableDef, UniqueDef,
     };
     pub use crate::schema::types::{BaseType, ColumnType, PrimaryKey, SqlType};
-    pub use crate::session::{Children, Obj, Session, learn};
+    pub use crate::session::{Children, Obj, Session, glue};
     pub use crate::sql::expr::Column;
     pub use crate::sql::relationship::Relationship;
     pub use crate::value::Value;

@@ -2,9 +2,10 @@
 //! `BelongsTo<T>`. They hold the objects pushed into them before the owner joins a
 //! session; the session takes them out through [`PendingVisitor`].
 
+use std::any::Any;
 use std::fmt;
+use std::marker::PhantomData;
 
-use crate::schema::model::Model;
 use crate::schema::relationship::RelationshipDef;
 use crate::schema::table::TableDef;
 
@@ -26,15 +27,24 @@ use crate::schema::table::TableDef;
 /// assert_eq!(p.courses.len(), 1);
 /// ```
 pub struct HasMany<T> {
-    pending: Vec<T>,
+    pending: Vec<Waiting>,
+    _child: PhantomData<fn() -> T>,
+}
+
+/// An object waiting in a relationship field, its type erased: a model holds its pending
+/// related objects without containing their types, so that the compiler's drop check of
+/// a model does not walk the whole chain of models related to it (a chain of hundreds of
+/// models compiles with the default recursion limit). Only values of the field's type go
+/// in, and they come out as that type.
+#[doc(hidden)]
+pub type Waiting = Box<dyn Any + Send + Sync>;
+
+/// The waiting objects that are `T`s (all of them: nothing else goes in).
+fn waiting_as<T: Any>(waiting: &[Waiting]) -> impl Iterator<Item = &T> {
+    waiting.iter().filter_map(|w| w.downcast_ref::<T>())
 }
 
 impl<T> HasMany<T> {
-    /// Adds a child that joins the session with its parent.
-    pub fn push(&mut self, child: T) {
-        self.pending.push(child);
-    }
-
     /// The number of children waiting to join a session with the parent.
     pub fn len(&self) -> usize {
         self.pending.len()
@@ -45,26 +55,34 @@ impl<T> HasMany<T> {
         self.pending.is_empty()
     }
 
-    /// The waiting children.
-    pub fn iter(&self) -> std::slice::Iter<'_, T> {
-        self.pending.iter()
+    /// The waiting children, moved out as they are kept (for the session).
+    #[doc(hidden)]
+    pub fn take_waiting(&mut self) -> Vec<Waiting> {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+impl<T: Any + Send + Sync> HasMany<T> {
+    /// Adds a child that joins the session with its parent.
+    pub fn push(&mut self, child: T) {
+        self.pending.push(Box::new(child));
     }
 
-    #[doc(hidden)]
-    pub fn take(&mut self) -> Vec<T> {
-        std::mem::take(&mut self.pending)
+    /// The waiting children.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        waiting_as::<T>(&self.pending)
     }
 }
 
 impl<T> Default for HasMany<T> {
     fn default() -> Self {
-        HasMany { pending: Vec::new() }
+        HasMany { pending: Vec::new(), _child: PhantomData }
     }
 }
 
-impl<T: Clone> Clone for HasMany<T> {
+impl<T: Clone + Any + Send + Sync> Clone for HasMany<T> {
     fn clone(&self) -> Self {
-        HasMany { pending: self.pending.clone() }
+        HasMany { pending: self.iter().map(|c| Box::new(c.clone()) as Waiting).collect(), _child: PhantomData }
     }
 }
 
@@ -106,35 +124,39 @@ impl<T> fmt::Debug for HasMany<T> {
 /// assert!(ada.profile.get().is_some());
 /// ```
 pub struct HasOne<T> {
-    pending: Option<T>,
+    pending: Option<Waiting>,
+    _child: PhantomData<fn() -> T>,
 }
 
-impl<T> HasOne<T> {
+impl<T: Any + Send + Sync> HasOne<T> {
     /// Sets the child that joins the session with its parent.
     pub fn set(&mut self, child: T) {
-        self.pending = Some(child);
+        self.pending = Some(Box::new(child));
     }
 
     /// The child waiting to join a session with the parent.
     pub fn get(&self) -> Option<&T> {
-        self.pending.as_ref()
+        self.pending.as_ref().and_then(|w| w.downcast_ref::<T>())
     }
+}
 
+impl<T> HasOne<T> {
+    /// The waiting child, moved out as it is kept (for the session).
     #[doc(hidden)]
-    pub fn take(&mut self) -> Vec<T> {
+    pub fn take_waiting(&mut self) -> Vec<Waiting> {
         self.pending.take().into_iter().collect()
     }
 }
 
 impl<T> Default for HasOne<T> {
     fn default() -> Self {
-        HasOne { pending: None }
+        HasOne { pending: None, _child: PhantomData }
     }
 }
 
-impl<T: Clone> Clone for HasOne<T> {
+impl<T: Clone + Any + Send + Sync> Clone for HasOne<T> {
     fn clone(&self) -> Self {
-        HasOne { pending: self.pending.clone() }
+        HasOne { pending: self.get().map(|c| Box::new(c.clone()) as Waiting), _child: PhantomData }
     }
 }
 
@@ -200,56 +222,60 @@ pub type ManyToMany<T> = HasMany<T>;
 /// # Ok::<(), orm_core::Error>(())
 /// ```
 pub struct BelongsTo<T> {
-    pub(crate) pending: Option<PendingParent<T>>,
+    pub(crate) pending: Option<StoredParent>,
+    _parent: PhantomData<fn() -> T>,
 }
 
-/// The parent a [`BelongsTo`] holds until its object joins a session.
+/// A [`BelongsTo`]'s parent as the field keeps it (its type erased, see [`Waiting`]).
 #[doc(hidden)]
-pub enum PendingParent<T> {
+pub enum StoredParent {
     /// A new parent, added with the child.
-    New(Box<T>),
+    New(Waiting),
     /// An object of a session: which session, its entry, and the object's identity there
     /// (its allocation and index), checked when the child joins.
     InSession { session: u64, entry: usize, block: usize, index: u32 },
 }
 
 impl<T> BelongsTo<T> {
-    /// A new parent object, added to the session with the child.
-    pub fn to(parent: T) -> BelongsTo<T> {
-        BelongsTo { pending: Some(PendingParent::New(Box::new(parent))) }
-    }
-
-    /// Sets a new parent object, added to the session with the child.
-    pub fn set(&mut self, parent: T) {
-        self.pending = Some(PendingParent::New(Box::new(parent)));
-    }
-
     /// Whether a parent waits to be linked when the object joins a session.
     pub fn is_set(&self) -> bool {
         self.pending.is_some()
     }
 
+    /// The waiting parent, moved out as it is kept (for the session).
     #[doc(hidden)]
-    pub fn take(&mut self) -> Option<PendingParent<T>> {
+    pub fn take_waiting(&mut self) -> Option<StoredParent> {
         self.pending.take()
+    }
+}
+
+impl<T: Any + Send + Sync> BelongsTo<T> {
+    /// A new parent object, added to the session with the child.
+    pub fn to(parent: T) -> BelongsTo<T> {
+        BelongsTo { pending: Some(StoredParent::New(Box::new(parent))), _parent: PhantomData }
+    }
+
+    /// Sets a new parent object, added to the session with the child.
+    pub fn set(&mut self, parent: T) {
+        self.pending = Some(StoredParent::New(Box::new(parent)));
     }
 }
 
 impl<T> Default for BelongsTo<T> {
     fn default() -> Self {
-        BelongsTo { pending: None }
+        BelongsTo { pending: None, _parent: PhantomData }
     }
 }
 
-impl<T: Clone> Clone for BelongsTo<T> {
+impl<T: Clone + Any + Send + Sync> Clone for BelongsTo<T> {
     fn clone(&self) -> Self {
-        let pending = self.pending.as_ref().map(|p| match p {
-            PendingParent::New(value) => PendingParent::New(value.clone()),
-            PendingParent::InSession { session, entry, block, index } => {
-                PendingParent::InSession { session: *session, entry: *entry, block: *block, index: *index }
+        let pending = self.pending.as_ref().and_then(|p| match p {
+            StoredParent::New(value) => value.downcast_ref::<T>().map(|v| StoredParent::New(Box::new(v.clone()))),
+            StoredParent::InSession { session, entry, block, index } => {
+                Some(StoredParent::InSession { session: *session, entry: *entry, block: *block, index: *index })
             }
         });
-        BelongsTo { pending }
+        BelongsTo { pending, _parent: PhantomData }
     }
 }
 
@@ -268,20 +294,36 @@ impl<T> fmt::Debug for BelongsTo<T> {
 
 /// What takes the objects out of a model's relationship fields when it joins a session
 /// (the session, which adds them and links them to the owner). Generated
-/// `Model::take_pending_children` calls it once per field that holds objects.
+/// `Model::take_pending_children` calls it once per field that holds objects. The objects
+/// come with their model's table, their types erased: the session adds them through what
+/// it learned of that model, so that a model's code names no code of its related models.
 #[doc(hidden)]
 pub trait PendingVisitor {
-    /// Children pushed into the `has_many` (or `has_one`) field `def` of a `declared_on` row.
-    fn children<C: Model>(&mut self, def: &'static RelationshipDef, declared_on: &'static TableDef, children: Vec<C>);
-
-    /// Objects pushed into the `many_to_many` field `def` of a `declared_on` row.
-    fn members<C: Model>(&mut self, def: &'static RelationshipDef, declared_on: &'static TableDef, members: Vec<C>);
-
-    /// The parent set on the `belongs_to` field `def` of a `declared_on` row.
-    fn parent<P: Model>(
+    /// Children (of the model of `target`) pushed into the `has_many` (or `has_one`) field
+    /// `def` of a `declared_on` row.
+    fn children(
         &mut self,
         def: &'static RelationshipDef,
         declared_on: &'static TableDef,
-        parent: PendingParent<P>,
+        target: &'static TableDef,
+        children: Vec<Waiting>,
+    );
+
+    /// Objects pushed into the `many_to_many` field `def` of a `declared_on` row.
+    fn members(
+        &mut self,
+        def: &'static RelationshipDef,
+        declared_on: &'static TableDef,
+        target: &'static TableDef,
+        members: Vec<Waiting>,
+    );
+
+    /// The parent set on the `belongs_to` field `def` of a `declared_on` row.
+    fn parent(
+        &mut self,
+        def: &'static RelationshipDef,
+        declared_on: &'static TableDef,
+        target: &'static TableDef,
+        parent: StoredParent,
     );
 }

@@ -75,11 +75,12 @@ pub trait Model: Sized + 'static {
         }
     }
 
-    /// Makes the session able to load the models this one's relationships lead to
-    /// (generated: the session's `learn` of each related model). A constant, so that
-    /// nothing of the related models is compiled until the session meets this one.
+    /// Fills the model's table's loader slot with what the session needs of it, then
+    /// does the same for the models its relationships lead to (generated, `#[inline]`:
+    /// nothing of it is compiled until the session meets the model; each model calls the
+    /// next one's, so a long chain of related models nests no generic code).
     #[doc(hidden)]
-    const RELATED: &'static [fn()] = &[];
+    fn learn_models() {}
 
     /// Whether the model declares [`Hooks`](crate::Hooks) (`#[orm(hooks)]`).
     #[doc(hidden)]

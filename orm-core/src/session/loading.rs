@@ -9,11 +9,13 @@ use super::staging::Staging;
 use super::{IdentityKey, ObjectState, Session};
 use crate::error::{Error, Result};
 use crate::execution::row::Row;
+use crate::schema::fields::Waiting;
 use crate::schema::link::{Link, LinkKey};
 use crate::schema::model::Model;
 use crate::schema::relationship::Loading;
 use crate::schema::table::TableDef;
 use crate::session::Obj;
+use crate::session::handle::ErasedObj;
 use crate::session::options::LoadOption;
 use crate::sql::expr::{CmpOp, ColumnRef, Expr};
 use crate::sql::select::Select;
@@ -24,39 +26,55 @@ use crate::value::Value;
 #[doc(hidden)]
 pub type RowLoader = fn(&mut Session, &Row<'_>, usize) -> Result<usize>;
 
-/// The loader of model `T`, kept in its table's [`LoaderSlot`](crate::schema::relationship::LoaderSlot).
-struct LoaderOf<T>(PhantomData<fn() -> T>);
-
-impl<T: Model> LoaderOf<T> {
-    /// [`load_row::<T>`](load_row).
-    const LOADER: RowLoader = load_row::<T>;
+/// What the session needs of a model it meets only through its table (rows of it loaded
+/// along a relationship, objects of it waiting in a relationship field): kept in the
+/// table's [`LoaderSlot`](crate::schema::relationship::LoaderSlot) from the first time the
+/// session meets the model.
+pub(crate) struct ModelGlue {
+    /// Decodes and registers a row.
+    pub(crate) loader: RowLoader,
+    /// Makes new objects of waiting values (all of the model's type), allocated together.
+    pub(crate) new_objects: fn(Vec<Waiting>) -> Vec<ErasedObj>,
 }
 
-/// Makes the session able to load rows of `T` and of every model its relationships
-/// lead to: fills `T`'s table's loader slot, then learns the related models (once per
-/// process; afterwards one atomic read). Called where the session first meets a model
-/// (added, queried, got); the loaders are compiled for the models a program uses in a
-/// session and the ones they lead to, never for the others.
+struct GlueOf<T>(PhantomData<fn() -> T>);
+
+impl<T: Model> GlueOf<T> {
+    const GLUE: ModelGlue = ModelGlue { loader: load_row::<T>, new_objects: new_objects::<T> };
+}
+
+/// New objects of `T` from waiting values.
+fn new_objects<T: Model>(waiting: Vec<Waiting>) -> Vec<ErasedObj> {
+    let values: Vec<T> = waiting.into_iter().filter_map(|w| w.downcast::<T>().ok()).map(|b| *b).collect();
+    Obj::many(values).iter().map(Obj::erased).collect()
+}
+
+/// The glue of model `T`, for its table's slot (generated `Model::learn_models` stores it).
 #[doc(hidden)]
-pub fn learn<T: Model>() {
-    if T::TABLE.loader.is_set() {
-        return;
-    }
-    T::TABLE.loader.set(&LoaderOf::<T>::LOADER);
-    for related in T::RELATED {
-        related();
-    }
+pub fn glue<T: Model>() -> &'static (dyn std::any::Any + Send + Sync) {
+    &GlueOf::<T>::GLUE
+}
+
+/// Makes the session able to load and add rows of `T` and of every model its
+/// relationships lead to (once per process; afterwards one atomic read).
+pub(crate) fn learn<T: Model>() {
+    T::learn_models();
+}
+
+/// What the session learned of the model of `table`.
+pub(crate) fn glue_of(table: &'static TableDef) -> Result<&'static ModelGlue> {
+    table.loader.get::<ModelGlue>().ok_or_else(|| {
+        Error::schema(format!(
+            "the session cannot load or add `{}` rows: it has not met the {} model; use it in the \
+             session (query or add one) first",
+            table.name, table.model
+        ))
+    })
 }
 
 /// The loader of rows of `table`.
 pub(crate) fn loader_of(table: &'static TableDef) -> Result<RowLoader> {
-    table.loader.get::<RowLoader>().copied().ok_or_else(|| {
-        Error::schema(format!(
-            "the session cannot load `{}` rows: it has not met the {} model; use it in the session \
-             (query or add one) first",
-            table.name, table.model
-        ))
-    })
+    Ok(glue_of(table)?.loader)
 }
 
 /// While a selectin load reads children: the children's table, the column of each of

@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use accessors::Children;
 pub use handle::{Obj, ObjectState};
-pub use loading::learn;
+pub use loading::glue;
 pub use query::SessionQuery;
 pub use retry::Retry;
 

@@ -3,13 +3,14 @@
 //! taken out of the fields, added with it and linked to it (save-update cascade).
 
 use crate::error::{Error, Result};
-use crate::schema::fields::{BelongsTo, PendingParent, PendingVisitor};
+use crate::schema::fields::{BelongsTo, PendingVisitor, StoredParent, Waiting};
 use crate::schema::link::{Link, Secondary};
 use crate::schema::model::Model;
 use crate::schema::relationship::RelationshipDef;
 use crate::schema::table::TableDef;
 use crate::session::Session;
 use crate::session::handle::Obj;
+use crate::session::loading::glue_of;
 
 /// Adds one field's objects to a session, linked to the owner's entry.
 pub(crate) type Attach = Box<dyn FnOnce(&mut Session, usize) -> Result<()>>;
@@ -19,50 +20,66 @@ pub(crate) type Attach = Box<dyn FnOnce(&mut Session, usize) -> Result<()>>;
 pub(crate) struct PendingChildren(pub(crate) Vec<Attach>);
 
 impl PendingVisitor for PendingChildren {
-    fn children<C: Model>(&mut self, def: &'static RelationshipDef, declared_on: &'static TableDef, children: Vec<C>) {
+    fn children(
+        &mut self,
+        def: &'static RelationshipDef,
+        declared_on: &'static TableDef,
+        target: &'static TableDef,
+        children: Vec<Waiting>,
+    ) {
         self.0.push(Box::new(move |session, parent_entry| {
             let link = Link::has_many(declared_on, def)?;
-            session.reserve_children(children.len());
-            let entries: Vec<usize> =
-                Obj::many(children).iter().map(|child| session.attach_new(child.erased())).collect();
+            let objects = (glue_of(target)?.new_objects)(children);
+            session.reserve_children(objects.len());
+            let entries: Vec<usize> = objects.into_iter().map(|child| session.attach_new(child)).collect();
             session.link_new_children(link, &entries, parent_entry);
             Ok(())
         }));
     }
 
-    fn members<C: Model>(&mut self, def: &'static RelationshipDef, declared_on: &'static TableDef, members: Vec<C>) {
+    fn members(
+        &mut self,
+        def: &'static RelationshipDef,
+        declared_on: &'static TableDef,
+        target: &'static TableDef,
+        members: Vec<Waiting>,
+    ) {
         self.0.push(Box::new(move |session, owner_entry| {
             let sec = Secondary::new(declared_on, def, false)?;
-            for member in members {
-                let member = session.add(member);
-                let member_entry = member.cell().meta.get().entry();
+            for member in (glue_of(target)?.new_objects)(members) {
+                let member_entry = session.attach_new(member);
                 session.associate(sec, owner_entry, member_entry);
             }
             Ok(())
         }));
     }
 
-    fn parent<P: Model>(
+    fn parent(
         &mut self,
         def: &'static RelationshipDef,
         declared_on: &'static TableDef,
-        parent: PendingParent<P>,
+        target: &'static TableDef,
+        parent: StoredParent,
     ) {
         self.0.push(Box::new(move |session, child_entry| {
             let link = Link::has_many(declared_on, def)?;
             let parent_entry = match parent {
-                PendingParent::New(value) => {
-                    let parent = session.add(*value);
-                    parent.cell().meta.get().entry()
+                StoredParent::New(value) => {
+                    let Some(parent) = (glue_of(target)?.new_objects)(vec![value]).pop() else {
+                        return Err(Error::invalid_state(format!(
+                            "the parent set on a new {} is no {}",
+                            declared_on.model, target.model
+                        )));
+                    };
+                    session.attach_new(parent)
                 }
-                PendingParent::InSession { session: id, entry, block, index } => {
+                StoredParent::InSession { session: id, entry, block, index } => {
                     let found = session.entry(entry).map(|e| (e.obj.block_id() as usize, e.obj.index()));
                     if id != session.id || found != Some((block, index)) {
                         return Err(Error::invalid_state(format!(
                             "the {} set as the parent of a new {} is not an object of this session; \
                              add it to this session first, or set a new parent with BelongsTo::to",
-                            P::TABLE.model,
-                            declared_on.model
+                            target.model, declared_on.model
                         )));
                     }
                     entry
@@ -87,6 +104,6 @@ impl<T: Model> BelongsTo<T> {
         let meta = parent.cell().meta.get();
         let (block, index) = parent.identity();
         let session = if meta.state == crate::ObjectState::Transient { 0 } else { meta.session };
-        self.pending = Some(PendingParent::InSession { session, entry: meta.entry(), block, index });
+        self.pending = Some(StoredParent::InSession { session, entry: meta.entry(), block, index });
     }
 }

@@ -162,9 +162,9 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                     }
                 });
                 take_pending.push(quote! {
-                    let members = self.#name.take();
+                    let members = self.#name.take_waiting();
                     if !members.is_empty() {
-                        __visitor.members::<#target>(#def, &__TABLE, members);
+                        __visitor.members(#def, &__TABLE, <#target as __orm::Model>::TABLE, members);
                     }
                 });
                 if let Some(backref) = &r.backref {
@@ -210,9 +210,9 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                     });
                 }
                 take_pending.push(quote! {
-                    let children = self.#name.take();
+                    let children = self.#name.take_waiting();
                     if !children.is_empty() {
-                        __visitor.children::<#target>(#def, &__TABLE, children);
+                        __visitor.children(#def, &__TABLE, <#target as __orm::Model>::TABLE, children);
                     }
                 });
                 // The foreign key exists on the child and can hold this model's key.
@@ -253,8 +253,8 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                 let fk_ty = fk_type_of_self(model, fk);
                 let describe = format!("the {name} of this {ident}");
                 take_pending.push(quote! {
-                    if let __orm::Some(parent) = self.#name.take() {
-                        __visitor.parent::<#target>(#def, &__TABLE, parent);
+                    if let __orm::Some(parent) = self.#name.take_waiting() {
+                        __visitor.parent(#def, &__TABLE, <#target as __orm::Model>::TABLE, parent);
                     }
                 });
                 own_methods.push(quote! {

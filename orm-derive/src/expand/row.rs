@@ -65,7 +65,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
     let key_column = model.key_column();
     let related = model.relations().map(|(_, r)| {
         let target = &r.target;
-        quote!(__orm::learn::<#target>)
+        quote!(<#target as __orm::Model>::learn_models();)
     });
     let (from_row_body, before_write) = if model.hooks {
         (
@@ -93,7 +93,6 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             const TABLE: &'static __orm::TableDef = &__TABLE;
             const TABLE_NAME: &'static str = #table_name;
             const KEY_COLUMN: &'static str = #key_column;
-            const RELATED: &'static [fn()] = &[#(#related),*];
 
             fn primary_key(&self) -> Self::PrimaryKey {
                 #pk_value
@@ -127,6 +126,15 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             }
 
             #take_pending
+
+            #[inline]
+            fn learn_models() {
+                if __LOADER.is_set() {
+                    return;
+                }
+                __LOADER.set(__orm::glue::<Self>());
+                #(#related)*
+            }
 
             fn assign_columns(&mut self, __other: Self) {
                 #(#moves)*
