@@ -63,16 +63,19 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             #(#column_consts)*
 
             #[doc = #new_doc]
+            #[inline]
             #vis fn new(#(#args),*) -> Self {
                 #ident { #(#inits),* }
             }
 
             #[doc = #table_doc]
+            #[inline]
             #vis fn table() -> &'static ::orm_core::TableDef {
                 &__TABLE
             }
 
             /// A query over every row of the table; add filters, then run it on an engine.
+            #[inline]
             #vis fn query() -> ::orm_core::Query<Self> {
                 ::orm_core::Query::new()
             }

@@ -156,6 +156,7 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
         match r.kind {
             RelationKind::ManyToMany => {
                 own_methods.push(quote! {
+                    #[inline]
                     fn #name<'s>(&self, db: &'s mut ::orm_core::Session)
                         -> ::orm_core::Result<::orm_core::Children<'s, #target>> {
                         db.children::<#ident, #target>(self, #def)
@@ -172,6 +173,7 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                     let getter = format_ident!("{}", backref);
                     out.extend(quote! {
                         impl #trait_name for ::orm_core::Obj<#target> {
+                            #[inline]
                             fn #getter<'s>(&self, db: &'s mut ::orm_core::Session)
                                 -> ::orm_core::Result<::orm_core::Children<'s, #ident>> {
                                 db.associated::<#target, #ident>(self, #def, &__TABLE)
@@ -184,6 +186,7 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
             RelationKind::HasMany | RelationKind::HasOne => {
                 if r.kind == RelationKind::HasMany {
                     own_methods.push(quote! {
+                        #[inline]
                         fn #name<'s>(&self, db: &'s mut ::orm_core::Session)
                             -> ::orm_core::Result<::orm_core::Children<'s, #target>> {
                             db.children::<#ident, #target>(self, #def)
@@ -192,10 +195,12 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                 } else {
                     let setter = format_ident!("set_{}", name);
                     own_methods.push(quote! {
+                        #[inline]
                         fn #name(&self, db: &mut ::orm_core::Session)
                             -> ::orm_core::Result<__orm::Option<::orm_core::Obj<#target>>> {
                             db.child::<#ident, #target>(self, #def)
                         }
+                        #[inline]
                         fn #setter(&self, db: &mut ::orm_core::Session, child: __orm::Option<&::orm_core::Obj<#target>>)
                             -> ::orm_core::Result<()> {
                             db.set_child::<#ident, #target>(self, child, #def)
@@ -234,11 +239,13 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                     let describe = format!("the {backref} of this {}", target_name(target));
                     out.extend(quote! {
                         impl #trait_name for ::orm_core::Obj<#target> {
+                            #[inline]
                             fn #getter(&self, db: &mut ::orm_core::Session)
                                 -> ::orm_core::Result<<#fk_ty as __orm::ForeignKeyField>::Parent<::orm_core::Obj<#ident>>> {
                                 let parent = db.parent::<#target, #ident>(self, #def, &__TABLE)?;
                                 <#fk_ty as __orm::ForeignKeyField>::wrap(parent, || #describe.to_owned())
                             }
+                            #[inline]
                             fn #setter(&self, db: &mut ::orm_core::Session, parent: &::orm_core::Obj<#ident>) -> ::orm_core::Result<()> {
                                 db.set_parent::<#target, #ident>(self, __orm::Some(parent), #def, &__TABLE)
                             }
@@ -258,11 +265,13 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                     }
                 });
                 own_methods.push(quote! {
+                    #[inline]
                     fn #name(&self, db: &mut ::orm_core::Session)
                         -> ::orm_core::Result<<#fk_ty as __orm::ForeignKeyField>::Parent<::orm_core::Obj<#target>>> {
                         let parent = db.parent::<#ident, #target>(self, #def, &__TABLE)?;
                         <#fk_ty as __orm::ForeignKeyField>::wrap(parent, || #describe.to_owned())
                     }
+                    #[inline]
                     fn #setter(&self, db: &mut ::orm_core::Session, parent: &::orm_core::Obj<#target>) -> ::orm_core::Result<()> {
                         db.set_parent::<#ident, #target>(self, __orm::Some(parent), #def, &__TABLE)
                     }

@@ -94,6 +94,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
             const TABLE_NAME: &'static str = #table_name;
             const KEY_COLUMN: &'static str = #key_column;
 
+            #[inline]
             fn primary_key(&self) -> Self::PrimaryKey {
                 #pk_value
             }
@@ -104,6 +105,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
 
             #before_write
 
+            #[inline]
             fn column_value(&self, __column: usize) -> __orm::Value {
                 match __column {
                     #(#value_arms,)*
@@ -111,6 +113,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                 }
             }
 
+            #[inline]
             fn column_equals(&self, __column: usize, __value: &__orm::Value) -> bool {
                 match __column {
                     #(#equals_arms,)*
@@ -118,6 +121,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                 }
             }
 
+            #[inline]
             fn take_column_value(&mut self, __column: usize) -> __orm::Value {
                 match __column {
                     #(#take_arms,)*
@@ -136,10 +140,12 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                 #(#related)*
             }
 
+            #[inline]
             fn assign_columns(&mut self, __other: Self) {
                 #(#moves)*
             }
 
+            #[inline]
             fn set_column_value(&mut self, __column: usize, __value: __orm::Value) -> __orm::Result<()> {
                 match __column {
                     #(#assign_arms,)*
