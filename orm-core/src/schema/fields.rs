@@ -27,62 +27,70 @@ use crate::schema::table::TableDef;
 /// assert_eq!(p.courses.len(), 1);
 /// ```
 pub struct HasMany<T> {
-    pending: Vec<Waiting>,
+    /// A `Vec<T>`, when a child was pushed.
+    pending: Option<Waiting>,
+    count: usize,
     _child: PhantomData<fn() -> T>,
 }
 
-/// An object waiting in a relationship field, its type erased: a model holds its pending
-/// related objects without containing their types, so that the compiler's drop check of
-/// a model does not walk the whole chain of models related to it (a chain of hundreds of
-/// models compiles with the default recursion limit). Only values of the field's type go
-/// in, and they come out as that type.
+/// The objects waiting in a relationship field, a `Vec<T>` with its type erased: a model
+/// holds its pending related objects without containing their types, so that the
+/// compiler's drop check of a model does not walk the whole chain of models related to it
+/// (a chain of hundreds of models compiles with the default recursion limit). Only a
+/// `Vec` of the field's type goes in, and it comes out as that.
 #[doc(hidden)]
 pub type Waiting = Box<dyn Any + Send + Sync>;
 
-/// The waiting objects that are `T`s (all of them: nothing else goes in).
-fn waiting_as<T: Any>(waiting: &[Waiting]) -> impl Iterator<Item = &T> {
-    waiting.iter().filter_map(|w| w.downcast_ref::<T>())
+/// The objects of a [`Waiting`], as the `T`s they are.
+fn waiting_as<T: Any>(waiting: Option<&Waiting>) -> &[T] {
+    waiting.and_then(|w| w.downcast_ref::<Vec<T>>()).map_or(&[], Vec::as_slice)
 }
 
 impl<T> HasMany<T> {
     /// The number of children waiting to join a session with the parent.
     pub fn len(&self) -> usize {
-        self.pending.len()
+        self.count
     }
 
     /// Whether no child is waiting.
     pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+        self.count == 0
     }
 
     /// The waiting children, moved out as they are kept (for the session).
     #[doc(hidden)]
-    pub fn take_waiting(&mut self) -> Vec<Waiting> {
-        std::mem::take(&mut self.pending)
+    pub fn take_waiting(&mut self) -> Option<Waiting> {
+        self.count = 0;
+        self.pending.take()
     }
 }
 
 impl<T: Any + Send + Sync> HasMany<T> {
     /// Adds a child that joins the session with its parent.
     pub fn push(&mut self, child: T) {
-        self.pending.push(Box::new(child));
+        let waiting = self.pending.get_or_insert_with(|| Box::new(Vec::<T>::new()));
+        if let Some(children) = waiting.downcast_mut::<Vec<T>>() {
+            children.push(child);
+            self.count += 1;
+        }
     }
 
     /// The waiting children.
-    pub fn iter(&self) -> impl Iterator<Item = &T> {
-        waiting_as::<T>(&self.pending)
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        waiting_as::<T>(self.pending.as_ref()).iter()
     }
 }
 
 impl<T> Default for HasMany<T> {
     fn default() -> Self {
-        HasMany { pending: Vec::new(), _child: PhantomData }
+        HasMany { pending: None, count: 0, _child: PhantomData }
     }
 }
 
 impl<T: Clone + Any + Send + Sync> Clone for HasMany<T> {
     fn clone(&self) -> Self {
-        HasMany { pending: self.iter().map(|c| Box::new(c.clone()) as Waiting).collect(), _child: PhantomData }
+        let children: Vec<T> = self.iter().cloned().collect();
+        HasMany { count: children.len(), pending: Some(Box::new(children)), _child: PhantomData }
     }
 }
 
@@ -95,11 +103,7 @@ impl<T> PartialEq for HasMany<T> {
 
 impl<T> fmt::Debug for HasMany<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.pending.is_empty() {
-            f.write_str("HasMany")
-        } else {
-            write!(f, "HasMany({} waiting)", self.pending.len())
-        }
+        if self.count == 0 { f.write_str("HasMany") } else { write!(f, "HasMany({} waiting)", self.count) }
     }
 }
 
@@ -131,20 +135,20 @@ pub struct HasOne<T> {
 impl<T: Any + Send + Sync> HasOne<T> {
     /// Sets the child that joins the session with its parent.
     pub fn set(&mut self, child: T) {
-        self.pending = Some(Box::new(child));
+        self.pending = Some(Box::new(vec![child]));
     }
 
     /// The child waiting to join a session with the parent.
     pub fn get(&self) -> Option<&T> {
-        self.pending.as_ref().and_then(|w| w.downcast_ref::<T>())
+        waiting_as::<T>(self.pending.as_ref()).first()
     }
 }
 
 impl<T> HasOne<T> {
     /// The waiting child, moved out as it is kept (for the session).
     #[doc(hidden)]
-    pub fn take_waiting(&mut self) -> Vec<Waiting> {
-        self.pending.take().into_iter().collect()
+    pub fn take_waiting(&mut self) -> Option<Waiting> {
+        self.pending.take()
     }
 }
 
@@ -156,7 +160,7 @@ impl<T> Default for HasOne<T> {
 
 impl<T: Clone + Any + Send + Sync> Clone for HasOne<T> {
     fn clone(&self) -> Self {
-        HasOne { pending: self.get().map(|c| Box::new(c.clone()) as Waiting), _child: PhantomData }
+        HasOne { pending: self.get().map(|c| Box::new(vec![c.clone()]) as Waiting), _child: PhantomData }
     }
 }
 
@@ -252,12 +256,12 @@ impl<T> BelongsTo<T> {
 impl<T: Any + Send + Sync> BelongsTo<T> {
     /// A new parent object, added to the session with the child.
     pub fn to(parent: T) -> BelongsTo<T> {
-        BelongsTo { pending: Some(StoredParent::New(Box::new(parent))), _parent: PhantomData }
+        BelongsTo { pending: Some(StoredParent::New(Box::new(vec![parent]))), _parent: PhantomData }
     }
 
     /// Sets a new parent object, added to the session with the child.
     pub fn set(&mut self, parent: T) {
-        self.pending = Some(StoredParent::New(Box::new(parent)));
+        self.pending = Some(StoredParent::New(Box::new(vec![parent])));
     }
 }
 
@@ -270,7 +274,9 @@ impl<T> Default for BelongsTo<T> {
 impl<T: Clone + Any + Send + Sync> Clone for BelongsTo<T> {
     fn clone(&self) -> Self {
         let pending = self.pending.as_ref().and_then(|p| match p {
-            StoredParent::New(value) => value.downcast_ref::<T>().map(|v| StoredParent::New(Box::new(v.clone()))),
+            StoredParent::New(value) => {
+                waiting_as::<T>(Some(value)).first().map(|v| StoredParent::New(Box::new(vec![v.clone()])))
+            }
             StoredParent::InSession { session, entry, block, index } => {
                 Some(StoredParent::InSession { session: *session, entry: *entry, block: *block, index: *index })
             }
@@ -306,7 +312,7 @@ pub trait PendingVisitor {
         def: &'static RelationshipDef,
         declared_on: &'static TableDef,
         target: &'static TableDef,
-        children: Vec<Waiting>,
+        children: Waiting,
     );
 
     /// Objects pushed into the `many_to_many` field `def` of a `declared_on` row.
@@ -315,7 +321,7 @@ pub trait PendingVisitor {
         def: &'static RelationshipDef,
         declared_on: &'static TableDef,
         target: &'static TableDef,
-        members: Vec<Waiting>,
+        members: Waiting,
     );
 
     /// The parent set on the `belongs_to` field `def` of a `declared_on` row.

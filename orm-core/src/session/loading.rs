@@ -33,8 +33,8 @@ pub type RowLoader = fn(&mut Session, &Row<'_>, usize) -> Result<usize>;
 pub(crate) struct ModelGlue {
     /// Decodes and registers a row.
     pub(crate) loader: RowLoader,
-    /// Makes new objects of waiting values (all of the model's type), allocated together.
-    pub(crate) new_objects: fn(Vec<Waiting>) -> Vec<ErasedObj>,
+    /// Makes new objects of waiting values (a `Vec` of the model's type), allocated together.
+    pub(crate) new_objects: fn(Waiting) -> Vec<ErasedObj>,
 }
 
 struct GlueOf<T>(PhantomData<fn() -> T>);
@@ -44,8 +44,8 @@ impl<T: Model> GlueOf<T> {
 }
 
 /// New objects of `T` from waiting values.
-fn new_objects<T: Model>(waiting: Vec<Waiting>) -> Vec<ErasedObj> {
-    let values: Vec<T> = waiting.into_iter().filter_map(|w| w.downcast::<T>().ok()).map(|b| *b).collect();
+fn new_objects<T: Model>(waiting: Waiting) -> Vec<ErasedObj> {
+    let values: Vec<T> = waiting.downcast::<Vec<T>>().map(|values| *values).unwrap_or_default();
     Obj::many(values).iter().map(Obj::erased).collect()
 }
 

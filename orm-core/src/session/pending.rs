@@ -25,7 +25,7 @@ impl PendingVisitor for PendingChildren {
         def: &'static RelationshipDef,
         declared_on: &'static TableDef,
         target: &'static TableDef,
-        children: Vec<Waiting>,
+        children: Waiting,
     ) {
         self.0.push(Box::new(move |session, parent_entry| {
             let link = Link::has_many(declared_on, def)?;
@@ -42,7 +42,7 @@ impl PendingVisitor for PendingChildren {
         def: &'static RelationshipDef,
         declared_on: &'static TableDef,
         target: &'static TableDef,
-        members: Vec<Waiting>,
+        members: Waiting,
     ) {
         self.0.push(Box::new(move |session, owner_entry| {
             let sec = Secondary::new(declared_on, def, false)?;
@@ -65,7 +65,7 @@ impl PendingVisitor for PendingChildren {
             let link = Link::has_many(declared_on, def)?;
             let parent_entry = match parent {
                 StoredParent::New(value) => {
-                    let Some(parent) = (glue_of(target)?.new_objects)(vec![value]).pop() else {
+                    let Some(parent) = (glue_of(target)?.new_objects)(value).pop() else {
                         return Err(Error::invalid_state(format!(
                             "the parent set on a new {} is no {}",
                             declared_on.model, target.model

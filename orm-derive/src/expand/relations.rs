@@ -163,8 +163,7 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                     }
                 });
                 take_pending.push(quote! {
-                    let members = self.#name.take_waiting();
-                    if !members.is_empty() {
+                    if let __orm::Some(members) = self.#name.take_waiting() {
                         __visitor.members(#def, &__TABLE, <#target as __orm::Model>::TABLE, members);
                     }
                 });
@@ -215,8 +214,7 @@ pub fn expand_private(model: &Model<'_>) -> TokenStream {
                     });
                 }
                 take_pending.push(quote! {
-                    let children = self.#name.take_waiting();
-                    if !children.is_empty() {
+                    if let __orm::Some(children) = self.#name.take_waiting() {
                         __visitor.children(#def, &__TABLE, <#target as __orm::Model>::TABLE, children);
                     }
                 });
