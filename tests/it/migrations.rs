@@ -460,3 +460,44 @@ orm_tests::test_case! {
         }
     }
 }
+
+on_both! {
+    /// A primary key over other columns: replaced in place on PostgreSQL, by a rebuild on
+    /// SQLite, the rows kept, and back.
+    fn primary_key_changes_round_trip(db) {
+        mod before {
+            use orm_core::prelude::*;
+            #[derive(Model, Debug)]
+            #[orm(table = "codes")]
+            pub struct Code {
+                #[orm(primary_key)]
+                pub code: String,
+                pub region: String,
+            }
+        }
+        mod after {
+            use orm_core::prelude::*;
+            #[derive(Model, Debug)]
+            #[orm(table = "codes", primary_key(code, region))]
+            pub struct Code {
+                pub code: String,
+                pub region: String,
+            }
+        }
+        let dir = Dir::new(db, "primary_key");
+        step(db, &dir, &[before::Code::table()], "codes");
+        db.engine.execute("INSERT INTO codes (code, region) VALUES ('A', 'eu'), ('B', 'us')", &[]).unwrap();
+        let err = db.engine.execute("INSERT INTO codes (code, region) VALUES ('A', 'us')", &[]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UniqueViolation, "{err}");
+        let id = step(db, &dir, &[after::Code::table()], "key by code and region");
+        assert!(sql_of(&dir, &id, "up.postgresql.sql").contains("ALTER TABLE codes DROP CONSTRAINT codes_pkey, ADD PRIMARY KEY (code, region);"));
+        assert_eq!(check(&db.engine, &[after::Code::table()]).unwrap(), []);
+        db.engine.execute("INSERT INTO codes (code, region) VALUES ('A', 'us')", &[]).unwrap();
+        let err = db.engine.execute("INSERT INTO codes (code, region) VALUES ('A', 'eu')", &[]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UniqueViolation, "{err}");
+        db.engine.execute("DELETE FROM codes WHERE region = 'us' AND code = 'A'", &[]).unwrap();
+        assert_eq!(Migrator::new(&db.engine, dir.migrations()).downgrade(1).unwrap(), [2]);
+        assert_eq!(check(&db.engine, &[before::Code::table()]).unwrap(), []);
+        assert_eq!(db.column("SELECT code FROM codes ORDER BY code", &[]), ["A", "B"]);
+    }
+}

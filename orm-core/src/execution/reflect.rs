@@ -59,6 +59,7 @@ fn empty_table(name: String) -> TableSchema {
         renamed_from: None,
         columns: Vec::new(),
         primary_key: Vec::new(),
+        primary_key_name: None,
         foreign_keys: Vec::new(),
         uniques: Vec::new(),
         indexes: Vec::new(),
@@ -231,7 +232,10 @@ fn reflect_postgres(conn: &mut Connection, schema: Option<&str>) -> Result<Schem
     for (table, name, kind, columns, ref_table, ref_columns, on_delete, on_update, definition) in constraints {
         let Some(t) = tables.iter_mut().find(|t| t.name == table) else { continue };
         match kind.as_str() {
-            "p" => t.primary_key = split(&columns),
+            "p" => {
+                t.primary_key = split(&columns);
+                t.primary_key_name = Some(name);
+            }
             "u" => t.uniques.push(UniqueSchema { name: Some(name), columns: split(&columns) }),
             "f" => t.foreign_keys.push(ForeignKeySchema {
                 name: Some(name),
@@ -281,6 +285,7 @@ fn reflect_postgres(conn: &mut Connection, schema: Option<&str>) -> Result<Schem
 /// cannot read).
 fn literal_without_cast(default: &str) -> &str {
     if let Some(at) = default.rfind("'::")
+        && at > 0
         && default.starts_with('\'')
         && !default[1..at].replace("''", "").contains('\'')
         && default[at + 3..].chars().all(|c| c.is_ascii_alphanumeric() || " _()[]\"".contains(c))
@@ -530,6 +535,7 @@ mod tests {
         assert_eq!(literal_without_cast("'draft'::character varying"), "'draft'");
         assert_eq!(literal_without_cast("'[]'::jsonb"), "'[]'");
         assert_eq!(literal_without_cast("now()"), "now()");
+        assert_eq!(literal_without_cast("'::x"), "'::x");
         assert_eq!(literal_without_cast("'a'::text || 'b'::text"), "'a'::text || 'b'::text");
     }
 

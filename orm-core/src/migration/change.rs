@@ -53,6 +53,17 @@ pub enum Change {
         /// The column as it becomes.
         to: ColumnSchema,
     },
+    /// The primary key's columns change.
+    AlterPrimaryKey {
+        /// The table.
+        table: String,
+        /// The key's columns before.
+        from: Vec<String>,
+        /// The key's columns after.
+        to: Vec<String>,
+        /// The name of the key constraint it replaces, when the database reported one.
+        constraint: Option<String>,
+    },
     /// A foreign key is added.
     AddForeignKey {
         /// The table.
@@ -123,6 +134,8 @@ impl Change {
             DropColumn { table, column } => AddColumn { table, column },
             RenameColumn { table, from, to } => RenameColumn { table, from: to, to: from },
             AlterColumn { table, from, to } => AlterColumn { table, from: to, to: from },
+            // The key the change made has the database's default name.
+            AlterPrimaryKey { table, from, to, .. } => AlterPrimaryKey { table, from: to, to: from, constraint: None },
             AddForeignKey { table, foreign_key } => DropForeignKey { table, foreign_key },
             DropForeignKey { table, foreign_key } => AddForeignKey { table, foreign_key },
             AddUnique { table, unique } => DropUnique { table, unique },
@@ -153,6 +166,7 @@ impl Change {
             | Change::DropColumn { table, .. }
             | Change::RenameColumn { table, .. }
             | Change::AlterColumn { table, .. }
+            | Change::AlterPrimaryKey { table, .. }
             | Change::AddForeignKey { table, .. }
             | Change::DropForeignKey { table, .. }
             | Change::AddUnique { table, .. }
@@ -207,6 +221,9 @@ impl fmt::Display for Change {
                     what.push("server default");
                 }
                 write!(f, "alter column {table}.{} ({})", to.name, what.join(", "))
+            }
+            Change::AlterPrimaryKey { table, from, to, .. } => {
+                write!(f, "primary key of {table} ({}) to ({})", from.join(", "), to.join(", "))
             }
             Change::AddForeignKey { table, foreign_key } => {
                 write!(f, "add foreign key {table}({}) -> {}", foreign_key.columns.join(", "), foreign_key.table)

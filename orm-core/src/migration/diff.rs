@@ -127,6 +127,16 @@ fn compare_tables(plan: &mut Plan, old: &TableSchema, new: &TableSchema, dialect
     };
     let rename_all = |names: &[String]| names.iter().map(rename).collect::<Vec<_>>();
 
+    // The primary key: after the columns it names exist, before constraints lean on it.
+    if rename_all(&old.primary_key) != new.primary_key {
+        plan.columns.push(Change::AlterPrimaryKey {
+            table: table.clone(),
+            from: rename_all(&old.primary_key),
+            to: new.primary_key.clone(),
+            constraint: old.primary_key_name.clone(),
+        });
+    }
+
     // Foreign keys compare by what they do; their names are the database's.
     for fk in &old.foreign_keys {
         let columns = rename_all(&fk.columns);

@@ -93,6 +93,7 @@ fn needs_rebuild(change: &Change) -> bool {
         Change::AddColumn { column, .. } => !column.nullable && column.default.is_none(),
         Change::DropColumn { .. }
         | Change::AlterColumn { .. }
+        | Change::AlterPrimaryKey { .. }
         | Change::AddForeignKey { .. }
         | Change::DropForeignKey { .. }
         | Change::AddUnique { .. }
@@ -197,6 +198,18 @@ fn render_in_place(change: &Change, dialect: &dyn Dialect) -> Vec<String> {
                 });
             }
             if actions.is_empty() { Vec::new() } else { vec![format!("{} {}", alter(table), actions.join(", "))] }
+        }
+        Change::AlterPrimaryKey { table, from, to, constraint } => {
+            // PostgreSQL names a key `<table>_pkey` unless told otherwise.
+            let mut actions = Vec::new();
+            if !from.is_empty() {
+                let name = constraint.clone().unwrap_or_else(|| format!("{table}_pkey"));
+                actions.push(format!("DROP CONSTRAINT {}", id(&name)));
+            }
+            if !to.is_empty() {
+                actions.push(format!("ADD PRIMARY KEY ({})", ident_list(dialect, to)));
+            }
+            vec![format!("{} {}", alter(table), actions.join(", "))]
         }
         Change::AddForeignKey { table, foreign_key } => {
             let constraint = foreign_key.name.as_ref().map(|n| format!("CONSTRAINT {} ", id(n))).unwrap_or_default();

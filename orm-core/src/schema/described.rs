@@ -54,6 +54,8 @@ pub struct TableSchema {
     pub columns: Vec<ColumnSchema>,
     /// The primary key's columns, in key order.
     pub primary_key: Vec<String>,
+    /// The primary key constraint's name, when the database reports one.
+    pub primary_key_name: Option<String>,
     /// The foreign keys.
     pub foreign_keys: Vec<ForeignKeySchema>,
     /// UNIQUE constraints (one column's or several).
@@ -172,6 +174,7 @@ impl TableSchema {
             renamed_from: table.renamed_from.map(str::to_owned),
             columns,
             primary_key: table.primary_key_columns().map(|c| c.name.to_owned()).collect(),
+            primary_key_name: None,
             foreign_keys: table
                 .columns
                 .iter()
