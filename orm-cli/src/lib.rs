@@ -96,6 +96,10 @@ impl Args {
                 _ => words.push(arg),
             }
         }
+        // `orm-cli migrate upgrade` reads as `orm-cli upgrade`.
+        if words.first().is_some_and(|w| w == "migrate") {
+            words.remove(0);
+        }
         let number = |w: &str| w.parse::<i64>().map_err(|_| format!("`{w}` is not a migration version"));
         let command = match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
             ["generate", name] => Command::Generate((*name).to_owned()),
@@ -254,6 +258,7 @@ mod tests {
     #[test]
     fn command_lines_parse() {
         assert_eq!(parse("upgrade").unwrap().command, Command::Upgrade(None));
+        assert_eq!(parse("migrate generate add_email").unwrap().command, Command::Generate("add_email".into()));
         assert!(parse("upgrade 3 --allow-destructive").unwrap().allow_destructive);
         assert_eq!(parse("downgrade -1").unwrap().command, Command::DowngradeSteps(1));
         assert_eq!(parse("downgrade 0").unwrap().command, Command::DowngradeTo(0));
