@@ -9,6 +9,7 @@ mod ddl;
 mod documents;
 mod engine;
 mod errors;
+mod exact;
 mod graphs;
 mod hooks;
 mod locking;

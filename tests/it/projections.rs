@@ -23,7 +23,7 @@ pub struct LineItem {
     pub weight: f64,
 }
 
-fn stock(db: &orm_tests::TestDb) {
+pub fn stock(db: &orm_tests::TestDb) {
     db.engine.create_all(&[LineItem::table()]).unwrap();
     let mut s = db.engine.session();
     for (sku, category, price, quantity, list, weight) in [

@@ -351,7 +351,7 @@ impl Session {
         }
         let mut select = Select::new(P::TABLE);
         select.filters.push(Expr::Compare {
-            column: ColumnRef { table: P::TABLE.name, name: P::TABLE.columns[link.parent_column].name },
+            column: ColumnRef::not_null(P::TABLE.name, P::TABLE.columns[link.parent_column].name),
             op: CmpOp::Eq,
             value: fk,
         });

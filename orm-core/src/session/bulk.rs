@@ -143,7 +143,7 @@ impl Session {
                 .collect();
             let mut select = Select::new(table);
             select.filters.push(Expr::In {
-                column: ColumnRef { table: table.name, name: table.columns[*key_column].name },
+                column: ColumnRef::not_null(table.name, table.columns[*key_column].name),
                 values: keys,
                 negated: false,
             });

@@ -148,7 +148,7 @@ impl Session {
         for part in keys.chunks(chunk) {
             let mut select = Select::new(child_table);
             select.filters.push(Expr::In {
-                column: ColumnRef { table: child_table.name, name: child_table.columns[fk].name },
+                column: ColumnRef::not_null(child_table.name, child_table.columns[fk].name),
                 values: part.to_vec(),
                 negated: false,
             });

@@ -138,7 +138,7 @@ impl Session {
             self.entry(parent).map(|e| e.obj.column_value(link.parent_column)).transpose()?.unwrap_or(Value::Null);
         let mut select = Select::new(link.child);
         select.filters.push(Expr::Compare {
-            column: ColumnRef { table: link.child.name, name: link.child.columns[link.fk_column].name },
+            column: ColumnRef::not_null(link.child.name, link.child.columns[link.fk_column].name),
             op: CmpOp::Eq,
             value: parent_value,
         });

@@ -552,7 +552,7 @@ impl Session {
         let columns: Vec<_> = T::TABLE.primary_key_columns().collect();
         for (c, v) in columns.into_iter().zip(values) {
             q.filters.push(crate::sql::expr::Expr::Compare {
-                column: crate::sql::expr::ColumnRef { table: T::TABLE.name, name: c.name },
+                column: crate::sql::expr::ColumnRef::not_null(T::TABLE.name, c.name),
                 op: crate::sql::expr::CmpOp::Eq,
                 value: v,
             });

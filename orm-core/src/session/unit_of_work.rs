@@ -467,7 +467,7 @@ fn name_stale(e: Error, s: &mut Session, table: &'static TableDef, rows: &[usize
             }
             w.push(" FROM ").ident(table.name).push(" WHERE ");
             w.expr(&crate::sql::expr::Expr::In {
-                column: crate::sql::expr::ColumnRef { table: table.name, name: table.columns[key_column].name },
+                column: crate::sql::expr::ColumnRef::not_null(table.name, table.columns[key_column].name),
                 values: expected.iter().map(|(_, k, _)| k.clone()).collect(),
                 negated: false,
             });

@@ -33,6 +33,7 @@
 
 use std::marker::PhantomData;
 
+use crate::schema::types::ColumnType;
 use crate::sql::expr::{ColumnRef, Expr};
 use crate::sql::operand::{Node, SqlExpr};
 use crate::sql::projection::{Rows, Selection, Subquery};
@@ -153,6 +154,6 @@ impl CteJoin {
 }
 
 /// Column `index` of the CTE `name`.
-pub(crate) fn cte_column<T>(name: &'static str, index: usize) -> SqlExpr<T> {
-    SqlExpr::new(Node::Column(ColumnRef { table: name, name: CTE_COLUMNS[index] }))
+pub(crate) fn cte_column<T: ColumnType>(name: &'static str, index: usize) -> SqlExpr<T> {
+    SqlExpr::new(Node::Column(ColumnRef { table: name, name: CTE_COLUMNS[index], nullable: T::NULLABLE }))
 }

@@ -59,6 +59,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
         false
     }
 
+    /// Whether NULL sorts before every value (SQLite) rather than after (PostgreSQL).
+    fn nulls_sort_low(&self) -> bool {
+        false
+    }
+
     /// Whether SELECTs can lock rows (`FOR UPDATE`, `FOR SHARE`, `NOWAIT`, `SKIP LOCKED`).
     fn row_locks(&self) -> bool {
         false
@@ -216,6 +221,10 @@ impl Dialect for Sqlite {
 
     fn like_escape(&self) -> &'static str {
         " ESCAPE '\\'"
+    }
+
+    fn nulls_sort_low(&self) -> bool {
+        true
     }
 
     fn json_each_lists(&self) -> bool {

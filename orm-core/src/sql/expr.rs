@@ -69,30 +69,6 @@ impl<M, T> Column<M, T> {
     pub fn index(&self) -> usize {
         self.index
     }
-
-    pub(crate) fn reference(&self) -> ColumnRef {
-        ColumnRef { table: self.table, name: self.name }
-    }
-
-    /// Ascending order: `ORDER BY column ASC`.
-    pub fn asc(self) -> OrderBy {
-        OrderBy { column: self.reference(), descending: false }
-    }
-
-    /// Descending order: `ORDER BY column DESC`.
-    pub fn desc(self) -> OrderBy {
-        OrderBy { column: self.reference(), descending: true }
-    }
-
-    /// `column IS NULL`.
-    pub fn is_null(self) -> Expr {
-        Expr::IsNull { column: self.reference(), negated: false }
-    }
-
-    /// `column IS NOT NULL`.
-    pub fn is_not_null(self) -> Expr {
-        Expr::IsNull { column: self.reference(), negated: true }
-    }
 }
 
 macro_rules! comparisons {
@@ -105,6 +81,30 @@ macro_rules! comparisons {
 }
 
 impl<M, T: ColumnType> Column<M, T> {
+    pub(crate) fn reference(&self) -> ColumnRef {
+        ColumnRef { table: self.table, name: self.name, nullable: T::NULLABLE }
+    }
+
+    /// Ascending order: `ORDER BY column ASC` (NULLs last, on every backend).
+    pub fn asc(self) -> OrderBy {
+        OrderBy::new(Node::Column(self.reference()), false)
+    }
+
+    /// Descending order: `ORDER BY column DESC` (NULLs first, on every backend).
+    pub fn desc(self) -> OrderBy {
+        OrderBy::new(Node::Column(self.reference()), true)
+    }
+
+    /// `column IS NULL`.
+    pub fn is_null(self) -> Expr {
+        Expr::IsNull { column: self.reference(), negated: false }
+    }
+
+    /// `column IS NOT NULL`.
+    pub fn is_not_null(self) -> Expr {
+        Expr::IsNull { column: self.reference(), negated: true }
+    }
+
     comparisons! {
         /// `column = other`: a value (bound), another column or an expression of its type.
         eq => Eq,
@@ -360,11 +360,29 @@ pub enum PathTest {
 }
 
 /// A column named by table and column name, in rendered SQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct ColumnRef {
     pub(crate) table: &'static str,
     pub(crate) name: &'static str,
+    /// Whether the column's type takes NULL (`Option<T>`).
+    pub(crate) nullable: bool,
 }
+
+impl ColumnRef {
+    /// A NOT NULL column of `table` (keys, foreign keys the ORM reads itself).
+    pub(crate) fn not_null(table: &'static str, name: &'static str) -> ColumnRef {
+        ColumnRef { table, name, nullable: false }
+    }
+}
+
+/// The same column, however it was reached.
+impl PartialEq for ColumnRef {
+    fn eq(&self, other: &ColumnRef) -> bool {
+        self.table == other.table && self.name == other.name
+    }
+}
+
+impl Eq for ColumnRef {}
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -667,15 +685,60 @@ impl Not for Expr {
     }
 }
 
-/// One `ORDER BY` term; a bare column orders ascending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One `ORDER BY` term: a column or an expression, ascending or descending. A bare
+/// column orders ascending; `Program::NAME.desc()`, `count_all().desc()`.
+///
+/// NULLs sort as PostgreSQL sorts them, on every backend: after every value in
+/// ascending order, before them in descending order; [`nulls_first`](Self::nulls_first)
+/// and [`nulls_last`](Self::nulls_last) say otherwise.
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrderBy {
-    pub(crate) column: ColumnRef,
+    pub(crate) node: Node,
     pub(crate) descending: bool,
+    /// Where NULLs go when the user said so: `Some(true)` first, `Some(false)` last.
+    pub(crate) nulls_first: Option<bool>,
 }
 
-impl<M, T> From<Column<M, T>> for OrderBy {
+impl OrderBy {
+    pub(crate) fn new(node: Node, descending: bool) -> OrderBy {
+        OrderBy { node, descending, nulls_first: None }
+    }
+
+    /// NULLs before every value (`NULLS FIRST`).
+    #[must_use]
+    pub fn nulls_first(mut self) -> OrderBy {
+        self.nulls_first = Some(true);
+        self
+    }
+
+    /// NULLs after every value (`NULLS LAST`).
+    #[must_use]
+    pub fn nulls_last(mut self) -> OrderBy {
+        self.nulls_first = Some(false);
+        self
+    }
+
+    /// Where NULLs go: as asked, else where PostgreSQL puts them (last ascending,
+    /// first descending).
+    pub(crate) fn puts_nulls_first(&self) -> bool {
+        self.nulls_first.unwrap_or(self.descending)
+    }
+}
+
+impl<M, T: ColumnType> From<Column<M, T>> for OrderBy {
     fn from(c: Column<M, T>) -> OrderBy {
         c.asc()
+    }
+}
+
+impl<T> From<SqlExpr<T>> for OrderBy {
+    fn from(e: SqlExpr<T>) -> OrderBy {
+        OrderBy::new(e.node, false)
+    }
+}
+
+impl<T> From<&SqlExpr<T>> for OrderBy {
+    fn from(e: &SqlExpr<T>) -> OrderBy {
+        OrderBy::new(e.node.clone(), false)
     }
 }

@@ -12,6 +12,7 @@ pub mod dialect;
 pub(crate) mod dml;
 pub(crate) mod document;
 pub mod expr;
+pub(crate) mod nulls;
 pub mod operand;
 pub mod projection;
 pub mod query;

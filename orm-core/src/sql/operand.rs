@@ -19,7 +19,7 @@ use std::marker::PhantomData;
 use std::ops::{Add, Div, Mul, Sub};
 
 use crate::schema::types::{BaseType, ColumnType, SqlType};
-use crate::sql::expr::{CmpOp, Column, ColumnRef, Expr};
+use crate::sql::expr::{CmpOp, Column, ColumnRef, Expr, OrderBy};
 use crate::value::Value;
 
 /// A node of an expression tree, rendered by `SqlWriter::node`.
@@ -45,7 +45,7 @@ pub enum Node {
     /// The current time (`now()`; SQLite: the same instant as text in the ORM's format).
     Now,
     /// `func OVER (PARTITION BY .. ORDER BY ..)`: a window function.
-    Window { func: Box<Node>, partition: Vec<Node>, order: Vec<(Node, bool)> },
+    Window { func: Box<Node>, partition: Vec<Node>, order: Vec<OrderBy> },
 }
 
 impl Node {
@@ -95,7 +95,7 @@ impl Node {
             Node::Window { func, partition, order } => {
                 func.params(out);
                 partition.iter().for_each(|p| p.params(out));
-                order.iter().for_each(|(o, _)| o.params(out));
+                order.iter().for_each(|o| o.node.params(out));
             }
         }
     }
@@ -117,7 +117,7 @@ impl Node {
             }
             Node::Window { func, partition, order } => {
                 func.check_subqueries()?;
-                partition.iter().chain(order.iter().map(|(o, _)| o)).try_for_each(Node::check_subqueries)
+                partition.iter().chain(order.iter().map(|o| &o.node)).try_for_each(Node::check_subqueries)
             }
             Node::Binary { left, right, .. } => left.check_subqueries().and(right.check_subqueries()),
             Node::Function { args, .. } => args.iter().try_for_each(Node::check_subqueries),
@@ -147,7 +147,7 @@ impl Node {
             Node::Subquery(_) | Node::Now => {}
             Node::Window { func, partition, order } => {
                 func.tables(out);
-                partition.iter().chain(order.iter().map(|(o, _)| o)).for_each(|n| n.tables(out));
+                partition.iter().chain(order.iter().map(|o| &o.node)).for_each(|n| n.tables(out));
             }
             Node::Case { whens, otherwise } => {
                 for (cond, value) in whens {
@@ -243,7 +243,7 @@ pub trait IntoSqlExpr<T> {
     fn into_sql_expr(self) -> SqlExpr<T>;
 }
 
-impl<M, T> IntoSqlExpr<T> for Column<M, T> {
+impl<M, T: ColumnType> IntoSqlExpr<T> for Column<M, T> {
     fn into_sql_expr(self) -> SqlExpr<T> {
         SqlExpr::new(Node::Column(self.reference()))
     }
@@ -382,7 +382,7 @@ impl<T: BaseType> Case<T> {
 pub struct Over<T> {
     func: Node,
     partition: Vec<Node>,
-    order: Vec<(Node, bool)>,
+    order: Vec<OrderBy>,
     /// The type an aggregate is cast back to (`sum`, `avg`), around the window.
     cast: Option<SqlType>,
     _type: PhantomData<fn() -> T>,
@@ -395,10 +395,10 @@ impl<T> Over<T> {
         self
     }
 
-    /// `ORDER BY column` inside the window (`Item::PRICE.desc()` for descending).
-    pub fn order_by(mut self, order: impl Into<crate::sql::expr::OrderBy>) -> Self {
-        let order = order.into();
-        self.order.push((Node::Column(order.column), order.descending));
+    /// `ORDER BY ..` inside the window: a column or an expression (`Item::PRICE.desc()`,
+    /// `sum(Item::PRICE).desc()` over groups); call again for more terms.
+    pub fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
+        self.order.push(order.into());
         self
     }
 
@@ -467,7 +467,7 @@ pub trait FunctionArg {
     fn arg_node(self) -> Node;
 }
 
-impl<M, T> FunctionArg for Column<M, T> {
+impl<M, T: ColumnType> FunctionArg for Column<M, T> {
     fn arg_node(self) -> Node {
         Node::Column(self.reference())
     }

@@ -27,7 +27,7 @@ use crate::schema::decode::ColumnSource;
 use crate::schema::types::ColumnType;
 use crate::sql::cte::cte_column;
 use crate::sql::dialect::Dialect;
-use crate::sql::expr::{Column, Expr};
+use crate::sql::expr::{Column, Expr, OrderBy};
 use crate::sql::operand::{IntoSqlExpr, Node, SqlExpr};
 use crate::sql::query::{Query, QueryBuilder};
 use crate::sql::select::Select;
@@ -37,7 +37,7 @@ use crate::value::Value;
 /// One selected column or expression, read back as `Output`.
 pub trait SelectItem {
     /// The Rust type it reads back as.
-    type Output;
+    type Output: ColumnType;
     /// The expression.
     #[doc(hidden)]
     fn node(self) -> Node;
@@ -180,22 +180,19 @@ pub trait FromRow: Sized {
     fn from_values(values: Self::Values) -> Self;
 }
 
-/// One `ORDER BY` term over an expression (from [`SqlExpr::asc`] / [`SqlExpr::desc`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExprOrder {
-    pub(crate) node: Node,
-    pub(crate) descending: bool,
-}
+/// An `ORDER BY` term over an expression: the same as [`OrderBy`], by its older name.
+pub type ExprOrder = OrderBy;
 
 impl<T> SqlExpr<T> {
-    /// Ascending order by this expression.
-    pub fn asc(self) -> ExprOrder {
-        ExprOrder { node: self.node, descending: false }
+    /// Ascending order by this expression (NULLs last, on every backend).
+    pub fn asc(&self) -> OrderBy {
+        OrderBy::new(self.node.clone(), false)
     }
 
-    /// Descending order by this expression: `.order_by_expr(count_all().desc())`.
-    pub fn desc(self) -> ExprOrder {
-        ExprOrder { node: self.node, descending: true }
+    /// Descending order by this expression: `.order_by(count_all().desc())` (NULLs
+    /// first, on every backend).
+    pub fn desc(&self) -> OrderBy {
+        OrderBy::new(self.node.clone(), true)
     }
 }
 
@@ -207,7 +204,6 @@ pub struct Subquery {
     pub(crate) items: Vec<Node>,
     pub(crate) group_by: Vec<Node>,
     pub(crate) having: Vec<Expr>,
-    pub(crate) order: Vec<ExprOrder>,
     pub(crate) distinct: bool,
     /// `DISTINCT ON (..)` (PostgreSQL).
     pub(crate) distinct_on: Vec<Node>,
@@ -269,7 +265,7 @@ impl Subquery {
         self.check_items()?;
         self.check_compounds()?;
         let mut tables: Vec<&'static str> = Vec::new();
-        for node in self.items.iter().chain(&self.group_by).chain(self.order.iter().map(|o| &o.node)) {
+        for node in self.items.iter().chain(&self.group_by).chain(self.select.order.iter().map(|o| &o.node)) {
             node.tables(&mut tables);
         }
         self.select.check_projection(&self.items, &self.group_by, &self.having, &tables, outer)
@@ -289,18 +285,15 @@ impl Subquery {
         if self.compounds.is_empty() {
             return Ok(());
         }
-        let ordered = |q: &Subquery| {
-            !q.order.is_empty() || !q.select.order.is_empty() || q.select.limit.is_some() || q.select.offset.is_some()
-        };
+        let ordered =
+            |q: &Subquery| !q.select.order.is_empty() || q.select.limit.is_some() || q.select.offset.is_some();
         if self.compounds.iter().any(|(_, q)| ordered(q) || !q.compounds.is_empty() || !q.select.ctes.is_empty()) {
             return Err(Error::unsupported(
                 "the added parts of a UNION / INTERSECT / EXCEPT take no order_by, limit, offset or CTE \
                  (they apply to the whole: put them on the first query)",
             ));
         }
-        let selected = |node: &Node| self.items.contains(node);
-        let columns = self.select.order.iter().map(|o| Node::Column(o.column));
-        if !columns.chain(self.order.iter().map(|o| o.node.clone())).all(|n| selected(&n)) {
+        if !self.select.order.iter().all(|o| self.items.contains(&o.node)) {
             return Err(Error::unsupported(
                 "a UNION / INTERSECT / EXCEPT is ordered by the columns it returns: order by expressions \
                  that the query selects",
@@ -311,7 +304,7 @@ impl Subquery {
 
     /// The expressions' own checks (function names, nested subqueries, CASE conditions).
     fn check_items(&self) -> Result<()> {
-        for node in self.items.iter().chain(&self.group_by).chain(self.order.iter().map(|o| &o.node)) {
+        for node in self.items.iter().chain(&self.group_by).chain(self.select.order.iter().map(|o| &o.node)) {
             node.check_subqueries()?;
         }
         self.having.iter().try_for_each(Expr::check)
@@ -378,7 +371,6 @@ impl<M> Query<M> {
                 items: selection.nodes(),
                 group_by: Vec::new(),
                 having: Vec::new(),
-                order: Vec::new(),
                 distinct: false,
                 distinct_on: Vec::new(),
                 compounds: Vec::new(),
@@ -401,9 +393,11 @@ impl<M, S: Selection> Rows<M, S> {
         self
     }
 
-    /// Orders the rows by an expression: `.order_by_expr(count_all().desc())`.
-    pub fn order_by_expr(mut self, order: ExprOrder) -> Self {
-        self.query.order.push(order);
+    /// Orders the rows by an expression: the same as
+    /// [`order_by`](crate::QueryBuilder::order_by), which takes expressions too. Terms
+    /// keep the order of the calls, whichever of the two made them.
+    pub fn order_by_expr(mut self, order: impl Into<OrderBy>) -> Self {
+        self.query.select.order.push(order.into());
         self
     }
 

@@ -318,12 +318,14 @@ impl Select {
         }
         let own = self.table.name;
         let joined = |t: &str| t == own || self.known(t) || outer.contains(&t);
-        let other = self
-            .filters
-            .iter()
-            .chain(self.ctes.iter().map(|c| &c.on))
-            .find_map(|f| f.unknown_table(&joined))
-            .or_else(|| self.order.iter().map(|o| o.column.table).find(|t| !joined(t)));
+        let other =
+            self.filters.iter().chain(self.ctes.iter().map(|c| &c.on)).find_map(|f| f.unknown_table(&joined)).or_else(
+                || {
+                    let mut tables = Vec::new();
+                    self.order.iter().for_each(|o| o.node.tables(&mut tables));
+                    tables.into_iter().find(|t| !joined(t))
+                },
+            );
         match other {
             Some(other) => Err(Error::invalid_state(format!(
                 "the query selects from `{}` but a filter or ordering uses a column of `{other}`; \
@@ -406,7 +408,10 @@ impl Select {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let cacheable = self.walk.is_none() && self.ctes.is_empty() && self.filters.iter().all(Expr::cacheable);
+        let cacheable = self.walk.is_none()
+            && self.ctes.is_empty()
+            && self.filters.iter().all(Expr::cacheable)
+            && self.order.iter().all(|o| matches!(o.node, Node::Column(_)));
         let shape = if cacheable { self.shape(dialect, limit) } else { Vec::new() };
         if cacheable && let Some(sql) = cached_sql(&shape) {
             let mut params = Vec::new();
@@ -515,19 +520,13 @@ impl Select {
         }
         if q.compounds.is_empty() {
             w.order_by(&self.order);
-            for (i, o) in q.order.iter().enumerate() {
-                w.push(if i == 0 && self.order.is_empty() { " ORDER BY " } else { ", " });
-                w.node(&o.node).push(if o.descending { " DESC" } else { " ASC" });
-            }
         } else {
             // A compound query is ordered by its result's columns, by position (checked to
             // be selected by `Subquery::check_compounds`).
-            let terms = self.order.iter().map(|o| (Node::Column(o.column), o.descending));
-            let terms = terms.chain(q.order.iter().map(|o| (o.node.clone(), o.descending)));
-            for (i, (node, descending)) in terms.enumerate() {
-                let at = q.items.iter().position(|item| *item == node).map_or(0, |at| at + 1);
+            for (i, o) in self.order.iter().enumerate() {
+                let at = q.items.iter().position(|item| *item == o.node).map_or(0, |at| at + 1);
                 w.push(if i == 0 { " ORDER BY " } else { ", " }).push(&at.to_string());
-                w.push(if descending { " DESC" } else { " ASC" });
+                w.order_direction(o);
             }
         }
         self.limit_offset(w, self.limit);
@@ -571,11 +570,15 @@ impl Select {
             expr_shape(f, dialect, &mut shape);
         }
         for o in &self.order {
-            shape.extend([
-                o.column.table.as_ptr() as usize,
-                o.column.name.as_ptr() as usize,
-                usize::from(o.descending),
-            ]);
+            if let Node::Column(c) = &o.node {
+                shape.extend([
+                    c.table.as_ptr() as usize,
+                    c.name.as_ptr() as usize,
+                    usize::from(o.descending)
+                        | usize::from(o.nulls_first.is_some()) << 1
+                        | usize::from(o.puts_nulls_first()) << 2,
+                ]);
+            }
         }
         shape.push(usize::from(limit.is_some()) | usize::from(self.offset.is_some()) << 1 | 1 << 2);
         if let Some(lock) = &self.lock {

@@ -17,6 +17,9 @@ pub(crate) struct SqlWriter {
     pub(crate) dialect: &'static dyn Dialect,
     /// Tables renamed inside a subquery (a self-referential EXISTS): (table, alias).
     aliases: Vec<(&'static str, String)>,
+    /// The names on the NULL side of an outer join in the SELECT being written: their
+    /// columns can be NULL whatever their types say.
+    pub(crate) outer_tables: Vec<&'static str>,
 }
 
 /// The SQL type of a bound value, for a cast.
@@ -37,7 +40,13 @@ fn value_type(v: &Value) -> Option<crate::schema::types::SqlType> {
 
 impl SqlWriter {
     pub(crate) fn new(dialect: &'static dyn Dialect) -> SqlWriter {
-        SqlWriter { sql: String::with_capacity(128), params: Vec::new(), dialect, aliases: Vec::new() }
+        SqlWriter {
+            sql: String::with_capacity(128),
+            params: Vec::new(),
+            dialect,
+            aliases: Vec::new(),
+            outer_tables: Vec::new(),
+        }
     }
 
     /// Puts `s` before everything written so far (placeholders keep their numbers).
@@ -87,13 +96,13 @@ impl SqlWriter {
                 for (i, p) in partition.iter().enumerate() {
                     self.push(if i == 0 { "PARTITION BY " } else { ", " }).node(p);
                 }
-                for (i, (o, descending)) in order.iter().enumerate() {
+                for (i, o) in order.iter().enumerate() {
                     self.push(match (i, partition.is_empty()) {
                         (0, true) => "ORDER BY ",
                         (0, false) => " ORDER BY ",
                         _ => ", ",
                     });
-                    self.node(o).push(if *descending { " DESC" } else { " ASC" });
+                    self.node(&o.node).order_direction(o);
                 }
                 self.push(")")
             }
@@ -345,10 +354,25 @@ impl SqlWriter {
         self.push("(").expr(e).push(")");
     }
 
+    /// ` ORDER BY t.a ASC, count(*) DESC`, in the order of the terms.
     pub(crate) fn order_by(&mut self, order: &[OrderBy]) -> &mut Self {
         for (i, o) in order.iter().enumerate() {
             self.push(if i == 0 { " ORDER BY " } else { ", " });
-            self.column(o.column).push(if o.descending { " DESC" } else { " ASC" });
+            self.node(&o.node).order_direction(o);
+        }
+        self
+    }
+
+    /// ` ASC` / ` DESC`, and where NULLs go when the backend would put them elsewhere
+    /// than asked (PostgreSQL's place unless the term says otherwise).
+    pub(crate) fn order_direction(&mut self, o: &OrderBy) -> &mut Self {
+        self.push(if o.descending { " DESC" } else { " ASC" });
+        let first = o.puts_nulls_first();
+        let backend_first = o.descending != self.dialect.nulls_sort_low();
+        if o.nulls_first.is_some()
+            || (first != backend_first && o.node.may_be_null(&|t| self.outer_tables.contains(&t)))
+        {
+            self.push(if first { " NULLS FIRST" } else { " NULLS LAST" });
         }
         self
     }
@@ -397,7 +421,7 @@ mod tests {
 
     #[test]
     fn keywords_are_quoted() {
-        let e = Expr::IsNull { column: ColumnRef { table: "user", name: "order" }, negated: false };
+        let e = Expr::IsNull { column: ColumnRef::not_null("user", "order"), negated: false };
         assert_eq!(render(&e).0, r#""user"."order" IS NULL"#);
     }
 
