@@ -66,12 +66,14 @@ pub use schema::table::{ColumnDef, TableDef};
 pub use schema::types::{ArrayElement, BaseType, ColumnType, PrimaryKey, SqlArg, SqlType};
 pub use session::options::{LoadOption, joinedload, lazyload, raiseload, selectinload};
 pub use session::{Children, Obj, ObjectState, Retry, Session, SessionQuery};
+pub use sql::arithmetic::{Combined, Numeric, Term, Widen};
 pub use sql::cte::Cte;
 pub use sql::dialect::Dialect;
 pub use sql::expr::{
     CmpOp, Column, ColumnRef, Contains, DocumentPath, Expr, NumberPath, OrderBy, PathTest, and, not, or,
 };
-pub use sql::operand::{IntoSqlExpr, Numeric, Operand, SqlExpr, Summable};
+pub use sql::functions::{FunctionArg, FunctionArgs, Roundable, Summable};
+pub use sql::operand::{CastTarget, IntoSqlExpr, Operand, SqlExpr, Text};
 pub use sql::projection::{ExprOrder, FromRow, Rows, SelectItem, Selection};
 pub use sql::query::{Query, QueryBuilder};
 pub use sql::relationship::Relationship;
@@ -81,11 +83,12 @@ pub use sql::writes::{Assignment, ColumnList, Insert, InsertSelect};
 /// `count_all()`, `sum(Item::PRICE * Item::QUANTITY)`, ...
 pub mod functions {
     #[cfg(feature = "chrono")]
-    pub use crate::sql::operand::now;
-    pub use crate::sql::operand::{
-        Case, FunctionArg, FunctionArgs, Over, avg, coalesce, concat, count, count_all, count_distinct, dense_rank,
-        exists, function, length, lower, max, min, not_exists, rank, row_number, sum, upper, value, when,
+    pub use crate::sql::functions::now;
+    pub use crate::sql::functions::{
+        FunctionArg, FunctionArgs, avg, coalesce, concat, count, count_all, count_distinct, exists, function, length,
+        lower, max, min, not_exists, round, sum, upper, value,
     };
+    pub use crate::sql::operand::{Case, Over, Text, dense_rank, rank, row_number, when};
 }
 pub use value::Value;
 

@@ -13,5 +13,6 @@ fn main() {
     let _ = sum(Program::NAME);
     let _ = avg(Program::NAME);
     let _ = Program::NAME * 2;
-    let _ = Program::YEARS * Program::ID.expr().cast::<i64>();
+    let _ = Program::YEARS * Program::NAME;
+    let _ = Program::YEARS * 2.5;
 }

@@ -89,7 +89,11 @@ pub trait ColumnType: Sized + Clone + Default + 'static {
     /// The Rust type's name, for messages.
     const RUST_NAME: &'static str;
     /// The non-NULL type that filters compare this column with.
-    type Inner: ColumnType;
+    type Inner: BaseType;
+    /// `U`, NULL-able where this type is: the type of an expression over a value of this
+    /// type and one of `U` (`<Option<i32>>::Like<i64>` is `Option<i64>`, `<i32>::Like<i64>`
+    /// is `i64`), since SQL gives NULL when either side is NULL.
+    type Like<U: ColumnType>: ColumnType<Inner = U::Inner>;
 
     /// Converts the value for binding.
     fn to_value(&self) -> Value;
@@ -145,6 +149,7 @@ impl<T: BaseType> ColumnType for T {
     const NULLABLE: bool = false;
     const RUST_NAME: &'static str = T::RUST_NAME;
     type Inner = T;
+    type Like<U: ColumnType> = U;
 
     fn to_value(&self) -> Value {
         BaseType::to_value(self)
@@ -174,6 +179,7 @@ impl<T: BaseType> ColumnType for Option<T> {
     const NULLABLE: bool = true;
     const RUST_NAME: &'static str = T::RUST_NAME;
     type Inner = T;
+    type Like<U: ColumnType> = Option<U::Inner>;
 
     fn into_value(self) -> Value {
         match self {

@@ -127,12 +127,12 @@ pub(crate) fn expr_params(e: &Expr, dialect: &'static dyn Dialect, out: &mut Vec
         Expr::In { values, .. } => out.extend(values.iter().cloned()),
         Expr::IsNull { .. } => {}
         Expr::Cmp { left, right, .. } | Expr::Distinct { left, right, .. } => {
-            left.params(out);
-            right.params(out);
+            left.params(dialect, out);
+            right.params(dialect, out);
         }
-        Expr::NodeIsNull { node, .. } => node.params(out),
+        Expr::NodeIsNull { node, .. } => node.params(dialect, out),
         Expr::InQuery { left, query, .. } => {
-            left.params(out);
+            left.params(dialect, out);
             query.params(dialect, out);
         }
         Expr::ExistsQuery { query, .. } => query.params(dialect, out),

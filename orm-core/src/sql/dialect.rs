@@ -64,6 +64,12 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
         false
     }
 
+    /// Whether `round(x, digits)` takes only NUMERIC (PostgreSQL), so that a float is
+    /// rounded through it.
+    fn round_needs_numeric(&self) -> bool {
+        false
+    }
+
     /// Whether SELECTs can lock rows (`FOR UPDATE`, `FOR SHARE`, `NOWAIT`, `SKIP LOCKED`).
     fn row_locks(&self) -> bool {
         false
@@ -170,6 +176,10 @@ impl Dialect for Postgres {
     }
 
     fn distinct_on(&self) -> bool {
+        true
+    }
+
+    fn round_needs_numeric(&self) -> bool {
         true
     }
 }

@@ -95,6 +95,13 @@ impl<M, T: ColumnType> Column<M, T> {
         OrderBy::new(Node::Column(self.reference()), true)
     }
 
+    /// The column read as an `Option` (`None` for NULL): a column on the NULL side of an
+    /// outer join (`Course::query().left_join(Course::PROGRAM)
+    /// .select((Course::TITLE, Program::NAME.nullable()))`).
+    pub fn nullable(self) -> SqlExpr<Option<T::Inner>> {
+        SqlExpr::new(Node::Column(self.reference()))
+    }
+
     /// `column IS NULL`.
     pub fn is_null(self) -> Expr {
         Expr::IsNull { column: self.reference(), negated: false }
@@ -585,7 +592,14 @@ impl Expr {
 
     /// A table the expression names that `known` does not know (not in the query).
     pub(crate) fn unknown_table(&self, known: &dyn Fn(&str) -> bool) -> Option<&'static str> {
-        let check = |t: &'static str| (!known(t)).then_some(t);
+        let mut tables = Vec::new();
+        self.tables(&mut tables);
+        tables.into_iter().find(|t| !known(t))
+    }
+
+    /// The tables whose columns the expression names (a subquery's own are its business;
+    /// a relationship test names the table it starts from).
+    pub(crate) fn tables(&self, out: &mut Vec<&'static str>) {
         match self {
             Expr::Compare { column, .. }
             | Expr::Like { column, .. }
@@ -594,22 +608,33 @@ impl Expr {
             | Expr::Contains { column, .. }
             | Expr::Overlaps { column, .. }
             | Expr::AnyElement { column, .. }
-            | Expr::PathText { column, .. } => check(column.table),
+            | Expr::PathText { column, .. } => out.push(column.table),
             Expr::Cmp { left, right, .. } | Expr::Distinct { left, right, .. } => {
-                let mut tables = Vec::new();
-                left.tables(&mut tables);
-                right.tables(&mut tables);
-                tables.into_iter().find_map(check)
+                left.tables(out);
+                right.tables(out);
             }
-            Expr::NodeIsNull { node, .. } | Expr::InQuery { left: node, .. } => {
-                let mut tables = Vec::new();
-                node.tables(&mut tables);
-                tables.into_iter().find_map(check)
+            Expr::NodeIsNull { node, .. } | Expr::InQuery { left: node, .. } => node.tables(out),
+            Expr::ExistsQuery { .. } => {}
+            Expr::And(es) | Expr::Or(es) => es.iter().for_each(|e| e.tables(out)),
+            Expr::Not(e) => e.tables(out),
+            Expr::Exists { related, .. } => {
+                if let Ok(path) = &related.path {
+                    out.push(path.from().name);
+                }
             }
-            Expr::ExistsQuery { .. } => None,
-            Expr::And(es) | Expr::Or(es) => es.iter().find_map(|e| e.unknown_table(known)),
-            Expr::Not(e) => e.unknown_table(known),
-            Expr::Exists { related, .. } => related.path.as_ref().ok().and_then(|path| check(path.from().name)),
+        }
+    }
+
+    /// Whether the condition has an aggregate in it (`count(*) > 1`).
+    pub(crate) fn has_aggregate(&self) -> bool {
+        match self {
+            Expr::Cmp { left, right, .. } | Expr::Distinct { left, right, .. } => {
+                left.is_aggregate() || right.is_aggregate()
+            }
+            Expr::NodeIsNull { node, .. } | Expr::InQuery { left: node, .. } => node.is_aggregate(),
+            Expr::And(es) | Expr::Or(es) => es.iter().any(Expr::has_aggregate),
+            Expr::Not(e) => e.has_aggregate(),
+            _ => false,
         }
     }
 

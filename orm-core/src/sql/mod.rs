@@ -5,6 +5,7 @@
 //!
 //! Imports only the schema layer and the shared base.
 
+pub mod arithmetic;
 pub(crate) mod cache;
 pub mod cte;
 pub mod ddl;
@@ -12,6 +13,7 @@ pub mod dialect;
 pub(crate) mod dml;
 pub(crate) mod document;
 pub mod expr;
+pub mod functions;
 pub(crate) mod nulls;
 pub mod operand;
 pub mod projection;

@@ -21,7 +21,8 @@ impl Node {
             Node::Function { name: "sum" | "avg" | "min" | "max", .. } => true,
             Node::Function { args, .. } => args.iter().any(|a| a.may_be_null(outer)),
             Node::Count { .. } | Node::Now => false,
-            Node::Cast { node, .. } => node.may_be_null(outer),
+            Node::Cast { node, .. } | Node::Round { node, .. } => node.may_be_null(outer),
+            Node::Condition(e) => e.may_be_null(outer),
             // No row: NULL.
             Node::Subquery(_) => true,
             Node::Case { whens, otherwise } => match otherwise {

@@ -16,10 +16,11 @@
 //! ```
 
 use std::marker::PhantomData;
-use std::ops::{Add, Div, Mul, Sub};
 
 use crate::schema::types::{BaseType, ColumnType, SqlType};
+use crate::sql::dialect::Dialect;
 use crate::sql::expr::{CmpOp, Column, ColumnRef, Expr, OrderBy};
+use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
 /// A node of an expression tree, rendered by `SqlWriter::node`.
@@ -37,7 +38,11 @@ pub enum Node {
     /// `count(*)`, `count(x)`, `count(DISTINCT x)`.
     Count { arg: Option<Box<Node>>, distinct: bool },
     /// `CAST(node AS type)`, with the dialect's name of the type.
-    Cast { node: Box<Node>, to: SqlType },
+    Cast { node: Box<Node>, to: CastTo },
+    /// `round(node, digits)` of a number of type `to` (through NUMERIC on PostgreSQL).
+    Round { node: Box<Node>, digits: u8, to: SqlType },
+    /// A condition as a value (`price < $1`), TRUE or FALSE (or NULL).
+    Condition(Box<Expr>),
     /// `(SELECT ..)`: a scalar subquery.
     Subquery(Box<crate::sql::projection::Subquery>),
     /// `CASE WHEN cond THEN value .. [ELSE value] END`.
@@ -57,47 +62,20 @@ impl Node {
                 matches!(*name, "sum" | "avg" | "min" | "max") || args.iter().any(Node::is_aggregate)
             }
             Node::Binary { left, right, .. } => left.is_aggregate() || right.is_aggregate(),
-            Node::Cast { node, .. } => node.is_aggregate(),
+            Node::Cast { node, .. } | Node::Round { node, .. } => node.is_aggregate(),
             Node::Case { whens, otherwise } => {
                 whens.iter().any(|(_, n)| n.is_aggregate()) || otherwise.as_ref().is_some_and(|n| n.is_aggregate())
             }
+            Node::Condition(e) => e.has_aggregate(),
             Node::Column(_) | Node::Value(_) | Node::Subquery(_) | Node::Now | Node::Window { .. } => false,
         }
     }
 
     /// The values bound by the node, in the order `SqlWriter::node` binds them.
-    pub(crate) fn params(&self, out: &mut Vec<Value>) {
-        match self {
-            Node::Column(_) => {}
-            Node::Value(v) => out.push(v.clone()),
-            Node::Binary { left, right, .. } => {
-                left.params(out);
-                right.params(out);
-            }
-            Node::Function { args, .. } => args.iter().for_each(|a| a.params(out)),
-            Node::Count { arg, .. } => {
-                if let Some(a) = arg {
-                    a.params(out);
-                }
-            }
-            Node::Cast { node, .. } => node.params(out),
-            Node::Subquery(sub) => sub.params(&crate::sql::dialect::POSTGRES, out),
-            Node::Case { whens, otherwise } => {
-                for (cond, value) in whens {
-                    crate::sql::cache::expr_params(cond, &crate::sql::dialect::POSTGRES, out);
-                    value.params(out);
-                }
-                if let Some(o) = otherwise {
-                    o.params(out);
-                }
-            }
-            Node::Now => {}
-            Node::Window { func, partition, order } => {
-                func.params(out);
-                partition.iter().for_each(|p| p.params(out));
-                order.iter().for_each(|o| o.node.params(out));
-            }
-        }
+    pub(crate) fn params(&self, dialect: &'static dyn Dialect, out: &mut Vec<Value>) {
+        let mut w = SqlWriter::new(dialect);
+        w.node(self);
+        out.extend(w.finish().1);
     }
 
     /// The subqueries in the expression, checked (their grouping).
@@ -123,6 +101,11 @@ impl Node {
             Node::Function { args, .. } => args.iter().try_for_each(Node::check_subqueries),
             Node::Count { arg: Some(a), .. } => a.check_subqueries(),
             Node::Cast { node, .. } => node.check_subqueries(),
+            Node::Round { digits, .. } if *digits > MAX_ROUND_DIGITS => Err(crate::error::Error::invalid_state(
+                format!("round() takes at most {MAX_ROUND_DIGITS} digits (SQLite's limit); {digits} were asked"),
+            )),
+            Node::Round { node, .. } => node.check_subqueries(),
+            Node::Condition(e) => e.check(),
             _ => Ok(()),
         }
     }
@@ -142,7 +125,8 @@ impl Node {
                     a.tables(out);
                 }
             }
-            Node::Cast { node, .. } => node.tables(out),
+            Node::Cast { node, .. } | Node::Round { node, .. } => node.tables(out),
+            Node::Condition(e) => e.tables(out),
             // Its own tables are its business; a correlated one names the outer query's.
             Node::Subquery(_) | Node::Now => {}
             Node::Window { func, partition, order } => {
@@ -151,9 +135,7 @@ impl Node {
             }
             Node::Case { whens, otherwise } => {
                 for (cond, value) in whens {
-                    if let Some(t) = cond.unknown_table(&|_| false) {
-                        out.push(t);
-                    }
+                    cond.tables(out);
                     value.tables(out);
                 }
                 if let Some(o) = otherwise {
@@ -162,6 +144,43 @@ impl Node {
             }
         }
     }
+}
+
+/// The most digits [`round`](crate::functions::round) keeps (SQLite rounds to no more).
+pub(crate) const MAX_ROUND_DIGITS: u8 = 30;
+
+/// The type a `CAST` converts to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[doc(hidden)]
+pub enum CastTo {
+    /// The SQL type of a column type, as the dialect names it (`VARCHAR` for a `String`).
+    Type(SqlType),
+    /// `TEXT`.
+    Text,
+}
+
+/// What [`SqlExpr::cast`] converts to: any column type (`cast::<f64>()`), or [`Text`].
+pub trait CastTarget {
+    /// The Rust type the cast reads back as.
+    type Output: ColumnType;
+    /// The SQL type.
+    #[doc(hidden)]
+    const TO: CastTo;
+}
+
+impl<U: ColumnType> CastTarget for U {
+    type Output = U;
+    const TO: CastTo = CastTo::Type(U::SQL_TYPE);
+}
+
+/// `TEXT`, as a cast's target: `Order::ID.expr().cast::<Text>()` reads a `String`
+/// (`cast::<String>()` is `VARCHAR`, which is the same on PostgreSQL and SQLite).
+#[derive(Debug, Clone, Copy)]
+pub struct Text;
+
+impl CastTarget for Text {
+    type Output = String;
+    const TO: CastTo = CastTo::Text;
 }
 
 /// A typed SQL expression that reads back as a `T`.
@@ -196,44 +215,59 @@ impl<T> SqlExpr<T> {
     label = "expected a value, column or expression of the column's type `{T}`"
 )]
 pub trait Operand<T> {
+    /// The operand's own type, NULL-able or not (`Option<i64>` for a NULL-able column).
+    type Type: ColumnType;
     /// The operand as an expression node.
     #[doc(hidden)]
     fn into_node(self) -> Node;
 }
 
 impl<T: BaseType> Operand<T> for T {
+    type Type = T;
     fn into_node(self) -> Node {
         Node::Value(BaseType::into_value(self))
     }
 }
 
 impl<T: BaseType> Operand<T> for &T {
+    type Type = T;
     fn into_node(self) -> Node {
         Node::Value(BaseType::to_value(self))
     }
 }
 
 impl Operand<String> for &str {
+    type Type = String;
     fn into_node(self) -> Node {
         Node::Value(Value::Text(self.to_owned()))
     }
 }
 
 impl Operand<Vec<u8>> for &[u8] {
+    type Type = Vec<u8>;
     fn into_node(self) -> Node {
         Node::Value(Value::Bytes(self.to_vec()))
     }
 }
 
 impl<M, U: ColumnType> Operand<U::Inner> for Column<M, U> {
+    type Type = U;
     fn into_node(self) -> Node {
         Node::Column(self.reference())
     }
 }
 
 impl<U: ColumnType> Operand<U::Inner> for SqlExpr<U> {
+    type Type = U;
     fn into_node(self) -> Node {
         self.node
+    }
+}
+
+impl<U: ColumnType> Operand<U::Inner> for &SqlExpr<U> {
+    type Type = U;
+    fn into_node(self) -> Node {
+        self.node.clone()
     }
 }
 
@@ -252,6 +286,12 @@ impl<M, T: ColumnType> IntoSqlExpr<T> for Column<M, T> {
 impl<T> IntoSqlExpr<T> for SqlExpr<T> {
     fn into_sql_expr(self) -> SqlExpr<T> {
         self
+    }
+}
+
+impl<T> IntoSqlExpr<T> for &SqlExpr<T> {
+    fn into_sql_expr(self) -> SqlExpr<T> {
+        self.clone()
     }
 }
 
@@ -305,9 +345,16 @@ impl<T: ColumnType> SqlExpr<T> {
         compare(node.clone(), CmpOp::Ge, low.into_node()).and(compare(node, CmpOp::Le, high.into_node()))
     }
 
-    /// `CAST(expr AS type)`, read back as `U`: `cast::<f64>()`.
-    pub fn cast<U: ColumnType>(self) -> SqlExpr<U> {
-        SqlExpr::new(Node::Cast { node: Box::new(self.node), to: U::SQL_TYPE })
+    /// `CAST(expr AS type)`, read back as `U`: `cast::<f64>()`, `cast::<Text>()` for
+    /// `TEXT`. NULL stays NULL: a NULL-able expression casts to an `Option`.
+    pub fn cast<U: CastTarget>(self) -> SqlExpr<T::Like<U::Output>> {
+        SqlExpr::new(Node::Cast { node: Box::new(self.node), to: U::TO })
+    }
+
+    /// The same expression, read as an `Option` (`None` for NULL): for a column on the
+    /// NULL side of an outer join, or a value the database may leave NULL.
+    pub fn nullable(self) -> SqlExpr<Option<T::Inner>> {
+        SqlExpr::new(self.node)
     }
 }
 
@@ -334,15 +381,17 @@ impl<T: ColumnType> SqlExpr<T> {
     }
 }
 
-/// `CASE WHEN .. THEN .. END`, started by [`when`].
+/// `CASE WHEN .. THEN .. END`, started by [`when`]: `N` is the type of its values so
+/// far, NULL-able when one of them is.
 #[must_use]
-pub struct Case<T> {
+pub struct Case<N> {
     whens: Vec<(Expr, Node)>,
-    _type: PhantomData<fn() -> T>,
+    _type: PhantomData<fn() -> N>,
 }
 
 /// `CASE WHEN cond THEN value`: add more with [`Case::when`], finish with
 /// [`Case::otherwise`] (a value for every other row) or [`Case::end`] (NULL for them).
+/// The CASE reads back as an `Option` when a value can be NULL.
 ///
 /// ```
 /// use orm_core::prelude::*;
@@ -353,24 +402,24 @@ pub struct Case<T> {
 /// let rows = Item::query().select((Item::ID, band));
 /// # let _ = rows;
 /// ```
-pub fn when<T: BaseType>(condition: Expr, then: impl Operand<T>) -> Case<T> {
+pub fn when<T: BaseType, O: Operand<T>>(condition: Expr, then: O) -> Case<O::Type> {
     Case { whens: vec![(condition, then.into_node())], _type: PhantomData }
 }
 
-impl<T: BaseType> Case<T> {
+impl<N: ColumnType> Case<N> {
     /// Another `WHEN cond THEN value`.
-    pub fn when(mut self, condition: Expr, then: impl Operand<T>) -> Case<T> {
+    pub fn when<O: Operand<N::Inner>>(mut self, condition: Expr, then: O) -> Case<N::Like<O::Type>> {
         self.whens.push((condition, then.into_node()));
-        self
+        Case { whens: self.whens, _type: PhantomData }
     }
 
     /// `ELSE value END`.
-    pub fn otherwise(self, value: impl Operand<T>) -> SqlExpr<T> {
+    pub fn otherwise<O: Operand<N::Inner>>(self, value: O) -> SqlExpr<N::Like<O::Type>> {
         SqlExpr::new(Node::Case { whens: self.whens, otherwise: Some(Box::new(value.into_node())) })
     }
 
     /// `END`: NULL where no condition holds.
-    pub fn end(self) -> SqlExpr<Option<T>> {
+    pub fn end(self) -> SqlExpr<Option<N::Inner>> {
         SqlExpr::new(Node::Case { whens: self.whens, otherwise: None })
     }
 }
@@ -384,7 +433,7 @@ pub struct Over<T> {
     partition: Vec<Node>,
     order: Vec<OrderBy>,
     /// The type an aggregate is cast back to (`sum`, `avg`), around the window.
-    cast: Option<SqlType>,
+    cast: Option<CastTo>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -452,247 +501,4 @@ pub fn rank() -> Over<i64> {
 /// `dense_rank() OVER (..)`: ties share a rank, no gaps.
 pub fn dense_rank() -> Over<i64> {
     window("dense_rank")
-}
-
-/// The current time, as a UTC timestamp.
-#[cfg(feature = "chrono")]
-pub fn now() -> SqlExpr<chrono::DateTime<chrono::Utc>> {
-    SqlExpr::new(Node::Now)
-}
-
-/// An argument of [`function`]: a column, an expression, or a value.
-pub trait FunctionArg {
-    /// The argument as an expression node.
-    #[doc(hidden)]
-    fn arg_node(self) -> Node;
-}
-
-impl<M, T: ColumnType> FunctionArg for Column<M, T> {
-    fn arg_node(self) -> Node {
-        Node::Column(self.reference())
-    }
-}
-
-impl<T> FunctionArg for SqlExpr<T> {
-    fn arg_node(self) -> Node {
-        self.node
-    }
-}
-
-macro_rules! value_args {
-    ($($ty:ty),*) => {$(
-        impl FunctionArg for $ty {
-            fn arg_node(self) -> Node {
-                Node::Value(Value::from(self))
-            }
-        }
-    )*};
-}
-
-value_args!(i16, i32, i64, f32, f64, bool, String, &str);
-
-/// The arguments of [`function`]: one, or a tuple of up to four.
-pub trait FunctionArgs {
-    /// The argument nodes.
-    #[doc(hidden)]
-    fn arg_nodes(self) -> Vec<Node>;
-}
-
-impl<A: FunctionArg> FunctionArgs for A {
-    fn arg_nodes(self) -> Vec<Node> {
-        vec![self.arg_node()]
-    }
-}
-
-macro_rules! function_args {
-    ($($t:ident $i:tt),+) => {
-        impl<$($t: FunctionArg),+> FunctionArgs for ($($t,)+) {
-            fn arg_nodes(self) -> Vec<Node> {
-                vec![$(self.$i.arg_node()),+]
-            }
-        }
-    };
-}
-
-function_args!(A 0, B 1);
-function_args!(A 0, B 1, C 2);
-function_args!(A 0, B 1, C 2, D 3);
-
-/// Any SQL function by name, read back as `T`: `function::<String>("replace", (Item::SKU,
-/// "-", ""))`. The name must be a plain identifier (checked before the query runs); the
-/// arguments are bound or named columns.
-pub fn function<T: ColumnType>(name: &'static str, args: impl FunctionArgs) -> SqlExpr<T> {
-    SqlExpr::new(Node::Function { name, args: args.arg_nodes() })
-}
-
-/// Number types that arithmetic applies to.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a number: arithmetic and averages take integer, float or decimal columns",
-    label = "not a number"
-)]
-pub trait Numeric {}
-macro_rules! numeric {
-    ($($ty:ty),*) => {$( impl Numeric for $ty {} )*};
-}
-numeric!(i16, i32, i64, f32, f64);
-#[cfg(feature = "decimal")]
-impl Numeric for rust_decimal::Decimal {}
-
-macro_rules! arithmetic {
-    ($($trait:ident $method:ident $op:literal),*) => {$(
-        impl<T: ColumnType, R: Operand<T::Inner>> $trait<R> for SqlExpr<T>
-        where
-            T::Inner: Numeric,
-        {
-            type Output = SqlExpr<T>;
-            fn $method(self, right: R) -> SqlExpr<T> {
-                SqlExpr::new(Node::Binary { left: Box::new(self.node), op: $op, right: Box::new(right.into_node()) })
-            }
-        }
-
-        impl<M, T: ColumnType, R: Operand<T::Inner>> $trait<R> for Column<M, T>
-        where
-            T::Inner: Numeric,
-        {
-            type Output = SqlExpr<T>;
-            fn $method(self, right: R) -> SqlExpr<T> {
-                self.into_sql_expr().$method(right)
-            }
-        }
-    )*};
-}
-
-arithmetic!(Add add " + ", Sub sub " - ", Mul mul " * ", Div div " / ");
-
-/// `lower(text)`.
-pub fn lower<T: ColumnType<Inner = String>>(text: impl IntoSqlExpr<T>) -> SqlExpr<T> {
-    call("lower", text)
-}
-
-/// `upper(text)`.
-pub fn upper<T: ColumnType<Inner = String>>(text: impl IntoSqlExpr<T>) -> SqlExpr<T> {
-    call("upper", text)
-}
-
-/// `length(text)`: characters, as an `i64`.
-pub fn length<T: ColumnType<Inner = String>>(text: impl IntoSqlExpr<T>) -> SqlExpr<i64> {
-    SqlExpr::new(Node::Cast {
-        node: Box::new(Node::Function { name: "length", args: vec![text.into_sql_expr().node] }),
-        to: SqlType::BigInt,
-    })
-}
-
-/// `a || b`: text joined.
-pub fn concat<T: ColumnType<Inner = String>>(a: impl IntoSqlExpr<T>, b: impl Operand<String>) -> SqlExpr<T> {
-    SqlExpr::new(Node::Binary { left: Box::new(a.into_sql_expr().node), op: " || ", right: Box::new(b.into_node()) })
-}
-
-/// `COALESCE(expr, fallback)`: the value, or `fallback` where it is NULL.
-pub fn coalesce<T: ColumnType>(expr: impl IntoSqlExpr<T>, fallback: impl Operand<T::Inner>) -> SqlExpr<T::Inner>
-where
-    T::Inner: ColumnType,
-{
-    SqlExpr::new(Node::Function { name: "coalesce", args: vec![expr.into_sql_expr().node, fallback.into_node()] })
-}
-
-fn call<T, U>(name: &'static str, arg: impl IntoSqlExpr<T>) -> SqlExpr<U> {
-    SqlExpr::new(Node::Function { name, args: vec![arg.into_sql_expr().node] })
-}
-
-/// `EXISTS (SELECT ..)`: the query finds a row. Its filters may name the enclosing
-/// query's columns (a correlated subquery):
-/// `exists(Order::query().filter(Order::CUSTOMER_ID.eq(Customer::ID)).select(count_all()))`.
-pub fn exists<M, S: crate::sql::projection::Selection>(query: crate::sql::projection::Rows<M, S>) -> Expr {
-    Expr::ExistsQuery { query: Box::new(query.into_subquery()), negated: false }
-}
-
-/// `NOT EXISTS (SELECT ..)`.
-pub fn not_exists<M, S: crate::sql::projection::Selection>(query: crate::sql::projection::Rows<M, S>) -> Expr {
-    Expr::ExistsQuery { query: Box::new(query.into_subquery()), negated: true }
-}
-
-/// A value as an expression of its type (`CAST($1 AS INTEGER)`), to select a constant:
-/// a recursive CTE's starting depth, `value(0)`.
-pub fn value<T: BaseType>(v: T) -> SqlExpr<T> {
-    SqlExpr::new(Node::Cast { node: Box::new(Node::Value(v.into_value())), to: T::SQL_TYPE })
-}
-
-/// `count(*)`: the number of rows.
-pub fn count_all() -> SqlExpr<i64> {
-    SqlExpr::new(Node::Count { arg: None, distinct: false })
-}
-
-/// `count(expr)`: the number of rows where it is not NULL.
-pub fn count<T>(expr: impl IntoSqlExpr<T>) -> SqlExpr<i64> {
-    SqlExpr::new(Node::Count { arg: Some(Box::new(expr.into_sql_expr().node)), distinct: false })
-}
-
-/// `count(DISTINCT expr)`: the number of different values.
-pub fn count_distinct<T>(expr: impl IntoSqlExpr<T>) -> SqlExpr<i64> {
-    SqlExpr::new(Node::Count { arg: Some(Box::new(expr.into_sql_expr().node)), distinct: true })
-}
-
-/// How a sum reads back: integers as `i64` (PostgreSQL sums `bigint` into `numeric`; the
-/// sum is cast back), floats as `f64`, decimals as decimals; `None` over no rows.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be summed: sum takes integer, float or decimal columns",
-    label = "not a number"
-)]
-pub trait Summable {
-    /// The sum's non-NULL type.
-    type Sum: ColumnType;
-}
-impl Summable for i16 {
-    type Sum = i64;
-}
-impl Summable for i32 {
-    type Sum = i64;
-}
-impl Summable for i64 {
-    type Sum = i64;
-}
-impl Summable for f32 {
-    type Sum = f64;
-}
-impl Summable for f64 {
-    type Sum = f64;
-}
-#[cfg(feature = "decimal")]
-impl Summable for rust_decimal::Decimal {
-    type Sum = rust_decimal::Decimal;
-}
-
-/// `sum(expr)`, `None` over no rows: `sum` of an `i32` column is an `Option<i64>`.
-pub fn sum<T: ColumnType>(expr: impl IntoSqlExpr<T>) -> SqlExpr<Option<<T::Inner as Summable>::Sum>>
-where
-    T::Inner: Summable,
-    <T::Inner as Summable>::Sum: BaseType,
-{
-    let sum = Node::Function { name: "sum", args: vec![expr.into_sql_expr().node] };
-    SqlExpr::new(Node::Cast { node: Box::new(sum), to: <<T::Inner as Summable>::Sum as ColumnType>::SQL_TYPE })
-}
-
-/// `avg(expr)` as a float (`None` over no rows), the same on every backend.
-pub fn avg<T: ColumnType>(expr: impl IntoSqlExpr<T>) -> SqlExpr<Option<f64>>
-where
-    T::Inner: Numeric,
-{
-    let avg = Node::Function { name: "avg", args: vec![expr.into_sql_expr().node] };
-    SqlExpr::new(Node::Cast { node: Box::new(avg), to: SqlType::Double })
-}
-
-/// `min(expr)`, `None` over no rows.
-pub fn min<T: ColumnType>(expr: impl IntoSqlExpr<T>) -> SqlExpr<Option<T::Inner>>
-where
-    T::Inner: BaseType,
-{
-    call("min", expr)
-}
-
-/// `max(expr)`, `None` over no rows.
-pub fn max<T: ColumnType>(expr: impl IntoSqlExpr<T>) -> SqlExpr<Option<T::Inner>>
-where
-    T::Inner: BaseType,
-{
-    call("max", expr)
 }

@@ -56,6 +56,16 @@ impl<T: ColumnType> SelectItem for SqlExpr<T> {
     }
 }
 
+impl<T: ColumnType> SelectItem for &SqlExpr<T> {
+    type Output = T;
+    fn node(self) -> Node {
+        self.node.clone()
+    }
+    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<T> {
+        <SqlExpr<T> as SelectItem>::decode(row, idx)
+    }
+}
+
 impl<T: ColumnType> SelectItem for crate::sql::operand::Over<T> {
     type Output = T;
     fn node(self) -> Node {
@@ -101,6 +111,20 @@ impl<T: ColumnType> Selection for SqlExpr<T> {
     }
     fn nodes(self) -> Vec<Node> {
         vec![self.node]
+    }
+    fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<T> {
+        <Self as SelectItem>::decode(row, 0)
+    }
+}
+
+impl<T: ColumnType> Selection for &SqlExpr<T> {
+    type Output = T;
+    type Columns = SqlExpr<T>;
+    fn columns(name: &'static str) -> SqlExpr<T> {
+        cte_column(name, 0)
+    }
+    fn nodes(self) -> Vec<Node> {
+        vec![self.node.clone()]
     }
     fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<T> {
         <Self as SelectItem>::decode(row, 0)
@@ -442,9 +466,13 @@ impl<M, S: Selection> Rows<M, S> {
         self
     }
 
-    /// The query as a value in another one (a scalar subquery: one row, one column):
-    /// `Item::PRICE.gt(Item::query().select(avg(Item::PRICE)).as_value())`.
-    pub fn as_value(self) -> SqlExpr<S::Output> {
+    /// The query as a value in another one (a scalar subquery: one column, at most one
+    /// row), NULL when it finds no row, so an `Option`:
+    /// `Item::PRICE.gt(Item::query().select(max(Item::PRICE)).as_value())`.
+    pub fn as_value(self) -> SqlExpr<Option<<S::Output as ColumnType>::Inner>>
+    where
+        S::Output: ColumnType,
+    {
         SqlExpr::new(Node::Subquery(Box::new(self.query)))
     }
 

@@ -686,7 +686,7 @@ mod tests {
     static T: TableDef = TableDef::for_tests(&[]);
 
     fn col(name: &'static str) -> ColumnRef {
-        ColumnRef { table: "t", name }
+        ColumnRef::not_null("t", name)
     }
 
     #[test]

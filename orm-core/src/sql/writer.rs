@@ -3,9 +3,10 @@
 
 use crate::schema::link::{Path, Secondary};
 use crate::schema::table::TableDef;
+use crate::schema::types::SqlType;
 use crate::sql::dialect::Dialect;
 use crate::sql::expr::{ColumnRef, Expr, OrderBy};
-use crate::sql::operand::Node;
+use crate::sql::operand::{CastTo, Node};
 use crate::sql::relationship::Related;
 use crate::sql::storage::{json_array, json_in_list};
 use crate::value::Value;
@@ -73,9 +74,14 @@ impl SqlWriter {
                 self.push(if *distinct { "count(DISTINCT " } else { "count(" }).node(arg).push(")")
             }
             Node::Cast { node, to } => {
-                let name = self.dialect.cast_type(*to);
+                let name = match to {
+                    CastTo::Type(ty) => self.dialect.cast_type(*ty),
+                    CastTo::Text => "TEXT".into(),
+                };
                 self.push("CAST(").node(node).push(" AS ").push(&name).push(")")
             }
+            Node::Round { node, digits, to } => self.round(node, *digits, *to),
+            Node::Condition(e) => self.push("(").expr(e).push(")"),
             Node::Subquery(sub) => {
                 self.push("(");
                 sub.write(self);
@@ -114,6 +120,23 @@ impl SqlWriter {
                 }
             }
         }
+    }
+
+    /// `round(x, digits)`, halves away from zero on every backend: PostgreSQL rounds
+    /// only NUMERIC to digits, so a float goes through it and back.
+    fn round(&mut self, node: &Node, digits: u8, to: SqlType) -> &mut Self {
+        let through_numeric = self.dialect.round_needs_numeric() && matches!(to, SqlType::Real | SqlType::Double);
+        if through_numeric {
+            self.push("CAST(round(CAST(").node(node).push(" AS NUMERIC), ");
+        } else {
+            self.push("round(").node(node).push(", ");
+        }
+        self.param(Value::I32(i32::from(digits))).push(")");
+        if through_numeric {
+            let name = self.dialect.cast_type(to);
+            self.push(" AS ").push(&name).push(")");
+        }
+        self
     }
 
     /// A node where PostgreSQL cannot infer a bare parameter's type (a function's
@@ -390,7 +413,7 @@ mod tests {
     use crate::sql::expr::{CmpOp, ColumnRef};
 
     fn col(name: &'static str) -> ColumnRef {
-        ColumnRef { table: "t", name }
+        ColumnRef::not_null("t", name)
     }
 
     fn cmp(name: &'static str, v: i32) -> Expr {
