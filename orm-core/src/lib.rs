@@ -77,7 +77,8 @@ pub use sql::operand::{CastTarget, IntoSqlExpr, Operand, SqlExpr, Text};
 pub use sql::projection::{ExprOrder, FromRow, Rows, SelectItem, Selection};
 pub use sql::query::{Query, QueryBuilder};
 pub use sql::relationship::Relationship;
-pub use sql::writes::{Assignment, ColumnList, Insert, InsertSelect};
+pub use sql::source::{Aliased, JoinSource, Subquery, aliased};
+pub use sql::writes::{Assignment, ColumnList, Insert, InsertSelect, excluded};
 
 /// SQL functions and aggregates over typed expressions: `lower(Program::NAME)`,
 /// `count_all()`, `sum(Item::PRICE * Item::QUANTITY)`, ...

@@ -11,11 +11,11 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
     let fields = match &input.data {
         Data::Struct(s) => match &s.fields {
-            Fields::Named(named) if !named.named.is_empty() && named.named.len() <= 8 => Some(&named.named),
-            Fields::Named(named) if named.named.len() > 8 => {
+            Fields::Named(named) if !named.named.is_empty() && named.named.len() <= 16 => Some(&named.named),
+            Fields::Named(named) if named.named.len() > 16 => {
                 cx.error_spanned_by(
                     &input.ident,
-                    "#[derive(FromRow)] takes at most 8 fields (a query selects up to 8 values)",
+                    "#[derive(FromRow)] takes at most 16 fields (a query selects up to 16 values)",
                 );
                 None
             }

@@ -6,6 +6,7 @@ mod arrays;
 mod bulk;
 mod crud;
 mod ddl;
+mod differential;
 mod documents;
 mod engine;
 mod errors;

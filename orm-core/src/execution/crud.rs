@@ -56,7 +56,7 @@ pub fn get<M: Model>(db: impl Executor, key: M::PrimaryKey) -> Result<Option<M>>
     let table = M::TABLE;
     db.with_connection(|conn| {
         let mut w = SqlWriter::new(conn.dialect());
-        w.push("SELECT ").select_list(table).push(" FROM ").ident(table.name);
+        w.push("SELECT ").select_list(table, table.name).push(" FROM ").ident(table.name);
         w.where_key(table, key.to_values());
         let (sql, params) = w.finish();
         Ok(conn.query_raw(&sql, &params, |row| M::from_row(row, 0))?.into_iter().next())

@@ -221,7 +221,7 @@ pub fn from_sql<M: Model>(db: impl Executor, sql: &str, params: &[Value]) -> Res
     db.with_connection(|conn| conn.query_raw(sql, params, |row| M::from_row(row, 0)))
 }
 
-impl<M: Model, S: crate::sql::projection::Selection> crate::sql::projection::Rows<M, S> {
+impl<M, S: crate::sql::projection::Selection> crate::sql::projection::Rows<M, S> {
     /// Every row's values.
     pub fn all(self, db: impl Executor) -> Result<Vec<S::Output>> {
         db.with_connection(|conn| {

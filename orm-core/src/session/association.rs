@@ -176,7 +176,12 @@ fn associated_select(
 ) -> (String, Vec<Value>) {
     let (to, assoc) = (sec.to, sec.assoc);
     let mut w = SqlWriter::new(dialect);
-    w.push("SELECT ").select_list(to).push(", ").ident(assoc.name).push(".").ident(assoc.columns[sec.from_col].name);
+    w.push("SELECT ")
+        .select_list(to, to.name)
+        .push(", ")
+        .ident(assoc.name)
+        .push(".")
+        .ident(assoc.columns[sec.from_col].name);
     w.push(" FROM ").ident(to.name).push(" JOIN ").ident(assoc.name).push(" ON ");
     w.ident(assoc.name).push(".").ident(assoc.columns[sec.to_col].name);
     w.push(" = ").ident(to.name).push(".").ident(to.columns[sec.to_key].name);

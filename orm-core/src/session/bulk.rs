@@ -6,10 +6,13 @@
 use super::transaction::TxRecord;
 use super::{Meta, ObjectState, Session};
 use crate::error::Result;
-use crate::execution::row::read_value;
+use crate::execution::row::{Row, read_value};
 use crate::schema::identity_key::IdentityKey;
 use crate::schema::model::Model;
+use crate::schema::table::TableDef;
 use crate::sql::expr::{ColumnRef, Expr};
+use crate::sql::operand::Node;
+use crate::sql::projection::Selection;
 use crate::sql::query::Query;
 use crate::sql::select::Select;
 use crate::sql::writes::{Assignment, Insert};
@@ -40,18 +43,64 @@ impl Session {
         self.ensure_transaction()?;
         let sets: Vec<Assignment<M>> = sets.into_iter().collect();
         let (sql, params) = query.select.render_update(self.engine.dialect(), &sets, true)?;
-        let keys = self.changed_keys::<M>(&sql, &params)?;
-        let held = self.held_entries::<M>(&keys);
-        if !held.is_empty() {
-            for &entry in &held {
-                if let Some(e) = self.entry(entry) {
-                    let before = e.obj.values()?;
-                    self.tx_log.push(TxRecord::Updated(entry, before));
-                }
-            }
-            self.reload::<M>(&held)?;
-        }
+        let keys: Vec<Vec<Value>> =
+            self.changed_rows::<M, ()>(&sql, &params, |_, _| Ok(()))?.into_iter().map(|(k, _)| k).collect();
+        self.follow_updates::<M>(&keys)?;
         Ok(keys.len() as u64)
+    }
+
+    /// [`update`](Self::update) that returns values of the rows it changed (`UPDATE ..
+    /// RETURNING`), in the session's transaction; the objects the session holds for
+    /// those rows follow, as after `update`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "products")]
+    /// # struct Product { #[orm(primary_key)] id: i32, sku: String, stock: i32 }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Product::table()])?;
+    /// let mut db = engine.session();
+    /// let tea = db.add(Product::new("TEA-1", 10));
+    /// let sold = Product::query().filter(Product::SKU.eq("TEA-1"));
+    /// let left = db.update_returning(sold, [Product::STOCK.set(Product::STOCK - 1)], (Product::SKU, Product::STOCK))?;
+    /// assert_eq!(left, [("TEA-1".to_owned(), 9)]);
+    /// assert_eq!(tea.get().stock, 9);
+    /// db.rollback()?; // the object goes back with the transaction
+    /// assert_eq!(tea.get().stock, 10);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn update_returning<M: Model, S: Selection>(
+        &mut self,
+        query: Query<M>,
+        sets: impl IntoIterator<Item = Assignment<M>>,
+        returning: S,
+    ) -> Result<Vec<S::Output>> {
+        self.check_usable()?;
+        self.autoflush()?;
+        self.ensure_transaction()?;
+        let sets: Vec<Assignment<M>> = sets.into_iter().collect();
+        let items = key_and(M::TABLE, returning.nodes());
+        let (sql, params) = query.select.render_returning(self.engine.dialect(), Some(&sets), &items)?;
+        let rows = self.changed_rows::<M, S::Output>(&sql, &params, |row, first| S::decode_from(row, first))?;
+        let keys: Vec<Vec<Value>> = rows.iter().map(|(key, _)| key.clone()).collect();
+        self.follow_updates::<M>(&keys)?;
+        Ok(rows.into_iter().map(|(_, values)| values).collect())
+    }
+
+    /// The objects the session holds for the rows an UPDATE changed (their keys) take
+    /// the new values; their old ones are logged for a rollback.
+    fn follow_updates<M: Model>(&mut self, keys: &[Vec<Value>]) -> Result<()> {
+        let held = self.held_entries::<M>(keys);
+        if held.is_empty() {
+            return Ok(());
+        }
+        for &entry in &held {
+            if let Some(e) = self.entry(entry) {
+                let before = e.obj.values()?;
+                self.tx_log.push(TxRecord::Updated(entry, before));
+            }
+        }
+        self.reload::<M>(&held)
     }
 
     /// Deletes the rows the query matches, in one statement inside the session's
@@ -79,8 +128,51 @@ impl Session {
         self.autoflush()?;
         self.ensure_transaction()?;
         let (sql, params) = query.select.render_delete_returning(self.engine.dialect())?;
-        let keys = self.changed_keys::<M>(&sql, &params)?;
-        for entry in self.held_entries::<M>(&keys) {
+        let keys: Vec<Vec<Value>> =
+            self.changed_rows::<M, ()>(&sql, &params, |_, _| Ok(()))?.into_iter().map(|(k, _)| k).collect();
+        self.follow_deletes::<M>(&keys);
+        Ok(keys.len() as u64)
+    }
+
+    /// [`delete_where`](Self::delete_where) that returns values of the rows it deleted
+    /// (`DELETE .. RETURNING`), in the session's transaction; the objects the session
+    /// holds for them become deleted.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # #[derive(Model)] #[orm(table = "visits")]
+    /// # struct Visit { #[orm(primary_key)] id: i32, page: String, expired: bool }
+    /// let engine = Engine::connect("sqlite::memory:")?;
+    /// engine.create_all(&[Visit::table()])?;
+    /// let mut db = engine.session();
+    /// let old = db.add(Visit::new("/", true));
+    /// db.add(Visit::new("/shop", false));
+    /// let gone = db.delete_returning(Visit::query().filter(Visit::EXPIRED.eq(true)), Visit::PAGE)?;
+    /// assert_eq!(gone, ["/"]);
+    /// assert_eq!(old.state(), ObjectState::Deleted);
+    /// db.commit()?;
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn delete_returning<M: Model, S: Selection>(
+        &mut self,
+        query: Query<M>,
+        returning: S,
+    ) -> Result<Vec<S::Output>> {
+        self.check_usable()?;
+        self.autoflush()?;
+        self.ensure_transaction()?;
+        let items = key_and(M::TABLE, returning.nodes());
+        let (sql, params) = query.select.render_returning::<M>(self.engine.dialect(), None, &items)?;
+        let rows = self.changed_rows::<M, S::Output>(&sql, &params, |row, first| S::decode_from(row, first))?;
+        let keys: Vec<Vec<Value>> = rows.iter().map(|(key, _)| key.clone()).collect();
+        self.follow_deletes::<M>(&keys);
+        Ok(rows.into_iter().map(|(_, values)| values).collect())
+    }
+
+    /// The objects the session holds for the rows a DELETE removed (their keys) become
+    /// deleted, as after a flush, and are logged for a rollback.
+    fn follow_deletes<M: Model>(&mut self, keys: &[Vec<Value>]) {
+        for entry in self.held_entries::<M>(keys) {
             if let Some(key) = self.registered_key(entry) {
                 self.identity.remove(&key);
             }
@@ -93,7 +185,6 @@ impl Session {
             self.forget_links(entry, parents);
             self.tx_log.push(TxRecord::Deleted(entry));
         }
-        Ok(keys.len() as u64)
     }
 
     /// Runs an [`Insert`] (an upsert) inside the session's transaction, after autoflush;
@@ -120,11 +211,18 @@ impl Session {
         self.connection()?.execute(&sql, &params)
     }
 
-    /// Runs a statement that returns the primary keys of the rows it changed.
-    fn changed_keys<M: Model>(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+    /// Runs a statement that returns the primary key of each row it changed, then what
+    /// `values` reads from the rest of the row.
+    fn changed_rows<M: Model, V>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        values: impl Fn(&Row<'_>, usize) -> Result<V>,
+    ) -> Result<Vec<(Vec<Value>, V)>> {
         let table = M::TABLE;
         self.connection()?.query_raw(sql, params, |row| {
-            table.primary_key.iter().enumerate().map(|(n, &c)| read_value(row, n, table, c)).collect()
+            let key = table.primary_key.iter().enumerate().map(|(n, &c)| read_value(row, n, table, c));
+            Ok((key.collect::<Result<Vec<Value>>>()?, values(row, table.primary_key.len())?))
         })
     }
 
@@ -157,4 +255,11 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// The primary-key columns of `table`, then `items`: what a RETURNING reads for the
+/// session (the key finds the object it holds) and for the caller.
+fn key_and(table: &'static TableDef, items: Vec<Node>) -> Vec<Node> {
+    let key = table.primary_key.iter().map(|&c| Node::Column(ColumnRef::not_null(table.name, table.columns[c].name)));
+    key.chain(items).collect()
 }

@@ -28,7 +28,7 @@ impl Session {
         loader: RowLoader,
         options: &[LoadOption],
     ) -> Result<Vec<usize>> {
-        let options = effective_options(select.table, options)?;
+        let options = effective_options(select.model_table()?, options)?;
         let joined: Vec<&LoadOption> = options
             .iter()
             .filter(|o| o.strategy == Loading::Joined && !matches!(o.path, Ok(Path::Secondary(_))))
@@ -206,7 +206,8 @@ impl Session {
             offset: usize,
             loader: RowLoader,
         }
-        let root = select.table;
+        let root = select.model_table()?;
+        let root_name = select.root_name();
         let mut slots: Vec<Slot> = Vec::new();
         let mut offset = root.columns.len();
         fn add_slots(slots: &mut Vec<Slot>, offset: &mut usize, parent: usize, option: &LoadOption) -> Result<()> {
@@ -231,13 +232,27 @@ impl Session {
         }
 
         let dialect = self.engine.dialect();
-        let inner = if select.limit.is_some() || select.offset.is_some() || limit.is_some() {
+        // The query's own rows are selected first, in a subquery, where it limits them,
+        // joins other tables or aliases its own: the joined children then attach to those.
+        let selected_first = select.limit.is_some()
+            || select.offset.is_some()
+            || limit.is_some()
+            || !select.joins.is_empty()
+            || root_name != root.name;
+        let inner = if selected_first {
+            let mut tables = Vec::new();
+            select.order.iter().for_each(|o| o.node.tables(&mut tables));
+            if let Some(other) = tables.into_iter().find(|t| *t != root_name) {
+                return Err(Error::unsupported(format!(
+                    "joined loading orders the loaded objects by their own columns only, and this query                      orders by `{other}`; load the relationship with selectinload(..) instead"
+                )));
+            }
             Some(select.render(dialect, limit)?)
         } else {
             None
         };
         let mut w = SqlWriter::new(dialect);
-        w.push("SELECT ").select_list(root);
+        w.push("SELECT ").select_list(root, root_name);
         for slot in &slots {
             for c in slot.link.child.columns {
                 w.push(", ").ident(&slot.alias).push(".").ident(c.name);
@@ -247,7 +262,7 @@ impl Session {
         let filtered_inside = inner.is_some();
         match inner {
             Some((sql, inner_params)) => {
-                w.push("(").push(&sql).push(") AS ").ident(root.name);
+                w.push("(").push(&sql).push(") AS ").ident(root_name);
                 w.params = inner_params;
             }
             None => {
@@ -256,7 +271,7 @@ impl Session {
         }
         for slot in &slots {
             let parent_alias =
-                if slot.parent == 0 { root.name.to_owned() } else { slots[slot.parent - 1].alias.clone() };
+                if slot.parent == 0 { root_name.to_owned() } else { slots[slot.parent - 1].alias.clone() };
             w.push(" LEFT OUTER JOIN ").ident(slot.link.child.name).push(" AS ").ident(&slot.alias).push(" ON ");
             w.ident(&slot.alias).push(".").ident(slot.link.child.columns[slot.link.fk_column].name);
             w.push(" = ").ident(&parent_alias).push(".").ident(slot.link.parent.columns[slot.link.parent_column].name);

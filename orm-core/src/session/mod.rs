@@ -255,7 +255,7 @@ impl Session {
     /// assert_eq!(db.rows(Program::query().select(count_all()))?, [1]);
     /// # Ok::<(), orm_core::Error>(())
     /// ```
-    pub fn rows<M: Model, S: crate::sql::projection::Selection>(
+    pub fn rows<M, S: crate::sql::projection::Selection>(
         &mut self,
         query: crate::sql::projection::Rows<M, S>,
     ) -> Result<Vec<S::Output>> {
@@ -574,7 +574,7 @@ impl Session {
         let key = obj.get().primary_key().to_values();
         let (sql, params) = {
             let mut w = crate::sql::writer::SqlWriter::new(self.engine.dialect());
-            w.push("SELECT ").select_list(T::TABLE).push(" FROM ").ident(T::TABLE.name);
+            w.push("SELECT ").select_list(T::TABLE, T::TABLE.name).push(" FROM ").ident(T::TABLE.name);
             w.where_key(T::TABLE, key.clone());
             w.finish()
         };

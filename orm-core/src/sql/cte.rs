@@ -34,42 +34,37 @@
 use std::marker::PhantomData;
 
 use crate::schema::types::ColumnType;
-use crate::sql::expr::{ColumnRef, Expr};
+use crate::sql::expr::ColumnRef;
 use crate::sql::operand::{Node, SqlExpr};
-use crate::sql::projection::{Rows, Selection, Subquery};
+use crate::sql::projection::{Rows, Selection};
+use crate::sql::query::Query;
+use crate::sql::source::{Named, Source};
 
-/// The names of a CTE's columns, by position: `col_1`, `col_2`, ...
-pub(crate) const CTE_COLUMNS: [&str; 8] = ["col_1", "col_2", "col_3", "col_4", "col_5", "col_6", "col_7", "col_8"];
+/// The names of a CTE's (or a subquery's) columns, by position: `col_1`, `col_2`, ...
+pub(crate) const CTE_COLUMNS: [&str; 16] = [
+    "col_1", "col_2", "col_3", "col_4", "col_5", "col_6", "col_7", "col_8", "col_9", "col_10", "col_11", "col_12",
+    "col_13", "col_14", "col_15", "col_16",
+];
 
 /// A named value query (`WITH name AS (..)`), from [`Rows::cte`]: join it into a query
-/// with [`QueryBuilder::join_cte`](crate::QueryBuilder::join_cte) and use its
+/// with [`QueryBuilder::join_cte`](crate::QueryBuilder::join_cte) (or `join_on`,
+/// `left_join_on`), select from it alone with [`query`](Self::query), and use its
 /// [`columns`](Self::columns) there.
 #[must_use]
 pub struct Cte<S: Selection> {
-    pub(crate) name: &'static str,
-    pub(crate) query: Subquery,
-    /// The recursive part of `WITH RECURSIVE`, which joins the CTE itself.
-    pub(crate) step: Option<Box<Subquery>>,
-    /// A CTE's own name inside its recursive part: joined, never defined again.
-    pub(crate) reference: bool,
+    pub(crate) named: Named,
     _types: PhantomData<fn() -> S>,
 }
 
 impl<S: Selection> Clone for Cte<S> {
     fn clone(&self) -> Self {
-        Cte {
-            name: self.name,
-            query: self.query.clone(),
-            step: self.step.clone(),
-            reference: self.reference,
-            _types: PhantomData,
-        }
+        Cte { named: self.named.clone(), _types: PhantomData }
     }
 }
 
 impl<S: Selection> std::fmt::Debug for Cte<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cte").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Cte").field("name", &self.named.name).finish_non_exhaustive()
     }
 }
 
@@ -77,12 +72,18 @@ impl<S: Selection> Cte<S> {
     /// The CTE's columns, typed as its query selected them: one expression for a single
     /// item, a tuple of them for a tuple (`let (customer, spent) = spend.columns();`).
     pub fn columns(&self) -> S::Columns {
-        S::columns(self.name)
+        S::columns(self.named.name)
     }
 
     /// The CTE's name in SQL.
     pub fn name(&self) -> &'static str {
-        self.name
+        self.named.name
+    }
+
+    /// A query that reads from the CTE alone (`WITH name AS (..) SELECT .. FROM name`):
+    /// filter, group and select its [`columns`](Self::columns).
+    pub fn query(&self) -> Query<Cte<S>> {
+        Query::from_source(Source::Named(Box::new(self.named.clone())))
     }
 }
 
@@ -90,7 +91,8 @@ impl<M, S: Selection> Rows<M, S> {
     /// Names the query as a common table expression (`WITH name AS (..)`), to join into
     /// another query with [`join_cte`](crate::QueryBuilder::join_cte).
     pub fn cte(self, name: &'static str) -> Cte<S> {
-        Cte { name, query: self.into_subquery(), step: None, reference: false, _types: PhantomData }
+        let named = Named { name, query: self.into_subquery(), step: None, reference: false, inline: false };
+        Cte { named, _types: PhantomData }
     }
 
     /// A recursive common table expression (`WITH RECURSIVE name AS (this UNION ALL
@@ -129,31 +131,15 @@ impl<M, S: Selection> Rows<M, S> {
         name: &'static str,
         step: impl FnOnce(&Cte<S>) -> Rows<N, T>,
     ) -> Cte<S> {
-        let itself = Cte { name, query: self.query.clone(), step: None, reference: true, _types: PhantomData };
-        let step = step(&itself).into_subquery();
-        Cte { name, query: self.into_subquery(), step: Some(Box::new(step)), reference: false, _types: PhantomData }
+        let query = self.into_subquery();
+        let itself = Named { name, query: query.clone(), step: None, reference: true, inline: false };
+        let step = step(&Cte { named: itself, _types: PhantomData }).into_subquery();
+        let named = Named { name, query, step: Some(Box::new(step)), reference: false, inline: false };
+        Cte { named, _types: PhantomData }
     }
 }
 
-/// One CTE a SELECT joins: `WITH name(col_1, ..) AS (query)` and `JOIN name ON on`.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct CteJoin {
-    pub(crate) name: &'static str,
-    pub(crate) query: Subquery,
-    /// The recursive part (`WITH RECURSIVE`).
-    pub(crate) step: Option<Box<Subquery>>,
-    /// Joined inside its own recursive part: defined by the enclosing WITH.
-    pub(crate) reference: bool,
-    pub(crate) on: Expr,
-}
-
-impl CteJoin {
-    pub(crate) fn new<S: Selection>(cte: &Cte<S>, on: Expr) -> CteJoin {
-        CteJoin { name: cte.name, query: cte.query.clone(), step: cte.step.clone(), reference: cte.reference, on }
-    }
-}
-
-/// Column `index` of the CTE `name`.
+/// Column `index` of the CTE or subquery `name`.
 pub(crate) fn cte_column<T: ColumnType>(name: &'static str, index: usize) -> SqlExpr<T> {
     SqlExpr::new(Node::Column(ColumnRef { table: name, name: CTE_COLUMNS[index], nullable: T::NULLABLE }))
 }

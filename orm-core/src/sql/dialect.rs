@@ -59,6 +59,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
         false
     }
 
+    /// Whether `FULL OUTER JOIN` exists.
+    fn full_join(&self) -> bool {
+        false
+    }
+
     /// Whether NULL sorts before every value (SQLite) rather than after (PostgreSQL).
     fn nulls_sort_low(&self) -> bool {
         false
@@ -182,6 +187,10 @@ impl Dialect for Postgres {
     fn round_needs_numeric(&self) -> bool {
         true
     }
+
+    fn full_join(&self) -> bool {
+        true
+    }
 }
 
 /// SQLite.
@@ -234,6 +243,11 @@ impl Dialect for Sqlite {
     }
 
     fn nulls_sort_low(&self) -> bool {
+        true
+    }
+
+    fn full_join(&self) -> bool {
+        // Since SQLite 3.39 (the bundled one is newer).
         true
     }
 

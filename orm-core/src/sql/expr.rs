@@ -6,7 +6,7 @@ use std::ops::{BitAnd, BitOr, Not};
 
 use crate::schema::types::{ArrayElement, BaseType, ColumnType, SqlArg};
 use crate::sql::operand::{Node, Operand, SqlExpr, compare};
-use crate::sql::projection::{Rows, Selection, Subquery};
+use crate::sql::projection::{Rows, Selection, ValueQuery};
 use crate::sql::relationship::Related;
 use crate::value::Value;
 
@@ -503,14 +503,14 @@ pub enum Expr {
         /// The left side.
         left: Node,
         /// The subquery (one column).
-        query: Box<Subquery>,
+        query: Box<ValueQuery>,
         /// NOT IN.
         negated: bool,
     },
     /// `[NOT] EXISTS (SELECT ..)` over any query (correlated or not).
     ExistsQuery {
         /// The subquery.
-        query: Box<Subquery>,
+        query: Box<ValueQuery>,
         /// NOT EXISTS.
         negated: bool,
     },

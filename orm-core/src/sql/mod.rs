@@ -20,6 +20,7 @@ pub mod projection;
 pub mod query;
 pub mod relationship;
 pub(crate) mod select;
+pub mod source;
 pub(crate) mod storage;
 pub(crate) mod writer;
 pub(crate) mod writes;

@@ -44,7 +44,7 @@ pub enum Node {
     /// A condition as a value (`price < $1`), TRUE or FALSE (or NULL).
     Condition(Box<Expr>),
     /// `(SELECT ..)`: a scalar subquery.
-    Subquery(Box<crate::sql::projection::Subquery>),
+    Subquery(Box<crate::sql::projection::ValueQuery>),
     /// `CASE WHEN cond THEN value .. [ELSE value] END`.
     Case { whens: Vec<(Expr, Node)>, otherwise: Option<Box<Node>> },
     /// The current time (`now()`; SQLite: the same instant as text in the ORM's format).
@@ -68,6 +68,24 @@ impl Node {
             }
             Node::Condition(e) => e.has_aggregate(),
             Node::Column(_) | Node::Value(_) | Node::Subquery(_) | Node::Now | Node::Window { .. } => false,
+        }
+    }
+
+    /// Whether the node binds values when written (conservatively: subqueries, CASE and
+    /// conditions are taken to).
+    pub(crate) fn binds_values(&self) -> bool {
+        match self {
+            Node::Column(_) | Node::Now | Node::Count { arg: None, .. } => false,
+            Node::Value(_) | Node::Round { .. } | Node::Subquery(_) | Node::Case { .. } | Node::Condition(_) => true,
+            Node::Binary { left, right, .. } => left.binds_values() || right.binds_values(),
+            Node::Function { args, .. } => args.iter().any(Node::binds_values),
+            Node::Count { arg: Some(a), .. } => a.binds_values(),
+            Node::Cast { node, .. } => node.binds_values(),
+            Node::Window { func, partition, order } => {
+                func.binds_values()
+                    || partition.iter().any(Node::binds_values)
+                    || order.iter().any(|o| o.node.binds_values())
+            }
         }
     }
 

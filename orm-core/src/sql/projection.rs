@@ -66,6 +66,49 @@ impl<T: ColumnType> SelectItem for &SqlExpr<T> {
     }
 }
 
+/// A condition as a value: `Customer::CITY.is_null()`, `Product::ID.le(60)` read as a
+/// `bool`. A condition that can be NULL (over a NULL-able column) is refused unless read
+/// with [`Expr::nullable`] as an `Option<bool>`.
+impl SelectItem for Expr {
+    type Output = bool;
+    fn node(self) -> Node {
+        Node::Condition(Box::new(self))
+    }
+    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<bool> {
+        <SqlExpr<bool> as SelectItem>::decode(row, idx)
+    }
+}
+
+impl Selection for Expr {
+    type Output = bool;
+    type Columns = SqlExpr<bool>;
+    fn columns(name: &'static str) -> SqlExpr<bool> {
+        cte_column(name, 0)
+    }
+    fn nodes(self) -> Vec<Node> {
+        vec![SelectItem::node(self)]
+    }
+    fn nullable() -> Vec<bool> {
+        vec![false]
+    }
+    fn decode_from<R: ColumnSource + ?Sized>(row: &R, first: usize) -> Result<bool> {
+        <Self as SelectItem>::decode(row, first)
+    }
+}
+
+impl Expr {
+    /// The condition as a value that can be NULL (`Option<bool>`): TRUE, FALSE, or NULL
+    /// where SQL cannot tell (a comparison with NULL).
+    pub fn nullable(self) -> SqlExpr<Option<bool>> {
+        SqlExpr::new(Node::Condition(Box::new(self)))
+    }
+
+    /// The condition as a typed value, to group or compute with.
+    pub fn value(self) -> SqlExpr<bool> {
+        SqlExpr::new(Node::Condition(Box::new(self)))
+    }
+}
+
 impl<T: ColumnType> SelectItem for crate::sql::operand::Over<T> {
     type Output = T;
     fn node(self) -> Node {
@@ -86,7 +129,7 @@ impl<M, T: ColumnType> SelectItem for Column<M, T> {
     }
 }
 
-/// What a query selects: one item or a tuple of up to eight.
+/// What a query selects: one item or a tuple of up to sixteen.
 pub trait Selection {
     /// A row's values: one item's type, or a tuple of them.
     type Output;
@@ -98,9 +141,17 @@ pub trait Selection {
     /// The selected expressions, in order.
     #[doc(hidden)]
     fn nodes(self) -> Vec<Node>;
+    /// Whether each selected value's type takes NULL, in order.
+    #[doc(hidden)]
+    fn nullable() -> Vec<bool>;
+    /// Reads a row's values, from its column `first` on.
+    #[doc(hidden)]
+    fn decode_from<R: ColumnSource + ?Sized>(row: &R, first: usize) -> Result<Self::Output>;
     /// Reads a row.
     #[doc(hidden)]
-    fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<Self::Output>;
+    fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<Self::Output> {
+        Self::decode_from(row, 0)
+    }
 }
 
 impl<T: ColumnType> Selection for SqlExpr<T> {
@@ -112,8 +163,11 @@ impl<T: ColumnType> Selection for SqlExpr<T> {
     fn nodes(self) -> Vec<Node> {
         vec![self.node]
     }
-    fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<T> {
-        <Self as SelectItem>::decode(row, 0)
+    fn nullable() -> Vec<bool> {
+        vec![T::NULLABLE]
+    }
+    fn decode_from<R: ColumnSource + ?Sized>(row: &R, first: usize) -> Result<T> {
+        <Self as SelectItem>::decode(row, first)
     }
 }
 
@@ -126,8 +180,11 @@ impl<T: ColumnType> Selection for &SqlExpr<T> {
     fn nodes(self) -> Vec<Node> {
         vec![self.node.clone()]
     }
-    fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<T> {
-        <Self as SelectItem>::decode(row, 0)
+    fn nullable() -> Vec<bool> {
+        vec![T::NULLABLE]
+    }
+    fn decode_from<R: ColumnSource + ?Sized>(row: &R, first: usize) -> Result<T> {
+        <Self as SelectItem>::decode(row, first)
     }
 }
 
@@ -140,8 +197,11 @@ impl<M, T: ColumnType> Selection for Column<M, T> {
     fn nodes(self) -> Vec<Node> {
         vec![SelectItem::node(self)]
     }
-    fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<T> {
-        <Self as SelectItem>::decode(row, 0)
+    fn nullable() -> Vec<bool> {
+        vec![T::NULLABLE]
+    }
+    fn decode_from<R: ColumnSource + ?Sized>(row: &R, first: usize) -> Result<T> {
+        <Self as SelectItem>::decode(row, first)
     }
 }
 
@@ -156,8 +216,11 @@ macro_rules! tuple_selection {
             fn nodes(self) -> Vec<Node> {
                 vec![$(self.$i.node()),+]
             }
-            fn decode<R: ColumnSource + ?Sized>(row: &R) -> Result<Self::Output> {
-                Ok(($($t::decode(row, $i)?,)+))
+            fn nullable() -> Vec<bool> {
+                vec![$(<$t::Output as ColumnType>::NULLABLE),+]
+            }
+            fn decode_from<R: ColumnSource + ?Sized>(row: &R, first: usize) -> Result<Self::Output> {
+                Ok(($($t::decode(row, first + $i)?,)+))
             }
         }
     };
@@ -171,6 +234,14 @@ tuple_selection!(A 0, B 1, C 2, D 3, E 4);
 tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, N 12);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, N 12, O 13);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, N 12, O 13, P 14);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, N 12, O 13, P 14, Q 15);
 
 /// A struct built from a value query's rows: `#[derive(FromRow)]` on a struct whose
 /// fields, in order, have the selected values' types; then
@@ -223,16 +294,18 @@ impl<T> SqlExpr<T> {
 /// A SELECT of values, untyped: what [`Rows`] runs, and what a subquery embeds.
 #[derive(Debug, Clone, PartialEq)]
 #[doc(hidden)]
-pub struct Subquery {
+pub struct ValueQuery {
     pub(crate) select: Select,
     pub(crate) items: Vec<Node>,
+    /// Whether each item is read into a type that takes NULL.
+    pub(crate) nullable: Vec<bool>,
     pub(crate) group_by: Vec<Node>,
     pub(crate) having: Vec<Expr>,
     pub(crate) distinct: bool,
     /// `DISTINCT ON (..)` (PostgreSQL).
     pub(crate) distinct_on: Vec<Node>,
     /// `UNION [ALL] | INTERSECT | EXCEPT` and the queries they add.
-    pub(crate) compounds: Vec<(SetOp, Subquery)>,
+    pub(crate) compounds: Vec<(SetOp, ValueQuery)>,
 }
 
 /// How a compound query combines its parts.
@@ -256,7 +329,7 @@ impl SetOp {
     }
 }
 
-impl Subquery {
+impl ValueQuery {
     /// Every selected expression is aggregated or grouped by, when the query aggregates.
     fn check_grouping(&self) -> Result<()> {
         let aggregates = self.items.iter().any(Node::is_aggregate) || !self.group_by.is_empty();
@@ -288,6 +361,7 @@ impl Subquery {
         self.check_grouping()?;
         self.check_items()?;
         self.check_compounds()?;
+        self.check_nulls()?;
         let mut tables: Vec<&'static str> = Vec::new();
         for node in self.items.iter().chain(&self.group_by).chain(self.select.order.iter().map(|o| &o.node)) {
             node.tables(&mut tables);
@@ -310,8 +384,9 @@ impl Subquery {
             return Ok(());
         }
         let ordered =
-            |q: &Subquery| !q.select.order.is_empty() || q.select.limit.is_some() || q.select.offset.is_some();
-        if self.compounds.iter().any(|(_, q)| ordered(q) || !q.compounds.is_empty() || !q.select.ctes.is_empty()) {
+            |q: &ValueQuery| !q.select.order.is_empty() || q.select.limit.is_some() || q.select.offset.is_some();
+        let with_cte = |q: &ValueQuery| q.select.named_sources().any(|n| !n.inline);
+        if self.compounds.iter().any(|(_, q)| ordered(q) || !q.compounds.is_empty() || with_cte(q)) {
             return Err(Error::unsupported(
                 "the added parts of a UNION / INTERSECT / EXCEPT take no order_by, limit, offset or CTE \
                  (they apply to the whole: put them on the first query)",
@@ -324,6 +399,33 @@ impl Subquery {
             ));
         }
         self.compounds.iter().try_for_each(|(_, q)| q.check(&[]))
+    }
+
+    /// No item that can be NULL is read into a type that cannot hold NULL: what types
+    /// cannot see (a column on the NULL side of an outer join, a condition over a NULL-able
+    /// column) is refused here, before the database.
+    fn check_nulls(&self) -> Result<()> {
+        let outer = self.select.outer_names();
+        let on_null_side = |t: &str| outer.contains(&t);
+        for (item, _) in self.items.iter().zip(&self.nullable).filter(|(_, nullable)| !**nullable) {
+            if !item.may_be_null(&on_null_side) {
+                continue;
+            }
+            let mut tables = Vec::new();
+            item.tables(&mut tables);
+            let why = match tables.iter().find(|t| on_null_side(t)) {
+                Some(t) => format!("`{t}` is on the NULL side of an outer join"),
+                None => "it is computed from a NULL-able value".to_owned(),
+            };
+            let mut w = SqlWriter::new(&crate::sql::dialect::POSTGRES);
+            w.node(item);
+            let (text, _) = w.finish();
+            return Err(Error::invalid_state(format!(
+                "`{text}` can be NULL ({why}) but is read into a type without NULL; select it with \
+                 .nullable() to read an Option, or give it a value for NULL with coalesce(..)"
+            )));
+        }
+        Ok(())
     }
 
     /// The expressions' own checks (function names, nested subqueries, CASE conditions).
@@ -343,12 +445,12 @@ impl Subquery {
 
     /// The SELECT's text, into `w` (checked before with [`check`](Self::check)).
     pub(crate) fn write(&self, w: &mut SqlWriter) {
-        self.select.write_projection(w, self);
+        self.select.write_projection(w, self, false);
     }
 
     fn render(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
         self.check(&[])?;
-        self.select.check_lock(dialect)?;
+        self.select.check_dialect(dialect)?;
         if !self.distinct_on.is_empty() && !dialect.distinct_on() {
             return Err(Error::unsupported(format!(
                 "{} has no DISTINCT ON; pick the rows with a window (row_number().partition_by(..)) instead",
@@ -368,7 +470,7 @@ impl Subquery {
 /// [`as_value`](Self::as_value)).
 #[must_use]
 pub struct Rows<M, S: Selection> {
-    pub(crate) query: Subquery,
+    pub(crate) query: ValueQuery,
     _types: PhantomData<fn() -> (M, S)>,
 }
 
@@ -390,8 +492,9 @@ impl<M> Query<M> {
     /// reads `(String, String)` rows.
     pub fn select<S: Selection>(self, selection: S) -> Rows<M, S> {
         Rows {
-            query: Subquery {
+            query: ValueQuery {
                 select: self.select,
+                nullable: S::nullable(),
                 items: selection.nodes(),
                 group_by: Vec::new(),
                 having: Vec::new(),
@@ -491,7 +594,7 @@ impl<M, S: Selection> Rows<M, S> {
     }
 
     /// The query as a subquery node.
-    pub(crate) fn into_subquery(self) -> Subquery {
+    pub(crate) fn into_subquery(self) -> ValueQuery {
         self.query
     }
 }

@@ -7,12 +7,13 @@ use std::marker::PhantomData;
 use crate::error::Result;
 use crate::schema::model::Model;
 use crate::schema::table::TableDef;
-use crate::sql::cte::{Cte, CteJoin};
+use crate::sql::cte::Cte;
 use crate::sql::dialect::Dialect;
 use crate::sql::expr::{Expr, OrderBy};
 use crate::sql::projection::Selection;
 use crate::sql::relationship::Relationship;
 use crate::sql::select::{LockWait, Select};
+use crate::sql::source::{JoinKind, JoinSource, Source};
 use crate::value::Value;
 
 /// A SELECT of one model, built without a database and run on an [`Executor`](crate::Executor)
@@ -67,6 +68,13 @@ impl<M: Model> Query<M> {
     }
 }
 
+impl<M> Query<M> {
+    /// A query that reads from `source` (an aliased table, a CTE, a subquery).
+    pub(crate) fn from_source(source: Source) -> Self {
+        Query { select: Select::from_source(source), _model: PhantomData }
+    }
+}
+
 impl<M> QueryBuilder for Query<M> {
     fn select_mut(&mut self) -> &mut Select {
         &mut self.select
@@ -108,10 +116,26 @@ pub trait QueryBuilder: Sized {
     /// its columns: `Course::query().join(Course::PROGRAM).filter(Program::NAME.eq(..))`.
     /// The relationship may start at the queried model or at a table joined before, so
     /// joins chain: `Enrollment::query().join(Enrollment::COURSE).join(Course::PROGRAM)`.
-    /// Rows come back once each even when the join repeats them.
+    /// Objects come back once each even when the join repeats them. Joins are written in
+    /// the order they are asked for.
     fn join<A: Model, T: Model>(mut self, rel: Relationship<A, T>) -> Self {
-        self.select_mut().join(rel.path());
+        self.select_mut().join_along(JoinKind::Inner, rel.path(), None);
         self
+    }
+
+    /// `LEFT OUTER JOIN` along a relationship: every row of the query so far, with the
+    /// related rows where there are some and NULL where there are none (programs with
+    /// their courses, and those without). Columns of the joined table can then be NULL:
+    /// select them with `.nullable()` (`Course::TITLE.nullable()`, an `Option<String>`);
+    /// a query that reads one into a type without NULL is refused before it runs.
+    fn left_join<A: Model, T: Model>(mut self, rel: Relationship<A, T>) -> Self {
+        self.select_mut().join_along(JoinKind::Left, rel.path(), None);
+        self
+    }
+
+    /// [`left_join`](Self::left_join), by SQLAlchemy's name (`outerjoin`).
+    fn outer_join<A: Model, T: Model>(self, rel: Relationship<A, T>) -> Self {
+        self.left_join(rel)
     }
 
     /// Joins a table again under another name, along a relationship from the queried
@@ -119,19 +143,51 @@ pub trait QueryBuilder: Sized {
     /// name: `Employee::query().join_as(Employee::MANAGER, "boss")
     /// .filter(Employee::NAME.of("boss").eq("Ann"))`.
     fn join_as<A: Model, T: Model>(mut self, rel: Relationship<A, T>, alias: &'static str) -> Self {
-        self.select_mut().join_as(rel.path(), alias);
+        self.select_mut().join_along(JoinKind::Inner, rel.path(), Some(alias));
+        self
+    }
+
+    /// [`join_as`](Self::join_as) as a `LEFT OUTER JOIN`: categories with their parent's
+    /// name, roots included (their parent's columns NULL).
+    fn left_join_as<A: Model, T: Model>(mut self, rel: Relationship<A, T>, alias: &'static str) -> Self {
+        self.select_mut().join_along(JoinKind::Left, rel.path(), Some(alias));
+        self
+    }
+
+    /// `JOIN target ON condition`: a model's table (`Program::table()`), an
+    /// [`aliased`](crate::aliased) one, a [`Cte`] or a [`Subquery`](crate::Subquery),
+    /// on any condition over the columns in the query:
+    /// `Order::query().join_on(Customer::table(), Customer::ID.eq(Order::CUSTOMER_ID))`.
+    /// A row repeats for each row it matches, as in SQL.
+    fn join_on(mut self, target: impl JoinSource, on: Expr) -> Self {
+        self.select_mut().join_on(JoinKind::Inner, target.source(), on);
+        self
+    }
+
+    /// `LEFT OUTER JOIN target ON condition` (see [`join_on`](Self::join_on) and
+    /// [`left_join`](Self::left_join)): the target's columns can be NULL.
+    fn left_join_on(mut self, target: impl JoinSource, on: Expr) -> Self {
+        self.select_mut().join_on(JoinKind::Left, target.source(), on);
+        self
+    }
+
+    /// `FULL OUTER JOIN target ON condition`: the rows of both sides, each side NULL where
+    /// the other has no match, so every column read can be NULL (`.nullable()`). For value
+    /// queries; a backend without FULL JOIN refuses it.
+    fn full_join_on(mut self, target: impl JoinSource, on: Expr) -> Self {
+        self.select_mut().join_on(JoinKind::Full, target.source(), on);
         self
     }
 
     /// Joins a common table expression ([`Rows::cte`](crate::Rows::cte)) on a condition
-    /// over its columns: `.join_cte(&spend, customer.eq(Customer::ID))`. A row repeats
-    /// for each CTE row it matches, as in SQL.
-    fn join_cte<S: Selection>(mut self, cte: &Cte<S>, on: Expr) -> Self {
-        self.select_mut().join_cte(CteJoin::new(cte, on));
-        self
+    /// over its columns: `.join_cte(&spend, customer.eq(Customer::ID))`; the same as
+    /// [`join_on`](Self::join_on). A row repeats for each CTE row it matches, as in SQL.
+    fn join_cte<S: Selection>(self, cte: &Cte<S>, on: Expr) -> Self {
+        self.join_on(cte, on)
     }
 
-    /// Orders the rows; a bare column orders ascending.
+    /// Orders the rows by a column or an expression (`Program::NAME`, `count_all().desc()`);
+    /// a bare column orders ascending. Terms keep the order of the calls.
     fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
         self.select_mut().order.push(order.into());
         self

@@ -1,30 +1,32 @@
-//! A SELECT over one model's table as a value (tables, joins, filters, order, limits),
-//! rendered to SQL text and parameters for a dialect: what queries run by an engine, a
-//! connection or a session have in common.
+//! A SELECT as a value (what it reads from, joins, filters, order, limits), rendered to
+//! SQL text and parameters for a dialect: what queries run by an engine, a connection or
+//! a session have in common.
 
 use crate::error::{Error, Result};
 use crate::schema::link::{Link, Path};
 use crate::schema::table::TableDef;
 use crate::sql::cache::{cache_sql, cached_sql, expr_params, expr_shape};
-use crate::sql::cte::{CTE_COLUMNS, CteJoin};
+use crate::sql::cte::CTE_COLUMNS;
 use crate::sql::dialect::Dialect;
 use crate::sql::expr::{Expr, OrderBy};
 use crate::sql::operand::Node;
-use crate::sql::projection::Subquery;
+use crate::sql::projection::ValueQuery;
+use crate::sql::source::{Join, JoinKind, Named, Source};
 use crate::sql::writer::SqlWriter;
 use crate::value::Value;
 
-/// The parts of a SELECT over one model's table, independent of where it runs.
+/// The parts of a SELECT, independent of where it runs.
 #[derive(Debug, Clone)]
 #[doc(hidden)]
 pub struct Select {
-    pub(crate) table: &'static TableDef,
-    pub(crate) joins: Vec<Path>,
-    /// The name each join's table goes by (`JOIN employees AS boss`), when aliased.
-    pub(crate) join_aliases: Vec<Option<&'static str>>,
-    /// A `join` that could not be resolved, reported when the query runs.
+    /// What the SELECT reads from first: a model's table, or a named query.
+    pub(crate) root: Source,
+    /// The joins, in the order they were asked for.
+    pub(crate) joins: Vec<Join>,
+    /// A join that could not be resolved, reported when the query runs.
     pub(crate) join_error: Option<String>,
     pub(crate) filters: Vec<Expr>,
+    /// `ORDER BY` terms, in the order they were asked for.
     pub(crate) order: Vec<OrderBy>,
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
@@ -33,8 +35,6 @@ pub struct Select {
     /// A walk along a self-referential relationship from the filtered rows (a recursive
     /// CTE): their descendants or ancestors.
     pub(crate) walk: Option<Walk>,
-    /// Common table expressions joined in (`WITH name AS (..) .. JOIN name ON ..`).
-    pub(crate) ctes: Vec<CteJoin>,
 }
 
 /// The rows reachable from the filtered ones over a self-referential foreign key.
@@ -77,12 +77,11 @@ impl Lock {
     }
 }
 
-/// Two SELECTs are equal when they read the same table the same way.
+/// Two SELECTs are equal when they read the same tables the same way.
 impl PartialEq for Select {
     fn eq(&self, other: &Select) -> bool {
-        std::ptr::eq(self.table, other.table)
+        self.root == other.root
             && self.joins == other.joins
-            && self.join_aliases == other.join_aliases
             && self.join_error == other.join_error
             && self.filters == other.filters
             && self.order == other.order
@@ -90,16 +89,19 @@ impl PartialEq for Select {
             && self.offset == other.offset
             && self.lock == other.lock
             && self.walk == other.walk
-            && self.ctes == other.ctes
     }
 }
 
 impl Select {
     pub(crate) fn new(table: &'static TableDef) -> Select {
+        Select::from_source(Source::Table { table, alias: None })
+    }
+
+    /// A SELECT that reads from `root`: an aliased table, a CTE or a subquery.
+    pub(crate) fn from_source(root: Source) -> Select {
         Select {
-            table,
+            root,
             joins: Vec::new(),
-            join_aliases: Vec::new(),
             join_error: None,
             filters: Vec::new(),
             order: Vec::new(),
@@ -107,8 +109,23 @@ impl Select {
             offset: None,
             lock: None,
             walk: None,
-            ctes: Vec::new(),
         }
+    }
+
+    /// The model's table the SELECT reads its rows from (objects are read only from one).
+    pub(crate) fn model_table(&self) -> Result<&'static TableDef> {
+        match &self.root {
+            Source::Table { table, .. } => Ok(table),
+            Source::Named(named) => Err(Error::invalid_state(format!(
+                "`{}` is a query, not a table: select values from it (.select(..)), not objects",
+                named.name
+            ))),
+        }
+    }
+
+    /// The name the SELECT calls its root by (the table, its alias, the CTE).
+    pub(crate) fn root_name(&self) -> &'static str {
+        self.root.name()
     }
 
     /// Walks a relationship from the filtered rows to every row reachable over it.
@@ -122,7 +139,7 @@ impl Select {
                 self.join_error = Some(format!(
                     "descendants()/ancestors() walk a self-referential one-to-many relationship (a tree of \
                      `{}` rows); this one is not",
-                    self.table.name
+                    self.root_name()
                 ));
             }
             Err(e) => self.join_error = Some(e.to_string()),
@@ -131,10 +148,10 @@ impl Select {
 
     /// `WITH RECURSIVE orm_tree(k, up) AS (SELECT .. WHERE <filters> UNION SELECT .. JOIN
     /// orm_tree ..)`, and the filter that keeps the rows it reached.
-    fn write_walk(&self, w: &mut SqlWriter, walk: Walk) {
-        let t = self.table.name;
-        let key = self.table.columns[walk.link.parent_column].name;
-        let fk = self.table.columns[walk.link.fk_column].name;
+    fn write_walk(&self, w: &mut SqlWriter, table: &'static TableDef, walk: Walk) {
+        let t = table.name;
+        let key = table.columns[walk.link.parent_column].name;
+        let fk = table.columns[walk.link.fk_column].name;
         let member = |w: &mut SqlWriter| {
             w.push("SELECT ").ident(t).push(".").ident(key).push(", ").ident(t).push(".").ident(fk);
             w.push(" FROM ").ident(t);
@@ -176,6 +193,13 @@ impl Select {
                  DISTINCT); filter with .any() instead of joining the children",
             ));
         }
+        if let Some(outer) = self.joins.iter().find(|j| j.kind() != JoinKind::Inner) {
+            return Err(Error::unsupported(format!(
+                "the rows of an outer join cannot be locked (PostgreSQL refuses FOR UPDATE on the NULL side \
+                 of one): lock `{}`'s rows with an inner join or a filter instead",
+                outer.names().join("`, `")
+            )));
+        }
         w.push(if lock.share { " FOR SHARE" } else { " FOR UPDATE" });
         for (n, table) in lock.of.iter().enumerate() {
             w.push(if n == 0 { " OF " } else { ", " }).ident(table);
@@ -193,81 +217,120 @@ impl Select {
         self.lock.is_some()
     }
 
-    /// Adds a JOIN along a relationship from this table (or a table joined before).
-    pub(crate) fn join(&mut self, join: Result<Path>) {
-        match join {
-            Ok(join) => {
-                let (from, to) = (join.from(), join.to());
-                if to.name == self.table.name || self.joins.iter().any(|j| j.to().name == to.name) {
-                    self.join_error = Some(format!(
-                        "`{}` is already in the query; join it again under another name with \
-                         .join_as(rel, \"alias\") and name its columns with Column::of(\"alias\")",
-                        to.name
-                    ));
-                } else if from.name != self.table.name && !self.joins.iter().any(|j| j.to().name == from.name) {
-                    self.join_error = Some(format!(
-                        "cannot join `{}`: the relationship starts at `{}`, which is not in the query",
-                        to.name, from.name
-                    ));
-                } else {
-                    self.joins.push(join);
-                    self.join_aliases.push(None);
-                }
-            }
-            Err(e) => self.join_error = Some(e.to_string()),
-        }
-    }
-
-    /// Adds a JOIN along a relationship from this table, its table named `alias`: a
-    /// second copy of a table (an employee's manager, from `employees` again).
-    pub(crate) fn join_as(&mut self, join: Result<Path>, alias: &'static str) {
-        match join {
-            Ok(join @ Path::ForeignKey { .. }) => {
-                let from = join.from();
-                if alias == self.table.name || self.known(alias) {
-                    self.join_error = Some(format!("`{alias}` is already a name in the query; pick another alias"));
-                } else if from.name != self.table.name {
-                    self.join_error = Some(format!(
-                        "join_as starts at the queried table `{}`; `{}` is not it",
-                        self.table.name, from.name
-                    ));
-                } else {
-                    self.joins.push(join);
-                    self.join_aliases.push(Some(alias));
-                }
-            }
-            Ok(Path::Secondary(_)) => {
-                self.join_error = Some("join_as takes a one-to-many or many-to-one relationship".to_owned());
-            }
-            Err(e) => self.join_error = Some(e.to_string()),
-        }
-    }
-
-    /// Joins a common table expression: `JOIN name ON on`, with `WITH name AS (..)`
-    /// ahead of the SELECT.
-    pub(crate) fn join_cte(&mut self, cte: CteJoin) {
-        if cte.name == self.table.name || self.known(cte.name) {
-            self.join_error = Some(format!("`{}` is already a name in the query; name the CTE otherwise", cte.name));
-        } else if cte.query.items.len() > CTE_COLUMNS.len() {
-            self.join_error = Some(format!("a CTE selects at most {} columns", CTE_COLUMNS.len()));
-        } else {
-            self.ctes.push(cte);
-        }
-    }
-
-    /// Whether `name` is a table, alias or CTE the query's joins bring in.
+    /// Whether `name` is already a name in the query (its root, a join, a joined CTE).
     fn known(&self, name: &str) -> bool {
-        self.ctes.iter().any(|c| c.name == name)
-            || self.joins.iter().zip(&self.join_aliases).any(|(j, alias)| match alias {
-                Some(a) => *a == name,
-                None => j.to().name == name,
+        self.root_name() == name || self.joins.iter().any(|j| j.names().contains(&name))
+    }
+
+    /// The name `table` goes by where a relationship starts from it: the root's (maybe an
+    /// alias) when it is the root's table, else its own.
+    fn name_of(&self, table: &'static TableDef) -> &'static str {
+        match &self.root {
+            Source::Table { table: root, alias } if std::ptr::eq(*root, table) => alias.unwrap_or(table.name),
+            _ => table.name,
+        }
+    }
+
+    /// Whether `table` is in the query under its own name, or as the root under an alias.
+    fn has_table(&self, table: &'static TableDef) -> bool {
+        matches!(&self.root, Source::Table { table: root, .. } if std::ptr::eq(*root, table))
+            || self.joins.iter().any(|j| match j {
+                Join::Along { path: Path::Secondary(sec), .. } => std::ptr::eq(sec.to, table),
+                Join::Along { path, alias: None, .. } => std::ptr::eq(path.to(), table),
+                Join::On { source: Source::Table { table: t, alias: None }, .. } => std::ptr::eq(*t, table),
+                _ => false,
             })
     }
 
-    /// `WITH [RECURSIVE] name(col_1, ..) AS (.. [UNION ALL ..]), .. ` for the joined CTEs
+    /// Adds a JOIN along a relationship from the queried table (or a table joined before),
+    /// the joined table under `alias` when given.
+    pub(crate) fn join_along(&mut self, kind: JoinKind, join: Result<Path>, alias: Option<&'static str>) {
+        let join = match join {
+            Ok(join) => join,
+            Err(e) => {
+                self.join_error = Some(e.to_string());
+                return;
+            }
+        };
+        let (from, to) = (join.from(), join.to());
+        let name = alias.unwrap_or(to.name);
+        if self.known(name) || matches!(join, Path::Secondary(sec) if self.known(sec.assoc.name)) {
+            self.join_error = Some(match alias {
+                Some(a) => format!("`{a}` is already a name in the query; pick another alias"),
+                None => format!(
+                    "`{}` is already in the query; join it again under another name with \
+                     .join_as(rel, \"alias\") and name its columns with Column::of(\"alias\")",
+                    to.name
+                ),
+            });
+        } else if !self.has_table(from) {
+            self.join_error = Some(format!(
+                "cannot join `{}`: the relationship starts at `{}`, which is not in the query",
+                to.name, from.name
+            ));
+        } else if alias.is_some() && matches!(join, Path::Secondary(_)) {
+            self.join_error = Some("join_as takes a one-to-many or many-to-one relationship".to_owned());
+        } else {
+            self.joins.push(Join::Along { kind, path: join, alias });
+        }
+    }
+
+    /// Adds a JOIN of a table or named query on a condition.
+    pub(crate) fn join_on(&mut self, kind: JoinKind, source: Source, on: Expr) {
+        let name = source.name();
+        if self.known(name) {
+            let hint = match source {
+                Source::Table { .. } => "; join it again under another name with aliased::<Model>(\"alias\")",
+                Source::Named(_) => "; name it otherwise",
+            };
+            self.join_error = Some(format!("`{name}` is already a name in the query{hint}"));
+        } else {
+            self.joins.push(Join::On { kind, source, on });
+        }
+    }
+
+    /// The names on the NULL side of an outer join: a LEFT JOIN's table, and for a FULL
+    /// JOIN everything before it too.
+    pub(crate) fn outer_names(&self) -> Vec<&'static str> {
+        let mut outer = Vec::new();
+        let mut so_far = vec![self.root_name()];
+        for join in &self.joins {
+            let names = join.names();
+            match join.kind() {
+                JoinKind::Inner => {}
+                JoinKind::Left => outer.extend(names.iter().copied()),
+                JoinKind::Full => {
+                    outer.extend(so_far.iter().copied());
+                    outer.extend(names.iter().copied());
+                }
+            }
+            so_far.extend(names);
+        }
+        outer
+    }
+
+    /// The named queries the SELECT reads from, root first.
+    pub(crate) fn named_sources(&self) -> impl Iterator<Item = &Named> {
+        let root = match &self.root {
+            Source::Named(named) => Some(&**named),
+            Source::Table { .. } => None,
+        };
+        root.into_iter().chain(self.joins.iter().filter_map(|j| match j {
+            Join::On { source: Source::Named(named), .. } => Some(&**named),
+            _ => None,
+        }))
+    }
+
+    /// Whether the SELECT reads only from tables joined along relationships (its text
+    /// then depends only on its shape).
+    fn reads_tables_only(&self) -> bool {
+        matches!(self.root, Source::Table { .. }) && self.joins.iter().all(|j| matches!(j, Join::Along { .. }))
+    }
+
+    /// `WITH [RECURSIVE] name(col_1, ..) AS (.. [UNION ALL ..]), .. ` for the CTEs read
     /// (a CTE joined inside its own recursive part is defined by the enclosing WITH).
     fn with_clause(&self, w: &mut SqlWriter) {
-        let defined: Vec<&CteJoin> = self.ctes.iter().filter(|c| !c.reference).collect();
+        let defined: Vec<&Named> = self.named_sources().filter(|n| !n.reference && !n.inline).collect();
         let recursive = defined.iter().any(|c| c.step.is_some());
         for (i, cte) in defined.iter().enumerate() {
             let start = match (i, recursive) {
@@ -294,7 +357,7 @@ impl Select {
 
     /// Whether a join can repeat rows of the queried table (it joins children).
     pub(crate) fn fans_out(&self) -> bool {
-        self.joins.iter().any(Path::fans_out)
+        self.joins.iter().any(|j| matches!(j, Join::Along { path, .. } if path.fans_out()))
     }
 
     fn check_tables(&self) -> Result<()> {
@@ -307,67 +370,85 @@ impl Select {
         if let Some(e) = &self.join_error {
             return Err(Error::invalid_state(e.clone()));
         }
-        for f in self.filters.iter().chain(self.ctes.iter().map(|c| &c.on)) {
+        let conditions = self.joins.iter().filter_map(|j| match j {
+            Join::On { on, .. } => Some(on),
+            Join::Along { .. } => None,
+        });
+        for f in self.filters.iter().chain(conditions.clone()) {
             f.check()?;
         }
-        for cte in self.ctes.iter().filter(|c| !c.reference) {
-            cte.query.check(&[])?;
-            if let Some(step) = &cte.step {
+        for named in self.named_sources().filter(|n| !n.reference) {
+            if named.query.items.len() > CTE_COLUMNS.len() {
+                return Err(Error::invalid_state(format!(
+                    "`{}` selects {} columns; a CTE or subquery selects at most {}",
+                    named.name,
+                    named.query.items.len(),
+                    CTE_COLUMNS.len()
+                )));
+            }
+            named.query.check(&[])?;
+            if let Some(step) = &named.step {
                 step.check(&[])?;
             }
         }
-        let own = self.table.name;
-        let joined = |t: &str| t == own || self.known(t) || outer.contains(&t);
-        let other =
-            self.filters.iter().chain(self.ctes.iter().map(|c| &c.on)).find_map(|f| f.unknown_table(&joined)).or_else(
-                || {
-                    let mut tables = Vec::new();
-                    self.order.iter().for_each(|o| o.node.tables(&mut tables));
-                    tables.into_iter().find(|t| !joined(t))
-                },
-            );
+        let joined = |t: &str| self.known(t) || outer.contains(&t);
+        let other = self.filters.iter().chain(conditions).find_map(|f| f.unknown_table(&joined)).or_else(|| {
+            let mut tables = Vec::new();
+            self.order.iter().for_each(|o| o.node.tables(&mut tables));
+            tables.into_iter().find(|t| !joined(t))
+        });
         match other {
             Some(other) => Err(Error::invalid_state(format!(
                 "the query selects from `{}` but a filter or ordering uses a column of `{other}`; \
-                 join it along a relationship first (.join(..)) or filter with .any()/.has()",
-                self.table.name
+                 join it along a relationship first (.join(..)) or on a condition (.join_on(..)), or filter \
+                 with .any()/.has()",
+                self.root_name()
             ))),
             None => Ok(()),
         }
     }
 
-    /// ` JOIN t ON ..` for every join.
+    /// ` FROM t [AS a]`, ` FROM cte`, ` FROM (SELECT ..) AS name`.
+    fn write_from(&self, w: &mut SqlWriter) {
+        w.push(" FROM ");
+        write_source(w, &self.root);
+    }
+
+    /// ` [LEFT OUTER | FULL OUTER] JOIN t ON ..` for every join, in order.
     fn joins_clause(&self, w: &mut SqlWriter) {
-        for (j, alias) in self.joins.iter().zip(&self.join_aliases) {
-            match j {
-                Path::Secondary(sec) => {
+        for join in &self.joins {
+            match join {
+                Join::Along { kind, path: Path::Secondary(sec), .. } => {
                     let (assoc, from, to) = (sec.assoc, sec.from, sec.to);
-                    w.push(" JOIN ").ident(assoc.name).push(" ON ").ident(assoc.name).push(".");
-                    w.ident(assoc.columns[sec.from_col].name).push(" = ").ident(from.name).push(".");
+                    let from_name = self.name_of(from);
+                    w.push(kind.sql()).ident(assoc.name).push(" ON ").ident(assoc.name).push(".");
+                    w.ident(assoc.columns[sec.from_col].name).push(" = ").ident(from_name).push(".");
                     w.ident(from.columns[sec.from_key].name);
-                    w.push(" JOIN ").ident(to.name).push(" ON ").ident(to.name).push(".");
+                    w.push(kind.sql()).ident(to.name).push(" ON ").ident(to.name).push(".");
                     w.ident(to.columns[sec.to_key].name);
                     w.push(" = ").ident(assoc.name).push(".").ident(assoc.columns[sec.to_col].name);
                 }
-                Path::ForeignKey { link, from_parent } => {
-                    w.push(" JOIN ").ident(j.to().name);
-                    // The joined side goes by its alias; the side it starts from by its name.
-                    let (child, parent) = match alias {
-                        Some(a) => {
-                            w.push(" AS ").ident(a);
-                            if *from_parent { (*a, link.parent.name) } else { (link.child.name, *a) }
-                        }
-                        None => (link.child.name, link.parent.name),
-                    };
+                Join::Along { kind, path: path @ Path::ForeignKey { link, from_parent }, alias } => {
+                    w.push(kind.sql()).ident(path.to().name);
+                    if let Some(a) = alias {
+                        w.push(" AS ").ident(a);
+                    }
+                    // The joined side goes by its alias; the side it starts from by the name
+                    // the query gives it.
+                    let to_name = alias.unwrap_or(path.to().name);
+                    let from_name = self.name_of(path.from());
+                    let (child, parent) = if *from_parent { (to_name, from_name) } else { (from_name, to_name) };
                     w.push(" ON ");
                     w.ident(child).push(".").ident(link.child.columns[link.fk_column].name);
                     w.push(" = ").ident(parent).push(".");
                     w.ident(link.parent.columns[link.parent_column].name);
                 }
+                Join::On { kind, source, on } => {
+                    w.push(kind.sql());
+                    write_source(w, source);
+                    w.push(" ON ").expr(on);
+                }
             }
-        }
-        for cte in &self.ctes {
-            w.push(" JOIN ").ident(cte.name).push(" ON ").expr(&cte.on);
         }
     }
 
@@ -396,6 +477,30 @@ impl Select {
         }
     }
 
+    /// Runs `f` with the writer knowing this SELECT's outer-joined names (NULLs placed
+    /// in ORDER BY), as well as those of the SELECTs it is written inside.
+    fn with_outer_names<R>(&self, w: &mut SqlWriter, f: impl FnOnce(&mut SqlWriter) -> R) -> R {
+        let before = w.outer_tables.len();
+        w.outer_tables.extend(self.outer_names());
+        let result = f(w);
+        w.outer_tables.truncate(before);
+        result
+    }
+
+    /// Refuses what a query of whole objects cannot do: read from a named query, or let
+    /// a FULL JOIN make its rows NULL.
+    fn check_objects(&self) -> Result<&'static TableDef> {
+        let table = self.model_table()?;
+        if self.joins.iter().any(|j| j.kind() == JoinKind::Full) {
+            return Err(Error::unsupported(format!(
+                "a FULL JOIN gives rows with no `{}` row, which are no objects; select values instead \
+                 (.select(..)), reading the model's side with .nullable()",
+                table.name
+            )));
+        }
+        Ok(table)
+    }
+
     /// `SELECT <all columns> FROM t WHERE .. ORDER BY .. LIMIT ..`, with `limit`
     /// overriding the query's own (for `first`).
     ///
@@ -404,12 +509,13 @@ impl Select {
     /// parameters.
     pub(crate) fn render(&self, dialect: &'static dyn Dialect, limit: Option<u64>) -> Result<(String, Vec<Value>)> {
         self.check_tables()?;
+        let table = self.check_objects()?;
         let limit = match (limit, self.limit) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         let cacheable = self.walk.is_none()
-            && self.ctes.is_empty()
+            && self.reads_tables_only()
             && self.filters.iter().all(Expr::cacheable)
             && self.order.iter().all(|o| matches!(o.node, Node::Column(_)));
         let shape = if cacheable { self.shape(dialect, limit) } else { Vec::new() };
@@ -422,17 +528,20 @@ impl Select {
             return Ok((sql, params));
         }
         let mut w = SqlWriter::new(dialect);
+        w.outer_tables = self.outer_names();
         if let Some(walk) = self.walk {
-            if !self.joins.is_empty() || !self.ctes.is_empty() || self.lock.is_some() {
-                return Err(Error::unsupported("a walk (descendants/ancestors) takes no joins or locks"));
+            if !self.joins.is_empty() || !matches!(self.root, Source::Table { alias: None, .. }) || self.lock.is_some()
+            {
+                return Err(Error::unsupported("a walk (descendants/ancestors) takes no joins, alias or locks"));
             }
-            self.write_walk(&mut w, walk);
-            w.push("SELECT ").select_list(self.table).push(" FROM ").ident(self.table.name);
-            let key = self.table.columns[walk.link.parent_column].name;
-            w.push(" WHERE ").ident(self.table.name).push(".").ident(key).push(" IN (SELECT k FROM orm_tree)");
+            self.write_walk(&mut w, table, walk);
+            w.push("SELECT ").select_list(table, table.name).push(" FROM ").ident(table.name);
+            let key = table.columns[walk.link.parent_column].name;
+            w.push(" WHERE ").ident(table.name).push(".").ident(key).push(" IN (SELECT k FROM orm_tree)");
         } else {
             self.with_clause(&mut w);
-            w.push("SELECT ").select_list(self.table).push(" FROM ").ident(self.table.name);
+            w.push("SELECT ").select_list(table, self.root_name());
+            self.write_from(&mut w);
             self.joins_clause(&mut w);
             self.where_clause(&mut w);
         }
@@ -457,8 +566,8 @@ impl Select {
         outer: &[&'static str],
     ) -> Result<()> {
         self.check_tables_within(outer)?;
-        let own = self.table.name;
-        let joined = |t: &str| t == own || self.known(t) || outer.contains(&t);
+        let own = self.root_name();
+        let joined = |t: &str| self.known(t) || outer.contains(&t);
         let other = tables
             .iter()
             .copied()
@@ -466,82 +575,111 @@ impl Select {
             .or_else(|| having.iter().find_map(|h| h.unknown_table(&joined)));
         if let Some(other) = other {
             return Err(Error::invalid_state(format!(
-                "the query selects from `{own}` but an expression uses a column of `{other}`; join it along \
-                 a relationship first (.join(..))"
+                "the query selects from `{own}` but an expression uses a column of `{other}`; join it \
+                 along a relationship first (.join(..)) or on a condition (.join_on(..))"
             )));
         }
         if self.lock.is_some() && (!group_by.is_empty() || items.iter().any(Node::is_aggregate)) {
             return Err(Error::unsupported("grouped or aggregated rows cannot be locked; lock the rows themselves"));
         }
+        if self.walk.is_some() {
+            return Err(Error::unsupported(
+                "a walk (descendants/ancestors) reads whole objects; select values along a tree with \
+                 cte_recursive(..)",
+            ));
+        }
         Ok(())
     }
 
-    /// Whether the dialect can take the query's locks (see `lock_clause`).
-    pub(crate) fn check_lock(&self, dialect: &'static dyn Dialect) -> Result<()> {
+    /// Whether the dialect can take the query's locks and joins (see `lock_clause`).
+    pub(crate) fn check_dialect(&self, dialect: &'static dyn Dialect) -> Result<()> {
+        if !dialect.full_join() && self.joins.iter().any(|j| j.kind() == JoinKind::Full) {
+            return Err(Error::unsupported(format!(
+                "{} has no FULL OUTER JOIN; combine a LEFT JOIN with the rows of the other side that \
+                 match nothing (union_all)",
+                dialect.name()
+            )));
+        }
         self.lock_clause(&mut SqlWriter::new(dialect))
     }
 
-    /// `SELECT [DISTINCT] <items> FROM .. WHERE .. GROUP BY .. HAVING .. ORDER BY .. LIMIT ..`.
-    pub(crate) fn write_projection(&self, w: &mut SqlWriter, q: &Subquery) {
-        self.with_clause(w);
-        w.push(if q.distinct { "SELECT DISTINCT " } else { "SELECT " });
-        for (i, on) in q.distinct_on.iter().enumerate() {
-            w.push(if i == 0 { "DISTINCT ON (" } else { ", " }).node(on);
-        }
-        if !q.distinct_on.is_empty() {
-            w.push(") ");
-        }
-        for (i, item) in q.items.iter().enumerate() {
-            w.push(if i == 0 { "" } else { ", " }).node(item);
-        }
-        w.push(" FROM ").ident(self.table.name);
-        self.joins_clause(w);
-        self.where_clause(w);
-        for (i, g) in q.group_by.iter().enumerate() {
-            w.push(if i == 0 { " GROUP BY " } else { ", " });
-            // A selected expression is grouped by its position: PostgreSQL does not see
-            // `CASE WHEN x < $1 ..` and `CASE WHEN x < $4 ..` as the same expression.
-            match q.items.iter().position(|item| item == g) {
-                Some(at) if !matches!(g, Node::Column(_)) => {
-                    w.push(&(at + 1).to_string());
-                }
-                _ => {
-                    w.node(g);
+    /// `SELECT [DISTINCT] <items> FROM .. WHERE .. GROUP BY .. HAVING .. ORDER BY .. LIMIT ..`;
+    /// `named_items` names the items `col_1`, `col_2`, .. (a subquery in FROM).
+    pub(crate) fn write_projection(&self, w: &mut SqlWriter, q: &ValueQuery, named_items: bool) {
+        self.with_outer_names(w, |w| {
+            self.with_clause(w);
+            w.push(if q.distinct { "SELECT DISTINCT " } else { "SELECT " });
+            for (i, on) in q.distinct_on.iter().enumerate() {
+                w.push(if i == 0 { "DISTINCT ON (" } else { ", " }).node(on);
+            }
+            if !q.distinct_on.is_empty() {
+                w.push(") ");
+            }
+            for (i, item) in q.items.iter().enumerate() {
+                w.push(if i == 0 { "" } else { ", " }).node(item);
+                if named_items {
+                    w.push(" AS ").push(CTE_COLUMNS[i.min(CTE_COLUMNS.len() - 1)]);
                 }
             }
-        }
-        for (i, h) in q.having.iter().enumerate() {
-            w.push(if i == 0 { " HAVING " } else { " AND " });
-            w.push("(").expr(h).push(")");
-        }
-        for (op, other) in &q.compounds {
-            w.push(op.sql());
-            other.write(w);
-        }
-        if q.compounds.is_empty() {
-            w.order_by(&self.order);
-        } else {
+            self.write_from(w);
+            self.joins_clause(w);
+            self.where_clause(w);
+            for (i, g) in q.group_by.iter().enumerate() {
+                w.push(if i == 0 { " GROUP BY " } else { ", " });
+                // A selected expression is grouped by its position: PostgreSQL does not see
+                // `CASE WHEN x < $1 ..` and `CASE WHEN x < $4 ..` as the same expression.
+                match q.items.iter().position(|item| item == g) {
+                    Some(at) if !matches!(g, Node::Column(_)) => {
+                        w.push(&(at + 1).to_string());
+                    }
+                    _ => {
+                        w.node(g);
+                    }
+                }
+            }
+            for (i, h) in q.having.iter().enumerate() {
+                w.push(if i == 0 { " HAVING " } else { " AND " });
+                w.push("(").expr(h).push(")");
+            }
+            for (op, other) in &q.compounds {
+                w.push(op.sql());
+                other.write(w);
+            }
             // A compound query is ordered by its result's columns, by position (checked to
-            // be selected by `Subquery::check_compounds`).
+            // be selected by `ValueQuery::check_compounds`); a selected expression that binds
+            // values by its position too (PostgreSQL does not see `price >= $1` and
+            // `price >= $3` as the same expression).
             for (i, o) in self.order.iter().enumerate() {
-                let at = q.items.iter().position(|item| *item == o.node).map_or(0, |at| at + 1);
-                w.push(if i == 0 { " ORDER BY " } else { ", " }).push(&at.to_string());
+                w.push(if i == 0 { " ORDER BY " } else { ", " });
+                let at = q.items.iter().position(|item| *item == o.node);
+                match at {
+                    Some(at) if !q.compounds.is_empty() || o.node.binds_values() => {
+                        w.push(&(at + 1).to_string());
+                    }
+                    _ => {
+                        w.node(&o.node);
+                    }
+                }
                 w.order_direction(o);
             }
-        }
-        self.limit_offset(w, self.limit);
-        let _ = self.lock_clause(w);
+            self.limit_offset(w, self.limit);
+            let _ = self.lock_clause(w);
+        });
     }
 
     /// The SELECT with one more column: the number of children of each row over `link`.
     pub(crate) fn render_with_count(&self, dialect: &'static dyn Dialect, link: Link) -> Result<(String, Vec<Value>)> {
         self.check_tables()?;
+        let table = self.check_objects()?;
+        let name = self.root_name();
         let mut w = SqlWriter::new(dialect);
+        w.outer_tables = self.outer_names();
         self.with_clause(&mut w);
-        w.push("SELECT ").select_list(self.table).push(", (SELECT count(*) FROM ").ident(link.child.name);
+        w.push("SELECT ").select_list(table, name).push(", (SELECT count(*) FROM ").ident(link.child.name);
         w.push(" WHERE ").ident(link.child.name).push(".").ident(link.child.columns[link.fk_column].name);
-        w.push(" = ").ident(self.table.name).push(".").ident(link.parent.columns[link.parent_column].name);
-        w.push(") AS count_1 FROM ").ident(self.table.name);
+        w.push(" = ").ident(name).push(".").ident(link.parent.columns[link.parent_column].name);
+        w.push(") AS count_1");
+        self.write_from(&mut w);
         self.joins_clause(&mut w);
         self.where_clause(&mut w);
         w.order_by(&self.order);
@@ -550,18 +688,24 @@ impl Select {
         Ok(w.finish())
     }
 
-    /// What the SELECT's text depends on, as tokens.
+    /// What the SELECT's text depends on, as tokens (for a SELECT that reads tables only).
     fn shape(&self, dialect: &'static dyn Dialect, limit: Option<u64>) -> Vec<usize> {
         let mut shape = Vec::with_capacity(16);
-        shape.push(std::ptr::from_ref(self.table) as usize);
+        if let Source::Table { table, alias } = &self.root {
+            shape.push(std::ptr::from_ref(*table) as usize);
+            shape.push(alias.map_or(0, |a| a.as_ptr() as usize));
+        }
         shape.push(dialect.name().as_ptr() as usize);
         shape.push(self.joins.len());
-        shape.extend(self.join_aliases.iter().map(|a| a.map_or(0, |a| a.as_ptr() as usize)));
         for j in &self.joins {
-            match j {
-                Path::Secondary(sec) => shape.extend([sec.assoc.name.as_ptr() as usize, sec.from_col, 2]),
-                Path::ForeignKey { link, from_parent } => {
-                    shape.extend([link.child.name.as_ptr() as usize, link.fk_column, usize::from(*from_parent)])
+            if let Join::Along { kind, path, alias } = j {
+                shape.push(*kind as usize);
+                shape.push(alias.map_or(0, |a| a.as_ptr() as usize));
+                match path {
+                    Path::Secondary(sec) => shape.extend([sec.assoc.name.as_ptr() as usize, sec.from_col, 2]),
+                    Path::ForeignKey { link, from_parent } => {
+                        shape.extend([link.child.name.as_ptr() as usize, link.fk_column, usize::from(*from_parent)])
+                    }
                 }
             }
         }
@@ -571,13 +715,10 @@ impl Select {
         }
         for o in &self.order {
             if let Node::Column(c) = &o.node {
-                shape.extend([
-                    c.table.as_ptr() as usize,
-                    c.name.as_ptr() as usize,
-                    usize::from(o.descending)
-                        | usize::from(o.nulls_first.is_some()) << 1
-                        | usize::from(o.puts_nulls_first()) << 2,
-                ]);
+                let flags = usize::from(o.descending)
+                    | usize::from(o.nulls_first.is_some()) << 1
+                    | usize::from(o.puts_nulls_first()) << 2;
+                shape.extend([c.table.as_ptr() as usize, c.name.as_ptr() as usize, flags]);
             }
         }
         shape.push(usize::from(limit.is_some()) | usize::from(self.offset.is_some()) << 1 | 1 << 2);
@@ -597,6 +738,7 @@ impl Select {
     /// `SELECT count(*) ...` of the rows the query would return.
     pub(crate) fn render_count(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
         self.check_tables()?;
+        let table = self.check_objects()?;
         if self.walk.is_some() {
             return Err(Error::unsupported("count the rows of a walk (descendants/ancestors) with .all()"));
         }
@@ -607,9 +749,11 @@ impl Select {
             ));
         }
         let mut w = SqlWriter::new(dialect);
+        w.outer_tables = self.outer_names();
         self.with_clause(&mut w);
         if self.limit.is_none() && self.offset.is_none() && !self.fans_out() {
-            w.push("SELECT count(*) AS count_1 FROM ").ident(self.table.name);
+            w.push("SELECT count(*) AS count_1");
+            self.write_from(&mut w);
             self.joins_clause(&mut w);
             self.where_clause(&mut w);
         } else {
@@ -617,16 +761,16 @@ impl Select {
             w.push("SELECT count(*) AS count_1 FROM (SELECT ");
             if self.fans_out() {
                 w.push("DISTINCT ");
-                for (n, c) in self.table.primary_key_columns().enumerate() {
+                for (n, c) in table.primary_key_columns().enumerate() {
                     if n > 0 {
                         w.push(", ");
                     }
-                    w.ident(self.table.name).push(".").ident(c.name);
+                    w.ident(self.root_name()).push(".").ident(c.name);
                 }
             } else {
                 w.push("1 AS one");
             }
-            w.push(" FROM ").ident(self.table.name);
+            self.write_from(&mut w);
             self.joins_clause(&mut w);
             self.where_clause(&mut w);
             if !self.fans_out() {
@@ -638,24 +782,25 @@ impl Select {
         Ok(w.finish())
     }
 
-    /// A query that an UPDATE or DELETE can take the filters of: no limit, offset,
-    /// ordering, joins or locks.
-    pub(crate) fn check_plain(&self, what: &str) -> Result<()> {
+    /// A query that an UPDATE or DELETE can take the filters of: its table under its own
+    /// name, no limit, offset, ordering, joins or locks.
+    pub(crate) fn check_plain(&self, what: &str) -> Result<&'static TableDef> {
         self.check_tables()?;
+        let table = self.model_table()?;
         if self.limit.is_some()
             || self.walk.is_some()
             || self.offset.is_some()
             || !self.order.is_empty()
             || !self.joins.is_empty()
-            || !self.ctes.is_empty()
+            || !matches!(self.root, Source::Table { alias: None, .. })
             || self.lock.is_some()
         {
             return Err(Error::unsupported(format!(
-                "{what} cannot have limit, offset, order_by, joins or locks; filter the rows instead \
-                 (.any()/.has() for related rows)"
+                "{what} cannot have limit, offset, order_by, joins, an alias or locks; filter the rows \
+                 instead (.any()/.has() for related rows)"
             )));
         }
-        Ok(())
+        Ok(table)
     }
 
     /// ` WHERE ..` of the query's filters.
@@ -665,15 +810,35 @@ impl Select {
 
     /// `DELETE FROM t WHERE ..` for the query's filters.
     pub(crate) fn render_delete(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
-        self.check_plain("a bulk delete")?;
+        let table = self.check_plain("a bulk delete")?;
         let mut w = SqlWriter::new(dialect);
-        w.push("DELETE FROM ").ident(self.table.name);
+        w.push("DELETE FROM ").ident(table.name);
         self.where_clause(&mut w);
         Ok(w.finish())
     }
 
     pub(crate) fn describe(&self) -> String {
-        format!("a query on `{}`", self.table.name)
+        format!("a query on `{}`", self.root_name())
+    }
+}
+
+/// A table or named query as FROM or JOIN writes it.
+fn write_source(w: &mut SqlWriter, source: &Source) {
+    match source {
+        Source::Table { table, alias } => {
+            w.ident(table.name);
+            if let Some(a) = alias {
+                w.push(" AS ").ident(a);
+            }
+        }
+        Source::Named(named) if named.inline => {
+            w.push("(");
+            named.query.select.write_projection(w, &named.query, true);
+            w.push(") AS ").ident(named.name);
+        }
+        Source::Named(named) => {
+            w.ident(named.name);
+        }
     }
 }
 
@@ -727,7 +892,7 @@ mod tests {
             }
             let fourth = select.render(dialect, Some(1)).unwrap();
             let mut fresh = SqlWriter::new(dialect);
-            fresh.push("SELECT ").select_list(select.table).push(" FROM ").ident(select.table.name);
+            fresh.push("SELECT ").select_list(&T, T.name).push(" FROM ").ident(T.name);
             select.where_clause(&mut fresh);
             select.limit_offset(&mut fresh, Some(1));
             assert_eq!(fourth, fresh.finish());

@@ -179,13 +179,14 @@ impl SqlWriter {
         self
     }
 
-    /// `t.a, t.b, t.c`: every column of a table, qualified.
-    pub(crate) fn select_list(&mut self, table: &TableDef) -> &mut Self {
+    /// `t.a, t.b, t.c`: every column of a table, qualified by the name the query gives
+    /// it (its own, or an alias).
+    pub(crate) fn select_list(&mut self, table: &TableDef, name: &str) -> &mut Self {
         for (i, c) in table.columns.iter().enumerate() {
             if i > 0 {
                 self.push(", ");
             }
-            self.ident(table.name).push(".").ident(c.name);
+            self.ident(name).push(".").ident(c.name);
         }
         self
     }

@@ -6,10 +6,11 @@ use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
 use crate::schema::model::Model;
+use crate::schema::table::TableDef;
 use crate::schema::types::ColumnType;
 use crate::sql::dialect::Dialect;
-use crate::sql::expr::Column;
-use crate::sql::operand::{Node, Operand};
+use crate::sql::expr::{Column, ColumnRef, Expr};
+use crate::sql::operand::{Node, Operand, SqlExpr};
 use crate::sql::select::Select;
 use crate::sql::writer::SqlWriter;
 use crate::value::Value;
@@ -43,18 +44,18 @@ impl Select {
         sets: &[Assignment<M>],
         returning_key: bool,
     ) -> Result<(String, Vec<Value>)> {
-        self.check_plain("an update")?;
+        let table = self.check_plain("an update")?;
         if sets.is_empty() {
             return Err(Error::invalid_state("an update needs at least one column to set (.set(..))"));
         }
         let mut w = SqlWriter::new(dialect);
-        w.push("UPDATE ").ident(self.table.name).push(" SET ");
+        w.push("UPDATE ").ident(table.name).push(" SET ");
         for (i, set) in sets.iter().enumerate() {
             w.push(if i == 0 { "" } else { ", " }).ident(set.column).push(" = ").node(&set.value);
         }
         self.write_where(&mut w);
         if returning_key {
-            self.returning_key(&mut w);
+            write_returning_key(&mut w, table);
         }
         Ok(w.finish())
     }
@@ -70,18 +71,18 @@ impl Select {
         let mut w = SqlWriter::new(dialect);
         match sets {
             Some(sets) => {
-                self.check_plain("an update")?;
+                let table = self.check_plain("an update")?;
                 if sets.is_empty() {
                     return Err(Error::invalid_state("an update needs at least one column to set (.set(..))"));
                 }
-                w.push("UPDATE ").ident(self.table.name).push(" SET ");
+                w.push("UPDATE ").ident(table.name).push(" SET ");
                 for (i, set) in sets.iter().enumerate() {
                     w.push(if i == 0 { "" } else { ", " }).ident(set.column).push(" = ").node(&set.value);
                 }
             }
             None => {
-                self.check_plain("a bulk delete")?;
-                w.push("DELETE FROM ").ident(self.table.name);
+                let table = self.check_plain("a bulk delete")?;
+                w.push("DELETE FROM ").ident(table.name);
             }
         }
         self.write_where(&mut w);
@@ -94,19 +95,20 @@ impl Select {
 
     /// `DELETE FROM t WHERE <filters> RETURNING key`.
     pub(crate) fn render_delete_returning(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
-        self.check_plain("a bulk delete")?;
+        let table = self.check_plain("a bulk delete")?;
         let mut w = SqlWriter::new(dialect);
-        w.push("DELETE FROM ").ident(self.table.name);
+        w.push("DELETE FROM ").ident(table.name);
         self.write_where(&mut w);
-        self.returning_key(&mut w);
+        write_returning_key(&mut w, table);
         Ok(w.finish())
     }
+}
 
-    fn returning_key(&self, w: &mut SqlWriter) {
-        w.push(" RETURNING ");
-        for (i, c) in self.table.primary_key_columns().enumerate() {
-            w.push(if i == 0 { "" } else { ", " }).ident(self.table.name).push(".").ident(c.name);
-        }
+/// ` RETURNING t.k1, t.k2`: the primary key of each row written.
+fn write_returning_key(w: &mut SqlWriter, table: &TableDef) {
+    w.push(" RETURNING ");
+    for (i, c) in table.primary_key_columns().enumerate() {
+        w.push(if i == 0 { "" } else { ", " }).ident(table.name).push(".").ident(c.name);
     }
 }
 
@@ -159,7 +161,7 @@ column_tuples!(A 0, B 1, C 2, D 3);
 #[must_use]
 pub struct InsertSelect<M> {
     columns: Vec<&'static str>,
-    query: crate::sql::projection::Subquery,
+    query: crate::sql::projection::ValueQuery,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -192,12 +194,37 @@ impl<M: Model> InsertSelect<M> {
 #[derive(Debug, Clone, PartialEq)]
 enum OnConflict {
     Fail,
-    Nothing(Vec<&'static str>),
-    Update { target: Vec<&'static str>, columns: Vec<&'static str> },
+    Nothing,
+    Update,
+}
+
+/// The row an upsert proposed, in its `DO UPDATE`: `excluded(Stock::COUNT)` is the count
+/// the conflicting row would have had (`excluded.count`).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// use orm_core::{Insert, excluded};
+/// # #[derive(Model, Clone)] #[orm(table = "stock")]
+/// # struct Stock { #[orm(primary_key)] id: i32, #[orm(unique)] sku: String, count: i32 }
+/// let engine = Engine::connect("sqlite::memory:")?;
+/// engine.create_all(&[Stock::table()])?;
+/// Insert::rows([Stock::new("TEA-1", 5)]).execute(&engine)?;
+/// // A delivery adds to the stock in one statement.
+/// Insert::rows([Stock::new("TEA-1", 12)])
+///     .on_conflict(Stock::SKU)
+///     .do_update_set(Stock::COUNT, Stock::COUNT + excluded(Stock::COUNT))
+///     .execute(&engine)?;
+/// assert_eq!(Stock::query().filter(Stock::SKU.eq("TEA-1")).one(&engine)?.count, 17);
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub fn excluded<M, T: ColumnType>(column: Column<M, T>) -> SqlExpr<T> {
+    SqlExpr::new(Node::Column(column.of("excluded").reference()))
 }
 
 /// An `INSERT` of several rows that may meet rows already there: `ON CONFLICT (..) DO
-/// NOTHING` or `DO UPDATE SET c = excluded.c` (PostgreSQL and SQLite alike).
+/// NOTHING`, or `DO UPDATE SET c = excluded.c` (the proposed value), `c = <expression>`
+/// (over the existing row and [`excluded`]), with an optional `WHERE`: one atomic
+/// statement, PostgreSQL and SQLite alike.
 ///
 /// ```
 /// use orm_core::prelude::*;
@@ -219,12 +246,22 @@ pub struct Insert<M> {
     pub(crate) rows: Vec<M>,
     conflict: OnConflict,
     target: Vec<&'static str>,
+    /// `DO UPDATE SET column = value`, in the order given.
+    sets: Vec<(&'static str, Node)>,
+    /// `DO UPDATE .. WHERE condition`.
+    update_filter: Option<Expr>,
 }
 
 impl<M: Model> Insert<M> {
     /// An INSERT of these rows (their database-generated key columns are left out).
     pub fn rows(rows: impl IntoIterator<Item = M>) -> Insert<M> {
-        Insert { rows: rows.into_iter().collect(), conflict: OnConflict::Fail, target: Vec::new() }
+        Insert {
+            rows: rows.into_iter().collect(),
+            conflict: OnConflict::Fail,
+            target: Vec::new(),
+            sets: Vec::new(),
+            update_filter: None,
+        }
     }
 
     /// The unique columns a conflict is detected on: `on_conflict(Stock::SKU)` or a tuple.
@@ -235,14 +272,38 @@ impl<M: Model> Insert<M> {
 
     /// A row that conflicts is left out (`DO NOTHING`).
     pub fn do_nothing(mut self) -> Self {
-        self.conflict = OnConflict::Nothing(self.target.clone());
+        self.conflict = OnConflict::Nothing;
         self
     }
 
     /// A row that conflicts updates these columns of the existing row with its values
     /// (`DO UPDATE SET c = excluded.c`).
     pub fn do_update(mut self, columns: impl ColumnList<M>) -> Self {
-        self.conflict = OnConflict::Update { target: self.target.clone(), columns: columns.names() };
+        self.conflict = OnConflict::Update;
+        for column in columns.names() {
+            let proposed = Node::Column(ColumnRef::not_null("excluded", column));
+            self.sets.push((column, proposed));
+        }
+        self
+    }
+
+    /// A row that conflicts sets `column` of the existing row to `value`: a value, or an
+    /// expression over the existing row's columns and the proposed ones ([`excluded`]):
+    /// `.do_update_set(Stock::COUNT, Stock::COUNT + excluded(Stock::COUNT))`.
+    pub fn do_update_set<T: ColumnType>(mut self, column: Column<M, T>, value: impl Operand<T::Inner>) -> Self {
+        self.conflict = OnConflict::Update;
+        self.sets.push((column.name(), value.into_node()));
+        self
+    }
+
+    /// Updates a conflicting row only where `condition` holds (`DO UPDATE .. WHERE`);
+    /// the others are left as they are, and not counted as written:
+    /// `.do_update_where(excluded(Stock::COUNT).gt(Stock::COUNT))`.
+    pub fn do_update_where(mut self, condition: Expr) -> Self {
+        self.update_filter = Some(match self.update_filter.take() {
+            Some(before) => before.and(condition),
+            None => condition,
+        });
         self
     }
 
@@ -251,6 +312,19 @@ impl<M: Model> Insert<M> {
         let table = M::TABLE;
         if self.rows.is_empty() {
             return Err(Error::invalid_state("an insert needs at least one row"));
+        }
+        if self.conflict == OnConflict::Update {
+            for (_, value) in &self.sets {
+                value.check_subqueries()?;
+            }
+            if let Some(filter) = &self.update_filter {
+                filter.check()?;
+            }
+        } else if self.update_filter.is_some() {
+            return Err(Error::invalid_state(
+                "do_update_where(..) filters the rows a DO UPDATE changes: set what to update with \
+                 do_update(..) or do_update_set(..)",
+            ));
         }
         // Database-generated keys stay with the database; a server default is left to it
         // only when no row sets the column.
@@ -275,32 +349,29 @@ impl<M: Model> Insert<M> {
             }
             w.push(")");
         }
-        let target = |w: &mut SqlWriter, target: &[&'static str]| -> Result<()> {
-            if target.is_empty() {
-                return Err(Error::invalid_state(
-                    "say which unique columns a conflict is on: .on_conflict(Model::COLUMN) before do_nothing/do_update",
-                ));
-            }
-            w.push(" ON CONFLICT (");
-            for (i, c) in target.iter().enumerate() {
-                w.push(if i == 0 { "" } else { ", " }).ident(c);
-            }
-            w.push(")");
-            Ok(())
-        };
-        match &self.conflict {
-            OnConflict::Fail => {}
-            OnConflict::Nothing(t) => {
-                target(&mut w, t)?;
-                w.push(" DO NOTHING");
-            }
-            OnConflict::Update { target: t, columns } => {
-                target(&mut w, t)?;
-                w.push(" DO UPDATE SET ");
-                for (i, c) in columns.iter().enumerate() {
-                    w.push(if i == 0 { "" } else { ", " }).ident(c).push(" = excluded.").ident(c);
-                }
-            }
+        if self.conflict == OnConflict::Fail {
+            return Ok(w.finish());
+        }
+        if self.target.is_empty() {
+            return Err(Error::invalid_state(
+                "say which unique columns a conflict is on: .on_conflict(Model::COLUMN) before do_nothing/do_update",
+            ));
+        }
+        w.push(" ON CONFLICT (");
+        for (i, c) in self.target.iter().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).ident(c);
+        }
+        w.push(")");
+        if self.conflict == OnConflict::Nothing {
+            w.push(" DO NOTHING");
+            return Ok(w.finish());
+        }
+        w.push(" DO UPDATE SET ");
+        for (i, (column, value)) in self.sets.iter().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).ident(column).push(" = ").node(value);
+        }
+        if let Some(filter) = &self.update_filter {
+            w.push(" WHERE ").expr(filter);
         }
         Ok(w.finish())
     }
