@@ -149,6 +149,10 @@ on_both! {
                 "10. delivery wrote 2 rows: [(\"TEA-1\", 80), (\"TEA-2\", 30), (\"TEA-3\", 12)]",
                 "11. raised 3 prices; black tea now 440 cents",
                 "12. parents: [(\"Drinks\", \"Food\"), (\"Sweets\", \"Food\"), (\"Tea\", \"Drinks\")]",
+                "13. every customer: [(\"Ann\", 2, 4485), (\"Bob\", 1, 2200), (\"Cyd\", 0, 0)]",
+                "14. lines per order Some(1.33) on average, at most Some(5) units",
+                "15. categories and parents: [(\"Drinks\", Some(\"Food\")), (\"Food\", None), (\"Kitchen\", None), \
+                 (\"Sweets\", Some(\"Food\")), (\"Tea\", Some(\"Drinks\"))]",
             ]
         );
     }

@@ -199,3 +199,121 @@ on_both! {
         assert_eq!(top, [("MUG-2".to_owned(), 3600), ("CAKE-1".to_owned(), 2400)]);
     }
 }
+
+on_both! {
+    /// Joins are written in the order they were asked for, each as asked: inner or outer,
+    /// along a relationship or on a condition, to a table, an alias, a CTE or a subquery.
+    fn joins_are_written_as_asked(db) {
+        use crate::graphs::Category;
+        use crate::models::{Course, Enrollment, Program};
+        use orm_core::functions::count;
+        db.engine.create_all(&[Program::table(), Course::table(), Enrollment::table(), Category::table()]).unwrap();
+        let (sql, _) = Program::query()
+            .left_join(Program::COURSES)
+            .join_on(Category::table(), Category::NAME.eq(Program::NAME))
+            .left_join(Course::ENROLLMENTS)
+            .select((Program::NAME, count(Enrollment::ID)))
+            .group_by(Program::NAME)
+            .to_sql(&POSTGRES)
+            .unwrap();
+        assert_eq!(
+            sql,
+            "SELECT programs.name, count(enrollments.id) FROM programs \
+             LEFT OUTER JOIN courses ON courses.program_id = programs.id \
+             JOIN lib_categories ON lib_categories.name = programs.name \
+             LEFT OUTER JOIN enrollments ON enrollments.course_id = courses.id GROUP BY programs.name"
+        );
+        // A subquery in FROM names its columns; a CTE read alone is defined ahead.
+        let per_program = Course::query().select((Course::PROGRAM_ID, count_all())).group_by(Course::PROGRAM_ID);
+        let sub = per_program.clone().subquery("per_program");
+        let (program, courses) = sub.columns();
+        let (sql, params) = Program::query()
+            .left_join_on(&sub, program.eq(Program::ID))
+            .filter(Program::YEARS_OF_STUDY.ge(3))
+            .select((Program::NAME, coalesce(courses, 0_i64)))
+            .to_sql(&SQLITE)
+            .unwrap();
+        assert_eq!(
+            sql,
+            "SELECT programs.name, coalesce(per_program.col_2, ?1) FROM programs LEFT OUTER JOIN \
+             (SELECT courses.program_id AS col_1, count(*) AS col_2 FROM courses GROUP BY courses.program_id) \
+             AS per_program ON per_program.col_1 = programs.id WHERE programs.years_of_study >= ?2"
+        );
+        assert_eq!(params, [orm_core::Value::I64(0), orm_core::Value::I32(3)]);
+        let cte = per_program.cte("per_program");
+        let (_, courses) = cte.columns();
+        let (sql, _) = cte.query().select(max(courses)).to_sql(&POSTGRES).unwrap();
+        assert_eq!(
+            sql,
+            "WITH per_program(col_1, col_2) AS (SELECT courses.program_id, count(*) FROM courses GROUP BY \
+             courses.program_id) SELECT max(per_program.col_2) FROM per_program"
+        );
+
+        // Categories with their parent's name, roots included.
+        let rows = "('Fiction', NULL), ('Science fiction', 1), ('Cooking', NULL)";
+        db.engine.execute(&format!("INSERT INTO lib_categories (name, parent_id) VALUES {rows}"), &[]).unwrap();
+        let pairs: Vec<(String, Option<String>)> = Category::query()
+            .left_join_as(Category::PARENT, "up")
+            .select((Category::NAME, Category::NAME.of("up").nullable()))
+            .order_by(Category::ID)
+            .all(&db.engine)
+            .unwrap();
+        let expected = [("Fiction", None), ("Science fiction", Some("Fiction")), ("Cooking", None)];
+        assert_eq!(pairs, expected.map(|(n, p)| (n.to_owned(), p.map(str::to_owned))));
+        // The parent read without NULL is refused, saying how to read it.
+        let err = Category::query()
+            .left_join_as(Category::PARENT, "up")
+            .select((Category::NAME, Category::NAME.of("up")))
+            .all(&db.engine)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidState);
+        assert!(err.to_string().contains("`up` is on the NULL side of an outer join"), "{err}");
+        // An outer join locks no rows.
+        if db.is_postgres() {
+            let mut s = db.engine.session();
+            let err = s.select(Category::query().left_join_as(Category::PARENT, "up").for_update()).all().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        }
+    }
+}
+
+on_both! {
+    /// Session queries with joins and joined eager loading: the query's rows are chosen
+    /// first (its joins and filters), then their children attach.
+    fn session_queries_join_and_load_together(db) {
+        use crate::models::{Course, Program, ProgramRelations};
+        use orm_core::{aliased, joinedload};
+        db.engine.create_all(&[Program::table(), Course::table()]).unwrap();
+        let mut s = db.engine.session();
+        let mut cs = Program::new("Bachelors in CS", 3);
+        cs.courses.push(Course::new("Data Science", "CS 103"));
+        cs.courses.push(Course::new("Algorithms", "CS 110"));
+        s.add(cs);
+        s.add(Program::new("Empty", 1));
+        s.commit().unwrap();
+        let mut s = db.engine.session();
+        let with_data = s
+            .query::<Program>()
+            .join(Program::COURSES)
+            .filter(Course::TITLE.like("Data%"))
+            .options(joinedload(Program::COURSES))
+            .all()
+            .unwrap();
+        assert_eq!(with_data.len(), 1);
+        assert_eq!(with_data[0].courses(&mut s).unwrap().len(), 2, "all its courses, not the matching one only");
+        let without: Vec<String> = s
+            .query::<Program>()
+            .left_join(Program::COURSES)
+            .filter(Course::ID.is_null())
+            .all()
+            .unwrap()
+            .iter()
+            .map(|p| p.get().name.clone())
+            .collect();
+        assert_eq!(without, ["Empty"]);
+        // An aliased root loads objects too, the same handles.
+        let p2 = aliased::<Program>("p2");
+        let again = s.select(p2.query().filter(p2.col(Program::YEARS_OF_STUDY).eq(3))).all().unwrap();
+        assert!(again[0] == with_data[0], "one handle per row");
+    }
+}

@@ -6,6 +6,7 @@
 
 use crate::sql::expr::Expr;
 use crate::sql::operand::Node;
+use crate::sql::projection::ValueQuery;
 
 impl Node {
     /// Whether the expression can be NULL, where `outer` tells the names on the NULL
@@ -54,9 +55,21 @@ impl Expr {
             | Expr::Exists { .. } => false,
             Expr::Cmp { left, right, .. } => left.may_be_null(outer) || right.may_be_null(outer),
             // NULL among the subquery's values makes a non-match unknown.
-            Expr::InQuery { .. } => true,
+            Expr::InQuery { left, query, .. } => left.may_be_null(outer) || query.first_may_be_null(),
             Expr::And(es) | Expr::Or(es) => es.iter().any(|e| e.may_be_null(outer)),
             Expr::Not(e) => e.may_be_null(outer),
         }
+    }
+}
+
+impl ValueQuery {
+    /// Whether the query's first column can hold NULL (in any part of a compound).
+    pub(crate) fn first_may_be_null(&self) -> bool {
+        let own = self.select.outer_names();
+        let first = |q: &ValueQuery| {
+            q.nullable.first().is_none_or(|n| *n)
+                || q.items.first().is_none_or(|i| i.may_be_null(&|t| own.contains(&t)))
+        };
+        first(self) || self.compounds.iter().any(|(_, part)| part.first_may_be_null())
     }
 }

@@ -1,12 +1,13 @@
 //! Business questions on the shop's data, each one query: top customers by spend, revenue
 //! per category rolled up its tree, products never ordered, a job queue two workers claim
 //! without overlap, an upsert of stock levels, a price rise by criteria that the session's
-//! objects follow, and more. The same answers on SQLite and PostgreSQL.
+//! objects follow, every customer with or without orders (outer joins), order sizes from
+//! a subquery, and more. The same answers on SQLite and PostgreSQL.
 //!
 //! Run it with `cargo run -p orm-examples --bin reports` (`DATABASE_URL` as for the seed).
 
 use orm_core::Insert;
-use orm_core::functions::{avg, count_all, count_distinct, not_exists, sum, when};
+use orm_core::functions::{avg, coalesce, count_all, count_distinct, max, not_exists, round, sum, when};
 use orm_core::prelude::*;
 use orm_examples::shop::*;
 
@@ -98,16 +99,18 @@ fn main() -> orm_core::Result<()> {
     ];
     engine.create_all(&tables)?;
     stock_the_shop(&engine)?;
-    let line_total = || OrderLine::QUANTITY.expr().cast::<i64>() * Product::PRICE_CENTS;
+    // An INTEGER quantity times a BIGINT price is a BIGINT (i64), as SQL computes it.
+    let line_total = OrderLine::QUANTITY * Product::PRICE_CENTS;
 
-    // 1. Top customers by spend.
+    // 1. Top customers by spend (one named expression, selected and ordered by).
+    let spent = sum(&line_total);
     let spend: Vec<(String, Option<i64>)> = OrderLine::query()
         .join(OrderLine::ORDER)
         .join(Order::CUSTOMER)
         .join(OrderLine::PRODUCT)
-        .select((Customer::NAME, sum(line_total())))
+        .select((Customer::NAME, &spent))
         .group_by(Customer::NAME)
-        .order_by_expr(sum(line_total()).desc())
+        .order_by(spent.desc())
         .all(&engine)?;
     println!("1. spend: {spend:?}");
 
@@ -120,7 +123,7 @@ fn main() -> orm_core::Result<()> {
             .join(OrderLine::PRODUCT)
             .join(Product::CATEGORIES)
             .filter(Category::ID.in_(ids))
-            .select(sum(line_total()))
+            .select(sum(&line_total))
             .one(&engine)?;
         println!("2. {} ({} categories): {}", root.name, tree.len(), revenue.unwrap_or(0));
     }
@@ -151,12 +154,12 @@ fn main() -> orm_core::Result<()> {
     println!("5. lines and products: {per_customer:?}");
 
     // 6. Products by units sold, most first.
-    let units = || sum(OrderLine::QUANTITY);
+    let units = sum(OrderLine::QUANTITY);
     let ranked: Vec<(String, Option<i64>)> = OrderLine::query()
         .join(OrderLine::PRODUCT)
-        .select((Product::SKU, units()))
+        .select((Product::SKU, &units))
         .group_by(Product::SKU)
-        .order_by_expr(units().desc())
+        .order_by(units.desc())
         .all(&engine)?;
     let ranked: Vec<String> = ranked.iter().map(|(sku, n)| format!("{sku}x{}", n.unwrap_or(0))).collect();
     println!("6. units sold: {ranked:?}");
@@ -166,12 +169,12 @@ fn main() -> orm_core::Result<()> {
     let bands: Vec<(String, i64)> = Product::query()
         .select((band.clone(), count_all()))
         .group_by(band)
-        .order_by_expr(count_all().desc())
+        .order_by(count_all().desc())
         .all(&engine)?;
     println!("7. price bands: {bands:?}");
 
     // 8. The average line value, and the average price of what is in stock.
-    let average_line = OrderLine::query().join(OrderLine::PRODUCT).select(avg(line_total())).one(&engine)?;
+    let average_line = OrderLine::query().join(OrderLine::PRODUCT).select(avg(&line_total)).one(&engine)?;
     let average_price = Product::query().filter(Product::STOCK.gt(0)).select(avg(Product::PRICE_CENTS)).one(&engine)?;
     println!("8. average line {:.0}, average price {:.0}", average_line.unwrap_or(0.0), average_price.unwrap_or(0.0));
 
@@ -215,5 +218,37 @@ fn main() -> orm_core::Result<()> {
         .order_by(Category::NAME)
         .all(&engine)?;
     println!("12. parents: {pairs:?}");
+
+    // 13. Every customer, with or without orders: outer joins, the spend NULL where there
+    //     is none (coalesced to 0), biggest spenders first.
+    let spent = coalesce(sum(OrderLine::QUANTITY * Product::PRICE_CENTS), 0);
+    let everyone: Vec<(String, i64, i64)> = Customer::query()
+        .left_join(Customer::ORDERS)
+        .left_join(Order::LINES)
+        .left_join(OrderLine::PRODUCT)
+        .select((Customer::NAME, count_distinct(Order::ID), &spent))
+        .group_by(Customer::NAME)
+        .order_by(spent.desc())
+        .order_by(Customer::NAME)
+        .all(&engine)?;
+    println!("13. every customer: {everyone:?}");
+
+    // 14. Order sizes, from a subquery in FROM: lines and units per order, then their
+    //     average and maximum.
+    let sizes = OrderLine::query()
+        .select((OrderLine::ORDER_ID, count_all(), sum(OrderLine::QUANTITY)))
+        .group_by(OrderLine::ORDER_ID)
+        .subquery("sizes");
+    let (_, lines, units) = sizes.columns();
+    let (average_lines, most_units) = sizes.query().select((round(avg(lines), 2), max(units))).one(&engine)?;
+    println!("14. lines per order {average_lines:?} on average, at most {most_units:?} units");
+
+    // 15. Every category with its parent, the roots too (the table again, outer-joined).
+    let parents: Vec<(String, Option<String>)> = Category::query()
+        .left_join_as(Category::PARENT, "up")
+        .select((Category::NAME, Category::NAME.of("up").nullable()))
+        .order_by(Category::NAME)
+        .all(&engine)?;
+    println!("15. categories and parents: {parents:?}");
     Ok(())
 }
