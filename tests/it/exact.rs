@@ -317,3 +317,25 @@ on_both! {
         assert!(again[0] == with_data[0], "one handle per row");
     }
 }
+
+on_both! {
+    /// A CTE of more than eight columns, its columns typed, joined and read on its own.
+    fn wide_common_table_expressions(db) {
+        stock(db);
+        let wide = LineItem::query()
+            .select((
+                LineItem::ID, LineItem::SKU, LineItem::CATEGORY, LineItem::PRICE, LineItem::QUANTITY,
+                LineItem::LIST_PRICE, LineItem::WEIGHT, LineItem::PRICE * LineItem::QUANTITY, LineItem::PRICE - 100,
+                LineItem::SKU.expr().cast::<Text>(), LineItem::LIST_PRICE.is_null(),
+            ))
+            .cte("wide");
+        let (id, sku, _, _, _, list, _, total, _, text, unlisted) = wide.columns();
+        let rows: Vec<(String, Option<i64>, i64, String, bool)> =
+            wide.query().filter(id.le(3)).select((sku, list, &total, text, unlisted)).order_by(&id).all(&db.engine).unwrap();
+        let expected = [("TEA-1", Some(500), 1200, false), ("TEA-2", Some(600), 600, false), ("CAKE-1", None, 2400, true)];
+        assert_eq!(rows, expected.map(|(s, l, t, u)| (s.to_owned(), l, t, s.to_owned(), u)));
+        let joined: Vec<i64> =
+            LineItem::query().join_cte(&wide, id.eq(LineItem::ID)).select(total).order_by(LineItem::ID).limit(2).all(&db.engine).unwrap();
+        assert_eq!(joined, [1200, 600]);
+    }
+}

@@ -37,8 +37,7 @@ use crate::schema::types::ColumnType;
 use crate::sql::expr::ColumnRef;
 use crate::sql::operand::{Node, SqlExpr};
 use crate::sql::projection::{Rows, Selection};
-use crate::sql::query::Query;
-use crate::sql::source::{Named, Source};
+use crate::sql::source::Named;
 
 /// The names of a CTE's (or a subquery's) columns, by position: `col_1`, `col_2`, ...
 pub(crate) const CTE_COLUMNS: [&str; 16] = [
@@ -53,38 +52,7 @@ pub(crate) const CTE_COLUMNS: [&str; 16] = [
 #[must_use]
 pub struct Cte<S: Selection> {
     pub(crate) named: Named,
-    _types: PhantomData<fn() -> S>,
-}
-
-impl<S: Selection> Clone for Cte<S> {
-    fn clone(&self) -> Self {
-        Cte { named: self.named.clone(), _types: PhantomData }
-    }
-}
-
-impl<S: Selection> std::fmt::Debug for Cte<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cte").field("name", &self.named.name).finish_non_exhaustive()
-    }
-}
-
-impl<S: Selection> Cte<S> {
-    /// The CTE's columns, typed as its query selected them: one expression for a single
-    /// item, a tuple of them for a tuple (`let (customer, spent) = spend.columns();`).
-    pub fn columns(&self) -> S::Columns {
-        S::columns(self.named.name)
-    }
-
-    /// The CTE's name in SQL.
-    pub fn name(&self) -> &'static str {
-        self.named.name
-    }
-
-    /// A query that reads from the CTE alone (`WITH name AS (..) SELECT .. FROM name`):
-    /// filter, group and select its [`columns`](Self::columns).
-    pub fn query(&self) -> Query<Cte<S>> {
-        Query::from_source(Source::Named(Box::new(self.named.clone())))
-    }
+    pub(crate) _types: PhantomData<fn() -> S>,
 }
 
 impl<M, S: Selection> Rows<M, S> {

@@ -317,8 +317,8 @@ impl<T> IntoSqlExpr<T> for &SqlExpr<T> {
 macro_rules! node_comparisons {
     ($($(#[$doc:meta])* $name:ident => $op:ident),* $(,)?) => {$(
         $(#[$doc])*
-        pub fn $name(self, other: impl Operand<T::Inner>) -> Expr {
-            compare(self.node, CmpOp::$op, other.into_node())
+        pub fn $name(&self, other: impl Operand<T::Inner>) -> Expr {
+            compare(self.node.clone(), CmpOp::$op, other.into_node())
         }
     )*};
 }
@@ -348,19 +348,19 @@ impl<T: ColumnType> SqlExpr<T> {
     }
 
     /// `expr IS NULL`.
-    pub fn is_null(self) -> Expr {
-        Expr::NodeIsNull { node: self.node, negated: false }
+    pub fn is_null(&self) -> Expr {
+        Expr::NodeIsNull { node: self.node.clone(), negated: false }
     }
 
     /// `expr IS NOT NULL`.
-    pub fn is_not_null(self) -> Expr {
-        Expr::NodeIsNull { node: self.node, negated: true }
+    pub fn is_not_null(&self) -> Expr {
+        Expr::NodeIsNull { node: self.node.clone(), negated: true }
     }
 
     /// `expr BETWEEN low AND high`.
-    pub fn between(self, low: impl Operand<T::Inner>, high: impl Operand<T::Inner>) -> Expr {
-        let node = self.node;
-        compare(node.clone(), CmpOp::Ge, low.into_node()).and(compare(node, CmpOp::Le, high.into_node()))
+    pub fn between(&self, low: impl Operand<T::Inner>, high: impl Operand<T::Inner>) -> Expr {
+        let node = &self.node;
+        compare(node.clone(), CmpOp::Ge, low.into_node()).and(compare(node.clone(), CmpOp::Le, high.into_node()))
     }
 
     /// `CAST(expr AS type)`, read back as `U`: `cast::<f64>()`, `cast::<Text>()` for
@@ -389,13 +389,13 @@ fn is_function_name(name: &str) -> bool {
 
 impl<T: ColumnType> SqlExpr<T> {
     /// `expr IS DISTINCT FROM other`: `<>` with NULL as a value (`IS NOT` on SQLite).
-    pub fn is_distinct_from(self, other: impl Operand<T::Inner>) -> Expr {
-        Expr::Distinct { left: self.node, right: other.into_node(), negated: false }
+    pub fn is_distinct_from(&self, other: impl Operand<T::Inner>) -> Expr {
+        Expr::Distinct { left: self.node.clone(), right: other.into_node(), negated: false }
     }
 
     /// `expr IS NOT DISTINCT FROM other`: `=` with NULL as a value (`IS` on SQLite).
-    pub fn is_not_distinct_from(self, other: impl Operand<T::Inner>) -> Expr {
-        Expr::Distinct { left: self.node, right: other.into_node(), negated: true }
+    pub fn is_not_distinct_from(&self, other: impl Operand<T::Inner>) -> Expr {
+        Expr::Distinct { left: self.node.clone(), right: other.into_node(), negated: true }
     }
 }
 

@@ -43,7 +43,10 @@ pub trait SelectItem {
     fn node(self) -> Node;
     /// Reads column `idx` of a row.
     #[doc(hidden)]
-    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<Self::Output>;
+    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<Self::Output> {
+        let output = <Self::Output as ColumnType>::decode(row, idx);
+        output.map_err(|e| e.into_error("query", &format!("column {}", idx + 1), Self::Output::RUST_NAME))
+    }
 }
 
 impl<T: ColumnType> SelectItem for SqlExpr<T> {
@@ -51,18 +54,12 @@ impl<T: ColumnType> SelectItem for SqlExpr<T> {
     fn node(self) -> Node {
         self.node
     }
-    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<T> {
-        T::decode(row, idx).map_err(|e| e.into_error("query", &format!("column {}", idx + 1), T::RUST_NAME))
-    }
 }
 
 impl<T: ColumnType> SelectItem for &SqlExpr<T> {
     type Output = T;
     fn node(self) -> Node {
         self.node.clone()
-    }
-    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<T> {
-        <SqlExpr<T> as SelectItem>::decode(row, idx)
     }
 }
 
@@ -73,26 +70,6 @@ impl SelectItem for Expr {
     type Output = bool;
     fn node(self) -> Node {
         Node::Condition(Box::new(self))
-    }
-    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<bool> {
-        <SqlExpr<bool> as SelectItem>::decode(row, idx)
-    }
-}
-
-impl Selection for Expr {
-    type Output = bool;
-    type Columns = SqlExpr<bool>;
-    fn columns(name: &'static str) -> SqlExpr<bool> {
-        cte_column(name, 0)
-    }
-    fn nodes(self) -> Vec<Node> {
-        vec![SelectItem::node(self)]
-    }
-    fn nullable() -> Vec<bool> {
-        vec![false]
-    }
-    fn decode_from<R: ColumnSource + ?Sized>(row: &R, first: usize) -> Result<bool> {
-        <Self as SelectItem>::decode(row, first)
     }
 }
 
@@ -114,18 +91,12 @@ impl<T: ColumnType> SelectItem for crate::sql::operand::Over<T> {
     fn node(self) -> Node {
         self.expr().node
     }
-    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<T> {
-        <SqlExpr<T> as SelectItem>::decode(row, idx)
-    }
 }
 
 impl<M, T: ColumnType> SelectItem for Column<M, T> {
     type Output = T;
     fn node(self) -> Node {
         self.into_sql_expr().node
-    }
-    fn decode<R: ColumnSource + ?Sized>(row: &R, idx: usize) -> Result<T> {
-        <SqlExpr<T> as SelectItem>::decode(row, idx)
     }
 }
 
@@ -154,54 +125,21 @@ pub trait Selection {
     }
 }
 
-impl<T: ColumnType> Selection for SqlExpr<T> {
-    type Output = T;
-    type Columns = SqlExpr<T>;
-    fn columns(name: &'static str) -> SqlExpr<T> {
+/// One item alone: its value, not a tuple of one.
+impl<I: SelectItem> Selection for I {
+    type Output = I::Output;
+    type Columns = SqlExpr<I::Output>;
+    fn columns(name: &'static str) -> Self::Columns {
         cte_column(name, 0)
     }
     fn nodes(self) -> Vec<Node> {
-        vec![self.node]
+        vec![self.node()]
     }
     fn nullable() -> Vec<bool> {
-        vec![T::NULLABLE]
+        vec![<I::Output as ColumnType>::NULLABLE]
     }
-    fn decode_from<R: ColumnSource + ?Sized>(row: &R, first: usize) -> Result<T> {
-        <Self as SelectItem>::decode(row, first)
-    }
-}
-
-impl<T: ColumnType> Selection for &SqlExpr<T> {
-    type Output = T;
-    type Columns = SqlExpr<T>;
-    fn columns(name: &'static str) -> SqlExpr<T> {
-        cte_column(name, 0)
-    }
-    fn nodes(self) -> Vec<Node> {
-        vec![self.node.clone()]
-    }
-    fn nullable() -> Vec<bool> {
-        vec![T::NULLABLE]
-    }
-    fn decode_from<R: ColumnSource + ?Sized>(row: &R, first: usize) -> Result<T> {
-        <Self as SelectItem>::decode(row, first)
-    }
-}
-
-impl<M, T: ColumnType> Selection for Column<M, T> {
-    type Output = T;
-    type Columns = SqlExpr<T>;
-    fn columns(name: &'static str) -> SqlExpr<T> {
-        cte_column(name, 0)
-    }
-    fn nodes(self) -> Vec<Node> {
-        vec![SelectItem::node(self)]
-    }
-    fn nullable() -> Vec<bool> {
-        vec![T::NULLABLE]
-    }
-    fn decode_from<R: ColumnSource + ?Sized>(row: &R, first: usize) -> Result<T> {
-        <Self as SelectItem>::decode(row, first)
+    fn decode_from<R: ColumnSource + ?Sized>(row: &R, first: usize) -> Result<I::Output> {
+        I::decode(row, first)
     }
 }
 

@@ -149,17 +149,51 @@ impl JoinSource for &'static TableDef {
     }
 }
 
-impl<S: Selection> JoinSource for &Cte<S> {
-    fn source(&self) -> Source {
-        Source::Named(Box::new(self.named.clone()))
-    }
+/// What a CTE and a subquery in FROM share: a named value query whose columns are typed
+/// as it selected them, joined or read on its own.
+macro_rules! named_rows {
+    ($ty:ident, $what:literal) => {
+        impl<S: Selection> Clone for $ty<S> {
+            fn clone(&self) -> Self {
+                $ty { named: self.named.clone(), _types: PhantomData }
+            }
+        }
+
+        impl<S: Selection> std::fmt::Debug for $ty<S> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty)).field("name", &self.named.name).finish_non_exhaustive()
+            }
+        }
+
+        impl<S: Selection> $ty<S> {
+            /// Its columns, typed as its query selected them: one expression for a single
+            /// item, a tuple of them for a tuple (`let (customer, spent) = spend.columns();`).
+            pub fn columns(&self) -> S::Columns {
+                S::columns(self.named.name)
+            }
+
+            /// Its name in SQL.
+            pub fn name(&self) -> &'static str {
+                self.named.name
+            }
+
+            #[doc = concat!("A query that reads from the ", $what, " alone: filter, group and select its")]
+            /// [`columns`](Self::columns).
+            pub fn query(&self) -> Query<$ty<S>> {
+                Query::from_source(Source::Named(Box::new(self.named.clone())))
+            }
+        }
+
+        impl<S: Selection> JoinSource for &$ty<S> {
+            fn source(&self) -> Source {
+                Source::Named(Box::new(self.named.clone()))
+            }
+        }
+    };
 }
 
-impl<S: Selection> JoinSource for &Subquery<S> {
-    fn source(&self) -> Source {
-        Source::Named(Box::new(self.named.clone()))
-    }
-}
+named_rows!(Cte, "CTE (`WITH name AS (..) SELECT .. FROM name`)");
+named_rows!(Subquery, "subquery (`SELECT .. FROM (SELECT ..) AS name`)");
 
 impl<M: Model> JoinSource for &Aliased<M> {
     fn source(&self) -> Source {
@@ -192,38 +226,7 @@ impl<M: Model> JoinSource for &Aliased<M> {
 #[must_use]
 pub struct Subquery<S: Selection> {
     pub(crate) named: Named,
-    _types: PhantomData<fn() -> S>,
-}
-
-impl<S: Selection> Clone for Subquery<S> {
-    fn clone(&self) -> Self {
-        Subquery { named: self.named.clone(), _types: PhantomData }
-    }
-}
-
-impl<S: Selection> std::fmt::Debug for Subquery<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subquery").field("name", &self.named.name).finish_non_exhaustive()
-    }
-}
-
-impl<S: Selection> Subquery<S> {
-    /// Its columns, typed as its query selected them: one expression for a single item,
-    /// a tuple of them for a tuple.
-    pub fn columns(&self) -> S::Columns {
-        S::columns(self.named.name)
-    }
-
-    /// Its name in SQL.
-    pub fn name(&self) -> &'static str {
-        self.named.name
-    }
-
-    /// A query that reads from this subquery alone: filter, group and select its
-    /// [`columns`](Self::columns).
-    pub fn query(&self) -> Query<Subquery<S>> {
-        Query::from_source(Source::Named(Box::new(self.named.clone())))
-    }
+    pub(crate) _types: PhantomData<fn() -> S>,
 }
 
 impl<M, S: Selection> Rows<M, S> {
