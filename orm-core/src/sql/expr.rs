@@ -592,9 +592,19 @@ impl Expr {
 
     /// A table the expression names that `known` does not know (not in the query).
     pub(crate) fn unknown_table(&self, known: &dyn Fn(&str) -> bool) -> Option<&'static str> {
-        let mut tables = Vec::new();
-        self.tables(&mut tables);
-        tables.into_iter().find(|t| !known(t))
+        match self {
+            // The common filters name one column: no list to gather.
+            Expr::Compare { column, .. } | Expr::Like { column, .. } | Expr::In { column, .. } => {
+                (!known(column.table)).then_some(column.table)
+            }
+            Expr::And(es) | Expr::Or(es) => es.iter().find_map(|e| e.unknown_table(known)),
+            Expr::Not(e) => e.unknown_table(known),
+            _ => {
+                let mut tables = Vec::new();
+                self.tables(&mut tables);
+                tables.into_iter().find(|t| !known(t))
+            }
+        }
     }
 
     /// The tables whose columns the expression names (a subquery's own are its business;

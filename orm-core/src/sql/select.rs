@@ -393,9 +393,14 @@ impl Select {
         }
         let joined = |t: &str| self.known(t) || outer.contains(&t);
         let other = self.filters.iter().chain(conditions).find_map(|f| f.unknown_table(&joined)).or_else(|| {
-            let mut tables = Vec::new();
-            self.order.iter().for_each(|o| o.node.tables(&mut tables));
-            tables.into_iter().find(|t| !joined(t))
+            self.order.iter().find_map(|o| match &o.node {
+                Node::Column(c) => (!joined(c.table)).then_some(c.table),
+                node => {
+                    let mut tables = Vec::new();
+                    node.tables(&mut tables);
+                    tables.into_iter().find(|t| !joined(t))
+                }
+            })
         });
         match other {
             Some(other) => Err(Error::invalid_state(format!(
