@@ -14,7 +14,7 @@
 //! engine.create_all(&[Customer::table(), Order::table()])?;
 //! Customer::new("Ann").insert(&engine)?;
 //! Customer::new("Bob").insert(&engine)?;
-//! Order { customer_id: 1, ..Order::new(500) }.insert(&engine)?;
+//! Order::new(1, 500).insert(&engine)?;
 //! // Every customer, with or without orders: a LEFT JOIN; the orders' side can be NULL.
 //! let orders: Vec<(String, i64, Option<i64>)> = Customer::query()
 //!     .left_join(Customer::ORDERS)
