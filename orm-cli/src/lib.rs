@@ -40,7 +40,9 @@ commands:
   generate NAME          compare the models with the database and write a new migration
   upgrade [VERSION]      apply the pending migrations (up to VERSION); destructive ones
                          need --allow-destructive
-  downgrade VERSION|-N   revert the migrations after VERSION (0: all), or the latest N
+  downgrade VERSION|-N   revert the migrations after VERSION (0: all), or the latest N;
+                         destructive ones (a down step that drops a table) need
+                         --allow-destructive
   status                 every migration and whether it is applied
   history                the applied migrations, when, and how long they took
   check                  exit with 1 when the models and the database differ
@@ -167,6 +169,15 @@ fn execute(
     out: &mut dyn std::io::Write,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let engine = Engine::builder(url).max_size(2).build()?;
+    // Only `generate` may start a directory; any other command reads one.
+    if !dir.is_dir() && !matches!(args.command, Command::Generate(_) | Command::Check) {
+        eprintln!(
+            "error: no migrations directory at {}: give the right one with --dir DIR, or write the first \
+             migration with generate",
+            dir.display()
+        );
+        return Ok(ExitCode::from(2));
+    }
     let needs_models = || -> Result<(), Box<dyn std::error::Error>> {
         if models.is_empty() {
             return Err("this command compares the models with the database: run it from the application's \
@@ -176,6 +187,11 @@ fn execute(
         Ok(())
     };
     let migrations = Migrations::from_dir(dir)?;
+    let migrator = |migrations: Migrations| {
+        Migrator::new(&engine, migrations)
+            .allow_destructive(args.allow_destructive)
+            .confirm_destructive_with("--allow-destructive")
+    };
     match &args.command {
         Command::Generate(name) => {
             needs_models()?;
@@ -185,9 +201,7 @@ fn execute(
             }
         }
         Command::Upgrade(target) => {
-            let migrator = Migrator::new(&engine, migrations)
-                .allow_destructive(args.allow_destructive)
-                .on_progress(progress(&mut *out));
+            let migrator = migrator(migrations).on_progress(progress(&mut *out));
             let applied = migrator.upgrade(*target)?;
             drop(migrator);
             if applied.is_empty() {
@@ -195,7 +209,7 @@ fn execute(
             }
         }
         Command::DowngradeTo(_) | Command::DowngradeSteps(_) => {
-            let migrator = Migrator::new(&engine, migrations).on_progress(progress(&mut *out));
+            let migrator = migrator(migrations).on_progress(progress(&mut *out));
             let reverted = match args.command {
                 Command::DowngradeTo(version) => migrator.downgrade(version)?,
                 Command::DowngradeSteps(n) => migrator.downgrade_steps(n)?,
@@ -207,7 +221,11 @@ fn execute(
             }
         }
         Command::Status => {
-            for s in Migrator::new(&engine, migrations).status()? {
+            if migrations.is_empty() {
+                writeln!(out, "no migrations in {}", dir.display())?;
+            }
+            let status = migrator(migrations).status()?;
+            for s in &status {
                 let state = match s.state {
                     MigrationState::Applied => "applied",
                     MigrationState::Pending => "pending",
@@ -216,9 +234,14 @@ fn execute(
                 };
                 writeln!(out, "{:<40} {state}", s.id)?;
             }
+            writeln!(out, "{}", summary(&status))?;
         }
         Command::History => {
-            for m in Migrator::new(&engine, migrations).history()? {
+            let history = migrator(migrations).history()?;
+            if history.is_empty() {
+                writeln!(out, "no migrations applied")?;
+            }
+            for m in history {
                 writeln!(out, "{:04}_{:<35} {}  {} ms", m.version, m.name, m.applied_at, m.execution_ms)?;
             }
         }
@@ -237,6 +260,25 @@ fn execute(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the database stands: `database at 0002, up to date`, `database at 0001, 1
+/// pending`, `database at no migration, 2 pending`.
+fn summary(status: &[orm_core::migration::MigrationStatus]) -> String {
+    let latest = status.iter().filter(|s| s.state != MigrationState::Pending).map(|s| s.version).max();
+    let at = latest.map_or_else(|| "no migration".to_owned(), |v| format!("{v:04}"));
+    let pending = status.iter().filter(|s| s.state == MigrationState::Pending).count();
+    let trouble =
+        status.iter().filter(|s| matches!(s.state, MigrationState::Changed | MigrationState::Missing)).count();
+    let mut line = format!("database at {at}, ");
+    line.push_str(&match pending {
+        0 => "up to date".to_owned(),
+        n => format!("{n} pending"),
+    });
+    if trouble > 0 {
+        line.push_str(&format!("; {trouble} changed or missing (see above)"));
+    }
+    line
 }
 
 /// A progress line per migration: `applied 0002_add_email in 14 ms`.

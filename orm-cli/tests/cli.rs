@@ -38,3 +38,49 @@ fn upgrades_reports_and_downgrades_a_directory() {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
 }
+
+#[test]
+fn read_only_commands_say_where_things_stand_and_write_nothing() {
+    let db = std::env::temp_dir().join(format!("orm-cli-status-{}.db", std::process::id()));
+    let url = format!("sqlite://{}", db.display());
+    let empty = std::env::temp_dir().join(format!("orm-cli-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let empty = empty.to_str().unwrap().to_owned();
+    // A directory that is not there is an error, not an empty one.
+    let (code, out) = run(&["--dir", "/no/such/migrations", "upgrade"], &url);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("no migrations directory at /no/such/migrations"), "{out}");
+    // Nothing to list: said so; and the database gets no versions table from it.
+    let (code, out) = run(&["--dir", &empty, "status"], &url);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no migrations in ") && out.contains("database at no migration, up to date"), "{out}");
+    let (code, out) = run(&["--dir", &empty, "history"], &url);
+    assert_eq!((code, out.trim()), (0, "no migrations applied"));
+    let engine = orm_core::Engine::connect(&url).unwrap();
+    let tables = engine.query_raw("SELECT name FROM sqlite_master WHERE type = 'table'", &[], |r| r.get::<String>(0));
+    assert_eq!(tables.unwrap(), Vec::<String>::new(), "status and history write nothing");
+
+    // The example's migrations: the first one's down step drops its tables.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../orm-examples/migrations");
+    let (code, out) = run(&["--dir", dir, "status"], &url);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.ends_with("database at no migration, 2 pending\n"), "{out}");
+    assert_eq!(run(&["--dir", dir, "upgrade"], &url).0, 0);
+    let (_, out) = run(&["--dir", dir, "status"], &url);
+    assert!(out.ends_with("database at 0002, up to date\n"), "{out}");
+    let (code, out) = run(&["--dir", dir, "downgrade", "0"], &url);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("is destructive") && out.contains("confirm with --allow-destructive"), "{out}");
+    assert!(!out.contains("Migrator::"), "the command line is told about its flag: {out}");
+    let (_, out) = run(&["--dir", dir, "status"], &url);
+    assert!(out.ends_with("database at 0002, up to date\n"), "nothing was reverted: {out}");
+    let (code, out) = run(&["--dir", dir, "downgrade", "0", "--allow-destructive"], &url);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("reverted 0001_programs_and_courses"), "{out}");
+    drop(engine);
+    let _ = std::fs::remove_file(&db);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let _ = std::fs::remove_dir(&empty);
+}

@@ -51,6 +51,8 @@ const FIELD_KEYS: &[&str] = &[
     "unique",
     "index",
     "length",
+    "sql_type",
+    "text",
     "default",
     "server_default",
     "check",
@@ -79,14 +81,29 @@ pub struct FieldList {
     pub predicate: Option<LitStr>,
 }
 
+/// `check = "price >= 0"` or `check("price >= 0", name = "ck_price")`.
+pub struct CheckAttr {
+    pub expr: LitStr,
+    pub name: Option<LitStr>,
+}
+
+/// `foreign_key = "programs.id"` or `foreign_key("programs.id", name = "fk_..",
+/// on_delete = "cascade", on_update = "..")`.
+pub struct ForeignKeyAttr {
+    pub target: LitStr,
+    pub name: Option<LitStr>,
+    pub on_delete: Option<LitStr>,
+    pub on_update: Option<LitStr>,
+}
+
 /// Struct-level attributes.
 pub struct Container {
     pub table: Option<LitStr>,
     pub primary_key: Option<FieldList>,
     pub uniques: Vec<FieldList>,
     pub indexes: Vec<FieldList>,
-    /// Table CHECK constraints: `#[orm(check = "ends_at > starts_at")]`.
-    pub checks: Vec<LitStr>,
+    /// Table CHECK constraints: `#[orm(check = "ends_at > starts_at")]`, named or not.
+    pub checks: Vec<CheckAttr>,
     /// `#[orm(hooks)]`: the model implements `Hooks`.
     pub hooks: bool,
     /// `#[orm(renamed_from = "old_table")]`: the table's previous name, for migrations.
@@ -121,8 +138,8 @@ impl Container {
                     // #[orm(index(a, b))]
                     indexes.push(field_list(&meta)?);
                 } else if meta.path == CHECK {
-                    // #[orm(check = "ends_at > starts_at")]
-                    checks.push(lit_str(&meta, CHECK, "check = \"ends_at > starts_at\"")?);
+                    // #[orm(check = "ends_at > starts_at")], #[orm(check("ends_at > starts_at", name = "ck_span"))]
+                    checks.push(check_attr(&meta, "\"ends_at > starts_at\"")?);
                 } else if meta.path == RENAMED_FROM {
                     // #[orm(renamed_from = "old_table")]
                     renamed_from.set(&meta.path, lit_str(&meta, RENAMED_FROM, "renamed_from = \"old_table\"")?);
@@ -231,10 +248,14 @@ pub struct Field {
     pub unique: Option<TokenStream>,
     pub index: Option<TokenStream>,
     pub length: Option<LitInt>,
+    /// `#[orm(sql_type = "TEXT")]`: the column's type as SQL names it.
+    pub sql_type: Option<LitStr>,
+    /// `#[orm(text)]`: `sql_type = "TEXT"`.
+    pub text: Option<TokenStream>,
     pub default: Option<syn::Expr>,
     pub server_default: Option<LitStr>,
-    pub check: Option<LitStr>,
-    pub foreign_key: Option<LitStr>,
+    pub check: Option<CheckAttr>,
+    pub foreign_key: Option<ForeignKeyAttr>,
     pub on_delete: Option<LitStr>,
     pub on_update: Option<LitStr>,
     /// `#[orm(renamed_from = "old")]`: the column's previous name, for migrations.
@@ -258,6 +279,8 @@ impl Field {
         let mut unique = Attr::none(cx, UNIQUE);
         let mut index = Attr::none(cx, INDEX);
         let mut length = Attr::none(cx, LENGTH);
+        let mut sql_type = Attr::none(cx, SQL_TYPE);
+        let mut text = Attr::none(cx, TEXT);
         let mut default = Attr::none(cx, DEFAULT);
         let mut server_default = Attr::none(cx, SERVER_DEFAULT);
         let mut check = Attr::none(cx, CHECK);
@@ -294,6 +317,13 @@ impl Field {
                 } else if meta.path == LENGTH {
                     // #[orm(length = 50)]
                     length.set(&meta.path, lit_int(&meta, LENGTH, "length = 100")?);
+                } else if meta.path == SQL_TYPE {
+                    // #[orm(sql_type = "TEXT")]
+                    sql_type.set(&meta.path, lit_str(&meta, SQL_TYPE, "sql_type = \"TEXT\"")?);
+                } else if meta.path == TEXT {
+                    // #[orm(text)]
+                    flag(&meta, TEXT, false)?;
+                    text.set(&meta.path, ());
                 } else if meta.path == DEFAULT {
                     // #[orm(default = 3)]
                     default.set(&meta.path, key_value(&meta, DEFAULT, "default = 3")?.parse::<syn::Expr>()?);
@@ -301,11 +331,11 @@ impl Field {
                     // #[orm(server_default = "now()")]
                     server_default.set(&meta.path, lit_str(&meta, SERVER_DEFAULT, "server_default = \"now()\"")?);
                 } else if meta.path == CHECK {
-                    // #[orm(check = "price >= 0")]
-                    check.set(&meta.path, lit_str(&meta, CHECK, "check = \"price >= 0\"")?);
+                    // #[orm(check = "price >= 0")], #[orm(check("price >= 0", name = "ck_price"))]
+                    check.set(&meta.path, check_attr(&meta, "\"price >= 0\"")?);
                 } else if meta.path == FOREIGN_KEY {
-                    // #[orm(foreign_key = "programs.id")]
-                    foreign_key.set(&meta.path, lit_str(&meta, FOREIGN_KEY, "foreign_key = \"programs.id\"")?);
+                    // #[orm(foreign_key = "programs.id")], #[orm(foreign_key("programs.id", name = "fk_program"))]
+                    foreign_key.set(&meta.path, foreign_key_attr(&meta)?);
                 } else if meta.path == ON_DELETE {
                     // #[orm(on_delete = "cascade")]
                     on_delete.set(&meta.path, lit_str(&meta, ON_DELETE, "on_delete = \"cascade\"")?);
@@ -360,6 +390,8 @@ impl Field {
             unique: unique.get_flag(),
             index: index.get_flag(),
             length: length.get(),
+            sql_type: sql_type.get(),
+            text: text.get_flag(),
             default: default.get(),
             server_default: server_default.get(),
             check: check.get(),
@@ -435,6 +467,75 @@ fn relation_attr(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: RelationKind) -> s
         cascade: cascade.get(),
         lazy: lazy.get(),
     })
+}
+
+/// `key = "text"`, or `key("text", option = "..", ..)` with the options `allowed`; the
+/// options come back with their names.
+fn text_with_options(
+    meta: &ParseNestedMeta<'_>,
+    example: &str,
+    allowed: &[&str],
+) -> syn::Result<(LitStr, Vec<(Ident, LitStr)>)> {
+    let key = meta.path.to_token_stream();
+    if !meta.input.peek(syn::token::Paren) {
+        if !meta.input.peek(Token![=]) {
+            return Err(meta.error(format_args!("`{key}` needs a value, e.g. {key} = {example}")));
+        }
+        let value = meta.value()?;
+        if !value.peek(LitStr) {
+            return Err(value.error(format_args!("`{key}` expects a string literal, e.g. {key} = {example}")));
+        }
+        return Ok((value.parse()?, Vec::new()));
+    }
+    let content;
+    syn::parenthesized!(content in meta.input);
+    if !content.peek(LitStr) {
+        return Err(
+            content.error(format_args!("expected a string literal first, e.g. {key}({example}, name = \"..\")"))
+        );
+    }
+    let text = content.parse::<LitStr>()?;
+    let mut options: Vec<(Ident, LitStr)> = Vec::new();
+    while !content.is_empty() {
+        content.parse::<Token![,]>()?;
+        if content.is_empty() {
+            break;
+        }
+        let name = content.parse::<Ident>()?;
+        if !allowed.iter().any(|a| name == a) {
+            let hint = match closest(&name.to_string(), allowed) {
+                Some(suggestion) => format!("did you mean `{suggestion}`?"),
+                None => format!("expected one of: {}", allowed.join(", ")),
+            };
+            return Err(syn::Error::new(name.span(), format!("unknown option `{name}` of `{key}`; {hint}")));
+        }
+        if options.iter().any(|(n, _)| *n == name) {
+            return Err(syn::Error::new(name.span(), format!("duplicate option `{name}`; give it only once")));
+        }
+        content.parse::<Token![=]>()?;
+        options.push((name, content.parse::<LitStr>()?));
+    }
+    Ok((text, options))
+}
+
+/// `check = ".."` or `check("..", name = "..")`.
+fn check_attr(meta: &ParseNestedMeta<'_>, example: &str) -> syn::Result<CheckAttr> {
+    let (expr, options) = text_with_options(meta, example, &["name"])?;
+    Ok(CheckAttr { expr, name: options.into_iter().next().map(|(_, v)| v) })
+}
+
+/// `foreign_key = ".."` or `foreign_key("..", name = "..", on_delete = "..", on_update = "..")`.
+fn foreign_key_attr(meta: &ParseNestedMeta<'_>) -> syn::Result<ForeignKeyAttr> {
+    let (target, options) = text_with_options(meta, "\"programs.id\"", &["name", "on_delete", "on_update"])?;
+    let mut fk = ForeignKeyAttr { target, name: None, on_delete: None, on_update: None };
+    for (option, value) in options {
+        match option.to_string().as_str() {
+            "name" => fk.name = Some(value),
+            "on_delete" => fk.on_delete = Some(value),
+            _ => fk.on_update = Some(value),
+        }
+    }
+    Ok(fk)
 }
 
 /// A flag takes no value: `#[orm(unique)]`, not `#[orm(unique = true)]`. `struct_list`: the

@@ -108,12 +108,23 @@ pub fn resolve_keys(cx: &Ctxt, model: &mut Model<'_>, container: &Container, inp
     model.indexes = indexes;
     let mut checks: Vec<(String, String)> = model
         .columns()
-        .filter_map(|(_, c)| c.check.clone().map(|expr| (format!("ck_{}_{}", model.table, c.name), expr)))
+        .filter_map(|(_, c)| {
+            let (expr, name) = c.check.clone()?;
+            Some((name.unwrap_or_else(|| format!("ck_{}_{}", model.table, c.name)), expr))
+        })
         .collect();
-    for (n, lit) in container.checks.iter().enumerate() {
-        checks.push((format!("ck_{}_{}", model.table, n + 1), crate::model::check_expr(cx, lit)));
+    for (n, check) in container.checks.iter().enumerate() {
+        let name =
+            crate::model::check_constraint_name(cx, check).unwrap_or_else(|| format!("ck_{}_{}", model.table, n + 1));
+        checks.push((name, crate::model::check_expr(cx, &check.expr)));
     }
-    for (name, _) in &checks {
+    for (n, (name, _)) in checks.iter().enumerate() {
+        if checks[..n].iter().any(|(other, _)| other == name) {
+            cx.error_spanned_by(
+                &input.ident,
+                format!("two CHECK constraints are named `{name}`; give each its own name"),
+            );
+        }
         if name.len() > MAX_NAME_BYTES {
             cx.error_spanned_by(
                 &input.ident,

@@ -39,7 +39,7 @@ pub struct Field<'a> {
 
 /// What a field is to the table.
 pub enum Role {
-    Column(Column),
+    Column(Box<Column>),
     Relation(Relation),
     Skip,
 }
@@ -54,12 +54,14 @@ pub struct Column {
     pub unique: bool,
     pub indexed: bool,
     pub length: Option<u32>,
+    /// The column's type as SQL names it (`#[orm(sql_type = "..")]`, `#[orm(text)]`).
+    pub sql_type: Option<String>,
     pub default: Option<syn::Expr>,
     pub server_default: Option<String>,
     /// The column's previous name (`#[orm(renamed_from = "..")]`).
     pub renamed_from: Option<String>,
-    /// A CHECK constraint on the column (an SQL expression).
-    pub check: Option<String>,
+    /// A CHECK constraint on the column: its SQL expression, and its name when given.
+    pub check: Option<(String, Option<String>)>,
     pub foreign_key: Option<ForeignKey>,
     pub nullable_syntax: bool,
     /// The optimistic-locking counter (`#[orm(version)]`).
@@ -76,6 +78,8 @@ pub enum Stamp {
 }
 
 pub struct ForeignKey {
+    /// The constraint's name, when given (else the database names it).
+    pub name: Option<String>,
     pub table: String,
     pub column: String,
     pub on_delete: FkAction,
@@ -218,7 +222,7 @@ impl<'a> Model<'a> {
     /// The column fields, in column order.
     pub fn columns(&self) -> impl Iterator<Item = (&Field<'a>, &Column)> {
         self.fields.iter().filter_map(|f| match &f.role {
-            Role::Column(c) => Some((f, c)),
+            Role::Column(c) => Some((f, &**c)),
             _ => None,
         })
     }
@@ -244,7 +248,7 @@ impl<'a> Model<'a> {
 }
 
 fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Field, column_count: &mut usize) -> Role {
-    let column_only: [(&str, Option<proc_macro2::TokenStream>); 14] = [
+    let column_only: [(&str, Option<proc_macro2::TokenStream>); 16] = [
         ("version", attrs.version.clone()),
         ("created_at", attrs.created_at.clone()),
         ("updated_at", attrs.updated_at.clone()),
@@ -254,9 +258,11 @@ fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Fiel
         ("unique", attrs.unique.as_ref().map(ToTokens::to_token_stream)),
         ("index", attrs.index.as_ref().map(ToTokens::to_token_stream)),
         ("length", attrs.length.as_ref().map(ToTokens::to_token_stream)),
+        ("sql_type", attrs.sql_type.as_ref().map(ToTokens::to_token_stream)),
+        ("text", attrs.text.clone()),
         ("default", attrs.default.as_ref().map(ToTokens::to_token_stream)),
         ("server_default", attrs.server_default.as_ref().map(ToTokens::to_token_stream)),
-        ("foreign_key", attrs.foreign_key.as_ref().map(ToTokens::to_token_stream)),
+        ("foreign_key", attrs.foreign_key.as_ref().map(|fk| fk.target.to_token_stream())),
         ("on_delete", attrs.on_delete.as_ref().map(ToTokens::to_token_stream)),
         ("on_update", attrs.on_update.as_ref().map(ToTokens::to_token_stream)),
     ];
@@ -391,8 +397,8 @@ fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Fiel
         (None, Some(_)) => Some(Stamp::Updated),
         (None, None) => None,
     };
-    let foreign_key =
-        attrs.foreign_key.as_ref().and_then(|lit| foreign_key_ir(cx, lit, &attrs, ident, nullable_syntax));
+    let sql_type = declared_type(cx, &attrs, ident, base, autoincrement);
+    let foreign_key = attrs.foreign_key.as_ref().and_then(|fk| foreign_key_ir(cx, fk, &attrs, ident, nullable_syntax));
     if attrs.foreign_key.is_none() {
         for (key, lit) in [("on_delete", &attrs.on_delete), ("on_update", &attrs.on_update)] {
             if let Some(lit) = lit {
@@ -419,7 +425,7 @@ fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Fiel
     }
     let index = *column_count;
     *column_count += 1;
-    Role::Column(Column {
+    Role::Column(Box::new(Column {
         name,
         index,
         primary_key: attrs.primary_key.is_some(),
@@ -427,15 +433,16 @@ fn field_role(cx: &Ctxt, original: &syn::Field, ident: &Ident, attrs: attr::Fiel
         unique: attrs.unique.is_some(),
         indexed: attrs.index.is_some(),
         length,
+        sql_type,
         default: attrs.default,
         server_default: attrs.server_default.map(|l| l.value()),
         renamed_from: attrs.renamed_from.map(|l| l.value()),
-        check: attrs.check.as_ref().map(|l| check_expr(cx, l)),
+        check: attrs.check.as_ref().map(|c| (check_expr(cx, &c.expr), check_constraint_name(cx, c))),
         foreign_key,
         nullable_syntax,
         version: attrs.version.is_some(),
         stamp,
-    })
+    }))
 }
 
 /// `version`, `created_at` and `updated_at` are set by the session: not on a key, not
@@ -468,11 +475,12 @@ fn check_managed(cx: &Ctxt, attrs: &attr::Field, ident: &Ident, nullable: bool) 
 
 fn foreign_key_ir(
     cx: &Ctxt,
-    lit: &syn::LitStr,
+    fk: &attr::ForeignKeyAttr,
     attrs: &attr::Field,
     ident: &Ident,
     nullable: bool,
 ) -> Option<ForeignKey> {
+    let lit = &fk.target;
     let text = lit.value();
     let parts = text.rsplit_once('.').filter(|(t, c)| {
         !t.is_empty() && !c.is_empty() && !t.contains(char::is_whitespace) && !c.contains(char::is_whitespace)
@@ -528,11 +536,29 @@ fn foreign_key_ir(
         }
         action
     };
+    // An action given both inside foreign_key(..) and beside it.
+    let once = |key: &str, inner: &Option<syn::LitStr>, outer: &Option<syn::LitStr>| {
+        if let (Some(_), Some(outer)) = (inner, outer) {
+            cx.error_spanned_by(
+                outer,
+                format!("`{key}` is given twice: inside foreign_key(..) and beside it; keep one"),
+            );
+        }
+        inner.clone().or_else(|| outer.clone())
+    };
+    let on_delete = once("on_delete", &fk.on_delete, &attrs.on_delete);
+    let on_update = once("on_update", &fk.on_update, &attrs.on_update);
+    let name = fk.name.as_ref().map(|lit| {
+        let name = lit.value();
+        check_name(cx, lit, "foreign key constraint", &name, "remove `name` to let the database name it");
+        name
+    });
     Some(ForeignKey {
+        name,
         table: table.to_owned(),
         column: column.to_owned(),
-        on_delete: action(&attrs.on_delete),
-        on_update: action(&attrs.on_update),
+        on_delete: action(&on_delete),
+        on_update: action(&on_update),
     })
 }
 
@@ -732,6 +758,140 @@ pub fn snake_case(name: &str) -> String {
         }
     }
     out
+}
+
+/// The name a `check(.., name = "..")` gives its constraint, checked.
+pub fn check_constraint_name(cx: &Ctxt, check: &attr::CheckAttr) -> Option<String> {
+    check.name.as_ref().map(|lit| {
+        let name = lit.value();
+        check_name(cx, lit, "CHECK constraint", &name, "remove `name` to use the default `ck_<table>_..`");
+        name
+    })
+}
+
+/// What SQL types can hold a Rust type, or a SQL type holds: checked where both are known.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Family {
+    Text,
+    Integer,
+    Float,
+    Bool,
+    Bytes,
+    Decimal,
+    Date,
+    Time,
+    Timestamp,
+    Uuid,
+    Json,
+}
+
+impl Family {
+    /// A Rust type's family, by the syntax of its last path segment.
+    fn of_rust(ty: &Type) -> Option<Family> {
+        let Type::Path(p) = ty else { return None };
+        let last = p.path.segments.last()?;
+        Some(match last.ident.to_string().as_str() {
+            "String" => Family::Text,
+            "i16" | "i32" | "i64" => Family::Integer,
+            "f32" | "f64" => Family::Float,
+            "bool" => Family::Bool,
+            "Vec" if is_vec_of_u8(last) => Family::Bytes,
+            "Decimal" => Family::Decimal,
+            "NaiveDate" => Family::Date,
+            "NaiveTime" => Family::Time,
+            "NaiveDateTime" | "DateTime" => Family::Timestamp,
+            "Uuid" => Family::Uuid,
+            "Json" | "Value" => Family::Json,
+            _ => return None,
+        })
+    }
+
+    /// A SQL type's family, by its first word (`VARCHAR(80)`, `double precision`).
+    fn of_sql(text: &str) -> Option<Family> {
+        let upper = text.trim().to_ascii_uppercase();
+        let word: String = upper.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        Some(match word.as_str() {
+            "TEXT" | "VARCHAR" | "CHARACTER" | "CHAR" | "CITEXT" | "CLOB" | "NVARCHAR" | "NCHAR" => Family::Text,
+            "SMALLINT" | "INT" | "INTEGER" | "BIGINT" | "INT2" | "INT4" | "INT8" => Family::Integer,
+            "REAL" | "FLOAT" | "FLOAT4" | "FLOAT8" | "DOUBLE" => Family::Float,
+            "BOOLEAN" | "BOOL" => Family::Bool,
+            "BYTEA" | "BLOB" => Family::Bytes,
+            "NUMERIC" | "DECIMAL" => Family::Decimal,
+            "DATE" => Family::Date,
+            "TIME" | "TIMETZ" => Family::Time,
+            "TIMESTAMP" | "TIMESTAMPTZ" | "DATETIME" => Family::Timestamp,
+            "UUID" => Family::Uuid,
+            "JSON" | "JSONB" => Family::Json,
+            _ => return None,
+        })
+    }
+
+    fn example(self) -> &'static str {
+        match self {
+            Family::Text => "TEXT, VARCHAR(80)",
+            Family::Integer => "INTEGER, BIGINT",
+            Family::Float => "REAL, DOUBLE PRECISION",
+            Family::Bool => "BOOLEAN",
+            Family::Bytes => "BYTEA (BLOB on SQLite)",
+            Family::Decimal => "NUMERIC(12, 2)",
+            Family::Date => "DATE",
+            Family::Time => "TIME",
+            Family::Timestamp => "TIMESTAMP, TIMESTAMP WITH TIME ZONE",
+            Family::Uuid => "UUID",
+            Family::Json => "JSONB",
+        }
+    }
+}
+
+fn is_vec_of_u8(segment: &syn::PathSegment) -> bool {
+    matches!(&segment.arguments, syn::PathArguments::AngleBracketed(args)
+        if matches!(args.args.first(), Some(syn::GenericArgument::Type(t)) if is_path_named(t, "u8")))
+}
+
+/// The column's declared SQL type (`sql_type = ".."`, or `text`), checked against the
+/// field's Rust type where both are known, and against `length` and autoincrement keys.
+fn declared_type(cx: &Ctxt, attrs: &attr::Field, ident: &Ident, base: &Type, autoincrement: bool) -> Option<String> {
+    let (tokens, declared) = match (&attrs.sql_type, &attrs.text) {
+        (Some(lit), Some(text)) => {
+            cx.error_spanned_by(text, "`text` is `sql_type = \"TEXT\"`; give one of the two");
+            (lit.to_token_stream(), lit.value())
+        }
+        (Some(lit), None) => (lit.to_token_stream(), lit.value()),
+        (None, Some(text)) => (text.clone(), "TEXT".to_owned()),
+        (None, None) => return None,
+    };
+    if declared.trim().is_empty() {
+        cx.error_spanned_by(&tokens, "`sql_type` cannot be empty; give the column's type, e.g. sql_type = \"TEXT\"");
+        return None;
+    }
+    if attrs.length.is_some() {
+        cx.error_spanned_by(
+            &tokens,
+            "give the length in the type (sql_type = \"VARCHAR(80)\") or with `length` alone, not both",
+        );
+    }
+    if autoincrement {
+        cx.error_spanned_by(
+            &tokens,
+            format!(
+                "`{ident}` is numbered by the database (SERIAL; INTEGER PRIMARY KEY on SQLite), whose type it \
+                 chooses; remove the type, or add `autoincrement = false`"
+            ),
+        );
+    }
+    if let (Some(rust), Some(sql)) = (Family::of_rust(base), Family::of_sql(&declared))
+        && rust != sql
+    {
+        cx.error_spanned_by(
+            &tokens,
+            format!(
+                "`{declared}` cannot hold the values of `{ident}` ({}): give a type that can ({})",
+                base.to_token_stream().to_string().replace(' ', ""),
+                rust.example()
+            ),
+        );
+    }
+    Some(declared)
 }
 
 /// The SQL of a `check = "..."` attribute; an empty one is an error at the attribute.

@@ -207,6 +207,8 @@ on_both! {
                 "Bachelors in CS: Data SCIENCE (Statistics and machine learning)",
                 "0001_programs_and_courses Applied",
                 "0002_course_description Applied",
+                "migration 0002_course_description (down) is destructive (drop column courses.description); \
+                 nothing was run: review it, then confirm with Migrator::allow_destructive(true)",
                 "reverted 0002_course_description",
                 "course titles kept: [\"Data SCIENCE\"]; programs: 1",
             ]
@@ -225,7 +227,7 @@ on_both! {
         assert_eq!(code, 0, "{out}");
         assert_eq!(
             out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>(),
-            ["0001_programs_and_courses applied", "0002_course_description pending"]
+            ["0001_programs_and_courses applied", "0002_course_description pending", "database at 0001, 1 pending"]
         );
         let (code, out) = run_with(bin, &["check"], &url);
         assert_eq!(code, 1, "check fails while the database lags the models: {out}");
@@ -237,7 +239,12 @@ on_both! {
         assert_eq!((code, out.trim()), (0, "the database matches the models"));
         let (code, out) = run_with(bin, &["upgrade"], &url);
         assert_eq!((code, out.trim()), (0, "up to date"));
+        // Reverting 0002 drops a column: refused, saying how to confirm; then confirmed.
         let (code, out) = run_with(bin, &["downgrade", "-1"], &url);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("is destructive (drop column courses.description)"), "{out}");
+        assert!(out.contains("confirm with --allow-destructive"), "{out}");
+        let (code, out) = run_with(bin, &["downgrade", "-1", "--allow-destructive"], &url);
         assert_eq!(code, 0, "{out}");
         assert!(out.starts_with("reverted 0002_course_description in "), "{out}");
         let (code, out) = run_with(bin, &["downgrade"], &url);

@@ -125,21 +125,21 @@ mod v6 {
 }
 
 /// A migrations directory of its own, removed afterwards.
-struct Dir(PathBuf);
+pub(crate) struct Dir(PathBuf);
 
 impl Dir {
-    fn new(db: &orm_tests::TestDb, tag: &str) -> Dir {
+    pub(crate) fn new(db: &orm_tests::TestDb, tag: &str) -> Dir {
         let backend = if db.is_postgres() { "pg" } else { "sqlite" };
         let path = std::env::temp_dir().join(format!("orm-migrations-{tag}-{backend}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         Dir(path)
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 
-    fn migrations(&self) -> Migrations {
+    pub(crate) fn migrations(&self) -> Migrations {
         Migrations::from_dir(&self.0).unwrap()
     }
 }
@@ -154,7 +154,7 @@ impl Drop for Dir {
 }
 
 /// Generates the step to `models` and applies it; returns the migration's directory name.
-fn step(db: &orm_tests::TestDb, dir: &Dir, models: &[&'static TableDef], name: &str) -> String {
+pub(crate) fn step(db: &orm_tests::TestDb, dir: &Dir, models: &[&'static TableDef], name: &str) -> String {
     let written = generate(&db.engine, models, dir.path(), name).unwrap().expect("a difference to migrate");
     let applied = Migrator::new(&db.engine, dir.migrations()).allow_destructive(true).upgrade(None).unwrap();
     assert_eq!(applied.len(), 1, "{name}");
@@ -205,7 +205,7 @@ on_both! {
         assert!(up.contains("-- orm: destructive: drop column authors.country"), "{up}");
         let err = Migrator::new(&db.engine, dir.migrations()).upgrade(None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Migration, "{err}");
-        assert!(err.to_string().contains("--allow-destructive"), "{err}");
+        assert!(err.to_string().contains("nothing was run") && err.to_string().contains("allow_destructive(true)"), "{err}");
         let applied = Migrator::new(&db.engine, dir.migrations()).allow_destructive(true).upgrade(None).unwrap();
         assert_eq!(applied, [6]);
         assert_eq!(db.column("SELECT name FROM authors ORDER BY id", &[]), ["Ann", "Bob"]);
@@ -217,8 +217,14 @@ on_both! {
         assert_eq!(check(&db.engine, &v6::models()).unwrap(), []);
         assert!(!check(&db.engine, &v1::models()).unwrap().is_empty());
 
-        // Down to version 1: each step reverted, the authors' rows kept.
-        let migrator = Migrator::new(&db.engine, dir.migrations());
+        // Down to version 1: refused while a down step drops what its up step made (the
+        // table of version 2, the column of version 3), with nothing run; then confirmed,
+        // each step reverted, the authors' rows kept.
+        let err = Migrator::new(&db.engine, dir.migrations()).downgrade(1).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Migration, "{err}");
+        assert!(err.to_string().contains("(down) is destructive"), "{err}");
+        assert_eq!(Migrator::new(&db.engine, dir.migrations()).current().unwrap(), Some(6));
+        let migrator = Migrator::new(&db.engine, dir.migrations()).allow_destructive(true);
         assert_eq!(migrator.downgrade(1).unwrap(), [6, 5, 4, 3, 2]);
         assert_eq!(migrator.current().unwrap(), Some(1));
         assert_eq!(db.column("SELECT name FROM authors ORDER BY id", &[]), ["Ann", "Bob"]);
@@ -378,7 +384,7 @@ on_both! {
         assert_eq!(err.kind(), ErrorKind::UniqueViolation, "{err}");
         let err = db.engine.execute(&db.sql("INSERT INTO items (sku, stock) VALUES ('C', -1)"), &[]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::CheckViolation, "{err}");
-        let changes = Migrator::new(&db.engine, dir.migrations()).downgrade(1).unwrap();
+        let changes = Migrator::new(&db.engine, dir.migrations()).allow_destructive(true).downgrade(1).unwrap();
         assert_eq!(changes, [2]);
         assert_eq!(check(&db.engine, &[before::Item::table()]).unwrap(), Vec::<Change>::new());
         assert_eq!(db.column("SELECT sku FROM items ORDER BY id", &[]), ["A", "B"]);
@@ -432,7 +438,7 @@ on_both! {
         w.insert(&db.engine).unwrap();
         assert_eq!(db.count("article_labels"), 1);
 
-        assert_eq!(Migrator::new(&db.engine, dir.migrations()).downgrade(1).unwrap(), [2]);
+        assert_eq!(Migrator::new(&db.engine, dir.migrations()).allow_destructive(true).downgrade(1).unwrap(), [2]);
         assert_eq!(db.column("SELECT name FROM writers ORDER BY id", &[]), ["Ann", "Bob"]);
         assert_eq!(check(&db.engine, &[before::Writer::table()]).unwrap(), []);
     }
@@ -496,7 +502,7 @@ on_both! {
         let err = db.engine.execute("INSERT INTO codes (code, region) VALUES ('A', 'eu')", &[]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::UniqueViolation, "{err}");
         db.engine.execute("DELETE FROM codes WHERE region = 'us' AND code = 'A'", &[]).unwrap();
-        assert_eq!(Migrator::new(&db.engine, dir.migrations()).downgrade(1).unwrap(), [2]);
+        assert_eq!(Migrator::new(&db.engine, dir.migrations()).allow_destructive(true).downgrade(1).unwrap(), [2]);
         assert_eq!(check(&db.engine, &[before::Code::table()]).unwrap(), []);
         assert_eq!(db.column("SELECT code FROM codes ORDER BY code", &[]), ["A", "B"]);
     }

@@ -70,62 +70,9 @@ fn empty_table(name: String) -> TableSchema {
 /// The type of a PostgreSQL column, from `format_type()`.
 fn postgres_kind(formatted: &str, is_enum: bool) -> (ColumnKind, Option<u32>) {
     if is_enum {
-        return (ColumnKind::Named(formatted.to_owned()), None);
+        return (ColumnKind::Enum(formatted.to_owned()), None);
     }
-    if let Some(element) = formatted.strip_suffix("[]") {
-        let element = match postgres_kind(element, false).0 {
-            ColumnKind::Known(ty) => static_element(ty),
-            ColumnKind::Named(_) => None,
-        };
-        return match element {
-            Some(e) => (ColumnKind::Known(SqlType::Array(e)), None),
-            None => (ColumnKind::Named(formatted.to_owned()), None),
-        };
-    }
-    if let Some(n) = formatted.strip_prefix("character varying(").and_then(|r| r.strip_suffix(')')) {
-        return (ColumnKind::Known(SqlType::Text), n.parse().ok());
-    }
-    let ty = match formatted {
-        "smallint" => SqlType::SmallInt,
-        "integer" => SqlType::Integer,
-        "bigint" => SqlType::BigInt,
-        "real" => SqlType::Real,
-        "double precision" => SqlType::Double,
-        "boolean" => SqlType::Boolean,
-        "character varying" => SqlType::Text,
-        "bytea" => SqlType::Bytes,
-        "date" => SqlType::Date,
-        "time without time zone" => SqlType::Time,
-        "timestamp without time zone" => SqlType::Timestamp,
-        "timestamp with time zone" => SqlType::TimestampTz,
-        "uuid" => SqlType::Uuid,
-        "jsonb" => SqlType::Json,
-        "numeric" => SqlType::Decimal,
-        other => return (ColumnKind::Named(other.to_owned()), None),
-    };
-    (ColumnKind::Known(ty), None)
-}
-
-/// A scalar type as a `'static` array element.
-fn static_element(ty: SqlType) -> Option<&'static SqlType> {
-    Some(match ty {
-        SqlType::SmallInt => &SqlType::SmallInt,
-        SqlType::Integer => &SqlType::Integer,
-        SqlType::BigInt => &SqlType::BigInt,
-        SqlType::Real => &SqlType::Real,
-        SqlType::Double => &SqlType::Double,
-        SqlType::Boolean => &SqlType::Boolean,
-        SqlType::Text => &SqlType::Text,
-        SqlType::Bytes => &SqlType::Bytes,
-        SqlType::Date => &SqlType::Date,
-        SqlType::Time => &SqlType::Time,
-        SqlType::Timestamp => &SqlType::Timestamp,
-        SqlType::TimestampTz => &SqlType::TimestampTz,
-        SqlType::Uuid => &SqlType::Uuid,
-        SqlType::Json => &SqlType::Json,
-        SqlType::Decimal => &SqlType::Decimal,
-        _ => return None,
-    })
+    ColumnKind::from_sql(formatted)
 }
 
 /// A PostgreSQL action code (`pg_constraint.confdeltype`).
@@ -324,26 +271,15 @@ fn closes_at_end(text: &str) -> bool {
     false
 }
 
-/// The type of a SQLite column, from its declared type.
+/// The type of a SQLite column, from its declared type: the names the SQLite dialect
+/// gives the ORM's types, then SQL's usual names.
 fn sqlite_kind(declared: &str) -> (ColumnKind, Option<u32>) {
-    let upper = declared.to_ascii_uppercase();
-    if let Some(n) = upper.strip_prefix("VARCHAR(").and_then(|r| r.strip_suffix(')')) {
-        return (ColumnKind::Known(SqlType::Text), n.trim().parse().ok());
-    }
-    let ty = match upper.as_str() {
-        "SMALLINT" => SqlType::SmallInt,
-        "INTEGER" => SqlType::Integer,
-        "BIGINT" => SqlType::BigInt,
-        "REAL" => SqlType::Real,
+    let ty = match declared.trim().to_ascii_uppercase().as_str() {
         "DOUBLE" => SqlType::Double,
-        "BOOLEAN" => SqlType::Boolean,
-        "VARCHAR" => SqlType::Text,
         "BLOB" => SqlType::Bytes,
-        "DATE" => SqlType::Date,
-        "TIME" => SqlType::Time,
         "DATETIME" => SqlType::Timestamp,
         "CHAR(36)" => SqlType::Uuid,
-        _ => return (ColumnKind::Named(upper), None),
+        _ => return ColumnKind::from_sql(declared),
     };
     (ColumnKind::Known(ty), None)
 }
@@ -469,44 +405,137 @@ fn reflect_sqlite(conn: &mut Connection, schema: Option<&str>) -> Result<Schema>
                 _ => {}
             }
         }
-        table.checks = named_checks(&create_sql);
+        for constraint in named_constraints(&create_sql) {
+            match constraint {
+                NamedConstraint::Check { name, expr } => table.checks.push(CheckSchema { name, expr }),
+                NamedConstraint::Unique { name, columns } => {
+                    if let Some(u) = table.uniques.iter_mut().find(|u| u.name.is_none() && u.columns == columns) {
+                        u.name = Some(name);
+                    }
+                }
+                NamedConstraint::ForeignKey { name, columns } => {
+                    if let Some(fk) = table.foreign_keys.iter_mut().find(|f| f.name.is_none() && f.columns == columns) {
+                        fk.name = Some(name);
+                    }
+                }
+            }
+        }
         out.push(table);
     }
     Ok(Schema { tables: out })
 }
 
-/// `CONSTRAINT name CHECK (..)` clauses of a CREATE TABLE statement.
-fn named_checks(create_sql: &str) -> Vec<CheckSchema> {
-    let mut checks = Vec::new();
+/// A `CONSTRAINT name ..` clause of a CREATE TABLE statement.
+#[derive(Debug, PartialEq)]
+enum NamedConstraint {
+    Check { name: String, expr: String },
+    Unique { name: String, columns: Vec<String> },
+    ForeignKey { name: String, columns: Vec<String> },
+}
+
+/// The named constraints of a CREATE TABLE statement (SQLite keeps no names of its own
+/// for them: its pragmas name a UNIQUE by its index, a foreign key not at all).
+fn named_constraints(create_sql: &str) -> Vec<NamedConstraint> {
+    let mut found = Vec::new();
     let mut rest = create_sql;
-    while let Some(at) = rest.find("CONSTRAINT ") {
+    while let Some(at) = find_word(rest, "CONSTRAINT ") {
         rest = &rest[at + "CONSTRAINT ".len()..];
-        let Some(space) = rest.find(' ') else { break };
-        let name = rest[..space].trim_matches('"').replace("\"\"", "\"");
-        let after = rest[space..].trim_start();
-        let Some(body) = after.strip_prefix("CHECK ") else { continue };
-        let mut depth = 0usize;
-        let mut quoted = false;
-        let mut end = None;
-        for (i, c) in body.char_indices() {
-            match c {
-                '\'' => quoted = !quoted,
-                '(' if !quoted => depth += 1,
-                ')' if !quoted => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        end = Some(i);
-                        break;
-                    }
+        let (name, after) = identifier(rest);
+        let after = after.trim_start();
+        let kind = ["CHECK", "UNIQUE", "FOREIGN KEY"].into_iter().find(|k| starts_with_word(after, k));
+        let Some(kind) = kind else { continue };
+        let body = after[kind.len()..].trim_start();
+        let Some(end) = closing_paren(body) else { continue };
+        let inside = &body[1..end];
+        found.push(match kind {
+            "CHECK" => NamedConstraint::Check { name, expr: strip_parens(&body[..=end]).to_owned() },
+            "UNIQUE" => NamedConstraint::Unique { name, columns: identifier_list(inside) },
+            _ => NamedConstraint::ForeignKey { name, columns: identifier_list(inside) },
+        });
+    }
+    found
+}
+
+/// Where `word` starts in `text` outside quotes, at a word boundary.
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let mut quoted = None;
+    for (i, c) in text.char_indices() {
+        match (quoted, c) {
+            (None, '\'' | '"') => quoted = Some(c),
+            (Some(q), _) if c == q => quoted = None,
+            (None, _) if text[i..].starts_with(word) => {
+                let before = text[..i].chars().next_back();
+                if before.is_none_or(|b| !(b.is_alphanumeric() || b == '_')) {
+                    return Some(i);
                 }
-                _ => {}
             }
-        }
-        if let Some(end) = end {
-            checks.push(CheckSchema { name, expr: strip_parens(&body[..=end]).to_owned() });
+            _ => {}
         }
     }
-    checks
+    None
+}
+
+fn starts_with_word(text: &str, word: &str) -> bool {
+    text.len() >= word.len()
+        && text[..word.len()].eq_ignore_ascii_case(word)
+        && text[word.len()..].chars().next().is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+}
+
+/// The identifier at the start of `text` (quoted or not), and what follows it.
+fn identifier(text: &str) -> (String, &str) {
+    if let Some(quoted) = text.strip_prefix('"') {
+        let mut name = String::new();
+        let mut chars = quoted.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '"' {
+                if chars.peek().is_some_and(|(_, n)| *n == '"') {
+                    name.push('"');
+                    chars.next();
+                    continue;
+                }
+                return (name, &quoted[i + 1..]);
+            }
+            name.push(c);
+        }
+        return (name, "");
+    }
+    let end = text.find(|c: char| c.is_whitespace() || c == '(' || c == ',').unwrap_or(text.len());
+    (text[..end].to_owned(), &text[end..])
+}
+
+/// `a, "B c"` -> `["a", "B c"]`.
+fn identifier_list(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        let (name, after) = identifier(rest);
+        names.push(name);
+        rest = after.trim_start().trim_start_matches(',').trim_start();
+    }
+    names
+}
+
+/// The position of the parenthesis that closes the one `text` starts with.
+fn closing_paren(text: &str) -> Option<usize> {
+    if !text.starts_with('(') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut quoted = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -521,13 +550,19 @@ mod tests {
     }
 
     #[test]
-    fn named_checks_are_read_from_create_table() {
-        let sql = "CREATE TABLE t (\n\tid INTEGER NOT NULL,\n\tCONSTRAINT ck_t_1 CHECK (id > (0)),\n\tCONSTRAINT \
-                   \"Odd\" CHECK (id <> 7),\n\tCONSTRAINT uq UNIQUE (id)\n)";
-        let checks = named_checks(sql);
-        assert_eq!(checks.len(), 2);
-        assert_eq!((checks[0].name.as_str(), checks[0].expr.as_str()), ("ck_t_1", "id > (0)"));
-        assert_eq!((checks[1].name.as_str(), checks[1].expr.as_str()), ("Odd", "id <> 7"));
+    fn named_constraints_are_read_from_create_table() {
+        let sql = "CREATE TABLE t (\n\tid INTEGER NOT NULL,\n\tnote VARCHAR DEFAULT 'CONSTRAINT x CHECK (1)',\n\t\
+                   CONSTRAINT ck_t_1 CHECK (id > (0)),\n\tCONSTRAINT \"Odd\" CHECK (id <> 7),\n\t\
+                   CONSTRAINT uq_t UNIQUE (id, \"Note\"),\n\tCONSTRAINT fk_t FOREIGN KEY(id) REFERENCES u (id)\n)";
+        assert_eq!(
+            named_constraints(sql),
+            [
+                NamedConstraint::Check { name: "ck_t_1".into(), expr: "id > (0)".into() },
+                NamedConstraint::Check { name: "Odd".into(), expr: "id <> 7".into() },
+                NamedConstraint::Unique { name: "uq_t".into(), columns: vec!["id".into(), "Note".into()] },
+                NamedConstraint::ForeignKey { name: "fk_t".into(), columns: vec!["id".into()] },
+            ]
+        );
     }
 
     #[test]
@@ -543,7 +578,7 @@ mod tests {
     fn postgres_types_map_back() {
         assert_eq!(postgres_kind("character varying(80)", false), (ColumnKind::Known(SqlType::Text), Some(80)));
         assert_eq!(postgres_kind("integer[]", false), (ColumnKind::Known(SqlType::Array(&SqlType::Integer)), None));
-        assert_eq!(postgres_kind("mood", true), (ColumnKind::Named("mood".into()), None));
+        assert_eq!(postgres_kind("mood", true), (ColumnKind::Enum("mood".into()), None));
         assert_eq!(postgres_kind("text", false), (ColumnKind::Named("text".into()), None));
     }
 }

@@ -187,6 +187,10 @@ fn widens(from: &ColumnSchema, to: &ColumnSchema) -> bool {
         ColumnKind::Known(SqlType::BigInt) => Some(3),
         _ => None,
     };
+    // Any VARCHAR fits in TEXT.
+    if matches!(from.kind, ColumnKind::Known(SqlType::Text)) && to.kind == ColumnKind::Named("text".to_owned()) {
+        return true;
+    }
     if from.kind == to.kind {
         return match (from.length, to.length) {
             (Some(a), Some(b)) => b >= a,
@@ -225,18 +229,29 @@ impl fmt::Display for Change {
             Change::AlterPrimaryKey { table, from, to, .. } => {
                 write!(f, "primary key of {table} ({}) to ({})", from.join(", "), to.join(", "))
             }
-            Change::AddForeignKey { table, foreign_key } => {
-                write!(f, "add foreign key {table}({}) -> {}", foreign_key.columns.join(", "), foreign_key.table)
+            Change::AddForeignKey { table, foreign_key } | Change::DropForeignKey { table, foreign_key } => {
+                let verb = if matches!(self, Change::AddForeignKey { .. }) { "add" } else { "drop" };
+                write!(
+                    f,
+                    "{verb} foreign key {}{table}({}) -> {}",
+                    named(&foreign_key.name),
+                    foreign_key.columns.join(", "),
+                    foreign_key.table
+                )
             }
-            Change::DropForeignKey { table, foreign_key } => {
-                write!(f, "drop foreign key {table}({}) -> {}", foreign_key.columns.join(", "), foreign_key.table)
+            Change::AddUnique { table, unique } | Change::DropUnique { table, unique } => {
+                let verb = if matches!(self, Change::AddUnique { .. }) { "add" } else { "drop" };
+                write!(f, "{verb} unique {}{table}({})", named(&unique.name), unique.columns.join(", "))
             }
-            Change::AddUnique { table, unique } => write!(f, "add unique {table}({})", unique.columns.join(", ")),
-            Change::DropUnique { table, unique } => write!(f, "drop unique {table}({})", unique.columns.join(", ")),
             Change::CreateIndex { index, .. } => write!(f, "create index {}", index.name),
             Change::DropIndex { index, .. } => write!(f, "drop index {}", index.name),
             Change::AddCheck { table, check } => write!(f, "add check {table}.{}", check.name),
             Change::DropCheck { table, check } => write!(f, "drop check {table}.{}", check.name),
         }
     }
+}
+
+/// `name on ` for a constraint that has a name, for messages.
+fn named(name: &Option<String>) -> String {
+    name.as_ref().map(|n| format!("{n} on ")).unwrap_or_default()
 }

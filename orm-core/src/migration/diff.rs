@@ -4,7 +4,7 @@
 //! and marked destructive.
 
 use crate::migration::change::Change;
-use crate::schema::described::{ColumnSchema, Schema, TableSchema};
+use crate::schema::described::{CheckSchema, ColumnSchema, ForeignKeySchema, Schema, TableSchema};
 use crate::sql::dialect::Dialect;
 
 /// The table that records applied migrations; never part of a comparison.
@@ -137,28 +137,22 @@ fn compare_tables(plan: &mut Plan, old: &TableSchema, new: &TableSchema, dialect
         });
     }
 
-    // Foreign keys compare by what they do; their names are the database's.
+    // Foreign keys compare by what they do, and by name when the model names one.
+    let same_fk = |o: &ForeignKeySchema, n: &ForeignKeySchema| {
+        rename_all(&o.columns) == n.columns
+            && o.table == n.table
+            && o.referenced == n.referenced
+            && o.on_delete == n.on_delete
+            && o.on_update == n.on_update
+            && n.name.as_ref().is_none_or(|name| Some(name) == o.name.as_ref())
+    };
     for fk in &old.foreign_keys {
-        let columns = rename_all(&fk.columns);
-        let same = new.foreign_keys.iter().any(|n| {
-            n.columns == columns
-                && n.table == fk.table
-                && n.referenced == fk.referenced
-                && n.on_delete == fk.on_delete
-                && n.on_update == fk.on_update
-        });
-        if !same {
+        if !new.foreign_keys.iter().any(|n| same_fk(fk, n)) {
             plan.drops.push(Change::DropForeignKey { table: old.name.clone(), foreign_key: fk.clone() });
         }
     }
     for fk in &new.foreign_keys {
-        let exists = old.foreign_keys.iter().any(|o| {
-            rename_all(&o.columns) == fk.columns
-                && o.table == fk.table
-                && o.referenced == fk.referenced
-                && o.on_delete == fk.on_delete
-                && o.on_update == fk.on_update
-        });
+        let exists = old.foreign_keys.iter().any(|o| same_fk(o, fk));
         if !exists {
             plan.adds.push(Change::AddForeignKey { table: table.clone(), foreign_key: fk.clone() });
         }
@@ -200,18 +194,52 @@ fn compare_tables(plan: &mut Plan, old: &TableSchema, new: &TableSchema, dialect
             plan.adds.push(Change::CreateIndex { table: table.clone(), index: index.clone() });
         }
     }
-    // Named checks compare by name; those the database named itself belong to a column.
+    // Checks compare by name, or, under another name, by their condition (a check the
+    // database or another tool named is the model's when it tests the same); those the
+    // database named itself (`<table>_<column>_check`) belong to a column's definition.
+    let same_check = |o: &CheckSchema, n: &CheckSchema| {
+        o.name == n.name || normalize_sql(&rename_sql(&o.expr, &renamed)) == normalize_sql(&n.expr)
+    };
     for check in &old.checks {
         let generated = check.name.ends_with("_check");
-        if !generated && !new.checks.iter().any(|n| n.name == check.name) {
+        if !generated && !new.checks.iter().any(|n| same_check(check, n)) {
             plan.drops.push(Change::DropCheck { table: old.name.clone(), check: check.clone() });
         }
     }
     for check in &new.checks {
-        if !old.checks.iter().any(|o| o.name == check.name) {
+        if !old.checks.iter().any(|o| same_check(o, check)) {
             plan.adds.push(Change::AddCheck { table: table.clone(), check: check.clone() });
         }
     }
+}
+
+/// A condition with the renamed columns' old names replaced by their new ones (whole
+/// words outside quotes).
+fn rename_sql(sql: &str, renamed: &[(String, String)]) -> String {
+    if renamed.is_empty() {
+        return sql.to_owned();
+    }
+    let mut out = String::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let flush = |word: &mut String, out: &mut String| {
+        let to = renamed.iter().find(|(from, _)| from == word).map_or(word.as_str(), |(_, to)| to.as_str());
+        out.push_str(to);
+        word.clear();
+    };
+    for c in sql.chars() {
+        if !quoted && (c.is_alphanumeric() || c == '_') {
+            word.push(c);
+            continue;
+        }
+        flush(&mut word, &mut out);
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        out.push(c);
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// Whether two columns have the same type (as the dialect names it), nullability and

@@ -95,9 +95,10 @@ impl Migration {
         hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The `-- orm: destructive: ..` lines of the up step.
-    pub fn destructive_steps(&self, dialect: &dyn Dialect) -> Vec<String> {
-        let text = self.sql(Direction::Up, dialect).unwrap_or("");
+    /// The `-- orm: destructive: ..` lines of a step (an up step that drops a column, a
+    /// down step that drops the table its up step created).
+    pub fn destructive_steps(&self, direction: Direction, dialect: &dyn Dialect) -> Vec<String> {
+        let text = self.sql(direction, dialect).unwrap_or("");
         text.lines()
             .filter_map(|l| l.trim().strip_prefix("-- orm: destructive:"))
             .map(|s| s.trim().to_owned())

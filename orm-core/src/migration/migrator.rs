@@ -80,19 +80,36 @@ pub struct Migrator<'e> {
     engine: &'e Engine,
     migrations: Migrations,
     allow_destructive: bool,
+    /// How a refused destructive migration is confirmed, as the refusal says it.
+    confirm: &'static str,
     progress: RefCell<Option<Progress<'e>>>,
 }
 
 impl<'e> Migrator<'e> {
     /// A migrator of `migrations` for the engine's database.
     pub fn new(engine: &'e Engine, migrations: Migrations) -> Migrator<'e> {
-        Migrator { engine, migrations, allow_destructive: false, progress: RefCell::new(None) }
+        Migrator {
+            engine,
+            migrations,
+            allow_destructive: false,
+            confirm: "Migrator::allow_destructive(true)",
+            progress: RefCell::new(None),
+        }
     }
 
-    /// Lets `upgrade` apply migrations marked destructive (dropped tables or columns,
-    /// narrowed types); they are refused otherwise.
+    /// Lets `upgrade` and `downgrade` run steps marked destructive (a dropped table or
+    /// column, a narrowed type: an up step that drops a column, the down step of one that
+    /// created a table); migrations with such steps are refused otherwise, before any of
+    /// them runs.
     pub fn allow_destructive(mut self, allow: bool) -> Self {
         self.allow_destructive = allow;
+        self
+    }
+
+    /// How the refusal of a destructive migration tells the user to confirm it: a
+    /// command line passes its flag (`"--allow-destructive"`); by default the method.
+    pub fn confirm_destructive_with(mut self, how: &'static str) -> Self {
+        self.confirm = how;
         self
     }
 
@@ -107,10 +124,14 @@ impl<'e> Migrator<'e> {
         &self.migrations
     }
 
-    /// The applied migrations, oldest first.
+    /// The applied migrations, oldest first. Reads only: a database without the versions
+    /// table has none applied, and is left without one.
     pub fn history(&self) -> Result<Vec<AppliedMigration>> {
         let mut conn = self.engine.connection()?;
-        ensure_versions_table(&mut conn)?;
+        let (sql, params) = conn.dialect().existing_tables_query(&[VERSIONS_TABLE]);
+        if conn.query_raw(&sql, &params, |_| Ok(()))?.is_empty() {
+            return Ok(Vec::new());
+        }
         applied(&mut conn)
     }
 
@@ -175,19 +196,7 @@ impl<'e> Migrator<'e> {
                     latest.unwrap_or_default()
                 )));
             }
-            if !self.allow_destructive {
-                for m in &pending {
-                    let steps = m.destructive_steps(dialect);
-                    if !steps.is_empty() {
-                        return Err(Error::migration(format!(
-                            "migration {} is destructive ({}); review it, then confirm with --allow-destructive \
-                             (Migrator::allow_destructive(true))",
-                            m.id(),
-                            steps.join("; ")
-                        )));
-                    }
-                }
-            }
+            self.refuse_destructive(&pending, Direction::Up, dialect)?;
             let mut done = Vec::new();
             for m in pending {
                 if self.run(conn, m, Direction::Up)? {
@@ -204,11 +213,15 @@ impl<'e> Migrator<'e> {
         self.locked(|conn| {
             let applied = applied(conn)?;
             self.verify(&applied, conn)?;
-            let mut done = Vec::new();
+            let mut reverted = Vec::new();
             for a in applied.iter().rev().filter(|a| a.version > target) {
-                let m = self.migrations.get(a.version).ok_or_else(|| {
+                reverted.push(self.migrations.get(a.version).ok_or_else(|| {
                     Error::migration(format!("applied migration {:04}_{} has no files to revert it", a.version, a.name))
-                })?;
+                })?);
+            }
+            self.refuse_destructive(&reverted, Direction::Down, conn.dialect())?;
+            let mut done = Vec::new();
+            for m in reverted {
                 if self.run(conn, m, Direction::Down)? {
                     done.push(m.version);
                 }
@@ -223,6 +236,30 @@ impl<'e> Migrator<'e> {
         let keep = applied.len().saturating_sub(steps);
         let target = if keep == 0 { 0 } else { applied[keep - 1].version };
         self.downgrade(target)
+    }
+
+    /// Refuses the run when a migration it would run has a step marked destructive in
+    /// that direction, unless such steps are allowed.
+    fn refuse_destructive(&self, run: &[&Migration], direction: Direction, dialect: &dyn Dialect) -> Result<()> {
+        if self.allow_destructive {
+            return Ok(());
+        }
+        for m in run {
+            let steps = m.destructive_steps(direction, dialect);
+            if !steps.is_empty() {
+                return Err(Error::migration(format!(
+                    "migration {} {} is destructive ({}); nothing was run: review it, then confirm with {}",
+                    m.id(),
+                    match direction {
+                        Direction::Up => "(up)",
+                        Direction::Down => "(down)",
+                    },
+                    steps.join("; "),
+                    self.confirm
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Applied migrations must match their files.

@@ -144,7 +144,7 @@ fn enum_types(columns: &[&crate::schema::described::ColumnSchema], dialect: &dyn
         let element = match c.kind {
             ColumnKind::Known(SqlType::Array(element)) => *element,
             ColumnKind::Known(ty) => ty,
-            ColumnKind::Named(_) => continue,
+            ColumnKind::Named(_) | ColumnKind::Enum(_) => continue,
         };
         if let SqlType::Enum(def) = element
             && let Some(create) = def.create_sql(dialect)
@@ -212,8 +212,7 @@ fn render_in_place(change: &Change, dialect: &dyn Dialect) -> Vec<String> {
             vec![format!("{} {}", alter(table), actions.join(", "))]
         }
         Change::AddForeignKey { table, foreign_key } => {
-            let constraint = foreign_key.name.as_ref().map(|n| format!("CONSTRAINT {} ", id(n))).unwrap_or_default();
-            vec![format!("{} ADD {constraint}{}", alter(table), foreign_key.definition_sql(dialect))]
+            vec![format!("{} ADD {}", alter(table), foreign_key.definition_sql(dialect))]
         }
         Change::DropForeignKey { table, foreign_key } if postgres => {
             let name = foreign_key

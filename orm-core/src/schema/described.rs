@@ -85,20 +85,113 @@ pub struct ColumnSchema {
     pub default: Option<String>,
 }
 
-/// A column's type: one the ORM maps, or one it only knows by name (a PostgreSQL enum
-/// type or extension type read from a database).
+/// A column's type: one the ORM maps, one known by its SQL name (`TEXT`, `NUMERIC(10,2)`,
+/// a model's `sql_type`), or a PostgreSQL enum type read from a database.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnKind {
     /// A type the ORM maps.
     Known(SqlType),
-    /// A type known by its name in the database.
+    /// A type known by its SQL name, in lower case with spaces only between words
+    /// (`text`, `numeric(10,2)`); written as named on every backend.
     Named(String),
+    /// A PostgreSQL enum type, by name (TEXT on SQLite).
+    Enum(String),
+}
+
+impl ColumnKind {
+    /// A type as SQL text names it (a model's `sql_type`, a database's declared type),
+    /// with a VARCHAR's length: the ORM's own types under their usual names (`INT`,
+    /// `int4`, `character varying(80)`, `double precision`), any other by its name.
+    ///
+    /// ```
+    /// use orm_core::metadata::ColumnKind;
+    /// use orm_core::SqlType;
+    /// assert_eq!(ColumnKind::from_sql("INT"), (ColumnKind::Known(SqlType::Integer), None));
+    /// assert_eq!(ColumnKind::from_sql("character varying(80)"), (ColumnKind::Known(SqlType::Text), Some(80)));
+    /// assert_eq!(ColumnKind::from_sql("TEXT"), (ColumnKind::Named("text".into()), None));
+    /// assert_eq!(ColumnKind::from_sql("NUMERIC(10, 2)"), (ColumnKind::Named("numeric(10,2)".into()), None));
+    /// ```
+    pub fn from_sql(text: &str) -> (ColumnKind, Option<u32>) {
+        let name = canonical_type_name(text);
+        if let Some(element) = name.strip_suffix("[]") {
+            return match ColumnKind::from_sql(element).0 {
+                ColumnKind::Known(ty) => match static_element(ty) {
+                    Some(e) => (ColumnKind::Known(SqlType::Array(e)), None),
+                    None => (ColumnKind::Named(name), None),
+                },
+                _ => (ColumnKind::Named(name), None),
+            };
+        }
+        for prefix in ["varchar(", "character varying("] {
+            if let Some(n) = name.strip_prefix(prefix).and_then(|r| r.strip_suffix(')'))
+                && let Ok(n) = n.parse()
+            {
+                return (ColumnKind::Known(SqlType::Text), Some(n));
+            }
+        }
+        let ty = match name.as_str() {
+            "smallint" | "int2" => SqlType::SmallInt,
+            "integer" | "int" | "int4" => SqlType::Integer,
+            "bigint" | "int8" => SqlType::BigInt,
+            "real" | "float4" => SqlType::Real,
+            "double precision" | "float8" => SqlType::Double,
+            "boolean" | "bool" => SqlType::Boolean,
+            "varchar" | "character varying" => SqlType::Text,
+            "bytea" => SqlType::Bytes,
+            "date" => SqlType::Date,
+            "time" | "time without time zone" => SqlType::Time,
+            "timestamp" | "timestamp without time zone" => SqlType::Timestamp,
+            "timestamptz" | "timestamp with time zone" => SqlType::TimestampTz,
+            "uuid" => SqlType::Uuid,
+            "jsonb" => SqlType::Json,
+            "numeric" => SqlType::Decimal,
+            _ => return (ColumnKind::Named(name), None),
+        };
+        (ColumnKind::Known(ty), None)
+    }
+}
+
+/// `NUMERIC (10, 2)` -> `numeric(10,2)`: lower case, one space between words, none
+/// around brackets and commas.
+fn canonical_type_name(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out = String::new();
+    for (i, word) in words.iter().enumerate() {
+        let glued = |c: char| "(),[]".contains(c);
+        if i > 0 && !out.ends_with(glued) && !word.starts_with(glued) {
+            out.push(' ');
+        }
+        out.push_str(&word.to_lowercase());
+    }
+    out
+}
+
+/// A scalar type as a `'static` array element.
+pub(crate) fn static_element(ty: SqlType) -> Option<&'static SqlType> {
+    Some(match ty {
+        SqlType::SmallInt => &SqlType::SmallInt,
+        SqlType::Integer => &SqlType::Integer,
+        SqlType::BigInt => &SqlType::BigInt,
+        SqlType::Real => &SqlType::Real,
+        SqlType::Double => &SqlType::Double,
+        SqlType::Boolean => &SqlType::Boolean,
+        SqlType::Text => &SqlType::Text,
+        SqlType::Bytes => &SqlType::Bytes,
+        SqlType::Date => &SqlType::Date,
+        SqlType::Time => &SqlType::Time,
+        SqlType::Timestamp => &SqlType::Timestamp,
+        SqlType::TimestampTz => &SqlType::TimestampTz,
+        SqlType::Uuid => &SqlType::Uuid,
+        SqlType::Json => &SqlType::Json,
+        SqlType::Decimal => &SqlType::Decimal,
+        _ => return None,
+    })
 }
 
 /// A foreign key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForeignKeySchema {
-    /// The constraint's name, when the database gave one.
+    /// The constraint's name, when the model gives one or the database reports it.
     pub name: Option<String>,
     /// The referencing columns.
     pub columns: Vec<String>,
@@ -149,14 +242,20 @@ impl TableSchema {
         let columns = table
             .columns
             .iter()
-            .map(|c| ColumnSchema {
-                name: c.name.to_owned(),
-                renamed_from: c.renamed_from.map(str::to_owned),
-                kind: ColumnKind::Known(c.sql_type),
-                length: c.length,
-                nullable: c.nullable && !c.primary_key,
-                autoincrement: c.autoincrement,
-                default: c.server_default.map(str::to_owned),
+            .map(|c| {
+                let (kind, length) = match c.declared_type {
+                    Some(declared) => ColumnKind::from_sql(declared),
+                    None => (ColumnKind::Known(c.sql_type), c.length),
+                };
+                ColumnSchema {
+                    name: c.name.to_owned(),
+                    renamed_from: c.renamed_from.map(str::to_owned),
+                    kind,
+                    length,
+                    nullable: c.nullable && !c.primary_key,
+                    autoincrement: c.autoincrement,
+                    default: c.server_default.map(str::to_owned),
+                }
             })
             .collect();
         let single_key = table.primary_key.len() == 1;
@@ -181,7 +280,7 @@ impl TableSchema {
                 .filter_map(|c| {
                     let fk = c.foreign_key.as_ref()?;
                     Some(ForeignKeySchema {
-                        name: None,
+                        name: fk.name.map(str::to_owned),
                         columns: vec![c.name.to_owned()],
                         table: fk.table.to_owned(),
                         referenced: vec![fk.column.to_owned()],

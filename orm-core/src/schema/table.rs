@@ -155,6 +155,9 @@ pub struct ColumnDef {
     pub index: bool,
     /// VARCHAR length, from `#[orm(length = N)]`.
     pub length: Option<u32>,
+    /// The column's type as SQL names it, from `#[orm(sql_type = "TEXT")]` or
+    /// `#[orm(text)]`, instead of the type the dialect gives `sql_type`.
+    pub declared_type: Option<&'static str>,
     /// A SQL expression used as the column's DEFAULT, from `#[orm(server_default = "...")]`.
     /// The field is an `Option`: `None` leaves the column out of the INSERT and reads back
     /// what the database chose, `Some(value)` is sent.
@@ -177,6 +180,8 @@ impl ColumnDef {
 /// A foreign key from one column to a column of another (or the same) table.
 #[derive(Debug)]
 pub struct ForeignKeyDef {
+    /// The constraint's name, from `foreign_key(.., name = "..")`; else the database's.
+    pub name: Option<&'static str>,
     /// The referenced table.
     pub table: &'static str,
     /// The referenced column.
@@ -218,8 +223,8 @@ impl ReferentialAction {
 /// A CHECK constraint: `CONSTRAINT name CHECK (expr)`.
 #[derive(Debug)]
 pub struct CheckDef {
-    /// The constraint's name: `ck_<table>_<column>` for a field's, `ck_<table>_<n>` for
-    /// the struct's n-th.
+    /// The constraint's name: given with `check(.., name = "..")`, else `ck_<table>_<column>`
+    /// for a field's and `ck_<table>_<n>` for the struct's n-th.
     pub name: &'static str,
     /// The condition every row must meet, as SQL.
     pub expr: &'static str,

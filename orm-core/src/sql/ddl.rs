@@ -143,12 +143,14 @@ impl ColumnSchema {
                 unique: false,
                 index: false,
                 length: self.length,
+                declared_type: None,
                 server_default: None,
                 renamed_from: None,
                 foreign_key: None,
             }),
-            ColumnKind::Named(name) if dialect.native_enums() => ident(dialect, name),
-            ColumnKind::Named(_) => "TEXT".to_owned(),
+            ColumnKind::Named(name) => name.to_uppercase(),
+            ColumnKind::Enum(name) if dialect.native_enums() => ident(dialect, name),
+            ColumnKind::Enum(_) => "TEXT".to_owned(),
         }
     }
 }
@@ -165,10 +167,11 @@ impl UniqueSchema {
 }
 
 impl ForeignKeySchema {
-    /// `FOREIGN KEY(a) REFERENCES t (b) [ON DELETE ..] [ON UPDATE ..]`.
+    /// `[CONSTRAINT name] FOREIGN KEY(a) REFERENCES t (b) [ON DELETE ..] [ON UPDATE ..]`.
     pub(crate) fn definition_sql(&self, dialect: &dyn Dialect) -> String {
+        let name = self.name.as_ref().map(|n| format!("CONSTRAINT {} ", ident(dialect, n))).unwrap_or_default();
         let mut line = format!(
-            "FOREIGN KEY({}) REFERENCES {} ({})",
+            "{name}FOREIGN KEY({}) REFERENCES {} ({})",
             ident_list(dialect, &self.columns),
             ident(dialect, &self.table),
             ident_list(dialect, &self.referenced)

@@ -84,6 +84,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
         let field_name = field_name.strip_prefix("r#").unwrap_or(&field_name);
         let (pk, auto, unique, index) = (c.primary_key, c.autoincrement, c.unique, c.indexed);
         let length = option(c.length.map(|n| quote!(#n)));
+        let declared_type = option(c.sql_type.as_ref().map(|t| quote!(#t)));
         let server_default = option(c.server_default.as_ref().map(|s| quote!(#s)));
         let renamed_from = option(c.renamed_from.as_ref().map(|s| quote!(#s)));
         // A server default's `Option` means "not set yet", not NULL: the column is NOT NULL.
@@ -92,8 +93,9 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
         let foreign_key = option(c.foreign_key.as_ref().map(|fk| {
             let (t, col) = (&fk.table, &fk.column);
             let (on_delete, on_update) = (action(fk.on_delete), action(fk.on_update));
+            let name = option(fk.name.as_ref().map(|n| quote!(#n)));
             quote! {
-                __orm::ForeignKeyDef { table: #t, column: #col, on_delete: #on_delete, on_update: #on_update }
+                __orm::ForeignKeyDef { name: #name, table: #t, column: #col, on_delete: #on_delete, on_update: #on_update }
             }
         }));
         quote! {
@@ -108,6 +110,7 @@ pub fn expand(model: &Model<'_>) -> TokenStream {
                 unique: #unique,
                 index: #index,
                 length: #length,
+                declared_type: #declared_type,
                 server_default: #server_default,
                 renamed_from: #renamed_from,
                 foreign_key: #foreign_key,
@@ -279,9 +282,11 @@ fn association_table(model: &Model<'_>, target: &syn::Path, name: &str, assoc: &
                 unique: false,
                 index: #indexed,
                 length: __orm::None,
+                declared_type: __orm::None,
                 server_default: __orm::None,
                 renamed_from: __orm::None,
                 foreign_key: __orm::Some(__orm::ForeignKeyDef {
+                    name: __orm::None,
                     table: #table,
                     column: #key,
                     on_delete: __orm::ReferentialAction::Cascade,
