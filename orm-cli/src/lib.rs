@@ -20,8 +20,14 @@
 //! cargo run --bin migrate -- check                  # exit 1 when models and database differ
 //! ```
 //!
+//! and, to start from a database that exists (no models needed: the `orm-cli` binary
+//! does it too), `orm-cli models generate --out src/models.rs` writes models of its
+//! tables ([`models::generate`]).
+//!
 //! Exit codes: 0 done, 1 the command failed (or `check` found differences), 2 the command
 //! line was wrong.
+
+pub mod models;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +52,8 @@ commands:
   status                 every migration and whether it is applied
   history                the applied migrations, when, and how long they took
   check                  exit with 1 when the models and the database differ
+  models generate        write models of the database's tables (to --out FILE, or
+                         standard output)
 
 The database is DATABASE_URL unless --database-url is given.";
 
@@ -58,6 +66,8 @@ pub struct Args {
     pub dir: Option<PathBuf>,
     /// Whether destructive migrations may run.
     pub allow_destructive: bool,
+    /// Where `models generate` writes (standard output when not given).
+    pub out: Option<PathBuf>,
     /// The command.
     pub command: Command,
 }
@@ -79,6 +89,8 @@ pub enum Command {
     History,
     /// Compare models and database.
     Check,
+    /// Write models of the database's tables.
+    GenerateModels,
 }
 
 impl Args {
@@ -87,6 +99,7 @@ impl Args {
         let mut database_url = None;
         let mut dir = None;
         let mut allow_destructive = false;
+        let mut out = None;
         let mut words = Vec::new();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -94,6 +107,7 @@ impl Args {
                 "--database-url" => database_url = Some(args.next().ok_or("--database-url needs a URL")?),
                 "--dir" => dir = Some(PathBuf::from(args.next().ok_or("--dir needs a directory")?)),
                 "--allow-destructive" => allow_destructive = true,
+                "--out" => out = Some(PathBuf::from(args.next().ok_or("--out needs a file")?)),
                 "-h" | "--help" | "help" => return Err(String::new()),
                 _ => words.push(arg),
             }
@@ -116,10 +130,12 @@ impl Args {
             ["status"] => Command::Status,
             ["history"] => Command::History,
             ["check"] => Command::Check,
+            ["models", "generate"] => Command::GenerateModels,
+            ["models", ..] => return Err("models takes one command: models generate [--out FILE]".into()),
             [] => return Err("no command given".into()),
             other => return Err(format!("unknown command `{}`", other.join(" "))),
         };
-        Ok(Args { database_url, dir, allow_destructive, command })
+        Ok(Args { database_url, dir, allow_destructive, out, command })
     }
 }
 
@@ -170,7 +186,7 @@ fn execute(
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let engine = Engine::builder(url).max_size(2).build()?;
     // Only `generate` may start a directory; any other command reads one.
-    if !dir.is_dir() && !matches!(args.command, Command::Generate(_) | Command::Check) {
+    if !dir.is_dir() && !matches!(args.command, Command::Generate(_) | Command::Check | Command::GenerateModels) {
         eprintln!(
             "error: no migrations directory at {}: give the right one with --dir DIR, or write the first \
              migration with generate",
@@ -186,6 +202,17 @@ fn execute(
         }
         Ok(())
     };
+    if args.command == Command::GenerateModels {
+        let source = models::generate(&engine.reflect()?, &redacted(url));
+        match &args.out {
+            Some(path) => {
+                std::fs::write(path, source).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                writeln!(out, "wrote {}", path.display())?;
+            }
+            None => out.write_all(source.as_bytes())?,
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let migrations = Migrations::from_dir(dir)?;
     let migrator = |migrations: Migrations| {
         Migrator::new(&engine, migrations)
@@ -245,6 +272,7 @@ fn execute(
                 writeln!(out, "{:04}_{:<35} {}  {} ms", m.version, m.name, m.applied_at, m.execution_ms)?;
             }
         }
+        Command::GenerateModels => {}
         Command::Check => {
             needs_models()?;
             let changes = check(&engine, models)?;
@@ -260,6 +288,20 @@ fn execute(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The URL without its password, for the generated file's header.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Where the database stands: `database at 0002, up to date`, `database at 0001, 1
@@ -308,5 +350,8 @@ mod tests {
         assert!(parse("generate").unwrap_err().contains("needs a name"));
         assert!(parse("launch").unwrap_err().contains("unknown command"));
         assert!(parse("upgrade x").unwrap_err().contains("not a migration version"));
+        let models = parse("models generate --out src/models.rs").unwrap();
+        assert_eq!((models.command, models.out), (Command::GenerateModels, Some(PathBuf::from("src/models.rs"))));
+        assert_eq!(redacted("postgres://app:secret@db/app"), "postgres://app:***@db/app");
     }
 }

@@ -84,3 +84,38 @@ fn read_only_commands_say_where_things_stand_and_write_nothing() {
     }
     let _ = std::fs::remove_dir(&empty);
 }
+
+#[test]
+fn models_are_generated_from_a_database() {
+    let db = std::env::temp_dir().join(format!("orm-cli-models-{}.db", std::process::id()));
+    let url = format!("sqlite://{}", db.display());
+    let engine = orm_core::Engine::connect(&url).unwrap();
+    engine.execute("CREATE TABLE authors (id INTEGER PRIMARY KEY, name VARCHAR(80) NOT NULL)", &[]).unwrap();
+    engine
+        .execute(
+            "CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL, \
+             author_id INTEGER NOT NULL REFERENCES authors (id) ON DELETE CASCADE)",
+            &[],
+        )
+        .unwrap();
+    let out = std::env::temp_dir().join(format!("orm-cli-models-{}.rs", std::process::id()));
+    let (code, said) = run(&["models", "generate", "--out", out.to_str().unwrap()], &url);
+    assert_eq!(code, 0, "{said}");
+    assert_eq!(said.trim(), format!("wrote {}", out.display()));
+    let models = std::fs::read_to_string(&out).unwrap();
+    assert!(models.contains("#[orm(table = \"authors\")]\npub struct Author {"), "{models}");
+    assert!(models.contains("    #[orm(has_many(Book, foreign_key = \"author_id\", backref = \"author\"))]\n    pub books: HasMany<Book>,"), "{models}");
+    assert!(
+        models.contains("    #[orm(foreign_key = \"authors.id\", on_delete = \"cascade\")]\n    pub author_id: i32,"),
+        "{models}"
+    );
+    // Without --out, to standard output; no migrations directory needed.
+    let (code, said) = run(&["--dir", "/no/such/dir", "models", "generate"], &url);
+    assert_eq!((code, said.as_str()), (0, models.as_str()));
+    drop(engine);
+    let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_file(&db);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}

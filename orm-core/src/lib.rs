@@ -99,7 +99,8 @@ pub use sql::dialect;
 /// Static table metadata: tables, columns, keys and relationship descriptions.
 pub mod metadata {
     pub use crate::schema::described::{
-        CheckSchema, ColumnKind, ColumnSchema, ForeignKeySchema, IndexSchema, Schema, TableSchema, UniqueSchema,
+        CheckSchema, ColumnKind, ColumnSchema, EnumSchema, ForeignKeySchema, IndexSchema, Schema, TableSchema,
+        UniqueSchema,
     };
     pub use crate::schema::relationship::{Cascade, Loading, RelationKind, RelationshipDef};
     pub use crate::schema::table::{

@@ -19,6 +19,7 @@ mod mapped;
 mod migration_names;
 mod migrations;
 mod models;
+mod models_generated;
 mod production;
 mod projections;
 mod props;

@@ -386,15 +386,21 @@ test_case! {
                 let (both_locked, calls, engine) = (both_locked.clone(), &calls, &db.engine);
                 scope.spawn(move || {
                     let mut wait = true;
+                    // Each row is read locked (FOR UPDATE): a retry that read it before the
+                    // other transaction committed would write back a stale count (a lost
+                    // update, under READ COMMITTED), which a busy machine makes likely.
+                    let locked = |s: &mut orm_core::Session, id: i32| {
+                        s.select(Program::query().filter(Program::ID.eq(id)).for_update()).one()
+                    };
                     engine
                         .transaction_with(Retry { attempts: 3, ..Retry::default() }, |s| {
                             calls.fetch_add(1, Ordering::Relaxed);
-                            s.get::<Program>(first)?.expect("row").get_mut().years_of_study += 1;
+                            locked(s, first)?.get_mut().years_of_study += 1;
                             s.flush()?; // holds the first row's lock
                             if std::mem::take(&mut wait) {
                                 both_locked.wait();
                             }
-                            s.get::<Program>(second)?.expect("row").get_mut().years_of_study += 1;
+                            locked(s, second)?.get_mut().years_of_study += 1;
                             s.flush()
                         })
                         .unwrap();

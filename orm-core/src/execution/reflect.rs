@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::execution::connection::Connection;
 use crate::execution::engine::Engine;
 use crate::schema::described::{
-    CheckSchema, ColumnKind, ColumnSchema, ForeignKeySchema, IndexSchema, Schema, TableSchema, UniqueSchema,
+    CheckSchema, ColumnKind, ColumnSchema, EnumSchema, ForeignKeySchema, IndexSchema, Schema, TableSchema, UniqueSchema,
 };
 use crate::schema::table::ReferentialAction;
 use crate::schema::types::SqlType;
@@ -224,7 +224,21 @@ fn reflect_postgres(conn: &mut Connection, schema: Option<&str>) -> Result<Schem
             t.indexes.push(IndexSchema { name, columns: split(&columns), unique, predicate });
         }
     }
-    Ok(Schema { tables })
+    let labels = conn.query_raw(
+        "SELECT t.typname::text, e.enumlabel::text FROM pg_catalog.pg_type t \
+         JOIN pg_catalog.pg_enum e ON e.enumtypid = t.oid JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+         WHERE n.nspname = $1 ORDER BY t.typname, e.enumsortorder",
+        &ns,
+        |row| Ok((row.get::<String>(0)?, row.get::<String>(1)?)),
+    )?;
+    let mut enums: Vec<EnumSchema> = Vec::new();
+    for (name, label) in labels {
+        match enums.last_mut() {
+            Some(e) if e.name == name => e.labels.push(label),
+            _ => enums.push(EnumSchema { name, labels: vec![label] }),
+        }
+    }
+    Ok(Schema { tables, enums })
 }
 
 /// `'draft'::character varying` -> `'draft'`: PostgreSQL spells a literal default with
@@ -422,7 +436,7 @@ fn reflect_sqlite(conn: &mut Connection, schema: Option<&str>) -> Result<Schema>
         }
         out.push(table);
     }
-    Ok(Schema { tables: out })
+    Ok(Schema { tables: out, enums: Vec::new() })
 }
 
 /// A `CONSTRAINT name ..` clause of a CREATE TABLE statement.

@@ -24,17 +24,50 @@
 use crate::schema::table::{ReferentialAction, TableDef};
 use crate::schema::types::SqlType;
 
-/// A database schema: its tables.
+/// A database schema: its tables, and its PostgreSQL enum types.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Schema {
     /// The tables, in the order they were read.
     pub tables: Vec<TableSchema>,
+    /// The enum types (`CREATE TYPE .. AS ENUM`), by name; PostgreSQL only.
+    pub enums: Vec<EnumSchema>,
+}
+
+/// A PostgreSQL enum type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumSchema {
+    /// The type's name.
+    pub name: String,
+    /// Its labels, in their order.
+    pub labels: Vec<String>,
 }
 
 impl Schema {
-    /// The schema of the models' tables.
+    /// The schema of the models' tables, with the enum types their columns use.
     pub fn from_models(tables: &[&'static TableDef]) -> Schema {
-        Schema { tables: tables.iter().map(|t| TableSchema::from_model(t)).collect() }
+        let mut enums: Vec<EnumSchema> = Vec::new();
+        for column in tables.iter().flat_map(|t| t.columns) {
+            let element = match column.sql_type {
+                SqlType::Array(element) => *element,
+                other => other,
+            };
+            if let SqlType::Enum(def) = element
+                && let Some(name) = def.pg_type
+                && !enums.iter().any(|e| e.name == name)
+            {
+                enums.push(EnumSchema {
+                    name: name.to_owned(),
+                    labels: def.labels.iter().map(|l| (*l).to_owned()).collect(),
+                });
+            }
+        }
+        enums.sort_by(|a, b| a.name.cmp(&b.name));
+        Schema { tables: tables.iter().map(|t| TableSchema::from_model(t)).collect(), enums }
+    }
+
+    /// The enum type called `name`.
+    pub fn enum_type(&self, name: &str) -> Option<&EnumSchema> {
+        self.enums.iter().find(|e| e.name == name)
     }
 
     /// The table called `name`.
