@@ -51,8 +51,9 @@ mod layering;
 
 pub use error::{Error, ErrorKind, Result};
 pub use execution::connection::{CancelToken, Connection, IsolationLevel};
-pub use execution::echo::{LOG_TARGET, StatementListener};
+pub use execution::echo::{LOG_TARGET, SLOW_LOG_TARGET, StatementListener};
 pub use execution::engine::{Engine, EngineBuilder, Executor, NPlusOne};
+pub use execution::pool_stats::PoolStats;
 pub use execution::row::Row;
 pub use execution::tls::SslMode;
 pub use migration::embed_migrations;

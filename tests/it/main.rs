@@ -20,6 +20,7 @@ mod migration_names;
 mod migrations;
 mod models;
 mod models_generated;
+mod observe;
 mod production;
 mod projections;
 mod props;

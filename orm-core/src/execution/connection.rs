@@ -9,7 +9,7 @@ use crate::execution::backend::postgres::PgManager;
 #[cfg(feature = "sqlite")]
 use crate::execution::backend::sqlite::SqliteManager;
 use crate::execution::backend::{BackendConnection, Failure, Prepared};
-use crate::execution::echo::Echo;
+use crate::execution::echo::{Echo, Running};
 use crate::execution::row::Row;
 use crate::sql::dialect::Dialect;
 use crate::value::Value;
@@ -140,13 +140,16 @@ impl Connection {
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         self.check_usable()?;
         let hide = self.settings.echo.hide_parameters;
+        let running = self.settings.echo.start(self.dialect().name(), sql, params);
         match self.backend().execute(sql, params, hide) {
             Ok((n, prepared)) => {
                 self.settings.echo.statement(sql, params, prepared);
+                self.settings.echo.finish(running, sql, params, Some(n), true);
                 Ok(n)
             }
             Err(e) => {
                 self.settings.echo.statement(sql, params, None);
+                self.settings.echo.finish(running, sql, params, None, false);
                 Err(self.failed(e))
             }
         }
@@ -161,6 +164,7 @@ impl Connection {
     ) -> Result<Vec<T>> {
         self.check_usable()?;
         let hide = self.settings.echo.hide_parameters;
+        let running = self.settings.echo.start(self.dialect().name(), sql, params);
         let mut out = Vec::new();
         let result = self.backend().query(sql, params, hide, &mut |row| {
             if out.capacity() == 0 {
@@ -170,19 +174,23 @@ impl Connection {
             out.push(f(row)?);
             Ok(())
         });
-        self.finish_query(sql, params, result)?;
+        self.finish_query(running, sql, params, result, out.len())?;
         Ok(out)
     }
 
     /// Echoes a query that ran, and records a database failure (see [`failed`](Self::failed)).
     fn finish_query(
         &mut self,
+        running: Running,
         sql: &str,
         params: &[Value],
         result: std::result::Result<Prepared, Failure>,
+        rows: usize,
     ) -> Result<()> {
         let prepared = result.as_ref().ok().copied().flatten();
         self.settings.echo.statement(sql, params, prepared);
+        let rows = u64::try_from(rows).unwrap_or(u64::MAX);
+        self.settings.echo.finish(running, sql, params, Some(rows), result.is_ok());
         match result {
             Ok(_) => Ok(()),
             Err(Failure::Row(e)) => Err(e),
@@ -200,8 +208,13 @@ impl Connection {
     ) -> Result<()> {
         self.check_usable()?;
         let hide = self.settings.echo.hide_parameters;
-        let result = self.backend().query_stream(sql, params, hide, &mut |row| f(row));
-        self.finish_query(sql, params, result)
+        let running = self.settings.echo.start(self.dialect().name(), sql, params);
+        let mut rows = 0;
+        let result = self.backend().query_stream(sql, params, hide, &mut |row| {
+            rows += 1;
+            f(row)
+        });
+        self.finish_query(running, sql, params, result, rows)
     }
 
     /// Runs one or more statements without parameters (DDL scripts).

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::value::Value;
 
@@ -13,6 +13,11 @@ pub const LOG_TARGET: &str = "orm::sql";
 
 /// A function called with every statement the engine sends and its parameters.
 pub type StatementListener = Arc<dyn Fn(&str, &[Value]) + Send + Sync>;
+
+/// The `log` target of statements slower than the engine's threshold
+/// ([`EngineBuilder::slow_statement_threshold`](crate::EngineBuilder::slow_statement_threshold)),
+/// logged at WARN: `orm::slow`.
+pub const SLOW_LOG_TARGET: &str = "orm::slow";
 
 /// Where statements are reported.
 #[derive(Clone, Default)]
@@ -23,6 +28,16 @@ pub(crate) struct Echo {
     pub(crate) hide_parameters: bool,
     /// Called with every statement, e.g. to count or record them.
     pub(crate) listener: Option<StatementListener>,
+    /// Statements that take this long or longer are logged at WARN.
+    pub(crate) slow: Option<Duration>,
+}
+
+/// A statement being run: timed when slow statements are logged, and inside a
+/// `tracing` span (the `tracing` feature).
+pub(crate) struct Running {
+    started: Option<Instant>,
+    #[cfg(feature = "tracing")]
+    span: tracing::span::EnteredSpan,
 }
 
 impl std::fmt::Debug for Echo {
@@ -39,6 +54,62 @@ impl std::fmt::Debug for Echo {
 pub(crate) type Prepared = Option<Duration>;
 
 impl Echo {
+    /// A statement starts: its span entered, its clock started (when either is wanted).
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(crate) fn start(&self, system: &'static str, sql: &str, params: &[Value]) -> Running {
+        #[cfg(feature = "tracing")]
+        let span = {
+            let span = tracing::info_span!(
+                target: "orm::sql",
+                "orm.statement",
+                db.system = system,
+                db.operation = operation(sql),
+                db.sql.table = statement_table(sql),
+                db.statement = sql,
+                db.rows = tracing::field::Empty,
+                db.parameters = tracing::field::Empty,
+                otel.status_code = tracing::field::Empty,
+            );
+            if !self.hide_parameters && !span.is_disabled() {
+                span.record("db.parameters", python_tuple(params).as_str());
+            }
+            span.entered()
+        };
+        #[cfg(feature = "tracing")]
+        let timed = self.slow.is_some() || !span.is_disabled();
+        #[cfg(not(feature = "tracing"))]
+        let timed = self.slow.is_some();
+        Running {
+            started: timed.then(Instant::now),
+            #[cfg(feature = "tracing")]
+            span,
+        }
+    }
+
+    /// A statement ended: `rows` it returned or changed, or an error. Logs it at WARN
+    /// under [`SLOW_LOG_TARGET`] when it took the slow threshold or longer.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(crate) fn finish(&self, running: Running, sql: &str, params: &[Value], rows: Option<u64>, ok: bool) {
+        #[cfg(feature = "tracing")]
+        {
+            if let Some(rows) = rows {
+                running.span.record("db.rows", rows);
+            }
+            running.span.record("otel.status_code", if ok { "OK" } else { "ERROR" });
+        }
+        let (Some(slow), Some(started)) = (self.slow, running.started) else { return };
+        let took = started.elapsed();
+        if took >= slow {
+            let shown = if self.hide_parameters { "[parameters hidden]".to_owned() } else { python_tuple(params) };
+            let outcome = if ok { String::new() } else { " (failed)".to_owned() };
+            log::warn!(
+                target: SLOW_LOG_TARGET,
+                "slow statement: {:.3}s{outcome}, over {:.3}s: {sql} -- {shown}",
+                took.as_secs_f64(),
+                slow.as_secs_f64()
+            );
+        }
+    }
     /// Reports a statement without parameters (BEGIN, COMMIT, DDL); echo and logs show
     /// it as `shown` (`BEGIN (implicit)`), listeners get the SQL itself.
     pub(crate) fn plain(&self, sql: &str, shown: &str) {
@@ -73,6 +144,43 @@ impl Echo {
             log::info!(target: LOG_TARGET, "{sql} -- {how} {shown}");
         }
     }
+}
+
+/// The statement's kind: its first word, upper-cased (`SELECT`, `INSERT`, `WITH`).
+#[cfg(feature = "tracing")]
+fn operation(sql: &str) -> &str {
+    let word = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    match word.to_ascii_uppercase().as_str() {
+        "SELECT" => "SELECT",
+        "INSERT" => "INSERT",
+        "UPDATE" => "UPDATE",
+        "DELETE" => "DELETE",
+        "WITH" => "WITH",
+        "BEGIN" => "BEGIN",
+        "COMMIT" => "COMMIT",
+        "ROLLBACK" => "ROLLBACK",
+        "SAVEPOINT" => "SAVEPOINT",
+        "RELEASE" => "RELEASE",
+        "CREATE" => "CREATE",
+        "ALTER" => "ALTER",
+        "DROP" => "DROP",
+        _ => "OTHER",
+    }
+}
+
+/// The table a statement is about: after `INSERT INTO`, `UPDATE`, `DELETE FROM`, or the
+/// first `FROM` (empty when there is none).
+#[cfg(feature = "tracing")]
+fn statement_table(sql: &str) -> &str {
+    let upper = sql.to_ascii_uppercase();
+    let after = ["INSERT INTO ", "UPDATE ", "DELETE FROM ", " FROM "]
+        .iter()
+        .filter_map(|k| upper.find(k).map(|at| at + k.len()))
+        .min();
+    let Some(at) = after else { return "" };
+    let rest = &sql[at..];
+    let end = rest.find(|c: char| c.is_whitespace() || c == '(' || c == ',' || c == ';').unwrap_or(rest.len());
+    rest[..end].trim_matches('"')
 }
 
 /// Parameters as SQLAlchemy prints positional ones: `('a', 1)`, `(1,)`, `()`.
@@ -128,6 +236,16 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "tracing")]
+    #[test]
+    fn spans_name_the_table_and_kind() {
+        assert_eq!(statement_table("SELECT a.id FROM programs WHERE x"), "programs");
+        assert_eq!(statement_table("INSERT INTO \"user\" (id) VALUES ($1)"), "user");
+        assert_eq!(statement_table("UPDATE courses SET a = 1"), "courses");
+        assert_eq!(statement_table("BEGIN"), "");
+        assert_eq!(operation("  select 1"), "SELECT");
+    }
 
     #[test]
     fn tuples_look_like_python() {

@@ -1,5 +1,6 @@
 //! The engine: a database URL, a connection pool and the statement reporting settings.
 
+use crate::execution::pool_stats::{PoolCounters, PoolEvents, PoolStats};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +46,9 @@ pub struct Engine {
 
 struct Shared {
     pool: Pool,
+    /// The pool's checkouts, waits and timeouts.
+    pool_counters: Arc<PoolCounters>,
+    max_size: u32,
     /// Shared by every connection the engine checks out.
     settings: Arc<Settings>,
     n_plus_one: NPlusOne,
@@ -192,6 +196,18 @@ impl Engine {
             #[cfg(feature = "sqlite")]
             Pool::Sqlite(p) => p.state().idle_connections,
         }
+    }
+
+    /// The pool's state and counters: connections in use and idle, checkouts, waits and
+    /// their time, timeouts (see [`PoolStats`]). Cheap enough to poll for metrics.
+    pub fn pool_stats(&self) -> PoolStats {
+        let state = match &self.shared.pool {
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(p) => p.state(),
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(p) => p.state(),
+        };
+        self.shared.pool_counters.stats(self.shared.max_size, state.connections, state.idle_connections)
     }
 }
 
@@ -493,6 +509,22 @@ impl EngineBuilder {
         self
     }
 
+    /// Logs every statement that takes `threshold` or longer at WARN, under the target
+    /// [`SLOW_LOG_TARGET`](crate::SLOW_LOG_TARGET) (`orm::slow`), with its time and its
+    /// parameters (unless hidden). Off by default.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let engine = orm_core::Engine::builder("sqlite::memory:")
+    ///     .slow_statement_threshold(Duration::from_millis(250))
+    ///     .build()?;
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn slow_statement_threshold(mut self, threshold: Duration) -> Self {
+        self.echo.slow = Some(threshold);
+        self
+    }
+
     /// Calls `f` with every statement the engine sends, and its parameters (also when
     /// they are hidden from echo and logs): for metrics, tracing or tests.
     ///
@@ -565,9 +597,15 @@ impl EngineBuilder {
         Ok((config, tls.connector, ssl_mode, cache_size))
     }
 
-    /// A pool of connections made by `manager`, with this builder's settings.
+    /// A pool of connections made by `manager`, with this builder's settings, counting
+    /// its events into `events`.
     #[cfg(feature = "postgres")]
-    fn postgres_pool(&self, manager: PgManager, checkout_timeout: Duration) -> r2d2::Pool<PgManager> {
+    fn postgres_pool(
+        &self,
+        manager: PgManager,
+        checkout_timeout: Duration,
+        events: PoolEvents,
+    ) -> r2d2::Pool<PgManager> {
         r2d2::Pool::builder()
             .max_size(self.max_size)
             .min_idle(self.min_idle)
@@ -576,6 +614,7 @@ impl EngineBuilder {
             .idle_timeout(self.idle_timeout)
             .max_lifetime(self.max_lifetime)
             .error_handler(Box::new(LogPoolErrors))
+            .event_handler(Box::new(events))
             .build_unchecked(manager)
     }
 
@@ -606,7 +645,9 @@ impl EngineBuilder {
             },
             Err(_) => Some("no answer".to_owned()),
         };
-        let pool = self.postgres_pool(manager, self.checkout_timeout);
+        let events = PoolEvents::default();
+        let pool_counters = events.0.clone();
+        let pool = self.postgres_pool(manager, self.checkout_timeout, events);
         if let Some(first) = first {
             let unreachable = |e: String| {
                 Error::new(
@@ -636,6 +677,8 @@ impl EngineBuilder {
                 settings,
                 n_plus_one: self.n_plus_one,
                 pool: Pool::Postgres(pool),
+                pool_counters,
+                max_size: self.max_size,
                 url: shown,
                 checkout_timeout: self.checkout_timeout,
                 replicas,
@@ -668,7 +711,7 @@ impl EngineBuilder {
             };
             let (config, connector, _, cache_size) = self.postgres_config(target)?;
             let manager = PgManager::new(config, connector, ping_after, cache_size);
-            pools.push((self.postgres_pool(manager, checkout), shown));
+            pools.push((self.postgres_pool(manager, checkout, PoolEvents::default()), shown));
         }
         Ok(Some(Replicas::new(pools, settings.clone(), checkout, self.replica_max_lag, self.replica_retry_after)))
     }
@@ -724,6 +767,8 @@ impl EngineBuilder {
         let keeper = manager.keeper().map_err(|e| {
             Error::new(ErrorKind::ConnectionLost, format!("cannot open the SQLite database {shown}: {e}"))
         })?;
+        let events = PoolEvents::default();
+        let pool_counters = events.0.clone();
         let pool = r2d2::Pool::builder()
             .max_size(self.max_size)
             .min_idle(self.min_idle)
@@ -732,6 +777,7 @@ impl EngineBuilder {
             .idle_timeout(self.idle_timeout)
             .max_lifetime(self.max_lifetime)
             .error_handler(Box::new(LogPoolErrors))
+            .event_handler(Box::new(events))
             .build_unchecked(manager);
         let probe = pool.get_timeout(self.connect_timeout).map_err(|e| {
             Error::new(
@@ -750,6 +796,8 @@ impl EngineBuilder {
                 }),
                 n_plus_one: self.n_plus_one,
                 pool: Pool::Sqlite(pool),
+                pool_counters,
+                max_size: self.max_size,
                 url: shown,
                 checkout_timeout: self.checkout_timeout,
                 #[cfg(feature = "postgres")]

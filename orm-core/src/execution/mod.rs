@@ -14,6 +14,7 @@ pub mod crud;
 pub(crate) mod ddl;
 pub mod echo;
 pub mod engine;
+pub mod pool_stats;
 pub mod query;
 pub mod reflect;
 #[cfg(feature = "postgres")]

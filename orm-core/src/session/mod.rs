@@ -3,6 +3,8 @@
 
 mod accessors;
 mod association;
+#[cfg(feature = "tokio")]
+mod blocking;
 mod bulk;
 mod collections;
 #[cfg(test)]

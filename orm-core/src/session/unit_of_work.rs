@@ -48,6 +48,10 @@ pub(crate) fn flush(s: &mut Session, committing: bool) -> Result<()> {
     if !s.is_dirty() {
         return Ok(());
     }
+    #[cfg(feature = "tracing")]
+    let _span =
+        tracing::info_span!(target: "orm::session", "orm.flush", orm.objects = s.len(), orm.committing = committing)
+            .entered();
     let deleted_before = s.deleted.clone();
     let plan = match prepare(s).and_then(|plan| before_write(s, &plan).map(|()| plan)) {
         Ok(plan) => plan,
