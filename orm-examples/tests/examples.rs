@@ -259,3 +259,274 @@ on_both! {
         }
     }
 }
+
+/// The web service example, started on a free loopback port; stopped when dropped.
+struct WebServer {
+    child: std::process::Child,
+    base: String,
+}
+
+impl WebServer {
+    fn start(url: &str, env: &[(&str, &str)]) -> WebServer {
+        use std::io::BufRead;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_web"));
+        command.args(["--bind", "127.0.0.1:0"]).env("DATABASE_URL", url).stdout(std::process::Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start the web service");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).to_owned();
+        WebServer { child, base }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP client that reads error statuses as responses, with a bound on every request.
+fn http() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+/// Status and JSON body of a response.
+fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, serde_json::Value) {
+    let mut response = response.expect("an HTTP response");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap() })
+}
+
+on_both! {
+    /// Every endpoint over real HTTP, with bad input: malformed JSON (400), a violated
+    /// unique constraint (409), a value the model refuses (422), a missing row (404).
+    fn web_service_answers_every_endpoint(db) {
+        use serde_json::json;
+        let web = WebServer::start(&db.url(), &[]);
+        let client = http();
+        let cs = json!({"name": "Bachelors in CS", "years_of_study": 3,
+                        "courses": [{"title": "Data SCIENCE", "code": "CS 103"}, {"title": "Databases", "code": "CS 102"}]});
+        let (status, created) = answer(client.post(web.url("/programs")).send_json(&cs));
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_i64().unwrap();
+        assert_eq!(created["courses"].as_array().unwrap().len(), 2);
+        let (status, shown) = answer(client.get(web.url(&format!("/programs/{id}"))).call());
+        assert_eq!((status, &shown), (200, &created));
+        let (status, list) = answer(client.get(web.url("/programs")).call());
+        assert_eq!((status, list.as_array().unwrap().len()), (200, 1));
+        let (status, changed) =
+            answer(client.patch(web.url(&format!("/programs/{id}"))).send_json(json!({"years_of_study": 4})));
+        assert_eq!((status, changed["years_of_study"].as_i64()), (200, Some(4)));
+
+        let (status, body) = answer(client.post(web.url("/programs")).send_json(&cs));
+        assert_eq!(status, 409, "a second program of the same name: {body}");
+        assert!(body["error"].as_str().unwrap().contains("unique constraint"), "{body}");
+        let (status, body) = answer(client.post(web.url("/programs")).send_json(json!({"name": " ", "years_of_study": 3})));
+        assert_eq!(status, 422, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("needs a name"), "{body}");
+        let (status, body) = answer(
+            client.post(web.url("/programs")).header("content-type", "application/json").send("{\"name\": "),
+        );
+        assert_eq!(status, 400, "{body}");
+        let (status, body) =
+            answer(client.patch(web.url(&format!("/programs/{id}"))).send_json(json!({"years_of_study": 40})));
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(answer(client.get(web.url("/programs/999")).call()).0, 404);
+        assert_eq!(answer(client.delete(web.url(&format!("/programs/{id}"))).call()).0, 204);
+        assert_eq!(answer(client.delete(web.url(&format!("/programs/{id}"))).call()).0, 404);
+        assert_eq!(db.count("courses"), 0, "the courses went with their program");
+        let (status, health) = answer(client.get(web.url("/health")).call());
+        assert_eq!((status, health["pool"]["timeouts"].as_i64()), (200, Some(0)));
+    }
+}
+
+/// Latencies' median and 99th percentile, in milliseconds.
+fn percentiles(mut times: Vec<std::time::Duration>) -> (f64, f64) {
+    times.sort();
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0;
+    (at(0.5), at(0.99))
+}
+
+test_case! {
+    /// 64 clients x 200 requests at once (a program each, then reads and updates of it):
+    /// no error, every write there afterwards; the rate and latencies are printed.
+    fn web_service_under_load() needs(postgres) {
+        use serde_json::json;
+        let db = TestDb::postgres("web_load").expect("PostgreSQL");
+        let web = WebServer::start(&db.url(), &[("POOL_SIZE", "8")]);
+        let (clients, per_client) = (64, 200);
+        let started = std::time::Instant::now();
+        let results: Vec<(usize, Vec<std::time::Duration>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..clients)
+                .map(|c| {
+                    let web = &web;
+                    s.spawn(move || {
+                        let client = http();
+                        let mut times = Vec::with_capacity(per_client);
+                        let mut errors = 0;
+                        let mut timed = |f: &mut dyn FnMut() -> u16, expected: u16| {
+                            let t = std::time::Instant::now();
+                            if f() != expected {
+                                errors += 1;
+                            }
+                            times.push(t.elapsed());
+                        };
+                        let mut id = 0;
+                        timed(&mut || {
+                            let body = json!({"name": format!("program {c}"), "years_of_study": 1,
+                                              "courses": [{"title": "t", "code": format!("C {c}")}]});
+                            let (status, created) = answer(client.post(web.url("/programs")).send_json(body));
+                            id = created["id"].as_i64().unwrap_or(0);
+                            status
+                        }, 201);
+                        for i in 1..per_client {
+                            if i % 4 == 0 {
+                                let years = 1 + (i / 4) % 8;
+                                timed(&mut || answer(client.patch(web.url(&format!("/programs/{id}"))).send_json(json!({"years_of_study": years}))).0, 200);
+                            } else {
+                                timed(&mut || answer(client.get(web.url(&format!("/programs/{id}"))).call()).0, 200);
+                            }
+                        }
+                        (errors, times)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let elapsed = started.elapsed();
+        let errors: usize = results.iter().map(|(e, _)| e).sum();
+        let times: Vec<std::time::Duration> = results.into_iter().flat_map(|(_, t)| t).collect();
+        assert_eq!(errors, 0);
+        assert_eq!(times.len(), clients * per_client);
+        // Every write is there: each program, with the last update it got.
+        let years = db.column("SELECT CAST(years_of_study AS VARCHAR) FROM programs ORDER BY id", &[]);
+        assert_eq!(years.len(), clients);
+        let last = 1 + ((per_client - 1) / 4) % 8;
+        assert!(years.iter().all(|y| *y == last.to_string()), "{years:?}");
+        assert_eq!(db.count("courses"), clients as i64);
+        let (p50, p99) = percentiles(times);
+        println!(
+            "measured: web service, {clients} clients x {per_client} requests (1 POST, 49 PATCH, 150 GET each), pool 8: \
+             {:.0} requests/s, p50 {p50:.2} ms, p99 {p99:.2} ms, 0 errors",
+            (clients * per_client) as f64 / elapsed.as_secs_f64()
+        );
+    }
+}
+
+test_case! {
+    /// The pool exhausted (the table locked, so the requests holding connections wait on
+    /// it): the others wait the checkout timeout and fail with 503, none hangs; once the
+    /// lock goes, the held requests finish and the service answers at once.
+    fn web_service_saturated_answers_503_and_recovers() needs(postgres) {
+        let db = TestDb::postgres("web_saturated").expect("PostgreSQL");
+        let web = WebServer::start(&db.url(), &[("POOL_SIZE", "2"), ("CHECKOUT_TIMEOUT_MS", "300")]);
+        let client = http();
+        let created = answer(client.post(web.url("/programs")).send_json(serde_json::json!({"name": "p", "years_of_study": 1})));
+        assert_eq!(created.0, 201);
+        let mut lock = db.engine.connection().unwrap();
+        lock.begin().unwrap();
+        lock.execute("LOCK TABLE programs IN ACCESS EXCLUSIVE MODE", &[]).unwrap();
+        let outcomes: Vec<(u16, std::time::Duration)> = std::thread::scope(|s| {
+            let requests: Vec<_> = (0..8)
+                .map(|_| {
+                    let (web, client) = (&web, &client);
+                    s.spawn(move || {
+                        let t = std::time::Instant::now();
+                        (answer(client.get(web.url("/programs/1")).call()).0, t.elapsed())
+                    })
+                })
+                .collect();
+            // The two that hold the pool's connections wait on the lock; release it after
+            // the others have given up.
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            lock.rollback().unwrap();
+            requests.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        let unavailable = outcomes.iter().filter(|(status, _)| *status == 503).count();
+        let served = outcomes.iter().filter(|(status, _)| *status == 200).count();
+        assert_eq!((unavailable, served), (6, 2), "{outcomes:?}");
+        for (status, took) in &outcomes {
+            if *status == 503 {
+                assert!(*took < std::time::Duration::from_millis(1400), "a 503 after {took:?}: it waited past the timeout");
+            }
+        }
+        // Recovered at once.
+        let t = std::time::Instant::now();
+        assert_eq!(answer(client.get(web.url("/programs/1")).call()).0, 200);
+        assert!(t.elapsed() < std::time::Duration::from_millis(300), "{:?}", t.elapsed());
+        let (_, health) = answer(client.get(web.url("/health")).call());
+        assert_eq!(health["pool"]["timeouts"].as_i64(), Some(6), "{health}");
+    }
+}
+
+test_case! {
+    /// The database restarted under load (a server of the test's own): requests fail
+    /// while it is down, quickly and with 503, and every request after it is back succeeds.
+    fn web_service_survives_a_database_restart() needs(pg_ctl) {
+        let Some(cluster) = orm_tests::cluster::Cluster::start("web_restart") else { return };
+        let web = WebServer::start(&cluster.url(), &[("POOL_SIZE", "4"), ("CHECKOUT_TIMEOUT_MS", "1000")]);
+        let client = http();
+        let (status, _) = answer(client.post(web.url("/programs")).send_json(serde_json::json!({"name": "p", "years_of_study": 1})));
+        assert_eq!(status, 201);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let (down, up) = (std::sync::Mutex::new(None), std::sync::Mutex::new(None));
+        let outcomes: Vec<(std::time::Instant, std::time::Instant, u16)> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..8)
+                .map(|_| {
+                    let (web, stop) = (&web, &stop);
+                    s.spawn(move || {
+                        let client = http();
+                        let mut seen = Vec::new();
+                        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                            let t = std::time::Instant::now();
+                            let status = answer(client.get(web.url("/programs/1")).call()).0;
+                            seen.push((t, std::time::Instant::now(), status));
+                        }
+                        seen
+                    })
+                })
+                .collect();
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            *down.lock().unwrap() = Some(std::time::Instant::now());
+            cluster.ctl_stop();
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            cluster.ctl_start();
+            *up.lock().unwrap() = Some(std::time::Instant::now());
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+        });
+        let (down, up) = (down.into_inner().unwrap().unwrap(), up.into_inner().unwrap().unwrap());
+        let before = outcomes.iter().filter(|(_, end, _)| *end < down);
+        assert!(before.clone().count() > 0 && before.clone().all(|(_, _, s)| *s == 200), "all served before the stop");
+        let failed: Vec<_> = outcomes.iter().filter(|(_, _, s)| *s != 200).collect();
+        assert!(!failed.is_empty(), "some requests met the stopped server");
+        assert!(failed.iter().all(|(_, _, s)| *s == 503), "{failed:?}");
+        assert!(failed.iter().all(|(start, end, _)| *end - *start < std::time::Duration::from_secs(3)), "none hung");
+        // A request started once the server is back (and a connection had time to be
+        // opened again) succeeds.
+        let grace = up + std::time::Duration::from_millis(200);
+        let after: Vec<_> = outcomes.iter().filter(|(start, _, _)| *start > grace).collect();
+        assert!(!after.is_empty(), "requests after the restart");
+        assert!(after.iter().all(|(_, _, s)| *s == 200), "{:?}", after.iter().filter(|o| o.2 != 200).collect::<Vec<_>>());
+        println!(
+            "measured: database restart under load: {} requests, {} failed with 503 while it was down, all {} after it succeeded",
+            outcomes.len(),
+            failed.len(),
+            after.len()
+        );
+    }
+}
