@@ -2,7 +2,7 @@
 //! keys reference (creation, inserts), the reverse for drops and deletes; and the
 //! association tables that `many_to_many` relationships bring with their models.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::error::{Error, Result};
 use crate::schema::table::TableDef;
@@ -20,9 +20,9 @@ use crate::schema::table::TableDef;
 /// ```
 pub fn sort_tables(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {
     let mut done: Vec<&'static TableDef> = Vec::with_capacity(tables.len());
-    let mut placed: HashSet<&str> = HashSet::new();
+    let mut placed: HashSet<&str> = HashSet::default();
     let names: HashSet<&str> = tables.iter().map(|t| t.name).collect();
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::default();
     let unique: Vec<&'static TableDef> = tables.iter().copied().filter(|t| seen.insert(t.name)).collect();
     while done.len() < unique.len() {
         let ready = unique.iter().copied().find(|t| {

@@ -33,6 +33,7 @@ use orm_core::prelude::*;
 use postgres::types::Type;
 use postgres::{Client, NoTls};
 
+mod concurrent;
 mod scale;
 
 /// Counts the bytes the process holds, while asked to (see `scale::memory`).
@@ -232,6 +233,15 @@ fn run(target: &postgres::Config, options: Options<'_>) -> BenchResult {
     if !unnamed {
         scale::run(&mut b, scale, scaling_rounds, svg)?;
     }
+    let wanted = |only: &str| only.split('|').any(|o| o == "C" || o.starts_with('C'));
+    if !unnamed && b.only.as_deref().is_none_or(wanted) {
+        reset(&mut b)?;
+        orm_insert_batch(&mut b)?;
+        settle(&mut b)?;
+        let (programs, courses) = (b.sizes.programs as i32, (b.sizes.programs * b.sizes.courses_per_program) as i32);
+        let pin = pinned.is_some();
+        concurrent::run(&url_of(target), target, rounds.min(5), b.only.as_deref(), pin, programs, courses)?;
+    }
     Ok(())
 }
 
@@ -336,17 +346,19 @@ fn pin_processes(engine: &Engine, client: &mut Client) -> Option<String> {
     if !local {
         return None;
     }
-    let taskset = |cpu: &str, pid: String| {
-        std::process::Command::new("taskset")
-            .args(["-p", "-c", cpu, &pid])
-            .stdout(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
     let all = pids.iter().all(|pid| taskset("1", pid.to_string())) && taskset("0", std::process::id().to_string());
     all.then(|| {
         format!("pinned: client on CPU 0, server backends {pids:?} on CPU 1 (--no-pin to leave it to the scheduler)")
     })
+}
+
+/// Pins process (or thread) `pid` to the CPUs `cpu` (as `taskset -c` takes them).
+pub(crate) fn taskset(cpu: &str, pid: String) -> bool {
+    std::process::Command::new("taskset")
+        .args(["-p", "-c", cpu, &pid])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn peak_rss_mb() -> f64 {
