@@ -171,6 +171,133 @@ test_case! {
     }
 }
 
+/// A client certificate for the user `user`, signed by the CA `ca` that
+/// [`certificates`] made in `dir`: `(client.crt, client.key)`, the key in PKCS#8 PEM.
+fn client_certificate(dir: &Path, ca: &str, user: &str) -> (PathBuf, PathBuf) {
+    let path = |name: &str| dir.join(format!("{ca}-{user}-{name}"));
+    let s = |p: &PathBuf| p.display().to_string();
+    let openssl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(dir));
+    let (key, csr, crt) = (path("client.key"), path("client.csr"), path("client.crt"));
+    let (ca_crt, ca_key) = (dir.join(format!("{ca}-ca.crt")), dir.join(format!("{ca}-ca.key")));
+    let subject = format!("/CN={user}");
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        &s(&key),
+        "-out",
+        &s(&csr),
+        "-subj",
+        &subject,
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &s(&csr),
+        "-CA",
+        &s(&ca_crt),
+        "-CAkey",
+        &s(&ca_key),
+        "-CAcreateserial",
+        "-out",
+        &s(&crt),
+        "-days",
+        "2",
+    ]);
+    (crt, key)
+}
+
+test_case! {
+    /// A server that authenticates `app` by a client certificate (pg_hba's `cert`, the
+    /// CA in its `ssl_ca_file`): the certificate and key from the URL (`sslcert`,
+    /// `sslkey`, libpq's names) or from the builder log in as `app`; without one, or with
+    /// one another CA signed, the server's refusal comes at once with what to do; a key
+    /// in the traditional format, or another certificate's key, is refused before
+    /// connecting.
+    fn client_certificates_authenticate() needs(pg_ctl, openssl) {
+        let Some(mut cluster) = Cluster::init("client-cert") else { return };
+        let certs = cluster.dir.join("certs");
+        let (ca, server_crt, server_key) = certificates(&certs, "orm-ca", "DNS:localhost");
+        certificates(&certs, "other-ca", "DNS:localhost");
+        let (app_crt, app_key) = client_certificate(&certs, "orm-ca", "app");
+        let (stranger_crt, stranger_key) = client_certificate(&certs, "other-ca", "app");
+        let crt = cluster.install("server.crt", &std::fs::read(server_crt).unwrap());
+        let key = cluster.install("server.key", &std::fs::read(server_key).unwrap());
+        let client_ca = cluster.install("client-ca.crt", &std::fs::read(&ca).unwrap());
+        cluster.set("ssl", "on");
+        cluster.set("ssl_cert_file", &crt.display().to_string());
+        cluster.set("ssl_key_file", &key.display().to_string());
+        cluster.set("ssl_ca_file", &client_ca.display().to_string());
+        cluster.write_hba(
+            "local all all trust\n\
+             hostssl all app 127.0.0.1/32 cert\n\
+             hostssl all app ::1/128 cert\n\
+             host all postgres 127.0.0.1/32 trust\n\
+             host all postgres ::1/128 trust\n",
+        );
+        cluster.ctl_start();
+        Engine::connect(&cluster.url()).unwrap().execute("CREATE ROLE app LOGIN", &[]).unwrap();
+        let port = cluster.port;
+        let base = format!("postgres://app@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={}", ca.display());
+        let user = |engine: &Engine| engine.query_raw("SELECT current_user::text", &[], |r| r.get::<String>(0)).unwrap();
+
+        let url = format!("{base}&sslcert={}&sslkey={}", app_crt.display(), app_key.display());
+        let engine = Engine::connect(&url).unwrap();
+        assert_eq!(user(&engine), ["app"]);
+        assert!(encrypted(&engine));
+        let built = Engine::builder(&base).ssl_client_cert(&app_crt, &app_key).build().unwrap();
+        assert_eq!(user(&built), ["app"]);
+
+        let none = rejected_at_once(Engine::builder(&base));
+        assert!(none.contains("client certificate"), "{none}");
+        assert!(none.contains("give sslcert and sslkey"), "{none}");
+
+        let stranger = Engine::builder(&base).ssl_client_cert(&stranger_crt, &stranger_key);
+        let refused = rejected_at_once(stranger);
+        assert!(refused.contains("unknown ca") && refused.contains("ssl_ca_file"), "{refused}");
+
+        // Refused before connecting: a key in the traditional (SEC1) format, a key that is
+        // not the certificate's, a certificate without its key.
+        let sec1 = certs.join("app-sec1.key");
+        run(Command::new("openssl").args(["ec", "-in"]).arg(&app_key).arg("-out").arg(&sec1));
+        let err = Engine::builder(&base).ssl_client_cert(&app_crt, &sec1).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadUrl, "{err}");
+        assert!(err.to_string().contains("openssl pkcs8 -topk8 -nocrypt"), "{err}");
+        let err = Engine::builder(&base).ssl_client_cert(&app_crt, &stranger_key).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadUrl, "{err}");
+        assert!(err.to_string().contains("the key is the certificate's"), "{err}");
+        let err = Engine::connect(&format!("{base}&sslcert={}", app_crt.display())).unwrap_err();
+        assert!(err.to_string().contains("without sslkey"), "{err}");
+    }
+
+    /// The connection `build()` opens to check the server is the pool's first: the first
+    /// query runs on it, with no second connect (and TLS handshake).
+    fn build_keeps_its_first_connection_for_the_pool() needs(postgres) {
+        let name = format!("orm-kept-{}", std::process::id());
+        let admin = Engine::connect(&database_url()).unwrap();
+        let backends = || {
+            admin
+                .query_raw(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY backend_start",
+                    &[orm_core::Value::from(name.as_str())],
+                    |r| r.get::<i32>(0),
+                )
+                .unwrap()
+        };
+        let engine = Engine::builder(&database_url()).application_name(&name).build().unwrap();
+        let after_build = backends();
+        assert_eq!(after_build.len(), 1, "build() left {after_build:?} open");
+        let pid = engine.query_raw("SELECT pg_backend_pid()", &[], |r| r.get::<i32>(0)).unwrap();
+        assert_eq!(pid, after_build, "the first query opened another connection");
+        assert_eq!(backends(), after_build);
+    }
+}
+
 test_case! {
     /// A database name with a typo fails at once with the server's reason, not after the
     /// connect timeout as "db error".

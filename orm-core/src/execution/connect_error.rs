@@ -33,6 +33,11 @@ pub(crate) fn classify(e: &postgres::Error) -> Refusal {
             || POOLER_TRANSIENT.iter().any(|m| db.message().contains(m));
         return if transient { Refusal::Transient } else { Refusal::Definitive };
     }
+    // A TLS alert is the server's answer (it refused the client certificate, say), even
+    // when it arrives as a read error after the handshake (TLS 1.3).
+    if e.source().is_some_and(|s| s.to_string().contains("SSL alert number")) {
+        return Refusal::Definitive;
+    }
     let is_io = e.source().is_some_and(|s| s.is::<std::io::Error>());
     if is_io || e.is_closed() || e.to_string().contains("timeout") {
         Refusal::Transient
@@ -49,6 +54,11 @@ pub(crate) fn rejected(e: postgres::Error, shown: &str, ssl_mode: SslMode) -> Er
             let code = db.code().code().to_owned();
             let hint = match code.as_str() {
                 "3D000" => "check the database name in the URL, or create the database".to_owned(),
+                c if c.starts_with("28") && db.message().contains("certificate") => {
+                    "the server authenticates this user by a client certificate: give sslcert and sslkey \
+                     (a certificate signed by a CA in the server's ssl_ca_file, its common name the user name)"
+                        .to_owned()
+                }
                 c if c.starts_with("28") => {
                     "check the user name and password, and the server's pg_hba.conf for this user and host".to_owned()
                 }
@@ -79,6 +89,13 @@ pub(crate) fn rejected(e: postgres::Error, shown: &str, ssl_mode: SslMode) -> Er
                     "the server does not offer TLS and sslmode={ssl_mode} forbids plain text: turn `ssl` \
                      on in the server's postgresql.conf, or connect with sslmode=prefer"
                 )
+            } else if ["alert unknown ca", "alert bad certificate", "alert certificate required"]
+                .iter()
+                .any(|alert| said.contains(alert))
+            {
+                "the server refused the client certificate (sslcert): it must be signed by a CA in the \
+                 server's ssl_ca_file and not be expired"
+                    .to_owned()
             } else if said.contains("TLS") || said.contains("certificate") {
                 format!(
                     "with sslmode={ssl_mode} the server's certificate must be signed by a CA in \

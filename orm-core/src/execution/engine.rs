@@ -258,6 +258,7 @@ pub struct EngineBuilder {
     application_name: Option<String>,
     ssl_mode: Option<SslMode>,
     ssl_root_cert: Option<std::path::PathBuf>,
+    ssl_client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
     statement_cache_size: Option<usize>,
     replicas: Vec<String>,
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
@@ -289,6 +290,7 @@ impl EngineBuilder {
             application_name: None,
             ssl_mode: None,
             ssl_root_cert: None,
+            ssl_client_cert: None,
             statement_cache_size: None,
             replicas: Vec::new(),
             replica_max_lag: Duration::from_secs(30),
@@ -427,6 +429,26 @@ impl EngineBuilder {
         self
     }
 
+    /// The client certificate to present, for a server that authenticates by it
+    /// (`pg_hba.conf`'s `cert` method, or `clientcert=verify-full`): the certificate's
+    /// PEM file and its private key's (unencrypted PKCS#8 PEM), libpq's `sslcert` and
+    /// `sslkey`. Set here, they win over the URL's.
+    ///
+    /// ```no_run
+    /// use orm_core::{Engine, SslMode};
+    /// # fn main() -> orm_core::Result<()> {
+    /// let engine = Engine::builder("postgres://app@db.internal/app")
+    ///     .ssl_mode(SslMode::VerifyFull)
+    ///     .ssl_root_cert("/etc/ssl/certs/db-ca.pem")
+    ///     .ssl_client_cert("/etc/app/db-client.crt", "/etc/app/db-client.key")
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ssl_client_cert(mut self, cert: impl Into<std::path::PathBuf>, key: impl Into<std::path::PathBuf>) -> Self {
+        self.ssl_client_cert = Some((cert.into(), key.into()));
+        self
+    }
+
     /// Prepared statements each PostgreSQL connection keeps (default 256; the URL's
     /// `statement_cache_size` otherwise). `0` sends every statement unnamed, with its
     /// parameters, in one round trip, and relies on no state of the server connection:
@@ -561,11 +583,20 @@ impl EngineBuilder {
         &self,
         target: PgTarget,
     ) -> Result<(postgres::Config, crate::execution::tls::Connector, SslMode, usize)> {
-        let PgTarget { mut config, ssl_mode, ssl_root_cert, statement_cache_size } = target;
+        let PgTarget { mut config, ssl_mode, ssl_root_cert, ssl_cert, ssl_key, statement_cache_size } = target;
         let ssl_mode = self.ssl_mode.or(ssl_mode).unwrap_or_default();
         let ssl_root_cert = self.ssl_root_cert.clone().or(ssl_root_cert);
+        let (ssl_cert, ssl_key) = match &self.ssl_client_cert {
+            Some((cert, key)) => (Some(cert.clone()), Some(key.clone())),
+            None => (ssl_cert, ssl_key),
+        };
         let cache_size = self.statement_cache_size.or(statement_cache_size).unwrap_or(DEFAULT_STATEMENT_CACHE_SIZE);
-        let tls = crate::execution::tls::setup(ssl_mode, ssl_root_cert.as_deref())?;
+        let files = crate::execution::tls::TlsFiles {
+            root_cert: ssl_root_cert.as_deref(),
+            client_cert: ssl_cert.as_deref(),
+            client_key: ssl_key.as_deref(),
+        };
+        let tls = crate::execution::tls::setup(ssl_mode, files)?;
         config.ssl_mode(tls.driver_mode);
         let mut options = config.get_options().unwrap_or("").to_owned();
         if cache_size == 0 {
@@ -632,11 +663,15 @@ impl EngineBuilder {
         let probe = PgManager::new(config.clone(), connector.clone(), None, cache_size);
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let _ = sender.send(r2d2::ManageConnection::connect(&probe).map(drop));
+            let _ = sender.send(r2d2::ManageConnection::connect(&probe));
         });
         let manager = PgManager::new(config, connector, ping_after, cache_size);
         let first = match receiver.recv_timeout(self.connect_timeout.saturating_sub(started.elapsed())) {
-            Ok(Ok(())) => None,
+            Ok(Ok(conn)) => {
+                // The pool's first connection: no second handshake at the first query.
+                manager.keep_spare(conn);
+                None
+            }
             Ok(Err(e)) => match super::connect_error::classify(&e) {
                 super::connect_error::Refusal::Definitive => {
                     return Err(super::connect_error::rejected(e, &shown, ssl_mode));
@@ -746,10 +781,10 @@ impl EngineBuilder {
                 "search_path is a PostgreSQL setting; SQLite has one schema per database file",
             ));
         }
-        if self.ssl_mode.is_some() || self.ssl_root_cert.is_some() {
+        if self.ssl_mode.is_some() || self.ssl_root_cert.is_some() || self.ssl_client_cert.is_some() {
             return Err(Error::unsupported(
-                "ssl_mode and ssl_root_cert are PostgreSQL settings; a SQLite database is a local \
-                 file with no connection to encrypt: remove them",
+                "ssl_mode, ssl_root_cert and ssl_client_cert are PostgreSQL settings; a SQLite database \
+                 is a local file with no connection to encrypt: remove them",
             ));
         }
         if self.statement_cache_size.is_some() {

@@ -1,4 +1,5 @@
-//! TLS for PostgreSQL connections, as libpq configures it: `sslmode` and `sslrootcert`.
+//! TLS for PostgreSQL connections, as libpq configures it: `sslmode`, `sslrootcert`, and
+//! a client certificate (`sslcert` and `sslkey`) for servers that authenticate by it.
 //!
 //! The handshake is done by the platform's TLS library (OpenSSL on Linux, Secure
 //! Transport on macOS, SChannel on Windows) through `native-tls` and `postgres-native-tls`,
@@ -90,10 +91,25 @@ pub(crate) type Connector = postgres_native_tls::MakeTlsConnector;
 #[cfg(all(feature = "postgres", not(feature = "tls")))]
 pub(crate) type Connector = postgres::NoTls;
 
-/// The connector for `mode`, trusting the CAs in the PEM file `root_cert` (or the
-/// system's when `None`, or when it is libpq's `system`).
+/// Where the TLS settings of a connection come from: the URL's or the builder's.
+#[cfg(feature = "postgres")]
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TlsFiles<'a> {
+    /// The CAs trusted to sign the server's certificate (`sslrootcert`).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) root_cert: Option<&'a Path>,
+    /// The client's certificate (`sslcert`), PEM.
+    pub(crate) client_cert: Option<&'a Path>,
+    /// The client certificate's private key (`sslkey`), PEM (PKCS#8).
+    pub(crate) client_key: Option<&'a Path>,
+}
+
+/// The connector for `mode`, trusting the CAs in the PEM file `files.root_cert` (or the
+/// system's when `None`, or when it is libpq's `system`), presenting the client
+/// certificate of `files` when given.
 #[cfg(all(feature = "postgres", feature = "tls"))]
-pub(crate) fn setup(mode: SslMode, root_cert: Option<&Path>) -> Result<TlsSetup> {
+pub(crate) fn setup(mode: SslMode, files: TlsFiles<'_>) -> Result<TlsSetup> {
+    let root_cert = files.root_cert;
     use postgres::config::SslMode as Driver;
     let root_cert = root_cert.filter(|p| p.as_os_str() != "system");
     // libpq: `require` with a root certificate given behaves as `verify-ca`.
@@ -107,22 +123,76 @@ pub(crate) fn setup(mode: SslMode, root_cert: Option<&Path>) -> Result<TlsSetup>
         SslMode::Prefer => Driver::Prefer,
         SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => Driver::Require,
     };
-    Ok(TlsSetup { driver_mode, connector: postgres_native_tls::MakeTlsConnector::new(connector(mode, pem)?) })
+    let client = client_identity(mode, files)?;
+    Ok(TlsSetup { driver_mode, connector: postgres_native_tls::MakeTlsConnector::new(connector(mode, pem, client)?) })
 }
 
-/// Connectors made so far, by mode and root certificates: making one reads the system's
-/// CA certificates (OpenSSL does, twice, whatever the mode: about 150 ms of CPU), which
-/// a process should pay once, not at every engine it builds.
+/// The client certificate and key of `files` (PEM texts), or none; both or neither.
 #[cfg(all(feature = "postgres", feature = "tls"))]
-type Made = Vec<(SslMode, Option<String>, native_tls::TlsConnector)>;
+fn client_identity(mode: SslMode, files: TlsFiles<'_>) -> Result<Option<(String, String)>> {
+    let (cert, key) = match (files.client_cert, files.client_key) {
+        (None, None) => return Ok(None),
+        (Some(cert), Some(key)) => (cert, key),
+        (Some(_), None) => {
+            return Err(Error::bad_url(
+                "sslcert is given without sslkey: give the client certificate's private key too",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(Error::bad_url("sslkey is given without sslcert: give the client certificate too"));
+        }
+    };
+    if mode == SslMode::Disable {
+        return Err(Error::bad_url(
+            "sslcert and sslkey present a client certificate over TLS, which sslmode=disable turns off;              use sslmode=require or stronger",
+        ));
+    }
+    let read = |path: &Path, what: &str| {
+        std::fs::read_to_string(path).map_err(|e| {
+            Error::bad_url(format!("cannot read {what} `{}`: {e}; give the path of a PEM file", path.display()))
+        })
+    };
+    let (cert_pem, key_pem) = (read(cert, "sslcert")?, read(key, "sslkey")?);
+    if !cert_pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(Error::bad_url(format!(
+            "sslcert `{}` holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            cert.display()
+        )));
+    }
+    if !key_pem.contains("-----BEGIN PRIVATE KEY-----") {
+        let found = if key_pem.contains("ENCRYPTED PRIVATE KEY") {
+            "an encrypted key"
+        } else if key_pem.contains("-----BEGIN RSA PRIVATE KEY-----")
+            || key_pem.contains("-----BEGIN EC PRIVATE KEY-----")
+        {
+            "a key in the traditional (PKCS#1 / SEC1) format"
+        } else {
+            "no PEM private key"
+        };
+        return Err(Error::bad_url(format!(
+            "sslkey `{}` holds {found}; give an unencrypted PKCS#8 PEM key (-----BEGIN PRIVATE KEY-----), e.g. \
+             `openssl pkcs8 -topk8 -nocrypt -in {} -out client.pk8.key`",
+            key.display(),
+            key.display()
+        )));
+    }
+    Ok(Some((cert_pem, key_pem)))
+}
+
+/// Connectors made so far, by mode, root certificates and client certificate: making one
+/// reads the system's CA certificates (OpenSSL does, twice, whatever the mode: about
+/// 150 ms of CPU), which a process should pay once, not at every engine it builds.
+#[cfg(all(feature = "postgres", feature = "tls"))]
+type Made = Vec<(SslMode, Option<String>, Option<(String, String)>, native_tls::TlsConnector)>;
 #[cfg(all(feature = "postgres", feature = "tls"))]
 static CONNECTORS: std::sync::Mutex<Made> = std::sync::Mutex::new(Vec::new());
 
-/// The TLS connector for `mode`, trusting the CA certificates of `pem` when given.
+/// The TLS connector for `mode`, trusting the CA certificates of `pem` when given and
+/// presenting `client` (certificate and key, PEM) when given.
 #[cfg(all(feature = "postgres", feature = "tls"))]
-fn connector(mode: SslMode, pem: Option<String>) -> Result<native_tls::TlsConnector> {
+fn connector(mode: SslMode, pem: Option<String>, client: Option<(String, String)>) -> Result<native_tls::TlsConnector> {
     let mut made = CONNECTORS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some((.., connector)) = made.iter().find(|(m, p, _)| *m == mode && *p == pem) {
+    if let Some((.., connector)) = made.iter().find(|(m, p, c, _)| *m == mode && *p == pem && *c == client) {
         return Ok(connector.clone());
     }
     let mut builder = native_tls::TlsConnector::builder();
@@ -141,19 +211,41 @@ fn connector(mode: SslMode, pem: Option<String>) -> Result<native_tls::TlsConnec
             builder.add_root_certificate(cert);
         }
     }
-    let connector = builder.build().map_err(|e| {
-        Error::unsupported(format!("cannot set up TLS ({e}); check the system's TLS library and certificates"))
+    if let Some((cert, key)) = &client {
+        let identity = native_tls::Identity::from_pkcs8(cert.as_bytes(), key.as_bytes()).map_err(|e| {
+            Error::bad_url(format!(
+                "the client certificate (sslcert) and key (sslkey) cannot be used together: {e}; \
+                 check that the key is the certificate's"
+            ))
             .with_cause(e)
+        })?;
+        builder.identity(identity);
+    }
+    let connector = builder.build().map_err(|e| {
+        if e.to_string().contains("key values mismatch") {
+            Error::bad_url(format!(
+                "the client certificate (sslcert) and key (sslkey) do not belong together ({e}); \
+                 check that the key is the certificate's"
+            ))
+        } else {
+            Error::unsupported(format!("cannot set up TLS ({e}); check the system's TLS library and certificates"))
+        }
+        .with_cause(e)
     })?;
-    made.push((mode, pem, connector.clone()));
+    made.push((mode, pem, client, connector.clone()));
     Ok(connector)
 }
 
 /// Without the `tls` feature: `disable` and `prefer` connect in plain text, the others
 /// are refused (they promise encryption).
 #[cfg(all(feature = "postgres", not(feature = "tls")))]
-pub(crate) fn setup(mode: SslMode, _root_cert: Option<&Path>) -> Result<TlsSetup> {
+pub(crate) fn setup(mode: SslMode, files: TlsFiles<'_>) -> Result<TlsSetup> {
     use postgres::config::SslMode as Driver;
+    if files.client_cert.is_some() || files.client_key.is_some() {
+        return Err(Error::unsupported(
+            "sslcert and sslkey need TLS, but this build of orm-core has none; enable orm-core's `tls` feature",
+        ));
+    }
     match mode {
         SslMode::Disable | SslMode::Prefer => Ok(TlsSetup { driver_mode: Driver::Disable, connector: postgres::NoTls }),
         other => Err(Error::unsupported(format!(
@@ -205,8 +297,24 @@ mod tests {
     #[test]
     #[cfg(all(feature = "postgres", feature = "tls"))]
     fn a_missing_root_certificate_is_a_bad_url() {
-        let Err(e) = setup(SslMode::VerifyFull, Some(Path::new("/no/such/ca.pem"))) else { panic!() };
+        let files = TlsFiles { root_cert: Some(Path::new("/no/such/ca.pem")), ..TlsFiles::default() };
+        let Err(e) = setup(SslMode::VerifyFull, files) else { panic!() };
         assert_eq!(e.kind(), crate::ErrorKind::BadUrl);
         assert!(e.to_string().contains("/no/such/ca.pem"), "{e}");
+    }
+
+    #[test]
+    #[cfg(all(feature = "postgres", feature = "tls"))]
+    fn a_client_certificate_needs_its_key_and_tls() {
+        let cert = Path::new("/no/such/client.crt");
+        let only_cert = TlsFiles { client_cert: Some(cert), ..TlsFiles::default() };
+        let Err(e) = setup(SslMode::Require, only_cert) else { panic!() };
+        assert!(e.to_string().contains("without sslkey"), "{e}");
+        let both = TlsFiles { client_cert: Some(cert), client_key: Some(Path::new("/k")), ..TlsFiles::default() };
+        let Err(e) = setup(SslMode::Disable, both) else { panic!() };
+        assert!(e.to_string().contains("sslmode=disable"), "{e}");
+        let Err(e) = setup(SslMode::Require, both) else { panic!() };
+        assert_eq!(e.kind(), crate::ErrorKind::BadUrl);
+        assert!(e.to_string().contains("/no/such/client.crt"), "{e}");
     }
 }

@@ -1,8 +1,9 @@
 //! Database URLs: `postgres://user:password@host:port/database?options`,
 //! `sqlite::memory:`, `sqlite://relative/path.db`, `sqlite:///absolute/path.db`.
 //!
-//! A PostgreSQL URL takes the `postgres` crate's options plus three it does not know:
-//! `sslmode` with libpq's `verify-ca` and `verify-full`, `sslrootcert`, and
+//! A PostgreSQL URL takes the `postgres` crate's options plus some it does not know:
+//! `sslmode` with libpq's `verify-ca` and `verify-full`, `sslrootcert`, `sslcert` and
+//! `sslkey` (a client certificate), and
 //! `statement_cache_size` (asyncpg's and SQLAlchemy's name; `0` for transaction poolers).
 
 #[cfg(feature = "postgres")]
@@ -32,6 +33,8 @@ pub(crate) struct PgTarget {
     pub(crate) config: postgres::Config,
     pub(crate) ssl_mode: Option<SslMode>,
     pub(crate) ssl_root_cert: Option<std::path::PathBuf>,
+    pub(crate) ssl_cert: Option<std::path::PathBuf>,
+    pub(crate) ssl_key: Option<std::path::PathBuf>,
     pub(crate) statement_cache_size: Option<usize>,
 }
 
@@ -103,6 +106,7 @@ fn parse_sqlite(url: &str) -> Result<SqliteTarget> {
 fn parse_postgres(url: &str, shown: &str) -> Result<DatabaseUrl> {
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
     let (mut ssl_mode, mut ssl_root_cert, mut statement_cache_size) = (None, None, None);
+    let (mut ssl_cert, mut ssl_key) = (None, None);
     let mut passed = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -117,12 +121,8 @@ fn parse_postgres(url: &str, shown: &str) -> Result<DatabaseUrl> {
                     ))
                 })?);
             }
-            "sslcert" | "sslkey" => {
-                return Err(Error::unsupported(format!(
-                    "`{key}` in `{shown}`: client certificates are not supported yet; \
-                     authenticate with a password (TLS still encrypts it)"
-                )));
-            }
+            "sslcert" => ssl_cert = Some(std::path::PathBuf::from(percent_decode(value))),
+            "sslkey" => ssl_key = Some(std::path::PathBuf::from(percent_decode(value))),
             _ => passed.push(pair),
         }
     }
@@ -137,7 +137,14 @@ fn parse_postgres(url: &str, shown: &str) -> Result<DatabaseUrl> {
             "the PostgreSQL URL `{shown}` names no host; write postgres://user@host:port/database"
         )));
     }
-    Ok(DatabaseUrl::Postgres(Box::new(PgTarget { config, ssl_mode, ssl_root_cert, statement_cache_size })))
+    Ok(DatabaseUrl::Postgres(Box::new(PgTarget {
+        config,
+        ssl_mode,
+        ssl_root_cert,
+        ssl_cert,
+        ssl_key,
+        statement_cache_size,
+    })))
 }
 
 #[cfg(not(feature = "postgres"))]
@@ -237,8 +244,12 @@ mod tests {
         for bad in ["postgres://u@h/db?sslmode=sometimes", "postgres://u@h/db?statement_cache_size=off"] {
             assert_eq!(DatabaseUrl::parse(bad).unwrap_err().kind(), ErrorKind::BadUrl, "{bad}");
         }
-        let e = DatabaseUrl::parse("postgres://u@h/db?sslcert=/c.pem").unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        let Ok(DatabaseUrl::Postgres(t)) = DatabaseUrl::parse("postgres://u@h/db?sslcert=/c.pem&sslkey=%2Fk.pem")
+        else {
+            panic!()
+        };
+        assert_eq!(t.ssl_cert.as_deref(), Some(std::path::Path::new("/c.pem")));
+        assert_eq!(t.ssl_key.as_deref(), Some(std::path::Path::new("/k.pem")));
     }
 
     #[test]
