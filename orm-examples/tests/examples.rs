@@ -180,6 +180,10 @@ test_case! {
             assert!(stdout.lines().any(|l| l.starts_with(&format!("scaling={s} ")) && l.contains(" growth_ratio=")), "{stdout}");
         }
         assert!(stdout.lines().any(|l| l.starts_with("memory rows=") && l.contains(" ratio=")), "{stdout}");
+        for c in 1..=12 {
+            let line = format!("concurrency=C{c} ");
+            assert!(stdout.lines().any(|l| l.starts_with(&line) && l.contains(" ratio=")), "{stdout}");
+        }
         assert!(stdout.contains("# not pinned"), "{stdout}");
         drop(db);
     }

@@ -11,10 +11,24 @@ test_case! {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("chain_of_200_models.rs");
         std::fs::write(&file, chain_of_models(200)).unwrap();
+        let readme = dir.join("readme_getting_started.rs");
+        std::fs::write(&readme, readme_program()).unwrap();
         let t = trybuild::TestCases::new();
         t.compile_fail("ui/*.rs");
         t.pass(&file);
+        t.pass(&readme);
     }
+}
+
+/// The whole program of README's "Getting started in your own crate", as it stands there
+/// (compiled and run above, so that it stays right). It reads `DATABASE_URL`, which the
+/// tests set for PostgreSQL: renamed here, it runs on SQLite in memory and leaves nothing.
+fn readme_program() -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let after = readme.split_once("A whole program:").expect("README's getting-started program").1;
+    let code = after.split_once("```rust\n").unwrap().1.split_once("```").unwrap().0;
+    assert!(code.contains("fn main()"), "{code}");
+    code.replace("\"DATABASE_URL\"", "\"ORM_README_EXAMPLE_URL\"")
 }
 
 /// A program with `n` models, each one's `children` the next one's rows.

@@ -103,9 +103,12 @@ fn process_cpu() -> Duration {
 
 /// Runs the section: `programs` and `courses` rows exist (the read workloads' data set).
 /// `only` (as `--only` gave it) picks configurations by id; `C` or none runs them all.
+/// `scale` scales the number of requests (`--scale`; at least two per thread).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     url: &str,
     target: &postgres::Config,
+    scale: f64,
     rounds: usize,
     only: Option<&str>,
     pin: bool,
@@ -133,6 +136,7 @@ pub(crate) fn run(
         if only.is_some_and(|only| !only.split('|').any(|o| o == "C" || o == id)) {
             continue;
         }
+        let total = ((total as f64 * scale) as usize).max(threads * 2);
         let engine = Engine::builder(url).ssl_mode(SslMode::Disable).max_size(pool).build()?;
         let manager = PreparingManager(PostgresConnectionManager::new(target.clone(), NoTls));
         let raw = r2d2::Pool::builder().max_size(pool).test_on_check_out(false).build(manager)?;

@@ -240,7 +240,7 @@ fn run(target: &postgres::Config, options: Options<'_>) -> BenchResult {
         settle(&mut b)?;
         let (programs, courses) = (b.sizes.programs as i32, (b.sizes.programs * b.sizes.courses_per_program) as i32);
         let pin = pinned.is_some();
-        concurrent::run(&url_of(target), target, rounds.min(5), b.only.as_deref(), pin, programs, courses)?;
+        concurrent::run(&url_of(target), target, scale, rounds.min(5), b.only.as_deref(), pin, programs, courses)?;
     }
     Ok(())
 }
