@@ -27,9 +27,9 @@ fn upgrades_reports_and_downgrades_a_directory() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("orm_cli::main"), "{out}");
     // A wrong URL fails with what to write; a wrong command line shows the usage.
-    let (code, out) = run(&["status"], "mysql://nowhere");
+    let (code, out) = run(&["status"], "oracle://nowhere");
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("unsupported database `mysql`"), "{out}");
+    assert!(out.contains("unsupported database `oracle`"), "{out}");
     let (code, out) = run(&["launch"], &url);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("usage: migrate"), "{out}");

@@ -32,8 +32,10 @@
 
 extern crate self as orm_core;
 
-#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
-compile_error!("orm-core needs a database backend: enable its `postgres` or `sqlite` feature (both are on by default)");
+#[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+compile_error!(
+    "orm-core needs a database backend: enable its `postgres`, `sqlite` or `mysql` feature (the first two are on by default)"
+);
 
 // The shared base, used by every layer.
 mod error;

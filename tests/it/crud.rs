@@ -1,11 +1,11 @@
 //! Generated CRUD methods on an engine or a held connection.
 
 use orm_core::ErrorKind;
-use orm_tests::on_both;
+use orm_tests::on_all;
 
 use crate::models::{Account, Course, Membership, Program, Setting};
 
-on_both! {
+on_all! {
     fn insert_returns_the_generated_key_and_sets_it(db) {
         db.engine.create_all(&[Program::table()]).unwrap();
         let mut cs = Program::new("Bachelors in CS", 3);
@@ -18,7 +18,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn update_writes_every_column_and_delete_removes_the_row(db) {
         db.engine.create_all(&[Program::table()]).unwrap();
         let mut conn = db.engine.connection().unwrap();
@@ -37,7 +37,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn defaults_server_defaults_and_skipped_fields(db) {
         db.engine.create_all(&[Account::table()]).unwrap();
         let mut a = Account::new("ann@example.com", "ann", "main");
@@ -54,7 +54,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn composite_and_text_primary_keys(db) {
         db.engine
             .create_all(&[Membership::table(), Setting::table()])
@@ -92,7 +92,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn crud_in_a_transaction_rolls_back(db) {
         db.engine
             .create_all(&[Program::table(), Course::table()])
@@ -125,7 +125,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn many_inserts_through_one_connection_reuse_one_prepared_statement(db) {
         db.engine.create_all(&[Program::table()]).unwrap();
         let mut conn = db.engine.connection().unwrap();
@@ -151,7 +151,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// A value set on a column with a server default is sent (the data-loss bug: `false`
     /// set on a new object came back as the server's `true`); `None` leaves it to the
     /// database and reads back what it chose.

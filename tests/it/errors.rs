@@ -205,7 +205,7 @@ test_case! {
 
 test_case! {
     fn bad_urls_are_bad_url_errors() {
-        for url in ["mysql://root@localhost/test", "postgres://u@host:notaport/db", "not a url", "", "sqlite:file.db"] {
+        for url in ["oracle://root@localhost/test", "mysql://root@localhost", "postgres://u@host:notaport/db", "not a url", "", "sqlite:file.db"] {
             let err = Engine::connect(url).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::BadUrl, "{url}: {err}");
         }

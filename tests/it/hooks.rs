@@ -2,7 +2,7 @@
 
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, Hooks};
-use orm_tests::on_both;
+use orm_tests::on_all;
 
 #[derive(Model, Debug, Clone, PartialEq)]
 #[orm(table = "articles", hooks)]
@@ -44,7 +44,7 @@ fn article(title: &str) -> Article {
     Article::new(title, "", 0)
 }
 
-on_both! {
+on_all! {
     /// The hooks run in a flush before its statements; what they set is written; a
     /// validation error stops the flush with nothing written and names the object.
     fn hooks_run_in_the_flush_and_validation_stops_it(db) {
@@ -86,7 +86,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// The plain CRUD methods and engine queries run the same hooks.
     fn plain_crud_runs_the_hooks(db) {
         db.engine.create_all(&[Article::table()]).unwrap();

@@ -4,7 +4,7 @@
 use orm_core::dialect::{POSTGRES, SQLITE};
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, NPlusOne};
-use orm_tests::{TestDb, on_both, test_case};
+use orm_tests::{TestDb, on_all, test_case};
 
 use crate::models::*;
 
@@ -54,7 +54,7 @@ test_case! {
     }
 }
 
-on_both! {
+on_all! {
     fn create_all_creates_the_association_table_once(db) {
         db.engine.create_all(&[Student::table(), Club::table(), Article::table(), Label::table()]).unwrap();
         assert_eq!(db.tables(), ["article_labels", "articles", "club_members", "clubs", "labels", "students"]);
@@ -340,7 +340,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// `extend_objs` adds objects that exist already (`article.labels += [l0, l1]`).
     fn extend_objs_adds_existing_objects(db) {
         blog(db);

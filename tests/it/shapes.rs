@@ -4,7 +4,7 @@
 
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, NPlusOne};
-use orm_tests::{TestDb, on_both};
+use orm_tests::{TestDb, on_all};
 
 use crate::models::*;
 
@@ -29,7 +29,7 @@ fn school_with(db: &TestDb, n: usize) {
     s.commit().unwrap();
 }
 
-on_both! {
+on_all! {
     fn a_tree_added_leaves_first_is_inserted_parents_first(db) {
         db.engine.create_all(&[Category::table()]).unwrap();
         let mut s = db.engine.session();
@@ -293,7 +293,7 @@ fn people(db: &TestDb) {
     db.engine.create_all(&[Person::table(), Passport::table(), Locker::table()]).unwrap();
 }
 
-on_both! {
+on_all! {
     fn one_to_one_is_added_with_its_parent_and_read_from_both_sides(db) {
         people(db);
         let mut s = db.engine.session();

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
-use crate::{database_url, postgres_required};
+use crate::{database_url, mysql_required, mysql_url, postgres_required};
 
 /// Where `initdb` and `pg_ctl` are, for tests that start a PostgreSQL server of their own.
 pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
@@ -49,6 +49,8 @@ pub enum Need {
     PgBouncer,
     /// The `openssl` command, to make a CA and certificates.
     Openssl,
+    /// A MySQL or MariaDB server at [`mysql_url()`](crate::mysql_url).
+    Mysql,
 }
 
 impl Need {
@@ -61,6 +63,24 @@ impl Need {
             Need::PgCtl => "pg_ctl",
             Need::PgBouncer => "pgbouncer",
             Need::Openssl => "openssl",
+            Need::Mysql => "mysql",
+        }
+    }
+
+    /// Whether a missing one fails the run (`ORM_REQUIRE_POSTGRES=1` for PostgreSQL and
+    /// the programs around it, `ORM_REQUIRE_MYSQL=1` for MySQL).
+    fn required(self) -> bool {
+        match self {
+            Need::Mysql => mysql_required(),
+            _ => postgres_required(),
+        }
+    }
+
+    /// The variable that makes it required.
+    fn required_by(self) -> &'static str {
+        match self {
+            Need::Mysql => "ORM_REQUIRE_MYSQL=1",
+            _ => "ORM_REQUIRE_POSTGRES=1",
         }
     }
 
@@ -92,6 +112,15 @@ impl Need {
                 Ok(out) if out.status.success() => Ok(()),
                 _ => Err("no openssl command".to_owned()),
             },
+            Need::Mysql => {
+                let url = mysql_url();
+                orm_core::Engine::builder(&url)
+                    .connect_timeout(Duration::from_secs(5))
+                    .max_size(1)
+                    .build()
+                    .map(drop)
+                    .map_err(|e| format!("no server at {} ({e})", redacted(&url)))
+            }
         }
     }
 
@@ -104,15 +133,16 @@ impl Need {
             Need::PgCtl => "initdb/pg_ctl",
             Need::PgBouncer => "PgBouncer",
             Need::Openssl => "openssl",
+            Need::Mysql => "MySQL",
         }
     }
 
     /// Why the tests that need it cannot run: `why` comes from [`Need::check`].
     fn reason(self, why: &str, required: bool) -> String {
         if required {
-            format!("{} is required (ORM_REQUIRE_POSTGRES=1), but there is {why}", self.subject())
+            format!("{} is required ({}), but there is {why}", self.subject(), self.required_by())
         } else {
-            format!("{why}; {}, or ORM_REQUIRE_POSTGRES=1 to fail instead", self.hint())
+            format!("{why}; {}, or {} to fail instead", self.hint(), self.required_by())
         }
     }
 
@@ -126,6 +156,7 @@ impl Need {
             Need::PgCtl => format!("{count} {test} that {need} initdb and pg_ctl"),
             Need::PgBouncer => format!("{count} {test} that {need} PgBouncer"),
             Need::Openssl => format!("{count} {test} that {need} openssl"),
+            Need::Mysql => format!("{count} MySQL {test}"),
         }
     }
 
@@ -138,6 +169,7 @@ impl Need {
             Need::PgCtl => "install the PostgreSQL 15 server programs",
             Need::PgBouncer => "install PgBouncer (apt-get install -y pgbouncer; .ci/run does)",
             Need::Openssl => "install openssl",
+            Need::Mysql => "set MYSQL_URL",
         }
     }
 }
@@ -197,7 +229,6 @@ pub fn run() -> ! {
         panic!("two tests are named {}", twice[0]);
     }
 
-    let required = postgres_required();
     let mut checked: BTreeMap<Need, Result<(), String>> = BTreeMap::new();
     // Per unmet need: how many selected tests it stops, and why.
     let mut unmet: BTreeMap<Need, (usize, String)> = BTreeMap::new();
@@ -218,6 +249,7 @@ pub fn run() -> ! {
             None => Trial::test(name, move || run_case(case)),
             Some((need, why)) => {
                 unmet.entry(need).or_insert_with(|| (0, why.clone())).0 += 1;
+                let required = need.required();
                 let message = need.reason(&why, required);
                 Trial::test(name, move || Err(Failed::from(message))).with_ignored_flag(!required)
             }
@@ -226,6 +258,7 @@ pub fn run() -> ! {
     }
 
     for (need, (count, why)) in &unmet {
+        let required = need.required();
         let outcome = if required { "will fail" } else { "ignored" };
         let line = format!("{} {outcome}: {}", need.tests(*count), need.reason(why, required));
         // `--list` output is read by tools (cargo-nextest): the notice goes to stderr there.

@@ -33,6 +33,16 @@ pub fn postgres_required() -> bool {
     std::env::var("ORM_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
 }
 
+/// `MYSQL_URL`, or the local MariaDB server (each test makes a database of its own there).
+pub fn mysql_url() -> String {
+    std::env::var("MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_owned())
+}
+
+/// Whether a missing MySQL server must fail the tests.
+pub fn mysql_required() -> bool {
+    std::env::var("ORM_REQUIRE_MYSQL").is_ok_and(|v| v == "1")
+}
+
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// Which database a test runs on.
@@ -42,6 +52,8 @@ pub enum Backend {
     Postgres,
     /// A SQLite file (WAL) in a temporary directory of the test's own.
     Sqlite,
+    /// MySQL or MariaDB from `MYSQL_URL`, in a database of the test's own.
+    Mysql,
 }
 
 /// A statement and its parameters.
@@ -83,7 +95,7 @@ pub struct TestDb {
     pub statements: Recorder,
     /// The backend.
     pub backend: Backend,
-    /// The PostgreSQL schema or the SQLite file.
+    /// The PostgreSQL schema, the SQLite file or the MySQL database.
     pub name: String,
     url: String,
     admin: Option<Engine>,
@@ -116,7 +128,11 @@ impl TestDb {
         // expected list serves both backends where only placeholders differ.
         let record = move |b: EngineBuilder| {
             b.on_statement(move |sql, params| {
-                let sql = if backend == Backend::Sqlite { postgres_spelling(sql) } else { sql.to_owned() };
+                let sql = match backend {
+                    Backend::Sqlite => postgres_spelling(sql),
+                    Backend::Mysql => postgres_spelling(&mysql_to_postgres_quotes(sql)),
+                    Backend::Postgres => sql.to_owned(),
+                };
                 recorder.0.lock().unwrap().push((sql, params.to_vec()))
             })
         };
@@ -153,7 +169,40 @@ impl TestDb {
                 let engine = configure(builder).build().expect("engine on the test database");
                 Some(TestDb { engine, statements, backend, name, url, admin: None, dir: Some(dir) })
             }
+            Backend::Mysql => {
+                let server = mysql_url();
+                let admin = match Engine::builder(&server)
+                    .connect_timeout(std::time::Duration::from_secs(5))
+                    .max_size(2)
+                    .build()
+                {
+                    Ok(engine) => engine,
+                    Err(e) if harness::current_needs().is_some() => panic!("{}", missing_in_a_test(Need::Mysql, &e)),
+                    Err(e) if !mysql_required() => {
+                        eprintln!("SKIPPED {tag} on MySQL: not reachable at {server} ({e}); set MYSQL_URL");
+                        return None;
+                    }
+                    Err(e) => panic!("MySQL is required (ORM_REQUIRE_MYSQL=1) but not reachable at {server}: {e}"),
+                };
+                admin.execute(&format!("DROP DATABASE IF EXISTS `{name}`"), &[]).expect("drop stale database");
+                admin.execute(&format!("CREATE DATABASE `{name}`"), &[]).expect("create test database");
+                let url = with_database(&server, &name);
+                let builder = record(Engine::builder(&url).max_size(4));
+                let engine = configure(builder).build().expect("engine on the test database");
+                Some(TestDb { engine, statements, backend, name, url, admin: Some(admin), dir: None })
+            }
         }
+    }
+
+    /// A fresh MySQL database. Without a server: as [`TestDb::postgres`] says, with
+    /// `ORM_REQUIRE_MYSQL=1`.
+    pub fn mysql(tag: &str) -> Option<TestDb> {
+        TestDb::new(Backend::Mysql, tag, |b| b)
+    }
+
+    /// Whether this is the MySQL run.
+    pub fn is_mysql(&self) -> bool {
+        self.backend == Backend::Mysql
     }
 
     /// Whether this is the PostgreSQL run.
@@ -167,14 +216,24 @@ impl TestDb {
         match self.backend {
             Backend::Postgres => postgres.to_owned(),
             Backend::Sqlite => postgres.replace('$', "?"),
+            Backend::Mysql => postgres.replace('$', "?").replace('"', "`"),
         }
     }
 
-    /// One value for PostgreSQL, another for SQLite.
+    /// One value for PostgreSQL, another for SQLite (and MySQL).
     pub fn pick<T>(&self, postgres: T, sqlite: T) -> T {
         match self.backend {
             Backend::Postgres => postgres,
+            Backend::Sqlite | Backend::Mysql => sqlite,
+        }
+    }
+
+    /// One value per backend: PostgreSQL, SQLite, MySQL.
+    pub fn pick3<T>(&self, postgres: T, sqlite: T, mysql: T) -> T {
+        match self.backend {
+            Backend::Postgres => postgres,
             Backend::Sqlite => sqlite,
+            Backend::Mysql => mysql,
         }
     }
 
@@ -185,7 +244,7 @@ impl TestDb {
                 let sep = if self.url.contains('?') { '&' } else { '?' };
                 format!("{}{sep}options=-c%20search_path%3D{}", self.url, self.name)
             }
-            Backend::Sqlite => self.url.clone(),
+            Backend::Sqlite | Backend::Mysql => self.url.clone(),
         }
     }
 
@@ -193,14 +252,14 @@ impl TestDb {
     pub fn engine_with(&self, configure: impl FnOnce(EngineBuilder) -> EngineBuilder) -> Engine {
         let builder = match self.backend {
             Backend::Postgres => Engine::builder(&self.url).search_path(&self.name).max_size(4),
-            Backend::Sqlite => Engine::builder(&self.url).max_size(4),
+            Backend::Sqlite | Backend::Mysql => Engine::builder(&self.url).max_size(4),
         };
         configure(builder).build().expect("second engine on the test database")
     }
 
     /// Counts the rows of a table, on a connection of its own.
     pub fn count(&self, table: &str) -> i64 {
-        let sql = format!("SELECT count(*) FROM {}", quoted(table));
+        let sql = format!("SELECT count(*) FROM {}", quoted(&self.engine, table));
         self.engine.query_raw(&sql, &[], |row| row.get::<i64>(0)).expect("count")[0]
     }
 
@@ -220,6 +279,11 @@ impl TestDb {
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1",
                 &[],
             ),
+            Backend::Mysql => self.column(
+                "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() ORDER BY 1",
+                &[],
+            ),
         }
     }
 
@@ -235,6 +299,11 @@ impl TestDb {
             Backend::Sqlite => {
                 self.column("SELECT name FROM pragma_table_info(?1) ORDER BY cid", &[Value::from(table)])
             }
+            Backend::Mysql => self.column(
+                "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
+                 WHERE table_schema = DATABASE() AND table_name = ?1 ORDER BY ordinal_position",
+                &[Value::from(table)],
+            ),
         }
     }
 
@@ -248,6 +317,11 @@ impl TestDb {
             ),
             Backend::Sqlite => self.column(
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY 1",
+                &[],
+            ),
+            Backend::Mysql => self.column(
+                "SELECT DISTINCT CAST(index_name AS CHAR) FROM information_schema.statistics \
+                 WHERE table_schema = DATABASE() ORDER BY 1",
                 &[],
             ),
         }
@@ -297,8 +371,14 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some(admin) = &self.admin {
-            let _ = admin.execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name), &[]);
+        match (&self.admin, self.backend) {
+            (Some(admin), Backend::Mysql) => {
+                let _ = admin.execute(&format!("DROP DATABASE IF EXISTS `{}`", self.name), &[]);
+            }
+            (Some(admin), _) => {
+                let _ = admin.execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name), &[]);
+            }
+            (None, _) => {}
         }
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
@@ -361,7 +441,7 @@ pub fn database_port() -> u16 {
 /// The rows of a table as `a|b|c` lines, ordered by the first column (integers and
 /// text; NULL as an empty field).
 pub fn rows(engine: &Engine, table: &str) -> Vec<String> {
-    let sql = format!("SELECT * FROM {} ORDER BY 1", quoted(table));
+    let sql = format!("SELECT * FROM {} ORDER BY 1", quoted(engine, table));
     engine
         .query_raw(&sql, &[], |row| {
             let text = |i: usize| -> orm_core::Result<String> {
@@ -403,7 +483,7 @@ macro_rules! on_both {
             #[allow(unused_imports)]
             use super::*;
 
-            fn __test_body($db: &$crate::TestDb) $body
+            pub(super) fn __test_body($db: &$crate::TestDb) $body
 
             fn postgres() {
                 let configure = |b: ::orm_core::EngineBuilder| -> ::orm_core::EngineBuilder {
@@ -437,6 +517,44 @@ macro_rules! on_both {
             }
         }
         $crate::on_both! { $($rest)* }
+    };
+}
+
+/// One test body, run once per backend, MySQL included: as [`on_both!`], with a third
+/// test `name::mysql` on a database of its own at [`mysql_url()`] (ignored without a
+/// server, or failing with `ORM_REQUIRE_MYSQL=1`).
+#[macro_export]
+macro_rules! on_all {
+    () => {};
+    (
+        $(#[$meta:meta])*
+        fn $name:ident($db:ident $(, $configure:expr)?) $(needs($($need:ident),* $(,)?))? $body:block
+        $($rest:tt)*
+    ) => {
+        $crate::on_both! {
+            $(#[$meta])*
+            fn $name($db $(, $configure)?) $(needs($($need),*))? $body
+        }
+        const _: () = {
+            fn mysql() {
+                let configure = |b: ::orm_core::EngineBuilder| -> ::orm_core::EngineBuilder {
+                    $( let b = $crate::configure(b, $configure); )?
+                    b
+                };
+                if let Some(db) = $crate::TestDb::new($crate::Backend::Mysql, stringify!($name), configure) {
+                    $name::__test_body(&db);
+                }
+            }
+            $crate::inventory::submit! {
+                $crate::harness::TestCase::new(
+                    concat!(module_path!(), "::", stringify!($name)),
+                    "mysql",
+                    &[$crate::harness::Need::Mysql],
+                    mysql,
+                )
+            }
+        };
+        $crate::on_all! { $($rest)* }
     };
 }
 
@@ -544,9 +662,32 @@ pub fn configure(builder: EngineBuilder, f: impl FnOnce(EngineBuilder) -> Engine
     f(builder)
 }
 
-/// `name` as a quoted SQL identifier (embedded double quotes doubled).
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+/// `name` as a quoted SQL identifier, as `engine`'s database spells it.
+fn quoted(engine: &Engine, name: &str) -> String {
+    if engine.dialect().name() == "mysql" {
+        format!("`{}`", name.replace('`', "``"))
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// A MySQL statement with PostgreSQL's identifier quoting: `name` becomes `name`, or
+/// `"name"` where PostgreSQL needs the quotes.
+fn mysql_to_postgres_quotes(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(start) = rest.find('`') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('`') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        orm_core::Dialect::write_ident(&orm_core::dialect::POSTGRES, &mut out, &after[..end]);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `?1` -> `$1`, `BEGIN IMMEDIATE` -> `BEGIN`: a SQLite statement in PostgreSQL's spelling.

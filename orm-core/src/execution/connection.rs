@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
+#[cfg(feature = "mysql")]
+use crate::execution::backend::mysql::MyManager;
 #[cfg(feature = "postgres")]
 use crate::execution::backend::postgres::PgManager;
 #[cfg(feature = "sqlite")]
@@ -71,6 +73,8 @@ enum Inner {
     Postgres(r2d2::PooledConnection<PgManager>),
     #[cfg(feature = "sqlite")]
     Sqlite(r2d2::PooledConnection<SqliteManager>),
+    #[cfg(feature = "mysql")]
+    Mysql(r2d2::PooledConnection<MyManager>),
 }
 
 impl Connection {
@@ -84,12 +88,19 @@ impl Connection {
         Connection { inner: Inner::Sqlite(conn), settings, aborted: false }
     }
 
+    #[cfg(feature = "mysql")]
+    pub(crate) fn mysql(conn: r2d2::PooledConnection<MyManager>, settings: Arc<Settings>) -> Connection {
+        Connection { inner: Inner::Mysql(conn), settings, aborted: false }
+    }
+
     fn backend(&mut self) -> &mut dyn BackendConnection {
         match &mut self.inner {
             #[cfg(feature = "postgres")]
             Inner::Postgres(c) => &mut **c,
             #[cfg(feature = "sqlite")]
             Inner::Sqlite(c) => &mut **c,
+            #[cfg(feature = "mysql")]
+            Inner::Mysql(c) => &mut **c,
         }
     }
 
@@ -99,6 +110,8 @@ impl Connection {
             Inner::Postgres(c) => &**c,
             #[cfg(feature = "sqlite")]
             Inner::Sqlite(c) => &**c,
+            #[cfg(feature = "mysql")]
+            Inner::Mysql(c) => &**c,
         }
     }
 
@@ -326,6 +339,8 @@ impl Connection {
             Inner::Postgres(c) => CancelToken(CancelInner::Postgres(c.cancel_token())),
             #[cfg(feature = "sqlite")]
             Inner::Sqlite(c) => CancelToken(CancelInner::Sqlite(c.interrupt_handle())),
+            #[cfg(feature = "mysql")]
+            Inner::Mysql(c) => CancelToken(CancelInner::Mysql(c.kill_query())),
         }
     }
 
@@ -356,6 +371,8 @@ enum CancelInner {
     Postgres(postgres::CancelToken),
     #[cfg(feature = "sqlite")]
     Sqlite(rusqlite::InterruptHandle),
+    #[cfg(feature = "mysql")]
+    Mysql(crate::execution::backend::mysql::KillQuery),
 }
 
 impl CancelToken {
@@ -371,6 +388,8 @@ impl CancelToken {
                 handle.interrupt();
                 Ok(())
             }
+            #[cfg(feature = "mysql")]
+            CancelInner::Mysql(kill) => kill.cancel(),
         }
     }
 }

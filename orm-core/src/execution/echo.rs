@@ -170,8 +170,8 @@ fn operation(sql: &str) -> &str {
 
 /// The table a statement is about: after `INSERT INTO`, `UPDATE`, `DELETE FROM`, or the
 /// first `FROM` (empty when there is none).
-#[cfg(feature = "tracing")]
-fn statement_table(sql: &str) -> &str {
+#[cfg(any(feature = "tracing", feature = "mysql"))]
+pub(crate) fn statement_table(sql: &str) -> &str {
     let upper = sql.to_ascii_uppercase();
     let after = ["INSERT INTO ", "UPDATE ", "DELETE FROM ", " FROM "]
         .iter()
@@ -180,7 +180,7 @@ fn statement_table(sql: &str) -> &str {
     let Some(at) = after else { return "" };
     let rest = &sql[at..];
     let end = rest.find(|c: char| c.is_whitespace() || c == '(' || c == ',' || c == ';').unwrap_or(rest.len());
-    rest[..end].trim_matches('"')
+    rest[..end].trim_matches(['"', '`'])
 }
 
 /// Parameters as SQLAlchemy prints positional ones: `('a', 1)`, `(1,)`, `()`.

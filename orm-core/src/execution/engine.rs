@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
+#[cfg(feature = "mysql")]
+use crate::execution::backend::mysql::MyManager;
 #[cfg(feature = "postgres")]
 use crate::execution::backend::postgres::{DEFAULT_STATEMENT_CACHE_SIZE, PgManager};
 #[cfg(feature = "sqlite")]
@@ -67,6 +69,8 @@ enum Pool {
     Postgres(r2d2::Pool<PgManager>),
     #[cfg(feature = "sqlite")]
     Sqlite(r2d2::Pool<SqliteManager>),
+    #[cfg(feature = "mysql")]
+    Mysql(r2d2::Pool<MyManager>),
 }
 
 impl std::fmt::Debug for Engine {
@@ -107,6 +111,10 @@ impl Engine {
             #[cfg(feature = "sqlite")]
             Pool::Sqlite(pool) => {
                 pool.get().map(|c| Connection::sqlite(c, self.shared.settings.clone())).map_err(timeout)
+            }
+            #[cfg(feature = "mysql")]
+            Pool::Mysql(pool) => {
+                pool.get().map(|c| Connection::mysql(c, self.shared.settings.clone())).map_err(timeout)
             }
         }
     }
@@ -185,6 +193,8 @@ impl Engine {
             Pool::Postgres(p) => p.state().connections,
             #[cfg(feature = "sqlite")]
             Pool::Sqlite(p) => p.state().connections,
+            #[cfg(feature = "mysql")]
+            Pool::Mysql(p) => p.state().connections,
         }
     }
 
@@ -195,6 +205,8 @@ impl Engine {
             Pool::Postgres(p) => p.state().idle_connections,
             #[cfg(feature = "sqlite")]
             Pool::Sqlite(p) => p.state().idle_connections,
+            #[cfg(feature = "mysql")]
+            Pool::Mysql(p) => p.state().idle_connections,
         }
     }
 
@@ -206,6 +218,8 @@ impl Engine {
             Pool::Postgres(p) => p.state(),
             #[cfg(feature = "sqlite")]
             Pool::Sqlite(p) => p.state(),
+            #[cfg(feature = "mysql")]
+            Pool::Mysql(p) => p.state(),
         };
         self.shared.pool_counters.stats(self.shared.max_size, state.connections, state.idle_connections)
     }
@@ -573,6 +587,8 @@ impl EngineBuilder {
             DatabaseUrl::Postgres(target) => self.build_postgres(*target),
             #[cfg(feature = "sqlite")]
             DatabaseUrl::Sqlite(target) => self.build_sqlite(target),
+            #[cfg(feature = "mysql")]
+            DatabaseUrl::Mysql(target) => self.build_mysql(*target),
         }
     }
 
@@ -771,6 +787,195 @@ impl EngineBuilder {
              the database or role instead (ALTER ROLE app SET statement_timeout = '5s'), or \
              connect without the pooler"
         )))
+    }
+
+    /// A MySQL or MariaDB engine: the first connection opened at once (a refusal is
+    /// returned with the server's reason), the server's kind read from it, and every
+    /// connection set up alike (strict SQL mode, UTC, utf8mb4, the isolation level).
+    #[cfg(feature = "mysql")]
+    fn build_mysql(self, target: crate::execution::url::MysqlTarget) -> Result<Engine> {
+        use crate::execution::backend::mysql::{Flavor, MyConn, connect_refusal};
+        let started = std::time::Instant::now();
+        let shown = redact(&self.url);
+        if self.search_path.is_some() {
+            return Err(Error::unsupported(
+                "search_path is a PostgreSQL setting; on MySQL name the database in the URL",
+            ));
+        }
+        if !self.replicas.is_empty() {
+            return Err(Error::unsupported("read replicas are supported on PostgreSQL only: remove replica(..)"));
+        }
+        if self.ssl_client_cert.is_some() {
+            return Err(Error::unsupported(
+                "client certificates are supported on PostgreSQL only; authenticate with a password \
+                 (TLS still encrypts it)",
+            ));
+        }
+        let ssl_mode = self.ssl_mode.or(target.ssl_mode).unwrap_or(SslMode::Prefer);
+        #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+        let root_cert = self.ssl_root_cert.clone().or(target.ssl_root_cert);
+        let cache_size = self.statement_cache_size.or(target.statement_cache_size).unwrap_or(256);
+        let isolation = match self.isolation {
+            IsolationLevel::ReadCommitted => "READ COMMITTED",
+            IsolationLevel::RepeatableRead => "REPEATABLE READ",
+            IsolationLevel::Serializable => "SERIALIZABLE",
+        };
+        // What every connection runs first: errors rather than silent truncation, `||` as
+        // the SQL standard's concatenation (not OR), times in UTC (DATETIME holds UTC
+        // timestamps), full UTF-8, PostgreSQL's default isolation.
+        let common = vec![
+            "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,\
+             ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,PIPES_AS_CONCAT'"
+                .to_owned(),
+            "SET SESSION time_zone = '+00:00'".to_owned(),
+            "SET NAMES utf8mb4 COLLATE utf8mb4_bin".to_owned(),
+            format!("SET SESSION TRANSACTION ISOLATION LEVEL {isolation}"),
+        ];
+        let mut builder = mysql::OptsBuilder::from_opts(target.opts)
+            .tcp_connect_timeout(Some(self.connect_timeout))
+            .tcp_keepalive_time_ms(u32::try_from(self.keepalive_idle.as_millis()).ok())
+            .tcp_user_timeout_ms(u32::try_from(self.tcp_user_timeout.as_millis()).ok())
+            .stmt_cache_size(cache_size)
+            .init(common.clone());
+        builder = match ssl_mode {
+            SslMode::Disable | SslMode::Prefer => builder,
+            #[cfg(feature = "tls")]
+            mode => {
+                let mut ssl = mysql::SslOpts::default();
+                if let Some(path) = root_cert.clone().filter(|p| p.as_os_str() != "system") {
+                    ssl = ssl.with_root_cert_path(Some(path));
+                }
+                let verify_ca = matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull)
+                    || (mode == SslMode::Require && root_cert.is_some());
+                ssl = ssl
+                    .with_danger_accept_invalid_certs(!verify_ca)
+                    .with_danger_skip_domain_validation(mode != SslMode::VerifyFull);
+                builder.ssl_opts(Some(ssl))
+            }
+            #[cfg(not(feature = "tls"))]
+            other => {
+                return Err(Error::unsupported(format!(
+                    "ssl-mode {other} needs TLS, but this build of orm-core has none; enable orm-core's `tls` feature"
+                )));
+            }
+        };
+        let opts: mysql::Opts = builder.clone().into();
+        // The first connection, on a thread of its own: a server that accepts and then
+        // says nothing is bounded by the connect timeout too.
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let probe_opts = opts.clone();
+        std::thread::spawn(move || {
+            let _ = sender.send(mysql::Conn::new(probe_opts));
+        });
+        let wait = self.connect_timeout.saturating_sub(started.elapsed());
+        let first = match receiver.recv_timeout(wait) {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(e)) => Err(connect_refusal(e, &shown, ssl_mode)?),
+            Err(_) => Err("no answer".to_owned()),
+        };
+        let (flavor, spare) = match first {
+            Ok(conn) => {
+                let mut conn = MyConn::new(conn, std::sync::Arc::new(opts.clone()));
+                (Some(conn.check_version()?), Some(conn))
+            }
+            Err(_) => (None, None),
+        };
+        let flavor_init = |flavor: Flavor| -> Vec<String> {
+            let mut init = Vec::new();
+            if let Some(t) = self.statement_timeout {
+                init.push(match flavor {
+                    Flavor::MariaDb => format!("SET SESSION max_statement_time = {}", t.as_secs_f64()),
+                    Flavor::MySql => format!("SET SESSION max_execution_time = {}", t.as_millis()),
+                });
+            }
+            init
+        };
+        let settings_for = |flavor: Flavor| {
+            Arc::new(Settings {
+                dialect: match flavor {
+                    Flavor::MariaDb => &crate::sql::dialect::MARIADB,
+                    Flavor::MySql => &crate::sql::dialect::MYSQL,
+                },
+                echo: self.echo.clone(),
+                isolation: self.isolation,
+            })
+        };
+        let ping_after = (!self.health_check_after_idle.is_zero()).then_some(self.health_check_after_idle);
+        let build_pool = |flavor: Flavor, spare: MyConn| {
+            let mut init = common.clone();
+            init.extend(flavor_init(flavor));
+            let manager = MyManager::new(builder.clone().init(init).into(), ping_after);
+            manager.keep_spare(spare);
+            let events = PoolEvents::default();
+            let counters = events.0.clone();
+            let pool = r2d2::Pool::builder()
+                .max_size(self.max_size)
+                .min_idle(self.min_idle)
+                .connection_timeout(self.checkout_timeout)
+                .test_on_check_out(self.health_check)
+                .idle_timeout(self.idle_timeout)
+                .max_lifetime(self.max_lifetime)
+                .error_handler(Box::new(LogPoolErrors))
+                .event_handler(Box::new(events))
+                .build_unchecked(manager);
+            (pool, counters)
+        };
+        let (pool, pool_counters, flavor) = match (flavor, spare) {
+            (Some(flavor), Some(mut spare)) => {
+                for statement in flavor_init(flavor) {
+                    crate::execution::backend::BackendConnection::batch_execute(&mut spare, &statement)?;
+                }
+                let (pool, counters) = build_pool(flavor, spare);
+                (pool, counters, flavor)
+            }
+            _ => {
+                // Not reachable yet: keep trying within the connect timeout.
+                let left = self.connect_timeout.saturating_sub(started.elapsed());
+                let unreachable = |e: String| {
+                    Error::new(
+                        ErrorKind::ConnectionLost,
+                        format!(
+                            "cannot connect to {shown} within {:.1}s: {e}; check that the server \
+                             is running and the URL is right",
+                            self.connect_timeout.as_secs_f64()
+                        ),
+                    )
+                };
+                let deadline = std::time::Instant::now() + left;
+                let conn = loop {
+                    match mysql::Conn::new(opts.clone()) {
+                        Ok(conn) => break conn,
+                        Err(e) if std::time::Instant::now() >= deadline => return Err(unreachable(e.to_string())),
+                        Err(e) => {
+                            connect_refusal(e, &shown, ssl_mode)?;
+                            std::thread::sleep(Duration::from_millis(100));
+                        }
+                    }
+                };
+                let mut conn = MyConn::new(conn, std::sync::Arc::new(opts.clone()));
+                let flavor = conn.check_version()?;
+                for statement in flavor_init(flavor) {
+                    crate::execution::backend::BackendConnection::batch_execute(&mut conn, &statement)?;
+                }
+                let (pool, counters) = build_pool(flavor, conn);
+                (pool, counters, flavor)
+            }
+        };
+        Ok(Engine {
+            shared: Arc::new(Shared {
+                settings: settings_for(flavor),
+                n_plus_one: self.n_plus_one,
+                pool: Pool::Mysql(pool),
+                pool_counters,
+                max_size: self.max_size,
+                url: shown,
+                checkout_timeout: self.checkout_timeout,
+                #[cfg(feature = "postgres")]
+                replicas: None,
+                #[cfg(feature = "sqlite")]
+                _keeper: None,
+            }),
+        })
     }
 
     #[cfg(feature = "sqlite")]

@@ -34,6 +34,8 @@ pub(crate) enum RowInner<'a> {
     Pg(&'a postgres::Row),
     #[cfg(feature = "sqlite")]
     Sqlite(&'a rusqlite::Row<'a>),
+    #[cfg(feature = "mysql")]
+    My(&'a mysql::Row),
 }
 
 impl<'a> Row<'a> {
@@ -45,6 +47,11 @@ impl<'a> Row<'a> {
     #[cfg(feature = "sqlite")]
     pub(crate) fn sqlite(row: &'a rusqlite::Row<'a>) -> Row<'a> {
         Row { inner: RowInner::Sqlite(row), total: 0 }
+    }
+
+    #[cfg(feature = "mysql")]
+    pub(crate) fn mysql(row: &'a mysql::Row) -> Row<'a> {
+        Row { inner: RowInner::My(row), total: 0 }
     }
 
     /// How many rows the whole result has, when known before reading them (0 otherwise):
@@ -60,6 +67,8 @@ impl<'a> Row<'a> {
             RowInner::Pg(r) => r.len(),
             #[cfg(feature = "sqlite")]
             RowInner::Sqlite(r) => r.as_ref().column_count(),
+            #[cfg(feature = "mysql")]
+            RowInner::My(r) => r.len(),
         }
     }
 
@@ -75,6 +84,11 @@ impl<'a> Row<'a> {
             RowInner::Pg(r) => r.columns().get(idx).map(|c| c.name()),
             #[cfg(feature = "sqlite")]
             RowInner::Sqlite(r) => r.as_ref().column_name(idx).ok(),
+            #[cfg(feature = "mysql")]
+            RowInner::My(r) => r.columns_ref().get(idx).map(|c| c.name_str()).and_then(|n| match n {
+                std::borrow::Cow::Borrowed(n) => Some(n),
+                std::borrow::Cow::Owned(_) => None,
+            }),
         }
     }
 
@@ -113,6 +127,8 @@ impl<'a> Row<'a> {
                     .map(Some)
                     .map_err(|message| DecodeError::new(storage_class(value).to_owned(), message))
             }
+            #[cfg(feature = "mysql")]
+            RowInner::My(r) => crate::execution::backend::mysql::decode::<T>(r, idx),
         }
     }
 }
@@ -135,6 +151,11 @@ macro_rules! row_source {
                         crate::execution::backend::sqlite::decode_array(value, element)
                             .map(Some)
                             .map_err(|message| DecodeError::new(storage_class(value).to_owned(), message))
+                    }
+                    #[cfg(feature = "mysql")]
+                    RowInner::My(_) => {
+                        let _ = (idx, element);
+                        Err(DecodeError::new("?".to_owned(), "MySQL has no array columns".to_owned()))
                     }
                 }
             }

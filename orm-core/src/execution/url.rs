@@ -24,6 +24,19 @@ pub(crate) enum DatabaseUrl {
     Postgres(Box<PgTarget>),
     #[cfg(feature = "sqlite")]
     Sqlite(SqliteTarget),
+    #[cfg(feature = "mysql")]
+    Mysql(Box<MysqlTarget>),
+}
+
+/// A MySQL or MariaDB URL: the driver's options and the ones we read ourselves.
+#[cfg(feature = "mysql")]
+#[derive(Debug, Clone)]
+pub(crate) struct MysqlTarget {
+    /// The driver's options (host, port, user, password, database, its own settings).
+    pub(crate) opts: mysql::Opts,
+    pub(crate) ssl_mode: Option<crate::execution::tls::SslMode>,
+    pub(crate) ssl_root_cert: Option<std::path::PathBuf>,
+    pub(crate) statement_cache_size: Option<usize>,
 }
 
 /// A PostgreSQL URL: the driver's configuration and the options we read ourselves.
@@ -43,7 +56,7 @@ pub(crate) struct PgTarget {
 const POSTGRES_ONLY: [&str; 6] = ["sslmode", "sslrootcert", "sslcert", "sslkey", "statement_cache_size", "options"];
 
 /// `%2F` and the like, as URL query values spell them.
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -168,6 +181,76 @@ fn parse_sqlite_url(_: &str, shown: &str) -> Result<DatabaseUrl> {
     )))
 }
 
+/// `mysql://user:password@host:port/database` (or `mariadb://`), with libpq's `sslmode`
+/// names or MySQL's `ssl-mode` ones (`DISABLED`, `PREFERRED`, `REQUIRED`, `VERIFY_CA`,
+/// `VERIFY_IDENTITY`), `sslrootcert` / `ssl-ca`, `statement_cache_size`, and the driver's
+/// own options.
+#[cfg(feature = "mysql")]
+fn parse_mysql(url: &str, shown: &str) -> Result<DatabaseUrl> {
+    use crate::execution::tls::SslMode;
+    let rest = url.split_once("://").map(|(_, rest)| rest).ok_or_else(|| {
+        Error::bad_url(format!("`{shown}` is not a MySQL URL; write mysql://user:password@host:port/database"))
+    })?;
+    let (base, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (mut ssl_mode, mut ssl_root_cert, mut statement_cache_size) = (None, None, None);
+    let mut passed = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(value);
+        match key {
+            "sslmode" | "ssl-mode" | "ssl_mode" => {
+                ssl_mode = Some(match value.to_ascii_uppercase().replace('-', "_").as_str() {
+                    "DISABLE" | "DISABLED" => SslMode::Disable,
+                    "PREFER" | "PREFERRED" => SslMode::Prefer,
+                    "REQUIRE" | "REQUIRED" => SslMode::Require,
+                    "VERIFY_CA" => SslMode::VerifyCa,
+                    "VERIFY_FULL" | "VERIFY_IDENTITY" => SslMode::VerifyFull,
+                    _ => {
+                        return Err(Error::bad_url(format!(
+                            "unknown ssl-mode `{value}` in `{shown}`; use DISABLED, PREFERRED, REQUIRED, \
+                             VERIFY_CA or VERIFY_IDENTITY"
+                        )));
+                    }
+                });
+            }
+            "sslrootcert" | "ssl-ca" | "ssl_ca" => ssl_root_cert = Some(std::path::PathBuf::from(value)),
+            "sslcert" | "sslkey" | "ssl-cert" | "ssl-key" => {
+                return Err(Error::unsupported(format!(
+                    "`{key}` in `{shown}`: client certificates are not supported on MySQL yet; \
+                     authenticate with a password (TLS still encrypts it)"
+                )));
+            }
+            "statement_cache_size" => {
+                statement_cache_size = Some(value.parse::<usize>().map_err(|_| {
+                    Error::bad_url(format!("statement_cache_size in `{shown}` must be a number of statements"))
+                })?);
+            }
+            _ => passed.push(pair),
+        }
+    }
+    let driver_url =
+        if passed.is_empty() { format!("mysql://{base}") } else { format!("mysql://{base}?{}", passed.join("&")) };
+    let opts = mysql::Opts::from_url(&driver_url).map_err(|e| {
+        Error::bad_url(format!(
+            "cannot read the MySQL URL `{shown}`: {e}; write mysql://user:password@host:port/database"
+        ))
+    })?;
+    if opts.get_db_name().is_none_or(str::is_empty) {
+        return Err(Error::bad_url(format!(
+            "the MySQL URL `{shown}` names no database; write mysql://user@host:port/database"
+        )));
+    }
+    Ok(DatabaseUrl::Mysql(Box::new(MysqlTarget { opts, ssl_mode, ssl_root_cert, statement_cache_size })))
+}
+
+#[cfg(not(feature = "mysql"))]
+fn parse_mysql(_: &str, shown: &str) -> Result<DatabaseUrl> {
+    Err(Error::unsupported(format!(
+        "`{shown}` is a MySQL URL, but this build of orm-core has no MySQL support; \
+         enable orm-core's `mysql` feature"
+    )))
+}
+
 impl DatabaseUrl {
     pub(crate) fn parse(url: &str) -> Result<DatabaseUrl> {
         let shown = redact(url);
@@ -182,9 +265,10 @@ impl DatabaseUrl {
                 parse_postgres(url, &shown)
             }
             Some("sqlite") => parse_sqlite_url(url, &shown),
+            Some("mysql" | "mariadb") => parse_mysql(url, &shown),
             Some(other) if !other.is_empty() && url.contains("://") => Err(Error::bad_url(format!(
-                "unsupported database `{other}` in `{shown}`; use postgres://user@host/database \
-                 or sqlite://path/to/file.db"
+                "unsupported database `{other}` in `{shown}`; use postgres://user@host/database, \
+                 mysql://user@host/database or sqlite://path/to/file.db"
             ))),
             _ => Err(Error::bad_url(format!(
                 "`{shown}` is not a database URL; write postgres://user@host:port/database, \
@@ -290,12 +374,37 @@ mod tests {
 
     #[test]
     fn rejects_bad_urls_with_bad_url_errors() {
-        for bad in ["", "nonsense", "mysql://root@localhost/test", "postgres:/missing-slashes", "://"] {
+        for bad in ["", "nonsense", "oracle://root@localhost/test", "postgres:/missing-slashes", "://"] {
             let e = DatabaseUrl::parse(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::BadUrl, "{bad}: {e}");
         }
         #[cfg(feature = "postgres")]
         assert_eq!(DatabaseUrl::parse("postgres://u@host:notaport/db").unwrap_err().kind(), ErrorKind::BadUrl);
+    }
+
+    #[test]
+    #[cfg(feature = "mysql")]
+    fn parses_mysql_urls() {
+        let Ok(DatabaseUrl::Mysql(t)) =
+            DatabaseUrl::parse("mariadb://app:p%40ss@db:3307/shop?ssl-mode=VERIFY_IDENTITY&ssl-ca=%2Fca.pem")
+        else {
+            panic!("not a MySQL URL")
+        };
+        assert_eq!(t.ssl_mode, Some(crate::execution::tls::SslMode::VerifyFull));
+        assert_eq!(t.ssl_root_cert.as_deref(), Some(std::path::Path::new("/ca.pem")));
+        assert_eq!((t.opts.get_user(), t.opts.get_pass()), (Some("app"), Some("p@ss")));
+        assert_eq!((t.opts.get_tcp_port(), t.opts.get_db_name()), (3307, Some("shop")));
+        for bad in ["mysql://root@localhost", "mysql://root@localhost/db?ssl-mode=SOMETIMES"] {
+            assert_eq!(DatabaseUrl::parse(bad).unwrap_err().kind(), ErrorKind::BadUrl, "{bad}");
+        }
+    }
+
+    #[test]
+    #[cfg(not(feature = "mysql"))]
+    fn mysql_urls_need_the_mysql_feature() {
+        let e = DatabaseUrl::parse("mysql://u:secret@host/db").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert!(e.to_string().contains("enable orm-core's `mysql` feature"), "{e}");
     }
 
     #[test]

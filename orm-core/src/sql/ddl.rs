@@ -97,12 +97,34 @@ impl TableSchema {
         if !self.primary_key.is_empty() {
             lines.push(format!("PRIMARY KEY ({})", ident_list(dialect, &self.primary_key)));
         }
-        lines.extend(self.uniques.iter().map(|u| u.definition_sql(dialect)));
+        // Where the database would name unnamed constraints its own way (MySQL: after the
+        // column, `t_ibfk_1`), they get PostgreSQL's names, so that errors name them alike.
+        let named = dialect.name() == "mysql";
+        for u in &self.uniques {
+            lines.push(match (&u.name, named) {
+                (None, true) => {
+                    UniqueSchema { name: Some(format!("{}_{}_key", self.name, u.columns.join("_"))), ..u.clone() }
+                        .definition_sql(dialect)
+                }
+                _ => u.definition_sql(dialect),
+            });
+        }
         for check in &self.checks {
             lines.push(format!("CONSTRAINT {} CHECK ({})", ident(dialect, &check.name), check.expr));
         }
-        lines.extend(self.foreign_keys.iter().map(|fk| fk.definition_sql(dialect)));
-        let mut statements = vec![format!("CREATE TABLE {} (\n\t{}\n)", ident(dialect, name), lines.join(",\n\t"))];
+        for fk in &self.foreign_keys {
+            lines.push(match (&fk.name, named) {
+                (None, true) => ForeignKeySchema {
+                    name: Some(format!("{}_{}_fkey", self.name, fk.columns.join("_"))),
+                    ..fk.clone()
+                }
+                .definition_sql(dialect),
+                _ => fk.definition_sql(dialect),
+            });
+        }
+        let mut statement = format!("CREATE TABLE {} (\n\t{}\n)", ident(dialect, name), lines.join(",\n\t"));
+        statement.push_str(dialect.table_options());
+        let mut statements = vec![statement];
         if name == self.name {
             statements.extend(self.indexes.iter().map(|i| i.create_sql(dialect, &self.name)));
         }

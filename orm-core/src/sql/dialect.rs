@@ -17,7 +17,7 @@ use crate::schema::types::SqlType;
 /// assert_eq!(sql, r#""user".name"#);
 /// ```
 pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
-    /// The backend's name: `"postgresql"`, `"sqlite"`.
+    /// The backend's name: `"postgresql"`, `"sqlite"`, `"mysql"` (MySQL and MariaDB).
     fn name(&self) -> &'static str;
 
     /// Appends an identifier, quoted when it needs to be (keywords, capitals, symbols).
@@ -98,6 +98,12 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
     #[doc(hidden)]
     fn json_each_lists(&self) -> bool {
         false
+    }
+
+    /// Written after `CREATE TABLE name (..)`: MySQL's storage engine, character set and
+    /// (binary, no-pad) collation, so that text compares as on PostgreSQL.
+    fn table_options(&self) -> &'static str {
+        ""
     }
 
     /// The statement that opens a transaction.
@@ -274,6 +280,158 @@ impl Dialect for Sqlite {
         }
         sql.push(')');
         (sql, names.iter().map(|n| crate::Value::from(*n)).collect())
+    }
+}
+
+/// MySQL 8 and MariaDB 10.5+: backtick-quoted identifiers, numbered placeholders (`?1`,
+/// which the MySQL backend sends as plain `?` with the parameters in order), and types
+/// MySQL has (VARCHAR(255) for a `String` without a length, DATETIME(6) for timestamps
+/// in UTC, ENUM(..) for enums).
+///
+/// ```
+/// use orm_core::dialect::{Dialect, MARIADB};
+/// let mut sql = String::new();
+/// MARIADB.write_ident(&mut sql, "order");
+/// assert_eq!(sql, "`order`");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Mysql {
+    /// MariaDB (INSERT and DELETE .. RETURNING, no `FOR SHARE`) rather than MySQL.
+    mariadb: bool,
+}
+
+/// The MySQL 8 dialect.
+pub static MYSQL: Mysql = Mysql { mariadb: false };
+/// The MariaDB dialect.
+pub static MARIADB: Mysql = Mysql { mariadb: true };
+
+impl Mysql {
+    /// Whether this is MariaDB's spelling.
+    pub fn is_mariadb(&self) -> bool {
+        self.mariadb
+    }
+}
+
+impl Dialect for Mysql {
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+
+    /// Always backticks: MySQL's reserved words change from release to release.
+    fn write_ident(&self, out: &mut String, ident: &str) {
+        out.push('`');
+        for c in ident.chars() {
+            if c == '`' {
+                out.push('`');
+            }
+            out.push(c);
+        }
+        out.push('`');
+    }
+
+    fn write_placeholder(&self, out: &mut String, index: usize) {
+        use std::fmt::Write;
+        let _ = write!(out, "?{index}");
+    }
+
+    fn column_type(&self, column: &ColumnDef) -> String {
+        if column.autoincrement {
+            match column.sql_type {
+                SqlType::SmallInt => return "SMALLINT AUTO_INCREMENT".into(),
+                SqlType::Integer => return "INTEGER AUTO_INCREMENT".into(),
+                SqlType::BigInt => return "BIGINT AUTO_INCREMENT".into(),
+                _ => {}
+            }
+        }
+        match (column.sql_type, column.length) {
+            (SqlType::Text, Some(n)) => format!("VARCHAR({n})"),
+            (SqlType::Enum(def), _) => format!("ENUM({})", def.label_list()),
+            (ty, _) => mysql_type_name(ty).into(),
+        }
+    }
+
+    fn max_bind_params(&self) -> usize {
+        // The protocol counts a statement's parameters in a u16.
+        65_535
+    }
+
+    fn cast_type(&self, ty: SqlType) -> std::borrow::Cow<'static, str> {
+        match ty {
+            SqlType::SmallInt | SqlType::Integer | SqlType::BigInt | SqlType::Boolean => "SIGNED".into(),
+            SqlType::Real | SqlType::Double => "DOUBLE".into(),
+            SqlType::Text | SqlType::Enum(_) | SqlType::Uuid | SqlType::Json => "CHAR".into(),
+            SqlType::Bytes => "BINARY".into(),
+            other => mysql_type_name(other).into(),
+        }
+    }
+
+    fn array_params(&self) -> bool {
+        false
+    }
+
+    fn has_ilike(&self) -> bool {
+        false
+    }
+
+    fn nulls_sort_low(&self) -> bool {
+        true
+    }
+
+    fn row_locks(&self) -> bool {
+        true
+    }
+
+    fn offset_needs_limit(&self) -> bool {
+        true
+    }
+
+    fn table_options(&self) -> &'static str {
+        if self.mariadb {
+            " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin"
+        } else {
+            " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_bin"
+        }
+    }
+
+    fn existing_tables_query(&self, names: &[&str]) -> (String, Vec<crate::Value>) {
+        let mut sql = String::from(
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name IN (",
+        );
+        for i in 0..names.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            self.write_placeholder(&mut sql, i + 1);
+        }
+        sql.push(')');
+        (sql, names.iter().map(|n| crate::Value::from(*n)).collect())
+    }
+}
+
+/// MySQL's column types. Text without a length is VARCHAR(255) (MySQL needs one; say
+/// `length` or `#[orm(text)]` for more); times keep microseconds; JSON is MySQL's JSON
+/// (MariaDB's alias of LONGTEXT with a validity check); decimals keep 28 places, as many
+/// as `rust_decimal` holds.
+fn mysql_type_name(ty: SqlType) -> &'static str {
+    match ty {
+        SqlType::SmallInt => "SMALLINT",
+        SqlType::Integer => "INTEGER",
+        SqlType::BigInt => "BIGINT",
+        SqlType::Real => "FLOAT",
+        SqlType::Double => "DOUBLE",
+        SqlType::Boolean => "BOOLEAN",
+        SqlType::Text => "VARCHAR(255)",
+        SqlType::Bytes => "LONGBLOB",
+        SqlType::Date => "DATE",
+        SqlType::Time => "TIME(6)",
+        SqlType::Timestamp | SqlType::TimestampTz => "DATETIME(6)",
+        SqlType::Uuid => "CHAR(36)",
+        SqlType::Json => "JSON",
+        SqlType::Decimal => "DECIMAL(65, 28)",
+        SqlType::Enum(_) => "VARCHAR(255)",
+        // Refused before any DDL is sent (see `ddl::create_all`).
+        SqlType::Array(_) => "JSON",
     }
 }
 

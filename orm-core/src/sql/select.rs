@@ -475,7 +475,8 @@ impl Select {
         if let Some(n) = limit {
             w.push(" LIMIT ").param(Value::I64(i64::try_from(n).unwrap_or(i64::MAX)));
         } else if self.offset.is_some() && w.dialect.offset_needs_limit() {
-            w.push(" LIMIT -1");
+            // No limit: -1 on SQLite, the largest unsigned BIGINT on MySQL.
+            w.push(if w.dialect.name() == "mysql" { " LIMIT 18446744073709551615" } else { " LIMIT -1" });
         }
         if let Some(n) = self.offset {
             w.push(" OFFSET ").param(Value::I64(i64::try_from(n).unwrap_or(i64::MAX)));

@@ -1,5 +1,7 @@
 //! Database drivers behind the ORM's own connection, binding and error types.
 
+#[cfg(feature = "mysql")]
+pub(crate) mod mysql;
 #[cfg(feature = "postgres")]
 pub(crate) mod pg_decode;
 #[cfg(feature = "postgres")]
@@ -69,21 +71,29 @@ pub(crate) trait BackendConnection {
     fn is_closed(&self) -> bool;
 }
 
-/// How a base type is read from the rows of every backend compiled in (the `postgres`
-/// and `sqlite` features).
-#[cfg(all(feature = "postgres", feature = "sqlite"))]
-pub(crate) trait BackendDecode: pg_decode::PgDecode + sqlite::SqliteDecode {}
-#[cfg(all(feature = "postgres", feature = "sqlite"))]
-impl<T: pg_decode::PgDecode + sqlite::SqliteDecode> BackendDecode for T {}
+/// How a base type is read from the rows of every backend compiled in (the `postgres`,
+/// `sqlite` and `mysql` features): each backend's decoding trait, or nothing for a
+/// backend left out.
+pub(crate) trait BackendDecode: PgBound + SqliteBound + MyBound {}
+impl<T: PgBound + SqliteBound + MyBound> BackendDecode for T {}
 
-/// How a base type is read from the rows of every backend compiled in.
-#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
-pub(crate) trait BackendDecode: pg_decode::PgDecode {}
-#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
-impl<T: pg_decode::PgDecode> BackendDecode for T {}
+#[cfg(feature = "postgres")]
+pub(crate) use pg_decode::PgDecode as PgBound;
+#[cfg(not(feature = "postgres"))]
+pub(crate) trait PgBound {}
+#[cfg(not(feature = "postgres"))]
+impl<T> PgBound for T {}
 
-/// How a base type is read from the rows of every backend compiled in.
-#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
-pub(crate) trait BackendDecode: sqlite::SqliteDecode {}
-#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
-impl<T: sqlite::SqliteDecode> BackendDecode for T {}
+#[cfg(feature = "sqlite")]
+pub(crate) use sqlite::SqliteDecode as SqliteBound;
+#[cfg(not(feature = "sqlite"))]
+pub(crate) trait SqliteBound {}
+#[cfg(not(feature = "sqlite"))]
+impl<T> SqliteBound for T {}
+
+#[cfg(feature = "mysql")]
+pub(crate) use mysql::MyDecode as MyBound;
+#[cfg(not(feature = "mysql"))]
+pub(crate) trait MyBound {}
+#[cfg(not(feature = "mysql"))]
+impl<T> MyBound for T {}
