@@ -1,7 +1,8 @@
 //! Reflection: a live database's schema read into [`Schema`], from PostgreSQL's
-//! `pg_catalog` or SQLite's `PRAGMA`s: tables, columns (type, nullability, server
-//! default, autoincrement), primary keys, foreign keys with their actions, unique
-//! constraints, indexes (partial ones with their condition) and named CHECKs.
+//! `pg_catalog`, SQLite's `PRAGMA`s or MySQL's `information_schema` (`reflect/mysql.rs`):
+//! tables, columns (type, nullability, server default, autoincrement), primary keys,
+//! foreign keys with their actions, unique constraints, indexes (partial ones with their
+//! condition) and named CHECKs.
 //!
 //! ```
 //! use orm_core::prelude::*;
@@ -26,17 +27,21 @@ use crate::schema::table::ReferentialAction;
 use crate::schema::types::SqlType;
 use crate::value::Value;
 
+#[cfg(feature = "mysql")]
+pub(crate) mod mysql;
+
 /// Lists read in one query are joined with this separator.
 const SEP: &str = "\u{1f}";
 
 impl Engine {
     /// The database's schema (the first schema of the search path on PostgreSQL, `main`
-    /// on SQLite).
+    /// on SQLite, the URL's database on MySQL).
     pub fn reflect(&self) -> Result<Schema> {
         self.connection()?.reflect(None)
     }
 
-    /// The schema of the named PostgreSQL schema (or SQLite attached database).
+    /// The schema of the named PostgreSQL schema (SQLite attached database, MySQL
+    /// database).
     pub fn reflect_schema(&self, schema: &str) -> Result<Schema> {
         self.connection()?.reflect(Some(schema))
     }
@@ -45,7 +50,14 @@ impl Engine {
 impl Connection {
     /// The schema `schema` (default: the current one), as [`Engine::reflect`] reads it.
     pub fn reflect(&mut self, schema: Option<&str>) -> Result<Schema> {
-        if self.dialect().native_enums() { reflect_postgres(self, schema) } else { reflect_sqlite(self, schema) }
+        match self.dialect().name() {
+            #[cfg(feature = "mysql")]
+            "mysql" => mysql::reflect_mysql(self, schema),
+            #[cfg(not(feature = "mysql"))]
+            "mysql" => Err(Error::unsupported("reflection on MySQL needs orm-core's `mysql` feature")),
+            _ if self.dialect().native_enums() => reflect_postgres(self, schema),
+            _ => reflect_sqlite(self, schema),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::migration::change::Change;
 use crate::schema::described::{CheckSchema, ColumnSchema, ForeignKeySchema, Schema, TableSchema};
+use crate::schema::table::ReferentialAction;
 use crate::sql::dialect::Dialect;
 
 /// The table that records applied migrations; never part of a comparison.
@@ -142,8 +143,8 @@ fn compare_tables(plan: &mut Plan, old: &TableSchema, new: &TableSchema, dialect
         rename_all(&o.columns) == n.columns
             && o.table == n.table
             && o.referenced == n.referenced
-            && o.on_delete == n.on_delete
-            && o.on_update == n.on_update
+            && same_action(o.on_delete, n.on_delete, dialect)
+            && same_action(o.on_update, n.on_update, dialect)
             && n.name.as_ref().is_none_or(|name| Some(name) == o.name.as_ref())
     };
     for fk in &old.foreign_keys {
@@ -245,9 +246,31 @@ fn rename_sql(sql: &str, renamed: &[(String, String)]) -> String {
 /// Whether two columns have the same type (as the dialect names it), nullability and
 /// server default.
 fn same_column(old: &ColumnSchema, new: &ColumnSchema, dialect: &dyn Dialect) -> bool {
+    let default = |c: &ColumnSchema| {
+        let sql = normalize_sql(c.default.as_deref()?);
+        if dialect.name() != "mysql" {
+            return Some(sql);
+        }
+        // MySQL keeps a BOOLEAN's default as the number it stores, and the current time
+        // with the column's precision (`current_timestamp(6)`, parentheses gone here).
+        Some(match sql.as_str() {
+            "false" => "0".to_owned(),
+            "true" => "1".to_owned(),
+            "now" | "now6" | "current_timestamp6" | "localtimestamp" | "localtimestamp6" => {
+                "current_timestamp".to_owned()
+            }
+            _ => sql,
+        })
+    };
     old.type_sql(dialect).eq_ignore_ascii_case(&new.type_sql(dialect))
         && old.nullable == new.nullable
-        && old.default.as_deref().map(normalize_sql) == new.default.as_deref().map(normalize_sql)
+        && default(old) == default(new)
+}
+
+/// Whether two referential actions do the same: on MySQL (InnoDB) NO ACTION is RESTRICT.
+fn same_action(a: ReferentialAction, b: ReferentialAction, dialect: &dyn Dialect) -> bool {
+    let strict = |x| matches!(x, ReferentialAction::NoAction | ReferentialAction::Restrict);
+    a == b || (dialect.name() == "mysql" && strict(a) && strict(b))
 }
 
 /// SQL text compared loosely: casts (`'a'::character varying`), enclosing parentheses,

@@ -1,13 +1,15 @@
 //! Migration files: a directory of versions, each a directory `NNNN_name` holding an up
 //! and a down step in plain SQL per backend (`up.postgresql.sql`, `down.postgresql.sql`,
-//! `up.sqlite.sql`, `down.sqlite.sql`), read at run time ([`Migrations::from_dir`]) or
-//! embedded into the binary at compile time (`embed_migrations!("migrations")`).
+//! `up.sqlite.sql`, `down.sqlite.sql`, `up.mysql.sql`, `down.mysql.sql`: one pair for
+//! MySQL 8 and MariaDB), read at run time ([`Migrations::from_dir`]) or embedded into the
+//! binary at compile time (`embed_migrations!("migrations")`).
 //!
 //! A file may carry markers on lines of their own:
 //! - `-- orm: destructive: ..` (written by autogenerate): `upgrade` refuses the migration
 //!   unless destructive steps are confirmed;
 //! - `-- orm: no-transaction`: the statements run outside a transaction, one by one
-//!   (`CREATE INDEX CONCURRENTLY` on PostgreSQL needs it).
+//!   (`CREATE INDEX CONCURRENTLY` on PostgreSQL needs it). On MySQL, whose DDL commits as
+//!   it runs, every step runs so.
 //!
 //! Statements end with a `;` at the end of a line.
 

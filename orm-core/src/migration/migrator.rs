@@ -5,6 +5,11 @@
 //! starting at once apply each migration once; on SQLite each migration's transaction
 //! takes the write lock (`BEGIN IMMEDIATE`) and reads the versions inside it.
 //!
+//! MySQL and MariaDB commit DDL as it runs, so there a migration cannot be undone by a
+//! rollback: its statements run one by one and its version is recorded after the last;
+//! when one fails the error names it and lists those that ran before it (they stay
+//! applied). The whole run holds `GET_LOCK('orm_migrations_<database>')`.
+//!
 //! ```
 //! use orm_core::migration::{Migration, Migrations, Migrator};
 //! use orm_core::Engine;
@@ -30,6 +35,8 @@ use crate::execution::connection::Connection;
 use crate::execution::engine::Engine;
 use crate::migration::diff::VERSIONS_TABLE;
 use crate::migration::files::{Direction, Migration, Migrations, statements};
+#[cfg(feature = "mysql")]
+use crate::migration::mysql;
 use crate::sql::dialect::Dialect;
 use crate::value::Value;
 
@@ -281,9 +288,19 @@ impl<'e> Migrator<'e> {
     }
 
     /// Runs `f` on one connection holding the migration lock (PostgreSQL: an advisory
-    /// lock per schema), with the versions table in place.
+    /// lock per schema; MySQL: a named lock per database), with the versions table in
+    /// place.
     fn locked<R>(&self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
         let mut conn = self.engine.connection()?;
+        #[cfg(feature = "mysql")]
+        if conn.dialect().name() == "mysql" {
+            let lock = mysql::lock(&mut conn)?;
+            let result = ensure_versions_table(&mut conn).and_then(|()| f(&mut conn));
+            let released = mysql::unlock(&mut conn, &lock);
+            let done = result?;
+            released?;
+            return Ok(done);
+        }
         let postgres = conn.dialect().native_enums();
         if postgres {
             conn.query_raw(LOCK_KEY_QUERY.0, &[], |_| Ok(()))?;
@@ -306,13 +323,34 @@ impl<'e> Migrator<'e> {
             let first = statement.lines().next().unwrap_or("");
             e.context(format!("migration {} ({}), statement {n}: {first}", m.id(), word(direction)))
         };
+        #[cfg(feature = "mysql")]
+        if dialect.name() == "mysql" {
+            // MySQL commits DDL as it runs: no transaction could undo the step. The lock
+            // is held, so the versions read now stay true.
+            let done = applied(conn)?.iter().any(|a| a.version == m.version);
+            if done == (direction == Direction::Up) {
+                return Ok(false);
+            }
+            mysql::run_statements(conn, m, direction, sql)?;
+            conn.transaction(|conn| record(conn, m, direction, started)).map_err(|e| {
+                e.context(format!(
+                    "migration {} ({}) ran, but recording it in {VERSIONS_TABLE} failed; record it by hand",
+                    m.id(),
+                    word(direction)
+                ))
+            })?;
+            if let Some(progress) = self.progress.borrow_mut().as_mut() {
+                progress(m, direction, started.elapsed());
+            }
+            return Ok(true);
+        }
         if m.without_transaction(direction, dialect) {
             for (n, statement) in statements(sql).iter().enumerate() {
                 conn.batch_execute(statement).map_err(|e| describe(e, n + 1, statement))?;
             }
             conn.transaction(|conn| record(conn, m, direction, started))?;
         } else {
-            let sqlite = !dialect.native_enums();
+            let sqlite = dialect.name() == "sqlite";
             if sqlite {
                 // The table rebuild must not cascade deletes from the dropped table; the
                 // foreign keys are checked before the commit instead.
@@ -404,6 +442,10 @@ fn placeholder(dialect: &dyn Dialect, n: usize) -> String {
 
 /// Creates the versions table if it is missing.
 fn ensure_versions_table(conn: &mut Connection) -> Result<()> {
+    #[cfg(feature = "mysql")]
+    if conn.dialect().name() == "mysql" {
+        return conn.batch_execute(&mysql::versions_table_sql(conn.dialect().table_options()));
+    }
     let applied_at = if conn.dialect().native_enums() {
         "TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now()"
     } else {
@@ -417,9 +459,10 @@ fn ensure_versions_table(conn: &mut Connection) -> Result<()> {
 
 /// The applied migrations, oldest first.
 fn applied(conn: &mut Connection) -> Result<Vec<AppliedMigration>> {
+    let text = if conn.dialect().name() == "mysql" { "CHAR" } else { "VARCHAR" };
     conn.query_raw(
         &format!(
-            "SELECT version, name, checksum, CAST(applied_at AS VARCHAR), execution_ms FROM {VERSIONS_TABLE} \
+            "SELECT version, name, checksum, CAST(applied_at AS {text}), execution_ms FROM {VERSIONS_TABLE} \
              ORDER BY version"
         ),
         &[],

@@ -2,8 +2,9 @@
 //! back. [`MigrationPlan`] compares the models with a live database (reflected) into
 //! [`Change`]s; [`generate`] writes them as a versioned migration with up and down steps
 //! in plain SQL for each backend (SQLite's table rebuild where its `ALTER TABLE` cannot);
-//! [`Migrator`] applies and reverts migrations, each in its own transaction, recorded with
-//! its checksum, under a lock; [`check`] tells whether models and database agree.
+//! [`Migrator`] applies and reverts migrations, each in its own transaction (on MySQL,
+//! whose DDL commits as it runs, statement by statement), recorded with its checksum,
+//! under a lock; [`check`] tells whether models and database agree.
 //!
 //! Imports the execution layer and those below it; the session layer above it uses none
 //! of it.
@@ -13,6 +14,7 @@ pub mod change;
 pub mod diff;
 pub mod files;
 pub mod migrator;
+pub(crate) mod mysql;
 pub mod render;
 
 pub use autogenerate::{MigrationPlan, check, generate};

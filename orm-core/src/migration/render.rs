@@ -1,4 +1,5 @@
-//! Changes as SQL statements for a dialect. PostgreSQL alters tables in place; SQLite,
+//! Changes as SQL statements for a dialect. PostgreSQL alters tables in place, and so do
+//! MySQL and MariaDB, in their own spelling (`migration/mysql.rs`); SQLite,
 //! whose `ALTER TABLE` can add, rename and drop columns but not change them or their
 //! constraints, rebuilds such a table (Alembic's batch mode): creates the new table
 //! beside the old one, copies the rows, drops the old table, renames the new one and
@@ -15,6 +16,9 @@ const REBUILD_PREFIX: &str = "_orm_new_";
 
 /// The statements of `changes`, which take `before` to `after`.
 pub fn render(changes: &[Change], before: &Schema, after: &Schema, dialect: &dyn Dialect) -> Vec<String> {
+    if dialect.name() == "mysql" {
+        return super::mysql::render(changes, before, dialect);
+    }
     if dialect.native_enums() {
         return changes.iter().flat_map(|c| render_in_place(c, dialect)).collect();
     }

@@ -143,9 +143,25 @@ impl ColumnKind {
     /// assert_eq!(ColumnKind::from_sql("character varying(80)"), (ColumnKind::Known(SqlType::Text), Some(80)));
     /// assert_eq!(ColumnKind::from_sql("TEXT"), (ColumnKind::Named("text".into()), None));
     /// assert_eq!(ColumnKind::from_sql("NUMERIC(10, 2)"), (ColumnKind::Named("numeric(10,2)".into()), None));
+    /// // MySQL's names: display widths, TINYINT(1), DECIMAL, DATETIME(6), LONGBLOB.
+    /// assert_eq!(ColumnKind::from_sql("int(11)"), (ColumnKind::Known(SqlType::Integer), None));
+    /// assert_eq!(ColumnKind::from_sql("tinyint(1)"), (ColumnKind::Known(SqlType::Boolean), None));
+    /// assert_eq!(ColumnKind::from_sql("DECIMAL(10, 2)"), (ColumnKind::Named("numeric(10,2)".into()), None));
+    /// assert_eq!(ColumnKind::from_sql("datetime(6)"), (ColumnKind::Known(SqlType::Timestamp), None));
     /// ```
     pub fn from_sql(text: &str) -> (ColumnKind, Option<u32>) {
-        let name = canonical_type_name(text);
+        let mut name = canonical_type_name(text);
+        // MySQL's spellings of SQL's names: DECIMAL(p,s) is NUMERIC(p,s); an integer's
+        // display width (`int(11)`, MariaDB and MySQL before 8.0.19) is no part of its type.
+        if let Some(rest) = name.strip_prefix("decimal(") {
+            name = format!("numeric({rest}");
+        }
+        if let Some((base, width)) = name.split_once('(')
+            && matches!(base, "int" | "integer" | "bigint" | "smallint" | "mediumint")
+            && width.strip_suffix(')').is_some_and(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()))
+        {
+            name = base.to_owned();
+        }
         if let Some(element) = name.strip_suffix("[]") {
             return match ColumnKind::from_sql(element).0 {
                 ColumnKind::Known(ty) => match static_element(ty) {
@@ -177,7 +193,13 @@ impl ColumnKind {
             "timestamptz" | "timestamp with time zone" => SqlType::TimestampTz,
             "uuid" => SqlType::Uuid,
             "jsonb" => SqlType::Json,
-            "numeric" => SqlType::Decimal,
+            "numeric" | "decimal" => SqlType::Decimal,
+            // MySQL's: a BOOLEAN is TINYINT(1); DOUBLE, DATETIME and TIME with microseconds, BLOBs.
+            "tinyint(1)" => SqlType::Boolean,
+            "double" => SqlType::Double,
+            "datetime" | "datetime(6)" => SqlType::Timestamp,
+            "time(6)" => SqlType::Time,
+            "blob" | "longblob" => SqlType::Bytes,
             _ => return (ColumnKind::Named(name), None),
         };
         (ColumnKind::Known(ty), None)
