@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use orm_core::prelude::*;
-use orm_tests::on_both;
+use orm_tests::{on_both, test_case};
 
 use crate::mapped::Format;
 
@@ -110,5 +110,17 @@ on_both! {
         assert_eq!(titles(&mut s, Post::DAYS.contains(vec![day(1)])), ["rust"]);
         assert_eq!(titles(&mut s, Post::TAGS.eq(vec!["go".to_string(), "sql".to_string()])), ["go"]);
         assert_eq!(Post::query().filter(Post::TAGS.any("sql")).count(&db.engine).unwrap(), 2);
+    }
+}
+
+test_case! {
+    /// MySQL has no array type: `create_all` refuses the model before sending any DDL,
+    /// naming the column, and leaves the database as it was.
+    fn array_columns_are_refused_on_mysql() needs(mysql) {
+        let Some(db) = orm_tests::TestDb::mysql("arrays_refused") else { return };
+        let err = db.engine.create_all(&[Post::table()]).unwrap_err();
+        assert_eq!(err.kind(), orm_core::ErrorKind::Unsupported, "{err}");
+        assert!(err.to_string().contains("holds an array"), "{err}");
+        assert!(db.tables().is_empty(), "{:?}", db.tables());
     }
 }

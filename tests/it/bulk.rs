@@ -4,7 +4,7 @@
 
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, Insert};
-use orm_tests::on_both;
+use orm_tests::on_all;
 
 #[derive(Model, Debug, Clone, PartialEq)]
 #[orm(table = "shelf_stock", unique(shop, sku, name = "uq_shop_sku"))]
@@ -29,7 +29,7 @@ fn stock(db: &orm_tests::TestDb) -> (Session, Vec<Obj<Stock>>) {
     (s, rows)
 }
 
-on_both! {
+on_all! {
     /// `UPDATE .. SET count = count - 1 WHERE sku = ..` in a session: the objects it holds
     /// follow, and a rollback gives them (and the rows) their values back.
     fn a_bulk_update_keeps_the_session_true(db) {
@@ -42,7 +42,7 @@ on_both! {
         assert_eq!(rows[1].get().count, 2, "a row the statement did not match is untouched");
         s.rollback().unwrap();
         assert_eq!((rows[0].get().count, rows[0].get().note.as_deref()), (10, Some("fresh")));
-        assert_eq!(db.column("SELECT CAST(sum(count) AS TEXT) FROM shelf_stock", &[]), ["17"]);
+        assert_eq!(db.column(&db.sql("SELECT CAST(sum(count) AS TEXT) FROM shelf_stock"), &[]), ["17"]);
 
         // Committed, and seen by a plain query.
         s.update(teas, [Stock::COUNT.set(0)]).unwrap();
@@ -59,7 +59,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// `DELETE .. WHERE ..` in a session: the objects it holds for the rows become deleted;
     /// a rollback brings them back.
     fn a_bulk_delete_marks_the_objects_deleted(db) {
@@ -78,7 +78,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// Upserts on a named composite unique constraint: new rows go in, conflicting ones
     /// are skipped or update the existing rows.
     fn upserts_insert_skip_or_update(db) {
@@ -90,7 +90,7 @@ on_both! {
             Insert::rows(delivery()).on_conflict((Stock::SHOP, Stock::SKU)).do_update(Stock::COUNT).execute(&db.engine).unwrap();
         assert_eq!(written, 2);
         let counts = db.column(
-            "SELECT shop || ':' || CAST(count AS TEXT) FROM shelf_stock WHERE sku = 'TEA-1' ORDER BY shop",
+            &db.sql("SELECT shop || ':' || CAST(count AS TEXT) FROM shelf_stock WHERE sku = 'TEA-1' ORDER BY shop"),
             &[],
         );
         assert_eq!(counts, ["east:7", "north:40", "south:5"]);
@@ -115,7 +115,7 @@ pub struct Archived {
     pub count: i32,
 }
 
-on_both! {
+on_all! {
     /// `UPDATE .. RETURNING`, `DELETE .. RETURNING` and `INSERT .. SELECT`.
     fn returning_and_insert_select(db) {
         use orm_core::InsertSelect;

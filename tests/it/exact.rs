@@ -7,11 +7,11 @@ use orm_core::Text;
 use orm_core::dialect::{POSTGRES, SQLITE};
 use orm_core::functions::{avg, coalesce, concat, count_all, length, max, round, row_number, sum, value, when};
 use orm_core::prelude::*;
-use orm_tests::on_both;
+use orm_tests::on_all;
 
 use crate::projections::{LineItem, stock};
 
-on_both! {
+on_all! {
     /// ORDER BY terms keep the order of the calls, columns and expressions mixed: a top-N
     /// by count, then name, returns the largest groups (it returned the first names).
     fn order_by_terms_keep_the_order_of_the_calls(db) {
@@ -70,7 +70,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// NULLs sort where PostgreSQL puts them on every backend (last ascending, first
     /// descending), unless the term says otherwise.
     fn nulls_sort_the_same_on_every_backend(db) {
@@ -93,7 +93,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// A scalar subquery is NULL when it finds no row, so it reads as an `Option` (it was
     /// typed as never NULL and failed at decode).
     fn scalar_subqueries_are_optional(db) {
@@ -122,7 +122,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// `round(expr, digits)` runs on both backends (PostgreSQL has no round(double, int):
     /// the float goes through NUMERIC), with the same digits; `avg` is an `f64`.
     fn round_is_the_same_on_both_backends(db) {
@@ -152,7 +152,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// Expressions are typed as SQL computes them: integers of two widths widen, a value
     /// may stand on the left, and whatever can be NULL reads as an `Option`.
     fn expressions_are_typed_as_sql_computes_them(db) {
@@ -200,7 +200,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// Joins are written in the order they were asked for, each as asked: inner or outer,
     /// along a relationship or on a condition, to a table, an alias, a CTE or a subquery.
     fn joins_are_written_as_asked(db) {
@@ -277,7 +277,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// Session queries with joins and joined eager loading: the query's rows are chosen
     /// first (its joins and filters), then their children attach.
     fn session_queries_join_and_load_together(db) {
@@ -318,7 +318,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// A CTE of more than eight columns, its columns typed, joined and read on its own.
     fn wide_common_table_expressions(db) {
         stock(db);

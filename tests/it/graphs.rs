@@ -4,7 +4,7 @@
 
 use orm_core::ErrorKind;
 use orm_core::prelude::*;
-use orm_tests::on_both;
+use orm_tests::on_all;
 
 #[derive(Model, Debug, Clone)]
 #[orm(table = "lib_categories")]
@@ -58,7 +58,7 @@ fn tables() -> [&'static TableDef; 4] {
     [Category::table(), Author::table(), Book::table(), Review::table()]
 }
 
-on_both! {
+on_all! {
     /// Parents set on new objects (new parents, and objects already added) are linked when
     /// the child is added, in any order the application builds them; one commit writes
     /// the whole graph parents first.
@@ -113,7 +113,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// The generated setter on a new handle brings it into the session under its parent.
     fn setting_the_parent_of_a_new_handle_adds_it(db) {
         // A pending parent keeps models plain data: they still move between threads.
@@ -131,7 +131,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// A parent of another session is refused when the child is added: the commit fails
     /// naming it, nothing is written, and after a rollback the session works again.
     fn a_parent_of_another_session_is_refused(db) {
@@ -154,7 +154,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// A category tree walked with a recursive CTE, down and up, through either side of
     /// the relationship; in a session the rows come back as its objects.
     fn a_tree_walked_with_a_recursive_query(db) {
@@ -184,7 +184,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// Two copies of one table: categories with their parent's name (a self-join under an
     /// alias).
     fn a_table_joined_again_under_an_alias(db) {

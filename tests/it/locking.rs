@@ -4,7 +4,7 @@
 
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, params};
-use orm_tests::on_both;
+use orm_tests::on_all;
 
 use crate::models::Program;
 
@@ -40,14 +40,14 @@ fn claim(s: &mut Session, worker: &str, n: u64) -> orm_core::Result<Vec<i32>> {
     Ok(jobs.iter().map(|j| j.get().id).collect())
 }
 
-on_both! {
+on_all! {
     /// Two workers take the next jobs at the same time: each gets jobs the other does not
     /// hold (`FOR UPDATE SKIP LOCKED`). SQLite has no row locks and says so.
     fn workers_skip_the_jobs_others_hold(db) {
         queue(db, 20);
         let mut first = db.engine.session();
         let mut second = db.engine.session();
-        if !db.is_postgres() {
+        if db.is_sqlite() {
             let err = claim(&mut first, "a", 5).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
             assert!(err.to_string().contains("no row locks"), "{err}");
@@ -68,12 +68,12 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// `nowait()` fails at once on a row another transaction holds; the rows are free
     /// again when it commits.
     fn nowait_fails_at_once_on_a_held_row(db) {
         queue(db, 3);
-        if !db.is_postgres() {
+        if db.is_sqlite() {
             return;
         }
         let mut holder = db.engine.session();
@@ -95,7 +95,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// The lock clauses as each backend is sent them, and where a lock cannot go.
     fn lock_clauses_render_or_are_refused(db) {
         use orm_core::dialect::{POSTGRES, SQLITE};
@@ -109,6 +109,11 @@ on_both! {
         let (sql, _) = q.to_sql(&POSTGRES).unwrap();
         assert!(sql.ends_with(" WHERE programs.name = $1 FOR SHARE OF courses NOWAIT"), "{sql}");
         assert_eq!(q.to_sql(&SQLITE).unwrap_err().kind(), ErrorKind::Unsupported);
+        // MariaDB has LOCK IN SHARE MODE and locks every table the query reads.
+        let err = q.to_sql(&orm_core::dialect::MARIADB).unwrap_err();
+        assert!(err.to_string().contains("FOR UPDATE OF"), "{err}");
+        let (sql, _) = Course::query().for_share().nowait().to_sql(&orm_core::dialect::MARIADB).unwrap();
+        assert!(sql.ends_with(" LOCK IN SHARE MODE NOWAIT"), "{sql}");
         // A count locks nothing, and a joined fan-out cannot be locked.
         db.engine.create_all(&[Program::table(), Course::table()]).unwrap();
         let mut s = db.engine.session();
@@ -117,8 +122,8 @@ on_both! {
         assert!(err.to_string().contains("repeats rows"), "{err}");
         // Without a session, a lock needs a transaction of its own.
         let err = Program::query().for_update().all(&db.engine).unwrap_err();
-        assert_eq!(err.kind(), db.pick(ErrorKind::InvalidState, ErrorKind::Unsupported), "{err}");
-        if db.is_postgres() {
+        assert_eq!(err.kind(), db.pick3(ErrorKind::InvalidState, ErrorKind::Unsupported, ErrorKind::InvalidState), "{err}");
+        if !db.is_sqlite() {
             let mut conn = db.engine.connection().unwrap();
             conn.begin().unwrap();
             assert!(Program::query().for_update().all(&mut conn).unwrap().is_empty());
@@ -127,7 +132,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// `session.execute` runs inside the session's transaction after autoflush: it sees
     /// the pending rows and rolls back or commits with them.
     fn statements_of_your_own_run_in_the_session_transaction(db) {
@@ -151,7 +156,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// One query value, run by the engine (plain values) and by a session (its objects).
     fn one_query_value_runs_on_an_engine_and_in_a_session(db) {
         db.engine.create_all(&[Program::table()]).unwrap();

@@ -13,7 +13,7 @@ use orm_core::prelude::*;
 use orm_core::{EngineBuilder, ErrorKind, IsolationLevel, Retry, Session, SslMode};
 use orm_tests::cluster::{Cluster, run};
 use orm_tests::pgbouncer::PgBouncer;
-use orm_tests::{ScratchDatabase, database_port, database_url, on_both, pg, test_case, with_database, with_option};
+use orm_tests::{ScratchDatabase, database_port, database_url, on_all, pg, test_case, with_database, with_option};
 
 use crate::models::{Everything, Program};
 use crate::types::{full, nulls};
@@ -545,7 +545,7 @@ test_case! {
     }
 }
 
-on_both! {
+on_all! {
     /// Any other error is returned at once, after a rollback: the closure runs once and
     /// nothing it did is left.
     fn transaction_does_not_retry_other_errors(db) {

@@ -3,7 +3,7 @@
 use orm_core::dialect::{POSTGRES, SQLITE};
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, Value, and, not, or};
-use orm_tests::{TestDb, on_both, test_case};
+use orm_tests::{TestDb, on_all, test_case};
 
 use crate::models::{Course, Program};
 
@@ -20,7 +20,7 @@ fn ids(db: &TestDb, q: Query<Program>) -> Vec<i32> {
     q.order_by(Program::ID).all(&db.engine).unwrap().into_iter().map(|p| p.id).collect()
 }
 
-on_both! {
+on_all! {
     fn comparison_operators(db) {
         seeded(db);
         let y = Program::YEARS_OF_STUDY;
@@ -33,7 +33,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn like_ilike_and_in(db) {
         seeded(db);
         assert_eq!(
@@ -106,7 +106,7 @@ test_case! {
     }
 }
 
-on_both! {
+on_all! {
     fn null_checks(db) {
         db.engine
             .create_all(&[crate::models::Membership::table()])
@@ -130,7 +130,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn and_or_not_combine(db) {
         seeded(db);
         let y = Program::YEARS_OF_STUDY;
@@ -182,7 +182,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn order_limit_offset(db) {
         seeded(db);
         let names = |q: Query<Program>| {
@@ -212,7 +212,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn first_one_one_or_none_and_count(db) {
         seeded(db);
         let cs = Program::query().filter(Program::NAME.eq("Bachelors in CS"));
@@ -249,7 +249,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn first_sends_limit_one_as_a_bound_parameter(db) {
         seeded(db);
         db.statements.clear();
@@ -269,7 +269,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn bulk_delete_and_raw_model_queries(db) {
         seeded(db);
         assert_eq!(
@@ -281,11 +281,12 @@ on_both! {
         );
         assert_eq!(Program::query().count(&db.engine).unwrap(), 4);
         // The escape hatch speaks the backend's own SQL.
-        let sql = db.pick(
+        let sql = db.pick3(
             "SELECT id, name, years_of_study FROM programs WHERE name ~ $1 ORDER BY id",
             "SELECT id, name, years_of_study FROM programs WHERE name GLOB ?1 ORDER BY id",
+            "SELECT id, name, years_of_study FROM programs WHERE name REGEXP ? ORDER BY id",
         );
-        let pattern = db.pick("^p[35]$", "p[35]");
+        let pattern = db.pick3("^p[35]$", "p[35]", "^p[35]$");
         let rows: Vec<Program> = orm_core::query::from_sql(&db.engine, sql, orm_core::params![pattern])
         .unwrap();
         assert_eq!(rows.iter().map(|p| p.id).collect::<Vec<_>>(), [3, 5]);
@@ -294,7 +295,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn filtering_on_another_models_column_is_a_clear_error(db) {
         seeded(db);
         let err = Program::query()

@@ -3,7 +3,7 @@
 
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, Value};
-use orm_tests::{TestDb, on_both};
+use orm_tests::{TestDb, on_all};
 
 use crate::models::*;
 
@@ -17,7 +17,7 @@ fn school(db: &TestDb) {
 
 const SELECT_COURSES: &str = "SELECT courses.id, courses.title, courses.code, courses.program_id FROM courses";
 
-on_both! {
+on_all! {
     fn children_pushed_onto_new_parents_get_their_keys_at_flush(db) {
         school(db);
         let mut s = db.engine.session();
@@ -59,7 +59,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn parents_are_inserted_first_even_when_children_were_added_first(db) {
         school(db);
         let mut s = db.engine.session();
@@ -81,7 +81,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn deletes_go_children_first_across_tables(db) {
         schema(db, &[Order::table(), OrderLine::table()]);
         let mut s = db.engine.session();
@@ -109,7 +109,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn a_whole_new_graph_in_struct_fields_joins_the_session(db) {
         schema(db, &[Order::table(), OrderLine::table()]);
         let mut s = db.engine.session();
@@ -136,7 +136,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn backref_comes_from_memory_or_one_select(db) {
         school(db);
         let mut s = db.engine.session();
@@ -165,7 +165,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn setting_a_parent_moves_the_child_between_loaded_collections(db) {
         school(db);
         let mut s = db.engine.session();
@@ -205,7 +205,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn belongs_to_accessors_on_the_child_side(db) {
         schema(db, &[Department::table(), Employee::table()]);
         let mut s = db.engine.session();
@@ -230,7 +230,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn cascade_delete_removes_loaded_and_unloaded_children(db) {
         schema(db, &[Blog::table(), Post::table(), Tag::table()],
         );
@@ -262,7 +262,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn delete_orphan_deletes_children_taken_out_of_the_collection(db) {
         schema(db, &[Order::table(), OrderLine::table()]);
         let mut s = db.engine.session();
@@ -283,7 +283,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn removing_a_child_nulls_a_nullable_foreign_key(db) {
         schema(db, &[Department::table(), Employee::table()]);
         let mut s = db.engine.session();
@@ -303,7 +303,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn removing_a_child_with_a_not_null_key_and_no_orphan_cascade_is_refused(db) {
         school(db);
         let mut s = db.engine.session();
@@ -321,7 +321,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn deleting_a_parent_without_delete_cascade_unlinks_the_children(db) {
         schema(db, &[Department::table(), Employee::table()],
         );
@@ -353,7 +353,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn deleting_a_parent_whose_children_cannot_be_unlinked_is_refused(db) {
         schema(db, &[Shelf::table(), Book::table()]);
         let mut s = db.engine.session();
@@ -384,7 +384,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn passive_deletes_select_nothing_and_drop_loaded_children(db) {
         school(db);
         let mut s = db.engine.session();
@@ -420,7 +420,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn lazy_loading_selects_once_per_parent(db) {
         school(db);
         let mut s = db.engine.session();
@@ -455,7 +455,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn a_new_parent_has_an_empty_collection_without_a_query(db) {
         school(db);
         let mut s = db.engine.session();
@@ -477,7 +477,7 @@ fn hundred_programs(db: &TestDb) {
     s.commit().unwrap();
 }
 
-on_both! {
+on_all! {
     fn selectin_loads_100_programs_with_their_courses_in_2_statements(db) {
         school(db);
         hundred_programs(db);
@@ -510,7 +510,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn selectin_groups_children_by_the_foreign_key_the_database_has(db) {
         // As SQLAlchemy's selectin loader does: the collection follows the rows the
         // SELECT returned; an object changed in memory keeps its unflushed change.
@@ -533,7 +533,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn selectin_chains_through_three_levels(db) {
         school(db);
         let mut s = db.engine.session();
@@ -571,7 +571,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn joined_loads_collections_in_the_same_statement(db) {
         school(db);
         hundred_programs(db);
@@ -602,7 +602,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn joined_with_limit_limits_parents_not_rows(db) {
         school(db);
         hundred_programs(db);
@@ -624,7 +624,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn declared_selectin_loads_by_default_and_raise_refuses_lazy_loads(db) {
         schema(db, &[Blog::table(), Post::table(), Tag::table()],
         );
@@ -658,7 +658,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn raiseload_option_refuses_lazy_loads_for_one_query(db) {
         school(db);
         hundred_programs(db);
@@ -674,7 +674,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn loading_children_reuses_handles_already_in_the_session(db) {
         school(db);
         hundred_programs(db);
@@ -686,7 +686,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// `extend` adds several new children at once; `remove_at` and `retain` take children
     /// out without a handle cloned out of the collection first; the foreign keys follow
     /// at flush (NULL for those taken out).
@@ -763,7 +763,7 @@ mod first_met {
     }
 }
 
-on_both! {
+on_all! {
     /// The session loads rows of a model it has not met yet, along a relationship from one
     /// it has: declared eager loading, a backref's accessor, the other side of a
     /// many-to-many (the loaders are set up when a model is first used, not compiled into

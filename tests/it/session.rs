@@ -3,7 +3,7 @@
 
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, Value, params};
-use orm_tests::{TestDb, on_both};
+use orm_tests::{TestDb, on_all};
 
 use crate::models::{Course, Program, ProgramCoursesBackref, ProgramRelations};
 
@@ -22,7 +22,7 @@ fn with_programs(db: &TestDb) {
 
 const SELECT_PROGRAMS: &str = "SELECT programs.id, programs.name, programs.years_of_study FROM programs";
 
-on_both! {
+on_all! {
     fn objects_go_through_the_states(db) {
         seed_tables(db);
         let mut s = db.engine.session();
@@ -51,7 +51,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn one_commit_inserts_a_table_in_one_statement(db) {
         seed_tables(db);
         let mut s = db.engine.session();
@@ -81,7 +81,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn keys_match_their_objects_across_many_rows(db) {
         seed_tables(db);
         let mut s = db.engine.session();
@@ -101,7 +101,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn identity_map_gives_one_handle_per_row(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -133,7 +133,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn get_answers_from_the_identity_map_without_a_statement(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -150,7 +150,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn commit_updates_only_changed_columns(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -171,7 +171,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn unchanged_objects_cost_no_statement(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -193,7 +193,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn many_changed_rows_update_in_one_statement(db) {
         seed_tables(db);
         let mut s = db.engine.session();
@@ -210,13 +210,20 @@ on_both! {
             [
                 "BEGIN",
                 "UPDATE programs SET name = $1, years_of_study = $2 WHERE programs.id = $3",
-                &db.pick(
+                &db.pick3(
                     "UPDATE programs SET years_of_study = v.c0 FROM unnest($1::INTEGER[], $2::INTEGER[]) AS v(c0, k0) \
                      WHERE programs.id = v.k0"
                         .to_owned(),
                     format!(
                         "UPDATE programs SET years_of_study = v.column1 FROM (VALUES {}) AS v WHERE programs.id = v.column2",
                         (0..49).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ")
+                    ),
+                    // MySQL has no UPDATE .. FROM: a CASE over the keys ($1..$49), each key
+                    // bound once.
+                    format!(
+                        "UPDATE programs SET years_of_study = CASE {} END WHERE programs.id IN ({})",
+                        (1..=49).map(|i| format!("WHEN programs.id = ${i} THEN ${}", 49 + i)).collect::<Vec<_>>().join(" "),
+                        (1..=49).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
                     ),
                 ),
                 "COMMIT",
@@ -232,7 +239,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn delete_removes_the_row_and_a_pending_object_just_leaves(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -256,7 +263,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn dropping_a_session_without_commit_leaves_nothing(db) {
         seed_tables(db);
         let p;
@@ -284,7 +291,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn rollback_restores_the_session(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -316,7 +323,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn a_failed_batch_insert_gives_every_object_its_values_back(db) {
         // The programs go in, then the courses' INSERT fails (a NUL byte in one title):
         // every course keeps the values it lent the statement, and rollback takes back
@@ -352,7 +359,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn refresh_discards_unflushed_changes(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -372,7 +379,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn expunge_detaches_and_add_obj_reattaches(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -399,7 +406,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn autoflush_makes_pending_objects_visible_to_queries(db) {
         seed_tables(db);
         let mut s = db.engine.session();
@@ -420,7 +427,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn queries_refresh_clean_objects_but_keep_unflushed_changes(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -439,7 +446,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn terminal_methods_in_a_session(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -481,7 +488,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn handles_of_another_session_or_detached_ones_are_refused(db) {
         with_programs(db);
         let mut a = db.engine.session();
@@ -502,7 +509,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn a_guard_held_across_a_flush_is_an_error_not_a_panic(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -518,7 +525,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn savepoint_rollback_undoes_only_the_nested_work(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -568,7 +575,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn failed_flush_inside_a_savepoint_keeps_the_outer_transaction(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -587,7 +594,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn failed_flush_is_atomic_and_requires_rollback(db) {
         seed_tables(db);
         let mut s = db.engine.session();
@@ -619,7 +626,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn unique_violation_at_flush_names_the_object(db) {
         db.engine
             .create_all(&[crate::models::Setting::table()])
@@ -654,7 +661,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn several_flushes_commit_together(db) {
         seed_tables(db);
         let mut s = db.engine.session();
@@ -671,7 +678,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn add_all_contains_len_and_is_dirty(db) {
         seed_tables(db);
         let mut s = db.engine.session();
@@ -688,7 +695,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn explicit_begin_opens_the_transaction_before_reads(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -705,7 +712,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn changing_a_primary_key_updates_the_row_by_its_old_key(db) {
         use crate::models::Setting;
         db.engine.create_all(&[Setting::table()]).unwrap();
@@ -727,7 +734,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn rolling_back_a_changed_primary_key_gives_the_object_its_old_key_back(db) {
         use crate::models::Setting;
         db.engine.create_all(&[Setting::table()]).unwrap();
@@ -761,7 +768,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn a_row_deleted_behind_the_sessions_back_is_stale_data(db) {
         with_programs(db);
         let mut s = db.engine.session();
@@ -781,7 +788,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn user_keys_and_server_defaults_come_back_to_their_objects(db) {
         use crate::models::Event;
         // A default that differs per row, so that a mix-up would show.
@@ -790,6 +797,14 @@ on_both! {
             db.engine.execute("CREATE SEQUENCE status_seq", &[]).unwrap();
             db.engine
                 .execute("ALTER TABLE events ALTER COLUMN status SET DEFAULT 'new-' || nextval('status_seq')", &[])
+                .unwrap();
+        } else if db.is_mysql() {
+            db.engine
+                .execute(
+                    "CREATE TABLE events (code VARCHAR(20) NOT NULL PRIMARY KEY, \
+                     status VARCHAR(40) DEFAULT (CONCAT('new-', UUID())) NOT NULL, weight INTEGER NOT NULL)",
+                    &[],
+                )
                 .unwrap();
         } else {
             db.engine
@@ -821,7 +836,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn composite_keys_delete_many_rows_in_one_statement(db) {
         use crate::models::Membership;
         db.engine.create_all(&[Membership::table()]).unwrap();
@@ -854,12 +869,19 @@ on_both! {
         ]
         .map(str::to_owned)
         .to_vec();
-        assert_eq!(sql, db.pick(postgres, sqlite));
+        let mysql = [
+            "BEGIN",
+            "DELETE FROM memberships WHERE (memberships.group_id, memberships.member) IN (($1, $2), ($3, $4), ($5, $6))",
+            "COMMIT",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        assert_eq!(sql, db.pick3(postgres, sqlite, mysql));
         assert_eq!(db.count("memberships"), 1);
     }
 }
 
-on_both! {
+on_all! {
     fn refreshing_a_pending_object_is_an_error(db) {
         seed_tables(db);
         let mut s = db.engine.session();
@@ -869,7 +891,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     fn large_batches_are_chunked_under_the_parameter_limit(db) {
         seed_tables(db);
         let mut s = db.engine.session();
@@ -877,8 +899,9 @@ on_both! {
         let (r, sql) = db.statements.during(|| s.commit());
         r.unwrap();
         let inserts = sql.iter().filter(|q| q.contains("INSERT INTO")).count();
-        // PostgreSQL binds one array per column; SQLite two values per row, at most 32,766.
-        assert_eq!(inserts, db.pick(1, 2));
+        // PostgreSQL binds one array per column; SQLite two values per row, at most 32,766
+        // per statement; MySQL at most 65,535.
+        assert_eq!(inserts, db.pick3(1, 2, 1));
         assert_eq!(db.count("programs"), 20_000);
         let names: std::collections::HashMap<i32, String> = db
             .engine
@@ -893,7 +916,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// Objects loaded by one statement share allocations (64 to a block): across block
     /// boundaries every row still has exactly one handle, a second query hands back the
     /// same handles, and a handle kept after the session ends stays readable, detached.
@@ -939,7 +962,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// A load that fails at row 101 keeps the 100 objects it had read, consistently:
     /// the session goes on working and hands back the same objects afterwards.
     fn a_load_failing_midway_keeps_the_rows_it_read(db) {
@@ -981,7 +1004,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// Objects of one block can end up in different sessions: closing one session detaches
     /// its objects only, and a pending object of a closing session becomes transient.
     fn closing_a_session_detaches_only_its_own_objects(db) {
@@ -1012,7 +1035,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// In one flush, rows that set a server-default column and rows that leave it go in
     /// separate INSERTs (runs of consecutive rows, so keys follow add order), inside one
     /// transaction: a failing run leaves nothing of the others.

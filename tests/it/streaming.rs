@@ -3,7 +3,7 @@
 use orm_core::functions::count_all;
 use orm_core::prelude::*;
 use orm_core::{ErrorKind, Insert};
-use orm_tests::on_both;
+use orm_tests::on_all;
 
 #[derive(Model, Debug, Clone, PartialEq)]
 #[orm(table = "readings")]
@@ -14,7 +14,7 @@ pub struct Reading {
     pub value: i64,
 }
 
-on_both! {
+on_all! {
     /// 20,000 rows stream through `for_each` (objects and value tuples) with the same
     /// answers as `all()`; a closure that stops the stream stops it with its error, and the
     /// connection is ready for the next statement.
@@ -62,7 +62,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// Objects streamed through a session in batches: the ones the closure changes stay
     /// (and are written at commit), the others leave after their batch; objects the
     /// session held before stay attached.

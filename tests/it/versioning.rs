@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use orm_core::ErrorKind;
 use orm_core::prelude::*;
-use orm_tests::on_both;
+use orm_tests::on_all;
 
 #[derive(Model, Debug, Clone, PartialEq)]
 #[orm(table = "wiki_pages")]
@@ -31,7 +31,7 @@ fn pages(db: &orm_tests::TestDb, n: usize) -> Vec<i32> {
     added.iter().map(|p| p.get().id).collect()
 }
 
-on_both! {
+on_all! {
     /// Every UPDATE matches the version the object was loaded at and writes the next one;
     /// a change made meanwhile by another session is a `StaleData` error naming the object,
     /// and nothing of the flush is written.
@@ -73,7 +73,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// Several versioned rows go out in one statement; one stale row among them fails the
     /// flush and leaves every row as it was.
     fn batched_updates_and_deletes_check_every_version(db) {
@@ -86,7 +86,9 @@ on_both! {
         let (_, sql) = db.statements.during(|| s.commit().unwrap());
         // One statement: on PostgreSQL without BEGIN/COMMIT, checking its own row count.
         assert_eq!(sql.iter().filter(|q| q.contains("UPDATE wiki_pages")).count(), 1, "{sql:?}");
-        assert_eq!(sql.len(), db.pick(1, 3), "{sql:?}");
+        // MySQL first reads (and locks) the keys the versions match: it has no
+        // UPDATE .. RETURNING to say which rows the UPDATE missed.
+        assert_eq!(sql.len(), db.pick3(1, 3, 4), "{sql:?}");
         assert!(loaded.iter().all(|p| p.get().version == 2));
 
         // Another writer moves the second page on.
@@ -126,7 +128,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// `created_at` is set once, on insert; `updated_at` on insert and on every update;
     /// a time the application set itself is kept.
     fn timestamps_are_set_on_insert_and_update(db) {
@@ -156,7 +158,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// The plain CRUD methods check and bump the version too.
     fn plain_update_and_delete_check_the_version(db) {
         db.engine.create_all(&[Page::table()]).unwrap();
@@ -180,7 +182,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// Without a version too: a batched UPDATE that finds a row gone fails the flush, and
     /// the rows it did match are not left changed (the statement ran in a transaction).
     fn a_batched_update_missing_a_row_writes_nothing(db) {

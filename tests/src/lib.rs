@@ -205,6 +205,11 @@ impl TestDb {
         self.backend == Backend::Mysql
     }
 
+    /// Whether this is the SQLite run.
+    pub fn is_sqlite(&self) -> bool {
+        self.backend == Backend::Sqlite
+    }
+
     /// Whether this is the PostgreSQL run.
     pub fn is_postgres(&self) -> bool {
         self.backend == Backend::Postgres
@@ -216,7 +221,8 @@ impl TestDb {
         match self.backend {
             Backend::Postgres => postgres.to_owned(),
             Backend::Sqlite => postgres.replace('$', "?"),
-            Backend::Mysql => postgres.replace('$', "?").replace('"', "`"),
+            // MySQL casts to text as CHAR.
+            Backend::Mysql => postgres.replace('$', "?").replace('"', "`").replace(" AS TEXT)", " AS CHAR)"),
         }
     }
 
@@ -319,8 +325,11 @@ impl TestDb {
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY 1",
                 &[],
             ),
+            // A primary key's index is `PRIMARY` on MySQL: named `{table}_pkey` here, as
+            // PostgreSQL names it.
             Backend::Mysql => self.column(
-                "SELECT DISTINCT CAST(index_name AS CHAR) FROM information_schema.statistics \
+                "SELECT DISTINCT CASE WHEN index_name = 'PRIMARY' THEN CONCAT(table_name, '_pkey') \
+                 ELSE CAST(index_name AS CHAR) END FROM information_schema.statistics \
                  WHERE table_schema = DATABASE() ORDER BY 1",
                 &[],
             ),
@@ -620,6 +629,9 @@ macro_rules! __need {
     };
     (openssl) => {
         $crate::harness::Need::Openssl
+    };
+    (mysql) => {
+        $crate::harness::Need::Mysql
     };
 }
 

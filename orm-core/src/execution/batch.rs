@@ -371,6 +371,9 @@ pub(crate) fn update(
         let matched = conn.execute(&sql, &params)?;
         return check_count("update", table, 1, matched);
     }
+    if !dialect.values_lists() {
+        return update_by_case(conn, dialect, table, columns, keys, values, &matching, updated);
+    }
     // `UPDATE t SET a = v.column1 FROM (VALUES (?1, ?2), ..) AS v WHERE t.id = v.column2`,
     // as many rows per statement as parameters allow.
     let width = columns.len() + matching.len();
@@ -426,6 +429,127 @@ pub(crate) fn update(
         };
     }
     check_count("update", table, expected, matched)
+}
+
+/// A batched UPDATE where there is no `UPDATE .. FROM (VALUES ..)` (MySQL): `UPDATE t SET
+/// a = CASE WHEN t.id = ?1 THEN ?2 WHEN t.id = ?3 THEN ?4 END, .. WHERE t.id IN (?1, ?3)`,
+/// each key bound once and used in every CASE and in the WHERE (row values
+/// `(t.a, t.b) IN ((?1, ?2), ..)` for a composite key or a version), as many rows per
+/// statement as parameters allow. The keys of the rows matched are read first (in the
+/// transaction, locked) when the caller wants them, as there is no UPDATE .. RETURNING.
+#[allow(clippy::too_many_arguments)]
+fn update_by_case(
+    conn: &mut Connection,
+    dialect: &'static dyn Dialect,
+    table: &'static TableDef,
+    columns: &[usize],
+    keys: Vec<Vec<Value>>,
+    values: &[Vec<Value>],
+    matching: &[usize],
+    mut updated: Option<&mut Vec<Value>>,
+) -> Result<()> {
+    let expected = keys.len();
+    let width = columns.len() + matching.len();
+    let per_statement = max_rows(dialect, table, width);
+    let mut matched = 0;
+    for (chunk, part) in keys.chunks(per_statement).enumerate() {
+        let first = chunk * per_statement;
+        let mut w = SqlWriter::new(dialect);
+        // The keys first: ?1.. for row 0's key columns, and so on.
+        for key in part {
+            for v in key {
+                w.params.push(v.clone());
+            }
+        }
+        let key_param = |r: usize, n: usize| r * matching.len() + n + 1;
+        let write_match = |w: &mut SqlWriter, r: usize| {
+            for (n, &k) in matching.iter().enumerate() {
+                if n > 0 {
+                    w.push(" AND ");
+                }
+                w.ident(table.name).push(".").ident(table.columns[k].name).push(" = ");
+                dialect.write_placeholder(&mut w.sql, key_param(r, n));
+            }
+        };
+        w.push("UPDATE ").ident(table.name).push(" SET ");
+        for (n, &c) in columns.iter().enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.ident(table.columns[c].name).push(" = CASE");
+            for r in 0..part.len() {
+                w.push(" WHEN ");
+                write_match(&mut w, r);
+                w.push(" THEN ").param(values[n][first + r].clone());
+            }
+            w.push(" END");
+        }
+        w.push(" WHERE ");
+        if matching.len() == 1 {
+            w.ident(table.name).push(".").ident(table.columns[matching[0]].name).push(" IN (");
+            for r in 0..part.len() {
+                w.push(if r == 0 { "" } else { ", " });
+                dialect.write_placeholder(&mut w.sql, key_param(r, 0));
+            }
+            w.push(")");
+        } else {
+            w.push("(");
+            for (n, &k) in matching.iter().enumerate() {
+                w.push(if n == 0 { "" } else { ", " }).ident(table.name).push(".").ident(table.columns[k].name);
+            }
+            w.push(") IN (");
+            for r in 0..part.len() {
+                w.push(if r == 0 { "(" } else { ", (" });
+                for n in 0..matching.len() {
+                    w.push(if n == 0 { "" } else { ", " });
+                    dialect.write_placeholder(&mut w.sql, key_param(r, n));
+                }
+                w.push(")");
+            }
+            w.push(")");
+        }
+        let (sql, params) = w.finish();
+        if let Some(found) = updated.as_deref_mut() {
+            found.extend(matched_keys(conn, dialect, table, matching, part)?);
+        }
+        matched += conn.execute(&sql, &params)?;
+    }
+    check_count("update", table, expected, matched)
+}
+
+/// The primary keys of the rows that `keys` (primary key, then version) match, locked
+/// for the update that follows (`SELECT t.id FROM t WHERE (..) IN (..) FOR UPDATE`).
+fn matched_keys(
+    conn: &mut Connection,
+    dialect: &'static dyn Dialect,
+    table: &'static TableDef,
+    matching: &[usize],
+    keys: &[Vec<Value>],
+) -> Result<Vec<Value>> {
+    let key = table.primary_key[0];
+    let mut w = SqlWriter::new(dialect);
+    w.push("SELECT ").ident(table.name).push(".").ident(table.columns[key].name).push(" FROM ").ident(table.name);
+    w.push(" WHERE (");
+    for (n, &k) in matching.iter().enumerate() {
+        w.push(if n == 0 { "" } else { ", " }).ident(table.name).push(".").ident(table.columns[k].name);
+    }
+    w.push(") IN (");
+    row_values(&mut w, keys);
+    w.push(")");
+    if conn.in_transaction() {
+        w.push(" FOR UPDATE");
+    }
+    let (sql, params) = w.finish();
+    conn.query_raw(&sql, &params, |row| read_value(row, 0, table, key))
+}
+
+/// `(?1, ?2), (?3, ?4)` as a list of row values: `VALUES (..), (..)` where the dialect
+/// has it, plain rows otherwise (MySQL).
+fn row_values(w: &mut SqlWriter, rows: &[Vec<Value>]) {
+    if w.dialect.values_lists() {
+        w.push("VALUES ");
+    }
+    values_list(w, rows);
 }
 
 /// Makes a statement that runs outside a transaction fail as a whole when it changes
@@ -570,8 +694,8 @@ pub(crate) fn delete(
                 }
                 w.ident(table.name).push(".").ident(table.columns[k].name);
             }
-            w.push(") IN (VALUES ");
-            values_list(&mut w, part);
+            w.push(") IN (");
+            row_values(&mut w, part);
             w.push(")");
             let (sql, params) = w.finish();
             matched += conn.execute(&sql, &params)?;

@@ -115,6 +115,11 @@ impl Connection {
         }
     }
 
+    /// What the server said of the last statement beside its rows (MySQL's info string).
+    pub(crate) fn last_info(&self) -> Option<String> {
+        self.backend_ref().last_info().map(str::to_owned)
+    }
+
     /// The SQL dialect of this connection's database.
     pub fn dialect(&self) -> &'static dyn Dialect {
         self.settings.dialect

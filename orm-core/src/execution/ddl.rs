@@ -14,6 +14,9 @@ use crate::value::Value;
 /// Creates the missing tables among `tables`, in one transaction.
 pub(crate) fn create_all(conn: &mut Connection, tables: &[&'static TableDef]) -> Result<()> {
     let ordered = sort_tables(&with_association_tables(tables))?;
+    if conn.dialect().name() == "mysql" {
+        return create_all_mysql(conn, &ordered);
+    }
     conn.transaction(|conn| {
         let existing = existing_tables(conn, &ordered)?;
         let dialect = conn.dialect();
@@ -26,6 +29,53 @@ pub(crate) fn create_all(conn: &mut Connection, tables: &[&'static TableDef]) ->
         }
         Ok(())
     })
+}
+
+/// `create_all` on MySQL, where DDL commits at once: what MySQL cannot hold is refused
+/// before any statement (array columns, partial indexes), and when a statement fails the
+/// tables this call created are dropped again, so that it creates all or nothing.
+fn create_all_mysql(conn: &mut Connection, ordered: &[&'static TableDef]) -> Result<()> {
+    for table in ordered {
+        if let Some(c) = table.columns.iter().find(|c| matches!(c.sql_type, crate::schema::types::SqlType::Array(_))) {
+            return Err(crate::error::Error::unsupported(format!(
+                "column `{}.{}` holds an array, which MySQL has no type for; store the elements in a table of \
+                 their own (has_many), or use PostgreSQL",
+                table.name, c.name
+            )));
+        }
+        let schema = crate::schema::described::TableSchema::from_model(table);
+        if let Some(index) = schema.indexes.iter().find(|i| i.predicate.is_some()) {
+            return Err(crate::error::Error::unsupported(format!(
+                "index `{}` on `{}` is partial (WHERE ..), which MySQL does not have; drop its condition, \
+                 or enforce it in the application",
+                index.name, table.name
+            )));
+        }
+    }
+    let existing = existing_tables(conn, ordered)?;
+    let dialect = conn.dialect();
+    let mut created: Vec<&'static TableDef> = Vec::new();
+    for &table in ordered.iter().filter(|t| !existing.contains(t.name)) {
+        let result = table.create_sql(dialect).iter().try_for_each(|statement| conn.batch_execute(statement));
+        if let Err(e) = result {
+            // The statement that failed may have made its table (a failed CREATE INDEX).
+            if existing_tables(conn, &[table])?.contains(table.name) {
+                created.push(table);
+            }
+            for made in created.iter().rev() {
+                conn.batch_execute(&made.drop_sql(dialect))?;
+            }
+            let names: Vec<&str> = created.iter().map(|t| t.name).collect();
+            let dropped = if names.is_empty() { "nothing".to_owned() } else { names.join(", ") };
+            return Err(e.context(format!(
+                "create_all failed creating `{}` (MySQL commits each DDL statement); it dropped again what it \
+                 had created: {dropped}",
+                table.name
+            )));
+        }
+        created.push(table);
+    }
+    Ok(())
 }
 
 /// Drops the existing tables among `tables`, referencing tables first, in one transaction.

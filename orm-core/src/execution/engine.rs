@@ -828,7 +828,6 @@ impl EngineBuilder {
              ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,PIPES_AS_CONCAT'"
                 .to_owned(),
             "SET SESSION time_zone = '+00:00'".to_owned(),
-            "SET NAMES utf8mb4 COLLATE utf8mb4_bin".to_owned(),
             format!("SET SESSION TRANSACTION ISOLATION LEVEL {isolation}"),
         ];
         let mut builder = mysql::OptsBuilder::from_opts(target.opts)
@@ -836,6 +835,9 @@ impl EngineBuilder {
             .tcp_keepalive_time_ms(u32::try_from(self.keepalive_idle.as_millis()).ok())
             .tcp_user_timeout_ms(u32::try_from(self.tcp_user_timeout.as_millis()).ok())
             .stmt_cache_size(cache_size)
+            // UPDATE reports the rows it matched, as PostgreSQL and SQLite do, not only
+            // those whose values changed: the flush checks that count.
+            .additional_capabilities(mysql::consts::CapabilityFlags::CLIENT_FOUND_ROWS)
             .init(common.clone());
         builder = match ssl_mode {
             SslMode::Disable | SslMode::Prefer => builder,
@@ -881,7 +883,17 @@ impl EngineBuilder {
             Err(_) => (None, None),
         };
         let flavor_init = |flavor: Flavor| -> Vec<String> {
-            let mut init = Vec::new();
+            // Text in the tables' collation (binary, no pad: compared as on PostgreSQL),
+            // so that values and columns mix.
+            let mut init = vec![match flavor {
+                Flavor::MariaDb => "SET NAMES utf8mb4 COLLATE utf8mb4_nopad_bin".to_owned(),
+                Flavor::MySql => "SET NAMES utf8mb4 COLLATE utf8mb4_0900_bin".to_owned(),
+            }];
+            if flavor == Flavor::MariaDb {
+                // MariaDB stops a recursive CTE after 1,000 rounds and returns what it has,
+                // without an error: a wrong answer. Recursion runs to its end, as elsewhere.
+                init.push("SET SESSION max_recursive_iterations = 4294967295".to_owned());
+            }
             if let Some(t) = self.statement_timeout {
                 init.push(match flavor {
                     Flavor::MariaDb => format!("SET SESSION max_statement_time = {}", t.as_secs_f64()),

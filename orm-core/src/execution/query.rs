@@ -173,8 +173,33 @@ impl<M: Model> Query<M> {
         let sets: Vec<_> = sets.into_iter().collect();
         let items = returning.nodes();
         db.with_connection(|conn| {
-            let (sql, params) = self.select.render_returning(conn.dialect(), Some(&sets), &items)?;
-            conn.query_raw(&sql, &params, |row: &Row<'_>| S::decode(row))
+            let dialect = conn.dialect();
+            if dialect.update_returning() {
+                let (sql, params) = self.select.render_returning(dialect, Some(&sets), &items)?;
+                return conn.query_raw(&sql, &params, |row: &Row<'_>| S::decode(row));
+            }
+            // No UPDATE .. RETURNING (MySQL): the rows' keys read and locked, the rows
+            // updated, then read back, in one transaction.
+            let run = |conn: &mut crate::Connection| -> Result<Vec<S::Output>> {
+                let table = self.select.check_plain("an update")?;
+                let (sql, params) = self.select.render_keys_for_update(dialect)?;
+                let keys = conn.query_raw(&sql, &params, |row: &Row<'_>| {
+                    table
+                        .primary_key
+                        .iter()
+                        .enumerate()
+                        .map(|(n, &c)| crate::execution::row::read_value(row, n, table, c))
+                        .collect::<Result<Vec<Value>>>()
+                })?;
+                if keys.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let (sql, params) = self.select.render_update_of_keys(dialect, &sets, &keys)?;
+                conn.execute(&sql, &params)?;
+                let (sql, params) = self.select.render_returning_of_keys(dialect, &keys, &items)?;
+                conn.query_raw(&sql, &params, |row: &Row<'_>| S::decode(row))
+            };
+            if conn.in_transaction() { run(conn) } else { conn.transaction(run) }
         })
     }
 
@@ -276,7 +301,11 @@ impl<M: Model> crate::sql::writes::Insert<M> {
     pub fn execute(self, db: impl Executor) -> Result<u64> {
         db.with_connection(|conn| {
             let (sql, params) = self.to_sql(conn.dialect())?;
-            conn.execute(&sql, &params)
+            let affected = conn.execute(&sql, &params)?;
+            if conn.dialect().name() == "mysql" {
+                return Ok(self.mysql_written(affected, conn.last_info().as_deref()));
+            }
+            Ok(affected)
         })
     }
 }

@@ -42,11 +42,29 @@ impl Session {
         self.autoflush()?;
         self.ensure_transaction()?;
         let sets: Vec<Assignment<M>> = sets.into_iter().collect();
-        let (sql, params) = query.select.render_update(self.engine.dialect(), &sets, true)?;
-        let keys: Vec<Vec<Value>> =
-            self.changed_rows::<M, ()>(&sql, &params, |_, _| Ok(()))?.into_iter().map(|(k, _)| k).collect();
+        let dialect = self.engine.dialect();
+        let keys: Vec<Vec<Value>> = if dialect.update_returning() {
+            let (sql, params) = query.select.render_update(dialect, &sets, true)?;
+            self.changed_rows::<M, ()>(&sql, &params, |_, _| Ok(()))?.into_iter().map(|(k, _)| k).collect()
+        } else {
+            self.update_keys(&query, &sets)?
+        };
         self.follow_updates::<M>(&keys)?;
         Ok(keys.len() as u64)
+    }
+
+    /// An UPDATE where there is no `UPDATE .. RETURNING` (MySQL): the keys of the rows it
+    /// matches read and locked first, then those rows updated; returns their keys.
+    fn update_keys<M: Model>(&mut self, query: &Query<M>, sets: &[Assignment<M>]) -> Result<Vec<Vec<Value>>> {
+        let dialect = self.engine.dialect();
+        let (sql, params) = query.select.render_keys_for_update(dialect)?;
+        let keys: Vec<Vec<Value>> =
+            self.changed_rows::<M, ()>(&sql, &params, |_, _| Ok(()))?.into_iter().map(|(k, _)| k).collect();
+        if !keys.is_empty() {
+            let (sql, params) = query.select.render_update_of_keys(dialect, sets, &keys)?;
+            self.connection()?.execute(&sql, &params)?;
+        }
+        Ok(keys)
     }
 
     /// [`update`](Self::update) that returns values of the rows it changed (`UPDATE ..
@@ -80,7 +98,13 @@ impl Session {
         self.ensure_transaction()?;
         let sets: Vec<Assignment<M>> = sets.into_iter().collect();
         let items = key_and(M::TABLE, returning.nodes());
-        let (sql, params) = query.select.render_returning(self.engine.dialect(), Some(&sets), &items)?;
+        let dialect = self.engine.dialect();
+        let (sql, params) = if dialect.update_returning() {
+            query.select.render_returning(dialect, Some(&sets), &items)?
+        } else {
+            let keys = self.update_keys(&query, &sets)?;
+            query.select.render_returning_of_keys(dialect, &keys, &items)?
+        };
         let rows = self.changed_rows::<M, S::Output>(&sql, &params, |row, first| S::decode_from(row, first))?;
         let keys: Vec<Vec<Value>> = rows.iter().map(|(key, _)| key.clone()).collect();
         self.follow_updates::<M>(&keys)?;

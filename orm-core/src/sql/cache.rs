@@ -3,7 +3,7 @@
 
 use crate::schema::link::Path;
 use crate::sql::dialect::Dialect;
-use crate::sql::document::{contains_params, part_param, path_text_params};
+use crate::sql::document::{contains_params, contains_shape, part_param, path_text_params};
 use crate::sql::expr::{ColumnRef, Expr, PathTest};
 use crate::sql::storage::{json_array, json_in_list};
 use crate::value::Value;
@@ -83,9 +83,10 @@ pub(crate) fn expr_shape(e: &Expr, dialect: &dyn Dialect, out: &mut Vec<usize>) 
             out.push(101);
             column(out, c);
         }
-        Expr::Contains { column: c, path, .. } => {
+        Expr::Contains { column: c, path, part } => {
             out.push(70 + usize::from(path.is_empty()));
             column(out, c);
+            contains_shape(part, out);
         }
         Expr::PathText { column: c, test, .. } => {
             out.push(match test {

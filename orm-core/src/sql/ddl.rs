@@ -170,7 +170,7 @@ impl ColumnSchema {
                 renamed_from: None,
                 foreign_key: None,
             }),
-            ColumnKind::Named(name) => name.to_uppercase(),
+            ColumnKind::Named(name) => dialect.declared_type(name),
             ColumnKind::Enum(name) if dialect.native_enums() => ident(dialect, name),
             ColumnKind::Enum(_) => "TEXT".to_owned(),
         }

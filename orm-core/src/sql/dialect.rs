@@ -100,6 +100,64 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
         false
     }
 
+    /// Whether `ORDER BY x NULLS FIRST` / `NULLS LAST` exist; otherwise NULLs are placed by
+    /// a leading sort key (`x IS NULL DESC, x`).
+    fn nulls_placement(&self) -> bool {
+        true
+    }
+
+    /// The current time as a timestamp with time zone (UTC where there is no zone).
+    fn now_sql(&self) -> &'static str {
+        "now()"
+    }
+
+    /// How `a IS DISTINCT FROM b` is written: the text before `a`, between, and after `b`;
+    /// `negated`: `IS NOT DISTINCT FROM` (NULL-safe equality).
+    fn distinct_sql(&self, negated: bool) -> (&'static str, &'static str, &'static str) {
+        if negated { ("", " IS NOT DISTINCT FROM ", "") } else { ("", " IS DISTINCT FROM ", "") }
+    }
+
+    /// The type a cast to text names (`CAST(x AS TEXT)`).
+    fn text_cast(&self) -> &'static str {
+        "TEXT"
+    }
+
+    /// How a shared row lock is asked for (`FOR SHARE`; MariaDB: `LOCK IN SHARE MODE`).
+    fn share_lock(&self) -> &'static str {
+        " FOR SHARE"
+    }
+
+    /// Whether a lock clause can name the tables it locks (`FOR UPDATE OF t`); MariaDB
+    /// locks the rows of every table of the query.
+    fn lock_of(&self) -> bool {
+        true
+    }
+
+    /// Whether `avg(x)` of integers and decimals is exact enough to be cast to a double
+    /// afterwards (PostgreSQL: NUMERIC; SQLite: REAL); otherwise (MySQL: four more
+    /// decimal places, rounded) its argument is cast to a double first.
+    fn exact_avg(&self) -> bool {
+        true
+    }
+
+    /// A type declared in the model (`#[orm(sql_type = "..")]`, `#[orm(text)]`) as this
+    /// backend writes it.
+    fn declared_type(&self, declared: &str) -> String {
+        declared.to_uppercase()
+    }
+
+    /// Whether `UPDATE t SET .. FROM (VALUES ..) AS v` and `(a, b) IN (VALUES ..)` exist;
+    /// otherwise a batched UPDATE sets each column with a CASE over the keys, and row
+    /// values are listed as `((?1, ?2), (?3, ?4))`.
+    fn values_lists(&self) -> bool {
+        true
+    }
+
+    /// Whether `UPDATE .. RETURNING` exists (MariaDB has it for INSERT and DELETE only).
+    fn update_returning(&self) -> bool {
+        true
+    }
+
     /// Written after `CREATE TABLE name (..)`: MySQL's storage engine, character set and
     /// (binary, no-pad) collation, so that text compares as on PostgreSQL.
     fn table_options(&self) -> &'static str {
@@ -261,6 +319,14 @@ impl Dialect for Sqlite {
         true
     }
 
+    fn now_sql(&self) -> &'static str {
+        "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')"
+    }
+
+    fn distinct_sql(&self, negated: bool) -> (&'static str, &'static str, &'static str) {
+        if negated { ("", " IS ", "") } else { ("", " IS NOT ", "") }
+    }
+
     fn begin_sql(&self) -> &'static str {
         // Take the write lock now: upgrading later can fail at once on a busy database.
         "BEGIN IMMEDIATE"
@@ -383,6 +449,65 @@ impl Dialect for Mysql {
 
     fn offset_needs_limit(&self) -> bool {
         true
+    }
+
+    fn nulls_placement(&self) -> bool {
+        false
+    }
+
+    fn exact_avg(&self) -> bool {
+        false
+    }
+
+    fn share_lock(&self) -> &'static str {
+        if self.mariadb { " LOCK IN SHARE MODE" } else { " FOR SHARE" }
+    }
+
+    fn lock_of(&self) -> bool {
+        !self.mariadb
+    }
+
+    /// MySQL rounds a DOUBLE's halves to even (the C library's way); through DECIMAL they
+    /// go away from zero, as on PostgreSQL and SQLite.
+    fn round_needs_numeric(&self) -> bool {
+        true
+    }
+
+    fn values_lists(&self) -> bool {
+        false
+    }
+
+    fn update_returning(&self) -> bool {
+        false
+    }
+
+    /// PostgreSQL's names of types MySQL spells otherwise; TEXT as LONGTEXT (MySQL's TEXT
+    /// holds 64 KiB, PostgreSQL's any length).
+    fn declared_type(&self, declared: &str) -> String {
+        let upper = declared.to_uppercase();
+        match upper.as_str() {
+            "TEXT" => "LONGTEXT".to_owned(),
+            "BYTEA" => "LONGBLOB".to_owned(),
+            "JSONB" => "JSON".to_owned(),
+            "UUID" => "CHAR(36)".to_owned(),
+            "DOUBLE PRECISION" => "DOUBLE".to_owned(),
+            "TIMESTAMP" | "TIMESTAMP WITHOUT TIME ZONE" | "TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE" => {
+                "DATETIME(6)".to_owned()
+            }
+            _ => upper,
+        }
+    }
+
+    fn now_sql(&self) -> &'static str {
+        "UTC_TIMESTAMP(6)"
+    }
+
+    fn distinct_sql(&self, negated: bool) -> (&'static str, &'static str, &'static str) {
+        if negated { ("(", " <=> ", ")") } else { ("NOT (", " <=> ", ")") }
+    }
+
+    fn text_cast(&self) -> &'static str {
+        "CHAR"
     }
 
     fn table_options(&self) -> &'static str {

@@ -200,9 +200,19 @@ impl Select {
                 outer.names().join("`, `")
             )));
         }
-        w.push(if lock.share { " FOR SHARE" } else { " FOR UPDATE" });
-        for (n, table) in lock.of.iter().enumerate() {
-            w.push(if n == 0 { " OF " } else { ", " }).ident(table);
+        let of_every_table = lock.of.is_empty() || (self.joins.is_empty() && lock.of == [self.root_name()]);
+        if !w.dialect.lock_of() && !of_every_table {
+            return Err(Error::unsupported(
+                "MariaDB locks the rows of every table a query reads and cannot name some (FOR UPDATE OF): \
+                 drop of(..), or lock the other table's rows with a query of their own",
+            ));
+        }
+        let share = w.dialect.share_lock();
+        w.push(if lock.share { share } else { " FOR UPDATE" });
+        if w.dialect.lock_of() {
+            for (n, table) in lock.of.iter().enumerate() {
+                w.push(if n == 0 { " OF " } else { ", " }).ident(table);
+            }
         }
         w.push(match lock.wait {
             LockWait::Wait => "",
@@ -660,10 +670,12 @@ impl Select {
                 let at = q.items.iter().position(|item| *item == o.node);
                 match at {
                     Some(at) if !q.compounds.is_empty() || o.node.binds_values() => {
+                        // By position (MySQL cannot place NULLs of a position: they sort
+                        // low there, as on SQLite).
                         w.push(&(at + 1).to_string());
                     }
                     _ => {
-                        w.node(&o.node);
+                        w.nulls_key(o).node(&o.node);
                     }
                 }
                 w.order_direction(o);
@@ -701,7 +713,11 @@ impl Select {
             shape.push(std::ptr::from_ref(*table) as usize);
             shape.push(alias.map_or(0, |a| a.as_ptr() as usize));
         }
+        // The dialect: its name, and where it is (MySQL and MariaDB share a name, not a
+        // spelling; the other dialects' statics take no room, so their addresses may not
+        // differ).
         shape.push(dialect.name().as_ptr() as usize);
+        shape.push(std::ptr::from_ref(dialect).cast::<()>() as usize);
         shape.push(self.joins.len());
         for j in &self.joins {
             if let Join::Along { kind, path, alias } = j {

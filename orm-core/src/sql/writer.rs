@@ -62,6 +62,10 @@ impl SqlWriter {
             Node::Column(c) => self.column(*c),
             Node::Value(v) => self.param(v.clone()),
             Node::Binary { left, op, right } => self.push("(").node(left).push(op).node(right).push(")"),
+            Node::Function { name: "avg", args } if !self.dialect.exact_avg() && args.len() == 1 => {
+                let double = self.dialect.cast_type(SqlType::Double);
+                self.push("avg(CAST(").node(&args[0]).push(" AS ").push(&double).push("))")
+            }
             Node::Function { name, args } => {
                 self.push(name).push("(");
                 for (i, a) in args.iter().enumerate() {
@@ -76,7 +80,7 @@ impl SqlWriter {
             Node::Cast { node, to } => {
                 let name = match to {
                     CastTo::Type(ty) => self.dialect.cast_type(*ty),
-                    CastTo::Text => "TEXT".into(),
+                    CastTo::Text => self.dialect.text_cast().into(),
                 };
                 self.push("CAST(").node(node).push(" AS ").push(&name).push(")")
             }
@@ -108,16 +112,13 @@ impl SqlWriter {
                         (0, false) => " ORDER BY ",
                         _ => ", ",
                     });
-                    self.node(&o.node).order_direction(o);
+                    self.nulls_key(o).node(&o.node).order_direction(o);
                 }
                 self.push(")")
             }
             Node::Now => {
-                if self.dialect.array_params() {
-                    self.push("now()")
-                } else {
-                    self.push("strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')")
-                }
+                let now = self.dialect.now_sql();
+                self.push(now)
             }
         }
     }
@@ -127,7 +128,8 @@ impl SqlWriter {
     fn round(&mut self, node: &Node, digits: u8, to: SqlType) -> &mut Self {
         let through_numeric = self.dialect.round_needs_numeric() && matches!(to, SqlType::Real | SqlType::Double);
         if through_numeric {
-            self.push("CAST(round(CAST(").node(node).push(" AS NUMERIC), ");
+            let decimal = self.dialect.cast_type(SqlType::Decimal);
+            self.push("CAST(round(CAST(").node(node).push(" AS ").push(&decimal).push("), ");
         } else {
             self.push("round(").node(node).push(", ");
         }
@@ -166,6 +168,10 @@ impl SqlWriter {
     }
 
     pub(crate) fn column(&mut self, c: ColumnRef) -> &mut Self {
+        if c.table == "excluded" && self.dialect.name() == "mysql" {
+            // The proposed row of an upsert (`ON DUPLICATE KEY UPDATE c = VALUES(c)`).
+            return self.push("VALUES(").ident(c.name).push(")");
+        }
         match self.aliases.iter().rev().find(|(t, _)| *t == c.table).map(|(_, a)| a.clone()) {
             Some(alias) => self.ident(&alias),
             None => self.ident(c.table),
@@ -275,13 +281,8 @@ impl SqlWriter {
                 self.node(left).push(op.sql()).node(right);
             }
             Expr::Distinct { left, right, negated } => {
-                let op = match (self.dialect.array_params(), negated) {
-                    (true, false) => " IS DISTINCT FROM ",
-                    (true, true) => " IS NOT DISTINCT FROM ",
-                    (false, false) => " IS NOT ",
-                    (false, true) => " IS ",
-                };
-                self.node(left).push(op).node(right);
+                let (before, op, after) = self.dialect.distinct_sql(*negated);
+                self.push(before).node(left).push(op).node(right).push(after);
             }
             Expr::InQuery { left, query, negated } => {
                 self.node(left).push(if *negated { " NOT IN (" } else { " IN (" });
@@ -382,7 +383,24 @@ impl SqlWriter {
     pub(crate) fn order_by(&mut self, order: &[OrderBy]) -> &mut Self {
         for (i, o) in order.iter().enumerate() {
             self.push(if i == 0 { " ORDER BY " } else { ", " });
-            self.node(&o.node).order_direction(o);
+            self.nulls_key(o).node(&o.node).order_direction(o);
+        }
+        self
+    }
+
+    /// Whether the term must say where its NULLs go: it says so itself, or the backend
+    /// would put them elsewhere than PostgreSQL does.
+    fn places_nulls(&self, o: &OrderBy) -> bool {
+        let backend_first = o.descending != self.dialect.nulls_sort_low();
+        o.nulls_first.is_some()
+            || (o.puts_nulls_first() != backend_first && o.node.may_be_null(&|t| self.outer_tables.contains(&t)))
+    }
+
+    /// Where a backend has no `NULLS FIRST` / `NULLS LAST`: a sort key before the term
+    /// that puts its NULLs where asked (`t.a IS NULL DESC, `).
+    pub(crate) fn nulls_key(&mut self, o: &OrderBy) -> &mut Self {
+        if !self.dialect.nulls_placement() && self.places_nulls(o) {
+            self.node(&o.node).push(if o.puts_nulls_first() { " IS NULL DESC, " } else { " IS NULL ASC, " });
         }
         self
     }
@@ -391,12 +409,8 @@ impl SqlWriter {
     /// than asked (PostgreSQL's place unless the term says otherwise).
     pub(crate) fn order_direction(&mut self, o: &OrderBy) -> &mut Self {
         self.push(if o.descending { " DESC" } else { " ASC" });
-        let first = o.puts_nulls_first();
-        let backend_first = o.descending != self.dialect.nulls_sort_low();
-        if o.nulls_first.is_some()
-            || (first != backend_first && o.node.may_be_null(&|t| self.outer_tables.contains(&t)))
-        {
-            self.push(if first { " NULLS FIRST" } else { " NULLS LAST" });
+        if self.dialect.nulls_placement() && self.places_nulls(o) {
+            self.push(if o.puts_nulls_first() { " NULLS FIRST" } else { " NULLS LAST" });
         }
         self
     }

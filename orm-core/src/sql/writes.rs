@@ -48,6 +48,7 @@ impl Select {
         if sets.is_empty() {
             return Err(Error::invalid_state("an update needs at least one column to set (.set(..))"));
         }
+        check_set_order(dialect, sets)?;
         let mut w = SqlWriter::new(dialect);
         w.push("UPDATE ").ident(table.name).push(" SET ");
         for (i, set) in sets.iter().enumerate() {
@@ -57,6 +58,59 @@ impl Select {
         if returning_key {
             write_returning_key(&mut w, table);
         }
+        Ok(w.finish())
+    }
+
+    /// Where there is no `UPDATE .. RETURNING` (MySQL), the first step of one: `SELECT
+    /// t.key FROM t WHERE <filters> FOR UPDATE`, the keys of the rows to change, locked.
+    pub(crate) fn render_keys_for_update(&self, dialect: &'static dyn Dialect) -> Result<(String, Vec<Value>)> {
+        let table = self.check_plain("an update")?;
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ");
+        for (i, c) in table.primary_key_columns().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).ident(table.name).push(".").ident(c.name);
+        }
+        w.push(" FROM ").ident(table.name);
+        self.write_where(&mut w);
+        w.push(" FOR UPDATE");
+        Ok(w.finish())
+    }
+
+    /// The second step: `UPDATE t SET .. WHERE t.key IN (..)`, the rows read (and locked)
+    /// by the first.
+    pub(crate) fn render_update_of_keys<M>(
+        &self,
+        dialect: &'static dyn Dialect,
+        sets: &[Assignment<M>],
+        keys: &[Vec<Value>],
+    ) -> Result<(String, Vec<Value>)> {
+        let table = self.check_plain("an update")?;
+        check_set_order(dialect, sets)?;
+        let mut w = SqlWriter::new(dialect);
+        w.push("UPDATE ").ident(table.name).push(" SET ");
+        for (i, set) in sets.iter().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).ident(set.column).push(" = ").node(&set.value);
+        }
+        write_where_keys(&mut w, table, keys);
+        Ok(w.finish())
+    }
+
+    /// The third: `SELECT t.key, <items> FROM t WHERE t.key IN (..)`, what `RETURNING`
+    /// would have given.
+    pub(crate) fn render_returning_of_keys(
+        &self,
+        dialect: &'static dyn Dialect,
+        keys: &[Vec<Value>],
+        items: &[Node],
+    ) -> Result<(String, Vec<Value>)> {
+        let table = self.check_plain("an update")?;
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ");
+        for (i, item) in items.iter().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).node(item);
+        }
+        w.push(" FROM ").ident(table.name);
+        write_where_keys(&mut w, table, keys);
         Ok(w.finish())
     }
 
@@ -101,6 +155,70 @@ impl Select {
         self.write_where(&mut w);
         write_returning_key(&mut w, table);
         Ok(w.finish())
+    }
+}
+
+/// ` WHERE t.k IN (..)` (`(t.a, t.b) IN ((..), ..)` for a composite key) over `keys`.
+fn write_where_keys(w: &mut SqlWriter, table: &TableDef, keys: &[Vec<Value>]) {
+    let columns: Vec<&str> = table.primary_key_columns().map(|c| c.name).collect();
+    w.push(" WHERE ");
+    if keys.is_empty() {
+        w.push("1 = 0");
+        return;
+    }
+    if let [only] = columns.as_slice() {
+        w.ident(table.name).push(".").ident(only).push(" IN (");
+        for (i, key) in keys.iter().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).param(key[0].clone());
+        }
+        w.push(")");
+        return;
+    }
+    w.push("(");
+    for (i, c) in columns.iter().enumerate() {
+        w.push(if i == 0 { "" } else { ", " }).ident(table.name).push(".").ident(c);
+    }
+    w.push(") IN (");
+    for (r, key) in keys.iter().enumerate() {
+        w.push(if r == 0 { "(" } else { ", (" });
+        for (i, v) in key.iter().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).param(v.clone());
+        }
+        w.push(")");
+    }
+    w.push(")");
+}
+
+/// MySQL evaluates an UPDATE's assignments left to right, each seeing the columns set
+/// before it: `SET a = b, b = a` does not swap there. An assignment that reads a column
+/// set before it is refused on MySQL (the others read every column as it was).
+fn check_set_order<M>(dialect: &dyn Dialect, sets: &[Assignment<M>]) -> Result<()> {
+    if dialect.name() != "mysql" {
+        return Ok(());
+    }
+    for (i, set) in sets.iter().enumerate() {
+        if let Some(earlier) = sets[..i].iter().find(|s| mentions(&set.value, s.column)) {
+            return Err(Error::unsupported(format!(
+                "on MySQL the assignment to `{}` would read `{}` as set by this same update (MySQL assigns \
+                 left to right), not as it was; set `{}` first, or split the update in two",
+                set.column, earlier.column, set.column
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `node` may read column `name` (conservatively: subqueries, conditions and
+/// CASE are taken to).
+fn mentions(node: &Node, name: &str) -> bool {
+    match node {
+        Node::Column(c) => c.name == name,
+        Node::Value(_) | Node::Now | Node::Count { arg: None, .. } => false,
+        Node::Binary { left, right, .. } => mentions(left, name) || mentions(right, name),
+        Node::Function { args, .. } => args.iter().any(|a| mentions(a, name)),
+        Node::Count { arg: Some(arg), .. } => mentions(arg, name),
+        Node::Cast { node, .. } | Node::Round { node, .. } => mentions(node, name),
+        Node::Window { .. } | Node::Case { .. } | Node::Condition(_) | Node::Subquery(_) => true,
     }
 }
 
@@ -357,6 +475,10 @@ impl<M: Model> Insert<M> {
                 "say which unique columns a conflict is on: .on_conflict(Model::COLUMN) before do_nothing/do_update",
             ));
         }
+        if dialect.name() == "mysql" {
+            self.on_duplicate_key(&mut w, table, &columns)?;
+            return Ok(w.finish());
+        }
         w.push(" ON CONFLICT (");
         for (i, c) in self.target.iter().enumerate() {
             w.push(if i == 0 { "" } else { ", " }).ident(c);
@@ -374,5 +496,79 @@ impl<M: Model> Insert<M> {
             w.push(" WHERE ").expr(filter);
         }
         Ok(w.finish())
+    }
+
+    /// MySQL's upsert: `ON DUPLICATE KEY UPDATE c = VALUES(c)` (the proposed value; `DO
+    /// NOTHING` sets the first target column to itself), a `WHERE` as `c = IF(cond, value,
+    /// c)`. MySQL takes any unique key's conflict, not the target's alone, and assigns left
+    /// to right: what would behave otherwise than on PostgreSQL is refused.
+    fn on_duplicate_key(&self, w: &mut SqlWriter, table: &'static TableDef, inserted: &[usize]) -> Result<()> {
+        let schema = crate::schema::described::TableSchema::from_model(table);
+        let given = |names: &[String]| names.iter().all(|n| inserted.iter().any(|&c| table.columns[c].name == n));
+        let mut keys: Vec<Vec<String>> = vec![schema.primary_key.clone()];
+        keys.extend(schema.uniques.iter().map(|u| u.columns.clone()));
+        keys.extend(schema.indexes.iter().filter(|i| i.unique).map(|i| i.columns.clone()));
+        let target: Vec<String> = self.target.iter().map(|t| (*t).to_owned()).collect();
+        if let Some(other) = keys.iter().find(|k| !k.is_empty() && given(k) && **k != target) {
+            return Err(Error::unsupported(format!(
+                "on MySQL an upsert updates the row of any unique key the new row conflicts with, and `{}` has \
+                 another than ({}): ({}); upsert on that key too, or insert rows that cannot conflict on it",
+                table.name,
+                target.join(", "),
+                other.join(", ")
+            )));
+        }
+        w.push(" ON DUPLICATE KEY UPDATE ");
+        if self.conflict == OnConflict::Nothing {
+            w.ident(self.target[0]).push(" = ").ident(self.target[0]);
+            return Ok(());
+        }
+        for (i, (column, value)) in self.sets.iter().enumerate() {
+            if let Some((earlier, _)) = self.sets[..i].iter().find(|(c, _)| mentions(value, c)) {
+                return Err(Error::unsupported(format!(
+                    "on MySQL the upsert's assignment to `{column}` would read `{earlier}` as set by this same \
+                     upsert (MySQL assigns left to right), not as it was; set `{column}` first"
+                )));
+            }
+        }
+        if self.update_filter.is_some() && self.sets.len() > 1 {
+            return Err(Error::unsupported(
+                "on MySQL a conditional upsert (do_update_where) is written per column, each condition seeing the \
+                 columns set before it: set one column per conditional upsert",
+            ));
+        }
+        for (i, (column, value)) in self.sets.iter().enumerate() {
+            w.push(if i == 0 { "" } else { ", " }).ident(column).push(" = ");
+            match &self.update_filter {
+                Some(filter) => {
+                    w.push("IF(").expr(filter).push(", ").node(value).push(", ").ident(column).push(")");
+                }
+                None => {
+                    w.node(value);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// How many rows a MySQL upsert wrote, as PostgreSQL counts them (inserted, and
+    /// updated by `DO UPDATE`), from the rows MySQL affected (1 per insert, 2 per changed
+    /// row, 1 per row left as it was) and its duplicates.
+    pub(crate) fn mysql_written(&self, affected: u64, info: Option<&str>) -> u64 {
+        if self.conflict == OnConflict::Fail {
+            return affected;
+        }
+        let rows = self.rows.len() as u64;
+        let duplicates = info
+            .and_then(|i| i.split("Duplicates:").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        match (&self.conflict, &self.update_filter) {
+            (OnConflict::Nothing, _) => rows - duplicates.min(rows),
+            (_, None) => rows,
+            // Inserted, and changed: a row the condition kept as it was is not counted.
+            (_, Some(_)) => (rows - duplicates.min(rows)) + affected.saturating_sub(rows),
+        }
     }
 }

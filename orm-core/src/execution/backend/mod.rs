@@ -69,6 +69,12 @@ pub(crate) trait BackendConnection {
     fn mark_broken(&mut self);
 
     fn is_closed(&self) -> bool;
+
+    /// What the server said of the last statement beside its rows (MySQL's info string:
+    /// `Records: 3  Duplicates: 1  Warnings: 0`).
+    fn last_info(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// How a base type is read from the rows of every backend compiled in (the `postgres`,

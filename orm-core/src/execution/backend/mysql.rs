@@ -91,6 +91,8 @@ pub(crate) struct MyConn {
     pub(crate) in_transaction: bool,
     pub(crate) broken: bool,
     last_used: Instant,
+    /// The info string of the last statement.
+    info: String,
 }
 
 impl MyConn {
@@ -103,6 +105,7 @@ impl MyConn {
             in_transaction: false,
             broken: false,
             last_used: Instant::now(),
+            info: String::new(),
         }
     }
 
@@ -117,13 +120,12 @@ impl MyConn {
         Ok((flavor, parsed))
     }
 
-    /// The server's kind, after refusing servers older than the ORM needs: MariaDB 10.5
-    /// (INSERT .. RETURNING, window functions, CTEs), MySQL 8.0 (window functions, CTEs,
-    /// SKIP LOCKED).
+    /// The server's kind, after refusing servers older than the ORM needs: MariaDB 10.6
+    /// (INSERT .. RETURNING, window functions, CTEs, SKIP LOCKED, JSON_TABLE), MySQL 8.0.
     pub(crate) fn check_version(&mut self) -> Result<Flavor, Error> {
         let (flavor, (major, minor, patch)) = self.server()?;
         let (ok, needed) = match flavor {
-            Flavor::MariaDb => ((major, minor) >= (10, 5), "MariaDB 10.5"),
+            Flavor::MariaDb => ((major, minor) >= (10, 6), "MariaDB 10.6"),
             Flavor::MySql => (major >= 8, "MySQL 8.0"),
         };
         if ok {
@@ -200,12 +202,16 @@ impl MyConn {
         let started = Instant::now();
         let (text, bound) = self.statement(sql, params).map_err(Failure::Database)?;
         let mut failure = None;
+        self.info.clear();
         let changed = {
             let mut result =
                 self.raw.exec_iter(text.as_ref(), bound).map_err(|e| Failure::Database(map_error_in(e, sql)))?;
             let mut changed = 0;
             while let Some(set) = result.iter() {
                 changed += set.affected_rows();
+                if self.info.is_empty() {
+                    self.info = set.info_str().into_owned();
+                }
                 for row in set {
                     let row = row.map_err(|e| Failure::Database(map_error_in(e, sql)))?;
                     if failure.is_none()
@@ -286,6 +292,10 @@ impl BackendConnection for MyConn {
 
     fn is_closed(&self) -> bool {
         false
+    }
+
+    fn last_info(&self) -> Option<&str> {
+        Some(&self.info)
     }
 }
 
@@ -667,10 +677,38 @@ impl MyDecode for rust_decimal::Decimal {
     }
 }
 
+/// A column type as SQL names it (`INT`, `VARCHAR`), for messages.
+fn type_name(ty: mysql::consts::ColumnType) -> &'static str {
+    use mysql::consts::ColumnType as T;
+    match ty {
+        T::MYSQL_TYPE_TINY => "TINYINT",
+        T::MYSQL_TYPE_SHORT => "SMALLINT",
+        T::MYSQL_TYPE_INT24 => "MEDIUMINT",
+        T::MYSQL_TYPE_LONG => "INT",
+        T::MYSQL_TYPE_LONGLONG => "BIGINT",
+        T::MYSQL_TYPE_FLOAT => "FLOAT",
+        T::MYSQL_TYPE_DOUBLE => "DOUBLE",
+        T::MYSQL_TYPE_DECIMAL | T::MYSQL_TYPE_NEWDECIMAL => "DECIMAL",
+        T::MYSQL_TYPE_VARCHAR | T::MYSQL_TYPE_VAR_STRING => "VARCHAR",
+        T::MYSQL_TYPE_STRING => "CHAR",
+        T::MYSQL_TYPE_TINY_BLOB | T::MYSQL_TYPE_MEDIUM_BLOB | T::MYSQL_TYPE_LONG_BLOB | T::MYSQL_TYPE_BLOB => {
+            "TEXT or BLOB"
+        }
+        T::MYSQL_TYPE_DATE | T::MYSQL_TYPE_NEWDATE => "DATE",
+        T::MYSQL_TYPE_TIME | T::MYSQL_TYPE_TIME2 => "TIME",
+        T::MYSQL_TYPE_DATETIME | T::MYSQL_TYPE_DATETIME2 => "DATETIME",
+        T::MYSQL_TYPE_TIMESTAMP | T::MYSQL_TYPE_TIMESTAMP2 => "TIMESTAMP",
+        T::MYSQL_TYPE_JSON => "JSON",
+        T::MYSQL_TYPE_ENUM => "ENUM",
+        T::MYSQL_TYPE_NULL => "NULL",
+        _ => "another type",
+    }
+}
+
 /// Reads column `idx` of a MySQL row as a base type; `None` for NULL.
 pub(crate) fn decode<T: MyDecode>(row: &mysql::Row, idx: usize) -> Result<Option<T>, DecodeError> {
     let column_type =
-        || row.columns_ref().get(idx).map_or_else(|| "?".to_owned(), |c| format!("{:?}", c.column_type()));
+        || row.columns_ref().get(idx).map_or_else(|| "?".to_owned(), |c| type_name(c.column_type()).to_owned());
     match row.as_ref(idx) {
         None | Some(mysql::Value::NULL) => Ok(None),
         Some(v) => T::from_mysql(v).map(Some).map_err(|why| DecodeError::new(column_type(), why)),
@@ -748,6 +786,21 @@ pub(crate) fn connect_refusal(
 /// [`map_error`] for an error of `sql`, whose table names a violated primary key (MariaDB
 /// names it `PRIMARY`, without its table).
 fn map_error_in(e: mysql::Error, sql: &str) -> Error {
+    // MariaDB reports a NOWAIT that met a held row as a lock wait timeout (1205).
+    if let mysql::Error::MySqlError(server) = &e
+        && server.code == 1205
+        && (sql.ends_with(" NOWAIT") || sql.contains(" NOWAIT "))
+    {
+        let message = format!(
+            "{}: another transaction holds the rows this NOWAIT query wanted to lock; roll back and try again \
+             later, or skip them with skip_locked()",
+            server.message
+        );
+        let state = server.state.clone();
+        let mut err = Error::new(ErrorKind::LockNotAvailable, message);
+        err.set_sqlstate(&state);
+        return err.with_cause(e);
+    }
     map_error_with(e, Some(crate::execution::echo::statement_table(sql)))
 }
 
@@ -806,14 +859,16 @@ fn map_error_with(e: mysql::Error, statement_table: Option<&str>) -> Error {
         // ER_BAD_NULL_ERROR "Column 'name' cannot be null"; ER_NO_DEFAULT_FOR_FIELD.
         1048 | 1364 => {
             let column = quoted.first().map(|c| (*c).to_owned());
+            let table = statement_table.filter(|t| !t.is_empty());
             (
                 ErrorKind::NotNullViolation,
                 format!(
-                    "column `{}` cannot be NULL ({message}); give it a value or make the field an Option",
+                    "column `{}{}` cannot be NULL ({message}); give it a value or make the field an Option",
+                    table.map(|t| format!("{t}.")).unwrap_or_default(),
                     column.as_deref().unwrap_or("?")
                 ),
                 None,
-                None,
+                table.map(str::to_owned),
                 column,
             )
         }
@@ -850,13 +905,21 @@ fn map_error_with(e: mysql::Error, statement_table: Option<&str>) -> Error {
             None,
             None,
         ),
-        // Interrupted (KILL QUERY), or over max_statement_time / max_execution_time.
-        1317 | 1969 | 3024 => (
+        // Over max_statement_time / max_execution_time: the engine's statement timeout.
+        1969 | 3024 => (
             ErrorKind::QueryCanceled,
             format!(
-                "the statement was canceled: {message}; roll back the transaction \
+                "the statement timeout ran out: {message}; the statement was canceled \
                  (raise the statement timeout or make the query cheaper)"
             ),
+            None,
+            None,
+            None,
+        ),
+        // Interrupted (KILL QUERY, a cancel token).
+        1317 => (
+            ErrorKind::QueryCanceled,
+            format!("the statement was canceled: {message}; run it again if it is still wanted"),
             None,
             None,
             None,
@@ -872,6 +935,22 @@ fn map_error_with(e: mysql::Error, statement_table: Option<&str>) -> Error {
             None,
             None,
         ),
+        // Data too long for a column: VARCHAR(255) is what a `String` without a length gets.
+        1406 => {
+            let column = quoted.first().map(|c| (*c).to_owned());
+            (
+                ErrorKind::Database,
+                format!(
+                    "ERROR {code} ({}): {message}; the column is shorter than the value: give the field a longer \
+                     `length`, or `#[orm(text)]` for text of any length (a `String` without a length is \
+                     VARCHAR(255) on MySQL)",
+                    server.state
+                ),
+                None,
+                statement_table.filter(|t| !t.is_empty()).map(str::to_owned),
+                column,
+            )
+        }
         _ => (ErrorKind::Database, format!("ERROR {code} ({}): {message}", server.state), None, None, None),
     };
     let mut err = Error::new(kind, text);
