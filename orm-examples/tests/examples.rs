@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use orm_tests::pgbouncer::PgBouncer;
-use orm_tests::{ScratchDatabase, TestDb, database_port, on_both, rows, test_case};
+use orm_tests::{ScratchDatabase, TestDb, database_port, on_all, on_both, rows, test_case};
 
 fn main() {
     orm_tests::harness::run()
@@ -24,12 +24,13 @@ fn run(bin: &str, url: Option<&str>) -> String {
 
 /// The lines the program printed itself (not the echoed SQL).
 fn printed(out: &str) -> Vec<&str> {
-    out.lines().filter(|l| !l.contains(" INFO orm.engine ") && !l.starts_with('\t') && *l != ")").collect()
+    out.lines().filter(|l| !l.contains(" INFO orm.engine ") && !l.starts_with('\t') && !l.starts_with(')')).collect()
 }
 
 fn check_seed_output(out: &str) {
     assert_eq!(printed(out), ["Bachelors in CS", "Data STRUCTURES AND ALGRITHMS in Bachelors in CS"]);
-    // The second commit sends the four courses in one INSERT.
+    // The second commit sends the four courses in one INSERT (MySQL's names in backticks).
+    let out = &out.replace('`', "");
     let inserts: Vec<&str> = out.lines().filter(|l| l.contains("INSERT INTO courses")).collect();
     assert_eq!(inserts.len(), 1, "{out}");
     let params = out.lines().skip_while(|l| !l.contains("INSERT INTO courses")).nth(1).unwrap();
@@ -63,7 +64,7 @@ test_case! {
     }
 }
 
-on_both! {
+on_all! {
     fn seed_leaves_the_reference_rows(db) needs(pg_dump) {
         let out = run(env!("CARGO_BIN_EXE_seed"), Some(&db.url()));
         check_seed_output(&out);
@@ -107,6 +108,8 @@ on_both! {
     }
 }
 
+// Not on MySQL: the library's books carry an array column (tags), which MySQL has no
+// type for (create_all refuses it with a message, tested in tests/it/arrays.rs).
 on_both! {
     fn library_runs_and_reports(db) {
         let out = run(env!("CARGO_BIN_EXE_library"), Some(&db.url()));
@@ -129,7 +132,7 @@ on_both! {
     }
 }
 
-on_both! {
+on_all! {
     /// The query language on the shop's data: the same answers on both backends.
     fn reports_answer_the_business_questions(db) {
         let out = run(env!("CARGO_BIN_EXE_reports"), Some(&db.url()));
@@ -196,7 +199,7 @@ fn run_with(bin: &str, args: &[&str], url: &str) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-on_both! {
+on_all! {
     /// The migrations walkthrough: the seed's schema, a release that adds a column, its
     /// rollback; the same output on both backends.
     fn migrations_walkthrough_upgrades_and_rolls_back(db) {
@@ -314,7 +317,7 @@ fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u
     (status, if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap() })
 }
 
-on_both! {
+on_all! {
     /// Every endpoint over real HTTP, with bad input: malformed JSON (400), a violated
     /// unique constraint (409), a value the model refuses (422), a missing row (404).
     fn web_service_answers_every_endpoint(db) {
