@@ -16,6 +16,7 @@ mod hooks;
 mod locking;
 mod many_to_many;
 mod mapped;
+mod mariadb;
 mod migration_names;
 mod migrations;
 mod models;

@@ -180,7 +180,7 @@ impl<M: Model> Query<M> {
             }
             // No UPDATE .. RETURNING (MySQL): the rows' keys read and locked, the rows
             // updated, then read back, in one transaction.
-            let run = |conn: &mut crate::Connection| -> Result<Vec<S::Output>> {
+            let run = |conn: &mut crate::execution::connection::Connection| -> Result<Vec<S::Output>> {
                 let table = self.select.check_plain("an update")?;
                 let (sql, params) = self.select.render_keys_for_update(dialect)?;
                 let keys = conn.query_raw(&sql, &params, |row: &Row<'_>| {

@@ -349,7 +349,8 @@ impl Dialect for Sqlite {
     }
 }
 
-/// MySQL 8 and MariaDB 10.5+: backtick-quoted identifiers, numbered placeholders (`?1`,
+/// MariaDB 10.6+ (and MySQL 8's spelling, which `build()` refuses until inserts there
+/// read keys back without RETURNING): backtick-quoted identifiers, numbered placeholders (`?1`,
 /// which the MySQL backend sends as plain `?` with the parameters in order), and types
 /// MySQL has (VARCHAR(255) for a `String` without a length, DATETIME(6) for timestamps
 /// in UTC, ENUM(..) for enums).

@@ -120,13 +120,21 @@ impl MyConn {
         Ok((flavor, parsed))
     }
 
-    /// The server's kind, after refusing servers older than the ORM needs: MariaDB 10.6
-    /// (INSERT .. RETURNING, window functions, CTEs, SKIP LOCKED, JSON_TABLE), MySQL 8.0.
+    /// The server's kind, after refusing servers the ORM cannot serve exactly: MariaDB
+    /// before 10.6 (INSERT .. RETURNING, window functions, CTEs, SKIP LOCKED, JSON_TABLE)
+    /// and, for now, Oracle's MySQL, which has no INSERT .. RETURNING: the flush reads
+    /// generated keys back with it (MySQL needs LAST_INSERT_ID batches, not written yet).
     pub(crate) fn check_version(&mut self) -> Result<Flavor, Error> {
         let (flavor, (major, minor, patch)) = self.server()?;
         let (ok, needed) = match flavor {
             Flavor::MariaDb => ((major, minor) >= (10, 6), "MariaDB 10.6"),
-            Flavor::MySql => (major >= 8, "MySQL 8.0"),
+            Flavor::MySql => {
+                return Err(Error::unsupported(format!(
+                    "the server is MySQL {major}.{minor}.{patch}, which the ORM does not support yet: its inserts \
+                     read generated keys back with INSERT .. RETURNING, which MySQL lacks; use MariaDB 10.6 or \
+                     later (mariadb:// or mysql:// URLs alike)"
+                )));
+            }
         };
         if ok {
             Ok(flavor)
