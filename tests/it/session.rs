@@ -194,6 +194,28 @@ on_all! {
 }
 
 on_all! {
+    /// A batched UPDATE whose first row holds a short text and a later one a long text
+    /// (and a NULL below a value): each row lands whole (MariaDB's VALUES table would type
+    /// its columns by the first row, and refuse the longer text).
+    fn batched_update_rows_of_any_length_land_whole(db) {
+        db.engine.create_all(&[crate::models::Setting::table()]).unwrap();
+        let mut s = db.engine.session();
+        let settings = s.add_all((0..3).map(|i| crate::models::Setting::new(format!("k{i}"), "v")));
+        s.commit().unwrap();
+        let long = "x".repeat(200);
+        settings[0].get_mut().value = "a".into();
+        settings[1].get_mut().value = long.clone();
+        settings[2].get_mut().value = "é".repeat(3);
+        s.commit().unwrap();
+        let mut fresh = db.engine.session();
+        let mut values: Vec<String> =
+            fresh.query::<crate::models::Setting>().all().unwrap().iter().map(|o| o.get().value.clone()).collect();
+        values.sort();
+        assert_eq!(values, ["a".to_owned(), long, "ééé".to_owned()]);
+    }
+}
+
+on_all! {
     fn many_changed_rows_update_in_one_statement(db) {
         seed_tables(db);
         let mut s = db.engine.session();
@@ -218,12 +240,13 @@ on_all! {
                         "UPDATE programs SET years_of_study = v.column1 FROM (VALUES {}) AS v WHERE programs.id = v.column2",
                         (0..49).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ")
                     ),
-                    // MySQL has no UPDATE .. FROM: a CASE over the keys ($1..$49), each key
-                    // bound once.
+                    // MariaDB has no UPDATE .. FROM: the VALUES list joined as a derived
+                    // table, typed by an empty SELECT of the table's columns.
                     format!(
-                        "UPDATE programs SET years_of_study = CASE {} END WHERE programs.id IN ({})",
-                        (1..=49).map(|i| format!("WHEN programs.id = ${i} THEN ${}", 49 + i)).collect::<Vec<_>>().join(" "),
-                        (1..=49).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                        "UPDATE programs JOIN (WITH v (years_of_study, orm_key_id) AS ((SELECT programs.years_of_study, \
+                         programs.id FROM programs LIMIT 0) UNION ALL VALUES {}) SELECT * FROM v) AS v ON programs.id = \
+                         v.orm_key_id SET programs.years_of_study = v.years_of_study",
+                        (0..49).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ")
                     ),
                 ),
                 "COMMIT",

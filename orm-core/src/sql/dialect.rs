@@ -158,6 +158,12 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
         true
     }
 
+    /// Whether a VALUES list can be a derived table with named columns (`WITH v (a, b) AS
+    /// (VALUES ..)`) where [`values_lists`](Dialect::values_lists) is false: MariaDB.
+    fn values_derived_table(&self) -> bool {
+        false
+    }
+
     /// Written after `CREATE TABLE name (..)`: MySQL's storage engine, character set and
     /// (binary, no-pad) collation, so that text compares as on PostgreSQL.
     fn table_options(&self) -> &'static str {
@@ -476,6 +482,10 @@ impl Dialect for Mysql {
 
     fn values_lists(&self) -> bool {
         false
+    }
+
+    fn values_derived_table(&self) -> bool {
+        self.mariadb
     }
 
     fn update_returning(&self) -> bool {

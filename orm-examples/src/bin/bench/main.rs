@@ -23,6 +23,9 @@
 //! `--pgbouncer PORT` they do so through a PgBouncer on that loopback port (in
 //! transaction mode, in front of the server of `DATABASE_URL`); both run W2 and W3 only.
 //! Both sides connect without TLS (`sslmode=disable`): loopback, and the same for both.
+//!
+//! With `DATABASE_URL=mysql://..` (MariaDB) it runs W1-W8 against hand-written code on
+//! the `mysql` crate instead (`mysql.rs`).
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -34,6 +37,7 @@ use postgres::types::Type;
 use postgres::{Client, NoTls};
 
 mod concurrent;
+mod mysql;
 mod scale;
 
 /// Counts the bytes the process holds, while asked to (see `scale::memory`).
@@ -82,32 +86,34 @@ pub(crate) struct RawCourse {
 pub(crate) type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 /// Sizes, scaled by `--scale` (1.0 = the workloads as specified).
-struct Sizes {
-    programs: usize,
-    courses_per_program: usize,
-    lookups: usize,
-    loads: usize,
-    scenarios: usize,
+pub(crate) struct Sizes {
+    pub(crate) programs: usize,
+    pub(crate) courses_per_program: usize,
+    pub(crate) lookups: usize,
+    pub(crate) loads: usize,
+    pub(crate) scenarios: usize,
 }
 
 impl Sizes {
-    fn scaled(scale: f64) -> Sizes {
+    pub(crate) fn scaled(scale: f64) -> Sizes {
         let n = |full: usize| ((full as f64 * scale).round() as usize).max(1);
         Sizes { programs: 100, courses_per_program: n(100), lookups: n(10_000), loads: n(50), scenarios: n(200) }
     }
 }
 
-pub(crate) struct Bench {
+/// A run's state: the ORM's engine, the hand-written side's client (the `postgres` crate's,
+/// or the `mysql` crate's in `mysql.rs`), sizes and the round being run.
+pub(crate) struct Bench<C = Client> {
     pub(crate) engine: Engine,
-    pub(crate) client: Client,
-    sizes: Sizes,
-    round: usize,
+    pub(crate) client: C,
+    pub(crate) sizes: Sizes,
+    pub(crate) round: usize,
     /// The slice of the round being run: (index, count).
-    slice: (usize, usize),
+    pub(crate) slice: (usize, usize),
     /// Run only this workload (for profiling).
     pub(crate) only: Option<String>,
     /// Unnamed statements on both sides (the statement cache off).
-    unnamed: bool,
+    pub(crate) unnamed: bool,
 }
 
 fn main() -> BenchResult {
@@ -145,8 +151,13 @@ fn main() -> BenchResult {
         }
     }
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    if url.starts_with("mysql:") || url.starts_with("mariadb:") {
+        return mysql::run(&url, scale, rounds, only.as_deref());
+    }
     if !url.starts_with("postgres") {
-        return Err("the benchmark compares with the postgres crate: set DATABASE_URL=postgres://...".into());
+        return Err("the benchmark compares with the postgres crate (DATABASE_URL=postgres://..) or the mysql \
+                    crate (DATABASE_URL=mysql://..)"
+            .into());
     }
     let database = format!("orm_bench_{}", std::process::id());
     let mut admin = Client::connect(&url, NoTls)?;
@@ -245,11 +256,11 @@ fn run(target: &postgres::Config, options: Options<'_>) -> BenchResult {
     Ok(())
 }
 
-type Workload = fn(&mut Bench) -> BenchResult;
+type Workload<C = Client> = fn(&mut Bench<C>) -> BenchResult;
 
-impl Bench {
+impl<C> Bench<C> {
     /// The steps `0..n` of a workload that belong to the current slice of the round.
-    fn part(&self, n: usize) -> std::ops::Range<usize> {
+    pub(crate) fn part(&self, n: usize) -> std::ops::Range<usize> {
         let (index, count) = self.slice;
         n * index / count..n * (index + 1) / count
     }
@@ -258,20 +269,20 @@ impl Bench {
 /// Runs both sides alternately after a warm-up and prints the medians. With `slices` > 1
 /// each round is run a slice at a time, the sides taking turns (see [`Bench::part`]).
 #[allow(clippy::too_many_arguments)]
-fn measure(
-    b: &mut Bench,
+pub(crate) fn measure<C>(
+    b: &mut Bench<C>,
     id: &str,
     name: &str,
     rounds: usize,
     slices: usize,
-    before_each: Option<Workload>,
-    orm: Workload,
-    raw: Workload,
+    before_each: Option<Workload<C>>,
+    orm: Workload<C>,
+    raw: Workload<C>,
 ) -> BenchResult {
     if b.only.as_deref().is_some_and(|only| !only.split('|').any(|o| o == id)) {
         return Ok(());
     }
-    let time = |b: &mut Bench, f: Workload| -> BenchResult<Duration> {
+    let time = |b: &mut Bench<C>, f: Workload<C>| -> BenchResult<Duration> {
         if let Some(prepare) = before_each {
             prepare(b)?;
         }
@@ -387,7 +398,7 @@ fn reset(b: &mut Bench) -> BenchResult {
 
 // ----- W1: 100 programs with 100 courses each, one commit ---------------------------------
 
-fn orm_insert_batch(b: &mut Bench) -> BenchResult {
+pub(crate) fn orm_insert_batch<C>(b: &mut Bench<C>) -> BenchResult {
     let mut db = b.engine.session();
     for p in 0..b.sizes.programs {
         let mut program = Program::new(format!("Program {p}"), 3);
@@ -430,7 +441,7 @@ fn raw_insert_batch(b: &mut Bench) -> BenchResult {
 
 // ----- W2: lookups by primary key of distinct rows, in one session ---------------------------
 
-fn orm_get_by_pk(b: &mut Bench) -> BenchResult {
+pub(crate) fn orm_get_by_pk<C>(b: &mut Bench<C>) -> BenchResult {
     let lookups = b.part(b.sizes.lookups);
     get_courses_in_one_session(&b.engine, lookups)
 }
@@ -477,7 +488,7 @@ pub(crate) fn raw_get_courses(client: &mut Client, ids: std::ops::Range<usize>) 
 
 // ----- W3: code = $1 LIMIT 1, distinct codes, in one session --------------------------------
 
-fn orm_filter_first(b: &mut Bench) -> BenchResult {
+pub(crate) fn orm_filter_first<C>(b: &mut Bench<C>) -> BenchResult {
     let lookups = b.part(b.sizes.lookups);
     let per_program = b.sizes.courses_per_program;
     filter_courses_in_one_session(&b.engine, lookups, per_program)
@@ -541,7 +552,7 @@ pub(crate) fn raw_filter_courses(
 
 // ----- W4: every program with its courses, in objects with their collections --------------
 
-fn orm_load_one_to_many(b: &mut Bench) -> BenchResult {
+pub(crate) fn orm_load_one_to_many<C>(b: &mut Bench<C>) -> BenchResult {
     let expected = b.sizes.programs * b.sizes.courses_per_program;
     for _ in b.part(b.sizes.loads) {
         let mut db = b.engine.session();
@@ -596,7 +607,7 @@ fn raw_load_one_to_many(b: &mut Bench) -> BenchResult {
 
 // ----- W5: the seed walkthrough --------------------------------------------------------------
 
-fn orm_seed_scenario(b: &mut Bench) -> BenchResult {
+pub(crate) fn orm_seed_scenario<C>(b: &mut Bench<C>) -> BenchResult {
     for i in b.part(b.sizes.scenarios) {
         let tag = format!("{}-{i}", b.round);
         let (cs_name, bs_name) = (format!("Bachelors in CS {tag}"), format!("Bachelors in Business {tag}"));
@@ -678,7 +689,7 @@ fn raw_seed_scenario(b: &mut Bench) -> BenchResult {
 
 // ----- W7: courses per program (GROUP BY), 50 times -----------------------------------------
 
-fn orm_aggregate_counts(b: &mut Bench) -> BenchResult {
+pub(crate) fn orm_aggregate_counts<C>(b: &mut Bench<C>) -> BenchResult {
     use orm_core::functions::count_all;
     for _ in b.part(b.sizes.loads) {
         let counts: Vec<(i32, i64)> =
@@ -701,7 +712,7 @@ fn raw_aggregate_counts(b: &mut Bench) -> BenchResult {
 
 // ----- W8: two columns of every course (10,000 rows), 50 times ------------------------------
 
-fn orm_projection(b: &mut Bench) -> BenchResult {
+pub(crate) fn orm_projection<C>(b: &mut Bench<C>) -> BenchResult {
     let expected = b.sizes.programs * b.sizes.courses_per_program;
     for _ in b.part(b.sizes.loads) {
         let rows: Vec<(String, String)> = Course::query().select((Course::TITLE, Course::CODE)).all(&b.engine)?;
@@ -724,7 +735,7 @@ fn raw_projection(b: &mut Bench) -> BenchResult {
 
 // ----- W6: load every course, change every title, one commit --------------------------------
 
-fn orm_update_batch(b: &mut Bench) -> BenchResult {
+pub(crate) fn orm_update_batch<C>(b: &mut Bench<C>) -> BenchResult {
     let round = b.round;
     let mut db = b.engine.session();
     let courses = db.query::<Course>().all()?;
