@@ -192,6 +192,26 @@ test_case! {
     }
 }
 
+test_case! {
+    /// The benchmark's MariaDB section at a tiny scale: W1-W8 run on both sides, in a
+    /// database of the benchmark's own, dropped after.
+    fn bench_smoke_run_on_mariadb() needs(mysql) {
+        let Some(db) = TestDb::mysql("example_bench") else { return };
+        let out = Command::new(env!("CARGO_BIN_EXE_bench"))
+            .args(["--scale", "0.01", "--rounds", "1"])
+            .env("DATABASE_URL", orm_tests::mysql_url())
+            .output()
+            .expect("run the benchmark");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        for w in 1..=8 {
+            let line = format!("workload=W{w} ");
+            assert!(stdout.lines().any(|l| l.starts_with(&line) && l.contains(" ratio=")), "{stdout}");
+        }
+        drop(db);
+    }
+}
+
 /// Runs a binary with arguments and `DATABASE_URL`; its exit code and output.
 fn run_with(bin: &str, args: &[&str], url: &str) -> (i32, String) {
     let out = Command::new(bin).args(args).env("DATABASE_URL", url).output().expect("run the binary");
