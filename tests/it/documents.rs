@@ -174,6 +174,26 @@ on_all! {
         assert_eq!(q(Shirt::RAW.field("a").contains(json!(3))), ["oxford", "tee"]);
         assert_eq!(q(Shirt::RAW.field("a").contains(json!(1))), ["tee"]);
         assert_eq!(q(!Shirt::RAW.field("a").contains(json!(1))), ["oxford"]);
+
+        // A NULL document (notes) contains nothing and its negation is NULL too: only the
+        // stored document answers either way.
+        db.engine.execute(&db.sql("UPDATE shirts SET notes = $1 WHERE name = 'tee'"), &[Value::Json(json!(["sale"]))]).unwrap();
+        assert_eq!(q(Shirt::NOTES.contains(json!(["sale"]))), ["tee"]);
+        assert_eq!(q(!Shirt::NOTES.contains(json!(["sale"]))), none_of());
+        assert_eq!(q(!Shirt::NOTES.contains(json!(["gone"]))), ["tee"]);
+        assert_eq!(q(Shirt::NOTES.contains(json!(["sale"])).or(Shirt::NOTES.is_null())), ["oxford", "polo", "tee"]);
+        // Mixed with paths, plain columns and each other, in either order: the same rows.
+        let mut mixed = |first: Expr, second: Expr| {
+            let found = s.query::<Shirt>().order_by(Shirt::NAME.desc()).filter(first).filter(second).all().unwrap();
+            found.iter().map(|o| o.get().name.clone()).collect::<Vec<_>>()
+        };
+        let containment = || Shirt::RAW.contains(json!({"a": [3]}));
+        let path = || Shirt::SPECS.field("maker").field("name").eq("Acme");
+        assert_eq!(mixed(containment(), path()), ["oxford"]);
+        assert_eq!(mixed(path(), containment()), ["oxford"]);
+        let either = || containment().or(Shirt::NAME.eq("polo"));
+        assert_eq!(mixed(either(), Shirt::SPECS.field("maker").field("country").is_null()), ["polo"]);
+        assert_eq!(mixed(!Shirt::SPECS.field("maker").field("country").is_null(), either()), ["tee", "oxford"]);
     }
 }
 

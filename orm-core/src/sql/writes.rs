@@ -208,17 +208,41 @@ fn check_set_order<M>(dialect: &dyn Dialect, sets: &[Assignment<M>]) -> Result<(
     Ok(())
 }
 
-/// Whether `node` may read column `name` (conservatively: subqueries, conditions and
-/// CASE are taken to).
+/// Whether `node` may read column `name` of the row being written (conservatively:
+/// subqueries and CASE are taken to). An upsert's proposed row (`excluded`, MySQL's
+/// `VALUES(c)`) is not that row: no assignment changes it.
 fn mentions(node: &Node, name: &str) -> bool {
     match node {
-        Node::Column(c) => c.name == name,
+        Node::Column(c) => c.table != "excluded" && c.name == name,
+        Node::Condition(e) => expr_mentions(e, name),
         Node::Value(_) | Node::Now | Node::Count { arg: None, .. } => false,
         Node::Binary { left, right, .. } => mentions(left, name) || mentions(right, name),
         Node::Function { args, .. } => args.iter().any(|a| mentions(a, name)),
         Node::Count { arg: Some(arg), .. } => mentions(arg, name),
         Node::Cast { node, .. } | Node::Round { node, .. } => mentions(node, name),
-        Node::Window { .. } | Node::Case { .. } | Node::Condition(_) | Node::Subquery(_) => true,
+        Node::Window { .. } | Node::Case { .. } | Node::Subquery(_) => true,
+    }
+}
+
+/// [`mentions`] for a condition.
+fn expr_mentions(e: &Expr, name: &str) -> bool {
+    let column = |c: &ColumnRef| c.table != "excluded" && c.name == name;
+    match e {
+        Expr::Compare { column: c, .. }
+        | Expr::Like { column: c, .. }
+        | Expr::In { column: c, .. }
+        | Expr::IsNull { column: c, .. }
+        | Expr::Contains { column: c, .. }
+        | Expr::Overlaps { column: c, .. }
+        | Expr::AnyElement { column: c, .. }
+        | Expr::PathText { column: c, .. } => column(c),
+        Expr::Cmp { left, right, .. } | Expr::Distinct { left, right, .. } => {
+            mentions(left, name) || mentions(right, name)
+        }
+        Expr::NodeIsNull { node, .. } => mentions(node, name),
+        Expr::InQuery { .. } | Expr::ExistsQuery { .. } | Expr::Exists { .. } => true,
+        Expr::And(es) | Expr::Or(es) => es.iter().any(|e| expr_mentions(e, name)),
+        Expr::Not(e) => expr_mentions(e, name),
     }
 }
 
@@ -531,11 +555,17 @@ impl<M: Model> Insert<M> {
                 )));
             }
         }
-        if self.update_filter.is_some() && self.sets.len() > 1 {
-            return Err(Error::unsupported(
-                "on MySQL a conditional upsert (do_update_where) is written per column, each condition seeing the \
-                 columns set before it: set one column per conditional upsert",
-            ));
+        // The condition is written into each column's IF(..): after the first, it would
+        // see the columns set before it.
+        let before_last = &self.sets[..self.sets.len().saturating_sub(1)];
+        if let Some(filter) = &self.update_filter
+            && let Some((earlier, _)) = before_last.iter().find(|(c, _)| expr_mentions(filter, c))
+        {
+            return Err(Error::unsupported(format!(
+                "on MySQL a conditional upsert (do_update_where) tests its condition once per column, after the \
+                 columns set before it, and the condition reads `{earlier}`; set `{earlier}` last, or set one \
+                 column per conditional upsert"
+            )));
         }
         for (i, (column, value)) in self.sets.iter().enumerate() {
             w.push(if i == 0 { "" } else { ", " }).ident(column).push(" = ");
