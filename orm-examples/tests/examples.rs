@@ -193,12 +193,12 @@ test_case! {
 }
 
 test_case! {
-    /// The benchmark's MariaDB section at a tiny scale: W1-W8 run on both sides, in a
-    /// database of the benchmark's own, dropped after.
+    /// The benchmark's MariaDB section at a tiny scale: W1-W8 and the growth pairs run on
+    /// both sides, in a database of the benchmark's own, dropped after.
     fn bench_smoke_run_on_mariadb() needs(mysql) {
         let Some(db) = TestDb::mysql("example_bench") else { return };
         let out = Command::new(env!("CARGO_BIN_EXE_bench"))
-            .args(["--scale", "0.01", "--rounds", "1"])
+            .args(["--scale", "0.01", "--rounds", "1", "--scaling-rounds", "1"])
             .env("DATABASE_URL", orm_tests::mysql_url())
             .output()
             .expect("run the benchmark");
@@ -207,6 +207,10 @@ test_case! {
         for w in 1..=8 {
             let line = format!("workload=W{w} ");
             assert!(stdout.lines().any(|l| l.starts_with(&line) && l.contains(" ratio=")), "{stdout}");
+        }
+        for s in ["S1", "S2", "S4", "S6", "S9"] {
+            let line = format!("scaling={s} ");
+            assert!(stdout.lines().any(|l| l.starts_with(&line) && l.contains(" growth_ratio=")), "{stdout}");
         }
         drop(db);
     }

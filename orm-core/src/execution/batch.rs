@@ -386,8 +386,12 @@ pub(crate) fn update(
             v
         })
         .collect();
+    let mut per_statement = max_rows(dialect, table, width);
+    if !dialect.values_lists() {
+        per_statement = per_statement.min(JOINED_ROWS);
+    }
     let mut matched = 0;
-    for part in rows.chunks(max_rows(dialect, table, width)) {
+    for part in rows.chunks(per_statement) {
         if !dialect.values_lists() {
             matched += update_by_join(conn, dialect, table, columns, &matching, part, updated.as_deref_mut())?;
             continue;
@@ -434,6 +438,11 @@ pub(crate) fn update(
     }
     check_count("update", table, expected, matched)
 }
+
+/// The rows of one [`update_by_join`]: MariaDB's cost per row grows past about 10,000
+/// (the server's time for 32,767 rows in one statement is 2.5 times that of the same rows
+/// in statements of 10,000).
+const JOINED_ROWS: usize = 10_000;
 
 /// MariaDB's batched UPDATE: `UPDATE t JOIN (WITH v (a, orm_key_id) AS ((SELECT t.a,
 /// t.id FROM t LIMIT 0) UNION ALL VALUES (?1, ?2), ..) SELECT * FROM v) AS v ON t.id =

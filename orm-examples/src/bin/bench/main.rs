@@ -152,7 +152,7 @@ fn main() -> BenchResult {
     }
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
     if url.starts_with("mysql:") || url.starts_with("mariadb:") {
-        return mysql::run(&url, scale, rounds, only.as_deref());
+        return mysql::run(&url, scale, rounds, scaling_rounds, only.as_deref());
     }
     if !url.starts_with("postgres") {
         return Err("the benchmark compares with the postgres crate (DATABASE_URL=postgres://..) or the mysql \

@@ -22,22 +22,22 @@ use super::{
 };
 
 /// One workload's two sizes, both sides.
-struct Growth {
-    id: &'static str,
+pub(crate) struct Growth {
+    pub(crate) id: &'static str,
     name: &'static str,
     /// What one operation is, for the report.
     unit: &'static str,
-    sizes: [usize; 2],
+    pub(crate) sizes: [usize; 2],
     /// Seconds per operation: `[small, large]`.
-    orm: [f64; 2],
-    raw: [f64; 2],
+    pub(crate) orm: [f64; 2],
+    pub(crate) raw: [f64; 2],
     /// The median of the rounds' orm/raw ratios at each size (paired rounds cancel the
     /// machine's drift, as in the main workloads).
-    ratio: [f64; 2],
+    pub(crate) ratio: [f64; 2],
 }
 
 impl Growth {
-    fn new(id: &'static str, name: &'static str, unit: &'static str, sizes: [usize; 2]) -> Growth {
+    pub(crate) fn new(id: &'static str, name: &'static str, unit: &'static str, sizes: [usize; 2]) -> Growth {
         Growth { id, name, unit, sizes, orm: [0.0; 2], raw: [0.0; 2], ratio: [1.0; 2] }
     }
 
@@ -55,7 +55,7 @@ impl Growth {
         self.ratio[1] / self.ratio[0]
     }
 
-    fn print(&self) {
+    pub(crate) fn print(&self) {
         let us = |s: f64| s * 1e6;
         println!(
             "scaling={} name={} per={} small={} large={} orm_small_us={:.3} orm_large_us={:.3} raw_small_us={:.3} \
@@ -77,11 +77,17 @@ impl Growth {
 }
 
 /// A timed part of a workload: the setup before it is not counted.
-type Timed = Box<dyn FnMut(&mut Bench) -> BenchResult<Duration>>;
+pub(crate) type Timed<C = Client> = Box<dyn FnMut(&mut Bench<C>) -> BenchResult<Duration>>;
 
 /// Runs both sides `rounds` times (after a warm-up), alternating which goes first, and
 /// returns the median seconds per operation of each and the median of the rounds' ratios.
-fn per_op(b: &mut Bench, rounds: usize, ops: usize, mut orm: Timed, mut raw: Timed) -> BenchResult<(f64, f64, f64)> {
+pub(crate) fn per_op<C>(
+    b: &mut Bench<C>,
+    rounds: usize,
+    ops: usize,
+    mut orm: Timed<C>,
+    mut raw: Timed<C>,
+) -> BenchResult<(f64, f64, f64)> {
     let (mut o, mut r) = (Vec::new(), Vec::new());
     for round in 0..=rounds {
         let (to, tr) = if round % 2 == 0 {
@@ -104,7 +110,7 @@ fn per_op(b: &mut Bench, rounds: usize, ops: usize, mut orm: Timed, mut raw: Tim
 }
 
 /// Times `f`.
-fn timed(f: impl FnOnce() -> BenchResult) -> BenchResult<Duration> {
+pub(crate) fn timed(f: impl FnOnce() -> BenchResult) -> BenchResult<Duration> {
     let started = Instant::now();
     f()?;
     Ok(started.elapsed())
@@ -174,18 +180,7 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
             let programs = (rows / 100).max(1);
             let orm: Timed = Box::new(move |b| {
                 b.client.batch_execute("TRUNCATE courses, programs RESTART IDENTITY")?;
-                timed(|| {
-                    let mut db = b.engine.session();
-                    for p in 0..programs {
-                        let mut program = Program::new(format!("Program {p}"), 3);
-                        for c in 0..100 {
-                            program.courses.push(Course::new(format!("Course {p}-{c}"), format!("C{p}-{c}")));
-                        }
-                        db.add(program);
-                    }
-                    db.commit()?;
-                    Ok(())
-                })
+                timed(|| orm_insert_programs(&b.engine, programs, 100))
             });
             let raw: Timed = Box::new(move |b| {
                 b.client.batch_execute("TRUNCATE courses, programs RESTART IDENTITY")?;
@@ -256,20 +251,8 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
             // The same number of children per round at both sizes: at the small one, ten
             // loads (each in a session of its own, as before).
             let loads = sizes[1] / rows;
-            let orm: Timed = Box::new(move |b| {
-                timed(|| {
-                    for _ in 0..loads {
-                        let mut db = b.engine.session();
-                        let programs = db.query::<Program>().options(selectinload(Program::COURSES)).all()?;
-                        let mut children = 0;
-                        for p in &programs {
-                            children += p.courses(&mut db)?.len();
-                        }
-                        black_box(children);
-                    }
-                    Ok(())
-                })
-            });
+            let orm: Timed =
+                Box::new(move |b| timed(|| (0..loads).try_for_each(|_| orm_load_every_program(&b.engine))));
             let raw: Timed = Box::new(move |b| timed(|| (0..loads).try_for_each(|_| raw_load_all(&mut b.client))));
             (s4.orm[k], s4.raw[k], s4.ratio[k]) = per_op(b, rounds, loads * 100 * per_program, orm, raw)?;
         }
@@ -278,16 +261,7 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
             static RUN: AtomicUsize = AtomicUsize::new(0);
             let orm: Timed = Box::new(|b| {
                 let run = RUN.fetch_add(1, Ordering::Relaxed);
-                timed(|| {
-                    let mut db = b.engine.session();
-                    let courses = db.query::<Course>().all()?;
-                    for c in &courses {
-                        let mut c = c.get_mut();
-                        c.title = format!("Course {} (run {run})", c.id);
-                    }
-                    db.commit()?;
-                    Ok(())
-                })
+                timed(|| orm_retitle_every_course(&b.engine, run))
             });
             let raw: Timed = Box::new(|b| {
                 let run = RUN.fetch_add(1, Ordering::Relaxed);
@@ -373,14 +347,7 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
         }
         if wanted("S9") {
             // Two columns of every course as typed rows (W8 at two sizes).
-            let orm: Timed = Box::new(|b| {
-                timed(|| {
-                    let rows: Vec<(String, String)> =
-                        Course::query().select((Course::TITLE, Course::CODE)).all(&b.engine)?;
-                    black_box(rows.len());
-                    Ok(())
-                })
-            });
+            let orm: Timed = Box::new(|b| timed(|| orm_project_courses(&b.engine)));
             let raw: Timed = Box::new(|b| {
                 let stmt = prepared(&mut b.client, "SELECT courses.title, courses.code FROM courses")?;
                 timed(|| {
@@ -412,6 +379,53 @@ pub(crate) fn run(b: &mut Bench, scale: f64, rounds: usize, svg: Option<&str>) -
         std::fs::write(path, plot(&all))?;
         println!("# plot written to {path}");
     }
+    Ok(())
+}
+
+// ----- The ORM's side of the pairs, as a user writes it (shared with `mysql.rs`) ---------
+
+/// S1: `programs` programs with `per_program` courses each, added and committed at once.
+pub(crate) fn orm_insert_programs(engine: &Engine, programs: usize, per_program: usize) -> BenchResult {
+    let mut db = engine.session();
+    for p in 0..programs {
+        let mut program = Program::new(format!("Program {p}"), 3);
+        for c in 0..per_program {
+            program.courses.push(Course::new(format!("Course {p}-{c}"), format!("C{p}-{c}")));
+        }
+        db.add(program);
+    }
+    db.commit()?;
+    Ok(())
+}
+
+/// S4: every program with its courses (selectinload), in a session of its own.
+pub(crate) fn orm_load_every_program(engine: &Engine) -> BenchResult {
+    let mut db = engine.session();
+    let programs = db.query::<Program>().options(selectinload(Program::COURSES)).all()?;
+    let mut children = 0;
+    for p in &programs {
+        children += p.courses(&mut db)?.len();
+    }
+    black_box(children);
+    Ok(())
+}
+
+/// S6: every course loaded, retitled (`run` makes the titles new), committed.
+pub(crate) fn orm_retitle_every_course(engine: &Engine, run: usize) -> BenchResult {
+    let mut db = engine.session();
+    let courses = db.query::<Course>().all()?;
+    for c in &courses {
+        let mut c = c.get_mut();
+        c.title = format!("Course {} (run {run})", c.id);
+    }
+    db.commit()?;
+    Ok(())
+}
+
+/// S9: two columns of every course as typed rows.
+pub(crate) fn orm_project_courses(engine: &Engine) -> BenchResult {
+    let rows: Vec<(String, String)> = Course::query().select((Course::TITLE, Course::CODE)).all(engine)?;
+    black_box(rows.len());
     Ok(())
 }
 
