@@ -3,12 +3,10 @@
 //! session, deadlocks retried by `engine.transaction`, and the migration lock held by
 //! another deployer. (The rest of the suite runs on MariaDB through `on_all!`.)
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use orm_core::prelude::*;
-use orm_core::{ErrorKind, ObjectState, Retry, Session};
+use orm_core::{ErrorKind, ObjectState, Session};
 use orm_tests::{TestDb, mysql_url, test_case, with_database};
 
 use crate::models::{Course, Program, ProgramRelations};
@@ -97,38 +95,7 @@ test_case! {
     /// deadlock victim, `engine.transaction` runs it again, and both updates land.
     fn transaction_retries_deadlocks() needs(mysql) {
         let db = my!("my_deadlock");
-        db.engine.create_all(&[Program::table()]).unwrap();
-        let a = Program::new("a", 0).insert(&db.engine).unwrap();
-        let b = Program::new("b", 0).insert(&db.engine).unwrap();
-        let both_locked = Arc::new(Barrier::new(2));
-        let calls = AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            for (first, second) in [(a, b), (b, a)] {
-                let (both_locked, calls, engine) = (both_locked.clone(), &calls, &db.engine);
-                scope.spawn(move || {
-                    let mut wait = true;
-                    let locked = |s: &mut Session, id: i32| {
-                        s.select(Program::query().filter(Program::ID.eq(id)).for_update()).one()
-                    };
-                    engine
-                        .transaction_with(Retry { attempts: 3, ..Retry::default() }, |s| {
-                            calls.fetch_add(1, Ordering::Relaxed);
-                            locked(s, first)?.get_mut().years_of_study += 1;
-                            s.flush()?;
-                            if std::mem::take(&mut wait) {
-                                both_locked.wait();
-                            }
-                            locked(s, second)?.get_mut().years_of_study += 1;
-                            s.flush()
-                        })
-                        .unwrap();
-                });
-            }
-        });
-        assert_eq!(calls.load(Ordering::Relaxed), 3, "the deadlock victim ran again");
-        for id in [a, b] {
-            assert_eq!(Program::get(&db.engine, id).unwrap().unwrap().years_of_study, 2);
-        }
+        crate::production::deadlock_victim_is_retried(&db);
     }
 }
 

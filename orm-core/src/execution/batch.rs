@@ -371,11 +371,9 @@ pub(crate) fn update(
         let matched = conn.execute(&sql, &params)?;
         return check_count("update", table, 1, matched);
     }
-    if !dialect.values_lists() && !dialect.values_derived_table() {
-        return update_by_case(conn, dialect, table, columns, keys, values, &matching, updated);
-    }
     // `UPDATE t SET a = v.column1 FROM (VALUES (?1, ?2), ..) AS v WHERE t.id = v.column2`,
-    // as many rows per statement as parameters allow.
+    // as many rows per statement as parameters allow; MySQL joins the VALUES table instead
+    // (`update_by_join`).
     let width = columns.len() + matching.len();
     let rows: Vec<Vec<Value>> = keys
         .into_iter()
@@ -444,7 +442,7 @@ pub(crate) fn update(
 /// in statements of 10,000).
 const JOINED_ROWS: usize = 10_000;
 
-/// MariaDB's batched UPDATE: `UPDATE t JOIN (WITH v (a, orm_key_id) AS ((SELECT t.a,
+/// MySQL's and MariaDB's batched UPDATE (MySQL writes each row `ROW(..)`): `UPDATE t JOIN (WITH v (a, orm_key_id) AS ((SELECT t.a,
 /// t.id FROM t LIMIT 0) UNION ALL VALUES (?1, ?2), ..) SELECT * FROM v) AS v ON t.id =
 /// v.orm_key_id SET t.a = v.a`: the rows (values, then keys) joined by key in one pass,
 /// where a CASE over the keys costs each row a scan of them (ten times slower at 10,000
@@ -476,7 +474,13 @@ fn update_by_join(
         w.push(if n == 0 { "" } else { ", " }).ident(table.name).push(".").ident(table.columns[c].name);
     }
     w.push(" FROM ").ident(table.name).push(" LIMIT 0) UNION ALL VALUES ");
-    values_list(&mut w, rows);
+    for (r, row) in rows.iter().enumerate() {
+        w.push(if r == 0 { "" } else { ", " }).push(dialect.values_row()).push("(");
+        for (n, v) in row.iter().enumerate() {
+            w.push(if n == 0 { "" } else { ", " }).param(v.clone());
+        }
+        w.push(")");
+    }
     w.push(") SELECT * FROM v) AS v ON ");
     for (n, &k) in matching.iter().enumerate() {
         w.push(if n == 0 { "" } else { " AND " }).ident(table.name).push(".").ident(table.columns[k].name);
@@ -493,92 +497,6 @@ fn update_by_join(
         found.extend(matched_keys(conn, dialect, table, matching, &keys)?);
     }
     conn.execute(&sql, &params)
-}
-
-/// A batched UPDATE where there is no `UPDATE .. FROM (VALUES ..)` (MySQL): `UPDATE t SET
-/// a = CASE WHEN t.id = ?1 THEN ?2 WHEN t.id = ?3 THEN ?4 END, .. WHERE t.id IN (?1, ?3)`,
-/// each key bound once and used in every CASE and in the WHERE (row values
-/// `(t.a, t.b) IN ((?1, ?2), ..)` for a composite key or a version), as many rows per
-/// statement as parameters allow. The keys of the rows matched are read first (in the
-/// transaction, locked) when the caller wants them, as there is no UPDATE .. RETURNING.
-#[allow(clippy::too_many_arguments)]
-fn update_by_case(
-    conn: &mut Connection,
-    dialect: &'static dyn Dialect,
-    table: &'static TableDef,
-    columns: &[usize],
-    keys: Vec<Vec<Value>>,
-    values: &[Vec<Value>],
-    matching: &[usize],
-    mut updated: Option<&mut Vec<Value>>,
-) -> Result<()> {
-    let expected = keys.len();
-    let width = columns.len() + matching.len();
-    let per_statement = max_rows(dialect, table, width);
-    let mut matched = 0;
-    for (chunk, part) in keys.chunks(per_statement).enumerate() {
-        let first = chunk * per_statement;
-        let mut w = SqlWriter::new(dialect);
-        // The keys first: ?1.. for row 0's key columns, and so on.
-        for key in part {
-            for v in key {
-                w.params.push(v.clone());
-            }
-        }
-        let key_param = |r: usize, n: usize| r * matching.len() + n + 1;
-        let write_match = |w: &mut SqlWriter, r: usize| {
-            for (n, &k) in matching.iter().enumerate() {
-                if n > 0 {
-                    w.push(" AND ");
-                }
-                w.ident(table.name).push(".").ident(table.columns[k].name).push(" = ");
-                dialect.write_placeholder(&mut w.sql, key_param(r, n));
-            }
-        };
-        w.push("UPDATE ").ident(table.name).push(" SET ");
-        for (n, &c) in columns.iter().enumerate() {
-            if n > 0 {
-                w.push(", ");
-            }
-            w.ident(table.columns[c].name).push(" = CASE");
-            for r in 0..part.len() {
-                w.push(" WHEN ");
-                write_match(&mut w, r);
-                w.push(" THEN ").param(values[n][first + r].clone());
-            }
-            w.push(" END");
-        }
-        w.push(" WHERE ");
-        if matching.len() == 1 {
-            w.ident(table.name).push(".").ident(table.columns[matching[0]].name).push(" IN (");
-            for r in 0..part.len() {
-                w.push(if r == 0 { "" } else { ", " });
-                dialect.write_placeholder(&mut w.sql, key_param(r, 0));
-            }
-            w.push(")");
-        } else {
-            w.push("(");
-            for (n, &k) in matching.iter().enumerate() {
-                w.push(if n == 0 { "" } else { ", " }).ident(table.name).push(".").ident(table.columns[k].name);
-            }
-            w.push(") IN (");
-            for r in 0..part.len() {
-                w.push(if r == 0 { "(" } else { ", (" });
-                for n in 0..matching.len() {
-                    w.push(if n == 0 { "" } else { ", " });
-                    dialect.write_placeholder(&mut w.sql, key_param(r, n));
-                }
-                w.push(")");
-            }
-            w.push(")");
-        }
-        let (sql, params) = w.finish();
-        if let Some(found) = updated.as_deref_mut() {
-            found.extend(matched_keys(conn, dialect, table, matching, part)?);
-        }
-        matched += conn.execute(&sql, &params)?;
-    }
-    check_count("update", table, expected, matched)
 }
 
 /// The primary keys of the rows that `keys` (primary key, then version) match, locked

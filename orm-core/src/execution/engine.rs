@@ -644,6 +644,19 @@ impl EngineBuilder {
         Ok((config, tls.connector, ssl_mode, cache_size))
     }
 
+    /// The error of a server (`shown`, its URL without the password) not reached within
+    /// the connect timeout, the last failure being `e`.
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    fn unreachable(&self, shown: &str, e: String) -> Error {
+        Error::new(
+            ErrorKind::ConnectionLost,
+            format!(
+                "cannot connect to {shown} within {:.1}s: {e}; check that the server is running and the URL is right",
+                self.connect_timeout.as_secs_f64()
+            ),
+        )
+    }
+
     /// A pool of connections made by `manager`, with this builder's settings, counting
     /// its events into `events`.
     #[cfg(feature = "postgres")]
@@ -700,16 +713,7 @@ impl EngineBuilder {
         let pool_counters = events.0.clone();
         let pool = self.postgres_pool(manager, self.checkout_timeout, events);
         if let Some(first) = first {
-            let unreachable = |e: String| {
-                Error::new(
-                    ErrorKind::ConnectionLost,
-                    format!(
-                        "cannot connect to {shown} within {:.1}s: {e}; check that the server \
-                         is running and the URL is right",
-                        self.connect_timeout.as_secs_f64()
-                    ),
-                )
-            };
+            let unreachable = |e: String| self.unreachable(&shown, e);
             let left = self.connect_timeout.saturating_sub(started.elapsed());
             if left.is_zero() {
                 return Err(unreachable(first));
@@ -943,16 +947,7 @@ impl EngineBuilder {
             _ => {
                 // Not reachable yet: keep trying within the connect timeout.
                 let left = self.connect_timeout.saturating_sub(started.elapsed());
-                let unreachable = |e: String| {
-                    Error::new(
-                        ErrorKind::ConnectionLost,
-                        format!(
-                            "cannot connect to {shown} within {:.1}s: {e}; check that the server \
-                             is running and the URL is right",
-                            self.connect_timeout.as_secs_f64()
-                        ),
-                    )
-                };
+                let unreachable = |e: String| self.unreachable(&shown, e);
                 let deadline = std::time::Instant::now() + left;
                 let conn = loop {
                     match mysql::Conn::new(opts.clone()) {

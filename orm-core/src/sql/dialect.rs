@@ -158,10 +158,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + 'static {
         true
     }
 
-    /// Whether a VALUES list can be a derived table with named columns (`WITH v (a, b) AS
-    /// (VALUES ..)`) where [`values_lists`](Dialect::values_lists) is false: MariaDB.
-    fn values_derived_table(&self) -> bool {
-        false
+    /// What opens a row of a VALUES table (`WITH v (a, b) AS (VALUES (..), ..)`, the
+    /// batched UPDATE where [`values_lists`](Dialect::values_lists) is false): nothing, or
+    /// MySQL's `ROW`.
+    fn values_row(&self) -> &'static str {
+        ""
     }
 
     /// Written after `CREATE TABLE name (..)`: MySQL's storage engine, character set and
@@ -484,8 +485,8 @@ impl Dialect for Mysql {
         false
     }
 
-    fn values_derived_table(&self) -> bool {
-        self.mariadb
+    fn values_row(&self) -> &'static str {
+        if self.mariadb { "" } else { "ROW" }
     }
 
     fn update_returning(&self) -> bool {

@@ -2,7 +2,6 @@
 //! statements cached by the driver), numbered placeholders rewritten to MySQL's `?`,
 //! value binding, decoding, and error-code-to-[`ErrorKind`] mapping.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -84,7 +83,7 @@ pub(crate) struct MyConn {
     opts: std::sync::Arc<mysql::Opts>,
     /// Statements written with numbered placeholders (`?1`), as MySQL wants them: the
     /// text with `?` and, for each `?`, the index of its parameter.
-    rewritten: HashMap<String, (String, Vec<usize>)>,
+    rewritten: HashMap<String, Rewritten>,
     /// Statements run on this connection, to report `[cached]` in echo (the driver keeps
     /// the prepared statements themselves).
     seen: HashSet<String>,
@@ -162,42 +161,34 @@ impl MyConn {
         Some(started.elapsed())
     }
 
-    /// `sql` as MySQL takes it and the parameters in the order of its `?`s.
-    fn statement<'s>(&mut self, sql: &'s str, params: &[Value]) -> Result<(Cow<'s, str>, mysql::Params), Error> {
-        let order = match self.rewritten.get(sql) {
-            Some((text, order)) => Some((text.clone(), order.clone())),
-            None => match rewrite_placeholders(sql)? {
-                Some((text, order)) => {
-                    if self.rewritten.len() >= 256 {
-                        self.rewritten.clear();
-                    }
-                    self.rewritten.insert(sql.to_owned(), (text.clone(), order.clone()));
-                    Some((text, order))
-                }
-                None => None,
-            },
-        };
-        let (text, values) = match order {
-            Some((text, order)) => {
-                let values = order
-                    .iter()
-                    .map(|&i| {
-                        params.get(i).ok_or_else(|| {
-                            Error::invalid_state(format!(
-                                "the statement uses parameter {} but {} were given",
-                                i + 1,
-                                params.len()
-                            ))
-                        })
-                    })
-                    .map(|v| v.and_then(bind))
-                    .collect::<Result<Vec<_>, Error>>()?;
-                (Cow::Owned(text), values)
+    /// The parameters in the order of the `?`s of `sql` as MySQL takes it (rewritten once
+    /// per connection, and kept in `rewritten`, where numbered placeholders repeat or
+    /// come out of order).
+    fn bind_params(&mut self, sql: &str, params: &[Value]) -> Result<mysql::Params, Error> {
+        if !self.rewritten.contains_key(sql) {
+            let Some((text, order)) = rewrite_placeholders(sql)? else {
+                return Ok(positional(params.iter().map(bind).collect::<Result<Vec<_>, Error>>()?));
+            };
+            if self.rewritten.len() >= 256 {
+                self.rewritten.clear();
             }
-            None => (Cow::Borrowed(sql), params.iter().map(bind).collect::<Result<Vec<_>, Error>>()?),
-        };
-        let params = if values.is_empty() { mysql::Params::Empty } else { mysql::Params::Positional(values) };
-        Ok((text, params))
+            self.rewritten.insert(sql.to_owned(), Rewritten { text: text.into(), order: order.into() });
+        }
+        let values = self.rewritten[sql]
+            .order
+            .iter()
+            .map(|&i| {
+                params.get(i).ok_or_else(|| {
+                    Error::invalid_state(format!(
+                        "the statement uses parameter {} but {} were given",
+                        i + 1,
+                        params.len()
+                    ))
+                })
+            })
+            .map(|v| v.and_then(bind))
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(positional(values))
     }
 
     /// Runs `sql`, handing each row to `f`; returns the rows the statement changed.
@@ -208,12 +199,12 @@ impl MyConn {
         f: &mut dyn FnMut(&Row<'_>) -> crate::error::Result<()>,
     ) -> Result<(u64, Prepared), Failure> {
         let started = Instant::now();
-        let (text, bound) = self.statement(sql, params).map_err(Failure::Database)?;
+        let bound = self.bind_params(sql, params).map_err(Failure::Database)?;
+        let text = self.rewritten.get(sql).map_or(sql, |r| &r.text);
         let mut failure = None;
         self.info.clear();
         let changed = {
-            let mut result =
-                self.raw.exec_iter(text.as_ref(), bound).map_err(|e| Failure::Database(map_error_in(e, sql)))?;
+            let mut result = self.raw.exec_iter(text, bound).map_err(|e| Failure::Database(map_error_in(e, sql)))?;
             let mut changed = 0;
             while let Some(set) = result.iter() {
                 changed += set.affected_rows();
@@ -238,6 +229,18 @@ impl MyConn {
         }
         Ok((changed, self.prepared(sql, started)))
     }
+}
+
+/// A statement with numbered placeholders as MySQL takes it: its text with `?`s, and the
+/// index of the parameter each `?` takes.
+struct Rewritten {
+    text: Box<str>,
+    order: Box<[usize]>,
+}
+
+/// Bound values as the driver's parameters.
+fn positional(values: Vec<mysql::Value>) -> mysql::Params {
+    if values.is_empty() { mysql::Params::Empty } else { mysql::Params::Positional(values) }
 }
 
 /// Cancels a connection's running statement: `KILL QUERY id` sent on a connection of its
@@ -756,39 +759,25 @@ pub(crate) fn connect_refusal(
             ),
             e,
         ),
+        // A handshake that failed (the TLS library's error, or its I/O as invalid data).
         #[cfg(feature = "tls")]
-        mysql::Error::TlsError(_) => rejected(
-            e.to_string(),
-            &format!(
-                "with ssl-mode {ssl_mode} the server's certificate must be signed by a CA in ssl-ca (or the \
-                 system's){}",
-                if ssl_mode == crate::execution::tls::SslMode::VerifyFull {
-                    " and name the host in the URL"
-                } else {
-                    ""
-                }
-            ),
-            e,
-        ),
-        mysql::Error::IoError(_) => rejected(
-            e.to_string(),
-            &format!(
-                "with ssl-mode {ssl_mode} the server's certificate must be signed by a CA in ssl-ca (or the \
-                 system's){}",
-                if ssl_mode == crate::execution::tls::SslMode::VerifyFull {
-                    " and name the host in the URL"
-                } else {
-                    ""
-                }
-            ),
-            e,
-        ),
+        mysql::Error::TlsError(_) => rejected(e.to_string(), &untrusted(ssl_mode), e),
+        mysql::Error::IoError(_) => rejected(e.to_string(), &untrusted(ssl_mode), e),
         mysql::Error::DriverError(mysql::DriverError::ConnectTimeout | mysql::DriverError::CouldNotConnect(_)) => {
             Ok(e.to_string())
         }
         mysql::Error::DriverError(_) | mysql::Error::UrlError(_) => rejected(e.to_string(), "check the URL", e),
         _ => Ok(e.to_string()),
     }
+}
+
+/// What to check when the server's certificate was not trusted under `ssl_mode`.
+fn untrusted(ssl_mode: crate::execution::tls::SslMode) -> String {
+    let host =
+        if ssl_mode == crate::execution::tls::SslMode::VerifyFull { " and name the host in the URL" } else { "" };
+    format!(
+        "with ssl-mode {ssl_mode} the server's certificate must be signed by a CA in ssl-ca (or the system's){host}"
+    )
 }
 
 /// [`map_error`] for an error of `sql`, whose table names a violated primary key (MariaDB
